@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs the uvu suites and ends with the plain line CI reads: "N passed, N failed, N skipped".
+// uvu's own summary ("Total: … Passed: …") is parsed from its output, which is passed through as it comes.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// Usage: node scripts/test.mjs [unit|integration] [file-pattern]
+const [scope = '', pattern = '\\.test\\.ts$'] = process.argv.slice(2);
+const dir = scope ? path.join('test', scope) : 'test';
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, pattern, '-i', 'helpers', '-i', 'fixtures'],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+);
+
+let output = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  output += chunk.toString();
+});
+
+child.on('close', (code, signal) => {
+  const count = (label) => Number(/\s(\d+)\s*$/.exec(output.match(new RegExp(`${label}:\\s+\\d+`, 'g'))?.at(-1) ?? '')?.[1] ?? 0);
+  const total = count('Total');
+  const passed = count('Passed');
+  const skipped = count('Skipped');
+  const failed = Math.max(0, total - passed - skipped) || (code !== 0 && total === passed ? 1 : 0);
+  if (total === 0) console.error('no test ran');
+  if (signal) console.error(`test runner ended by ${signal}`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(code !== 0 || failed > 0 || total === 0 || signal ? 1 : 0);
+});

@@ -1,0 +1,71 @@
+// The contract every load-balancing policy implements: a factory that builds an immutable picker.
+//
+// Modelled on grpc-js: the balancer (src/runtime/lb) owns membership and rebuilds the
+// picker in one place whenever membership or health changes; pick() is synchronous,
+// cheap, and returns a tagged union. Load figures are read live from each backend's
+// BackendLoad, so a picker need not be rebuilt when only load changes.
+
+import type { BackendLoad } from '../load/backend-load.js';
+
+export type TaskKind = 'SIMPLE' | 'CPU_HEAVY';
+
+/** One eligible backend as a picker sees it. Pickers never mutate `address` or `id`. */
+export interface PickableBackend {
+  /** host:port; unique within a cluster, and the identity pickers key on. */
+  readonly address: string;
+  readonly id: string;
+  /** Live load figures; least-load reads them, the LB records assignments on them. */
+  readonly load: BackendLoad;
+}
+
+export interface PickRequest {
+  readonly taskKind: TaskKind;
+  /** Affinity key (consistent hashing uses it); empty when the client sent none. */
+  readonly key: string;
+  /** Addresses to skip for this pick: the client just saw them fail. */
+  readonly exclude: ReadonlySet<string>;
+}
+
+/** Outcome of a finished call, for policies that learn from calls (proxy mode, later issues). */
+export interface CallOutcome {
+  readonly ok: boolean;
+  readonly latencyMs: number;
+}
+
+export type PickResult =
+  | {
+      readonly kind: 'backend';
+      readonly backend: PickableBackend;
+      /** Call when the request ends; look-aside mode never sees the end, so it may go uncalled. */
+      readonly onDone: (outcome: CallOutcome) => void;
+    }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+export interface Picker {
+  pick(request: PickRequest): PickResult;
+}
+
+/** What a picker may use instead of reading clocks or randomness itself. */
+export interface PickerDeps {
+  /** Uniform in [0, 1), like Math.random; seeded in tests. */
+  readonly random: () => number;
+  /** Milliseconds on a monotonic clock; injected so tests control staleness. */
+  readonly nowMs: () => number;
+}
+
+export interface PolicyFactory {
+  /** Long name, as shown in reports: 'round_robin'. */
+  readonly name: PolicyName;
+  /** Short name accepted by --policy: 'rr'. */
+  readonly shortName: string;
+  /** One line for --help and the README. */
+  readonly description: string;
+  /**
+   * Builds a picker over `backends`, which the balancer passes already filtered to the
+   * healthy ones and sorted by address (a stable order pick-first relies on).
+   */
+  createPicker(backends: readonly PickableBackend[], deps: PickerDeps): Picker;
+}
+
+export const POLICY_NAMES = ['pick_first', 'round_robin', 'least_load'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
