@@ -69,3 +69,13 @@ export interface PolicyFactory {
 
 export const POLICY_NAMES = ['pick_first', 'round_robin', 'least_load'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** onDone for policies that do not learn from calls; one shared constant, so it allocates nothing per pick. */
+export const IGNORE_OUTCOME: (outcome: CallOutcome) => void = () => {};
+
+/** Why a pick found nothing (call it only then): no healthy backend at all, or the client excluded every one. */
+export function describeUnavailable(backends: readonly PickableBackend[]): string {
+  if (backends.length === 0) return 'no healthy backend';
+  if (backends.length === 1) return `the only healthy backend (${backends[0]?.address}) is excluded by the client`;
+  return `all ${backends.length} healthy backends excluded by the client`;
+}

@@ -1,0 +1,194 @@
+// The LB's state: who the backends are, which are eligible, the active policy, and its picker.
+//
+// Membership has three sources, merged here: RegisterServer/DeregisterServer calls (the
+// backend itself, or the supervisor reporting an exit), and the registry's passing set.
+// The picker is rebuilt in one place (rebuildPicker) whenever eligibility changes.
+
+import { BackendLoad, type LoadSample } from './load/backend-load.js';
+import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyFactory } from './policies/policy.js';
+
+/** serving: eligible for picks · removed: known, but out (with the reason kept for reports). */
+export type MemberState = 'serving' | 'removed';
+
+export interface RegistryInstance {
+  readonly id: string;
+  readonly address: string;
+}
+
+interface Member extends PickableBackend {
+  state: MemberState;
+  removedReason: string;
+  /** True once the registry has listed it as passing; its later absence then means it failed there. */
+  seenInRegistry: boolean;
+}
+
+export interface MemberStats {
+  readonly address: string;
+  readonly id: string;
+  readonly state: MemberState;
+  readonly removedReason: string;
+  readonly inRegistry: boolean;
+  readonly assigned: number;
+  readonly lastReport: LoadSample | undefined;
+  readonly lastReportAgeMs: number | undefined;
+  readonly loadScore: number;
+}
+
+export interface BalancerStats {
+  readonly policy: string;
+  readonly picks: number;
+  readonly unavailable: number;
+  readonly backends: readonly MemberStats[];
+}
+
+export type BalancerEvent =
+  | { readonly type: 'joined'; readonly address: string; readonly source: 'rpc' | 'registry' }
+  | { readonly type: 'removed'; readonly address: string; readonly reason: string }
+  | { readonly type: 'policy'; readonly policy: string };
+
+/** The one removal the registry may undo; any other (graceful, exited) needs the backend's own RegisterServer. */
+const REGISTRY_REMOVAL = 'registry: health check critical';
+
+const comparePort = (a: string, b: string): number => {
+  const portA = Number(a.slice(a.lastIndexOf(':') + 1));
+  const portB = Number(b.slice(b.lastIndexOf(':') + 1));
+  return portA - portB || a.localeCompare(b);
+};
+
+export class Balancer {
+  private readonly members = new Map<string, Member>();
+  private picker: Picker;
+  private picks = 0;
+  private unavailable = 0;
+
+  constructor(
+    private policy: PolicyFactory,
+    private readonly deps: PickerDeps,
+    private readonly onEvent: (event: BalancerEvent) => void = () => undefined,
+    private readonly staleAfterMs?: number,
+  ) {
+    this.picker = policy.createPicker([], deps);
+  }
+
+  get policyName(): string {
+    return this.policy.name;
+  }
+
+  setPolicy(policy: PolicyFactory): void {
+    this.policy = policy;
+    this.rebuildPicker();
+    this.onEvent({ type: 'policy', policy: policy.name });
+  }
+
+  /** A backend announced itself: eligible at once (it registers only after it listens). */
+  register(id: string, address: string): void {
+    const member = this.members.get(address);
+    if (member === undefined) {
+      this.members.set(address, this.newMember(id, address));
+    } else {
+      if (member.state === 'serving' && member.id === id) return;
+      this.members.set(address, { ...this.newMember(id, address), load: member.id === id ? member.load : new BackendLoad(this.loadOptions()) });
+    }
+    this.onEvent({ type: 'joined', address, source: 'rpc' });
+    this.rebuildPicker();
+  }
+
+  /** Takes a backend out; `reason` is kept for reports ("graceful", "exited", …). False when it was not serving. */
+  deregister(address: string, reason: string): boolean {
+    const member = this.members.get(address);
+    if (member === undefined || member.state === 'removed') return false;
+    member.state = 'removed';
+    member.removedReason = reason;
+    this.onEvent({ type: 'removed', address, reason });
+    this.rebuildPicker();
+    return true;
+  }
+
+  /**
+   * The registry's current passing set. Unknown instances join; members the registry listed
+   * before and no longer does are removed. Members that left for a final reason (graceful,
+   * exited) stay out even if a lagging registry still lists them.
+   */
+  applyRegistrySnapshot(instances: readonly RegistryInstance[]): void {
+    const passing = new Map(instances.map((instance) => [instance.address, instance]));
+    let changed = false;
+    for (const [address, member] of this.members) {
+      if (passing.has(address)) {
+        member.seenInRegistry = true;
+        if (member.state === 'removed' && member.removedReason === REGISTRY_REMOVAL) {
+          member.state = 'serving';
+          member.removedReason = '';
+          this.onEvent({ type: 'joined', address, source: 'registry' });
+          changed = true;
+        }
+      } else if (member.seenInRegistry) {
+        member.seenInRegistry = false;
+        if (member.state === 'serving') {
+          member.state = 'removed';
+          member.removedReason = REGISTRY_REMOVAL;
+          this.onEvent({ type: 'removed', address, reason: REGISTRY_REMOVAL });
+          changed = true;
+        }
+      }
+    }
+    for (const [address, instance] of passing) {
+      if (this.members.has(address)) continue;
+      this.members.set(address, { ...this.newMember(instance.id, address), seenInRegistry: true });
+      this.onEvent({ type: 'joined', address, source: 'registry' });
+      changed = true;
+    }
+    if (changed) this.rebuildPicker();
+  }
+
+  /** Records a load report; false when the backend is unknown or removed (it should register again). */
+  recordReport(address: string, sample: LoadSample): boolean {
+    const member = this.members.get(address);
+    if (member === undefined || member.state !== 'serving') return false;
+    member.load.recordReport(sample, this.deps.nowMs());
+    return true;
+  }
+
+  pick(request: PickRequest): PickResult {
+    const result = this.picker.pick(request);
+    if (result.kind === 'backend') {
+      this.picks += 1;
+      result.backend.load.recordAssignment();
+    } else {
+      this.unavailable += 1;
+    }
+    return result;
+  }
+
+  stats(): BalancerStats {
+    const nowMs = this.deps.nowMs();
+    const backends = [...this.members.values()]
+      .sort((a, b) => comparePort(a.address, b.address))
+      .map((member) => ({
+        address: member.address,
+        id: member.id,
+        state: member.state,
+        removedReason: member.removedReason,
+        inRegistry: member.seenInRegistry,
+        assigned: member.load.assignedTotal,
+        lastReport: member.load.lastReport,
+        lastReportAgeMs: member.load.lastReportAgeMs(nowMs),
+        loadScore: member.load.score(nowMs),
+      }));
+    return { policy: this.policy.name, picks: this.picks, unavailable: this.unavailable, backends };
+  }
+
+  private newMember(id: string, address: string): Member {
+    return { id, address, load: new BackendLoad(this.loadOptions()), state: 'serving', removedReason: '', seenInRegistry: false };
+  }
+
+  private loadOptions(): { staleAfterMs?: number } {
+    return this.staleAfterMs === undefined ? {} : { staleAfterMs: this.staleAfterMs };
+  }
+
+  private rebuildPicker(): void {
+    const eligible = [...this.members.values()]
+      .filter((member) => member.state === 'serving')
+      .sort((a, b) => comparePort(a.address, b.address));
+    this.picker = this.policy.createPicker(eligible, this.deps);
+  }
+}

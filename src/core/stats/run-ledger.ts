@@ -1,0 +1,164 @@
+// The accounting of one `lbx send` run: every request ends exactly once, ok or failed.
+
+import { LatencyHistogram, type LatencySummaryMs } from './latency-histogram.js';
+
+export interface BackendRunSummary {
+  address: string;
+  ok: number;
+  /** This backend's part of all ok requests, 0..1 (0 when nothing succeeded). */
+  share: number;
+  /** Attempts that failed at this backend, whether or not a retry then succeeded. */
+  errors: number;
+  latencyMs: { p50: number; p99: number };
+}
+
+export interface RunSummary {
+  /** Always ok + failed: a request counts once it has ended. */
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Extra attempts made after a failed one. */
+  retried: number;
+  /** Why requests ended failed, most frequent first. */
+  failuresByReason: Record<string, number>;
+  /** Why single attempts failed (retried or not), most frequent first. */
+  attemptFailuresByReason: Record<string, number>;
+  elapsedMs: number;
+  /** Ended requests (ok or failed) per second of elapsedMs. */
+  throughputPerSec: number;
+  /** Every ended request, ok or failed, from its first attempt to its end. */
+  latencyMs: LatencySummaryMs;
+  /** Sorted by port number (addresses are host:port). */
+  backends: BackendRunSummary[];
+}
+
+export interface ReconcileRow {
+  address: string;
+  clientOk: number;
+  backendServed: number;
+  /** clientOk − backendServed: positive when the client counted more than the backend did. */
+  difference: number;
+}
+
+export interface Reconciliation {
+  matches: boolean;
+  rows: ReconcileRow[];
+}
+
+interface BackendTally {
+  ok: number;
+  errors: number;
+  readonly latency: LatencyHistogram;
+}
+
+export class RunLedger {
+  #ok = 0;
+  #failed = 0;
+  #retried = 0;
+  readonly #failuresByReason = new Map<string, number>();
+  readonly #attemptFailuresByReason = new Map<string, number>();
+  readonly #latency = new LatencyHistogram();
+  readonly #backends = new Map<string, BackendTally>();
+
+  /** The request ended ok at this backend. */
+  recordOk(backendAddress: string, latencyMicros: number): void {
+    this.#ok += 1;
+    this.#latency.recordMicros(latencyMicros);
+    const tally = this.#tally(backendAddress);
+    tally.ok += 1;
+    tally.latency.recordMicros(latencyMicros);
+  }
+
+  /** One attempt failed at this backend; the request will be retried or recorded failed. */
+  recordAttemptFailure(backendAddress: string, reason: string): void {
+    this.#tally(backendAddress).errors += 1;
+    increment(this.#attemptFailuresByReason, reason);
+  }
+
+  recordRetry(): void {
+    this.#retried += 1;
+  }
+
+  /** The request ended failed. */
+  recordFailed(reason: string, latencyMicros: number): void {
+    this.#failed += 1;
+    increment(this.#failuresByReason, reason);
+    this.#latency.recordMicros(latencyMicros);
+  }
+
+  summary(elapsedMs: number): RunSummary {
+    const sent = this.#ok + this.#failed;
+    const backends = [...this.#backends.entries()]
+      .sort(([a], [b]) => compareAddresses(a, b))
+      .map(([address, tally]) => {
+        const { p50, p99 } = tally.latency.summaryMs();
+        const share = this.#ok === 0 ? 0 : tally.ok / this.#ok;
+        return { address, ok: tally.ok, share, errors: tally.errors, latencyMs: { p50, p99 } };
+      });
+    return {
+      sent,
+      ok: this.#ok,
+      failed: this.#failed,
+      retried: this.#retried,
+      failuresByReason: toRankedRecord(this.#failuresByReason),
+      attemptFailuresByReason: toRankedRecord(this.#attemptFailuresByReason),
+      elapsedMs,
+      throughputPerSec: elapsedMs > 0 ? Math.round((sent / elapsedMs) * 1_000 * 1_000) / 1_000 : 0,
+      latencyMs: this.#latency.summaryMs(),
+      backends,
+    };
+  }
+
+  #tally(address: string): BackendTally {
+    let tally = this.#backends.get(address);
+    if (tally === undefined) {
+      tally = { ok: 0, errors: 0, latency: new LatencyHistogram() };
+      this.#backends.set(address, tally);
+    }
+    return tally;
+  }
+}
+
+/** Compares the client's ok counts with what each backend says it served; any difference is a mismatch. */
+export function reconcile(
+  clientOkByAddress: Record<string, number>,
+  backendServedByAddress: Record<string, number>,
+): Reconciliation {
+  const addresses = [...new Set([...Object.keys(clientOkByAddress), ...Object.keys(backendServedByAddress)])];
+  const rows = addresses.sort(compareAddresses).map((address) => {
+    const clientOk = clientOkByAddress[address] ?? 0;
+    const backendServed = backendServedByAddress[address] ?? 0;
+    return { address, clientOk, backendServed, difference: clientOk - backendServed };
+  });
+  return { matches: rows.every((row) => row.difference === 0), rows };
+}
+
+/** Orders host:port addresses by port number ("…:7002" before "…:10001"), then by host. */
+export function compareAddresses(a: string, b: string): number {
+  const [hostA, portA] = splitAddress(a);
+  const [hostB, portB] = splitAddress(b);
+  // An address without a numeric port sorts after all that have one.
+  const byPort =
+    Number.isNaN(portA) || Number.isNaN(portB) ? Number(Number.isNaN(portA)) - Number(Number.isNaN(portB)) : portA - portB;
+  return byPort || compareText(hostA, hostB) || compareText(a, b);
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// The last colon separates the port, so "[::1]:7001" splits correctly too.
+function splitAddress(address: string): [host: string, port: number] {
+  const colon = address.lastIndexOf(':');
+  if (colon < 0) return [address, NaN];
+  const portText = address.slice(colon + 1);
+  return [address.slice(0, colon), /^\d+$/.test(portText) ? Number(portText) : NaN];
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+// Most frequent first, then by name, so the order is stable from run to run.
+function toRankedRecord(counts: Map<string, number>): Record<string, number> {
+  const entries = [...counts.entries()].sort(([a, countA], [b, countB]) => countB - countA || compareText(a, b));
+  return Object.fromEntries(entries);
+}
