@@ -1,0 +1,148 @@
+// A backend's whole life: listen, then register (registry, then LB), report load, and drain on stop.
+//
+// Listening comes first: the source system registered in Consul before it listened, and
+// clients that found it early failed every request.
+import { credentials } from '@grpc/grpc-js';
+
+import { BackendService, type BackendServer } from '../wire/gen/lbx/v1/backend.js';
+import { LoadBalancerClient, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { startGrpcServer } from '../grpc/grpc-server.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { callUnary } from '../grpc/unary.js';
+import { describeError } from '../process/wait-for.js';
+import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
+import { createBackendService } from './backend-service.js';
+import { LoadReporter } from './load-reporter.js';
+import { ProcessCpuSampler } from './process-sampler.js';
+import { TaskExecutor } from './task-executor.js';
+
+const LB_CALL_TIMEOUT_MS = 2_000;
+const REGISTRY_CALL_TIMEOUT_MS = 2_000;
+export const DEFAULT_DRAIN_GRACE_MS = 5_000;
+
+export interface BackendOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly id: string;
+  readonly registryAddress: string;
+  /** The LB to register with; found through the registry when absent. */
+  readonly lbAddress?: string;
+  readonly reportIntervalMs: number;
+  readonly checkIntervalMs: number;
+  readonly defaultHeavyUnits: number;
+  readonly onEvent: (event: BackendEvent) => void;
+}
+
+export type BackendEvent =
+  | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'registered'; readonly where: 'registry' | 'lb'; readonly target: string }
+  | { readonly type: 'draining'; readonly reason: string }
+  | { readonly type: 'warning'; readonly message: string };
+
+export interface RunningBackend {
+  readonly address: string;
+  stop(reason: string, graceMs?: number): Promise<void>;
+}
+
+export async function startBackend(options: BackendOptions): Promise<RunningBackend> {
+  const executor = new TaskExecutor();
+  const cpu = new ProcessCpuSampler();
+  let address = `${options.host}:${options.port}`;
+
+  const sampleLoad = (): LoadReport => {
+    const counters = executor.counters;
+    return {
+      address,
+      inFlight: counters.inFlight,
+      queueDepth: counters.queueDepth,
+      cpuPercent: cpu.sample(),
+      servedSimple: counters.servedSimple,
+      servedHeavy: counters.servedHeavy,
+      recentLatencyMs: executor.takeRecentLatencyMs(),
+      rssBytes: process.memoryUsage.rss(),
+    };
+  };
+  // GetLoad must not reset the report window's CPU and latency figures, so it reads counters only.
+  const peekLoad = (): LoadReport => ({
+    ...executor.counters,
+    address,
+    cpuPercent: 0,
+    recentLatencyMs: 0,
+    rssBytes: process.memoryUsage.rss(),
+  });
+
+  const identity = { id: options.id, address, defaultHeavyUnits: options.defaultHeavyUnits };
+  const server = await startGrpcServer(options.host, options.port, [
+    {
+      name: 'lbx.v1.Backend',
+      definition: BackendService,
+      implementation: createBackendService(identity, executor, peekLoad) as BackendServer,
+    },
+  ]);
+  address = server.address;
+  Object.assign(identity, { address });
+  options.onEvent({ type: 'listening', address });
+
+  const registry: RegistryClient = createRegistryClient({ address: options.registryAddress, requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS });
+  let lb: LoadBalancerClient | undefined;
+  try {
+    await registry.register(
+      { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: { role: 'backend' } },
+      { kind: 'tcp', intervalMs: options.checkIntervalMs },
+    );
+    options.onEvent({ type: 'registered', where: 'registry', target: options.registryAddress });
+
+    const lbAddress = options.lbAddress ?? (await resolveLb(registry));
+    lb = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    await registerWithLb(lb, options.id, address);
+    options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
+  } catch (error) {
+    lb?.close();
+    registry.close?.();
+    await server.stop(0);
+    throw error;
+  }
+
+  const reporter = new LoadReporter({
+    lb: () => lb,
+    intervalMs: options.reportIntervalMs,
+    sample: sampleLoad,
+    reRegister: async () => {
+      if (lb) await registerWithLb(lb, options.id, address);
+      options.onEvent({ type: 'registered', where: 'lb', target: 'again (the LB did not know this backend)' });
+    },
+    onError: (message) => options.onEvent({ type: 'warning', message }),
+  });
+  reporter.start();
+
+  return {
+    address,
+    stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
+      options.onEvent({ type: 'draining', reason });
+      reporter.stop();
+      // Leave the LB and the registry first so no new work is assigned, then let in-flight tasks finish.
+      await Promise.allSettled([
+        lb ? callUnary(lb.deregisterServer.bind(lb), { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS) : undefined,
+        registry.deregister(options.id),
+      ]).then((results) => {
+        for (const result of results) {
+          if (result.status === 'rejected') options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(result.reason)}` });
+        }
+      });
+      await server.stop(graceMs);
+      lb?.close();
+      registry.close?.();
+    },
+  };
+}
+
+async function registerWithLb(lb: LoadBalancerClient, id: string, address: string): Promise<void> {
+  await callUnary(lb.registerServer.bind(lb), { backendId: id, address }, LB_CALL_TIMEOUT_MS);
+}
+
+async function resolveLb(registry: RegistryClient): Promise<string> {
+  const [instance] = await registry.resolve(LB_SERVICE);
+  if (instance === undefined) throw new Error(`no passing "${LB_SERVICE}" instance in the registry`);
+  return `${instance.address}:${instance.port}`;
+}

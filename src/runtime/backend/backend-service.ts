@@ -1,0 +1,45 @@
+// The lbx.v1.Backend gRPC handlers: validate, run the task, answer.
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+
+import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
+import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { invalidArgument } from '../grpc/unary.js';
+import type { TaskExecutor } from './task-executor.js';
+import { validateTask } from './validate-task.js';
+
+export interface BackendIdentity {
+  readonly id: string;
+  readonly address: string;
+  readonly defaultHeavyUnits: number;
+}
+
+export function createBackendService(
+  identity: BackendIdentity,
+  executor: TaskExecutor,
+  currentLoad: () => LoadReport,
+): BackendServer {
+  return {
+    processTask: (call: ServerUnaryCall<TaskRequest, TaskResponse>, callback: sendUnaryData<TaskResponse>) => {
+      const request = call.request;
+      const validation = validateTask(request, identity.defaultHeavyUnits);
+      if (!validation.ok) {
+        callback(invalidArgument(validation.message));
+        return;
+      }
+      executor.run(validation.kind, validation.units).then((outcome) => {
+        callback(null, {
+          taskId: request.taskId,
+          backendId: identity.id,
+          backendAddress: identity.address,
+          result: outcome.result,
+          workUnits: validation.units,
+          queuedUs: outcome.queuedMicros,
+          serviceUs: outcome.serviceMicros,
+        });
+      }, callback);
+    },
+    getLoad: (_call: ServerUnaryCall<GetLoadRequest, LoadReport>, callback: sendUnaryData<LoadReport>) => {
+      callback(null, currentLoad());
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// Sends the backend's load to the LB every interval; a NOT_FOUND answer means "register again".
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+import type { LoadBalancerClient, LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { callUnary, isServiceError } from '../grpc/unary.js';
+
+const REPORT_TIMEOUT_MS = 1_000;
+
+export interface LoadReporterOptions {
+  readonly lb: () => LoadBalancerClient | undefined;
+  readonly intervalMs: number;
+  readonly sample: () => LoadReport;
+  /** Called when the LB does not know this backend (e.g. the LB restarted). */
+  readonly reRegister: () => Promise<void>;
+  readonly onError: (message: string) => void;
+}
+
+export class LoadReporter {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = false;
+
+  constructor(private readonly options: LoadReporterOptions) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.reportOnce(), this.options.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async reportOnce(): Promise<void> {
+    const lb = this.options.lb();
+    // A slow LB must not pile up reports: skip a tick rather than queue it.
+    if (lb === undefined || this.inFlight) return;
+    this.inFlight = true;
+    try {
+      await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS);
+    } catch (error) {
+      if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND) await this.options.reRegister().catch(() => undefined);
+      else this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+}

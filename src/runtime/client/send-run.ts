@@ -1,0 +1,142 @@
+// Drives tasks through the cluster: per request GetServer, then ProcessTask; retries exclude the backend that failed.
+//
+// Every request ends exactly once, as ok or failed, in the RunLedger. A failure is final
+// only when the retry budget is spent or the error cannot be cured by another backend.
+import { randomUUID } from 'node:crypto';
+
+import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+
+import { LbxError } from '../../core/lbx-error.js';
+import type { TaskKind } from '../../core/policies/policy.js';
+import { RunLedger, type RunSummary } from '../../core/stats/run-ledger.js';
+import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
+import { TaskType } from '../wire/gen/lbx/v1/task.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
+import { BackendPool } from './backend-pool.js';
+import { planTasks } from './task-plan.js';
+
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_ATTEMPTS = 3;
+const GET_SERVER_TIMEOUT_MS = 2_000;
+
+/** Codes another backend may cure: the chosen one is down, slow, or went away mid-call. */
+const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
+
+export type SendTarget =
+  | { readonly kind: 'lb'; readonly address: string }
+  /** Straight to one backend, no LB: the ceiling the benchmark compares the LB path with. */
+  | { readonly kind: 'direct'; readonly address: string };
+
+export interface SendOptions {
+  readonly target: SendTarget;
+  readonly simple: number;
+  readonly heavy: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  /** CPU_HEAVY size; 0 = the backends' default. */
+  readonly workUnits: number;
+  readonly key?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SendResult {
+  readonly id: string;
+  readonly clientId: string;
+  readonly target: SendTarget;
+  /** The LB's policy as it answered the first pick; '' in direct mode. */
+  readonly policy: string;
+  readonly startedAtUnixMs: number;
+  readonly finishedAtUnixMs: number;
+  readonly summary: RunSummary;
+}
+
+const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
+
+export async function runSend(options: SendOptions): Promise<SendResult> {
+  const plan = planTasks(options.simple, options.heavy);
+  const clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const ledger = new RunLedger();
+  const pool = new BackendPool();
+  const lb = options.target.kind === 'lb' ? new LoadBalancerClient(options.target.address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS) : undefined;
+  let policy = '';
+  let next = 0;
+  let done = 0;
+
+  const pickBackend = async (kind: TaskKind, exclude: readonly string[]): Promise<string> => {
+    if (lb === undefined) return options.target.address;
+    const response = await callUnary(
+      lb.getServer.bind(lb),
+      { clientId, taskType: TASK_TYPE[kind], key: options.key ?? '', exclude: [...exclude] },
+      GET_SERVER_TIMEOUT_MS,
+    );
+    policy ||= response.policy;
+    return response.address;
+  };
+
+  const sendOne = async (index: number, kind: TaskKind): Promise<void> => {
+    const startedAt = performance.now();
+    const elapsedMicros = (): number => Math.round((performance.now() - startedAt) * 1_000);
+    const exclude: string[] = [];
+    let lastReason = '';
+    for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
+      if (attempt > 1) ledger.recordRetry();
+      let address: string;
+      try {
+        address = await pickBackend(kind, exclude);
+      } catch (error) {
+        // The LB itself failed or had nothing to offer: another attempt may find it recovered.
+        lastReason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
+        continue;
+      }
+      try {
+        const backend = pool.get(address);
+        await callUnary(
+          backend.processTask.bind(backend),
+          { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key: options.key ?? '' },
+          options.timeoutMs,
+        );
+        ledger.recordOk(address, elapsedMicros());
+        return;
+      } catch (error) {
+        const code = statusName(error);
+        ledger.recordAttemptFailure(address, code);
+        lastReason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
+        if (!isServiceError(error) || !RETRYABLE.has(error.code)) break;
+        exclude.push(address);
+      }
+    }
+    ledger.recordFailed(lastReason, elapsedMicros());
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < plan.length) {
+      const index = next;
+      next += 1;
+      await sendOne(index, plan[index] as TaskKind);
+      done += 1;
+      options.onProgress?.(done, plan.length);
+    }
+  };
+
+  const startedAtUnixMs = Date.now();
+  const startedAt = performance.now();
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(plan.length, 1)) }, worker));
+  } finally {
+    lb?.close();
+    pool.close();
+  }
+  const summary = ledger.summary(performance.now() - startedAt);
+  if (summary.sent !== plan.length) {
+    throw new LbxError('runtime', `accounting error: ${plan.length} tasks planned but ${summary.sent} recorded`);
+  }
+  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target: options.target, policy, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary };
+}

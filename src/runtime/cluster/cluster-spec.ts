@@ -1,0 +1,26 @@
+// What `up` asks for: the input the supervisor builds a cluster from.
+import type { PolicyName } from '../../core/policies/policy.js';
+
+export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded'] as const;
+export type RegistryChoice = (typeof REGISTRY_CHOICES)[number];
+export type RegistryKind = Exclude<RegistryChoice, 'auto'>;
+
+export const DEFAULT_BACKENDS = 4;
+export const DEFAULT_REPORT_INTERVAL_MS = 500;
+/** Registry health-check interval for lbx's own services; Consul's usual 10 s is too slow for a lab. */
+export const DEFAULT_CHECK_INTERVAL_MS = 1_000;
+
+export interface ClusterSpec {
+  readonly name: string;
+  readonly host: string;
+  readonly basePort: number;
+  readonly backends: number;
+  readonly policy: PolicyName;
+  readonly registry: RegistryKind;
+  /** Absolute path of the consul binary when registry is 'consul'. */
+  readonly consulBinary?: string;
+  /** Default size of a CPU_HEAVY task on the backends (0 = the backend's built-in default). */
+  readonly heavyWorkUnits: number;
+  readonly reportIntervalMs: number;
+  readonly checkIntervalMs: number;
+}

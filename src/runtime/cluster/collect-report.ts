@@ -1,0 +1,124 @@
+// Gathers what `lbx report` shows: each backend's own counters, the LB's view, and the saved send runs, reconciled.
+import { credentials } from '@grpc/grpc-js';
+
+import { reconcile, type Reconciliation } from '../../core/stats/run-ledger.js';
+import { BackendClient } from '../wire/gen/lbx/v1/backend.js';
+import { LoadBalancerClient, type GetStatsResponse, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { callUnary } from '../grpc/unary.js';
+import type { ClusterFile } from './cluster-file.js';
+import type { ClusterPaths } from './cluster-paths.js';
+import { ControlClient } from './control-client.js';
+import { listRuns, type SavedRun } from './run-store.js';
+
+const CALL_TIMEOUT_MS = 2_000;
+
+/** live: asked the backend now · last-report: it is gone, figures from its last load report · unknown: neither. */
+export type ServedSource = 'live' | 'last-report' | 'unknown';
+
+export interface BackendReport {
+  readonly name: string;
+  readonly address: string;
+  readonly state: string;
+  readonly exitReason: string;
+  /** The LB's view: serving, removed (with why), or absent when the LB never knew it. */
+  readonly lbState: string;
+  readonly assigned: number;
+  readonly servedSimple: number;
+  readonly servedHeavy: number;
+  readonly servedSource: ServedSource;
+  readonly inFlight: number;
+  readonly queueDepth: number;
+  readonly cpuPercent: number;
+  readonly lastReportAgeMs: number;
+  /** Tasks the saved `send` runs got an ok for from this backend. */
+  readonly clientOk: number;
+}
+
+export interface ClusterReport {
+  readonly name: string;
+  readonly policy: string;
+  readonly lbAddress: string;
+  readonly lbReachable: boolean;
+  readonly picks: number;
+  readonly unavailable: number;
+  readonly backends: readonly BackendReport[];
+  readonly reconciliation: Reconciliation;
+  readonly runs: readonly SavedRun[];
+}
+
+export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): Promise<ClusterReport> {
+  const control = new ControlClient(cluster);
+  const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+  try {
+    const [status, lbStats, runs] = await Promise.all([
+      control.status(),
+      callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS).catch(() => undefined),
+      listRuns(paths),
+    ]);
+    const backends = status.components.filter((component) => component.role === 'backend');
+    const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
+    const clientOk = sumClientOk(runs);
+
+    const reports = await Promise.all(
+      backends.map(async (component): Promise<BackendReport> => {
+        const lbEntry = lbByAddress.get(component.address);
+        const live = component.state === 'exited' ? undefined : await readLiveLoad(component.address);
+        const figures: LoadReport | undefined = live ?? lbEntry?.lastReport;
+        return {
+          name: component.name,
+          address: component.address,
+          state: component.state,
+          exitReason: component.exitReason,
+          lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
+          assigned: lbEntry?.assigned ?? 0,
+          servedSimple: figures?.servedSimple ?? 0,
+          servedHeavy: figures?.servedHeavy ?? 0,
+          servedSource: live ? 'live' : figures ? 'last-report' : 'unknown',
+          inFlight: live?.inFlight ?? 0,
+          queueDepth: live?.queueDepth ?? 0,
+          cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
+          lastReportAgeMs: lbEntry?.lastReportAgeMs ?? -1,
+          clientOk: clientOk[component.address] ?? 0,
+        };
+      }),
+    );
+
+    const served = Object.fromEntries(reports.map((report) => [report.address, report.servedSimple + report.servedHeavy]));
+    return {
+      name: cluster.name,
+      policy: lbStats?.policy ?? cluster.spec.policy,
+      lbAddress: cluster.lbAddress,
+      lbReachable: lbStats !== undefined,
+      picks: lbStats?.picks ?? 0,
+      unavailable: lbStats?.unavailable ?? 0,
+      backends: reports,
+      reconciliation: reconcile(clientOk, served),
+      runs,
+    };
+  } finally {
+    control.close();
+    lb.close();
+  }
+}
+
+function sumClientOk(runs: readonly SavedRun[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const run of runs) {
+    for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + backend.ok;
+  }
+  return totals;
+}
+
+async function readLiveLoad(address: string): Promise<LoadReport | undefined> {
+  const client = new BackendClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+  try {
+    return await callUnary(client.getLoad.bind(client), {}, CALL_TIMEOUT_MS);
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
+export type { GetStatsResponse };

@@ -1,0 +1,48 @@
+// Talks to a running supervisor's control API; errors name the cluster and the address.
+import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+
+import { LbxError } from '../../core/lbx-error.js';
+import { SupervisorClient, type ClusterStatus, type KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { callUnary, isServiceError } from '../grpc/unary.js';
+import type { ClusterFile } from './cluster-file.js';
+
+const CONTROL_TIMEOUT_MS = 5_000;
+
+export class ControlClient {
+  private readonly client: SupervisorClient;
+
+  constructor(private readonly cluster: ClusterFile) {
+    this.client = new SupervisorClient(cluster.controlAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+  }
+
+  status(): Promise<ClusterStatus> {
+    return this.call(() => callUnary(this.client.getStatus.bind(this.client), {}, CONTROL_TIMEOUT_MS));
+  }
+
+  killBackend(port: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse> {
+    return this.call(() => callUnary(this.client.killBackend.bind(this.client), { port, signal }, CONTROL_TIMEOUT_MS));
+  }
+
+  shutdown(): Promise<void> {
+    return this.call(async () => {
+      await callUnary(this.client.shutdown.bind(this.client), {}, CONTROL_TIMEOUT_MS);
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isServiceError(error) && (error.code === GrpcStatus.NOT_FOUND || error.code === GrpcStatus.INVALID_ARGUMENT)) {
+        throw new LbxError('usage', error.details);
+      }
+      const detail = isServiceError(error) ? error.details : String(error);
+      throw new LbxError('runtime', `supervisor of cluster "${this.cluster.name}" at ${this.cluster.controlAddress} did not answer: ${detail}`);
+    }
+  }
+}

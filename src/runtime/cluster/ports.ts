@@ -1,0 +1,68 @@
+// The fixed port layout of a cluster, derived from one base port so users can type `lbx kill 7003`.
+//
+// Listeners stay below 32768: Linux hands out client-side ports from 32768–60999 and a
+// listener there can collide with a client socket left in TIME_WAIT.
+
+export const DEFAULT_BASE_PORT = 7000;
+export const MAX_BACKENDS = 64;
+export const MIN_BASE_PORT = 1024;
+/** The highest base port whose whole layout (base + LAYOUT_SPAN) stays below 32768. */
+export const MAX_BASE_PORT = 32_767 - 110;
+
+/** Offsets from the base port. Backends take base+1 … base+MAX_BACKENDS. */
+const LB_OFFSET = 100;
+const CONTROL_OFFSET = 101;
+const REGISTRY_HTTP_OFFSET = 102;
+/** Consul's own server and serf ports, used only when a real consul agent runs. */
+const CONSUL_SERVER_OFFSET = 103;
+const CONSUL_SERF_LAN_OFFSET = 104;
+const CONSUL_SERF_WAN_OFFSET = 105;
+
+export interface PortLayout {
+  readonly basePort: number;
+  readonly lb: number;
+  readonly control: number;
+  readonly registryHttp: number;
+  readonly consulServer: number;
+  readonly consulSerfLan: number;
+  readonly consulSerfWan: number;
+  /** Port of backend number `index` (0-based). */
+  backend(index: number): number;
+}
+
+export function portLayout(basePort: number): PortLayout {
+  return {
+    basePort,
+    lb: basePort + LB_OFFSET,
+    control: basePort + CONTROL_OFFSET,
+    registryHttp: basePort + REGISTRY_HTTP_OFFSET,
+    consulServer: basePort + CONSUL_SERVER_OFFSET,
+    consulSerfLan: basePort + CONSUL_SERF_LAN_OFFSET,
+    consulSerfWan: basePort + CONSUL_SERF_WAN_OFFSET,
+    backend: (index) => basePort + 1 + index,
+  };
+}
+
+/** Every port `up` will bind, in start order, each with the component that binds it. */
+export function portsToBind(
+  layout: PortLayout,
+  backends: number,
+  registry: 'embedded' | 'consul',
+): Array<{ port: number; component: string }> {
+  const ports = [
+    { port: layout.control, component: 'supervisor control API' },
+    { port: layout.registryHttp, component: `registry (${registry})` },
+  ];
+  if (registry === 'consul') {
+    ports.push(
+      { port: layout.consulServer, component: 'consul server' },
+      { port: layout.consulSerfLan, component: 'consul serf LAN' },
+      { port: layout.consulSerfWan, component: 'consul serf WAN' },
+    );
+  }
+  ports.push({ port: layout.lb, component: 'load balancer' });
+  for (let index = 0; index < backends; index += 1) {
+    ports.push({ port: layout.backend(index), component: `backend ${index + 1}` });
+  }
+  return ports;
+}

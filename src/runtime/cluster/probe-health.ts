@@ -1,0 +1,33 @@
+// One-shot health probes for `lbx status`: grpc.health.v1 for gRPC components, the status API for the registry.
+import { credentials } from '@grpc/grpc-js';
+
+import { HealthCheckResponse_ServingStatus as ServingStatus, HealthClient } from '../wire/gen/grpc/health/v1/health.js';
+import { callUnary, statusName } from '../grpc/unary.js';
+import { createRegistryClient } from '../registry/registry-client.js';
+import type { ComponentRecord } from './cluster-file.js';
+
+const PROBE_TIMEOUT_MS = 1_000;
+
+/** "serving", "not-serving", or what went wrong ("UNAVAILABLE"). */
+export async function probeHealth(component: ComponentRecord): Promise<string> {
+  if (component.state === 'exited') return '-';
+  if (component.role === 'registry') {
+    const registry = createRegistryClient({ address: component.address, requestTimeoutMs: PROBE_TIMEOUT_MS });
+    try {
+      return (await registry.leader()) ? 'serving' : 'no-leader';
+    } catch {
+      return 'unreachable';
+    } finally {
+      registry.close?.();
+    }
+  }
+  const client = new HealthClient(component.address, credentials.createInsecure());
+  try {
+    const response = await callUnary(client.check.bind(client), { service: '' }, PROBE_TIMEOUT_MS);
+    return response.status === ServingStatus.SERVING ? 'serving' : 'not-serving';
+  } catch (error) {
+    return statusName(error).toLowerCase();
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,70 @@
+// Starts a grpc-js server with the health service, and stops it with a grace period.
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+
+import { LbxError } from '../../core/lbx-error.js';
+import { HealthRegistry, ServingStatus } from './health-service.js';
+
+export interface ServiceBinding {
+  /** Fully qualified name for the health service, e.g. "lbx.v1.Backend". */
+  readonly name: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+export interface RunningGrpcServer {
+  readonly address: string;
+  readonly port: number;
+  readonly health: HealthRegistry;
+  /** Stops accepting, waits up to `graceMs` for calls in flight, then cancels the rest. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const SERVER_OPTIONS = {
+  // lbx messages are tiny; a 4 MiB cap keeps a hostile client from making the server buffer much.
+  'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  'grpc.enable_channelz': 0,
+};
+
+export async function startGrpcServer(host: string, port: number, services: readonly ServiceBinding[]): Promise<RunningGrpcServer> {
+  const server = new Server(SERVER_OPTIONS);
+  const health = new HealthRegistry();
+  server.addService(health.service, health.implementation);
+  for (const service of services) server.addService(service.definition, service.implementation);
+
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, actualPort) => {
+      if (error) {
+        const inUse = /EADDRINUSE|address already in use/i.test(error.message);
+        reject(
+          new LbxError(
+            inUse ? 'usage' : 'runtime',
+            inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`,
+          ),
+        );
+      } else resolve(actualPort);
+    });
+  });
+
+  health.set('', ServingStatus.SERVING);
+  for (const service of services) health.set(service.name, ServingStatus.SERVING);
+
+  return {
+    address: `${host}:${boundPort}`,
+    port: boundPort,
+    health,
+    stop: async (graceMs) => {
+      health.setAllNotServing();
+      health.endWatches();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

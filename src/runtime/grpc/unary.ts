@@ -1,0 +1,37 @@
+// Promise form of a grpc-js unary call with a deadline, and helpers for status errors.
+import { Metadata, status as GrpcStatus, type ServiceError, type ClientUnaryCall, type CallOptions } from '@grpc/grpc-js';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+const EMPTY_METADATA = new Metadata();
+
+/** Calls a generated unary client method, bound to its client, with a deadline `timeoutMs` from now. */
+export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method(request, EMPTY_METADATA, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      if (error) reject(error);
+      else resolve(response);
+    });
+  });
+}
+
+export const isServiceError = (error: unknown): error is ServiceError =>
+  error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
+
+/** The status name of a gRPC error ("UNAVAILABLE"), or "INTERNAL" for anything else. */
+export function statusName(error: unknown): string {
+  if (!isServiceError(error)) return 'INTERNAL';
+  return GrpcStatus[error.code] ?? `CODE_${error.code}`;
+}
+
+/** A status error to hand to a unary callback. */
+export function statusError(code: GrpcStatus, details: string): Partial<ServiceError> {
+  return { code, details, message: details };
+}
+
+export const invalidArgument = (details: string): Partial<ServiceError> => statusError(GrpcStatus.INVALID_ARGUMENT, details);

@@ -1,0 +1,81 @@
+// The load balancer's whole life: listen, watch the registry for backends, register itself, serve picks.
+import type { PolicyFactory } from '../../core/policies/policy.js';
+import { Balancer, type BalancerEvent } from '../../core/balancer.js';
+import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
+import { startGrpcServer } from '../grpc/grpc-server.js';
+import { waitFor } from '../process/wait-for.js';
+import { createRegistryClient } from '../registry/registry-client.js';
+import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
+import { createLbService } from './lb-service.js';
+
+/** How long the LB waits for the registry to list it as passing before it calls itself ready. */
+const REGISTRY_VISIBLE_TIMEOUT_MS = 10_000;
+
+export interface LbOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly id: string;
+  readonly policy: PolicyFactory;
+  readonly registryAddress: string;
+  readonly reportIntervalMs: number;
+  readonly checkIntervalMs: number;
+  readonly onEvent: (event: LbEvent) => void;
+}
+
+export type LbEvent =
+  | BalancerEvent
+  | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'registered'; readonly service: string }
+  | { readonly type: 'warning'; readonly message: string };
+
+export interface RunningLb {
+  readonly address: string;
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startLb(options: LbOptions): Promise<RunningLb> {
+  const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now() }, options.onEvent);
+  const server = await startGrpcServer(options.host, options.port, [
+    {
+      name: 'lbx.v1.LoadBalancer',
+      definition: LoadBalancerService,
+      implementation: createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now() }),
+    },
+  ]);
+  options.onEvent({ type: 'listening', address: server.address });
+
+  const registry = createRegistryClient({ address: options.registryAddress });
+  const watch = registry.watch(
+    BACKEND_SERVICE,
+    (instances) => balancer.applyRegistrySnapshot(instances.map((instance) => ({ id: instance.id, address: `${instance.address}:${instance.port}` }))),
+    (error) => options.onEvent({ type: 'warning', message: `registry watch: ${error.message}` }),
+  );
+
+  try {
+    await registry.register(
+      { id: options.id, service: LB_SERVICE, address: options.host, port: server.port, meta: { role: 'lb' } },
+      { kind: 'tcp', intervalMs: options.checkIntervalMs },
+    );
+    // Clients find the LB through the registry, so it is ready only once the registry lists it as passing.
+    await waitFor(
+      async () => ((await registry.resolve(LB_SERVICE)).some((instance) => instance.id === options.id) ? true : undefined),
+      { description: `LB ${server.address} in the registry's passing set`, timeoutMs: REGISTRY_VISIBLE_TIMEOUT_MS, intervalMs: 25 },
+    );
+    options.onEvent({ type: 'registered', service: LB_SERVICE });
+  } catch (error) {
+    watch.stop();
+    registry.close?.();
+    await server.stop(0);
+    throw error;
+  }
+
+  return {
+    address: server.address,
+    stop: async (graceMs) => {
+      await registry.deregister(options.id).catch((error: Error) => options.onEvent({ type: 'warning', message: `deregistration failed: ${error.message}` }));
+      watch.stop();
+      registry.close?.();
+      await server.stop(graceMs);
+    },
+  };
+}

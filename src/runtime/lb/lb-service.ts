@@ -1,0 +1,89 @@
+// The lbx.v1.LoadBalancer gRPC handlers: validate each request, then ask or tell the Balancer.
+import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+
+import type { Balancer } from '../../core/balancer.js';
+import type {
+  DeregisterServerRequest,
+  DeregisterServerResponse,
+  GetServerRequest,
+  GetServerResponse,
+  GetStatsRequest,
+  GetStatsResponse,
+  LoadBalancerServer,
+  LoadReport,
+  RegisterServerRequest,
+  RegisterServerResponse,
+  ReportLoadResponse,
+} from '../wire/gen/lbx/v1/load_balancer.js';
+import { invalidArgument, statusError } from '../grpc/unary.js';
+import { checkAddress, checkBackendId, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+export interface LbServiceOptions {
+  readonly balancer: Balancer;
+  readonly reportIntervalMs: number;
+  readonly startedAtUnixMs: number;
+}
+
+export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }: LbServiceOptions): LoadBalancerServer {
+  const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
+    const checked = checkGetServer(call.request);
+    if (!checked.ok) return callback(invalidArgument(checked.message));
+    const result = balancer.pick({ taskKind: checked.value.kind, key: call.request.key, exclude: checked.value.exclude });
+    if (result.kind === 'unavailable') return callback(statusError(GrpcStatus.UNAVAILABLE, result.reason));
+    callback(null, { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName });
+  };
+
+  const registerServer: Unary<RegisterServerRequest, RegisterServerResponse> = (call, callback) => {
+    const id = checkBackendId(call.request.backendId);
+    if (!id.ok) return callback(invalidArgument(id.message));
+    const address = checkAddress('address', call.request.address);
+    if (!address.ok) return callback(invalidArgument(address.message));
+    balancer.register(id.value, address.value);
+    callback(null, { reportIntervalMs });
+  };
+
+  const deregisterServer: Unary<DeregisterServerRequest, DeregisterServerResponse> = (call, callback) => {
+    const address = checkAddress('address', call.request.address);
+    if (!address.ok) return callback(invalidArgument(address.message));
+    const reason = checkReason(call.request.reason);
+    if (!reason.ok) return callback(invalidArgument(reason.message));
+    callback(null, { removed: balancer.deregister(address.value, reason.value || 'deregistered') });
+  };
+
+  const reportLoad: Unary<LoadReport, ReportLoadResponse> = (call, callback) => {
+    const report = call.request;
+    const address = checkAddress('address', report.address);
+    if (!address.ok) return callback(invalidArgument(address.message));
+    const figures = checkLoadFigures(report);
+    if (!figures.ok) return callback(invalidArgument(figures.message));
+    if (!balancer.recordReport(address.value, report)) {
+      return callback(statusError(GrpcStatus.NOT_FOUND, `backend ${report.address} is not registered with this LB; call RegisterServer`));
+    }
+    callback(null, {});
+  };
+
+  const getStats: Unary<GetStatsRequest, GetStatsResponse> = (_call, callback) => {
+    const stats = balancer.stats();
+    callback(null, {
+      policy: stats.policy,
+      picks: stats.picks,
+      unavailable: stats.unavailable,
+      startedAtUnixMs,
+      backends: stats.backends.map((member) => ({
+        address: member.address,
+        backendId: member.id,
+        state: member.state,
+        removedReason: member.removedReason,
+        assigned: member.assigned,
+        lastReport: member.lastReport ? { address: member.address, ...member.lastReport } : undefined,
+        lastReportAgeMs: member.lastReportAgeMs ?? -1,
+        loadScore: member.loadScore,
+        inRegistry: member.inRegistry,
+      })),
+    });
+  };
+
+  return { getServer, registerServer, deregisterServer, reportLoad, getStats };
+}

@@ -1,0 +1,54 @@
+// The child's side of supervision: say "ready" to the supervisor, and stop on SIGTERM or when the supervisor is gone.
+//
+// Children are spawned with an IPC channel. When the supervisor dies — even by SIGKILL —
+// the kernel closes its end and the child sees 'disconnect' at once, so nothing is orphaned.
+
+export type RoleMessage =
+  | { readonly type: 'ready'; readonly address: string }
+  | { readonly type: 'event'; readonly event: Record<string, unknown> };
+
+export type StopReason = 'SIGTERM' | 'SIGINT' | 'supervisor-gone';
+
+/** Hard cap on a stop, so a wedged shutdown cannot keep a process alive. */
+export const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/** An orphan has nobody waiting for a graceful drain: it stops fast. */
+const ORPHAN_STOP_DEADLINE_MS = 1_500;
+
+export const isSupervised = (): boolean => typeof process.send === 'function' && process.connected;
+
+export function sendToSupervisor(message: RoleMessage): void {
+  if (isSupervised()) process.send?.(message);
+}
+
+export function announceReady(address: string): void {
+  sendToSupervisor({ type: 'ready', address });
+}
+
+/**
+ * Runs `stop` once, on SIGTERM/SIGINT or when the supervisor's channel closes, then exits.
+ * A second signal, or the deadline passing, exits at once.
+ */
+export function stopOnSignalOrOrphan(
+  stop: (reason: StopReason) => Promise<void>,
+  stopDeadlineMs: number = DEFAULT_STOP_DEADLINE_MS,
+): void {
+  let stopping = false;
+  const begin = (reason: StopReason): void => {
+    if (stopping) {
+      process.exit(reason === 'supervisor-gone' ? 0 : 130);
+    }
+    stopping = true;
+    const deadlineMs = reason === 'supervisor-gone' ? ORPHAN_STOP_DEADLINE_MS : stopDeadlineMs;
+    setTimeout(() => process.exit(1), deadlineMs).unref();
+    stop(reason).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`stop failed: ${error instanceof Error ? error.stack : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => begin('SIGTERM'));
+  process.on('SIGINT', () => begin('SIGINT'));
+  if (isSupervised()) process.on('disconnect', () => begin('supervisor-gone'));
+}

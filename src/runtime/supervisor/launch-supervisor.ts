@@ -1,0 +1,89 @@
+// `lbx up`'s side: write the spec, start the supervisor detached, follow its progress until ready, then let it go.
+import { closeSync, openSync, promises as fs } from 'node:fs';
+
+import { execa } from 'execa';
+
+import { LbxError, type LbxErrorCode } from '../../core/lbx-error.js';
+import type { ClusterPaths } from '../cluster/cluster-paths.js';
+import type { ClusterSpec } from '../cluster/cluster-spec.js';
+import { writeJsonAtomic } from '../cluster/atomic-file.js';
+import { readClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
+import { lbxCommandPrefix } from '../process/lbx-entry.js';
+import { readLogTail } from '../process/managed-child.js';
+import { signalProcess } from '../process/pid-probe.js';
+import type { UpProgress } from './run-supervisor.js';
+import type { SupervisorEvent } from './supervisor.js';
+
+export const DEFAULT_UP_TIMEOUT_MS = 30_000;
+
+export interface LaunchResult {
+  readonly file: ClusterFile;
+  readonly readyMs: number;
+}
+
+export async function launchSupervisor(
+  paths: ClusterPaths,
+  spec: ClusterSpec,
+  options: { timeoutMs: number; onEvent: (event: SupervisorEvent) => void },
+): Promise<LaunchResult> {
+  const startedAt = performance.now();
+  await fs.mkdir(paths.logsDir, { recursive: true, mode: 0o700 });
+  await writeJsonAtomic(paths.specFile, spec);
+
+  const logPath = paths.logFile('supervisor');
+  const prefix = lbxCommandPrefix();
+  // execa's types accept only literal fd numbers; a real fd opened here is just as valid at run time.
+  const logFd = openSync(logPath, 'a') as 3;
+  let subprocess;
+  try {
+    subprocess = execa(prefix.file, [...prefix.args, 'serve', 'supervisor', '--cluster-dir', paths.dir], {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      ipc: true,
+      serialization: 'json',
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  subprocess.catch(() => undefined);
+  const pid = subprocess.pid;
+
+  const outcome = await new Promise<{ ok: true } | { ok: false; code: LbxErrorCode; message: string }>((resolve) => {
+    const timer = setTimeout(() => {
+      resolve({ ok: false, code: 'timeout', message: `cluster "${spec.name}" not ready after ${options.timeoutMs} ms` });
+    }, options.timeoutMs);
+    subprocess.on('message', (raw) => {
+      const message = raw as UpProgress;
+      if (message.type === 'progress') options.onEvent(message.event);
+      else {
+        clearTimeout(timer);
+        resolve(message.type === 'ready' ? { ok: true } : { ok: false, code: message.code as LbxErrorCode, message: message.message });
+      }
+    });
+    subprocess.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ok: false, code: 'runtime', message: `supervisor exited (${signal ?? `code ${code}`}) before the cluster was ready` });
+    });
+  });
+
+  if (!outcome.ok) {
+    // Ours, just started: stop it so nothing is left behind, and keep its story for the message.
+    if (pid !== undefined && subprocess.exitCode === null) signalProcess(pid, 'SIGTERM');
+    await subprocess;
+    const tail = await readLogTail(logPath, 10);
+    await fs.rm(paths.dir, { recursive: true, force: true });
+    const detail = outcome.message.includes('last lines') || tail === '' ? '' : `\n--- last lines of the supervisor log ---\n${tail}`;
+    throw new LbxError(outcome.code, `${outcome.message}${detail}`);
+  }
+
+  if (subprocess.connected) subprocess.disconnect();
+  subprocess.unref();
+  const file = await readClusterFile(paths);
+  if (file === undefined) throw new LbxError('runtime', `cluster "${spec.name}" said it was ready but ${paths.clusterFile} is unreadable`);
+  return { file, readyMs: Math.round(performance.now() - startedAt) };
+}
