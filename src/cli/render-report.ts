@@ -1,0 +1,72 @@
+// Tables for `lbx report`: per-backend distribution as the backends, the LB and the clients each saw it; then the runs.
+import type { ClusterReport } from '../runtime/cluster/collect-report.js';
+import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
+import { renderTable } from './table.js';
+
+export function renderReport(report: ClusterReport): string {
+  const totalServed = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
+  const sections: string[] = [];
+  sections.push(
+    `cluster "${report.name}"  policy ${report.policy}  LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'}  picks ${formatCount(report.picks)}  unavailable ${formatCount(report.unavailable)}`,
+  );
+  sections.push(
+    renderTable(
+      ['BACKEND', 'STATE', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
+      report.backends.map((backend) => {
+        const served = backend.servedSimple + backend.servedHeavy;
+        return [
+          backend.address,
+          backend.state === 'exited' ? `exited (${backend.exitReason})` : backend.state,
+          backend.lbState,
+          `${formatCount(served)}${backend.servedSource === 'last-report' ? '*' : backend.servedSource === 'unknown' ? '?' : ''}`,
+          totalServed === 0 ? '-' : formatPercent(served / totalServed),
+          formatCount(backend.servedSimple),
+          formatCount(backend.servedHeavy),
+          formatCount(backend.assigned),
+          formatCount(backend.clientOk),
+          formatCount(backend.inFlight),
+          backend.cpuPercent.toFixed(1),
+        ];
+      }),
+      ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+  );
+  const notes: string[] = [];
+  if (report.backends.some((backend) => backend.servedSource === 'last-report')) {
+    notes.push('* exited backend: figures from its last load report (up to one report interval old)');
+  }
+  const mismatches = report.reconciliation.rows.filter((row) => row.difference !== 0);
+  notes.push(
+    report.reconciliation.matches
+      ? 'reconciliation: client ok counts (all saved runs) equal what every backend says it served'
+      : `reconciliation: ${mismatches.map((row) => `${row.address} client ${row.clientOk} vs served ${row.backendServed}`).join('; ')}`,
+  );
+  sections.push(notes.join('\n'));
+
+  if (report.runs.length > 0) {
+    const recent = report.runs.slice(-10);
+    sections.push(
+      `last ${recent.length} send run${recent.length > 1 ? 's' : ''}:\n` +
+        renderTable(
+          ['RUN', 'POLICY', 'SIMPLE', 'HEAVY', 'OK', 'FAILED', 'RETRIED', 'THROUGHPUT', 'P50 MS', 'P99 MS', 'SPLIT'],
+          recent.map((run) => [
+            new Date(run.startedAtUnixMs).toISOString().replace('T', ' ').slice(0, 19),
+            run.policy || '-',
+            formatCount(run.request.simple),
+            formatCount(run.request.heavy),
+            formatCount(run.summary.ok),
+            formatCount(run.summary.failed),
+            formatCount(run.summary.retried),
+            formatRate(run.summary.throughputPerSec),
+            formatMs(run.summary.latencyMs.p50),
+            formatMs(run.summary.latencyMs.p99),
+            run.summary.backends.map((backend) => `${backend.address.slice(backend.address.lastIndexOf(':') + 1)}:${Math.round(backend.share * 100)}%`).join(' '),
+          ]),
+          ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+        ),
+    );
+  } else {
+    sections.push('no send runs yet: lbx send --simple 1000');
+  }
+  return sections.join('\n\n');
+}

@@ -1,0 +1,26 @@
+import { LbxCommand } from '../cli/lbx-command.js';
+import { clusterNameFlag } from '../cli/flags.js';
+import { renderReport } from '../cli/render-report.js';
+import type { ClusterReport } from '../runtime/cluster/collect-report.js';
+
+export default class Report extends LbxCommand {
+  static override summary = 'Show where requests went: per backend as the backends, the LB and the clients saw it, and the last send runs.';
+
+  static override description = `SERVED is what each backend says it served (asked live); LB ASSIGNED is what the LB handed out; CLIENT OK is what saved \`lbx send\` runs got back.
+The reconciliation line says whether client and backend counts agree.`;
+
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json'];
+
+  static override flags = { name: clusterNameFlag };
+
+  async run(): Promise<ClusterReport> {
+    const { flags } = await this.parse(Report);
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
+    const { collectReport } = await import('../runtime/cluster/collect-report.js');
+    const cluster = await requireRunningCluster(flags.name);
+    const report = await collectReport(cluster, clusterPaths(flags.name));
+    if (!flags.json) this.log(renderReport(report));
+    return report;
+  }
+}

@@ -1,0 +1,95 @@
+import { Flags } from '@oclif/core';
+
+import { LbxCommand } from '../cli/lbx-command.js';
+import { clusterNameFlag } from '../cli/flags.js';
+import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
+import { startProgress } from '../cli/spinner.js';
+import { LbxError } from '../core/lbx-error.js';
+import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
+import type { SavedRun } from '../runtime/cluster/run-store.js';
+
+const MAX_TASKS = 10_000_000;
+const DEFAULT_SIMPLE_WHEN_UNSPECIFIED = 1_000;
+
+export default class Send extends LbxCommand {
+  static override summary = 'Drive tasks through the cluster and show where they went.';
+
+  static override description = `Finds the LB through the registry; for each task asks it for a backend (GetServer), then calls that backend (ProcessTask).
+On UNAVAILABLE or a deadline the task is retried on another backend (the failed one excluded), up to --retries times.
+Progress goes to stderr; the distribution table (or --json) to stdout; the run is saved for \`lbx report\`.
+Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.`;
+
+  static override examples = [
+    '<%= config.bin %> send --simple 2000 --heavy 50',
+    '<%= config.bin %> send --heavy 500 --concurrency 32',
+    '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
+  ];
+
+  static override flags = {
+    name: clusterNameFlag,
+    simple: Flags.integer({ char: 's', description: 'Number of SIMPLE tasks (answered at once).', min: 0, max: MAX_TASKS }),
+    heavy: Flags.integer({ char: 'H', description: 'Number of CPU_HEAVY tasks (real CPU work on the backend).', min: 0, max: MAX_TASKS }),
+    concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: 16 }),
+    timeout: Flags.integer({ description: 'Deadline of each call to a backend (ms).', min: 1, max: 600_000, default: 5_000 }),
+    retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: 2 }),
+    'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
+    key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).' }),
+  };
+
+  async run(): Promise<SavedRun> {
+    const { flags } = await this.parse(Send);
+    const simple = flags.simple ?? (flags.heavy === undefined ? DEFAULT_SIMPLE_WHEN_UNSPECIFIED : 0);
+    const heavy = flags.heavy ?? 0;
+    if (simple + heavy === 0) throw new LbxError('usage', 'nothing to send: --simple and --heavy are both 0; give at least one task');
+    if (flags.key !== undefined && flags.key.length > 256) throw new LbxError('usage', `--key is ${flags.key.length} characters: expected at most 256`);
+
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
+    const { resolveLbAddress } = await import('../runtime/client/resolve-lb.js');
+    const { runSend } = await import('../runtime/client/send-run.js');
+    const { saveRun, RUN_SCHEMA_VERSION } = await import('../runtime/cluster/run-store.js');
+
+    const cluster = await requireRunningCluster(flags.name);
+    const lbAddress = await resolveLbAddress(cluster.registryAddress);
+    const total = simple + heavy;
+    const progress = await startProgress(`sending ${total} tasks via ${lbAddress}`, { quiet: flags.json });
+    let lastShownAt = 0;
+    const result = await runSend({
+      target: { kind: 'lb', address: lbAddress },
+      simple,
+      heavy,
+      concurrency: flags.concurrency,
+      timeoutMs: flags.timeout,
+      maxAttempts: flags.retries + 1,
+      workUnits: flags['work-units'],
+      ...(flags.key === undefined ? {} : { key: flags.key }),
+      onProgress: (done) => {
+        const now = performance.now();
+        if (now - lastShownAt < 100 && done < total) return;
+        lastShownAt = now;
+        progress.update(`sending: ${done}/${total}`);
+      },
+    });
+    const run: SavedRun = {
+      schemaVersion: RUN_SCHEMA_VERSION,
+      ...result,
+      request: { simple, heavy, concurrency: flags.concurrency, timeoutMs: flags.timeout },
+    };
+    await saveRun(clusterPaths(flags.name), run);
+    const summary = result.summary;
+    const line = `${summary.ok}/${summary.sent} ok (policy ${result.policy || 'unknown'}), ${summary.failed} failed`;
+    if (summary.failed > 0) progress.fail(line);
+    else progress.succeed(line);
+
+    if (!flags.json) {
+      this.log(renderRunDistribution(summary));
+      this.log('');
+      this.log(renderRunTotals(summary));
+    }
+    if (summary.failed > 0) {
+      process.exitCode = 1;
+      if (!flags.json) this.logToStderr(`error: ${summary.failed} of ${summary.sent} tasks failed`);
+    }
+    return run;
+  }
+}

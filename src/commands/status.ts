@@ -1,0 +1,71 @@
+import { LbxCommand } from '../cli/lbx-command.js';
+import { clusterNameFlag } from '../cli/flags.js';
+import { formatDuration } from '../cli/format.js';
+import { renderComponents, type ComponentRow } from '../cli/render-components.js';
+
+export interface StatusResult {
+  readonly name: string;
+  readonly supervisorPid: number;
+  readonly uptimeMs: number;
+  readonly policy: string;
+  readonly registry: string;
+  readonly registryAddress: string;
+  readonly lbAddress: string;
+  readonly components: readonly ComponentRow[];
+}
+
+export default class Status extends LbxCommand {
+  static override summary = 'Show a cluster\'s components: pids, ports, state, health and uptime.';
+
+  static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the status API for the registry. Exits 3 when the cluster is not running.';
+
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --name lab2 --json'];
+
+  static override flags = { name: clusterNameFlag };
+
+  async run(): Promise<StatusResult> {
+    const { flags } = await this.parse(Status);
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { ControlClient } = await import('../runtime/cluster/control-client.js');
+    const { probeHealth } = await import('../runtime/cluster/probe-health.js');
+    const cluster = await requireRunningCluster(flags.name);
+    const control = new ControlClient(cluster);
+    let status;
+    try {
+      status = await control.status();
+    } finally {
+      control.close();
+    }
+    const components: ComponentRow[] = await Promise.all(
+      status.components.map(async (component) => {
+        const record = { ...component, role: component.role as ComponentRow['role'], state: component.state as ComponentRow['state'] };
+        return {
+          name: record.name,
+          role: record.role,
+          address: record.address,
+          pid: record.pid,
+          state: record.state,
+          startedAtUnixMs: record.startedAtUnixMs,
+          ...(record.exitReason ? { exitReason: record.exitReason } : {}),
+          health: await probeHealth({ ...record, logPath: record.logPath }),
+        };
+      }),
+    );
+    const uptimeMs = Date.now() - status.startedAtUnixMs;
+    if (!flags.json) {
+      this.log(`cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(uptimeMs)}  policy ${status.policy}  registry ${status.registryKind} at ${status.registryAddress}`);
+      this.log('');
+      this.log(renderComponents(components, Date.now()));
+    }
+    return {
+      name: status.name,
+      supervisorPid: status.supervisorPid,
+      uptimeMs,
+      policy: status.policy,
+      registry: status.registryKind,
+      registryAddress: status.registryAddress,
+      lbAddress: status.lbAddress,
+      components,
+    };
+  }
+}
