@@ -1,24 +1,44 @@
-// The base of every lbx command: --json for free, and LbxError mapped to its exit code and suggestions.
-import { Command, Errors } from '@oclif/core';
+// The base of every lbx command: --json for free, parse failures as usage errors, LbxError printed unwrapped with its exit code.
+import { Command, type Interfaces } from '@oclif/core';
 
-import { isLbxError } from '../core/lbx-error.js';
+import { isLbxError, LbxError } from '../core/lbx-error.js';
 import { stopActiveSpinner } from './spinner.js';
+
+// oclif's parse() constrains its generics with these shapes but does not export them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = { [name: string]: any };
 
 export abstract class LbxCommand extends Command {
   static override enableJsonFlag = true;
 
+  /** oclif exits 1 on some parse failures (bad argument values); every one of them is a usage error (exit 2). */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      if (error instanceof Error && !isLbxError(error) && !('oclif' in error && (error as { oclif?: { exit?: number } }).oclif?.exit === 0)) {
+        throw new LbxError('usage', error.message.replace(/\nSee more help with --help$/, ''), ['see: lbx <command> --help']);
+      }
+      throw error;
+    }
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     // A spinner left running would overwrite the error line.
     stopActiveSpinner();
-    if (isLbxError(error)) {
-      process.exitCode = error.exitCode;
-      return super.catch(
-        Object.assign(new Errors.CLIError(error.message, { exit: error.exitCode, suggestions: [...error.suggestions] }), {
-          exitCode: error.exitCode,
-          code: error.code,
-        }),
-      );
+    if (!isLbxError(error)) return super.catch(error);
+    // Printed here rather than by oclif, which wraps lines at 80 columns and breaks grep in CI logs.
+    if (this.jsonEnabled()) {
+      this.logJson({ error: { code: error.code, exitCode: error.exitCode, message: error.message, suggestions: error.suggestions } });
+    } else {
+      const hints = error.suggestions.map((hint) => `  ${hint}\n`).join('');
+      process.stderr.write(`Error: ${error.message}\n${hints}`);
     }
-    return super.catch(error);
+    return this.exit(error.exitCode);
   }
 }

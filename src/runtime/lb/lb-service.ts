@@ -78,7 +78,7 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
         removedReason: member.removedReason,
         assigned: member.assigned,
         lastReport: member.lastReport ? { address: member.address, ...member.lastReport } : undefined,
-        lastReportAgeMs: member.lastReportAgeMs ?? -1,
+        lastReportAgeMs: member.lastReportAgeMs === undefined ? -1 : Math.round(member.lastReportAgeMs),
         loadScore: member.loadScore,
         inRegistry: member.inRegistry,
       })),

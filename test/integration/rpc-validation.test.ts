@@ -1,0 +1,101 @@
+// Every RPC field is validated on the real servers: bad values get INVALID_ARGUMENT naming the field, and the LB stays healthy.
+import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { BackendClient } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
+import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
+import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+
+const BASE_PORT = 14_000;
+const LB = `127.0.0.1:${BASE_PORT + 100}`;
+const BACKEND = `127.0.0.1:${BASE_PORT + 1}`;
+const CALL_TIMEOUT_MS = 3_000;
+
+const sandbox = createSandbox('rpc');
+const rpc = suite('RPC validation');
+let lb: LoadBalancerClient;
+let backend: BackendClient;
+
+rpc.before(async () => {
+  await sandbox.json(['up', '--backends', '2', '--base-port', String(BASE_PORT)]);
+  lb = new LoadBalancerClient(LB, credentials.createInsecure());
+  backend = new BackendClient(BACKEND, credentials.createInsecure());
+});
+
+rpc.after(async () => {
+  lb?.close();
+  backend?.close();
+  await sandbox.run(['down']).catch(() => undefined);
+  killLeftovers(sandbox);
+  sandbox.dispose();
+});
+
+async function expectStatus(call: Promise<unknown>, code: GrpcStatus, pattern: RegExp): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    assert.ok(isServiceError(error), `expected a gRPC status error, got ${String(error)}`);
+    assert.equal(GrpcStatus[error.code], GrpcStatus[code]);
+    assert.match(error.details, pattern);
+    return;
+  }
+  assert.unreachable(`expected ${GrpcStatus[code]}`);
+}
+
+rpc('ProcessTask: unknown task type', () =>
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 7, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task type 7/));
+
+rpc('ProcessTask: UNSPECIFIED task type', () =>
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 0, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task type 0/));
+
+rpc('ProcessTask: work_units out of range', () =>
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 2, workUnits: 10_001, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /work_units 10001 is out of range/));
+
+rpc('ProcessTask: work_units on a SIMPLE task', () =>
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 1, workUnits: 5, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /CPU_HEAVY only/));
+
+rpc('ProcessTask: a valid CPU_HEAVY task runs and says where and how long', async () => {
+  const response = await callUnary(backend.processTask.bind(backend), { taskId: 'heavy-1', type: 2, workUnits: 10, clientId: 'test', key: '' }, CALL_TIMEOUT_MS);
+  assert.equal(response.taskId, 'heavy-1');
+  assert.equal(response.backendAddress, BACKEND);
+  assert.equal(response.workUnits, 10);
+  assert.ok(response.serviceUs > 0, 'service time measured');
+});
+
+rpc('GetServer: unknown task type', () =>
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
+
+rpc('GetServer: a malformed exclude entry', () =>
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
+
+rpc('GetServer: everything excluded is UNAVAILABLE with the reason', () =>
+  expectStatus(
+    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`] }, CALL_TIMEOUT_MS),
+    GrpcStatus.UNAVAILABLE,
+    /excluded by the client/,
+  ));
+
+rpc('RegisterServer: empty address and empty id', async () => {
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /address "" is not a host:port/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: '', address: '127.0.0.1:1' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /backend_id is empty/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:70000' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /port 1–65535/);
+});
+
+rpc('ReportLoad: unknown backend is NOT_FOUND; impossible figures are INVALID_ARGUMENT', async () => {
+  const report = { address: '127.0.0.1:1', inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 0, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 0 };
+  await expectStatus(callUnary(lb.reportLoad.bind(lb), report, CALL_TIMEOUT_MS), GrpcStatus.NOT_FOUND, /not registered/);
+  await expectStatus(callUnary(lb.reportLoad.bind(lb), { ...report, address: BACKEND, cpuPercent: -5 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /cpu_percent -5/);
+  await expectStatus(callUnary(lb.reportLoad.bind(lb), { ...report, address: BACKEND, queueDepth: 3, inFlight: 1 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /queue_depth 3 exceeds in_flight 1/);
+});
+
+rpc('after all that, the LB still serves both backends', async () => {
+  const seen = new Set<string>();
+  for (let index = 0; index < 10; index += 1) {
+    seen.add((await callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [] }, CALL_TIMEOUT_MS)).address);
+  }
+  assert.equal([...seen].sort(), [BACKEND, `127.0.0.1:${BASE_PORT + 2}`]);
+});
+
+rpc.run();

@@ -1,0 +1,147 @@
+// The LB's membership rules: RPC registration, exit notices, the registry's passing set, and assignment counting.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { Balancer, type BalancerEvent } from '../../src/core/balancer.js';
+import { leastLoad, pickFirst, roundRobin } from '../../src/core/policies/index.js';
+import { fakeClock } from '../helpers/fake-clock.js';
+import { pickedAddress, pickRequest } from '../helpers/backends.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+
+const A = '127.0.0.1:7001';
+const B = '127.0.0.1:7002';
+const C = '127.0.0.1:7003';
+
+const newBalancer = (events: BalancerEvent[] = []) =>
+  new Balancer(roundRobin, { random: seededRandom(7), nowMs: fakeClock().nowMs }, (event) => events.push(event));
+
+const pickMany = (balancer: Balancer, count: number, exclude: string[] = []): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (let index = 0; index < count; index += 1) {
+    const address = pickedAddress(balancer.pick(pickRequest(exclude)));
+    counts.set(address, (counts.get(address) ?? 0) + 1);
+  }
+  return counts;
+};
+
+const test = suite('Balancer');
+
+test('a registered backend is eligible at once; an exit notice removes it at once', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A);
+  balancer.register('backend-7002', B);
+  assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
+  assert.ok(balancer.deregister(B, 'exited (signal SIGKILL)'));
+  assert.equal([...pickMany(balancer, 10).keys()], [A]);
+  const removed = balancer.stats().backends.find((backend) => backend.address === B);
+  assert.equal(removed?.state, 'removed');
+  assert.equal(removed?.removedReason, 'exited (signal SIGKILL)');
+});
+
+test('deregistering twice, or an unknown backend, reports false and changes nothing', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A);
+  assert.ok(balancer.deregister(A, 'graceful'));
+  assert.not.ok(balancer.deregister(A, 'graceful'));
+  assert.not.ok(balancer.deregister(C, 'graceful'));
+});
+
+test('no eligible backend gives unavailable with a reason, counted in stats', () => {
+  const balancer = newBalancer();
+  const result = balancer.pick(pickRequest());
+  assert.equal(result.kind, 'unavailable');
+  assert.equal(balancer.stats().unavailable, 1);
+  assert.equal(balancer.stats().picks, 0);
+});
+
+test('the registry adds unknown passing instances, and removes members it listed before and no longer does', () => {
+  const events: BalancerEvent[] = [];
+  const balancer = newBalancer(events);
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  assert.equal([...pickMany(balancer, 10).keys()], [A]);
+  assert.ok(events.some((event) => event.type === 'removed' && event.address === B && event.reason.startsWith('registry')));
+  // Passing again: the registry may undo its own removal.
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
+});
+
+test('a backend registered by RPC but not yet passing in the registry stays eligible (checks start critical)', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A);
+  balancer.register('backend-7002', B);
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
+});
+
+test('a lagging registry that still lists an exited backend does not bring it back; its own RegisterServer does', () => {
+  const balancer = newBalancer();
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  balancer.deregister(B, 'exited (signal SIGKILL)');
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  assert.equal([...pickMany(balancer, 20).keys()], [A]);
+  balancer.register('backend-7002', B);
+  assert.equal([...pickMany(balancer, 20).keys()].sort(), [A, B]);
+});
+
+test('load reports from unknown or removed backends are refused, so they register again', () => {
+  const balancer = newBalancer();
+  const sample = { inFlight: 1, queueDepth: 0, cpuPercent: 5, servedSimple: 1, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 1 };
+  assert.not.ok(balancer.recordReport(A, sample));
+  balancer.register('backend-7001', A);
+  assert.ok(balancer.recordReport(A, sample));
+  balancer.deregister(A, 'graceful');
+  assert.not.ok(balancer.recordReport(A, sample));
+});
+
+test('every successful pick counts as an assignment on the chosen backend', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A);
+  balancer.register('backend-7002', B);
+  pickMany(balancer, 30);
+  const stats = balancer.stats();
+  assert.equal(stats.picks, 30);
+  assert.equal(stats.backends.reduce((sum, backend) => sum + backend.assigned, 0), 30);
+  assert.equal(stats.backends.map((backend) => backend.assigned), [15, 15]);
+});
+
+test('excluded addresses are skipped for that pick only', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A);
+  balancer.register('backend-7002', B);
+  assert.equal([...pickMany(balancer, 10, [A]).keys()], [B]);
+  assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
+});
+
+test('switching policy rebuilds the picker over the same members', () => {
+  const balancer = newBalancer();
+  for (const [id, address] of [['backend-7003', C], ['backend-7001', A], ['backend-7002', B]] as const) balancer.register(id, address);
+  balancer.setPolicy(pickFirst);
+  assert.equal(balancer.policyName, 'pick_first');
+  // Pick-first's stable order is by port, whatever the registration order.
+  assert.equal([...pickMany(balancer, 5).keys()], [A]);
+});
+
+test('least load through the balancer spreads a burst evenly (assignments are recorded between picks)', () => {
+  const balancer = new Balancer(leastLoad, { random: seededRandom(3), nowMs: fakeClock().nowMs });
+  balancer.register('backend-7001', A);
+  balancer.register('backend-7002', B);
+  balancer.register('backend-7003', C);
+  const counts = pickMany(balancer, 300);
+  assert.equal([counts.get(A), counts.get(B), counts.get(C)], [100, 100, 100]);
+});
+
+test.run();
