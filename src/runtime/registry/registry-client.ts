@@ -1,0 +1,421 @@
+// The registry adapter lbx uses against a real Consul and the embedded registry alike, built on the consul npm client.
+
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import Consul from 'consul';
+import { LbxError } from '../../core/lbx-error.js';
+
+export interface ServiceInstance {
+  id: string;
+  service: string;
+  address: string;
+  port: number;
+  meta: Record<string, string>;
+}
+
+/** How the registry learns an instance is healthy: it dials the instance, or the instance reports before a TTL runs out. */
+export type HealthSignal = { kind: 'tcp'; intervalMs: number; timeoutMs?: number } | { kind: 'ttl'; ttlMs: number };
+
+export interface RegistryWatch {
+  stop(): void;
+}
+
+export interface RegistryClient {
+  register(instance: ServiceInstance, health: HealthSignal, options?: { deregisterCriticalAfterMs?: number }): Promise<void>;
+  /** Unknown IDs are not an error: deregistering twice is fine. */
+  deregister(id: string): Promise<void>;
+  /** Marks a TTL-checked instance passing; re-registers it first if the registry forgot it (it restarted). */
+  passTtl(id: string): Promise<void>;
+  /** The instances whose checks all pass, now. */
+  resolve(service: string): Promise<ServiceInstance[]>;
+  /**
+   * Follows the passing set with blocking queries: `onChange` gets the initial set and every different set after it.
+   * Errors go to `onError` and the watch retries with backoff, so it outlives a registry restart.
+   */
+  watch(service: string, onChange: (instances: ServiceInstance[]) => void, onError?: (error: Error) => void): RegistryWatch;
+  /** The registry's leader address ("" while there is none); a cheap readiness probe. */
+  leader(): Promise<string>;
+  /** Stops every watch and closes pooled connections; the client must not be used afterwards. */
+  close(): void;
+}
+
+export interface RegistryClientOptions {
+  /** host:port of a Consul agent or the embedded registry. */
+  address: string;
+  /** Consul ACL token (CONSUL_HTTP_TOKEN); the embedded registry ignores it. */
+  token?: string;
+  requestTimeoutMs?: number;
+  /** How long each blocking query of a watch may wait for a change. */
+  watchWaitMs?: number;
+  /** Ceiling of the retry backoff of a watch whose registry is unreachable. */
+  watchRetryMaxMs?: number;
+}
+
+export const DEFAULT_REGISTRY_PORT = 8500;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+export const DEFAULT_WATCH_WAIT_MS = 30_000;
+export const WATCH_RETRY_INITIAL_MS = 100;
+export const DEFAULT_WATCH_RETRY_MAX_MS = 2_000;
+/** Pause after a blocking query that returned at once with nothing new, so a server that does not block cannot make us spin. */
+export const WATCH_EARLY_RETURN_PAUSE_MS = 100;
+/** Consul may hold a blocking query up to wait/16 longer than asked. */
+const BLOCKING_JITTER_DIVISOR = 16;
+
+// The slice of the consul client used here, typed with the options it accepts (its .d.ts omits ctx, timeout, index and wait).
+interface CallOptions {
+  timeout: number;
+  ctx?: EventEmitter;
+}
+interface ConsulCalls {
+  agent: {
+    service: {
+      register(options: CallOptions & Record<string, unknown>): Promise<unknown>;
+      deregister(options: CallOptions & { id: string }): Promise<unknown>;
+    };
+    check: { pass(options: CallOptions & { id: string; note?: string }): Promise<unknown> };
+  };
+  health: {
+    service(options: CallOptions & { service: string; passing: boolean; index?: string; wait?: string }): Promise<unknown>;
+  };
+  status: { leader(options: CallOptions): Promise<unknown> };
+}
+
+interface Registration {
+  instance: ServiceInstance;
+  health: HealthSignal;
+  options: { deregisterCriticalAfterMs?: number };
+}
+
+/** What a failed call from the consul client (papi underneath) amounts to. */
+type CallFailure =
+  | { kind: 'unreachable'; code: string }
+  | { kind: 'timeout' }
+  | { kind: 'status'; status: number; text: string }
+  | { kind: 'other'; message: string };
+
+export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
+  const { host, port } = parseRegistryAddress(options.address);
+  const address = options.address;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const watchWaitMs = options.watchWaitMs ?? DEFAULT_WATCH_WAIT_MS;
+  const watchRetryMaxMs = options.watchRetryMaxMs ?? DEFAULT_WATCH_RETRY_MAX_MS;
+
+  // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
+  const agent = new http.Agent({ keepAlive: true });
+  const consul = new Consul({ host, port, agent, ...(options.token ? { defaults: { token: options.token } } : {}) }) as unknown as ConsulCalls;
+  const registrations = new Map<string, Registration>();
+  const watches = new Set<RegistryWatch>();
+
+  /** Runs one call, turning any failure into an LbxError that names the registry, the action and the cause. */
+  const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toLbxError(error, address, action, requestTimeoutMs);
+    }
+  };
+
+  const register = async (
+    instance: ServiceInstance,
+    health: HealthSignal,
+    registerOptions: { deregisterCriticalAfterMs?: number } = {},
+  ): Promise<void> => {
+    const check = describeCheck(instance, health, registerOptions);
+    await call(`registering ${instance.service} instance ${instance.id}`, () =>
+      consul.agent.service.register({
+        name: instance.service,
+        id: instance.id,
+        address: instance.address,
+        port: instance.port,
+        meta: instance.meta,
+        check,
+        timeout: requestTimeoutMs,
+      }),
+    );
+    registrations.set(instance.id, { instance, health, options: registerOptions });
+  };
+
+  const passTtlOnce = (checkId: string): Promise<unknown> => consul.agent.check.pass({ id: checkId, timeout: requestTimeoutMs });
+
+  const client: RegistryClient = {
+    register,
+
+    async deregister(id) {
+      registrations.delete(id);
+      try {
+        await consul.agent.service.deregister({ id, timeout: requestTimeoutMs });
+      } catch (error) {
+        const failure = classifyFailure(error);
+        const isUnknown = failure.kind === 'status' && (failure.status === 404 || /unknown service/i.test(failure.text));
+        if (!isUnknown) throw toLbxError(error, address, `deregistering ${id}`, requestTimeoutMs);
+      }
+    },
+
+    async passTtl(id) {
+      const checkId = `service:${id}`;
+      try {
+        await passTtlOnce(checkId);
+      } catch (error) {
+        const saved = registrations.get(id);
+        if (saved === undefined || !isUnknownCheck(classifyFailure(error))) {
+          throw toLbxError(error, address, `passing TTL check ${checkId}`, requestTimeoutMs);
+        }
+        // The registry lost the check (it restarted, or reaped the service): register again, then report.
+        await register(saved.instance, saved.health, saved.options);
+        await call(`passing TTL check ${checkId}`, () => passTtlOnce(checkId));
+      }
+    },
+
+    async resolve(service) {
+      const body = await call(`resolving ${service}`, () =>
+        consul.health.service({ service, passing: true, timeout: requestTimeoutMs }),
+      );
+      return toInstances(body, address);
+    },
+
+    watch(service, onChange, onError) {
+      // The server may hold the query for wait + wait/16; allow that plus an ordinary request's time.
+      const queryTimeoutMs = Math.ceil(watchWaitMs + watchWaitMs / BLOCKING_JITTER_DIVISOR + requestTimeoutMs);
+      const watch = startWatch({
+        service,
+        address,
+        waitMs: watchWaitMs,
+        retryMaxMs: watchRetryMaxMs,
+        queryTimeoutMs,
+        query: (index, ctx) =>
+          consul.health.service({
+            service,
+            passing: true,
+            index,
+            wait: `${watchWaitMs}ms`,
+            timeout: queryTimeoutMs,
+            ctx,
+          }),
+        onChange,
+        onError,
+        onStop: () => watches.delete(watch),
+      });
+      watches.add(watch);
+      return watch;
+    },
+
+    async leader() {
+      const body = await call('asking for the leader', () => consul.status.leader({ timeout: requestTimeoutMs }));
+      return typeof body === 'string' ? body : '';
+    },
+
+    close() {
+      for (const watch of [...watches]) watch.stop();
+      agent.destroy();
+    },
+  };
+  return client;
+}
+
+interface WatchSpec {
+  service: string;
+  address: string;
+  waitMs: number;
+  retryMaxMs: number;
+  queryTimeoutMs: number;
+  /** One blocking query; resolves to [response, body] because ctx asks papi to include the response. */
+  query(index: string, ctx: EventEmitter): Promise<unknown>;
+  onChange(instances: ServiceInstance[]): void;
+  onError: ((error: Error) => void) | undefined;
+  onStop(): void;
+}
+
+/** The blocking-query loop behind watch(); it runs until stop(), which cancels the request or pause in flight. */
+function startWatch(spec: WatchSpec): RegistryWatch {
+  let isStopped = false;
+  let inFlight: EventEmitter | undefined;
+  let pauseTimer: NodeJS.Timeout | undefined;
+  let endPause: (() => void) | undefined;
+
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      endPause = resolve;
+      pauseTimer = setTimeout(resolve, ms);
+    });
+  const report = (error: unknown): void => {
+    if (isStopped) return;
+    try {
+      spec.onError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch {
+      // The watch must keep running whatever its listener does.
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    let index = '0';
+    let lastSetKey: string | undefined;
+    let failures = 0;
+    // Ends when stop() sets isStopped; every pass either waits on the server or pauses.
+    while (!isStopped) {
+      const sentIndex = index;
+      const startedAtMs = performance.now();
+      try {
+        // A fresh context per request: papi reads includeResponse from it, and stop() cancels through it.
+        inFlight = Object.assign(new EventEmitter(), { includeResponse: true });
+        const [response, body] = (await spec.query(sentIndex, inFlight)) as [http.IncomingMessage, unknown];
+        if (isStopped) break;
+        failures = 0;
+        const instances = toInstances(body, spec.address);
+        // A lower index than ours means the registry restarted: its answer is current, so take its index as is.
+        const returnedIndex = Number(response.headers['x-consul-index']);
+        index = String(Number.isSafeInteger(returnedIndex) && returnedIndex >= 1 ? returnedIndex : 1);
+
+        const setKey = JSON.stringify(instances);
+        if (setKey !== lastSetKey) {
+          lastSetKey = setKey;
+          try {
+            spec.onChange(instances);
+          } catch (error) {
+            report(error);
+          }
+        } else if (index === sentIndex && performance.now() - startedAtMs < spec.waitMs / 2) {
+          await pause(WATCH_EARLY_RETURN_PAUSE_MS);
+        }
+      } catch (error) {
+        if (isStopped) break;
+        failures += 1;
+        report(toLbxError(error, spec.address, `watching ${spec.service}`, spec.queryTimeoutMs));
+        await pause(retryDelayMs(failures, spec.retryMaxMs));
+      }
+    }
+  };
+  void run();
+
+  return {
+    stop() {
+      if (isStopped) return;
+      isStopped = true;
+      inFlight?.emit('cancel');
+      clearTimeout(pauseTimer);
+      endPause?.();
+      spec.onStop();
+    },
+  };
+}
+
+/** Exponential backoff from WATCH_RETRY_INITIAL_MS up to the ceiling, with ±20% jitter so watchers spread out. */
+function retryDelayMs(failures: number, maxMs: number): number {
+  const baseMs = Math.min(maxMs, WATCH_RETRY_INITIAL_MS * 2 ** Math.min(failures - 1, 20));
+  return Math.round(baseMs * (0.8 + 0.4 * Math.random()));
+}
+
+/** host and port of "host:port", "[v6]:port", "host" (port 8500) or "http://host:port". */
+export function parseRegistryAddress(address: string): { host: string; port: number } {
+  const bare = address.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(bare);
+  const port = match?.[3] === undefined ? DEFAULT_REGISTRY_PORT : Number(match[3]);
+  if (match === null || !(port >= 1 && port <= 65_535)) {
+    throw new LbxError('usage', `registry address ${JSON.stringify(address)} is not host:port`, ['e.g. --registry-addr 127.0.0.1:8500']);
+  }
+  return { host: match[1] !== undefined ? `[${match[1]}]` : (match[2] ?? ''), port };
+}
+
+const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
+
+const toGoDuration = (ms: number): string => `${Math.max(1, Math.round(ms))}ms`;
+
+/** The check definition in the consul client's lower-case option names. */
+function describeCheck(
+  instance: ServiceInstance,
+  health: HealthSignal,
+  options: { deregisterCriticalAfterMs?: number },
+): Record<string, unknown> {
+  const requirePositive = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(value > 0)) {
+      throw new LbxError('usage', `${name} must be a positive number of milliseconds (got ${value}) for ${instance.id}`);
+    }
+  };
+  let check: Record<string, unknown>;
+  if (health.kind === 'tcp') {
+    requirePositive('intervalMs', health.intervalMs);
+    requirePositive('timeoutMs', health.timeoutMs);
+    // The agent dials from the instance's own machine, so an unspecified address means loopback.
+    const host = WILDCARD_ADDRESSES.has(instance.address) ? '127.0.0.1' : instance.address;
+    check = {
+      tcp: host.includes(':') ? `[${host}]:${instance.port}` : `${host}:${instance.port}`,
+      interval: toGoDuration(health.intervalMs),
+      ...(health.timeoutMs !== undefined ? { timeout: toGoDuration(health.timeoutMs) } : {}),
+    };
+  } else {
+    requirePositive('ttlMs', health.ttlMs);
+    check = { ttl: toGoDuration(health.ttlMs) };
+  }
+  if (options.deregisterCriticalAfterMs !== undefined) {
+    requirePositive('deregisterCriticalAfterMs', options.deregisterCriticalAfterMs);
+    check['deregistercriticalserviceafter'] = toGoDuration(options.deregisterCriticalAfterMs);
+  }
+  return check;
+}
+
+/** /v1/health/service entries as instances, sorted by ID; an empty service address means the node's, as in Consul. */
+function toInstances(body: unknown, address: string): ServiceInstance[] {
+  if (!Array.isArray(body)) {
+    throw new LbxError('runtime', `registry at ${address} sent an unexpected health reply (not a list)`);
+  }
+  const asRecord = (value: unknown): Record<string, unknown> =>
+    typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const instances = body.map((entry): ServiceInstance => {
+    const service = asRecord(asRecord(entry)['Service']);
+    const node = asRecord(asRecord(entry)['Node']);
+    const meta = Object.fromEntries(
+      Object.entries(asRecord(service['Meta'])).filter((pair): pair is [string, string] => typeof pair[1] === 'string'),
+    );
+    const serviceAddress = typeof service['Address'] === 'string' ? service['Address'] : '';
+    const nodeAddress = typeof node['Address'] === 'string' ? node['Address'] : '';
+    return {
+      id: String(service['ID'] ?? ''),
+      service: String(service['Service'] ?? ''),
+      address: serviceAddress !== '' ? serviceAddress : nodeAddress,
+      port: Number(service['Port'] ?? 0),
+      meta,
+    };
+  });
+  return instances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function classifyFailure(error: unknown): CallFailure {
+  const failure = (error ?? {}) as {
+    code?: unknown;
+    isTimeout?: boolean;
+    isResponse?: boolean;
+    response?: { statusCode?: number; body?: unknown };
+    message?: string;
+  };
+  if (failure.isTimeout === true) return { kind: 'timeout' };
+  if (failure.isResponse === true && failure.response !== undefined) {
+    const body = failure.response.body;
+    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : (failure.message ?? '');
+    return { kind: 'status', status: failure.response.statusCode ?? 0, text: text.trim() };
+  }
+  if (typeof failure.code === 'string' && failure.code !== '') return { kind: 'unreachable', code: failure.code };
+  return { kind: 'other', message: failure.message ?? String(error) };
+}
+
+/** A pass that failed because the registry does not know the check (Consul says 404, or 500 "does not have associated TTL"). */
+const isUnknownCheck = (failure: CallFailure): boolean =>
+  failure.kind === 'status' &&
+  (failure.status === 404 || /unknown check|does not have associated TTL/i.test(failure.text));
+
+function toLbxError(error: unknown, address: string, action: string, timeoutMs: number): LbxError {
+  if (error instanceof LbxError) return error;
+  const failure = classifyFailure(error);
+  const message = (() => {
+    switch (failure.kind) {
+      case 'unreachable':
+        return `registry at ${address} unreachable (${failure.code}) while ${action}`;
+      case 'timeout':
+        return `registry at ${address} did not answer within ${timeoutMs} ms while ${action}`;
+      case 'status':
+        return `registry at ${address} answered HTTP ${failure.status} while ${action}${failure.text === '' ? '' : `: ${failure.text}`}`;
+      case 'other':
+        return `registry at ${address} failed while ${action}: ${failure.message}`;
+    }
+  })();
+  return new LbxError('runtime', message, [], { cause: error });
+}
