@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const help = median(helpMs);
     row('lbx --help (median of 5)', `${Math.round(help)} ms`, '< 400 ms', help < 400);
   } finally {
-    lbx(['down', ...CLUSTER]);
+    lbx(['down', '--name', 'bench']);
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { LbxCommand } from '../../cli/lbx-command.js';
 import { clusterDirFlag, hostFlag, registryAddressFlag } from '../../cli/flags.js';
@@ -31,6 +31,11 @@ It listens first, then registers in the registry ("lbx-backend", TCP check) and 
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServeBackend);
+    await ServeBackend.serve(flags);
+  }
+
+  /** Runs the role with parsed flags; also the entry of the lean start path (src/cli/role-entry.ts). */
+  static async serve(flags: Interfaces.InferredFlags<typeof ServeBackend.flags>): Promise<void> {
     const { startBackend } = await import('../../runtime/backend/backend-server.js');
     const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
     const backend = await startBackend({

@@ -13,8 +13,13 @@ export default class ServeGuard extends LbxCommand {
   static override flags = { 'cluster-dir': clusterDirFlag };
 
   async run(): Promise<void> {
-    const { argv } = await this.parse(ServeGuard);
-    const [file, ...args] = argv as string[];
+    const { flags, argv } = await this.parse(ServeGuard);
+    await ServeGuard.serve(flags, argv as string[]);
+  }
+
+  /** Runs the role with parsed flags; also the entry of the lean start path (src/cli/role-entry.ts). */
+  static async serve(_flags: unknown, argv: readonly string[]): Promise<void> {
+    const [file, ...args] = argv;
     const { execa } = await import('execa');
     const { stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
     logLine(`starting ${[file, ...args].join(' ')}`);

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { LbxCommand } from '../../cli/lbx-command.js';
 import { clusterDirFlag, hostFlag, registryAddressFlag } from '../../cli/flags.js';
@@ -25,6 +25,11 @@ It registers as "lbx-lb" in the registry, learns backends by watching "lbx-backe
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServeLb);
+    await ServeLb.serve(flags);
+  }
+
+  /** Runs the role with parsed flags; also the entry of the lean start path (src/cli/role-entry.ts). */
+  static async serve(flags: Interfaces.InferredFlags<typeof ServeLb.flags>): Promise<void> {
     const policy = resolvePolicy(flags.policy);
     const { startLb } = await import('../../runtime/lb/lb-server.js');
     const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');

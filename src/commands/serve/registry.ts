@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { LbxCommand } from '../../cli/lbx-command.js';
 import { clusterDirFlag, hostFlag } from '../../cli/flags.js';
@@ -19,6 +19,11 @@ It is not replicated and serves one machine; for several machines run a real Con
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServeRegistry);
+    await ServeRegistry.serve(flags);
+  }
+
+  /** Runs the role with parsed flags; also the entry of the lean start path (src/cli/role-entry.ts). */
+  static async serve(flags: Interfaces.InferredFlags<typeof ServeRegistry.flags>): Promise<void> {
     const { startEmbeddedRegistry } = await import('../../runtime/registry/embedded/embedded-registry.js');
     const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
     const registry = await startEmbeddedRegistry({ host: flags.host, port: flags.port, onEvent: (event) => logEvent(event as never) });

@@ -1,5 +1,7 @@
 import path from 'node:path';
 
+import type { Interfaces } from '@oclif/core';
+
 import { LbxCommand } from '../../cli/lbx-command.js';
 import { clusterDirFlag } from '../../cli/flags.js';
 import { logEvent, logLine, runForever } from '../../cli/role-log.js';
@@ -14,6 +16,11 @@ export default class ServeSupervisor extends LbxCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServeSupervisor);
+    await ServeSupervisor.serve(flags);
+  }
+
+  /** Runs the role with parsed flags; also the entry of the lean start path (src/cli/role-entry.ts). */
+  static async serve(flags: Interfaces.InferredFlags<typeof ServeSupervisor.flags>): Promise<void> {
     const clusterDir = path.resolve(flags['cluster-dir'] as string);
     const { clusterPaths } = await import('../../runtime/cluster/cluster-paths.js');
     const { readSpec, runSupervisor } = await import('../../runtime/supervisor/run-supervisor.js');
