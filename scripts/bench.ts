@@ -48,14 +48,15 @@ async function main(): Promise<void> {
   }
 
   const upStartedAt = performance.now();
-  const up = JSON.parse(lbx(['up', ...CLUSTER, '--backends', '4', '--policy', 'rr', '--json'])) as { readyMs: number; lbAddress: string; components: Array<{ name: string; address: string; pid: number; role: string }> };
+  const up = JSON.parse(lbx(['up', ...CLUSTER, '--backends', '4', '--policy', 'rr', '--json'])) as { readyMs: number; supervisorPid: number; lbAddress: string; components: Array<{ name: string; address: string; pid: number; role: string }> };
   const upWallMs = performance.now() - upStartedAt;
   try {
     const backend = up.components.find((component) => component.role === 'backend');
     if (!backend) throw new Error('no backend in the cluster');
-    const send = (kind: 'lb' | 'direct', count: number): Promise<SendResult> =>
+    const send = (kind: 'lb' | 'direct' | 'lb-unary', count: number): Promise<SendResult> =>
       runSend({
-        target: kind === 'lb' ? { kind, address: up.lbAddress } : { kind, address: backend.address },
+        target: kind === 'direct' ? { kind, address: backend.address } : { kind: 'lb', address: up.lbAddress },
+        pickTransport: kind === 'lb-unary' ? 'unary' : 'stream',
         simple: count,
         heavy: 0,
         concurrency: CONCURRENCY,
@@ -68,25 +69,30 @@ async function main(): Promise<void> {
     await send('direct', 2_000);
     const lbRuns: SendResult[] = [];
     const directRuns: SendResult[] = [];
+    const unaryRuns: SendResult[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       lbRuns.push(await send('lb', TASKS));
       directRuns.push(await send('direct', TASKS));
+      unaryRuns.push(await send('lb-unary', TASKS));
     }
     const best = (runs: SendResult[]): SendResult => runs.reduce((a, b) => (b.summary.throughputPerSec > a.summary.throughputPerSec ? b : a));
     const lb = best(lbRuns).summary;
     const direct = best(directRuns).summary;
-    const failed = [...lbRuns, ...directRuns].reduce((sum, run) => sum + run.summary.failed, 0);
+    const unary = best(unaryRuns).summary;
+    const failed = [...lbRuns, ...directRuns, ...unaryRuns].reduce((sum, run) => sum + run.summary.failed, 0);
     const ratio = lb.throughputPerSec / direct.throughputPerSec;
 
     row('figure', 'measured', 'target');
     row('up → ready, 4 backends (supervisor)', `${up.readyMs} ms`, '< 3000 ms', up.readyMs < 3_000);
     row('up → ready, 4 backends (wall, incl. CLI)', `${Math.round(upWallMs)} ms`);
-    row(`LB path: ${TASKS} SIMPLE @ c=${CONCURRENCY}`, `${Math.round(lb.throughputPerSec)}/s`);
+    row(`LB path (pick stream): ${TASKS} SIMPLE @ c=${CONCURRENCY}`, `${Math.round(lb.throughputPerSec)}/s`);
     row('  latency p50 / p90 / p99 / max (ms)', `${lb.latencyMs.p50} / ${lb.latencyMs.p90} / ${lb.latencyMs.p99} / ${lb.latencyMs.max}`);
     row(`direct to one backend: ${TASKS} @ c=${CONCURRENCY}`, `${Math.round(direct.throughputPerSec)}/s`);
     row('  latency p50 / p90 / p99 / max (ms)', `${direct.latencyMs.p50} / ${direct.latencyMs.p90} / ${direct.latencyMs.p99} / ${direct.latencyMs.max}`);
     row('LB path / direct path', ratio.toFixed(2), '≥ 0.45', ratio >= 0.45);
+    row('  for comparison: unary GetServer per task', `${Math.round(unary.throughputPerSec)}/s`, `ratio ${(unary.throughputPerSec / direct.throughputPerSec).toFixed(2)}`);
     row('failed requests (all runs)', String(failed), '0', failed === 0);
+    row('RSS supervisor', `${rssMb(up.supervisorPid).toFixed(1)} MB`);
     for (const component of up.components) {
       const mb = rssMb(component.pid);
       row(`RSS ${component.name}`, `${mb.toFixed(1)} MB`, component.role === 'backend' ? '< 80 MB' : '', component.role === 'backend' ? mb < 80 : undefined);

@@ -13,7 +13,7 @@ const dir = scope ? path.join('test', scope) : 'test';
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, pattern, '-i', 'helpers', '-i', 'fixtures'],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
 );
 
 let output = '';

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 
 import { BackendClient } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
 import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import type { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 
@@ -65,17 +66,43 @@ rpc('ProcessTask: a valid CPU_HEAVY task runs and says where and how long', asyn
 });
 
 rpc('GetServer: unknown task type', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [], requestId: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
 
 rpc('GetServer: a malformed exclude entry', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'], requestId: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
 
 rpc('GetServer: everything excluded is UNAVAILABLE with the reason', () =>
   expectStatus(
-    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`] }, CALL_TIMEOUT_MS),
+    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 0 }, CALL_TIMEOUT_MS),
     GrpcStatus.UNAVAILABLE,
     /excluded by the client/,
   ));
+
+rpc('GetServerStream: picks and failures come back in-band, matched by request_id', async () => {
+  const stream = lb.getServerStream();
+  const replies = new Map<number, { statusCode: number; statusMessage: string; server?: { address: string } }>();
+  const allReplied = new Promise<void>((resolve, reject) => {
+    stream.on('data', (reply) => {
+      replies.set(reply.requestId, reply);
+      if (replies.size === 3) resolve();
+    });
+    stream.on('error', reject);
+    setTimeout(() => reject(new Error(`only ${replies.size} of 3 replies within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+  });
+  stream.write({ clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 11 });
+  stream.write({ clientId: 'c', taskType: 5 as TaskType, key: '', exclude: [], requestId: 12 });
+  stream.write({ clientId: 'c', taskType: 2, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 13 });
+  try {
+    await allReplied;
+  } finally {
+    stream.end();
+  }
+  assert.equal(replies.get(11)?.statusCode, GrpcStatus.OK);
+  assert.ok([BACKEND, `127.0.0.1:${BASE_PORT + 2}`].includes(replies.get(11)?.server?.address ?? ''), 'picked one of the two backends');
+  assert.equal(replies.get(12)?.statusCode, GrpcStatus.INVALID_ARGUMENT);
+  assert.match(replies.get(12)?.statusMessage ?? '', /unknown task_type 5/);
+  assert.equal(replies.get(13)?.statusCode, GrpcStatus.UNAVAILABLE);
+});
 
 rpc('RegisterServer: empty address and empty id', async () => {
   await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /address "" is not a host:port/);
@@ -93,7 +120,7 @@ rpc('ReportLoad: unknown backend is NOT_FOUND; impossible figures are INVALID_AR
 rpc('after all that, the LB still serves both backends', async () => {
   const seen = new Set<string>();
   for (let index = 0; index < 10; index += 1) {
-    seen.add((await callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [] }, CALL_TIMEOUT_MS)).address);
+    seen.add((await callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 0 }, CALL_TIMEOUT_MS)).address);
   }
   assert.equal([...seen].sort(), [BACKEND, `127.0.0.1:${BASE_PORT + 2}`]);
 });

@@ -130,7 +130,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
           if (result.status === 'rejected') options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(result.reason)}` });
         }
       });
-      await server.stop(graceMs);
+      await server.stop(graceMs, () => executor.counters.inFlight === 0);
       lb?.close();
       registry.close?.();
     },

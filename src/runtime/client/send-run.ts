@@ -14,6 +14,7 @@ import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import { BackendPool } from './backend-pool.js';
+import { PickStream } from './pick-stream.js';
 import { planTasks } from './task-plan.js';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -44,6 +45,8 @@ export interface SendOptions {
   /** CPU_HEAVY size; 0 = the backends' default. */
   readonly workUnits: number;
   readonly key?: string;
+  /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
+  readonly pickTransport?: 'stream' | 'unary';
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -66,17 +69,15 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   const ledger = new RunLedger();
   const pool = new BackendPool();
   const lb = options.target.kind === 'lb' ? new LoadBalancerClient(options.target.address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS) : undefined;
+  const picks = lb && options.pickTransport !== 'unary' ? new PickStream(lb, GET_SERVER_TIMEOUT_MS) : undefined;
   let policy = '';
   let next = 0;
   let done = 0;
 
   const pickBackend = async (kind: TaskKind, exclude: readonly string[]): Promise<string> => {
     if (lb === undefined) return options.target.address;
-    const response = await callUnary(
-      lb.getServer.bind(lb),
-      { clientId, taskType: TASK_TYPE[kind], key: options.key ?? '', exclude: [...exclude] },
-      GET_SERVER_TIMEOUT_MS,
-    );
+    const request = { clientId, taskType: TASK_TYPE[kind], key: options.key ?? '', exclude: [...exclude] };
+    const response = picks ? await picks.pick(request) : await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0 }, GET_SERVER_TIMEOUT_MS);
     policy ||= response.policy;
     return response.address;
   };
@@ -131,6 +132,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   try {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(plan.length, 1)) }, worker));
   } finally {
+    picks?.close();
     lb?.close();
     pool.close();
   }

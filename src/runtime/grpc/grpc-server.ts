@@ -15,9 +15,17 @@ export interface RunningGrpcServer {
   readonly address: string;
   readonly port: number;
   readonly health: HealthRegistry;
-  /** Stops accepting, waits up to `graceMs` for calls in flight, then cancels the rest. */
-  stop(graceMs: number): Promise<void>;
+  /**
+   * Stops accepting and waits up to `graceMs` for calls in flight, then cancels the rest.
+   * With `isIdle`, the server closes as soon as it reports no work left, instead of
+   * waiting for clients to drop idle connections (a long-lived client never does).
+   */
+  stop(graceMs: number, isIdle?: () => boolean): Promise<void>;
 }
+
+/** Time for the last responses to be flushed once the server is idle, before connections are cut. */
+const FLUSH_MS = 100;
+const IDLE_POLL_MS = 20;
 
 const SERVER_OPTIONS = {
   // lbx messages are tiny; a 4 MiB cap keeps a hostile client from making the server buffer much.
@@ -52,18 +60,28 @@ export async function startGrpcServer(host: string, port: number, services: read
     address: `${host}:${boundPort}`,
     port: boundPort,
     health,
-    stop: async (graceMs) => {
+    stop: async (graceMs, isIdle) => {
       health.setAllNotServing();
       health.endWatches();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
+        const timers: NodeJS.Timeout[] = [];
+        let done = false;
+        const finish = (force: boolean): void => {
+          if (done) return;
+          done = true;
+          for (const timer of timers) clearTimeout(timer);
+          if (force) server.forceShutdown();
           resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+        };
+        timers.push(setTimeout(() => finish(true), graceMs));
+        if (isIdle) {
+          const poll = (): void => {
+            if (isIdle()) timers.push(setTimeout(() => finish(true), FLUSH_MS));
+            else timers.push(setTimeout(poll, IDLE_POLL_MS));
+          };
+          poll();
+        }
+        server.tryShutdown(() => finish(false));
       });
     },
   };

@@ -1,10 +1,11 @@
 // The lbx.v1.LoadBalancer gRPC handlers: validate each request, then ask or tell the Balancer.
-import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status as GrpcStatus, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
 
 import type { Balancer } from '../../core/balancer.js';
 import type {
   DeregisterServerRequest,
   DeregisterServerResponse,
+  GetServerReply,
   GetServerRequest,
   GetServerResponse,
   GetStatsRequest,
@@ -26,13 +27,36 @@ export interface LbServiceOptions {
   readonly startedAtUnixMs: number;
 }
 
+type Decision = { ok: true; server: GetServerResponse } | { ok: false; code: GrpcStatus; message: string };
+
 export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }: LbServiceOptions): LoadBalancerServer {
+  /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
+  const decide = (request: GetServerRequest): Decision => {
+    const checked = checkGetServer(request);
+    if (!checked.ok) return { ok: false, code: GrpcStatus.INVALID_ARGUMENT, message: checked.message };
+    const result = balancer.pick({ taskKind: checked.value.kind, key: request.key, exclude: checked.value.exclude });
+    if (result.kind === 'unavailable') return { ok: false, code: GrpcStatus.UNAVAILABLE, message: result.reason };
+    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName } };
+  };
+
   const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
-    const checked = checkGetServer(call.request);
-    if (!checked.ok) return callback(invalidArgument(checked.message));
-    const result = balancer.pick({ taskKind: checked.value.kind, key: call.request.key, exclude: checked.value.exclude });
-    if (result.kind === 'unavailable') return callback(statusError(GrpcStatus.UNAVAILABLE, result.reason));
-    callback(null, { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName });
+    const decision = decide(call.request);
+    if (decision.ok) callback(null, decision.server);
+    else callback(statusError(decision.code, decision.message));
+  };
+
+  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => {
+    call.on('data', (request: GetServerRequest) => {
+      const decision = decide(request);
+      call.write(
+        decision.ok
+          ? { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' }
+          : { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message },
+      );
+    });
+    call.on('end', () => call.end());
+    // A client that went away (or was cancelled) needs nothing more from this stream.
+    call.on('error', () => undefined);
   };
 
   const registerServer: Unary<RegisterServerRequest, RegisterServerResponse> = (call, callback) => {
@@ -85,5 +109,5 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     });
   };
 
-  return { getServer, registerServer, deregisterServer, reportLoad, getStats };
+  return { getServer, getServerStream, registerServer, deregisterServer, reportLoad, getStats };
 }

@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -31,6 +33,23 @@ export interface GetServerRequest {
   taskType: TaskType;
   key: string;
   exclude: string[];
+  /** Echoed in the reply on GetServerStream; ignored by GetServer. */
+  requestId: number;
+}
+
+/**
+ * One answer on GetServerStream: a backend, or the status GetServer would
+ * have failed with.
+ */
+export interface GetServerReply {
+  requestId: number;
+  /** Set when a backend was picked (status_code 0). */
+  server:
+    | GetServerResponse
+    | undefined;
+  /** gRPC status code (0 = OK) and message, as GetServer would return them. */
+  statusCode: number;
+  statusMessage: string;
 }
 
 export interface GetServerResponse {
@@ -108,7 +127,7 @@ export interface GetStatsResponse {
 }
 
 function createBaseGetServerRequest(): GetServerRequest {
-  return { clientId: "", taskType: 0, key: "", exclude: [] };
+  return { clientId: "", taskType: 0, key: "", exclude: [], requestId: 0 };
 }
 
 export const GetServerRequest: MessageFns<GetServerRequest> = {
@@ -124,6 +143,9 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
     }
     for (const v of message.exclude) {
       writer.uint32(34).string(v!);
+    }
+    if (message.requestId !== 0) {
+      writer.uint32(40).uint64(message.requestId);
     }
     return writer;
   },
@@ -173,6 +195,14 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
             message.exclude.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -194,6 +224,100 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
     message.taskType = object.taskType ?? 0;
     message.key = object.key ?? "";
     message.exclude = object.exclude?.map((e) => e) || [];
+    message.requestId = object.requestId ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetServerReply(): GetServerReply {
+  return { requestId: 0, server: undefined, statusCode: 0, statusMessage: "" };
+}
+
+export const GetServerReply: MessageFns<GetServerReply> = {
+  encode(message: GetServerReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.server !== undefined) {
+      GetServerResponse.encode(message.server, writer.uint32(18).fork()).join();
+    }
+    if (message.statusCode !== 0) {
+      writer.uint32(24).uint32(message.statusCode);
+    }
+    if (message.statusMessage !== "") {
+      writer.uint32(34).string(message.statusMessage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServerReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServerReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.server = GetServerResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.statusCode = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.statusMessage = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetServerReply>): GetServerReply {
+    return GetServerReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetServerReply>): GetServerReply {
+    const message = createBaseGetServerReply();
+    message.requestId = object.requestId ?? 0;
+    message.server = (object.server !== undefined && object.server !== null)
+      ? GetServerResponse.fromPartial(object.server)
+      : undefined;
+    message.statusCode = object.statusCode ?? 0;
+    message.statusMessage = object.statusMessage ?? "";
     return message;
   },
 };
@@ -1036,6 +1160,21 @@ export const LoadBalancerService = {
     responseSerialize: (value: GetServerResponse): Buffer => Buffer.from(GetServerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetServerResponse => GetServerResponse.decode(value),
   },
+  /**
+   * GetServer over one long-lived stream: one message each way per pick
+   * instead of a whole call (about 5x cheaper in grpc-js), as gRPC's grpclb
+   * BalanceLoad stream does. The LB still decides every request; each reply
+   * carries the request_id of the request it answers.
+   */
+  getServerStream: {
+    path: "/lbx.v1.LoadBalancer/GetServerStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetServerRequest): Buffer => Buffer.from(GetServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetServerRequest => GetServerRequest.decode(value),
+    responseSerialize: (value: GetServerReply): Buffer => Buffer.from(GetServerReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetServerReply => GetServerReply.decode(value),
+  },
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer: {
     path: "/lbx.v1.LoadBalancer/RegisterServer" as const,
@@ -1088,6 +1227,13 @@ export interface LoadBalancerServer extends UntypedServiceImplementation {
    * client has just seen fail; they are skipped for this pick.
    */
   getServer: handleUnaryCall<GetServerRequest, GetServerResponse>;
+  /**
+   * GetServer over one long-lived stream: one message each way per pick
+   * instead of a whole call (about 5x cheaper in grpc-js), as gRPC's grpclb
+   * BalanceLoad stream does. The LB still decides every request; each reply
+   * carries the request_id of the request it answers.
+   */
+  getServerStream: handleBidiStreamingCall<GetServerRequest, GetServerReply>;
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer: handleUnaryCall<RegisterServerRequest, RegisterServerResponse>;
   /** A backend leaves (graceful stop) or the supervisor reports its exit. */
@@ -1118,6 +1264,18 @@ export interface LoadBalancerClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetServerResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * GetServer over one long-lived stream: one message each way per pick
+   * instead of a whole call (about 5x cheaper in grpc-js), as gRPC's grpclb
+   * BalanceLoad stream does. The LB still decides every request; each reply
+   * carries the request_id of the request it answers.
+   */
+  getServerStream(): ClientDuplexStream<GetServerRequest, GetServerReply>;
+  getServerStream(options: Partial<CallOptions>): ClientDuplexStream<GetServerRequest, GetServerReply>;
+  getServerStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<GetServerRequest, GetServerReply>;
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer(
     request: RegisterServerRequest,
