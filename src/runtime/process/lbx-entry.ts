@@ -2,11 +2,14 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * V8 flags for long-running roles. Under load a backend's heap fills with promoted garbage that
- * the default heuristics collect late (95 MB RSS after 10,000 requests); optimising for size with
- * a 4 MB semi-space keeps it near 68 MB at the same throughput (measured 2026-11, `npm run bench`).
+ * V8 heap sizing for long-running roles. Under a request storm grpc-js's short-lived call
+ * objects get promoted and V8's default heuristics let old space grow: a backend reached
+ * 125 MB RSS after 24,000 requests at c=64 (the JS heap after a full GC: 12 MB). A 1 MB
+ * young generation, 10% heap growth and an early memory reducer keep backends near 77 MB in
+ * `npm run bench` at the same throughput. --optimize-for-size reached 67 MB but cost 30% of
+ * backend throughput (measured 2026-11).
  */
-const ROLE_NODE_FLAGS = ['--max-semi-space-size=4', '--optimize-for-size'];
+const ROLE_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10', '--gc-memory-reducer-start-delay-ms=1000'];
 
 /** argv prefix that runs the lbx CLI as a long-running role; the caller appends "serve <role> …". */
 export function lbxCommandPrefix(): { file: string; args: string[] } {
