@@ -63,6 +63,7 @@ async function main(): Promise<void> {
         timeoutMs: 5_000,
         maxAttempts: 3,
         workUnits: 0,
+        seed: 1,
       });
 
     await send('lb', 2_000); // warm-up: JIT, channels

@@ -34,6 +34,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: 2 }),
     'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
     key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).' }),
+    seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),
   };
 
   async run(): Promise<SavedRun> {
@@ -62,6 +63,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       timeoutMs: flags.timeout,
       maxAttempts: flags.retries + 1,
       workUnits: flags['work-units'],
+      seed: flags.seed ?? Math.floor(Math.random() * 4_294_967_296),
       ...(flags.key === undefined ? {} : { key: flags.key }),
       onProgress: (done) => {
         const now = performance.now();

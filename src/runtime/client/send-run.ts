@@ -9,13 +9,13 @@ import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { LbxError } from '../../core/lbx-error.js';
 import type { TaskKind } from '../../core/policies/policy.js';
 import { RunLedger, type RunSummary } from '../../core/stats/run-ledger.js';
+import { planTasks } from '../../core/task-plan.js';
 import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import { BackendPool } from './backend-pool.js';
 import { PickStream } from './pick-stream.js';
-import { planTasks } from './task-plan.js';
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -44,6 +44,8 @@ export interface SendOptions {
   readonly maxAttempts: number;
   /** CPU_HEAVY size; 0 = the backends' default. */
   readonly workUnits: number;
+  /** Seed of the task order (a shuffle of SIMPLE and CPU_HEAVY); the same seed sends the same order. */
+  readonly seed: number;
   readonly key?: string;
   /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
   readonly pickTransport?: 'stream' | 'unary';
@@ -56,6 +58,7 @@ export interface SendResult {
   readonly target: SendTarget;
   /** The LB's policy as it answered the first pick; '' in direct mode. */
   readonly policy: string;
+  readonly seed: number;
   readonly startedAtUnixMs: number;
   readonly finishedAtUnixMs: number;
   readonly summary: RunSummary;
@@ -64,7 +67,7 @@ export interface SendResult {
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
 
 export async function runSend(options: SendOptions): Promise<SendResult> {
-  const plan = planTasks(options.simple, options.heavy);
+  const plan = planTasks(options.simple, options.heavy, options.seed);
   const clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
   const ledger = new RunLedger();
   const pool = new BackendPool();
@@ -140,5 +143,5 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   if (summary.sent !== plan.length) {
     throw new LbxError('runtime', `accounting error: ${plan.length} tasks planned but ${summary.sent} recorded`);
   }
-  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target: options.target, policy, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary };
+  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target: options.target, policy, seed: options.seed, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary };
 }
