@@ -1,9 +1,9 @@
 // The lbx.v1.Backend gRPC handlers: validate, run the task, answer.
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 
 import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
 import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
-import { invalidArgument } from '../grpc/unary.js';
+import { invalidArgument, statusError } from '../grpc/unary.js';
 import type { TaskExecutor } from './task-executor.js';
 import { validateTask } from './validate-task.js';
 
@@ -26,7 +26,11 @@ export function createBackendService(
         callback(invalidArgument(validation.message));
         return;
       }
-      executor.run(validation.kind, validation.units).then((outcome) => {
+      executor.run(validation.kind, validation.units, () => call.cancelled).then((outcome) => {
+        if (outcome.kind === 'abandoned') {
+          callback(statusError(GrpcStatus.CANCELLED, 'the caller gave up while the task was queued; it was not run'));
+          return;
+        }
         callback(null, {
           taskId: request.taskId,
           backendId: identity.id,

@@ -4,19 +4,18 @@
 // requests are received (and counted as queued) while the queue drains. That is what
 // makes in-flight and queue depth real load signals for the balancer.
 
+import type { TaskKind } from '../../core/policies/policy.js';
 import { runWorkUnits } from './cpu-work.js';
 
-export type TaskKind = 'SIMPLE' | 'CPU_HEAVY';
-
-export interface TaskOutcome {
-  readonly result: number;
-  readonly queuedMicros: number;
-  readonly serviceMicros: number;
-}
+export type TaskOutcome =
+  | { readonly kind: 'done'; readonly result: number; readonly queuedMicros: number; readonly serviceMicros: number }
+  /** The caller gave up (deadline, cancel) before the answer: not counted as served (and not run, if still queued). */
+  | { readonly kind: 'abandoned' };
 
 interface QueuedTask {
   readonly units: number;
   readonly enqueuedAt: number;
+  readonly isAbandoned: () => boolean;
   readonly resolve: (outcome: TaskOutcome) => void;
 }
 
@@ -39,16 +38,20 @@ export class TaskExecutor {
   private recentServiceMs = 0;
   private recentFinished = 0;
 
-  run(kind: TaskKind, units: number): Promise<TaskOutcome> {
-    this.inFlightCount += 1;
+  /**
+   * Runs a task. `isAbandoned` is asked when a queued task's turn comes: a caller that has
+   * given up gets no work done and no count, so the client's retry elsewhere is the only
+   * one served and counted.
+   */
+  run(kind: TaskKind, units: number, isAbandoned: () => boolean): Promise<TaskOutcome> {
     if (kind === 'SIMPLE') {
-      this.inFlightCount -= 1;
       this.servedSimpleCount += 1;
       this.recentFinished += 1;
-      return Promise.resolve({ result: 0, queuedMicros: 0, serviceMicros: 0 });
+      return Promise.resolve({ kind: 'done', result: 0, queuedMicros: 0, serviceMicros: 0 });
     }
+    this.inFlightCount += 1;
     return new Promise((resolve) => {
-      this.queue.push({ units, enqueuedAt: performance.now(), resolve });
+      this.queue.push({ units, enqueuedAt: performance.now(), isAbandoned, resolve });
       if (!this.running) {
         this.running = true;
         setImmediate(() => this.drainOne());
@@ -80,14 +83,26 @@ export class TaskExecutor {
       this.running = false;
       return;
     }
+    if (task.isAbandoned()) {
+      this.inFlightCount -= 1;
+      task.resolve({ kind: 'abandoned' });
+      setImmediate(() => this.drainOne());
+      return;
+    }
     const startedAt = performance.now();
     const result = runWorkUnits(task.units);
     const finishedAt = performance.now();
     this.inFlightCount -= 1;
+    // The deadline passed while it ran: the answer will not be delivered, so it is not "served".
+    if (task.isAbandoned()) {
+      task.resolve({ kind: 'abandoned' });
+      setImmediate(() => this.drainOne());
+      return;
+    }
     this.servedHeavyCount += 1;
     this.recentServiceMs += finishedAt - startedAt;
     this.recentFinished += 1;
-    task.resolve({ result, queuedMicros: micros(task.enqueuedAt, startedAt), serviceMicros: micros(startedAt, finishedAt) });
+    task.resolve({ kind: 'done', result, queuedMicros: micros(task.enqueuedAt, startedAt), serviceMicros: micros(startedAt, finishedAt) });
     // Yield to I/O before the next task so arrivals are received and counted.
     setImmediate(() => this.drainOne());
   }

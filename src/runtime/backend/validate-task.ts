@@ -2,7 +2,7 @@
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import type { TaskRequest } from '../wire/gen/lbx/v1/backend.js';
 import { MAX_WORK_UNITS } from './cpu-work.js';
-import type { TaskKind } from './task-executor.js';
+import type { TaskKind } from '../../core/policies/policy.js';
 
 const MAX_ID_LENGTH = 128;
 const MAX_KEY_LENGTH = 256;

@@ -1,0 +1,57 @@
+// The backend's one-core executor: FIFO heavy work, counters, and tasks whose caller gave up.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { TaskExecutor } from '../../src/runtime/backend/task-executor.js';
+
+const never = (): boolean => false;
+const test = suite('TaskExecutor');
+
+test('SIMPLE is served at once and counted', async () => {
+  const executor = new TaskExecutor();
+  const outcome = await executor.run('SIMPLE', 0, never);
+  assert.equal(outcome.kind, 'done');
+  assert.equal(executor.counters.servedSimple, 1);
+  assert.equal(executor.counters.inFlight, 0);
+});
+
+test('heavy tasks queue behind each other and are counted when done', async () => {
+  const executor = new TaskExecutor();
+  const runs = [executor.run('CPU_HEAVY', 1, never), executor.run('CPU_HEAVY', 1, never), executor.run('CPU_HEAVY', 1, never)];
+  assert.equal(executor.counters.inFlight, 3);
+  assert.equal(executor.counters.queueDepth, 3);
+  const outcomes = await Promise.all(runs);
+  assert.equal(outcomes.map((outcome) => outcome.kind), ['done', 'done', 'done']);
+  assert.equal(executor.counters.servedHeavy, 3);
+  assert.equal(executor.counters.inFlight, 0);
+  const last = outcomes[2];
+  assert.ok(last?.kind === 'done' && last.queuedMicros > 0, 'the third task waited for the first two');
+});
+
+test('a task abandoned while queued is neither run nor counted; the rest are unaffected', async () => {
+  const executor = new TaskExecutor();
+  let gaveUp = false;
+  const first = executor.run('CPU_HEAVY', 1, never);
+  const abandoned = executor.run('CPU_HEAVY', 2_000, () => gaveUp);
+  const third = executor.run('CPU_HEAVY', 1, never);
+  gaveUp = true;
+  const startedAt = performance.now();
+  const outcomes = await Promise.all([first, abandoned, third]);
+  assert.equal(outcomes.map((outcome) => outcome.kind), ['done', 'abandoned', 'done']);
+  assert.equal(executor.counters.servedHeavy, 2);
+  assert.equal(executor.counters.inFlight, 0);
+  // 2,000 units (about 1.1 s here) were skipped, not run.
+  assert.ok(performance.now() - startedAt < 500, 'the abandoned task did no work');
+});
+
+test('a task whose caller gives up while it runs is not counted as served', async () => {
+  const executor = new TaskExecutor();
+  let checks = 0;
+  // Not abandoned when its turn comes, abandoned by the time it finishes.
+  const outcome = await executor.run('CPU_HEAVY', 1, () => ++checks > 1);
+  assert.equal(outcome.kind, 'abandoned');
+  assert.equal(executor.counters.servedHeavy, 0);
+  assert.equal(executor.counters.inFlight, 0);
+});
+
+test.run();
