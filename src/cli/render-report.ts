@@ -11,12 +11,13 @@ export function renderReport(report: ClusterReport): string {
   );
   sections.push(
     renderTable(
-      ['BACKEND', 'STATE', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
+      ['BACKEND', 'STATE', 'HEALTH', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
       report.backends.map((backend) => {
         const served = backend.servedSimple + backend.servedHeavy;
         return [
           backend.address,
           backend.state === 'exited' ? `exited (${backend.exitReason})` : backend.state,
+          backend.health,
           backend.lbState,
           `${formatCount(served)}${backend.servedSource === 'last-report' ? '*' : backend.servedSource === 'unknown' ? '?' : ''}`,
           totalServed === 0 ? '-' : formatPercent(served / totalServed),
@@ -28,19 +29,20 @@ export function renderReport(report: ClusterReport): string {
           backend.cpuPercent.toFixed(1),
         ];
       }),
-      ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   const notes: string[] = [];
   if (report.backends.some((backend) => backend.servedSource === 'last-report')) {
-    notes.push('* exited backend: figures from its last load report (up to one report interval old)');
+    notes.push('* gone: figures from its last load report (final after a graceful stop; up to 500 ms old after a crash)');
   }
   const mismatches = report.reconciliation.rows.filter((row) => row.difference !== 0);
   notes.push(
     report.reconciliation.matches
-      ? 'reconciliation: client ok counts (all saved runs) equal what every backend says it served'
-      : `reconciliation: ${mismatches.map((row) => `${row.address} client ${row.clientOk} vs served ${row.backendServed}`).join('; ')}`,
+      ? 'reconciliation: client ok counts (all saved runs) equal what every live backend says it served'
+      : `reconciliation MISMATCH: ${mismatches.map((row) => `${row.address} client ok ${row.clientOk} vs served ${row.backendServed}`).join('; ')}`,
   );
+  if (report.unverified.length > 0) notes.push(`not verified (no longer running): ${report.unverified.join(', ')}`);
   sections.push(notes.join('\n'));
 
   if (report.runs.length > 0) {

@@ -140,10 +140,14 @@ export class Balancer {
     if (changed) this.rebuildPicker();
   }
 
-  /** Records a load report; false when the backend is unknown or removed (it should register again). */
+  /**
+   * Records a load report; false when the backend is unknown (it should register again).
+   * Removed members' reports are kept too: a draining backend's last figures are what
+   * `report` shows for it once it has gone.
+   */
   recordReport(address: string, sample: LoadSample): boolean {
     const member = this.members.get(address);
-    if (member === undefined || member.state !== 'serving') return false;
+    if (member === undefined) return false;
     member.load.recordReport(sample, this.deps.nowMs());
     return true;
   }

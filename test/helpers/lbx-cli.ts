@@ -31,7 +31,9 @@ export interface LbxSandbox {
 
 export function createSandbox(label: string): LbxSandbox {
   const home = mkdtempSync(path.join(os.tmpdir(), `lbx-test-${label}-`));
-  const env = { ...process.env, LBX_HOME: home, CI: '1', NO_COLOR: '1' };
+  // Something in the test process sets FORCE_COLOR, which makes Node warn next to NO_COLOR in every child.
+  const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
+  const env = { ...inherited, LBX_HOME: home, CI: '1', NO_COLOR: '1' };
   const run = async (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<LbxResult> => {
     const result = await execa(process.execPath, [LBX_BIN, ...args], {
       env: { ...env, ...options.env },

@@ -13,7 +13,9 @@ interface Component { name: string; role: string; address: string; pid: number; 
 interface RunJson { policy: string; summary: { sent: number; ok: number; failed: number; retried: number; backends: Array<{ address: string; ok: number; share: number }> } }
 interface ReportJson {
   policy: string;
-  backends: Array<{ address: string; state: string; lbState: string; servedSimple: number; servedHeavy: number; servedSource: string; clientOk: number; assigned: number }>;
+  backends: Array<{ address: string; state: string; health: string; lbState: string; servedSimple: number; servedHeavy: number; servedSource: string; clientOk: number; assigned: number }>;
+  reconciliation: { matches: boolean };
+  unverified: string[];
   runs: unknown[];
 }
 
@@ -58,14 +60,34 @@ flow('the whole flow', async () => {
     const report = await sandbox.json<ReportJson>(['report']);
     assert.equal(report.runs.length, 2);
     const killed = report.backends.find((backend) => backend.address === KILLED);
-    assert.equal(killed?.state, 'exited');
+    assert.equal([killed?.state, killed?.health], ['exited', '-']);
     assert.match(killed?.lbState ?? '', /removed: exited/);
+    assert.equal(report.unverified, [KILLED]);
+    assert.ok(report.reconciliation.matches, 'reconciliation matches on the live backends');
     for (const backend of report.backends.filter((entry) => entry.address !== KILLED)) {
-      assert.equal(backend.servedSource, 'live');
+      assert.equal([backend.servedSource, backend.health], ['live', 'serving']);
       // Nothing lost: what the clients got back equals what each live backend says it served.
       assert.equal(backend.clientOk, backend.servedSimple + backend.servedHeavy, `reconciliation at ${backend.address}`);
     }
+
+    // A graceful stop: the backend drains, sends a final load report, and its last figures still reconcile.
+    const drained = `127.0.0.1:${BASE_PORT + 1}`;
+    const term = await sandbox.run(['kill', String(BASE_PORT + 1), '--signal', 'SIGTERM']);
+    assert.equal(term.exitCode, 0, term.stderr);
+    assert.ok(
+      await eventually(async () => (await sandbox.json<{ components: Component[] }>(['status'])).components.some((c) => c.address === drained && c.state === 'exited'), 10_000),
+      'the SIGTERMed backend exits after draining',
+    );
+    const third = await sandbox.json<RunJson>(['send', '--simple', '300', '--heavy', '10']);
+    assert.equal([third.summary.ok, third.summary.failed], [310, 0]);
+    assert.equal(third.summary.backends.length, 2);
+    const afterDrain = await sandbox.json<ReportJson>(['report']);
+    const gone = afterDrain.backends.find((backend) => backend.address === drained);
+    assert.equal(gone?.servedSource, 'last-report');
+    assert.equal(gone?.lbState, 'removed: graceful');
+    assert.equal(gone ? gone.servedSimple + gone.servedHeavy : -1, gone?.clientOk, 'the final report carries every task the clients got back');
     const text = await sandbox.run(['report']);
+    assert.match(text.stdout, /reconciliation: client ok counts/);
     assert.equal(text.exitCode, 0);
     assert.match(text.stdout, /CLIENT OK/);
 

@@ -97,14 +97,17 @@ test('a lagging registry that still lists an exited backend does not bring it ba
   assert.equal([...pickMany(balancer, 20).keys()].sort(), [A, B]);
 });
 
-test('load reports from unknown or removed backends are refused, so they register again', () => {
+test('load reports from unknown backends are refused (so they register again); a removed member\'s are kept but do not revive it', () => {
   const balancer = newBalancer();
   const sample = { inFlight: 1, queueDepth: 0, cpuPercent: 5, servedSimple: 1, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 1 };
   assert.not.ok(balancer.recordReport(A, sample));
   balancer.register('backend-7001', A);
   assert.ok(balancer.recordReport(A, sample));
   balancer.deregister(A, 'graceful');
-  assert.not.ok(balancer.recordReport(A, sample));
+  assert.ok(balancer.recordReport(A, { ...sample, servedSimple: 9 }));
+  const removed = balancer.stats().backends[0];
+  assert.equal([removed?.state, removed?.lastReport?.servedSimple], ['removed', 9]);
+  assert.equal(balancer.pick(pickRequest()).kind, 'unavailable');
 });
 
 test('every successful pick counts as an assignment on the chosen backend', () => {

@@ -131,6 +131,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
         }
       });
       await server.stop(graceMs, () => executor.counters.inFlight === 0);
+      await reporter.finalReport();
       lb?.close();
       registry.close?.();
     },

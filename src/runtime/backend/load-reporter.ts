@@ -18,6 +18,8 @@ export interface LoadReporterOptions {
 export class LoadReporter {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
+  /** Set by stop(): a draining backend must never register itself again. */
+  private stopped = false;
 
   constructor(private readonly options: LoadReporterOptions) {}
 
@@ -26,19 +28,26 @@ export class LoadReporter {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** One last report after a drain, so the LB keeps this backend's final served totals. */
+  async finalReport(): Promise<void> {
+    const lb = this.options.lb();
+    if (lb !== undefined) await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS).catch(() => undefined);
   }
 
   async reportOnce(): Promise<void> {
     const lb = this.options.lb();
     // A slow LB must not pile up reports: skip a tick rather than queue it.
-    if (lb === undefined || this.inFlight) return;
+    if (lb === undefined || this.inFlight || this.stopped) return;
     this.inFlight = true;
     try {
       await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS);
     } catch (error) {
-      if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND) await this.options.reRegister().catch(() => undefined);
+      if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND && !this.stopped) await this.options.reRegister().catch(() => undefined);
       else this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.inFlight = false;

@@ -21,6 +21,8 @@ export interface BackendReport {
   readonly address: string;
   readonly state: string;
   readonly exitReason: string;
+  /** serving: answered GetLoad just now · unreachable: running but did not answer · '-': exited. */
+  readonly health: string;
   /** The LB's view: serving, removed (with why), or absent when the LB never knew it. */
   readonly lbState: string;
   readonly assigned: number;
@@ -43,7 +45,10 @@ export interface ClusterReport {
   readonly picks: number;
   readonly unavailable: number;
   readonly backends: readonly BackendReport[];
+  /** Client ok counts against the live backends' own served counters. */
   readonly reconciliation: Reconciliation;
+  /** Backends whose counters could not be asked (exited): their figures are from a last report, not verified. */
+  readonly unverified: readonly string[];
   readonly runs: readonly SavedRun[];
 }
 
@@ -70,6 +75,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
           address: component.address,
           state: component.state,
           exitReason: component.exitReason,
+          health: component.state === 'exited' ? '-' : live ? 'serving' : 'unreachable',
           lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
           assigned: lbEntry?.assigned ?? 0,
           servedSimple: figures?.servedSimple ?? 0,
@@ -84,7 +90,9 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       }),
     );
 
-    const served = Object.fromEntries(reports.map((report) => [report.address, report.servedSimple + report.servedHeavy]));
+    const verifiable = reports.filter((report) => report.servedSource === 'live');
+    const served = Object.fromEntries(verifiable.map((report) => [report.address, report.servedSimple + report.servedHeavy]));
+    const clientOkOfVerifiable = Object.fromEntries(verifiable.map((report) => [report.address, report.clientOk]));
     return {
       name: cluster.name,
       policy: lbStats?.policy ?? cluster.spec.policy,
@@ -93,7 +101,8 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       picks: lbStats?.picks ?? 0,
       unavailable: lbStats?.unavailable ?? 0,
       backends: reports,
-      reconciliation: reconcile(clientOk, served),
+      reconciliation: reconcile(clientOkOfVerifiable, served),
+      unverified: reports.filter((report) => report.servedSource !== 'live').map((report) => report.address),
       runs,
     };
   } finally {
