@@ -1,35 +1,49 @@
-// The lean start path for roles the supervisor spawns: each role command's own flags and oclif's parser,
+// The lean start path for roles the supervisor spawns: each role's own flag definitions and oclif's parser,
 // without oclif's config loading (about 7 MB of RSS and 100 ms of start-up per process).
-import { parse } from '@oclif/core/parser';
 import type { Interfaces } from '@oclif/core';
+import { parse } from '@oclif/core/parser';
 
-interface RoleCommand {
+interface Role {
   readonly flags: Interfaces.FlagInput;
-  readonly args?: Interfaces.ArgInput;
-  readonly strict?: boolean;
-  serve(flags: unknown, argv: readonly string[]): Promise<void>;
+  readonly strict: boolean;
+  serve(flags: never, argv: readonly string[]): Promise<void>;
 }
 
-const ROLES: Readonly<Record<string, () => Promise<{ default: unknown }>>> = {
-  supervisor: () => import('../commands/serve/supervisor.js'),
-  registry: () => import('../commands/serve/registry.js'),
-  lb: () => import('../commands/serve/lb.js'),
-  backend: () => import('../commands/serve/backend.js'),
-  guard: () => import('../commands/serve/guard.js'),
+const ROLES: Readonly<Record<string, () => Promise<Role>>> = {
+  supervisor: async () => {
+    const role = await import('./roles/supervisor-role.js');
+    return { flags: role.supervisorRoleFlags, strict: true, serve: role.serveSupervisor };
+  },
+  registry: async () => {
+    const role = await import('./roles/registry-role.js');
+    return { flags: role.registryRoleFlags, strict: true, serve: role.serveRegistry };
+  },
+  lb: async () => {
+    const role = await import('./roles/lb-role.js');
+    return { flags: role.lbRoleFlags, strict: true, serve: role.serveLb };
+  },
+  backend: async () => {
+    const role = await import('./roles/backend-role.js');
+    return { flags: role.backendRoleFlags, strict: true, serve: role.serveBackend };
+  },
+  guard: async () => {
+    const role = await import('./roles/guard-role.js');
+    return { flags: role.guardRoleFlags, strict: false, serve: role.serveGuard };
+  },
 };
 
 export const isLeanRole = (role: string | undefined): boolean => role !== undefined && role in ROLES;
 
-export async function runRole(role: string, argv: string[]): Promise<void> {
-  const load = ROLES[role];
-  if (load === undefined) throw new Error(`unknown role "${role}": expected one of ${Object.keys(ROLES).join(', ')}`);
-  const command = (await load()).default as RoleCommand;
+export async function runRole(name: string, argv: string[]): Promise<void> {
+  const load = ROLES[name];
+  if (load === undefined) throw new Error(`unknown role "${name}": expected one of ${Object.keys(ROLES).join(', ')}`);
+  const role = await load();
   try {
-    const parsed = await parse(argv, { flags: command.flags, args: command.args ?? {}, strict: command.strict ?? true });
-    await command.serve(parsed.flags, parsed.argv as string[]);
+    const parsed = await parse(argv, { flags: role.flags, args: {}, strict: role.strict });
+    await role.serve(parsed.flags as never, parsed.argv as string[]);
   } catch (error) {
     // The supervisor reads this from the role's log when it reports the failure.
-    process.stderr.write(`lbx serve ${role}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`lbx serve ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
 }

@@ -11,6 +11,8 @@ export interface DownResult {
 
 /** How long `down` waits for the supervisor to finish stopping everything before forcing it. */
 const SUPERVISOR_EXIT_TIMEOUT_MS = 20_000;
+/** How long `down` waits for a cluster that another `lbx up` is starting to settle. */
+const STARTING_SETTLE_TIMEOUT_MS = 30_000;
 
 export default class Down extends LbxCommand {
   static override summary = 'Stop a cluster: LB, backends, then the registry; remove its state. Safe to run twice.';
@@ -26,13 +28,23 @@ With no cluster running it does nothing and exits 0; a stale cluster (its superv
     const { flags } = await this.parse(Down);
     const { lookupCluster, cleanStaleCluster, supervisorMarkers } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');
-    const { isOurProcess } = await import('../runtime/process/pid-probe.js');
+    const { isOurProcess, signalProcess } = await import('../runtime/process/pid-probe.js');
     const { waitFor } = await import('../runtime/process/wait-for.js');
     const startedAt = performance.now();
     const elapsed = (): number => Math.round(performance.now() - startedAt);
 
-    const lookup = await lookupCluster(flags.name);
-    if (lookup.kind === 'none' || lookup.kind === 'starting') {
+    let lookup = await lookupCluster(flags.name);
+    if (lookup.kind === 'starting') {
+      // An `up` is bringing it up right now: wait for it to settle, then stop what it started.
+      lookup = await waitFor(
+        async () => {
+          const next = await lookupCluster(flags.name);
+          return next.kind === 'starting' ? undefined : next;
+        },
+        { description: `cluster "${flags.name}" (being started)`, timeoutMs: STARTING_SETTLE_TIMEOUT_MS, intervalMs: 100 },
+      );
+    }
+    if (lookup.kind === 'none') {
       if (!flags.json) this.log(`no cluster "${flags.name}" is running; nothing to stop`);
       return { name: flags.name, outcome: 'none', stoppedMs: elapsed() };
     }
@@ -54,7 +66,7 @@ With no cluster running it does nothing and exits 0; a stale cluster (its superv
       });
     } catch {
       // The supervisor is wedged or gone: end it (it is ours, verified by its argv); its children follow it.
-      if (isOurProcess(pid, markers)) process.kill(pid, 'SIGKILL');
+      if (isOurProcess(pid, markers)) signalProcess(pid, 'SIGKILL');
       await cleanStaleCluster({ kind: 'stale', paths: lookup.paths, file: lookup.file, reason: 'forced' });
     } finally {
       control.close();

@@ -6,6 +6,7 @@ import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 import type { SavedRun } from '../runtime/cluster/run-store.js';
 
 const MAX_TASKS = 10_000_000;
@@ -29,9 +30,9 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     name: clusterNameFlag,
     simple: Flags.integer({ char: 's', description: 'Number of SIMPLE tasks (answered at once).', min: 0, max: MAX_TASKS }),
     heavy: Flags.integer({ char: 'H', description: 'Number of CPU_HEAVY tasks (real CPU work on the backend).', min: 0, max: MAX_TASKS }),
-    concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: 16 }),
-    timeout: Flags.integer({ description: 'Deadline of each call to a backend (ms).', min: 1, max: 600_000, default: 5_000 }),
-    retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: 2 }),
+    concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: DEFAULT_CONCURRENCY }),
+    timeout: Flags.integer({ description: 'Deadline of each call to a backend (ms).', min: 1, max: 600_000, default: DEFAULT_TIMEOUT_MS }),
+    retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),
     'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
     key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).' }),
     seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),

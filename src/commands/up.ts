@@ -5,13 +5,14 @@ import { clusterNameFlag, hostFlag } from '../cli/flags.js';
 import { renderComponents } from '../cli/render-components.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
-import { POLICY_CHOICES, resolvePolicy } from '../core/policies/index.js';
+import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import {
   DEFAULT_BACKENDS,
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_REPORT_INTERVAL_MS,
+  DEFAULT_UP_TIMEOUT_MS,
   REGISTRY_CHOICES,
   type ClusterSpec,
   type RegistryKind,
@@ -49,8 +50,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
     policy: Flags.string({
       char: 'p',
-      description: 'Load-balancing policy: pf|pick_first, rr|round_robin, ll|least_load.',
-      options: [...POLICY_CHOICES],
+      description: `Load-balancing policy: ${POLICIES.map((policy) => `${policy.shortName}|${policy.name}`).join(', ')}.`,
       default: 'rr',
     }),
     registry: Flags.string({ description: 'Service registry.', options: [...REGISTRY_CHOICES], default: 'auto' }),
@@ -68,7 +68,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       default: DEFAULT_HEAVY_WORK_UNITS,
     }),
     'report-interval': Flags.integer({ description: 'How often backends report load to the LB (ms).', min: 50, max: 60_000, default: DEFAULT_REPORT_INTERVAL_MS }),
-    timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: 30_000 }),
+    timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
   };
 
   async run(): Promise<UpResult> {
@@ -118,6 +118,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       heavyWorkUnits: flags['heavy-work-units'],
       reportIntervalMs: flags['report-interval'],
       checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
+      readyTimeoutMs: flags.timeout,
     };
 
     const progress = await startProgress(`starting cluster "${flags.name}" (${registry} registry)`, { quiet: flags.json });

@@ -4,6 +4,7 @@
 // backend itself, or the supervisor reporting an exit), and the registry's passing set.
 // The picker is rebuilt in one place (rebuildPicker) whenever eligibility changes.
 
+import { compareAddresses } from './address-order.js';
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
 import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyFactory } from './policies/policy.js';
 
@@ -46,14 +47,12 @@ export type BalancerEvent =
   | { readonly type: 'removed'; readonly address: string; readonly reason: string }
   | { readonly type: 'policy'; readonly policy: string };
 
-/** The one removal the registry may undo; any other (graceful, exited) needs the backend's own RegisterServer. */
-const REGISTRY_REMOVAL = 'registry: health check critical';
+/**
+ * The one removal the registry may undo; any other (graceful, exited) needs the backend's own
+ * RegisterServer. The watch cannot tell a failed check from a deregistration, so it says neither.
+ */
+const REGISTRY_REMOVAL = 'registry: no longer passing';
 
-const comparePort = (a: string, b: string): number => {
-  const portA = Number(a.slice(a.lastIndexOf(':') + 1));
-  const portB = Number(b.slice(b.lastIndexOf(':') + 1));
-  return portA - portB || a.localeCompare(b);
-};
 
 export class Balancer {
   private readonly members = new Map<string, Member>();
@@ -166,7 +165,7 @@ export class Balancer {
   stats(): BalancerStats {
     const nowMs = this.deps.nowMs();
     const backends = [...this.members.values()]
-      .sort((a, b) => comparePort(a.address, b.address))
+      .sort((a, b) => compareAddresses(a.address, b.address))
       .map((member) => ({
         address: member.address,
         id: member.id,
@@ -192,7 +191,7 @@ export class Balancer {
   private rebuildPicker(): void {
     const eligible = [...this.members.values()]
       .filter((member) => member.state === 'serving')
-      .sort((a, b) => comparePort(a.address, b.address));
+      .sort((a, b) => compareAddresses(a.address, b.address));
     this.picker = this.policy.createPicker(eligible, this.deps);
   }
 }

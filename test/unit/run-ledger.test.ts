@@ -2,7 +2,8 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareAddresses, reconcile, RunLedger } from '../../src/core/stats/run-ledger.js';
+import { compareAddresses } from '../../src/core/address-order.js';
+import { reconcile, RunLedger } from '../../src/core/stats/run-ledger.js';
 
 const test = suite('RunLedger');
 

@@ -1,6 +1,6 @@
 // The contract every load-balancing policy implements: a factory that builds an immutable picker.
 //
-// Modelled on grpc-js: the balancer (src/runtime/lb) owns membership and rebuilds the
+// Modelled on grpc-js: the balancer (src/core/balancer.ts) owns membership and rebuilds the
 // picker in one place whenever membership or health changes; pick() is synchronous,
 // cheap, and returns a tagged union. Load figures are read live from each backend's
 // BackendLoad, so a picker need not be rebuilt when only load changes.

@@ -121,15 +121,11 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
-      // Leave the LB and the registry first so no new work is assigned, then let in-flight tasks finish.
-      await Promise.allSettled([
-        lb ? callUnary(lb.deregisterServer.bind(lb), { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS) : undefined,
-        registry.deregister(options.id),
-      ]).then((results) => {
-        for (const result of results) {
-          if (result.status === 'rejected') options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(result.reason)}` });
-        }
-      });
+      // Leave the LB, then the registry, so no new work is assigned; then let in-flight tasks finish.
+      // The LB first: it records why the backend left before the registry's watch reports it gone.
+      const warn = (error: unknown): void => options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(error)}` });
+      if (lb) await callUnary(lb.deregisterServer.bind(lb), { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS).catch(warn);
+      await registry.deregister(options.id).catch(warn);
       await server.stop(graceMs, () => executor.counters.inFlight === 0);
       await reporter.finalReport();
       lb?.close();

@@ -17,9 +17,6 @@ import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import { BackendPool } from './backend-pool.js';
 import { PickStream } from './pick-stream.js';
 
-export const DEFAULT_CONCURRENCY = 16;
-export const DEFAULT_TIMEOUT_MS = 5_000;
-export const DEFAULT_MAX_ATTEMPTS = 3;
 const GET_SERVER_TIMEOUT_MS = 2_000;
 
 /** Codes another backend may cure: the chosen one is down, slow, or went away mid-call. */

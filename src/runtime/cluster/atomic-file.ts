@@ -1,6 +1,6 @@
 // Writes files atomically (temp file in the same directory, then rename) so readers never see half a file.
 import { randomBytes } from 'node:crypto';
-import { promises as fs, renameSync, writeFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 const tempPathFor = (target: string): string =>
@@ -10,13 +10,6 @@ export async function writeFileAtomic(target: string, contents: string, mode = 0
   const temp = tempPathFor(target);
   await fs.writeFile(temp, contents, { mode });
   await fs.rename(temp, target);
-}
-
-/** The synchronous form, for exit paths where the event loop may not run again. */
-export function writeFileAtomicSync(target: string, contents: string, mode = 0o600): void {
-  const temp = tempPathFor(target);
-  writeFileSync(temp, contents, { mode });
-  renameSync(temp, target);
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {

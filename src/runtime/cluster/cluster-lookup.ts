@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { LbxError } from '../../core/lbx-error.js';
-import { isOurProcess, signalProcess } from '../process/pid-probe.js';
+import { isOurProcess, signalGroup } from '../process/pid-probe.js';
 import { clusterPaths, type ClusterPaths } from './cluster-paths.js';
 import { readClusterFile, type ClusterFile } from './cluster-file.js';
 
@@ -46,7 +46,7 @@ export async function cleanStaleCluster(lookup: Extract<ClusterLookup, { kind: '
     await sleep(50);
     survivors = survivors.filter((pid) => isOurProcess(pid, markers));
   }
-  for (const pid of survivors) signalProcess(pid, 'SIGKILL');
+  for (const pid of survivors) signalGroup(pid, 'SIGKILL');
   await fs.rm(lookup.paths.dir, { recursive: true, force: true });
   return survivors;
 }

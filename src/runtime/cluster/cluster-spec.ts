@@ -9,6 +9,8 @@ export const DEFAULT_BACKENDS = 4;
 export const DEFAULT_REPORT_INTERVAL_MS = 500;
 /** Registry health-check interval for lbx's own services; Consul's usual 10 s is too slow for a lab. */
 export const DEFAULT_CHECK_INTERVAL_MS = 1_000;
+/** How long `up` waits for each component to become ready, by default. */
+export const DEFAULT_UP_TIMEOUT_MS = 30_000;
 
 export interface ClusterSpec {
   readonly name: string;
@@ -23,4 +25,6 @@ export interface ClusterSpec {
   readonly heavyWorkUnits: number;
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
+  /** How long each component may take to become ready (`up --timeout`). */
+  readonly readyTimeoutMs: number;
 }

@@ -131,17 +131,20 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
 
   /** SIGTERM to the process group, up to `graceMs` to exit, then SIGKILL. */
   async stop(graceMs: number = DEFAULT_GRACE_MS): Promise<ChildExit> {
-    if (this.exitInfo) return this.exitInfo;
-    this.signal('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace-over'>((resolve) => {
-      timer = setTimeout(() => resolve('grace-over'), graceMs);
-    });
-    const first = await Promise.race([this.exited, graceOver]);
-    clearTimeout(timer);
-    if (first !== 'grace-over') return first;
-    this.signal('SIGKILL');
-    return this.exited;
+    if (this.isRunning) {
+      this.signal('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace-over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace-over'), graceMs);
+      });
+      const first = await Promise.race([this.exited, graceOver]);
+      clearTimeout(timer);
+      if (first === 'grace-over') this.signal('SIGKILL');
+    }
+    const exit = await this.exited;
+    // The leader is gone; anything left in its group (consul under a killed guard) goes too.
+    signalProcess(-this.pid, 'SIGKILL');
+    return exit;
   }
 
   whenExited(): Promise<ChildExit> {

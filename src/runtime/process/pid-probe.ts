@@ -21,15 +21,24 @@ export function processArgv(pid: number): string[] | undefined {
 }
 
 /**
- * True when `pid` is alive and its command line contains every marker (e.g. the role
- * and the cluster directory). Without /proc only liveness can be checked.
+ * True when `pid` is alive and every marker (the role, the cluster directory) is a whole
+ * element of its argv: `…/.lbx/lab` must not match a process of `…/.lbx/lab2`.
+ * Without /proc only liveness can be checked.
  */
 export function isOurProcess(pid: number, markers: readonly string[]): boolean {
   if (!isProcessAlive(pid)) return false;
   const argv = processArgv(pid);
   if (argv === undefined) return process.platform !== 'linux';
-  const joined = argv.join(' ');
-  return markers.every((marker) => joined.includes(marker));
+  return markers.every((marker) => argv.includes(marker));
+}
+
+/**
+ * Signals a process group led by `pid` (lbx spawns every child as a group leader, so
+ * consul under its guard is reached too), falling back to the pid alone when it leads no
+ * group. False when nothing was there.
+ */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  return signalProcess(-pid, signal) || signalProcess(pid, signal);
 }
 
 /** Sends a signal; a process that is already gone (ESRCH) counts as success. */

@@ -24,14 +24,19 @@ export function announceReady(address: string): void {
   sendToSupervisor({ type: 'ready', address });
 }
 
+export interface StopOptions {
+  /** Hard cap on a stop (an orphan's is shorter: nobody waits for its drain). */
+  readonly stopDeadlineMs?: number;
+  /** Told why a stop failed, just before the process exits 1 (runtime code does not print). */
+  readonly onStopFailed?: (message: string) => void;
+}
+
 /**
  * Runs `stop` once, on SIGTERM/SIGINT or when the supervisor's channel closes, then exits.
  * A second signal, or the deadline passing, exits at once.
  */
-export function stopOnSignalOrOrphan(
-  stop: (reason: StopReason) => Promise<void>,
-  stopDeadlineMs: number = DEFAULT_STOP_DEADLINE_MS,
-): void {
+export function stopOnSignalOrOrphan(stop: (reason: StopReason) => Promise<void>, options: StopOptions = {}): void {
+  const stopDeadlineMs = options.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS;
   let stopping = false;
   const begin = (reason: StopReason): void => {
     if (stopping) {
@@ -43,7 +48,7 @@ export function stopOnSignalOrOrphan(
     stop(reason).then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`stop failed: ${error instanceof Error ? error.stack : String(error)}`);
+        options.onStopFailed?.(`stop failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         process.exit(1);
       },
     );

@@ -1,5 +1,6 @@
 // `lbx up`'s side: write the spec, start the supervisor detached, follow its progress until ready, then let it go.
 import { closeSync, openSync, promises as fs } from 'node:fs';
+import path from 'node:path';
 
 import { execa } from 'execa';
 
@@ -14,7 +15,23 @@ import { signalProcess } from '../process/pid-probe.js';
 import type { UpProgress } from './run-supervisor.js';
 import type { SupervisorEvent } from './supervisor.js';
 
-export const DEFAULT_UP_TIMEOUT_MS = 30_000;
+const LAST_MESSAGE_GRACE_MS = 200;
+
+/**
+ * Creates the cluster directory exclusively: it is the lock that keeps two `lbx up --name x`
+ * from starting two supervisors that would tear down each other's state.
+ */
+async function claimClusterDir(paths: ClusterPaths): Promise<void> {
+  await fs.mkdir(path.dirname(paths.dir), { recursive: true, mode: 0o700 });
+  try {
+    await fs.mkdir(paths.dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LbxError('usage', `cluster "${paths.name}" is being started by another \`lbx up\` (${paths.dir} exists)`);
+    }
+    throw error;
+  }
+}
 
 export interface LaunchResult {
   readonly file: ClusterFile;
@@ -27,6 +44,7 @@ export async function launchSupervisor(
   options: { timeoutMs: number; onEvent: (event: SupervisorEvent) => void },
 ): Promise<LaunchResult> {
   const startedAt = performance.now();
+  await claimClusterDir(paths);
   await fs.mkdir(paths.logsDir, { recursive: true, mode: 0o700 });
   await writeJsonAtomic(paths.specFile, spec);
 
@@ -67,7 +85,8 @@ export async function launchSupervisor(
     });
     subprocess.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ ok: false, code: 'runtime', message: `supervisor exited (${signal ?? `code ${code}`}) before the cluster was ready` });
+      // 'exit' can overtake the supervisor's last IPC message; give it a moment to arrive first.
+      setTimeout(() => resolve({ ok: false, code: 'runtime', message: `supervisor exited (${signal ?? `code ${code}`}) before the cluster was ready` }), LAST_MESSAGE_GRACE_MS);
     });
   });
 

@@ -66,6 +66,9 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
   ]);
 }
 
+/** The registry instance id of the backend on `port`; the supervisor deregisters it by this id when it exits. */
+export const backendId = (port: number): string => `backend-${port}`;
+
 export function backendCommand(
   spec: ClusterSpec,
   port: number,
@@ -76,6 +79,8 @@ export function backendCommand(
   return lbx([
     'serve',
     'backend',
+    '--id',
+    backendId(port),
     '--host',
     spec.host,
     '--port',

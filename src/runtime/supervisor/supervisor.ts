@@ -13,12 +13,15 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
 import { describeError, waitFor } from '../process/wait-for.js';
-import { createRegistryClient } from '../registry/registry-client.js';
-import { backendCommand, lbCommand, registryCommand, type RoleCommand } from './role-commands.js';
+import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import { backendCommand, backendId, lbCommand, registryCommand, type RoleCommand } from './role-commands.js';
 
-export const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
-const STOP_GRACE_MS = { lb: 2_000, backend: 5_000, registry: 2_000 } as const;
+/**
+ * SIGTERM-to-SIGKILL grace per role. A backend's stop is deregistration (≤ 2 s), its drain
+ * (≤ 5 s, DEFAULT_DRAIN_GRACE_MS) and a final load report (≤ 1 s): 9 s never cuts a drain short.
+ */
+const STOP_GRACE_MS = { lb: 2_000, backend: 9_000, registry: 2_000 } as const;
 
 export type SupervisorEvent =
   | { readonly type: 'spawned'; readonly component: string; readonly pid: number; readonly port: number }
@@ -40,6 +43,7 @@ export class Supervisor {
   private readonly slots = new Map<string, Slot>();
   private readonly file: ClusterFile;
   private lbClient: LoadBalancerClient | undefined;
+  private registryClient: RegistryClient | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private writeChain: Promise<void> = Promise.resolve();
   private readonly startedAt = performance.now();
@@ -67,7 +71,7 @@ export class Supervisor {
     this.addSlot('lb', 'lb', this.ports.lb);
     for (let index = 0; index < spec.backends; index += 1) {
       const port = this.ports.backend(index);
-      this.addSlot(`backend-${port}`, 'backend', port);
+      this.addSlot(backendId(port), 'backend', port);
     }
   }
 
@@ -80,20 +84,21 @@ export class Supervisor {
   }
 
   /** Starts every component in order; on failure stops what started and rethrows. */
-  async start(): Promise<void> {
+  async start(options: { removeStateOnFailure: boolean }): Promise<void> {
     await this.persist();
     try {
       await this.startRegistry();
       const lbSlot = this.slot('lb');
       await this.spawnAndWait(lbSlot, lbCommand(this.spec, this.ports, this.file.registryAddress, this.paths.dir));
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+      this.registryClient = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
       await Promise.all(
         this.backendSlots().map((slot) =>
           this.spawnAndWait(slot, backendCommand(this.spec, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir)),
         ),
       );
     } catch (error) {
-      await this.shutdown('start failed', { removeState: true });
+      await this.shutdown('start failed', { removeState: options.removeStateOnFailure });
       throw error;
     }
     this.file.state = 'ready';
@@ -130,6 +135,7 @@ export class Supervisor {
     await this.stopSlots([this.slot('lb')], STOP_GRACE_MS.lb);
     this.lbClient?.close();
     await this.stopSlots(this.backendSlots(), STOP_GRACE_MS.backend);
+    this.registryClient?.close();
     await this.stopSlots([this.slot('registry')], STOP_GRACE_MS.registry);
     await this.writeChain.catch(() => undefined);
     if (removeState) await fs.rm(this.paths.dir, { recursive: true, force: true });
@@ -163,7 +169,7 @@ export class Supervisor {
       });
       const ready = waitFor(async () => ((await registry.leader()) ? true : undefined), {
         description: `consul agent on ${this.file.registryAddress}`,
-        timeoutMs: DEFAULT_READY_TIMEOUT_MS,
+        timeoutMs: this.spec.readyTimeoutMs,
         intervalMs: 100,
       });
       await Promise.race([ready, exited]);
@@ -175,11 +181,13 @@ export class Supervisor {
 
   private async spawnAndWait(slot: Slot, command: RoleCommand): Promise<void> {
     const child = this.spawn(slot, command);
-    const address = await child.waitReady(DEFAULT_READY_TIMEOUT_MS);
+    const address = await child.waitReady(this.spec.readyTimeoutMs);
     this.markReady(slot, address);
   }
 
   private spawn(slot: Slot, command: RoleCommand): ManagedChild {
+    // A shutdown may begin while start() is still going: nothing new may start behind its back.
+    if (this.isStopping) throw new LbxError('runtime', `not starting ${slot.record.name}: the cluster is stopping`);
     const child = ManagedChild.spawn({ name: slot.record.name, file: command.file, args: command.args, logPath: slot.record.logPath });
     slot.child = child;
     Object.assign(slot.record, { pid: child.pid, state: 'starting', startedAtUnixMs: Date.now() });
@@ -202,24 +210,32 @@ export class Supervisor {
     const reason = describeExit(exit);
     Object.assign(slot.record, { state: 'exited', exitedAtUnixMs: exit.atUnixMs, exitReason: reason });
     this.onEvent({ type: 'exited', component: slot.record.name, reason, expected });
-    if (slot.record.role === 'backend' && !this.isStopping) void this.notifyLbOfExit(slot, reason);
+    if (slot.record.role === 'backend' && !this.isStopping) void this.notifyExit(slot, reason);
     void this.persist();
   }
 
-  /** The supervisor sees an exit at once; telling the LB stops assignments without waiting for a health check. */
-  private async notifyLbOfExit(slot: Slot, reason: string): Promise<void> {
+  /**
+   * The supervisor sees an exit at once; telling the LB stops assignments without waiting for a
+   * health check, and deregistering it keeps a crashed backend from lingering in the registry.
+   */
+  private async notifyExit(slot: Slot, reason: string): Promise<void> {
+    // The LB first: it must record why the backend left before the registry's watch reports it gone.
     const lb = this.lbClient;
-    if (lb === undefined) return;
-    try {
-      const response = await callUnary(
-        lb.deregisterServer.bind(lb),
-        { address: slot.record.address, reason: `exited (${reason})` },
-        LB_NOTIFY_TIMEOUT_MS,
-      );
-      this.onEvent({ type: 'lb-notified', component: slot.record.name, removed: response.removed });
-    } catch (error) {
-      this.onEvent({ type: 'warning', message: `could not tell the LB that ${slot.record.name} exited: ${describeError(error)}` });
+    if (lb !== undefined) {
+      try {
+        const response = await callUnary(
+          lb.deregisterServer.bind(lb),
+          { address: slot.record.address, reason: `exited (${reason})` },
+          LB_NOTIFY_TIMEOUT_MS,
+        );
+        this.onEvent({ type: 'lb-notified', component: slot.record.name, removed: response.removed });
+      } catch (error) {
+        this.onEvent({ type: 'warning', message: `could not tell the LB that ${slot.record.name} exited: ${describeError(error)}` });
+      }
     }
+    await this.registryClient?.deregister(backendId(slot.record.port)).catch((error: unknown) => {
+      this.onEvent({ type: 'warning', message: `could not deregister ${slot.record.name} from the registry: ${describeError(error)}` });
+    });
   }
 
   private addSlot(name: string, role: ComponentRole, port: number): void {

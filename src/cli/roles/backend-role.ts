@@ -1,0 +1,44 @@
+// The backend role: serve tasks until stopped, draining on SIGTERM.
+import { Flags, type Interfaces } from '@oclif/core';
+import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
+import { logEvent, logLine, runForever } from '../role-log.js';
+import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
+
+export const backendRoleFlags = {
+  host: hostFlag,
+  port: Flags.integer({ description: 'gRPC port.', min: 1, max: 65_535, required: true }),
+  'registry-addr': registryAddressFlag,
+  'lb-addr': Flags.string({ description: 'LB address, host:port (default: found through the registry).' }),
+  id: Flags.string({ description: 'Instance id (default: backend-<port>).' }),
+  'report-interval': Flags.integer({ description: 'Load report interval (ms).', min: 50, max: 60_000, default: 500 }),
+  'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
+  'heavy-work-units': Flags.integer({
+    description: `Default CPU_HEAVY size in work units (about 0.55 ms each here; ${DEFAULT_HEAVY_WORK_UNITS} ≈ 30 ms).`,
+    min: 1,
+    max: MAX_WORK_UNITS,
+    default: DEFAULT_HEAVY_WORK_UNITS,
+  }),
+  'cluster-dir': clusterDirFlag,
+};
+
+export async function serveBackend(flags: Interfaces.InferredFlags<typeof backendRoleFlags>): Promise<void> {
+  const { startBackend } = await import('../../runtime/backend/backend-server.js');
+  const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
+  const backend = await startBackend({
+    host: flags.host,
+    port: flags.port,
+    id: flags.id ?? `backend-${flags.port}`,
+    registryAddress: flags['registry-addr'],
+    lbAddress: flags['lb-addr'],
+    reportIntervalMs: flags['report-interval'],
+    checkIntervalMs: flags['check-interval'],
+    defaultHeavyUnits: flags['heavy-work-units'],
+    onEvent: (event) => logEvent(event),
+  });
+  stopOnSignalOrOrphan(async (reason) => {
+    await backend.stop(reason, reason === 'supervisor-gone' ? 500 : undefined);
+  }, { onStopFailed: logLine });
+  logLine(`backend ready on ${backend.address}`);
+  announceReady(backend.address);
+  await runForever();
+}

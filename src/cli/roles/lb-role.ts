@@ -1,0 +1,39 @@
+// The load-balancer role: serve picks until stopped.
+import { Flags, type Interfaces } from '@oclif/core';
+import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
+import { logEvent, logLine, runForever } from '../role-log.js';
+import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
+
+export const lbRoleFlags = {
+  host: hostFlag,
+  port: Flags.integer({ description: 'gRPC port.', min: 1, max: 65_535, required: true }),
+  policy: Flags.string({ description: `Load-balancing policy: ${POLICY_CHOICES.join(', ')}.`, default: 'rr' }),
+  'registry-addr': registryAddressFlag,
+  id: Flags.string({ description: 'Instance id in the registry (default: lb-<port>).' }),
+  'report-interval': Flags.integer({ description: 'Load report interval the backends are asked for (ms).', min: 50, max: 60_000, default: 500 }),
+  'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
+  'cluster-dir': clusterDirFlag,
+};
+
+export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags>): Promise<void> {
+  const policy = resolvePolicy(flags.policy);
+  const { startLb } = await import('../../runtime/lb/lb-server.js');
+  const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
+  const lb = await startLb({
+    host: flags.host,
+    port: flags.port,
+    id: flags.id ?? `lb-${flags.port}`,
+    policy,
+    registryAddress: flags['registry-addr'],
+    reportIntervalMs: flags['report-interval'],
+    checkIntervalMs: flags['check-interval'],
+    onEvent: (event) => logEvent(event),
+  });
+  stopOnSignalOrOrphan(async (reason) => {
+    logLine(`stopping (${reason})`);
+    await lb.stop(reason === 'supervisor-gone' ? 0 : 1_000);
+  }, { onStopFailed: logLine });
+  logLine(`load balancer ready on ${lb.address} (policy ${policy.name})`);
+  announceReady(lb.address);
+  await runForever();
+}
