@@ -94,6 +94,15 @@ noCluster('a port in use names the port and --base-port, and starts nothing', as
   }
 });
 
+noCluster('up that times out exits 4, names the timeout, and stops everything it started', async () => {
+  // 16 backends take well over a second to become ready here; the whole-cluster deadline is 1 s.
+  const result = await idle.run(['up', '--backends', '16', '--timeout', '1000', '--base-port', String(BASE_PORT + 600)]);
+  assert.equal(result.exitCode, 4, result.stderr);
+  assert.match(result.stderr, /not ready after 1000 ms/);
+  assert.equal(idle.leftoverPids(), [], 'the supervisor stopped every child before up returned');
+  assert.not.ok(existsSync(path.join(idle.home, 'default')), 'no state left behind');
+});
+
 noCluster.run();
 
 // ---------------------------------------------------------------- with a running cluster

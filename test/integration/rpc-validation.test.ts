@@ -46,10 +46,10 @@ async function expectStatus(call: Promise<unknown>, code: GrpcStatus, pattern: R
 }
 
 rpc('ProcessTask: unknown task type', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 7, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task type 7/));
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 7, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown type 7: expected SIMPLE \(1\) or CPU_HEAVY \(2\)/));
 
 rpc('ProcessTask: UNSPECIFIED task type', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 0, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task type 0/));
+  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 0, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown type 0/));
 
 rpc('ProcessTask: work_units out of range', () =>
   expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 2, workUnits: 10_001, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /work_units 10001 is out of range/));

@@ -17,7 +17,8 @@ import type {
   ReportLoadResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { invalidArgument, statusError } from '../grpc/unary.js';
-import { checkAddress, checkBackendId, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
+import { checkAddress } from '../grpc/field-checks.js';
+import { checkBackendId, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
