@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 
 const BASE_PORT = 13_000;
@@ -169,8 +170,8 @@ stale('children exit with their supervisor; the stale state is detected and clea
   process.kill(up.supervisorPid, 'SIGKILL');
   const childPids = up.components.map((component) => component.pid);
   assert.ok(
-    await eventually(() => childPids.every((pid) => !isAlive(pid)), 3_000),
-    `children still alive 3 s after their supervisor's SIGKILL: ${childPids.filter(isAlive).join(', ')}`,
+    await eventually(() => childPids.every((pid) => !isProcessAlive(pid)), 3_000),
+    `children still alive 3 s after their supervisor's SIGKILL: ${childPids.filter(isProcessAlive).join(', ')}`,
   );
   const status = await crashed.run(['status']);
   assert.equal(status.exitCode, 3);
@@ -179,14 +180,5 @@ stale('children exit with their supervisor; the stale state is detected and clea
   const again = await crashed.json<{ components: unknown[] }>(['up', '--backends', '2', ...cluster]);
   assert.equal(again.components.length, 4);
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 stale.run();

@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 
 const BASE_PORT = 12_000;
@@ -100,7 +101,7 @@ flow('the whole flow', async () => {
     const down = await sandbox.json<{ outcome: string }>(['down']);
     assert.equal(down.outcome, 'stopped');
     assert.equal(sandbox.leftoverPids(), [], 'no process of the cluster is left');
-    assert.ok(await eventually(() => pids.every((pid) => !isAlive(pid)), 1_000), 'every recorded pid is gone');
+    assert.ok(await eventually(() => pids.every((pid) => !isProcessAlive(pid)), 1_000), 'every recorded pid is gone');
 
     const again = await sandbox.json<{ outcome: string }>(['down']);
     assert.equal(again.outcome, 'none', 'down is idempotent');
@@ -111,14 +112,5 @@ flow('the whole flow', async () => {
     throw error;
   }
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 flow.run();

@@ -60,30 +60,9 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     subprocess.catch(() => undefined);
   }
 
-  /**
-   * Spawns the child detached (its own process group, so a stop reaches its children too),
-   * with stdout and stderr appended to its log file and an IPC channel for readiness.
-   */
+  /** Spawns a supervised child; see spawnDetached for how. */
   static spawn(spec: ChildSpec): ManagedChild {
-    // execa's types accept only literal fd numbers; a real fd opened here is just as valid at run time.
-    const logFd = openSync(spec.logPath, 'a') as 3;
-    try {
-      const subprocess = execa(spec.file, [...spec.args], {
-        detached: true,
-        cleanup: false,
-        reject: false,
-        buffer: false,
-        ipc: true,
-        serialization: 'json',
-        stdin: 'ignore',
-        stdout: logFd,
-        stderr: logFd,
-        env: spec.env,
-      });
-      return new ManagedChild(spec, subprocess);
-    } finally {
-      closeSync(logFd);
-    }
+    return new ManagedChild(spec, spawnDetached(spec));
   }
 
   get exit(): ChildExit | undefined {
@@ -156,6 +135,32 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     const tail = await readLogTail(this.spec.logPath, LOG_TAIL_LINES);
     const detail = tail ? `\n--- last lines of ${this.spec.logPath} ---\n${tail}` : ` (log: ${this.spec.logPath})`;
     return new LbxError(code, `${message}${detail}`);
+  }
+}
+
+/**
+ * Spawns a process detached (its own process group, so a stop reaches its children too), with
+ * stdout and stderr appended to its log file and an IPC channel for readiness and orphan detection.
+ */
+export function spawnDetached(spec: Pick<ChildSpec, 'file' | 'args' | 'logPath' | 'env'>): ReturnType<typeof execa> {
+  // execa's types accept only literal fd numbers; a real fd opened here is just as valid at run time.
+  const logFd = openSync(spec.logPath, 'a') as 3;
+  try {
+    return execa(spec.file, [...spec.args], {
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      ipc: true,
+      serialization: 'json',
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+      env: spec.env,
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    closeSync(logFd);
   }
 }
 

@@ -1,8 +1,6 @@
 // `lbx up`'s side: write the spec, start the supervisor detached, follow its progress until ready, then let it go.
-import { closeSync, openSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-
-import { execa } from 'execa';
 
 import { LbxError, type LbxErrorCode } from '../../core/lbx-error.js';
 import type { ClusterPaths } from '../cluster/cluster-paths.js';
@@ -10,7 +8,7 @@ import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { writeJsonAtomic } from '../cluster/atomic-file.js';
 import { readClusterFile, type ClusterFile } from '../cluster/cluster-file.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
-import { readLogTail } from '../process/managed-child.js';
+import { readLogTail, spawnDetached } from '../process/managed-child.js';
 import { signalProcess } from '../process/pid-probe.js';
 import type { UpProgress } from './run-supervisor.js';
 import type { SupervisorEvent } from './supervisor.js';
@@ -50,24 +48,7 @@ export async function launchSupervisor(
 
   const logPath = paths.logFile('supervisor');
   const prefix = lbxCommandPrefix();
-  // execa's types accept only literal fd numbers; a real fd opened here is just as valid at run time.
-  const logFd = openSync(logPath, 'a') as 3;
-  let subprocess;
-  try {
-    subprocess = execa(prefix.file, [...prefix.args, 'serve', 'supervisor', '--cluster-dir', paths.dir], {
-      detached: true,
-      cleanup: false,
-      reject: false,
-      buffer: false,
-      ipc: true,
-      serialization: 'json',
-      stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
-    });
-  } finally {
-    closeSync(logFd);
-  }
+  const subprocess = spawnDetached({ file: prefix.file, args: [...prefix.args, 'serve', 'supervisor', '--cluster-dir', paths.dir], logPath });
   subprocess.catch(() => undefined);
   const pid = subprocess.pid;
 
