@@ -5,32 +5,40 @@ import { parse } from '@oclif/core/parser';
 
 interface Role {
   readonly flags: Interfaces.FlagInput;
-  readonly strict: boolean;
   serve(flags: never, argv: readonly string[]): Promise<void>;
 }
 
 const ROLES: Readonly<Record<string, () => Promise<Role>>> = {
   supervisor: async () => {
     const role = await import('./roles/supervisor-role.js');
-    return { flags: role.supervisorRoleFlags, strict: true, serve: role.serveSupervisor };
+    return { flags: role.supervisorRoleFlags, serve: role.serveSupervisor };
   },
   registry: async () => {
     const role = await import('./roles/registry-role.js');
-    return { flags: role.registryRoleFlags, strict: true, serve: role.serveRegistry };
+    return { flags: role.registryRoleFlags, serve: role.serveRegistry };
   },
   lb: async () => {
     const role = await import('./roles/lb-role.js');
-    return { flags: role.lbRoleFlags, strict: true, serve: role.serveLb };
+    return { flags: role.lbRoleFlags, serve: role.serveLb };
   },
   backend: async () => {
     const role = await import('./roles/backend-role.js');
-    return { flags: role.backendRoleFlags, strict: true, serve: role.serveBackend };
+    return { flags: role.backendRoleFlags, serve: role.serveBackend };
   },
   guard: async () => {
     const role = await import('./roles/guard-role.js');
-    return { flags: role.guardRoleFlags, strict: false, serve: role.serveGuard };
+    return { flags: role.guardRoleFlags, serve: role.serveGuard };
   },
 };
+
+/**
+ * Splits argv at the first "--": the role's own flags before it, a program's argv after it,
+ * passed on verbatim (oclif's parser reorders values such as consul's "-dns-port -1").
+ */
+export function splitAtDoubleDash(argv: readonly string[]): { own: string[]; program: string[] } {
+  const at = argv.indexOf('--');
+  return at < 0 ? { own: [...argv], program: [] } : { own: argv.slice(0, at), program: argv.slice(at + 1) };
+}
 
 export const isLeanRole = (role: string | undefined): boolean => role !== undefined && role in ROLES;
 
@@ -38,9 +46,10 @@ export async function runRole(name: string, argv: string[]): Promise<void> {
   const load = ROLES[name];
   if (load === undefined) throw new Error(`unknown role "${name}": expected one of ${Object.keys(ROLES).join(', ')}`);
   const role = await load();
+  const { own, program } = splitAtDoubleDash(argv);
   try {
-    const parsed = await parse(argv, { flags: role.flags, args: {}, strict: role.strict });
-    await role.serve(parsed.flags as never, parsed.argv as string[]);
+    const parsed = await parse(own, { flags: role.flags, args: {}, strict: true });
+    await role.serve(parsed.flags as never, program);
   } catch (error) {
     // The supervisor reads this from the role's log when it reports the failure.
     process.stderr.write(`lbx serve ${name}: ${error instanceof Error ? error.message : String(error)}\n`);

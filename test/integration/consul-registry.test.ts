@@ -1,0 +1,51 @@
+// --registry consul end to end: lbx runs the consul binary it finds on PATH under a guard, polls its HTTP API, and stops it.
+// No real consul can be installed on these machines; a stand-in that serves the same API exercises lbx's side of it.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { createSandbox, eventually, findPidsMentioning, killLeftovers } from '../helpers/lbx-cli.js';
+
+const BASE_PORT = 15_000;
+const standin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/consul-standin');
+const env = { PATH: `${standin}${path.delimiter}${process.env.PATH}` };
+const REGISTRY_PORT_ARG = String(BASE_PORT + 102);
+
+const sandbox = createSandbox('consul');
+const consul = suite('--registry consul with a consul binary on PATH');
+
+consul.after(async () => {
+  await sandbox.run(['down'], { env }).catch(() => undefined);
+  killLeftovers(sandbox);
+  sandbox.dispose();
+});
+
+consul('auto prefers consul; traffic flows; down stops the agent too', async () => {
+  try {
+    const up = await sandbox.run(['up', '--backends', '2', '--base-port', String(BASE_PORT)], { env });
+    assert.equal(up.exitCode, 0, up.stderr);
+    assert.match(up.stdout, /registry: consul agent -dev \(.*consul-standin\/consul\)/);
+
+    const send = await sandbox.run(['send', '--simple', '200', '--json'], { env });
+    assert.equal(send.exitCode, 0, send.stderr);
+    assert.equal(JSON.parse(send.stdout).summary.ok, 200);
+
+    const status = JSON.parse((await sandbox.run(['status', '--json'], { env })).stdout) as { registry: string; components: Array<{ health: string }> };
+    assert.equal(status.registry, 'consul');
+    assert.ok(status.components.every((component) => component.health === 'serving'));
+
+    const agentPids = findPidsMentioning(REGISTRY_PORT_ARG);
+    assert.ok(agentPids.length > 0, 'the agent process is running');
+    const down = await sandbox.run(['down'], { env });
+    assert.equal(down.exitCode, 0, down.stderr);
+    assert.ok(await eventually(() => findPidsMentioning(REGISTRY_PORT_ARG).length === 0, 3_000), 'the consul agent was stopped');
+    assert.equal(sandbox.leftoverPids(), []);
+  } catch (error) {
+    console.error(sandbox.logs());
+    throw error;
+  }
+});
+
+consul.run();
