@@ -181,7 +181,7 @@ export class Balancer {
   }
 
   private newMember(id: string, address: string): Member {
-    return { id, address, load: new BackendLoad(this.loadOptions()), state: 'serving', removedReason: '', seenInRegistry: false };
+    return { id, address, weight: 1, load: new BackendLoad(this.loadOptions()), state: 'serving', removedReason: '', seenInRegistry: false };
   }
 
   private loadOptions(): { staleAfterMs?: number } {

@@ -8,6 +8,7 @@ export function makeBackends(count: number, options: { firstPort?: number; stale
   return Array.from({ length: count }, (_, index) => ({
     address: `127.0.0.1:${firstPort + index}`,
     id: `backend-${index + 1}`,
+    weight: 1,
     load: new BackendLoad({ staleAfterMs: options.staleAfterMs }),
   }));
 }

@@ -14,6 +14,8 @@ export interface PickableBackend {
   /** host:port; unique within a cluster, and the identity pickers key on. */
   readonly address: string;
   readonly id: string;
+  /** Relative capacity (weighted policies); 1 unless the backend registered another. */
+  readonly weight: number;
   /** Live load figures; least-load reads them, the LB records assignments on them. */
   readonly load: BackendLoad;
 }
@@ -53,6 +55,18 @@ export interface PickerDeps {
   readonly nowMs: () => number;
 }
 
+/** Settings some policies take (`lbx up --ring-slots …`); each policy validates what it reads. */
+export interface PolicyConfig {
+  /** consistent_hash: slots on the ring (default 512, as in the source course). */
+  readonly ringSlots?: number;
+  /** consistent_hash: virtual nodes per backend (default 9). */
+  readonly virtualNodes?: number;
+  /** consistent_hash: 'murmur3' (default) or 'course' (the source's polynomial slot formulas). */
+  readonly ringHash?: 'murmur3' | 'course';
+  /** consistent_hash: bounded-load factor c ≥ 1 (Mirrokni et al. 2018); absent = unbounded. */
+  readonly hashBalance?: number;
+}
+
 export interface PolicyFactory {
   /** Long name, as shown in reports: 'round_robin'. */
   readonly name: PolicyName;
@@ -64,7 +78,7 @@ export interface PolicyFactory {
    * Builds a picker over `backends`, which the balancer passes already filtered to the
    * healthy ones and sorted by address (a stable order pick-first relies on).
    */
-  createPicker(backends: readonly PickableBackend[], deps: PickerDeps): Picker;
+  createPicker(backends: readonly PickableBackend[], deps: PickerDeps, config?: PolicyConfig): Picker;
 }
 
 export const POLICY_NAMES = ['pick_first', 'round_robin', 'least_load'] as const;
