@@ -13,7 +13,13 @@ test('POLICIES holds every policy name, in order', () => {
 });
 
 test('POLICY_CHOICES lists every short and long name', () => {
-  assert.equal([...POLICY_CHOICES], ['pf', 'rr', 'll', 'pick_first', 'round_robin', 'least_load']);
+  assert.equal(
+    [...POLICY_CHOICES],
+    [
+      ...['pf', 'rr', 'll', 'lc', 'ch', 'wrr', 'p2c', 'ewma', 'random'],
+      ...['pick_first', 'round_robin', 'least_load', 'least_connections', 'consistent_hash', 'weighted_round_robin', 'power_of_two', 'peak_ewma', 'random'],
+    ],
+  );
 });
 
 test('accepts short and long names, in any case', () => {
@@ -35,7 +41,8 @@ test('an unknown name is a usage error naming the value and every choice', () =>
   assert.is((caught as LbxError).code, 'usage');
   assert.is(
     (caught as LbxError).message,
-    'unknown policy "xyz"; expected one of: pf (pick_first), rr (round_robin), ll (least_load)',
+    'unknown policy "xyz"; expected one of: pf (pick_first), rr (round_robin), ll (least_load), lc (least_connections), ' +
+      'ch (consistent_hash), wrr (weighted_round_robin), p2c (power_of_two), ewma (peak_ewma), random (random)',
   );
 });
 

@@ -14,6 +14,16 @@
 // Staleness: a report older than staleAfterMs no longer says anything about "now", so its
 // in-flight figure is dropped. The assignments made since it keep counting, though, so a
 // backend that stops reporting is gradually avoided rather than trusted or dropped outright.
+//
+// Proxy mode: when the LB forwards a request itself it calls callStarted() and callEnded(),
+// so it knows the exact number in flight; inFlight() prefers that count over the score.
+//
+// Latency: a decaying peak EWMA, as in Finagle's PeakEwma and Linkerd's (tower's) balancer.
+// A sample above the estimate replaces it at once, so a backend that turns slow is avoided
+// at once; a sample below pulls the estimate down only as fast as time passes, with weight
+// w = exp(-Δt/τ) on the old value. Reading the estimate decays it towards 0 by the same
+// weight (Finagle's get() observes a zero latency), so a backend that went slow and then got
+// no traffic is tried again eventually instead of being shunned forever.
 
 import { LbxError } from '../lbx-error.js';
 
@@ -31,24 +41,36 @@ export interface LoadSample {
 /** Three times the default 500 ms report interval: two reports may be lost before a figure is dropped. */
 export const DEFAULT_STALE_AFTER_MS = 1_500;
 
+/**
+ * τ of the latency EWMA: Linkerd's default decay window. Long enough that one fast request
+ * does not erase a slow spell (after a 1 ms gap a lower sample moves the estimate by 0.01%),
+ * short enough that a backend that recovered is trusted again within tens of seconds.
+ */
+export const DEFAULT_EWMA_DECAY_MS = 10_000;
+
 export interface BackendLoadOptions {
   /** A report older than this no longer counts towards the score. */
   staleAfterMs?: number;
+  /** τ of the latency EWMA (see DEFAULT_EWMA_DECAY_MS). */
+  ewmaDecayMs?: number;
 }
 
 export class BackendLoad {
   readonly staleAfterMs: number;
+  readonly ewmaDecayMs: number;
   #assignedTotal = 0;
   #assignedSinceReport = 0;
   #lastReport: LoadSample | undefined;
   #lastReportAtMs: number | undefined;
+  #inFlightExact = 0;
+  #hasTrackedCalls = false;
+  /** The latency estimate as of #latencyAtMs; undefined until the first sample. */
+  #latencyEstimateMs: number | undefined;
+  #latencyAtMs = 0;
 
   constructor(options: BackendLoadOptions = {}) {
-    const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    if (!Number.isFinite(staleAfterMs) || staleAfterMs <= 0) {
-      throw new LbxError('usage', `staleAfterMs must be a positive number of milliseconds, got ${staleAfterMs}`);
-    }
-    this.staleAfterMs = staleAfterMs;
+    this.staleAfterMs = positiveMs('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+    this.ewmaDecayMs = positiveMs('ewmaDecayMs', options.ewmaDecayMs ?? DEFAULT_EWMA_DECAY_MS);
   }
 
   /** The LB just assigned one request to this backend. */
@@ -67,6 +89,8 @@ export class BackendLoad {
     this.#lastReport = { ...sample };
     this.#lastReportAtMs = nowMs;
     this.#assignedSinceReport = 0;
+    // 0 means the backend served nothing recently: no news about its speed, not "instant".
+    if (sample.recentLatencyMs > 0) this.recordLatency(sample.recentLatencyMs, nowMs);
   }
 
   get lastReport(): LoadSample | undefined {
@@ -90,4 +114,87 @@ export class BackendLoad {
     const inFlight = Number.isFinite(reported) && reported > 0 ? reported : 0;
     return inFlight + this.#assignedSinceReport;
   }
+
+  /** Proxy mode: the LB has just forwarded a request to this backend. */
+  callStarted(): void {
+    this.#hasTrackedCalls = true;
+    this.#inFlightExact += 1;
+  }
+
+  /**
+   * Proxy mode: a forwarded request ended (answered or failed) after `latencyMs`; its latency
+   * feeds the EWMA. An end without a start (a caller's bug) does not take the count below 0.
+   */
+  callEnded(latencyMs: number, nowMs: number): void {
+    if (this.#inFlightExact > 0) this.#inFlightExact -= 1;
+    this.recordLatency(latencyMs, nowMs);
+  }
+
+  /** Requests forwarded by the LB and not yet ended; 0 in look-aside mode, which never calls callStarted. */
+  get inFlightExact(): number {
+    return this.#inFlightExact;
+  }
+
+  /** True once callStarted has been called: the LB is proxying, so inFlightExact is the truth. */
+  get hasTrackedCalls(): boolean {
+    return this.#hasTrackedCalls;
+  }
+
+  /**
+   * The best figure for requests in flight now. Proxy mode: the exact count, since the LB sees
+   * every start and end. Look-aside mode: score(nowMs), the estimate from the last fresh report
+   * plus the assignments made since (the LB never sees a request end there).
+   */
+  inFlight(nowMs: number): number {
+    return this.#hasTrackedCalls ? this.#inFlightExact : this.score(nowMs);
+  }
+
+  /**
+   * One latency observation at `nowMs` (the LB's monotonic clock, the one reports are stamped
+   * with). Above the estimate: becomes it (the peak). Otherwise: estimate·w + sample·(1 − w),
+   * w = exp(-Δt/τ), Δt the time since the last sample. A negative or non-finite sample is dropped.
+   */
+  recordLatency(latencyMs: number, nowMs: number): void {
+    if (!Number.isFinite(latencyMs) || latencyMs < 0 || !Number.isFinite(nowMs)) return;
+    const estimateMs = this.#latencyEstimateMs;
+    if (estimateMs === undefined) {
+      this.#latencyEstimateMs = latencyMs;
+      this.#latencyAtMs = nowMs;
+      return;
+    }
+    if (latencyMs > estimateMs) {
+      this.#latencyEstimateMs = latencyMs;
+    } else {
+      const weight = this.#decayWeight(nowMs);
+      this.#latencyEstimateMs = estimateMs * weight + latencyMs * (1 - weight);
+    }
+    // max(): a sample stamped before the last one (a lagging caller's clock) must not move time back.
+    this.#latencyAtMs = Math.max(this.#latencyAtMs, nowMs);
+  }
+
+  /** True once any latency sample arrived; until then peakEwmaMs is 0 and means "unknown". */
+  get hasLatencySample(): boolean {
+    return this.#latencyEstimateMs !== undefined;
+  }
+
+  /**
+   * The latency estimate decayed to `nowMs`: estimate·exp(-Δt/τ), Δt since the last sample.
+   * Reading does not store the decay, so the estimate never depends on how often it is read.
+   */
+  peakEwmaMs(nowMs: number): number {
+    const estimateMs = this.#latencyEstimateMs;
+    return estimateMs === undefined ? 0 : estimateMs * this.#decayWeight(nowMs);
+  }
+
+  // exp(-Δt/τ); 1 when the clock reads earlier than the last sample.
+  #decayWeight(nowMs: number): number {
+    return Math.exp(-Math.max(0, nowMs - this.#latencyAtMs) / this.ewmaDecayMs);
+  }
+}
+
+function positiveMs(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new LbxError('usage', `${name} must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
 }

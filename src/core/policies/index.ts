@@ -1,14 +1,30 @@
 // The policy registry: every policy lbx knows, looked up by short or long name.
 
 import { LbxError } from '../lbx-error.js';
+import { consistentHash } from './consistent-hash.js';
+import { leastConnections } from './least-connections.js';
 import { leastLoad } from './least-load.js';
+import { peakEwma } from './peak-ewma.js';
 import { pickFirst } from './pick-first.js';
 import type { PolicyFactory } from './policy.js';
+import { powerOfTwo } from './power-of-two.js';
+import { random } from './random.js';
 import { roundRobin } from './round-robin.js';
+import { weightedRoundRobin } from './weighted-round-robin.js';
 
-export { leastLoad, pickFirst, roundRobin };
+export { consistentHash, leastConnections, leastLoad, peakEwma, pickFirst, powerOfTwo, random, roundRobin, weightedRoundRobin };
 
-export const POLICIES: readonly PolicyFactory[] = [pickFirst, roundRobin, leastLoad];
+export const POLICIES: readonly PolicyFactory[] = [
+  pickFirst,
+  roundRobin,
+  leastLoad,
+  leastConnections,
+  consistentHash,
+  weightedRoundRobin,
+  powerOfTwo,
+  peakEwma,
+  random,
+];
 
 /** Every accepted spelling, short names first (for oclif `options`, which match exactly). */
 export const POLICY_CHOICES: readonly string[] = [

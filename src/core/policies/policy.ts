@@ -81,7 +81,17 @@ export interface PolicyFactory {
   createPicker(backends: readonly PickableBackend[], deps: PickerDeps, config?: PolicyConfig): Picker;
 }
 
-export const POLICY_NAMES = ['pick_first', 'round_robin', 'least_load'] as const;
+export const POLICY_NAMES = [
+  'pick_first',
+  'round_robin',
+  'least_load',
+  'least_connections',
+  'consistent_hash',
+  'weighted_round_robin',
+  'power_of_two',
+  'peak_ewma',
+  'random',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** onDone for policies that do not learn from calls; one shared constant, so it allocates nothing per pick. */
