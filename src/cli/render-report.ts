@@ -7,15 +7,17 @@ export function renderReport(report: ClusterReport): string {
   const totalServed = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
   const sections: string[] = [];
   sections.push(
-    `cluster "${report.name}"  policy ${report.policy}  LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'}  picks ${formatCount(report.picks)}  unavailable ${formatCount(report.unavailable)}`,
+    `cluster "${report.name}"  policy ${report.policy}${report.policyConfig ? ` (${report.policyConfig})` : ''}  LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'}  picks ${formatCount(report.picks)}  unavailable ${formatCount(report.unavailable)}`,
   );
   sections.push(
     renderTable(
-      ['BACKEND', 'STATE', 'HEALTH', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
+      ['BACKEND', 'SPEED', 'WEIGHT', 'STATE', 'HEALTH', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
       report.backends.map((backend) => {
         const served = backend.servedSimple + backend.servedHeavy;
         return [
           backend.address,
+          String(backend.speed),
+          String(backend.weight),
           backend.state === 'exited' ? `exited (${backend.exitReason})` : backend.state,
           backend.health,
           backend.lbState,
@@ -29,9 +31,20 @@ export function renderReport(report: ClusterReport): string {
           backend.cpuPercent.toFixed(1),
         ];
       }),
-      ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
+  const policiesUsed = [...new Set(report.backends.flatMap((backend) => Object.keys(backend.assignedByPolicy)))].sort();
+  if (policiesUsed.length > 1) {
+    sections.push(
+      'LB assignments by policy:\n' +
+        renderTable(
+          ['BACKEND', ...policiesUsed.map((policy) => policy.toUpperCase())],
+          report.backends.map((backend) => [backend.address, ...policiesUsed.map((policy) => formatCount(backend.assignedByPolicy[policy] ?? 0))]),
+          ['left', ...policiesUsed.map((): 'right' => 'right')],
+        ),
+    );
+  }
   const notes: string[] = [];
   if (report.backends.some((backend) => backend.servedSource === 'last-report')) {
     notes.push('* gone: figures from its last load report (final after a graceful stop; up to 500 ms old after a crash)');

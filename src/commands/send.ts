@@ -24,6 +24,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     '<%= config.bin %> send --simple 2000 --heavy 50',
     '<%= config.bin %> send --heavy 500 --concurrency 32',
     '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
+    '<%= config.bin %> send --simple 10000 --keys 1000   # for consistent hashing',
   ];
 
   static override flags = {
@@ -34,7 +35,8 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     timeout: Flags.integer({ description: 'Deadline of each call to a backend (ms).', min: 1, max: 600_000, default: DEFAULT_TIMEOUT_MS }),
     retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),
     'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
-    key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).' }),
+    key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).', exclusive: ['keys'] }),
+    keys: Flags.integer({ description: 'Cycle through this many distinct keys ("key-0", "key-1", …), one per task in turn (for consistent hashing).', min: 1, max: 10_000_000 }),
     seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),
   };
 
@@ -66,6 +68,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       workUnits: flags['work-units'],
       seed: flags.seed ?? Math.floor(Math.random() * 4_294_967_296),
       ...(flags.key === undefined ? {} : { key: flags.key }),
+      ...(flags.keys === undefined ? {} : { keys: flags.keys }),
       onProgress: (done) => {
         const now = performance.now();
         if (now - lastShownAt < 100 && done < total) return;

@@ -6,6 +6,8 @@ import { renderComponents } from '../cli/render-components.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
+import { checkPolicyFits, toPolicyConfig } from '../core/policies/policy-config.js';
+import { parseFactor, parseFactorList } from '../cli/number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import {
@@ -43,6 +45,8 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --backends 4 --policy rr',
     '<%= config.bin %> up --name lab2 --base-port 8000 --policy least_load',
     '<%= config.bin %> up --registry embedded --json',
+    '<%= config.bin %> up --backends 4 --speeds 1,1,1,0.25 --policy ll',
+    '<%= config.bin %> up --policy wrr --weights 1,1,2,4',
   ];
 
   static override flags = {
@@ -68,12 +72,29 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       default: DEFAULT_HEAVY_WORK_UNITS,
     }),
     'report-interval': Flags.integer({ description: 'How often backends report load to the LB (ms).', min: 50, max: 60_000, default: DEFAULT_REPORT_INTERVAL_MS }),
+    weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4 (default: all 1).' }),
+    speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
+    'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
+    vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
+    'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default), or course to reproduce the source course\'s skewed formulas.' }),
+    'hash-balance': Flags.string({ description: 'consistent_hash with bounded loads: no backend takes more than this factor × the average, e.g. 1.25.' }),
     timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
   };
 
   async run(): Promise<UpResult> {
     const { flags } = await this.parse(Up);
     const policy = resolvePolicy(flags.policy);
+    const policyConfig = toPolicyConfig({
+      ringSlots: flags['ring-slots'],
+      virtualNodes: flags.vnodes,
+      ringHash: flags['ring-hash'],
+      hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
+    });
+    // The policy checks its settings against this many backends (a ring must hold them all):
+    // a bad one is a usage error here, before anything starts.
+    checkPolicyFits(policy, policyConfig, flags.backends);
+    const weights = flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, 1_000);
+    const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100);
     const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { findPortsInUse } = await import('../runtime/cluster/port-check.js');
     const { findExecutable } = await import('../runtime/registry/find-executable.js');
@@ -113,6 +134,9 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       basePort: flags['base-port'],
       backends: flags.backends,
       policy: policy.name,
+      policyConfig,
+      ...(weights ? { weights } : {}),
+      ...(speeds ? { speeds } : {}),
       registry,
       ...(consulBinary ? { consulBinary } : {}),
       heavyWorkUnits: flags['heavy-work-units'],

@@ -6,7 +6,7 @@
 
 import { compareAddresses } from './address-order.js';
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
-import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyFactory } from './policies/policy.js';
+import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyConfig, PolicyFactory } from './policies/policy.js';
 
 /** serving: eligible for picks · removed: known, but out (with the reason kept for reports). */
 export type MemberState = 'serving' | 'removed';
@@ -16,7 +16,21 @@ export interface RegistryInstance {
   readonly address: string;
 }
 
+/** What a backend says about itself when it registers. */
+export interface BackendTraits {
+  /** Relative capacity for weighted policies (default 1). */
+  readonly weight: number;
+  /** CPU_HEAVY speed relative to a full-speed backend (default 1); shown in reports. */
+  readonly speed: number;
+}
+
+export const DEFAULT_TRAITS: BackendTraits = { weight: 1, speed: 1 };
+
 interface Member extends PickableBackend {
+  speed: number;
+  weight: number;
+  /** Assignments by the policy active when each was made. */
+  readonly assignedByPolicy: Map<string, number>;
   state: MemberState;
   removedReason: string;
   /** True once the registry has listed it as passing; its later absence then means it failed there. */
@@ -33,10 +47,14 @@ export interface MemberStats {
   readonly lastReport: LoadSample | undefined;
   readonly lastReportAgeMs: number | undefined;
   readonly loadScore: number;
+  readonly weight: number;
+  readonly speed: number;
+  readonly assignedByPolicy: Readonly<Record<string, number>>;
 }
 
 export interface BalancerStats {
   readonly policy: string;
+  readonly policyConfig: PolicyConfig;
   readonly picks: number;
   readonly unavailable: number;
   readonly backends: readonly MemberStats[];
@@ -45,7 +63,8 @@ export interface BalancerStats {
 export type BalancerEvent =
   | { readonly type: 'joined'; readonly address: string; readonly source: 'rpc' | 'registry' }
   | { readonly type: 'removed'; readonly address: string; readonly reason: string }
-  | { readonly type: 'policy'; readonly policy: string };
+  | { readonly type: 'policy'; readonly policy: string }
+  | { readonly type: 'policy-rejected-membership'; readonly policy: string; readonly reason: string };
 
 /**
  * The one removal the registry may undo; any other (graceful, exited) needs the backend's own
@@ -60,33 +79,43 @@ export class Balancer {
   private picks = 0;
   private unavailable = 0;
 
+  private config: PolicyConfig = {};
+
   constructor(
     private policy: PolicyFactory,
     private readonly deps: PickerDeps,
     private readonly onEvent: (event: BalancerEvent) => void = () => undefined,
     private readonly staleAfterMs?: number,
   ) {
-    this.picker = policy.createPicker([], deps);
+    this.picker = policy.createPicker([], deps, this.config);
   }
 
   get policyName(): string {
     return this.policy.name;
   }
 
-  setPolicy(policy: PolicyFactory): void {
+  /**
+   * Switches the policy (and its settings) for every later pick. The new picker is built
+   * first, so a config the policy rejects leaves the old policy in place.
+   */
+  setPolicy(policy: PolicyFactory, config: PolicyConfig = {}): void {
+    this.picker = policy.createPicker(this.eligible(), this.deps, config);
     this.policy = policy;
-    this.rebuildPicker();
+    this.config = config;
     this.onEvent({ type: 'policy', policy: policy.name });
   }
 
   /** A backend announced itself: eligible at once (it registers only after it listens). */
-  register(id: string, address: string): void {
+  register(id: string, address: string, traits: BackendTraits = DEFAULT_TRAITS): void {
     const member = this.members.get(address);
     if (member === undefined) {
-      this.members.set(address, this.newMember(id, address));
+      this.members.set(address, this.newMember(id, address, traits));
     } else {
-      if (member.state === 'serving' && member.id === id) return;
-      this.members.set(address, { ...this.newMember(id, address), load: member.id === id ? member.load : new BackendLoad(this.loadOptions()) });
+      const unchanged = member.id === id && member.weight === traits.weight && member.speed === traits.speed;
+      if (member.state === 'serving' && unchanged) return;
+      // The same backend coming back keeps its history; another one at this address starts afresh.
+      const fresh = this.newMember(id, address, traits);
+      this.members.set(address, member.id === id ? { ...fresh, load: member.load, assignedByPolicy: member.assignedByPolicy } : fresh);
     }
     this.onEvent({ type: 'joined', address, source: 'rpc' });
     this.rebuildPicker();
@@ -132,7 +161,7 @@ export class Balancer {
     }
     for (const [address, instance] of passing) {
       if (this.members.has(address)) continue;
-      this.members.set(address, { ...this.newMember(instance.id, address), seenInRegistry: true });
+      this.members.set(address, { ...this.newMember(instance.id, address, DEFAULT_TRAITS), seenInRegistry: true });
       this.onEvent({ type: 'joined', address, source: 'registry' });
       changed = true;
     }
@@ -156,6 +185,8 @@ export class Balancer {
     if (result.kind === 'backend') {
       this.picks += 1;
       result.backend.load.recordAssignment();
+      const counts = this.members.get(result.backend.address)?.assignedByPolicy;
+      counts?.set(this.policy.name, (counts.get(this.policy.name) ?? 0) + 1);
     } else {
       this.unavailable += 1;
     }
@@ -176,22 +207,45 @@ export class Balancer {
         lastReport: member.load.lastReport,
         lastReportAgeMs: member.load.lastReportAgeMs(nowMs),
         loadScore: member.load.score(nowMs),
+        weight: member.weight,
+        speed: member.speed,
+        assignedByPolicy: Object.fromEntries(member.assignedByPolicy),
       }));
-    return { policy: this.policy.name, picks: this.picks, unavailable: this.unavailable, backends };
+    return { policy: this.policy.name, policyConfig: this.config, picks: this.picks, unavailable: this.unavailable, backends };
   }
 
-  private newMember(id: string, address: string): Member {
-    return { id, address, weight: 1, load: new BackendLoad(this.loadOptions()), state: 'serving', removedReason: '', seenInRegistry: false };
+  private newMember(id: string, address: string, traits: BackendTraits): Member {
+    return {
+      id,
+      address,
+      weight: traits.weight,
+      speed: traits.speed,
+      load: new BackendLoad(this.loadOptions()),
+      assignedByPolicy: new Map(),
+      state: 'serving',
+      removedReason: '',
+      seenInRegistry: false,
+    };
   }
 
   private loadOptions(): { staleAfterMs?: number } {
     return this.staleAfterMs === undefined ? {} : { staleAfterMs: this.staleAfterMs };
   }
 
+  private eligible(): Member[] {
+    return [...this.members.values()].filter((member) => member.state === 'serving').sort((a, b) => compareAddresses(a.address, b.address));
+  }
+
+  /**
+   * Rebuilds the picker for the current members. A policy that cannot serve them (a hash ring
+   * too small for this many backends) keeps its previous picker, and says so, rather than
+   * failing the registration or watch update that changed membership.
+   */
   private rebuildPicker(): void {
-    const eligible = [...this.members.values()]
-      .filter((member) => member.state === 'serving')
-      .sort((a, b) => compareAddresses(a.address, b.address));
-    this.picker = this.policy.createPicker(eligible, this.deps);
+    try {
+      this.picker = this.policy.createPicker(this.eligible(), this.deps, this.config);
+    } catch (error) {
+      this.onEvent({ type: 'policy-rejected-membership', policy: this.policy.name, reason: error instanceof Error ? error.message : String(error) });
+    }
   }
 }

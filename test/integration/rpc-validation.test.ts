@@ -105,9 +105,24 @@ rpc('GetServerStream: picks and failures come back in-band, matched by request_i
 });
 
 rpc('RegisterServer: empty address and empty id', async () => {
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /address "" is not a host:port/);
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: '', address: '127.0.0.1:1' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /backend_id is empty/);
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:70000' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /port 1–65535/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /address "" is not a host:port/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: '', address: '127.0.0.1:1', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /backend_id is empty/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:70000', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /port 1–65535/);
+});
+
+rpc('RegisterServer: weight and speed out of range', async () => {
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: -1, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /weight -1 is out of range/);
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: 0, speed: 1e9 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /speed 1000000000 is out of range/);
+});
+
+rpc('SetPolicy: an unknown policy or setting is INVALID_ARGUMENT and the active policy stays', async () => {
+  await expectStatus(callUnary(lb.setPolicy.bind(lb), { policy: 'fastest', config: undefined }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown policy "fastest"/);
+  await expectStatus(
+    callUnary(lb.setPolicy.bind(lb), { policy: 'rr', config: { ringSlots: 0, virtualNodes: 0, ringHash: 'sha1', hashBalance: 0 } }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /unknown ring hash "sha1"/,
+  );
+  assert.equal((await callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS)).policy, 'round_robin');
 });
 
 rpc('ReportLoad: unknown backend is NOT_FOUND; impossible figures are INVALID_ARGUMENT', async () => {

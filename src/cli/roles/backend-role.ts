@@ -2,6 +2,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
+import { parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
 
 export const backendRoleFlags = {
@@ -18,6 +19,8 @@ export const backendRoleFlags = {
     max: MAX_WORK_UNITS,
     default: DEFAULT_HEAVY_WORK_UNITS,
   }),
+  weight: Flags.string({ description: 'Relative capacity announced to the LB for weighted policies (above 0, up to 1000).', default: '1' }),
+  speed: Flags.string({ description: 'CPU_HEAVY speed relative to a full-speed backend: 0.25 makes each heavy task cost 4 times as much (above 0, up to 100).', default: '1' }),
   'cluster-dir': clusterDirFlag,
 };
 
@@ -33,6 +36,8 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
     defaultHeavyUnits: flags['heavy-work-units'],
+    weight: parseFactor('--weight', flags.weight, 1_000),
+    speed: parseFactor('--speed', flags.speed, 100),
     onEvent: (event) => logEvent(event),
   });
   stopOnSignalOrOrphan(async (reason) => {

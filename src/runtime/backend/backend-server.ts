@@ -31,6 +31,10 @@ export interface BackendOptions {
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
   readonly defaultHeavyUnits: number;
+  /** Relative capacity announced to the LB for weighted policies. */
+  readonly weight: number;
+  /** CPU_HEAVY speed: 0.25 does each task's work 4 times over, like a machine a quarter as fast. */
+  readonly speed: number;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
@@ -72,7 +76,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     rssBytes: process.memoryUsage.rss(),
   });
 
-  const identity = { id: options.id, address, defaultHeavyUnits: options.defaultHeavyUnits };
+  const identity = { id: options.id, address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.Backend',
@@ -95,7 +99,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
 
     const lbAddress = options.lbAddress ?? (await resolveLb(registry));
     lb = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
-    await registerWithLb(lb, options.id, address);
+    await registerWithLb(lb, options, address);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
   } catch (error) {
     lb?.close();
@@ -109,7 +113,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     intervalMs: options.reportIntervalMs,
     sample: sampleLoad,
     reRegister: async () => {
-      if (lb) await registerWithLb(lb, options.id, address);
+      if (lb) await registerWithLb(lb, options, address);
       options.onEvent({ type: 'registered', where: 'lb', target: 'again (the LB did not know this backend)' });
     },
     onError: (message) => options.onEvent({ type: 'warning', message }),
@@ -134,8 +138,8 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   };
 }
 
-async function registerWithLb(lb: LoadBalancerClient, id: string, address: string): Promise<void> {
-  await callUnary(lb.registerServer.bind(lb), { backendId: id, address }, LB_CALL_TIMEOUT_MS);
+async function registerWithLb(lb: LoadBalancerClient, options: BackendOptions, address: string): Promise<void> {
+  await callUnary(lb.registerServer.bind(lb), { backendId: options.id, address, weight: options.weight, speed: options.speed }, LB_CALL_TIMEOUT_MS);
 }
 
 async function resolveLb(registry: RegistryClient): Promise<string> {

@@ -11,6 +11,8 @@ export interface BackendIdentity {
   readonly id: string;
   readonly address: string;
   readonly defaultHeavyUnits: number;
+  /** Work done per requested unit is 1/speed units: a slow backend pays more for the same task. */
+  readonly speed: number;
 }
 
 export function createBackendService(
@@ -26,7 +28,8 @@ export function createBackendService(
         callback(invalidArgument(validation.message));
         return;
       }
-      executor.run(validation.kind, validation.units, () => call.cancelled).then((outcome) => {
+      const unitsToRun = validation.kind === 'CPU_HEAVY' ? Math.max(1, Math.round(validation.units / identity.speed)) : 0;
+      executor.run(validation.kind, unitsToRun, () => call.cancelled).then((outcome) => {
         if (outcome.kind === 'abandoned') {
           callback(statusError(GrpcStatus.CANCELLED, 'the caller gave up while the task was queued; it was not run'));
           return;

@@ -44,6 +44,8 @@ export interface SendOptions {
   /** Seed of the task order (a shuffle of SIMPLE and CPU_HEAVY); the same seed sends the same order. */
   readonly seed: number;
   readonly key?: string;
+  /** Cycle through this many distinct keys ("key-0" … "key-N-1"), one per task in turn; overrides `key`. */
+  readonly keys?: number;
   /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
   readonly pickTransport?: 'stream' | 'unary';
   readonly onProgress?: (done: number, total: number) => void;
@@ -74,9 +76,11 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   let next = 0;
   let done = 0;
 
-  const pickBackend = async (kind: TaskKind, exclude: readonly string[]): Promise<string> => {
+  const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
+
+  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<string> => {
     if (lb === undefined) return options.target.address;
-    const request = { clientId, taskType: TASK_TYPE[kind], key: options.key ?? '', exclude: [...exclude] };
+    const request = { clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
     const response = picks ? await picks.pick(request) : await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0 }, GET_SERVER_TIMEOUT_MS);
     policy ||= response.policy;
     return response.address;
@@ -86,12 +90,13 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
     const startedAt = performance.now();
     const elapsedMicros = (): number => Math.round((performance.now() - startedAt) * 1_000);
     const exclude: string[] = [];
+    const key = keyFor(index);
     let lastReason = '';
     for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
       if (attempt > 1) ledger.recordRetry();
       let address: string;
       try {
-        address = await pickBackend(kind, exclude);
+        address = await pickBackend(kind, key, exclude);
       } catch (error) {
         // The LB itself failed or had nothing to offer: another attempt may find it recovered.
         lastReason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
@@ -101,7 +106,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
         const backend = pool.get(address);
         await callUnary(
           backend.processTask.bind(backend),
-          { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key: options.key ?? '' },
+          { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
           options.timeoutMs,
         );
         ledger.recordOk(address, elapsedMicros());

@@ -35,7 +35,8 @@ export interface ClusterFile {
   readonly controlAddress: string;
   readonly registryAddress: string;
   readonly lbAddress: string;
-  readonly spec: ClusterSpec;
+  /** What the cluster runs with; `lbx policy` updates its policy. */
+  spec: ClusterSpec;
   components: ComponentRecord[];
 }
 

@@ -1,5 +1,5 @@
 // What `up` asks for: the input the supervisor builds a cluster from.
-import type { PolicyName } from '../../core/policies/policy.js';
+import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 
 export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded'] as const;
 export type RegistryChoice = (typeof REGISTRY_CHOICES)[number];
@@ -18,6 +18,11 @@ export interface ClusterSpec {
   readonly basePort: number;
   readonly backends: number;
   readonly policy: PolicyName;
+  readonly policyConfig: PolicyConfig;
+  /** Per backend, in port order; absent = all 1. */
+  readonly weights?: readonly number[];
+  /** Per backend, in port order; absent = all 1. */
+  readonly speeds?: readonly number[];
   readonly registry: RegistryKind;
   /** Absolute path of the consul binary when registry is 'consul'. */
   readonly consulBinary?: string;

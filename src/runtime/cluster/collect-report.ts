@@ -35,11 +35,17 @@ export interface BackendReport {
   readonly lastReportAgeMs: number;
   /** Tasks the saved `send` runs got an ok for from this backend. */
   readonly clientOk: number;
+  readonly weight: number;
+  readonly speed: number;
+  /** LB assignments by the policy that made them. */
+  readonly assignedByPolicy: Readonly<Record<string, number>>;
 }
 
 export interface ClusterReport {
   readonly name: string;
   readonly policy: string;
+  /** The policy's settings in words ("slots=512 vnodes=9"); '' when it has none. */
+  readonly policyConfig: string;
   readonly lbAddress: string;
   readonly lbReachable: boolean;
   readonly picks: number;
@@ -86,6 +92,9 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
           cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
           lastReportAgeMs: lbEntry?.lastReportAgeMs ?? -1,
           clientOk: clientOk[component.address] ?? 0,
+          weight: lbEntry?.weight || 1,
+          speed: lbEntry?.speed || 1,
+          assignedByPolicy: lbEntry?.assignedByPolicy ?? {},
         };
       }),
     );
@@ -96,6 +105,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
     return {
       name: cluster.name,
       policy: lbStats?.policy ?? cluster.spec.policy,
+      policyConfig: lbStats?.policyConfig ?? '',
       lbAddress: cluster.lbAddress,
       lbReachable: lbStats !== undefined,
       picks: lbStats?.picks ?? 0,

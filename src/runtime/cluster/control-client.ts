@@ -3,6 +3,7 @@ import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
 import { SupervisorClient, type ClusterStatus, type KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
 import type { ClusterFile } from './cluster-file.js';
@@ -22,6 +23,10 @@ export class ControlClient {
 
   killBackend(port: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse> {
     return this.call(() => callUnary(this.client.killBackend.bind(this.client), { port, signal }, CONTROL_TIMEOUT_MS));
+  }
+
+  setPolicy(request: SetPolicyRequest): Promise<SetPolicyResponse> {
+    return this.call(() => callUnary(this.client.setPolicy.bind(this.client), request, CONTROL_TIMEOUT_MS));
   }
 
   shutdown(): Promise<void> {

@@ -1,5 +1,5 @@
 // The load balancer's whole life: listen, watch the registry for backends, register itself, serve picks.
-import type { PolicyFactory } from '../../core/policies/policy.js';
+import type { PolicyConfig, PolicyFactory } from '../../core/policies/policy.js';
 import { Balancer, type BalancerEvent } from '../../core/balancer.js';
 import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
@@ -16,6 +16,7 @@ export interface LbOptions {
   readonly port: number;
   readonly id: string;
   readonly policy: PolicyFactory;
+  readonly policyConfig: PolicyConfig;
   readonly registryAddress: string;
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
@@ -35,6 +36,8 @@ export interface RunningLb {
 
 export async function startLb(options: LbOptions): Promise<RunningLb> {
   const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now() }, options.onEvent);
+  // Validates the settings before anything listens: a bad one fails start-up with its message.
+  balancer.setPolicy(options.policy, options.policyConfig);
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.LoadBalancer',

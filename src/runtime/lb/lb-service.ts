@@ -15,10 +15,18 @@ import type {
   RegisterServerRequest,
   RegisterServerResponse,
   ReportLoadResponse,
+  SetPolicyRequest,
+  SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
+import { isLbxError } from '../../core/lbx-error.js';
+import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
+import { resolvePolicy } from '../../core/policies/index.js';
 import { invalidArgument, statusError } from '../grpc/unary.js';
 import { checkAddress } from '../grpc/field-checks.js';
-import { checkBackendId, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
+import { checkBackendId, checkFactor, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
+
+const MAX_WEIGHT = 1_000;
+const MAX_SPEED = 100;
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
@@ -65,7 +73,11 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!id.ok) return callback(invalidArgument(id.message));
     const address = checkAddress('address', call.request.address);
     if (!address.ok) return callback(invalidArgument(address.message));
-    balancer.register(id.value, address.value);
+    const weight = checkFactor('weight', call.request.weight, MAX_WEIGHT);
+    if (!weight.ok) return callback(invalidArgument(weight.message));
+    const speed = checkFactor('speed', call.request.speed, MAX_SPEED);
+    if (!speed.ok) return callback(invalidArgument(speed.message));
+    balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
     callback(null, { reportIntervalMs });
   };
 
@@ -93,6 +105,7 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     const stats = balancer.stats();
     callback(null, {
       policy: stats.policy,
+      policyConfig: formatPolicyConfig(stats.policyConfig),
       picks: stats.picks,
       unavailable: stats.unavailable,
       startedAtUnixMs,
@@ -106,9 +119,25 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
         lastReportAgeMs: member.lastReportAgeMs === undefined ? -1 : Math.round(member.lastReportAgeMs),
         loadScore: member.loadScore,
         inRegistry: member.inRegistry,
+        weight: member.weight,
+        speed: member.speed,
+        assignedByPolicy: { ...member.assignedByPolicy },
       })),
     });
   };
 
-  return { getServer, getServerStream, registerServer, deregisterServer, reportLoad, getStats };
+  const setPolicy: Unary<SetPolicyRequest, SetPolicyResponse> = (call, callback) => {
+    const previous = balancer.policyName;
+    try {
+      const policy = resolvePolicy(call.request.policy);
+      balancer.setPolicy(policy, toPolicyConfig(call.request.config ?? {}));
+      callback(null, { previous, policy: policy.name });
+    } catch (error) {
+      // A bad name or setting is the caller's mistake, and the old policy stays active.
+      if (isLbxError(error)) return callback(invalidArgument(error.message));
+      callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error)));
+    }
+  };
+
+  return { getServer, getServerStream, registerServer, deregisterServer, reportLoad, getStats, setPolicy };
 }

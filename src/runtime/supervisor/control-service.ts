@@ -11,7 +11,8 @@ import type {
   ShutdownResponse,
   SupervisorServer,
 } from '../wire/gen/lbx/v1/supervisor.js';
-import { invalidArgument, statusError } from '../grpc/unary.js';
+import { invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
+import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import type { Supervisor } from './supervisor.js';
 
 const KILL_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
@@ -54,6 +55,13 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
         const message = error instanceof Error ? error.message : String(error);
         callback(statusError(isLbxError(error) ? GrpcStatus.NOT_FOUND : GrpcStatus.INTERNAL, message));
       }
+    },
+    setPolicy: (call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>, callback: sendUnaryData<SetPolicyResponse>) => {
+      supervisor.setPolicy(call.request).then(
+        (response) => callback(null, response),
+        // The LB's own status (INVALID_ARGUMENT for a bad name or setting) passes through as it came.
+        (error: unknown) => callback(isServiceError(error) ? error : statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error))),
+      );
     },
     shutdown: (_call: ServerUnaryCall<ShutdownRequest, ShutdownResponse>, callback: sendUnaryData<ShutdownResponse>) => {
       // Answer first: the shutdown closes this very server.

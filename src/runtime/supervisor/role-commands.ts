@@ -1,4 +1,5 @@
 // The command line for each child role: `lbx serve <role> …` for lbx's own, `lbx serve guard -- consul …` for Consul.
+import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import type { PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
@@ -62,8 +63,18 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     String(spec.reportIntervalMs),
     '--check-interval',
     String(spec.checkIntervalMs),
+    ...policyConfigArgs(spec.policyConfig),
     ...marker(clusterDir),
   ]);
+}
+
+function policyConfigArgs(config: PolicyConfig): string[] {
+  return [
+    ...(config.ringSlots === undefined ? [] : ['--ring-slots', String(config.ringSlots)]),
+    ...(config.virtualNodes === undefined ? [] : ['--vnodes', String(config.virtualNodes)]),
+    ...(config.ringHash === undefined ? [] : ['--ring-hash', config.ringHash]),
+    ...(config.hashBalance === undefined ? [] : ['--hash-balance', String(config.hashBalance)]),
+  ];
 }
 
 /** The registry instance id of the backend on `port`; the supervisor deregisters it by this id when it exits. */
@@ -71,6 +82,7 @@ export const backendId = (port: number): string => `backend-${port}`;
 
 export function backendCommand(
   spec: ClusterSpec,
+  index: number,
   port: number,
   registryAddress: string,
   lbAddress: string,
@@ -95,6 +107,10 @@ export function backendCommand(
     String(spec.checkIntervalMs),
     '--heavy-work-units',
     String(spec.heavyWorkUnits),
+    '--weight',
+    String(spec.weights?.[index] ?? 1),
+    '--speed',
+    String(spec.speeds?.[index] ?? 1),
     ...marker(clusterDir),
   ]);
 }

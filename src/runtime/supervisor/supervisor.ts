@@ -4,7 +4,9 @@ import { promises as fs } from 'node:fs';
 import { credentials } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
-import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
+import { LoadBalancerClient, type SetPolicyRequest, type SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { PolicyName } from '../../core/policies/policy.js';
+import { toPolicyConfig } from '../../core/policies/policy-config.js';
 import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
@@ -30,6 +32,7 @@ export type SupervisorEvent =
   | { readonly type: 'exited'; readonly component: string; readonly reason: string; readonly expected: boolean }
   | { readonly type: 'lb-notified'; readonly component: string; readonly removed: boolean }
   | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'policy'; readonly previous: string; readonly policy: string }
   | { readonly type: 'stopping'; readonly reason: string }
   | { readonly type: 'stopped' };
 
@@ -50,7 +53,7 @@ export class Supervisor {
 
   constructor(
     private readonly paths: ClusterPaths,
-    private readonly spec: ClusterSpec,
+    private spec: ClusterSpec,
     private readonly onEvent: (event: SupervisorEvent) => void,
   ) {
     this.ports = portLayout(spec.basePort);
@@ -93,8 +96,8 @@ export class Supervisor {
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
       this.registryClient = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
       await Promise.all(
-        this.backendSlots().map((slot) =>
-          this.spawnAndWait(slot, backendCommand(this.spec, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir)),
+        this.backendSlots().map((slot, index) =>
+          this.spawnAndWait(slot, backendCommand(this.spec, index, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir)),
         ),
       );
     } catch (error) {
@@ -104,6 +107,18 @@ export class Supervisor {
     this.file.state = 'ready';
     await this.persist();
     this.onEvent({ type: 'cluster-ready', elapsedMs: Math.round(performance.now() - this.startedAt) });
+  }
+
+  /** Switches the LB's policy, then records it so the cluster file (and any LB restart) agrees. */
+  async setPolicy(request: SetPolicyRequest): Promise<SetPolicyResponse> {
+    const lb = this.lbClient;
+    if (lb === undefined) throw new LbxError('runtime', `the LB of cluster "${this.spec.name}" is not running`);
+    const response = await callUnary(lb.setPolicy.bind(lb), request, LB_NOTIFY_TIMEOUT_MS);
+    this.spec = { ...this.spec, policy: response.policy as PolicyName, policyConfig: toPolicyConfig(request.config ?? {}) };
+    this.file.spec = this.spec;
+    await this.persist();
+    this.onEvent({ type: 'policy', previous: response.previous, policy: response.policy });
+    return response;
   }
 
   /** Sends `signal` to one backend, chosen by port. */

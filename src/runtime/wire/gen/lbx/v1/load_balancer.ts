@@ -62,6 +62,10 @@ export interface RegisterServerRequest {
   backendId: string;
   /** host:port the backend serves on. */
   address: string;
+  /** Relative capacity for weighted policies; 0 means the default, 1. */
+  weight: number;
+  /** How fast the backend does CPU_HEAVY work relative to a full-speed one (1); 0 means 1. */
+  speed: number;
 }
 
 export interface RegisterServerResponse {
@@ -115,15 +119,47 @@ export interface BackendStats {
   /** The least-load score at the time of the call. */
   loadScore: number;
   inRegistry: boolean;
+  weight: number;
+  speed: number;
+  /** Assignments by the policy that made them, so a switch shows who served what. */
+  assignedByPolicy: { [key: string]: number };
+}
+
+export interface BackendStats_AssignedByPolicyEntry {
+  key: string;
+  value: number;
 }
 
 export interface GetStatsResponse {
   policy: string;
+  /** The active policy's settings, e.g. "slots=512 vnodes=9 hash=murmur3". */
+  policyConfig: string;
   backends: BackendStats[];
   picks: number;
   /** GetServer calls answered UNAVAILABLE (no eligible backend). */
   unavailable: number;
   startedAtUnixMs: number;
+}
+
+/** Settings for policies that take them; 0 / empty means the policy's default. */
+export interface PolicyConfig {
+  ringSlots: number;
+  virtualNodes: number;
+  /** "murmur3" or "course". */
+  ringHash: string;
+  /** Bounded-load factor (>= 1) for consistent hashing; 0 = unbounded. */
+  hashBalance: number;
+}
+
+export interface SetPolicyRequest {
+  /** Short or long name: "rr", "least_load", ... */
+  policy: string;
+  config: PolicyConfig | undefined;
+}
+
+export interface SetPolicyResponse {
+  previous: string;
+  policy: string;
 }
 
 function createBaseGetServerRequest(): GetServerRequest {
@@ -402,7 +438,7 @@ export const GetServerResponse: MessageFns<GetServerResponse> = {
 };
 
 function createBaseRegisterServerRequest(): RegisterServerRequest {
-  return { backendId: "", address: "" };
+  return { backendId: "", address: "", weight: 0, speed: 0 };
 }
 
 export const RegisterServerRequest: MessageFns<RegisterServerRequest> = {
@@ -412,6 +448,12 @@ export const RegisterServerRequest: MessageFns<RegisterServerRequest> = {
     }
     if (message.address !== "") {
       writer.uint32(18).string(message.address);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(25).double(message.weight);
+    }
+    if (message.speed !== 0) {
+      writer.uint32(33).double(message.speed);
     }
     return writer;
   },
@@ -445,6 +487,22 @@ export const RegisterServerRequest: MessageFns<RegisterServerRequest> = {
             message.address = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.speed = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -464,6 +522,8 @@ export const RegisterServerRequest: MessageFns<RegisterServerRequest> = {
     const message = createBaseRegisterServerRequest();
     message.backendId = object.backendId ?? "";
     message.address = object.address ?? "";
+    message.weight = object.weight ?? 0;
+    message.speed = object.speed ?? 0;
     return message;
   },
 };
@@ -890,6 +950,9 @@ function createBaseBackendStats(): BackendStats {
     lastReportAgeMs: 0,
     loadScore: 0,
     inRegistry: false,
+    weight: 0,
+    speed: 0,
+    assignedByPolicy: {},
   };
 }
 
@@ -922,6 +985,15 @@ export const BackendStats: MessageFns<BackendStats> = {
     if (message.inRegistry !== false) {
       writer.uint32(72).bool(message.inRegistry);
     }
+    if (message.weight !== 0) {
+      writer.uint32(81).double(message.weight);
+    }
+    if (message.speed !== 0) {
+      writer.uint32(89).double(message.speed);
+    }
+    globalThis.Object.entries(message.assignedByPolicy).forEach(([key, value]: [string, number]) => {
+      BackendStats_AssignedByPolicyEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
     return writer;
   },
 
@@ -1010,6 +1082,33 @@ export const BackendStats: MessageFns<BackendStats> = {
             message.inRegistry = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.speed = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = BackendStats_AssignedByPolicyEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.assignedByPolicy[entry12.key] = entry12.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1038,18 +1137,99 @@ export const BackendStats: MessageFns<BackendStats> = {
     message.lastReportAgeMs = object.lastReportAgeMs ?? 0;
     message.loadScore = object.loadScore ?? 0;
     message.inRegistry = object.inRegistry ?? false;
+    message.weight = object.weight ?? 0;
+    message.speed = object.speed ?? 0;
+    message.assignedByPolicy = (globalThis.Object.entries(object.assignedByPolicy ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseBackendStats_AssignedByPolicyEntry(): BackendStats_AssignedByPolicyEntry {
+  return { key: "", value: 0 };
+}
+
+export const BackendStats_AssignedByPolicyEntry: MessageFns<BackendStats_AssignedByPolicyEntry> = {
+  encode(message: BackendStats_AssignedByPolicyEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendStats_AssignedByPolicyEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendStats_AssignedByPolicyEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendStats_AssignedByPolicyEntry>): BackendStats_AssignedByPolicyEntry {
+    return BackendStats_AssignedByPolicyEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendStats_AssignedByPolicyEntry>): BackendStats_AssignedByPolicyEntry {
+    const message = createBaseBackendStats_AssignedByPolicyEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
 
 function createBaseGetStatsResponse(): GetStatsResponse {
-  return { policy: "", backends: [], picks: 0, unavailable: 0, startedAtUnixMs: 0 };
+  return { policy: "", policyConfig: "", backends: [], picks: 0, unavailable: 0, startedAtUnixMs: 0 };
 }
 
 export const GetStatsResponse: MessageFns<GetStatsResponse> = {
   encode(message: GetStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.policy !== "") {
       writer.uint32(10).string(message.policy);
+    }
+    if (message.policyConfig !== "") {
+      writer.uint32(50).string(message.policyConfig);
     }
     for (const v of message.backends) {
       BackendStats.encode(v!, writer.uint32(18).fork()).join();
@@ -1085,6 +1265,14 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
             }
 
             message.policy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.policyConfig = reader.string();
             continue;
           }
           case 2: {
@@ -1137,10 +1325,238 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
   fromPartial(object: DeepPartial<GetStatsResponse>): GetStatsResponse {
     const message = createBaseGetStatsResponse();
     message.policy = object.policy ?? "";
+    message.policyConfig = object.policyConfig ?? "";
     message.backends = object.backends?.map((e) => BackendStats.fromPartial(e)) || [];
     message.picks = object.picks ?? 0;
     message.unavailable = object.unavailable ?? 0;
     message.startedAtUnixMs = object.startedAtUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePolicyConfig(): PolicyConfig {
+  return { ringSlots: 0, virtualNodes: 0, ringHash: "", hashBalance: 0 };
+}
+
+export const PolicyConfig: MessageFns<PolicyConfig> = {
+  encode(message: PolicyConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ringSlots !== 0) {
+      writer.uint32(8).uint32(message.ringSlots);
+    }
+    if (message.virtualNodes !== 0) {
+      writer.uint32(16).uint32(message.virtualNodes);
+    }
+    if (message.ringHash !== "") {
+      writer.uint32(26).string(message.ringHash);
+    }
+    if (message.hashBalance !== 0) {
+      writer.uint32(33).double(message.hashBalance);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ringSlots = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.virtualNodes = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ringHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.hashBalance = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PolicyConfig>): PolicyConfig {
+    return PolicyConfig.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PolicyConfig>): PolicyConfig {
+    const message = createBasePolicyConfig();
+    message.ringSlots = object.ringSlots ?? 0;
+    message.virtualNodes = object.virtualNodes ?? 0;
+    message.ringHash = object.ringHash ?? "";
+    message.hashBalance = object.hashBalance ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetPolicyRequest(): SetPolicyRequest {
+  return { policy: "", config: undefined };
+}
+
+export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
+  encode(message: SetPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== "") {
+      writer.uint32(10).string(message.policy);
+    }
+    if (message.config !== undefined) {
+      PolicyConfig.encode(message.config, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.config = PolicyConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<SetPolicyRequest>): SetPolicyRequest {
+    return SetPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPolicyRequest>): SetPolicyRequest {
+    const message = createBaseSetPolicyRequest();
+    message.policy = object.policy ?? "";
+    message.config = (object.config !== undefined && object.config !== null)
+      ? PolicyConfig.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetPolicyResponse(): SetPolicyResponse {
+  return { previous: "", policy: "" };
+}
+
+export const SetPolicyResponse: MessageFns<SetPolicyResponse> = {
+  encode(message: SetPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.previous !== "") {
+      writer.uint32(10).string(message.previous);
+    }
+    if (message.policy !== "") {
+      writer.uint32(18).string(message.policy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.previous = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<SetPolicyResponse>): SetPolicyResponse {
+    return SetPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPolicyResponse>): SetPolicyResponse {
+    const message = createBaseSetPolicyResponse();
+    message.previous = object.previous ?? "";
+    message.policy = object.policy ?? "";
     return message;
   },
 };
@@ -1219,6 +1635,16 @@ export const LoadBalancerService = {
     responseSerialize: (value: GetStatsResponse): Buffer => Buffer.from(GetStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatsResponse => GetStatsResponse.decode(value),
   },
+  /** Switches the active policy without a restart (`lbx policy`). */
+  setPolicy: {
+    path: "/lbx.v1.LoadBalancer/SetPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPolicyRequest): Buffer => Buffer.from(SetPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPolicyRequest => SetPolicyRequest.decode(value),
+    responseSerialize: (value: SetPolicyResponse): Buffer => Buffer.from(SetPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPolicyResponse => SetPolicyResponse.decode(value),
+  },
 } as const;
 
 export interface LoadBalancerServer extends UntypedServiceImplementation {
@@ -1242,6 +1668,8 @@ export interface LoadBalancerServer extends UntypedServiceImplementation {
   reportLoad: handleUnaryCall<LoadReport, ReportLoadResponse>;
   /** Membership, assignments and last reports, for `lbx report`. */
   getStats: handleUnaryCall<GetStatsRequest, GetStatsResponse>;
+  /** Switches the active policy without a restart (`lbx policy`). */
+  setPolicy: handleUnaryCall<SetPolicyRequest, SetPolicyResponse>;
 }
 
 export interface LoadBalancerClient extends Client {
@@ -1339,6 +1767,22 @@ export interface LoadBalancerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatsResponse) => void,
+  ): ClientUnaryCall;
+  /** Switches the active policy without a restart (`lbx policy`). */
+  setPolicy(
+    request: SetPolicyRequest,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
   ): ClientUnaryCall;
 }
 

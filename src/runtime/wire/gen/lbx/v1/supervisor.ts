@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { SetPolicyRequest, SetPolicyResponse } from "./load_balancer.js";
 
 export const protobufPackage = "lbx.v1";
 
@@ -692,6 +693,16 @@ export const SupervisorService = {
     responseSerialize: (value: ShutdownResponse): Buffer => Buffer.from(ShutdownResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ShutdownResponse => ShutdownResponse.decode(value),
   },
+  /** Switches the LB's policy and records it in the cluster file (`lbx policy`). */
+  setPolicy: {
+    path: "/lbx.v1.Supervisor/SetPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPolicyRequest): Buffer => Buffer.from(SetPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPolicyRequest => SetPolicyRequest.decode(value),
+    responseSerialize: (value: SetPolicyResponse): Buffer => Buffer.from(SetPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPolicyResponse => SetPolicyResponse.decode(value),
+  },
 } as const;
 
 export interface SupervisorServer extends UntypedServiceImplementation {
@@ -703,6 +714,8 @@ export interface SupervisorServer extends UntypedServiceImplementation {
   killBackend: handleUnaryCall<KillBackendRequest, KillBackendResponse>;
   /** Stops every component (LB, backends, registry) and then the supervisor. */
   shutdown: handleUnaryCall<ShutdownRequest, ShutdownResponse>;
+  /** Switches the LB's policy and records it in the cluster file (`lbx policy`). */
+  setPolicy: handleUnaryCall<SetPolicyRequest, SetPolicyResponse>;
 }
 
 export interface SupervisorClient extends Client {
@@ -755,6 +768,22 @@ export interface SupervisorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ShutdownResponse) => void,
+  ): ClientUnaryCall;
+  /** Switches the LB's policy and records it in the cluster file (`lbx policy`). */
+  setPolicy(
+    request: SetPolicyRequest,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,67 @@
+import { Args, Flags } from '@oclif/core';
+
+import { LbxCommand } from '../cli/lbx-command.js';
+import { clusterNameFlag } from '../cli/flags.js';
+import { parseFactor } from '../cli/number-lists.js';
+import { POLICIES, resolvePolicy } from '../core/policies/index.js';
+import { toPolicyConfig } from '../core/policies/policy-config.js';
+
+export interface PolicyResult {
+  readonly name: string;
+  readonly previous: string;
+  readonly policy: string;
+}
+
+export default class Policy extends LbxCommand {
+  static override summary = 'Switch the running LB\'s policy without a restart, or show the current one.';
+
+  static override description = `Later picks use the new policy; requests already assigned are unaffected. \`lbx report\` shows each backend's assignments by the policy that made them.
+Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).join(', ')}.`;
+
+  static override examples = [
+    '<%= config.bin %> policy',
+    '<%= config.bin %> policy ll',
+    '<%= config.bin %> policy consistent_hash --hash-balance 1.25',
+  ];
+
+  static override args = { policy: Args.string({ description: 'Short or long policy name; omit to show the current one.' }) };
+
+  static override flags = {
+    name: clusterNameFlag,
+    'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
+    vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
+    'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default) or course.' }),
+    'hash-balance': Flags.string({ description: 'consistent_hash: bounded-load factor, e.g. 1.25.' }),
+  };
+
+  async run(): Promise<PolicyResult> {
+    const { args, flags } = await this.parse(Policy);
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { ControlClient } = await import('../runtime/cluster/control-client.js');
+    const cluster = await requireRunningCluster(flags.name);
+    const control = new ControlClient(cluster);
+    try {
+      if (args.policy === undefined) {
+        const status = await control.status();
+        if (!flags.json) this.log(`cluster "${status.name}" uses ${status.policy}`);
+        return { name: status.name, previous: status.policy, policy: status.policy };
+      }
+      // Checked here first, so a typo is a usage error naming the choices and the LB is never asked.
+      const policy = resolvePolicy(args.policy);
+      const config = toPolicyConfig({
+        ringSlots: flags['ring-slots'],
+        virtualNodes: flags.vnodes,
+        ringHash: flags['ring-hash'],
+        hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
+      });
+      const response = await control.setPolicy({
+        policy: policy.name,
+        config: { ringSlots: config.ringSlots ?? 0, virtualNodes: config.virtualNodes ?? 0, ringHash: config.ringHash ?? '', hashBalance: config.hashBalance ?? 0 },
+      });
+      if (!flags.json) this.log(`cluster "${cluster.name}": policy ${response.previous} → ${response.policy}`);
+      return { name: cluster.name, previous: response.previous, policy: response.policy };
+    } finally {
+      control.close();
+    }
+  }
+}
