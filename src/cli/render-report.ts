@@ -7,7 +7,7 @@ export function renderReport(report: ClusterReport): string {
   const totalServed = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
   const sections: string[] = [];
   sections.push(
-    `cluster "${report.name}"  policy ${report.policy}${report.policyConfig ? ` (${report.policyConfig})` : ''}  LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'}  picks ${formatCount(report.picks)}  unavailable ${formatCount(report.unavailable)}`,
+    `cluster "${report.name}"  ${report.mode} mode  policy ${report.policy}${report.policyConfig ? ` (${report.policyConfig})` : ''}  LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'}  picks ${formatCount(report.picks)}  unavailable ${formatCount(report.unavailable)}`,
   );
   sections.push(
     renderTable(
@@ -63,9 +63,10 @@ export function renderReport(report: ClusterReport): string {
     sections.push(
       `last ${recent.length} send run${recent.length > 1 ? 's' : ''}:\n` +
         renderTable(
-          ['RUN', 'POLICY', 'SIMPLE', 'HEAVY', 'OK', 'FAILED', 'RETRIED', 'THROUGHPUT', 'P50 MS', 'P99 MS', 'SPLIT'],
+          ['RUN', 'MODE', 'POLICY', 'SIMPLE', 'HEAVY', 'OK', 'FAILED', 'RETRIED', 'THROUGHPUT', 'P50 MS', 'P99 MS', 'SPLIT'],
           recent.map((run) => [
             new Date(run.startedAtUnixMs).toISOString().replace('T', ' ').slice(0, 19),
+            run.mode ?? 'lookaside',
             run.policy || '-',
             formatCount(run.request.simple),
             formatCount(run.request.heavy),
@@ -77,7 +78,7 @@ export function renderReport(report: ClusterReport): string {
             formatMs(run.summary.latencyMs.p99),
             run.summary.backends.map((backend) => `${backend.address.slice(backend.address.lastIndexOf(':') + 1)}:${Math.round(backend.share * 100)}%`).join(' '),
           ]),
-          ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+          ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
         ),
     );
   } else {

@@ -55,11 +55,12 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
 
     const cluster = await requireRunningCluster(flags.name);
     const lbAddress = await resolveLbAddress(cluster.registryAddress);
+    const mode = cluster.spec.mode ?? 'lookaside';
     const total = simple + heavy;
     const progress = await startProgress(`sending ${total} tasks via ${lbAddress}`, { quiet: flags.json });
     let lastShownAt = 0;
     const result = await runSend({
-      target: { kind: 'lb', address: lbAddress },
+      target: { kind: mode === 'proxy' ? 'proxy' : 'lb', address: lbAddress },
       simple,
       heavy,
       concurrency: flags.concurrency,
@@ -79,11 +80,14 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     const run: SavedRun = {
       schemaVersion: RUN_SCHEMA_VERSION,
       ...result,
+      // Through a proxy the client never sees a pick; the policy is the cluster's at send time.
+      policy: result.policy || cluster.spec.policy,
+      mode,
       request: { simple, heavy, concurrency: flags.concurrency, timeoutMs: flags.timeout },
     };
     await saveRun(clusterPaths(flags.name), run);
     const summary = result.summary;
-    const line = `${summary.ok}/${summary.sent} ok (policy ${result.policy || 'unknown'}), ${summary.failed} failed`;
+    const line = `${summary.ok}/${summary.sent} ok (${mode} mode, policy ${result.policy || cluster.spec.policy}), ${summary.failed} failed`;
     if (summary.failed > 0) progress.fail(line);
     else progress.succeed(line);
 

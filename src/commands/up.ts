@@ -24,6 +24,7 @@ import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT, portLayo
 export interface UpResult {
   readonly name: string;
   readonly policy: string;
+  readonly mode: string;
   readonly registry: RegistryKind;
   readonly registryAddress: string;
   readonly lbAddress: string;
@@ -47,6 +48,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --registry embedded --json',
     '<%= config.bin %> up --backends 4 --speeds 1,1,1,0.25 --policy ll',
     '<%= config.bin %> up --policy wrr --weights 1,1,2,4',
+    '<%= config.bin %> up --mode proxy --policy p2c',
   ];
 
   static override flags = {
@@ -72,6 +74,11 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       default: DEFAULT_HEAVY_WORK_UNITS,
     }),
     'report-interval': Flags.integer({ description: 'How often backends report load to the LB (ms).', min: 50, max: 60_000, default: DEFAULT_REPORT_INTERVAL_MS }),
+    mode: Flags.string({
+      description: 'lookaside: clients ask the LB, then call the backend themselves; proxy: clients call the LB, which forwards every task (and sees every start and end).',
+      options: ['lookaside', 'proxy'],
+      default: 'lookaside',
+    }),
     weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4 (default: all 1).' }),
     speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
     'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
@@ -134,6 +141,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       basePort: flags['base-port'],
       backends: flags.backends,
       policy: policy.name,
+      mode: flags.mode as 'lookaside' | 'proxy',
       policyConfig,
       ...(weights ? { weights } : {}),
       ...(speeds ? { speeds } : {}),
@@ -162,6 +170,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     const result: UpResult = {
       name: file.name,
       policy: file.spec.policy,
+      mode: file.spec.mode,
       registry: file.spec.registry,
       registryAddress: file.registryAddress,
       lbAddress: file.lbAddress,
@@ -174,7 +183,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       this.log(renderComponents(file.components, Date.now()));
       this.log('');
       this.log(`registry: ${registry === 'embedded' ? 'embedded (Consul-compatible, single machine; no consul binary on PATH)' : `consul agent -dev (${consulBinary})`} at ${file.registryAddress}`);
-      this.log(`policy:   ${policy.name}    LB: ${file.lbAddress}    supervisor: pid ${file.supervisorPid}`);
+      this.log(`policy:   ${policy.name} (${file.spec.mode} mode)    LB: ${file.lbAddress}    supervisor: pid ${file.supervisorPid}`);
       this.log(`next:     lbx send --simple 1000 --heavy 50    lbx status    lbx down`);
     }
     return result;

@@ -14,6 +14,7 @@ export const lbRoleFlags = {
   id: Flags.string({ description: 'Instance id in the registry (default: lb-<port>).' }),
   'report-interval': Flags.integer({ description: 'Load report interval the backends are asked for (ms).', min: 50, max: 60_000, default: 500 }),
   'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
+  mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
   'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
   vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
   'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default) or course (the source course\'s formulas).' }),
@@ -30,6 +31,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     port: flags.port,
     id: flags.id ?? `lb-${flags.port}`,
     policy,
+    mode: flags.mode as 'lookaside' | 'proxy',
     policyConfig: toPolicyConfig({
       ringSlots: flags['ring-slots'],
       virtualNodes: flags.vnodes,
@@ -45,7 +47,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     logLine(`stopping (${reason})`);
     await lb.stop(reason === 'supervisor-gone' ? 0 : 1_000);
   }, { onStopFailed: logLine });
-  logLine(`load balancer ready on ${lb.address} (policy ${policy.name})`);
+  logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode)`);
   announceReady(lb.address);
   await runForever();
 }

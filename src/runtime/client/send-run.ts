@@ -29,6 +29,8 @@ const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([
 
 export type SendTarget =
   | { readonly kind: 'lb'; readonly address: string }
+  /** The LB in proxy mode: tasks go to it, it forwards them; responses name the backend that served them. */
+  | { readonly kind: 'proxy'; readonly address: string }
   /** Straight to one backend, no LB: the ceiling the benchmark compares the LB path with. */
   | { readonly kind: 'direct'; readonly address: string };
 
@@ -79,6 +81,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
 
   const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<string> => {
+    // Direct and proxy targets take every task themselves; only look-aside asks the LB first.
     if (lb === undefined) return options.target.address;
     const request = { clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
     const response = picks ? await picks.pick(request) : await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0 }, GET_SERVER_TIMEOUT_MS);
@@ -104,12 +107,13 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       }
       try {
         const backend = pool.get(address);
-        await callUnary(
+        const response = await callUnary(
           backend.processTask.bind(backend),
           { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
           options.timeoutMs,
         );
-        ledger.recordOk(address, elapsedMicros());
+        // Through a proxy the response says which backend served it; credit that one.
+        ledger.recordOk(options.target.kind === 'proxy' ? response.backendAddress || address : address, elapsedMicros());
         return;
       } catch (error) {
         const code = statusName(error);

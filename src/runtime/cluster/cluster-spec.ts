@@ -18,6 +18,8 @@ export interface ClusterSpec {
   readonly basePort: number;
   readonly backends: number;
   readonly policy: PolicyName;
+  /** lookaside (clients call backends) or proxy (the LB forwards every task). */
+  readonly mode: 'lookaside' | 'proxy';
   readonly policyConfig: PolicyConfig;
   /** Per backend, in port order; absent = all 1. */
   readonly weights?: readonly number[];

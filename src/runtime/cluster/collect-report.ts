@@ -44,6 +44,7 @@ export interface BackendReport {
 export interface ClusterReport {
   readonly name: string;
   readonly policy: string;
+  readonly mode: string;
   /** The policy's settings in words ("slots=512 vnodes=9"); '' when it has none. */
   readonly policyConfig: string;
   readonly lbAddress: string;
@@ -105,6 +106,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
     return {
       name: cluster.name,
       policy: lbStats?.policy ?? cluster.spec.policy,
+      mode: cluster.spec.mode ?? 'lookaside',
       policyConfig: lbStats?.policyConfig ?? '',
       lbAddress: cluster.lbAddress,
       lbReachable: lbStats !== undefined,

@@ -10,6 +10,8 @@ export const RUN_SCHEMA_VERSION = 1;
 
 export interface SavedRun extends SendResult {
   readonly schemaVersion: typeof RUN_SCHEMA_VERSION;
+  /** lookaside or proxy: how the tasks reached the backends. */
+  readonly mode: 'lookaside' | 'proxy';
   readonly request: { readonly simple: number; readonly heavy: number; readonly concurrency: number; readonly timeoutMs: number };
 }
 

@@ -2,6 +2,8 @@
 import type { PolicyConfig, PolicyFactory } from '../../core/policies/policy.js';
 import { Balancer, type BalancerEvent } from '../../core/balancer.js';
 import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
+import { BackendService } from '../wire/gen/lbx/v1/backend.js';
+import { createProxyService } from './proxy-service.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
 import { waitFor } from '../process/wait-for.js';
 import { createRegistryClient } from '../registry/registry-client.js';
@@ -17,11 +19,16 @@ export interface LbOptions {
   readonly id: string;
   readonly policy: PolicyFactory;
   readonly policyConfig: PolicyConfig;
+  /** lookaside: clients call backends themselves · proxy: the LB also serves Backend and forwards. */
+  readonly mode: LbMode;
   readonly registryAddress: string;
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
   readonly onEvent: (event: LbEvent) => void;
 }
+
+export const LB_MODES = ['lookaside', 'proxy'] as const;
+export type LbMode = (typeof LB_MODES)[number];
 
 export type LbEvent =
   | BalancerEvent
@@ -38,12 +45,14 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now() }, options.onEvent);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
+  const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.LoadBalancer',
       definition: LoadBalancerService,
       implementation: createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now() }),
     },
+    ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
   ]);
   options.onEvent({ type: 'listening', address: server.address });
 
@@ -68,6 +77,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   } catch (error) {
     watch.stop();
     registry.close?.();
+    proxy?.close();
     await server.stop(0);
     throw error;
   }
@@ -78,8 +88,9 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       await registry.deregister(options.id).catch((error: Error) => options.onEvent({ type: 'warning', message: `deregistration failed: ${error.message}` }));
       watch.stop();
       registry.close?.();
-      // Picks are answered synchronously: nothing is ever left in flight to wait for.
-      await server.stop(graceMs, () => true);
+      // Picks are answered synchronously; in proxy mode forwarded tasks get the grace to finish.
+      await server.stop(graceMs, proxy ? undefined : () => true);
+      proxy?.close();
     },
   };
 }

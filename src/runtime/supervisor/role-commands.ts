@@ -57,6 +57,8 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     String(ports.lb),
     '--policy',
     spec.policy,
+    '--mode',
+    spec.mode,
     '--registry-addr',
     registryAddress,
     '--report-interval',

@@ -1,0 +1,77 @@
+// Proxy mode: the LB serves lbx.v1.Backend itself and forwards each task to the backend its policy picks.
+//
+// Seeing every request start and end gives the policies exact in-flight counts and latencies
+// (BackendLoad.callStarted/callEnded). A backend that is down or too slow is retried once on
+// another, excluding it, before the failure goes back to the client, which has its own budget.
+import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+
+import type { Balancer } from '../../core/balancer.js';
+import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
+import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { BackendPool } from '../client/backend-pool.js';
+import { checkTaskType } from '../grpc/field-checks.js';
+import { callUnary, invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
+
+const PROXY_ATTEMPTS = 2;
+/** Deadline for a forwarded call when the client set none. */
+const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
+const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
+
+export interface ProxyService {
+  readonly implementation: BackendServer;
+  close(): void;
+}
+
+export function createProxyService(balancer: Balancer): ProxyService {
+  const pool = new BackendPool();
+
+  const forward = (request: TaskRequest, address: string, deadlineUnixMs: number): Promise<TaskResponse> => {
+    const client = pool.get(address);
+    return callUnary(client.processTask.bind(client), request, Math.max(1, deadlineUnixMs - Date.now()));
+  };
+
+  const processTask = async (call: ServerUnaryCall<TaskRequest, TaskResponse>, callback: sendUnaryData<TaskResponse>): Promise<void> => {
+    const kind = checkTaskType('type', call.request.type);
+    if (!kind.ok) return callback(invalidArgument(kind.message));
+    // The client's own deadline carries over, so a forwarded call never outlives its caller.
+    const deadline = call.getDeadline();
+    const upstreamDeadline = deadline === Infinity ? Date.now() + DEFAULT_FORWARD_TIMEOUT_MS : new Date(deadline).getTime();
+    const exclude = new Set<string>();
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= PROXY_ATTEMPTS && !call.cancelled; attempt += 1) {
+      const pick = balancer.pick({ taskKind: kind.value, key: call.request.key, exclude });
+      if (pick.kind === 'unavailable') {
+        lastError = statusError(GrpcStatus.UNAVAILABLE, pick.reason);
+        break;
+      }
+      const { backend } = pick;
+      const startedAt = performance.now();
+      backend.load.callStarted();
+      try {
+        const response = await forward(call.request, backend.address, upstreamDeadline);
+        const latencyMs = performance.now() - startedAt;
+        backend.load.callEnded(latencyMs, performance.now());
+        pick.onDone({ ok: true, latencyMs });
+        return callback(null, response);
+      } catch (error) {
+        const latencyMs = performance.now() - startedAt;
+        backend.load.callEnded(latencyMs, performance.now());
+        pick.onDone({ ok: false, latencyMs });
+        lastError = error;
+        // Only failures another backend may cure are retried; a bad request fails as it is.
+        if (!isServiceError(error) || !RETRYABLE.has(error.code)) break;
+        exclude.add(backend.address);
+      }
+    }
+    callback(isServiceError(lastError) ? lastError : statusError(GrpcStatus.UNAVAILABLE, String(lastError ?? 'the client cancelled')));
+  };
+
+  return {
+    implementation: {
+      processTask: (call, callback) => void processTask(call, callback),
+      getLoad: (_call: ServerUnaryCall<GetLoadRequest, LoadReport>, callback: sendUnaryData<LoadReport>) =>
+        callback(statusError(GrpcStatus.UNIMPLEMENTED, 'this is the LB in proxy mode: ask a backend for its load')),
+    },
+    close: () => pool.close(),
+  };
+}
