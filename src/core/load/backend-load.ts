@@ -24,6 +24,14 @@
 // w = exp(-Δt/τ) on the old value. Reading the estimate decays it towards 0 by the same
 // weight (Finagle's get() observes a zero latency), so a backend that went slow and then got
 // no traffic is tried again eventually instead of being shunned forever.
+//
+// Watching: least_load and least_connections keep their backends in an index ordered by score
+// instead of scanning all of them on every pick (see least-score-picker.ts). So that the index
+// stays exact, a BackendLoad tells one watcher whenever a figure that score() or inFlight()
+// reads changes. One slot, not a list: pickers are rebuilt on every membership change and only
+// the newest is used, so each new picker takes the slot over and the one it replaces is told,
+// falls back to scanning, and stops being called (no list of dead pickers to grow: a load
+// refers to one picker at most).
 
 import { LbxError } from '../lbx-error.js';
 
@@ -55,6 +63,14 @@ export interface BackendLoadOptions {
   ewmaDecayMs?: number;
 }
 
+/** Told when a BackendLoad's figures change (see watch()); a picker's index implements it. */
+export interface LoadWatcher {
+  /** The load watched under `slot` changed in a way that may move score() or inFlight(). */
+  loadChanged(slot: number): void;
+  /** Another watcher took this load over: this one hears nothing more from it. */
+  unwatched(): void;
+}
+
 export class BackendLoad {
   readonly staleAfterMs: number;
   readonly ewmaDecayMs: number;
@@ -67,6 +83,8 @@ export class BackendLoad {
   /** The latency estimate as of #latencyAtMs; undefined until the first sample. */
   #latencyEstimateMs: number | undefined;
   #latencyAtMs = 0;
+  #watcher: LoadWatcher | undefined;
+  #watchSlot = 0;
 
   constructor(options: BackendLoadOptions = {}) {
     this.staleAfterMs = positiveMs('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
@@ -77,6 +95,7 @@ export class BackendLoad {
   recordAssignment(): void {
     this.#assignedTotal += 1;
     this.#assignedSinceReport += 1;
+    this.#watcher?.loadChanged(this.#watchSlot);
   }
 
   /** Requests assigned over this backend's lifetime (for reports; never part of the score). */
@@ -89,12 +108,18 @@ export class BackendLoad {
     this.#lastReport = { ...sample };
     this.#lastReportAtMs = nowMs;
     this.#assignedSinceReport = 0;
+    this.#watcher?.loadChanged(this.#watchSlot);
     // 0 means the backend served nothing recently: no news about its speed, not "instant".
     if (sample.recentLatencyMs > 0) this.recordLatency(sample.recentLatencyMs, nowMs);
   }
 
   get lastReport(): LoadSample | undefined {
     return this.#lastReport;
+  }
+
+  /** When the last report was recorded (the nowMs given to recordReport); undefined until the first. */
+  get lastReportAtMs(): number | undefined {
+    return this.#lastReportAtMs;
   }
 
   /** Undefined until the first report; never negative, should a caller's clock lag the report's. */
@@ -119,6 +144,7 @@ export class BackendLoad {
   callStarted(): void {
     this.#hasTrackedCalls = true;
     this.#inFlightExact += 1;
+    this.#watcher?.loadChanged(this.#watchSlot);
   }
 
   /**
@@ -126,7 +152,10 @@ export class BackendLoad {
    * feeds the EWMA. An end without a start (a caller's bug) does not take the count below 0.
    */
   callEnded(latencyMs: number, nowMs: number): void {
-    if (this.#inFlightExact > 0) this.#inFlightExact -= 1;
+    if (this.#inFlightExact > 0) {
+      this.#inFlightExact -= 1;
+      this.#watcher?.loadChanged(this.#watchSlot);
+    }
     this.recordLatency(latencyMs, nowMs);
   }
 
@@ -147,6 +176,25 @@ export class BackendLoad {
    */
   inFlight(nowMs: number): number {
     return this.#hasTrackedCalls ? this.#inFlightExact : this.score(nowMs);
+  }
+
+  /**
+   * Makes `watcher` the one told of every later change, as `slot`, and tells the previous
+   * watcher (if another) that it lost this load. False when `watcher` already held this load:
+   * it was given the same load twice, under two slots, and only the new slot will be told.
+   */
+  watch(watcher: LoadWatcher, slot: number): boolean {
+    const previous = this.#watcher;
+    this.#watcher = watcher;
+    this.#watchSlot = slot;
+    if (previous === watcher) return false;
+    previous?.unwatched();
+    return true;
+  }
+
+  /** Stops telling `watcher`, if it is still the one watching; a newer watcher is left alone. */
+  unwatch(watcher: LoadWatcher): void {
+    if (this.#watcher === watcher) this.#watcher = undefined;
   }
 
   /**
