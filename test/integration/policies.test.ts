@@ -14,7 +14,8 @@ const sandbox = createSandbox('policies');
 const policies = suite('policies on a live cluster (weights 1,1,2; speeds 1,1,0.25)');
 
 policies.before(async () => {
-  await sandbox.json(['up', '--backends', '3', '--policy', 'pf', '--weights', '1,1,2', '--speeds', '1,1,0.25', '--base-port', String(BASE_PORT)]);
+  // Reports every 100 ms: look-aside least_load estimates from reports, and a short run would see only a few at 500 ms.
+  await sandbox.json(['up', '--backends', '3', '--policy', 'pf', '--weights', '1,1,2', '--speeds', '1,1,0.25', '--report-interval', '100', '--base-port', String(BASE_PORT)]);
 });
 
 policies.after(async () => {
@@ -58,8 +59,8 @@ policies('consistent_hash sends a key to the same backend every time', async () 
 
 policies('least_load gives the slow backend (speed 0.25) fewer heavy tasks', async () => {
   await switchTo('ll');
-  const counts = await send(['--heavy', '90', '--concurrency', '9']);
-  const slowShare = (counts.get(B3) ?? 0) / 90;
+  const counts = await send(['--heavy', '150', '--concurrency', '9']);
+  const slowShare = (counts.get(B3) ?? 0) / 150;
   assert.ok(slowShare < 0.25, `slow backend got ${Math.round(slowShare * 100)}% of heavy tasks under least_load`);
 });
 
