@@ -48,6 +48,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --registry embedded --json',
     '<%= config.bin %> up --backends 4 --speeds 1,1,1,0.25 --policy ll',
     '<%= config.bin %> up --policy wrr --weights 1,1,2,4',
+    '<%= config.bin %> up --policy wrr --speeds 1,1,1,0.25 --weights speeds',
     '<%= config.bin %> up --mode proxy --policy p2c',
   ];
 
@@ -79,7 +80,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       options: ['lookaside', 'proxy'],
       default: 'lookaside',
     }),
-    weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4 (default: all 1).' }),
+    weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
     speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
     'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
     vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
@@ -100,8 +101,9 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     // The policy checks its settings against this many backends (a ring must hold them all):
     // a bad one is a usage error here, before anything starts.
     checkPolicyFits(policy, policyConfig, flags.backends);
-    const weights = flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, 1_000);
     const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100);
+    if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
+    const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, 1_000);
     const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { findPortsInUse } = await import('../runtime/cluster/port-check.js');
     const { findExecutable } = await import('../runtime/registry/find-executable.js');

@@ -43,6 +43,25 @@ noCluster('an unknown --policy is a usage error listing the choices', async () =
   assert.match(result.stderr, /round_robin/);
 });
 
+noCluster('--weights and --speeds must give one valid value per backend', async () => {
+  const count = await idle.run(['up', '--backends', '3', '--weights', '1,2', '--base-port', String(BASE_PORT)]);
+  assert.equal(count.exitCode, 2);
+  assert.match(count.stderr, /--weights "1,2" has 2 values: expected 3/);
+  const value = await idle.run(['up', '--backends', '2', '--speeds', '1,fast', '--base-port', String(BASE_PORT)]);
+  assert.equal(value.exitCode, 2);
+  assert.match(value.stderr, /value 2 \("fast"\)/);
+  const derived = await idle.run(['up', '--weights', 'speeds', '--base-port', String(BASE_PORT)]);
+  assert.equal(derived.exitCode, 2);
+  assert.match(derived.stderr, /--weights speeds needs --speeds/);
+  assert.equal(idle.leftoverPids(), []);
+});
+
+noCluster('a ring too small for the cluster is a usage error before anything starts', async () => {
+  const result = await idle.run(['up', '--policy', 'ch', '--backends', '4', '--ring-slots', '20', '--base-port', String(BASE_PORT)]);
+  assert.equal(result.exitCode, 2);
+  assert.match(result.stderr, /a ring of 20 slots cannot hold 4 backends × 9 virtual nodes \(36\)/);
+});
+
 noCluster('an invalid cluster name is a usage error', async () => {
   const result = await idle.run(['status', '--name', '../etc']);
   assert.equal(result.exitCode, 2);
