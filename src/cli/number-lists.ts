@@ -1,26 +1,30 @@
 // Parsing of numeric flag values that oclif's integer flags cannot express: factors and per-backend lists.
 import { LbxError } from '../core/lbx-error.js';
 
-/** A number above 0 and at most `max`, e.g. a weight or a speed. */
-export function parseFactor(flag: string, text: string, max: number): number {
+/** The slowest speed a backend may have: a task then costs 100x, still bounded (MAX_WORK_UNITS caps the request). */
+export const MIN_SPEED = 0.01;
+
+/** A number from `min` (default: anything above 0) to `max`, e.g. a weight or a speed. */
+export function parseFactor(flag: string, text: string, max: number, min = 0): number {
   const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new LbxError('usage', `${flag} "${text}" is not valid: expected a number above 0 and at most ${max}`);
+  const low = min > 0 ? value < min : value <= 0;
+  if (text.trim() === '' || !Number.isFinite(value) || low || value > max) {
+    throw new LbxError('usage', `${flag} "${text}" is not valid: expected a number ${min > 0 ? `from ${min}` : 'above 0'} to ${max}`);
   }
   return value;
 }
 
 /** "1,1,2,4": one factor per backend; the count must match --backends. */
-export function parseFactorList(flag: string, text: string, count: number, max: number): number[] {
+export function parseFactorList(flag: string, text: string, count: number, max: number, min = 0): number[] {
   const parts = text.split(',');
   if (parts.length !== count) {
     throw new LbxError('usage', `${flag} "${text}" has ${parts.length} value${parts.length === 1 ? '' : 's'}: expected ${count}, one per backend (--backends ${count})`);
   }
   return parts.map((part, index) => {
     try {
-      return parseFactor(flag, part, max);
+      return parseFactor(flag, part, max, min);
     } catch {
-      throw new LbxError('usage', `${flag} "${text}": value ${index + 1} ("${part}") is not a number above 0 and at most ${max}`);
+      throw new LbxError('usage', `${flag} "${text}": value ${index + 1} ("${part}") is not a number ${min > 0 ? `from ${min}` : 'above 0'} to ${max}`);
     }
   });
 }

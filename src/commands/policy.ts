@@ -4,7 +4,7 @@ import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { parseFactor } from '../cli/number-lists.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
-import { toPolicyConfig } from '../core/policies/policy-config.js';
+import { checkPolicyFits, toPolicyConfig } from '../core/policies/policy-config.js';
 
 export interface PolicyResult {
   readonly name: string;
@@ -48,12 +48,15 @@ Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).joi
       }
       // Checked here first, so a typo is a usage error naming the choices and the LB is never asked.
       const policy = resolvePolicy(args.policy);
-      const config = toPolicyConfig({
+      const given = toPolicyConfig({
         ringSlots: flags['ring-slots'],
         virtualNodes: flags.vnodes,
         ringHash: flags['ring-hash'],
         hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
       });
+      // Settings not given keep their saved values, so a switch away and back lands on the same ring.
+      const config = { ...cluster.spec.policyConfig, ...given };
+      checkPolicyFits(policy, config, cluster.components.filter((component) => component.role === 'backend').length);
       const response = await control.setPolicy({
         policy: policy.name,
         config: { ringSlots: config.ringSlots ?? 0, virtualNodes: config.virtualNodes ?? 0, ringHash: config.ringHash ?? '', hashBalance: config.hashBalance ?? 0 },

@@ -7,7 +7,7 @@ import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { checkPolicyFits, toPolicyConfig } from '../core/policies/policy-config.js';
-import { parseFactor, parseFactorList } from '../cli/number-lists.js';
+import { MIN_SPEED, parseFactor, parseFactorList } from '../cli/number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import {
@@ -101,7 +101,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     // The policy checks its settings against this many backends (a ring must hold them all):
     // a bad one is a usage error here, before anything starts.
     checkPolicyFits(policy, policyConfig, flags.backends);
-    const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100);
+    const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100, MIN_SPEED);
     if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
     const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, 1_000);
     const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');

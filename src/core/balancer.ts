@@ -115,7 +115,10 @@ export class Balancer {
       if (member.state === 'serving' && unchanged) return;
       // The same backend coming back keeps its history; another one at this address starts afresh.
       const fresh = this.newMember(id, address, traits);
-      this.members.set(address, member.id === id ? { ...fresh, load: member.load, assignedByPolicy: member.assignedByPolicy } : fresh);
+      this.members.set(
+        address,
+        member.id === id ? { ...fresh, load: member.load, assignedByPolicy: member.assignedByPolicy, seenInRegistry: member.seenInRegistry && member.state === 'serving' } : fresh,
+      );
     }
     this.onEvent({ type: 'joined', address, source: 'rpc' });
     this.rebuildPicker();

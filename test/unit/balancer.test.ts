@@ -97,6 +97,16 @@ test('a lagging registry that still lists an exited backend does not bring it ba
   assert.equal([...pickMany(balancer, 20).keys()].sort(), [A, B]);
 });
 
+test('re-registering with another weight keeps what the registry said: a later absence still removes it', () => {
+  const balancer = newBalancer();
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  balancer.register('backend-7001', A, { weight: 2, speed: 1 });
+  assert.equal(balancer.stats().backends[0]?.weight, 2);
+  balancer.applyRegistrySnapshot([]);
+  assert.equal(balancer.stats().backends[0]?.state, 'removed');
+  assert.equal(balancer.pick(pickRequest()).kind, 'unavailable');
+});
+
 test('load reports from unknown backends are refused (so they register again); a removed member\'s are kept but do not revive it', () => {
   const balancer = newBalancer();
   const sample = { inFlight: 1, queueDepth: 0, cpuPercent: 5, servedSimple: 1, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 1 };

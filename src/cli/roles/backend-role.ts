@@ -2,7 +2,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
-import { parseFactor } from '../number-lists.js';
+import { MIN_SPEED, parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
 
 export const backendRoleFlags = {
@@ -37,7 +37,7 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     checkIntervalMs: flags['check-interval'],
     defaultHeavyUnits: flags['heavy-work-units'],
     weight: parseFactor('--weight', flags.weight, 1_000),
-    speed: parseFactor('--speed', flags.speed, 100),
+    speed: parseFactor('--speed', flags.speed, 100, MIN_SPEED),
     onEvent: (event) => logEvent(event),
   });
   stopOnSignalOrOrphan(async (reason) => {

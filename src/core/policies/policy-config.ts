@@ -1,6 +1,7 @@
 // Policy settings from the wire or flags (0 / empty = default) into a PolicyConfig, and back into words for reports.
 import { LbxError } from '../lbx-error.js';
 import { BackendLoad } from '../load/backend-load.js';
+import { resolveRingSettings } from './consistent-hash.js';
 import type { PolicyConfig, PolicyFactory } from './policy.js';
 
 export interface RawPolicyConfig {
@@ -18,12 +19,15 @@ export function toPolicyConfig(raw: RawPolicyConfig): PolicyConfig {
   if (ringHash !== '' && !(RING_HASHES as readonly string[]).includes(ringHash)) {
     throw new LbxError('usage', `unknown ring hash "${raw.ringHash}"; expected one of: ${RING_HASHES.join(', ')}`);
   }
-  return {
+  const config: PolicyConfig = {
     ...(raw.ringSlots ? { ringSlots: raw.ringSlots } : {}),
     ...(raw.virtualNodes ? { virtualNodes: raw.virtualNodes } : {}),
     ...(ringHash ? { ringHash: ringHash as PolicyConfig['ringHash'] } : {}),
     ...(raw.hashBalance ? { hashBalance: raw.hashBalance } : {}),
   };
+  // Ring settings are checked whenever given, whatever the policy: they are saved and used later.
+  if (Object.keys(config).length > 0) resolveRingSettings(config);
+  return config;
 }
 
 /** "slots=512 vnodes=9 hash=murmur3 balance=1.25" — only what was set; '' when nothing was. */

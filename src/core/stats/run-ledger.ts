@@ -71,8 +71,9 @@ export class RunLedger {
   }
 
   /** One attempt failed at this backend; the request will be retried or recorded failed. */
-  recordAttemptFailure(backendAddress: string, reason: string): void {
-    this.#tally(backendAddress).errors += 1;
+  /** `backendAddress` is undefined when the client cannot know which backend failed (through a proxy). */
+  recordAttemptFailure(backendAddress: string | undefined, reason: string): void {
+    if (backendAddress !== undefined) this.#tally(backendAddress).errors += 1;
     increment(this.#attemptFailuresByReason, reason);
   }
 

@@ -101,8 +101,9 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       try {
         address = await pickBackend(kind, key, exclude);
       } catch (error) {
-        // The LB itself failed or had nothing to offer: another attempt may find it recovered.
         lastReason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
+        // A request the LB rejects as invalid will be rejected again; anything else may have recovered.
+        if (isServiceError(error) && error.code === GrpcStatus.INVALID_ARGUMENT) break;
         continue;
       }
       try {
@@ -117,7 +118,8 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
         return;
       } catch (error) {
         const code = statusName(error);
-        ledger.recordAttemptFailure(address, code);
+        // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
+        ledger.recordAttemptFailure(options.target.kind === 'proxy' ? undefined : address, code);
         lastReason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
         if (!isServiceError(error) || !RETRYABLE.has(error.code)) break;
         exclude.push(address);

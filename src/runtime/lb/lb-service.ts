@@ -27,6 +27,8 @@ import { checkBackendId, checkFactor, checkGetServer, checkLoadFigures, checkRea
 
 const MAX_WEIGHT = 1_000;
 const MAX_SPEED = 100;
+/** As `up --speeds` allows: slower would make one task cost over 100x. */
+const MIN_SPEED = 0.01;
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
@@ -75,7 +77,7 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!address.ok) return callback(invalidArgument(address.message));
     const weight = checkFactor('weight', call.request.weight, MAX_WEIGHT);
     if (!weight.ok) return callback(invalidArgument(weight.message));
-    const speed = checkFactor('speed', call.request.speed, MAX_SPEED);
+    const speed = checkFactor('speed', call.request.speed, MAX_SPEED, MIN_SPEED);
     if (!speed.ok) return callback(invalidArgument(speed.message));
     balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
     callback(null, { reportIntervalMs });

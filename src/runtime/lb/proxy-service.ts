@@ -9,13 +9,14 @@ import type { Balancer } from '../../core/balancer.js';
 import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
 import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
 import { BackendPool } from '../client/backend-pool.js';
-import { checkTaskType } from '../grpc/field-checks.js';
+import { validateTask } from '../backend/validate-task.js';
 import { callUnary, invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
 
 const PROXY_ATTEMPTS = 2;
 /** Deadline for a forwarded call when the client set none. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
-const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
+/** Only a backend that is down is retried: after a deadline there is no time left to spend on another. */
+const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([GrpcStatus.UNAVAILABLE]);
 
 export interface ProxyService {
   readonly implementation: BackendServer;
@@ -31,15 +32,16 @@ export function createProxyService(balancer: Balancer): ProxyService {
   };
 
   const processTask = async (call: ServerUnaryCall<TaskRequest, TaskResponse>, callback: sendUnaryData<TaskResponse>): Promise<void> => {
-    const kind = checkTaskType('type', call.request.type);
-    if (!kind.ok) return callback(invalidArgument(kind.message));
+    // Checked in full here, so an invalid task is never picked for, counted, or forwarded.
+    const valid = validateTask(call.request, 0);
+    if (!valid.ok) return callback(invalidArgument(valid.message));
     // The client's own deadline carries over, so a forwarded call never outlives its caller.
     const deadline = call.getDeadline();
     const upstreamDeadline = deadline === Infinity ? Date.now() + DEFAULT_FORWARD_TIMEOUT_MS : new Date(deadline).getTime();
     const exclude = new Set<string>();
     let lastError: unknown;
     for (let attempt = 1; attempt <= PROXY_ATTEMPTS && !call.cancelled; attempt += 1) {
-      const pick = balancer.pick({ taskKind: kind.value, key: call.request.key, exclude });
+      const pick = balancer.pick({ taskKind: valid.kind, key: call.request.key, exclude });
       if (pick.kind === 'unavailable') {
         lastError = statusError(GrpcStatus.UNAVAILABLE, pick.reason);
         break;
@@ -68,7 +70,9 @@ export function createProxyService(balancer: Balancer): ProxyService {
 
   return {
     implementation: {
-      processTask: (call, callback) => void processTask(call, callback),
+      // A throw outside the forwarding try (a picker bug) must answer the call, not crash the LB.
+      processTask: (call, callback) =>
+        void processTask(call, callback).catch((error: unknown) => callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error)))),
       getLoad: (_call: ServerUnaryCall<GetLoadRequest, LoadReport>, callback: sendUnaryData<LoadReport>) =>
         callback(statusError(GrpcStatus.UNIMPLEMENTED, 'this is the LB in proxy mode: ask a backend for its load')),
     },

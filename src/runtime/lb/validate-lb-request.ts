@@ -40,8 +40,10 @@ export function checkLoadFigures(report: { inFlight: number; queueDepth: number;
 }
 
 /** A positive factor such as a weight or speed: 0 means "not given" (the default, 1); up to `max`. */
-export function checkFactor(field: string, value: number, max: number): Checked<number> {
+export function checkFactor(field: string, value: number, max: number, min = 0): Checked<number> {
   if (value === 0) return { ok: true, value: 1 };
-  if (!Number.isFinite(value) || value < 0 || value > max) return fail(`${field} ${value} is out of range: expected a number above 0 and at most ${max} (0 = default 1)`);
+  if (!Number.isFinite(value) || value < min || value <= 0 || value > max) {
+    return fail(`${field} ${value} is out of range: expected a number ${min > 0 ? `from ${min}` : 'above 0'} to ${max} (0 = default 1)`);
+  }
   return { ok: true, value };
 }
