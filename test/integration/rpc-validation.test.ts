@@ -66,14 +66,14 @@ rpc('ProcessTask: a valid CPU_HEAVY task runs and says where and how long', asyn
 });
 
 rpc('GetServer: unknown task type', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [], requestId: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [], requestId: 0, done: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
 
 rpc('GetServer: a malformed exclude entry', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'], requestId: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
+  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'], requestId: 0, done: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
 
 rpc('GetServer: everything excluded is UNAVAILABLE with the reason', () =>
   expectStatus(
-    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 0 }, CALL_TIMEOUT_MS),
+    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 0, done: [] }, CALL_TIMEOUT_MS),
     GrpcStatus.UNAVAILABLE,
     /excluded by the client/,
   ));
@@ -89,9 +89,9 @@ rpc('GetServerStream: picks and failures come back in-band, matched by request_i
     stream.on('error', reject);
     setTimeout(() => reject(new Error(`only ${replies.size} of 3 replies within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
   });
-  stream.write({ clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 11 });
-  stream.write({ clientId: 'c', taskType: 5 as TaskType, key: '', exclude: [], requestId: 12 });
-  stream.write({ clientId: 'c', taskType: 2, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 13 });
+  stream.write({ clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 11, done: [] });
+  stream.write({ clientId: 'c', taskType: 5 as TaskType, key: '', exclude: [], requestId: 12, done: [] });
+  stream.write({ clientId: 'c', taskType: 2, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 13, done: [] });
   try {
     await allReplied;
   } finally {
@@ -135,7 +135,7 @@ rpc('ReportLoad: unknown backend is NOT_FOUND; impossible figures are INVALID_AR
 rpc('after all that, the LB still serves both backends', async () => {
   const seen = new Set<string>();
   for (let index = 0; index < 10; index += 1) {
-    seen.add((await callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 0 }, CALL_TIMEOUT_MS)).address);
+    seen.add((await callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 0, done: [] }, CALL_TIMEOUT_MS)).address);
   }
   assert.equal([...seen].sort(), [BACKEND, `127.0.0.1:${BASE_PORT + 2}`]);
 });

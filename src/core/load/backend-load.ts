@@ -17,6 +17,8 @@
 //
 // Proxy mode: when the LB forwards a request itself it calls callStarted() and callEnded(),
 // so it knows the exact number in flight; inFlight() prefers that count over the score.
+// Look-aside clients on GetServerStream report each task's end on their next pick, which
+// gives the LB the same exact count (see src/runtime/lb/pick-tracker.ts).
 //
 // Latency: a decaying peak EWMA, as in Finagle's PeakEwma and Linkerd's (tower's) balancer.
 // A sample above the estimate replaces it at once, so a backend that turns slow is avoided
@@ -151,12 +153,13 @@ export class BackendLoad {
    * Proxy mode: a forwarded request ended (answered or failed) after `latencyMs`; its latency
    * feeds the EWMA. An end without a start (a caller's bug) does not take the count below 0.
    */
-  callEnded(latencyMs: number, nowMs: number): void {
+  callEnded(latencyMs: number | undefined, nowMs: number): void {
     if (this.#inFlightExact > 0) {
       this.#inFlightExact -= 1;
       this.#watcher?.loadChanged(this.#watchSlot);
     }
-    this.recordLatency(latencyMs, nowMs);
+    // Undefined: the call ended unseen (its client went away), so there is no latency to learn from.
+    if (latencyMs !== undefined) this.recordLatency(latencyMs, nowMs);
   }
 
   /** Requests forwarded by the LB and not yet ended; 0 in look-aside mode, which never calls callStarted. */

@@ -1,10 +1,16 @@
 // The client's side of GetServerStream: many picks in flight on one stream, each settled once by its reply, a deadline, or the stream failing.
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
-import type { GetServerReply, GetServerRequest, GetServerResponse, LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerReply, GetServerRequest, GetServerResponse, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
+
+export interface StreamedPick {
+  readonly server: GetServerResponse;
+  /** Pass to reportDone when the task ends. */
+  readonly requestId: number;
+}
 
 interface PendingPick {
-  readonly resolve: (server: GetServerResponse) => void;
+  readonly resolve: (pick: StreamedPick) => void;
   readonly reject: (error: ServiceError) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -16,6 +22,9 @@ const pickError = (code: GrpcStatus, details: string): ServiceError =>
 export class PickStream {
   private stream: ClientDuplexStream<GetServerRequest, GetServerReply> | undefined;
   private readonly pending = new Map<number, PendingPick>();
+  /** Ends of earlier picks, sent with the next request (they need no message of their own). */
+  private doneReports: PickDone[] = [];
+  // Never reset, even when the stream is reopened, so a late report can never match a new pick.
   private nextRequestId = 1;
 
   constructor(
@@ -23,18 +32,25 @@ export class PickStream {
     private readonly timeoutMs: number,
   ) {}
 
-  pick(request: Omit<GetServerRequest, 'requestId'>): Promise<GetServerResponse> {
+  pick(request: Omit<GetServerRequest, 'requestId' | 'done'>): Promise<StreamedPick> {
     const stream = this.stream ?? this.open();
     const requestId = this.nextRequestId;
     this.nextRequestId += 1;
+    const done = this.doneReports;
+    this.doneReports = [];
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
         reject(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.pending.set(requestId, { resolve, reject, timer });
-      stream.write({ ...request, requestId });
+      stream.write({ ...request, requestId, done });
     });
+  }
+
+  /** The task of pick `requestId` ended: the LB learns it with the next pick, for exact in-flight counts. */
+  reportDone(requestId: number, latencyMs: number, ok: boolean): void {
+    this.doneReports.push({ requestId, latencyMs, ok });
   }
 
   close(): void {
@@ -49,7 +65,7 @@ export class PickStream {
       if (pending === undefined) return; // already timed out
       this.pending.delete(reply.requestId);
       clearTimeout(pending.timer);
-      if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve(reply.server);
+      if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
       else pending.reject(pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
     });
     // The stream broke (LB gone, restarted): fail what is waiting; the next pick opens a new stream.
@@ -65,6 +81,8 @@ export class PickStream {
   private fail(error: ServiceError): void {
     const stream = this.stream;
     this.stream = undefined;
+    // The LB ends a closed stream's outstanding picks itself; these reports have nowhere to go.
+    this.doneReports = [];
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(error);

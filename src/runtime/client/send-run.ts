@@ -80,13 +80,19 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
 
   const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
 
-  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<string> => {
+  /** The backend for one attempt, and the stream's id of the pick when its end should be reported. */
+  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<{ address: string; pickId?: number }> => {
     // Direct and proxy targets take every task themselves; only look-aside asks the LB first.
-    if (lb === undefined) return options.target.address;
+    if (lb === undefined) return { address: options.target.address };
     const request = { clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
-    const response = picks ? await picks.pick(request) : await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0 }, GET_SERVER_TIMEOUT_MS);
+    if (picks) {
+      const pick = await picks.pick(request);
+      policy ||= pick.server.policy;
+      return { address: pick.server.address, pickId: pick.requestId };
+    }
+    const response = await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0, done: [] }, GET_SERVER_TIMEOUT_MS);
     policy ||= response.policy;
-    return response.address;
+    return { address: response.address };
   };
 
   const sendOne = async (index: number, kind: TaskKind): Promise<void> => {
@@ -98,14 +104,19 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
     for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
       if (attempt > 1) ledger.recordRetry();
       let address: string;
+      let pickId: number | undefined;
       try {
-        address = await pickBackend(kind, key, exclude);
+        ({ address, pickId } = await pickBackend(kind, key, exclude));
       } catch (error) {
         lastReason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
         // A request the LB rejects as invalid will be rejected again; anything else may have recovered.
         if (isServiceError(error) && error.code === GrpcStatus.INVALID_ARGUMENT) break;
         continue;
       }
+      const attemptStartedAt = performance.now();
+      const reportDone = (ok: boolean): void => {
+        if (pickId !== undefined) picks?.reportDone(pickId, performance.now() - attemptStartedAt, ok);
+      };
       try {
         const backend = pool.get(address);
         const response = await callUnary(
@@ -113,10 +124,12 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
           { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
           options.timeoutMs,
         );
+        reportDone(true);
         // Through a proxy the response says which backend served it; credit that one.
         ledger.recordOk(options.target.kind === 'proxy' ? response.backendAddress || address : address, elapsedMicros());
         return;
       } catch (error) {
+        reportDone(false);
         const code = statusName(error);
         // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
         ledger.recordAttemptFailure(options.target.kind === 'proxy' ? undefined : address, code);

@@ -19,6 +19,8 @@ import type {
   SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isLbxError } from '../../core/lbx-error.js';
+import type { BackendLoad } from '../../core/load/backend-load.js';
+import { PickTracker } from './pick-tracker.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
 import { resolvePolicy } from '../../core/policies/index.js';
 import { invalidArgument, statusError } from '../grpc/unary.js';
@@ -38,7 +40,7 @@ export interface LbServiceOptions {
   readonly startedAtUnixMs: number;
 }
 
-type Decision = { ok: true; server: GetServerResponse } | { ok: false; code: GrpcStatus; message: string };
+type Decision = { ok: true; server: GetServerResponse; load: BackendLoad } | { ok: false; code: GrpcStatus; message: string };
 
 export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }: LbServiceOptions): LoadBalancerServer {
   /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
@@ -47,7 +49,7 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!checked.ok) return { ok: false, code: GrpcStatus.INVALID_ARGUMENT, message: checked.message };
     const result = balancer.pick({ taskKind: checked.value.kind, key: request.key, exclude: checked.value.exclude });
     if (result.kind === 'unavailable') return { ok: false, code: GrpcStatus.UNAVAILABLE, message: result.reason };
-    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName } };
+    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName }, load: result.backend.load };
   };
 
   const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
@@ -57,17 +59,24 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
   };
 
   const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => {
+    const tracker = new PickTracker(() => performance.now());
     call.on('data', (request: GetServerRequest) => {
+      tracker.ended(request.done);
       const decision = decide(request);
+      if (decision.ok) tracker.started(request.requestId, decision.load);
       call.write(
         decision.ok
           ? { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' }
           : { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message },
       );
     });
-    call.on('end', () => call.end());
+    call.on('end', () => {
+      tracker.releaseAll();
+      call.end();
+    });
     // A client that went away (or was cancelled) needs nothing more from this stream.
-    call.on('error', () => undefined);
+    call.on('error', () => tracker.releaseAll());
+    call.on('cancelled', () => tracker.releaseAll());
   };
 
   const registerServer: Unary<RegisterServerRequest, RegisterServerResponse> = (call, callback) => {

@@ -35,6 +35,21 @@ export interface GetServerRequest {
   exclude: string[];
   /** Echoed in the reply on GetServerStream; ignored by GetServer. */
   requestId: number;
+  /**
+   * GetServerStream only: tasks of earlier picks on this stream that have
+   * ended since the client's last request. Carried on the next pick, so
+   * they cost no message of their own; with them the LB knows exact
+   * in-flight counts and latencies in look-aside mode too.
+   */
+  done: PickDone[];
+}
+
+/** The end of a task the LB picked a backend for on this stream. */
+export interface PickDone {
+  /** The request_id of the pick. */
+  requestId: number;
+  latencyMs: number;
+  ok: boolean;
 }
 
 /**
@@ -163,7 +178,7 @@ export interface SetPolicyResponse {
 }
 
 function createBaseGetServerRequest(): GetServerRequest {
-  return { clientId: "", taskType: 0, key: "", exclude: [], requestId: 0 };
+  return { clientId: "", taskType: 0, key: "", exclude: [], requestId: 0, done: [] };
 }
 
 export const GetServerRequest: MessageFns<GetServerRequest> = {
@@ -182,6 +197,9 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
     }
     if (message.requestId !== 0) {
       writer.uint32(40).uint64(message.requestId);
+    }
+    for (const v of message.done) {
+      PickDone.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -239,6 +257,14 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
             message.requestId = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.done.push(PickDone.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -261,6 +287,86 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
     message.key = object.key ?? "";
     message.exclude = object.exclude?.map((e) => e) || [];
     message.requestId = object.requestId ?? 0;
+    message.done = object.done?.map((e) => PickDone.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePickDone(): PickDone {
+  return { requestId: 0, latencyMs: 0, ok: false };
+}
+
+export const PickDone: MessageFns<PickDone> = {
+  encode(message: PickDone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.latencyMs !== 0) {
+      writer.uint32(17).double(message.latencyMs);
+    }
+    if (message.ok !== false) {
+      writer.uint32(24).bool(message.ok);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PickDone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePickDone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.latencyMs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PickDone>): PickDone {
+    return PickDone.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PickDone>): PickDone {
+    const message = createBasePickDone();
+    message.requestId = object.requestId ?? 0;
+    message.latencyMs = object.latencyMs ?? 0;
+    message.ok = object.ok ?? false;
     return message;
   },
 };
