@@ -19,7 +19,8 @@ const home = mkdtempSync(path.join(os.tmpdir(), 'lbx-bench-policies-'));
 const env = { ...process.env, LBX_HOME: home, CI: '1' };
 const HEAVY = Number(process.env.LBX_BENCH_HEAVY ?? 2_000);
 const CONCURRENCY = 16;
-const POLICIES = ['rr', 'pf', 'll', 'lc', 'p2c', 'ewma', 'wrr', 'ch', 'random'];
+// LBX_BENCH_POLICIES=rr,p2c runs a subset; round robin always runs first, as every ratio's reference.
+const POLICIES = ['rr', ...(process.env.LBX_BENCH_POLICIES?.split(',') ?? ['pf', 'll', 'lc', 'p2c', 'ewma', 'wrr', 'ch', 'random']).filter((policy) => policy !== 'rr')];
 const LATENCY_AWARE = new Set(['least_load', 'least_connections', 'power_of_two', 'peak_ewma']);
 
 const lbx = (args: string[]): string => execFileSync(process.execPath, [lbxBin, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

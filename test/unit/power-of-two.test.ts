@@ -168,3 +168,19 @@ test('names: p2c / power_of_two', () => {
 });
 
 test.run();
+
+const weighted = suite('power_of_two with weights');
+
+weighted('a backend of a quarter the weight counts as four times as busy', () => {
+  const [fast, slow] = makeBackends(2);
+  if (!fast || !slow) throw new Error('two backends expected');
+  const fastWeighted = { ...fast, weight: 4 };
+  const slowWeighted = { ...slow, weight: 1 };
+  for (let call = 0; call < 3; call += 1) fastWeighted.load.callStarted();
+  slowWeighted.load.callStarted();
+  // Costs: fast (3 + 1) / 4 = 1, slow (1 + 1) / 1 = 2 — the fast one wins though it has more in flight.
+  const picker = powerOfTwo.createPicker([fastWeighted, slowWeighted], { random: seededRandom(5), nowMs: () => 0 });
+  for (let pick = 0; pick < 20; pick += 1) assert.equal(pickedAddress(picker.pick(pickRequest())), fastWeighted.address);
+});
+
+weighted.run();

@@ -1,4 +1,4 @@
-// power_of_two: two distinct random healthy backends, the one with fewer requests in flight wins.
+// power_of_two: two distinct random healthy backends, the one with fewer requests in flight (per unit of weight) wins.
 //
 // The power of two choices (Mitzenmacher; tower's p2c balancer): comparing two random
 // candidates spreads load almost as well as scanning all of them, costs O(1), and, unlike
@@ -53,7 +53,13 @@ function randomIndex(count: number, random: PickerDeps['random']): number {
   return Math.min(count - 1, Math.floor(random() * count));
 }
 
-const inFlightCost: CandidateCost = (backend, nowMs) => backend.load.inFlight(nowMs);
+/**
+ * Envoy's weighted least-request rule with bias 1: (in flight + 1) / weight. With equal weights it
+ * orders exactly as in-flight counts do; with `up --weights`, a backend of a quarter the weight
+ * counts as four times as busy, so a slow machine is not handed an equal queue.
+ */
+const inFlightCost: CandidateCost = (backend, nowMs) =>
+  backend.weight > 0 ? (backend.load.inFlight(nowMs) + 1) / backend.weight : Number.POSITIVE_INFINITY;
 
 class PowerOfTwoPicker implements Picker {
   constructor(
