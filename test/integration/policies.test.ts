@@ -64,7 +64,26 @@ policies('least_load gives the slow backend (speed 0.25) fewer heavy tasks', asy
   assert.ok(slowShare < 0.25, `slow backend got ${Math.round(slowShare * 100)}% of heavy tasks under least_load`);
 });
 
+for (const policy of ['lc', 'ewma']) {
+  policies(`${policy}, with look-aside completion reports, gives the slow backend fewer heavy tasks`, async () => {
+    await switchTo(policy);
+    const counts = await send(['--heavy', '150', '--concurrency', '9']);
+    const slowShare = (counts.get(B3) ?? 0) / 150;
+    assert.ok(slowShare < 0.25, `slow backend got ${Math.round(slowShare * 100)}% of heavy tasks under ${policy}`);
+  });
+}
+
+for (const policy of ['p2c', 'random']) {
+  policies(`${policy} spreads SIMPLE tasks over every backend`, async () => {
+    await switchTo(policy);
+    const counts = await send(['--simple', '300']);
+    assert.equal([...counts.keys()].sort(), [B1, B2, B3]);
+    for (const [address, count] of counts) assert.ok(count >= 30, `${address} got only ${count} of 300 under ${policy}`);
+  });
+}
+
 policies('report shows speeds, weights and who assigned what under which policy', async () => {
+  await switchTo('ll');
   const report = await sandbox.json<ReportJson>(['report']);
   assert.equal(report.policy, 'least_load');
   assert.equal(report.backends.map((backend) => [backend.speed, backend.weight]), [[1, 1], [1, 1], [0.25, 2]]);
