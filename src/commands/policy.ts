@@ -1,10 +1,10 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { parseFactor } from '../cli/number-lists.js';
+import { policyConfigFlags, policyConfigFromFlags } from '../cli/policy-flags.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
-import { checkPolicyFits, toPolicyConfig } from '../core/policies/policy-config.js';
+import { checkPolicyFits } from '../core/policies/policy-config.js';
 
 export interface PolicyResult {
   readonly name: string;
@@ -28,10 +28,7 @@ Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).joi
 
   static override flags = {
     name: clusterNameFlag,
-    'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
-    vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
-    'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default) or course.' }),
-    'hash-balance': Flags.string({ description: 'consistent_hash: bounded-load factor, e.g. 1.25.' }),
+    ...policyConfigFlags,
   };
 
   async run(): Promise<PolicyResult> {
@@ -48,12 +45,7 @@ Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).joi
       }
       // Checked here first, so a typo is a usage error naming the choices and the LB is never asked.
       const policy = resolvePolicy(args.policy);
-      const given = toPolicyConfig({
-        ringSlots: flags['ring-slots'],
-        virtualNodes: flags.vnodes,
-        ringHash: flags['ring-hash'],
-        hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
-      });
+      const given = policyConfigFromFlags(flags);
       // Settings not given keep their saved values, so a switch away and back lands on the same ring.
       const config = { ...cluster.spec.policyConfig, ...given };
       checkPolicyFits(policy, config, cluster.components.filter((component) => component.role === 'backend').length);

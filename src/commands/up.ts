@@ -6,8 +6,9 @@ import { renderComponents } from '../cli/render-components.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
-import { checkPolicyFits, toPolicyConfig } from '../core/policies/policy-config.js';
-import { MIN_SPEED, parseFactor, parseFactorList } from '../cli/number-lists.js';
+import { checkPolicyFits } from '../core/policies/policy-config.js';
+import { policyConfigFlags, policyConfigFromFlags } from '../cli/policy-flags.js';
+import { MIN_SPEED, parseFactorList } from '../cli/number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import {
@@ -82,22 +83,14 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     }),
     weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
     speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
-    'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
-    vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
-    'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default), or course to reproduce the source course\'s skewed formulas.' }),
-    'hash-balance': Flags.string({ description: 'consistent_hash with bounded loads: no backend takes more than this factor × the average, e.g. 1.25.' }),
+    ...policyConfigFlags,
     timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
   };
 
   async run(): Promise<UpResult> {
     const { flags } = await this.parse(Up);
     const policy = resolvePolicy(flags.policy);
-    const policyConfig = toPolicyConfig({
-      ringSlots: flags['ring-slots'],
-      virtualNodes: flags.vnodes,
-      ringHash: flags['ring-hash'],
-      hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
-    });
+    const policyConfig = policyConfigFromFlags(flags);
     // The policy checks its settings against this many backends (a ring must hold them all):
     // a bad one is a usage error here, before anything starts.
     checkPolicyFits(policy, policyConfig, flags.backends);

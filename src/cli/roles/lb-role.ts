@@ -3,8 +3,7 @@ import { Flags, type Interfaces } from '@oclif/core';
 import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
-import { toPolicyConfig } from '../../core/policies/policy-config.js';
-import { parseFactor } from '../number-lists.js';
+import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
 
 export const lbRoleFlags = {
   host: hostFlag,
@@ -15,10 +14,7 @@ export const lbRoleFlags = {
   'report-interval': Flags.integer({ description: 'Load report interval the backends are asked for (ms).', min: 50, max: 60_000, default: 500 }),
   'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
   mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
-  'ring-slots': Flags.integer({ description: 'consistent_hash: slots on the ring (default 512).', min: 1, max: 65_536 }),
-  vnodes: Flags.integer({ description: 'consistent_hash: virtual nodes per backend (default 9).', min: 1, max: 1_000 }),
-  'ring-hash': Flags.string({ description: 'consistent_hash: murmur3 (default) or course (the source course\'s formulas).' }),
-  'hash-balance': Flags.string({ description: 'consistent_hash: bounded-load factor, e.g. 1.25 (default: unbounded).' }),
+  ...policyConfigFlags,
   'cluster-dir': clusterDirFlag,
 };
 
@@ -32,12 +28,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     id: flags.id ?? `lb-${flags.port}`,
     policy,
     mode: flags.mode as 'lookaside' | 'proxy',
-    policyConfig: toPolicyConfig({
-      ringSlots: flags['ring-slots'],
-      virtualNodes: flags.vnodes,
-      ringHash: flags['ring-hash'],
-      hashBalance: flags['hash-balance'] === undefined ? undefined : parseFactor('--hash-balance', flags['hash-balance'], 100),
-    }),
+    policyConfig: policyConfigFromFlags(flags),
     registryAddress: flags['registry-addr'],
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
