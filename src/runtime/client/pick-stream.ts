@@ -49,8 +49,8 @@ export class PickStream {
   }
 
   /** The task of pick `requestId` ended: the LB learns it with the next pick, for exact in-flight counts. */
-  reportDone(requestId: number, latencyMs: number, ok: boolean): void {
-    this.doneReports.push({ requestId, latencyMs, ok });
+  reportDone(requestId: number, latencyMs: number, ok: boolean, statusCode = 0): void {
+    this.doneReports.push({ requestId, latencyMs, ok, statusCode });
   }
 
   close(): void {

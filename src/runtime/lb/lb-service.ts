@@ -133,6 +133,13 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
         weight: member.weight,
         speed: member.speed,
         assignedByPolicy: { ...member.assignedByPolicy },
+        // Filled in by the membership-history and outlier-ejection change.
+        joinedAtUnixMs: 0,
+        leftAtUnixMs: 0,
+        lastAssignedAtUnixMs: 0,
+        ejected: false,
+        ejections: 0,
+        failuresReported: 0,
       })),
     });
   };

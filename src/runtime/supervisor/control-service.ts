@@ -40,6 +40,9 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
           exitedAtUnixMs: component.exitedAtUnixMs ?? 0,
           exitReason: component.exitReason ?? '',
           logPath: component.logPath,
+          restarts: 0,
+          speed: 0,
+          weight: 0,
         })),
       });
     },
@@ -68,5 +71,10 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
       callback(null, {});
       onShutdownRequested();
     },
+    addBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
+    removeBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
+    startBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
+    scale: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
+    killComponent: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
   };
 }

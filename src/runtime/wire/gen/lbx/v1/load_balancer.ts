@@ -50,6 +50,11 @@ export interface PickDone {
   requestId: number;
   latencyMs: number;
   ok: boolean;
+  /**
+   * The gRPC status code the backend call ended with (0 when ok). The LB
+   * counts consecutive failures per backend for outlier ejection.
+   */
+  statusCode: number;
 }
 
 /**
@@ -138,6 +143,15 @@ export interface BackendStats {
   speed: number;
   /** Assignments by the policy that made them, so a switch shows who served what. */
   assignedByPolicy: { [key: string]: number };
+  /** When it (last) joined and left this LB's membership; 0 = never / not yet. */
+  joinedAtUnixMs: number;
+  leftAtUnixMs: number;
+  /** When the LB last assigned it a task; 0 = never. */
+  lastAssignedAtUnixMs: number;
+  /** Outlier ejection: ejected now, how often so far, and failures clients reported. */
+  ejected: boolean;
+  ejections: number;
+  failuresReported: number;
 }
 
 export interface BackendStats_AssignedByPolicyEntry {
@@ -293,7 +307,7 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
 };
 
 function createBasePickDone(): PickDone {
-  return { requestId: 0, latencyMs: 0, ok: false };
+  return { requestId: 0, latencyMs: 0, ok: false, statusCode: 0 };
 }
 
 export const PickDone: MessageFns<PickDone> = {
@@ -306,6 +320,9 @@ export const PickDone: MessageFns<PickDone> = {
     }
     if (message.ok !== false) {
       writer.uint32(24).bool(message.ok);
+    }
+    if (message.statusCode !== 0) {
+      writer.uint32(32).uint32(message.statusCode);
     }
     return writer;
   },
@@ -347,6 +364,14 @@ export const PickDone: MessageFns<PickDone> = {
             message.ok = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.statusCode = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -367,6 +392,7 @@ export const PickDone: MessageFns<PickDone> = {
     message.requestId = object.requestId ?? 0;
     message.latencyMs = object.latencyMs ?? 0;
     message.ok = object.ok ?? false;
+    message.statusCode = object.statusCode ?? 0;
     return message;
   },
 };
@@ -1059,6 +1085,12 @@ function createBaseBackendStats(): BackendStats {
     weight: 0,
     speed: 0,
     assignedByPolicy: {},
+    joinedAtUnixMs: 0,
+    leftAtUnixMs: 0,
+    lastAssignedAtUnixMs: 0,
+    ejected: false,
+    ejections: 0,
+    failuresReported: 0,
   };
 }
 
@@ -1100,6 +1132,24 @@ export const BackendStats: MessageFns<BackendStats> = {
     globalThis.Object.entries(message.assignedByPolicy).forEach(([key, value]: [string, number]) => {
       BackendStats_AssignedByPolicyEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
     });
+    if (message.joinedAtUnixMs !== 0) {
+      writer.uint32(104).int64(message.joinedAtUnixMs);
+    }
+    if (message.leftAtUnixMs !== 0) {
+      writer.uint32(112).int64(message.leftAtUnixMs);
+    }
+    if (message.lastAssignedAtUnixMs !== 0) {
+      writer.uint32(120).int64(message.lastAssignedAtUnixMs);
+    }
+    if (message.ejected !== false) {
+      writer.uint32(128).bool(message.ejected);
+    }
+    if (message.ejections !== 0) {
+      writer.uint32(136).uint32(message.ejections);
+    }
+    if (message.failuresReported !== 0) {
+      writer.uint32(144).uint64(message.failuresReported);
+    }
     return writer;
   },
 
@@ -1215,6 +1265,54 @@ export const BackendStats: MessageFns<BackendStats> = {
             }
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.joinedAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.leftAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.lastAssignedAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.ejected = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.ejections = reader.uint32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.failuresReported = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1254,6 +1352,12 @@ export const BackendStats: MessageFns<BackendStats> = {
       },
       {},
     );
+    message.joinedAtUnixMs = object.joinedAtUnixMs ?? 0;
+    message.leftAtUnixMs = object.leftAtUnixMs ?? 0;
+    message.lastAssignedAtUnixMs = object.lastAssignedAtUnixMs ?? 0;
+    message.ejected = object.ejected ?? false;
+    message.ejections = object.ejections ?? 0;
+    message.failuresReported = object.failuresReported ?? 0;
     return message;
   },
 };

@@ -43,6 +43,11 @@ export interface Component {
   /** How it ended: "code 0", "signal SIGKILL", "" while running. */
   exitReason: string;
   logPath: string;
+  /** How many times the supervisor started it again after an unexpected exit. */
+  restarts: number;
+  /** Backends only: CPU_HEAVY speed and weight it was started with. */
+  speed: number;
+  weight: number;
 }
 
 export interface ClusterStatus {
@@ -55,6 +60,8 @@ export interface ClusterStatus {
   registryAddress: string;
   lbAddress: string;
   components: Component[];
+  /** Whether crashed backends are started again (`up --respawn`). */
+  respawn: boolean;
 }
 
 export interface KillBackendRequest {
@@ -72,6 +79,47 @@ export interface ShutdownRequest {
 }
 
 export interface ShutdownResponse {
+}
+
+export interface AddBackendRequest {
+  /** 0 means 1. */
+  speed: number;
+  /** 0 means 1. */
+  weight: number;
+}
+
+export interface RemoveBackendRequest {
+  port: number;
+}
+
+export interface StartBackendRequest {
+  port: number;
+}
+
+export interface BackendChange {
+  name: string;
+  port: number;
+  address: string;
+  pid: number;
+  /** Milliseconds from the request until the change was complete (ready, or exited). */
+  elapsedMs: number;
+}
+
+export interface ScaleRequest {
+  backends: number;
+}
+
+export interface ScaleResponse {
+  added: BackendChange[];
+  removed: BackendChange[];
+  elapsedMs: number;
+}
+
+export interface KillComponentRequest {
+  /** "lb", "registry" or a backend's name ("backend-7002"). */
+  component: string;
+  /** "SIGKILL" (default) or "SIGTERM". */
+  signal: string;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -129,6 +177,9 @@ function createBaseComponent(): Component {
     exitedAtUnixMs: 0,
     exitReason: "",
     logPath: "",
+    restarts: 0,
+    speed: 0,
+    weight: 0,
   };
 }
 
@@ -163,6 +214,15 @@ export const Component: MessageFns<Component> = {
     }
     if (message.logPath !== "") {
       writer.uint32(82).string(message.logPath);
+    }
+    if (message.restarts !== 0) {
+      writer.uint32(88).uint32(message.restarts);
+    }
+    if (message.speed !== 0) {
+      writer.uint32(97).double(message.speed);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(105).double(message.weight);
     }
     return writer;
   },
@@ -260,6 +320,30 @@ export const Component: MessageFns<Component> = {
             message.logPath = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.restarts = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.speed = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -287,6 +371,9 @@ export const Component: MessageFns<Component> = {
     message.exitedAtUnixMs = object.exitedAtUnixMs ?? 0;
     message.exitReason = object.exitReason ?? "";
     message.logPath = object.logPath ?? "";
+    message.restarts = object.restarts ?? 0;
+    message.speed = object.speed ?? 0;
+    message.weight = object.weight ?? 0;
     return message;
   },
 };
@@ -301,6 +388,7 @@ function createBaseClusterStatus(): ClusterStatus {
     registryAddress: "",
     lbAddress: "",
     components: [],
+    respawn: false,
   };
 }
 
@@ -329,6 +417,9 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
     }
     for (const v of message.components) {
       Component.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.respawn !== false) {
+      writer.uint32(72).bool(message.respawn);
     }
     return writer;
   },
@@ -410,6 +501,14 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
             message.components.push(Component.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.respawn = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -435,6 +534,7 @@ export const ClusterStatus: MessageFns<ClusterStatus> = {
     message.registryAddress = object.registryAddress ?? "";
     message.lbAddress = object.lbAddress ?? "";
     message.components = object.components?.map((e) => Component.fromPartial(e)) || [];
+    message.respawn = object.respawn ?? false;
     return message;
   },
 };
@@ -659,6 +759,487 @@ export const ShutdownResponse: MessageFns<ShutdownResponse> = {
   },
 };
 
+function createBaseAddBackendRequest(): AddBackendRequest {
+  return { speed: 0, weight: 0 };
+}
+
+export const AddBackendRequest: MessageFns<AddBackendRequest> = {
+  encode(message: AddBackendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.speed !== 0) {
+      writer.uint32(9).double(message.speed);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(17).double(message.weight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddBackendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddBackendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.speed = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AddBackendRequest>): AddBackendRequest {
+    return AddBackendRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddBackendRequest>): AddBackendRequest {
+    const message = createBaseAddBackendRequest();
+    message.speed = object.speed ?? 0;
+    message.weight = object.weight ?? 0;
+    return message;
+  },
+};
+
+function createBaseRemoveBackendRequest(): RemoveBackendRequest {
+  return { port: 0 };
+}
+
+export const RemoveBackendRequest: MessageFns<RemoveBackendRequest> = {
+  encode(message: RemoveBackendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.port !== 0) {
+      writer.uint32(8).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveBackendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveBackendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<RemoveBackendRequest>): RemoveBackendRequest {
+    return RemoveBackendRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveBackendRequest>): RemoveBackendRequest {
+    const message = createBaseRemoveBackendRequest();
+    message.port = object.port ?? 0;
+    return message;
+  },
+};
+
+function createBaseStartBackendRequest(): StartBackendRequest {
+  return { port: 0 };
+}
+
+export const StartBackendRequest: MessageFns<StartBackendRequest> = {
+  encode(message: StartBackendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.port !== 0) {
+      writer.uint32(8).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartBackendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartBackendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<StartBackendRequest>): StartBackendRequest {
+    return StartBackendRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartBackendRequest>): StartBackendRequest {
+    const message = createBaseStartBackendRequest();
+    message.port = object.port ?? 0;
+    return message;
+  },
+};
+
+function createBaseBackendChange(): BackendChange {
+  return { name: "", port: 0, address: "", pid: 0, elapsedMs: 0 };
+}
+
+export const BackendChange: MessageFns<BackendChange> = {
+  encode(message: BackendChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(32).int32(message.pid);
+    }
+    if (message.elapsedMs !== 0) {
+      writer.uint32(40).uint32(message.elapsedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pid = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.elapsedMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendChange>): BackendChange {
+    return BackendChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendChange>): BackendChange {
+    const message = createBaseBackendChange();
+    message.name = object.name ?? "";
+    message.port = object.port ?? 0;
+    message.address = object.address ?? "";
+    message.pid = object.pid ?? 0;
+    message.elapsedMs = object.elapsedMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleRequest(): ScaleRequest {
+  return { backends: 0 };
+}
+
+export const ScaleRequest: MessageFns<ScaleRequest> = {
+  encode(message: ScaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backends !== 0) {
+      writer.uint32(8).uint32(message.backends);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.backends = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ScaleRequest>): ScaleRequest {
+    return ScaleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleRequest>): ScaleRequest {
+    const message = createBaseScaleRequest();
+    message.backends = object.backends ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleResponse(): ScaleResponse {
+  return { added: [], removed: [], elapsedMs: 0 };
+}
+
+export const ScaleResponse: MessageFns<ScaleResponse> = {
+  encode(message: ScaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.added) {
+      BackendChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.removed) {
+      BackendChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.elapsedMs !== 0) {
+      writer.uint32(24).uint32(message.elapsedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.added.push(BackendChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.removed.push(BackendChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.elapsedMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ScaleResponse>): ScaleResponse {
+    return ScaleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleResponse>): ScaleResponse {
+    const message = createBaseScaleResponse();
+    message.added = object.added?.map((e) => BackendChange.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => BackendChange.fromPartial(e)) || [];
+    message.elapsedMs = object.elapsedMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseKillComponentRequest(): KillComponentRequest {
+  return { component: "", signal: "" };
+}
+
+export const KillComponentRequest: MessageFns<KillComponentRequest> = {
+  encode(message: KillComponentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.component !== "") {
+      writer.uint32(10).string(message.component);
+    }
+    if (message.signal !== "") {
+      writer.uint32(18).string(message.signal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KillComponentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKillComponentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<KillComponentRequest>): KillComponentRequest {
+    return KillComponentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KillComponentRequest>): KillComponentRequest {
+    const message = createBaseKillComponentRequest();
+    message.component = object.component ?? "";
+    message.signal = object.signal ?? "";
+    return message;
+  },
+};
+
 export type SupervisorService = typeof SupervisorService;
 export const SupervisorService = {
   getStatus: {
@@ -703,6 +1284,65 @@ export const SupervisorService = {
     responseSerialize: (value: SetPolicyResponse): Buffer => Buffer.from(SetPolicyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetPolicyResponse => SetPolicyResponse.decode(value),
   },
+  /** Starts one more backend on the lowest free backend port (`lbx add`). */
+  addBackend: {
+    path: "/lbx.v1.Supervisor/AddBackend" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddBackendRequest): Buffer => Buffer.from(AddBackendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddBackendRequest => AddBackendRequest.decode(value),
+    responseSerialize: (value: BackendChange): Buffer => Buffer.from(BackendChange.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackendChange => BackendChange.decode(value),
+  },
+  /**
+   * Removes a backend gracefully: the LB stops assigning it, its in-flight
+   * tasks finish, then it exits and its slot is forgotten (`lbx rm`).
+   */
+  removeBackend: {
+    path: "/lbx.v1.Supervisor/RemoveBackend" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveBackendRequest): Buffer => Buffer.from(RemoveBackendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveBackendRequest => RemoveBackendRequest.decode(value),
+    responseSerialize: (value: BackendChange): Buffer => Buffer.from(BackendChange.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackendChange => BackendChange.decode(value),
+  },
+  /** Starts again a backend that exited (`lbx start`), on the same port. */
+  startBackend: {
+    path: "/lbx.v1.Supervisor/StartBackend" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartBackendRequest): Buffer => Buffer.from(StartBackendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartBackendRequest => StartBackendRequest.decode(value),
+    responseSerialize: (value: BackendChange): Buffer => Buffer.from(BackendChange.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackendChange => BackendChange.decode(value),
+  },
+  /**
+   * Grows (new ports) or shrinks (highest ports first, gracefully) the set
+   * of backends to `backends` (`lbx scale`).
+   */
+  scale: {
+    path: "/lbx.v1.Supervisor/Scale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ScaleRequest): Buffer => Buffer.from(ScaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ScaleRequest => ScaleRequest.decode(value),
+    responseSerialize: (value: ScaleResponse): Buffer => Buffer.from(ScaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ScaleResponse => ScaleResponse.decode(value),
+  },
+  /**
+   * Sends a signal to any component by name: "lb", "registry" or
+   * "backend-<port>" (`lbx chaos`).
+   */
+  killComponent: {
+    path: "/lbx.v1.Supervisor/KillComponent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: KillComponentRequest): Buffer => Buffer.from(KillComponentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): KillComponentRequest => KillComponentRequest.decode(value),
+    responseSerialize: (value: KillBackendResponse): Buffer => Buffer.from(KillBackendResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): KillBackendResponse => KillBackendResponse.decode(value),
+  },
 } as const;
 
 export interface SupervisorServer extends UntypedServiceImplementation {
@@ -716,6 +1356,25 @@ export interface SupervisorServer extends UntypedServiceImplementation {
   shutdown: handleUnaryCall<ShutdownRequest, ShutdownResponse>;
   /** Switches the LB's policy and records it in the cluster file (`lbx policy`). */
   setPolicy: handleUnaryCall<SetPolicyRequest, SetPolicyResponse>;
+  /** Starts one more backend on the lowest free backend port (`lbx add`). */
+  addBackend: handleUnaryCall<AddBackendRequest, BackendChange>;
+  /**
+   * Removes a backend gracefully: the LB stops assigning it, its in-flight
+   * tasks finish, then it exits and its slot is forgotten (`lbx rm`).
+   */
+  removeBackend: handleUnaryCall<RemoveBackendRequest, BackendChange>;
+  /** Starts again a backend that exited (`lbx start`), on the same port. */
+  startBackend: handleUnaryCall<StartBackendRequest, BackendChange>;
+  /**
+   * Grows (new ports) or shrinks (highest ports first, gracefully) the set
+   * of backends to `backends` (`lbx scale`).
+   */
+  scale: handleUnaryCall<ScaleRequest, ScaleResponse>;
+  /**
+   * Sends a signal to any component by name: "lb", "registry" or
+   * "backend-<port>" (`lbx chaos`).
+   */
+  killComponent: handleUnaryCall<KillComponentRequest, KillBackendResponse>;
 }
 
 export interface SupervisorClient extends Client {
@@ -784,6 +1443,95 @@ export interface SupervisorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** Starts one more backend on the lowest free backend port (`lbx add`). */
+  addBackend(
+    request: AddBackendRequest,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  addBackend(
+    request: AddBackendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  addBackend(
+    request: AddBackendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes a backend gracefully: the LB stops assigning it, its in-flight
+   * tasks finish, then it exits and its slot is forgotten (`lbx rm`).
+   */
+  removeBackend(
+    request: RemoveBackendRequest,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  removeBackend(
+    request: RemoveBackendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  removeBackend(
+    request: RemoveBackendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  /** Starts again a backend that exited (`lbx start`), on the same port. */
+  startBackend(
+    request: StartBackendRequest,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  startBackend(
+    request: StartBackendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  startBackend(
+    request: StartBackendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackendChange) => void,
+  ): ClientUnaryCall;
+  /**
+   * Grows (new ports) or shrinks (highest ports first, gracefully) the set
+   * of backends to `backends` (`lbx scale`).
+   */
+  scale(
+    request: ScaleRequest,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  scale(
+    request: ScaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  scale(
+    request: ScaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sends a signal to any component by name: "lb", "registry" or
+   * "backend-<port>" (`lbx chaos`).
+   */
+  killComponent(
+    request: KillComponentRequest,
+    callback: (error: ServiceError | null, response: KillBackendResponse) => void,
+  ): ClientUnaryCall;
+  killComponent(
+    request: KillComponentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: KillBackendResponse) => void,
+  ): ClientUnaryCall;
+  killComponent(
+    request: KillComponentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: KillBackendResponse) => void,
   ): ClientUnaryCall;
 }
 
