@@ -29,6 +29,7 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
         registryKind: file.spec.registry,
         registryAddress: file.registryAddress,
         lbAddress: file.lbAddress,
+        respawn: false,
         components: file.components.map((component) => ({
           name: component.name,
           role: component.role,
