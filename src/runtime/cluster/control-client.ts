@@ -6,15 +6,25 @@ import { SupervisorClient, type ClusterStatus, type KillBackendResponse } from '
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
+import { readControlToken, tokenInterceptor } from '../supervisor/control-auth.js';
 import type { ClusterFile } from './cluster-file.js';
+import { clusterPaths, type ClusterPaths } from './cluster-paths.js';
 
 const CONTROL_TIMEOUT_MS = 5_000;
 
 export class ControlClient {
   private readonly client: SupervisorClient;
 
-  constructor(private readonly cluster: ClusterFile) {
-    this.client = new SupervisorClient(cluster.controlAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+  /** Throws an LbxError when the cluster's control token cannot be read (another user's cluster). */
+  constructor(
+    private readonly cluster: ClusterFile,
+    paths: ClusterPaths = clusterPaths(cluster.name),
+  ) {
+    const token = readControlToken(paths);
+    this.client = new SupervisorClient(cluster.controlAddress, credentials.createInsecure(), {
+      ...CLIENT_CHANNEL_OPTIONS,
+      interceptors: [tokenInterceptor(token)],
+    });
   }
 
   status(): Promise<ClusterStatus> {

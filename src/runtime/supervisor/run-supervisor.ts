@@ -10,6 +10,7 @@ import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { portLayout } from '../cluster/ports.js';
 import { startGrpcServer, type RunningGrpcServer } from '../grpc/grpc-server.js';
+import { createControlToken, requireToken, tokenFile } from './control-auth.js';
 import { createControlService } from './control-service.js';
 import { Supervisor, type SupervisorEvent } from './supervisor.js';
 
@@ -70,11 +71,13 @@ export async function runSupervisorProcess(paths: ClusterPaths, onEvent: (event:
       onEvent(event);
       void tellUp({ type: 'progress', event });
     });
+    // The token exists before the port opens, so no call is ever served without one.
+    const token = await createControlToken(paths);
     control = await startGrpcServer(spec.host, portLayout(spec.basePort).control, [
       {
         name: 'lbx.v1.Supervisor',
         definition: SupervisorService,
-        implementation: createControlService(supervisor, () => void shutdown('lbx down')),
+        implementation: requireToken(createControlService(supervisor, () => void shutdown('lbx down')), token, tokenFile(paths)),
       },
     ]);
     if (stopRequest !== undefined) throw new LbxError('runtime', `stopped before start-up (${stopRequest})`);
