@@ -3,23 +3,25 @@ import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import { formatDuration } from './format.js';
 import { renderTable } from './table.js';
 
-export interface ComponentRow extends Pick<ComponentRecord, 'name' | 'role' | 'address' | 'pid' | 'state' | 'startedAtUnixMs' | 'exitReason'> {
+export interface ComponentRow extends Pick<ComponentRecord, 'name' | 'role' | 'address' | 'pid' | 'state' | 'startedAtUnixMs' | 'exitReason' | 'restarts'> {
   readonly health?: string;
 }
 
 export function renderComponents(rows: readonly ComponentRow[], nowUnixMs: number): string {
   const showHealth = rows.some((row) => row.health !== undefined);
+  const gone = (row: ComponentRow): boolean => row.state === 'exited' || row.state === 'removed';
   return renderTable(
-    ['COMPONENT', 'ROLE', 'ADDRESS', 'PID', 'STATE', ...(showHealth ? ['HEALTH'] : []), 'UPTIME'],
+    ['COMPONENT', 'ROLE', 'ADDRESS', 'PID', 'STATE', ...(showHealth ? ['HEALTH'] : []), 'UPTIME', 'RESTARTS'],
     rows.map((row) => [
       row.name,
       row.role,
       row.address,
-      row.pid ? String(row.pid) : '-',
+      row.pid && !gone(row) ? String(row.pid) : '-',
       row.state === 'exited' && row.exitReason ? `exited (${row.exitReason})` : row.state,
-      ...(showHealth ? [row.health ?? '-'] : []),
-      row.state !== 'exited' && row.startedAtUnixMs ? formatDuration(nowUnixMs - row.startedAtUnixMs) : '-',
+      ...(showHealth ? [gone(row) ? '-' : (row.health ?? '-')] : []),
+      !gone(row) && row.startedAtUnixMs ? formatDuration(nowUnixMs - row.startedAtUnixMs) : '-',
+      String(row.restarts ?? 0),
     ]),
-    ['left', 'left', 'left', 'right', 'left', 'left', 'right'],
+    ['left', 'left', 'left', 'right', 'left', ...(showHealth ? ['left' as const] : []), 'right', 'right'],
   );
 }

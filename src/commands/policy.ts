@@ -48,7 +48,7 @@ Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).joi
       const given = policyConfigFromFlags(flags);
       // Settings not given keep their saved values, so a switch away and back lands on the same ring.
       const config = { ...cluster.spec.policyConfig, ...given };
-      checkPolicyFits(policy, config, cluster.components.filter((component) => component.role === 'backend').length);
+      checkPolicyFits(policy, config, cluster.components.filter((component) => component.role === 'backend' && component.state !== 'removed').length);
       const response = await control.setPolicy({
         policy: policy.name,
         config: { ringSlots: config.ringSlots ?? 0, virtualNodes: config.virtualNodes ?? 0, ringHash: config.ringHash ?? '', hashBalance: config.hashBalance ?? 0 },

@@ -11,6 +11,7 @@ export interface StatusResult {
   readonly registry: string;
   readonly registryAddress: string;
   readonly lbAddress: string;
+  readonly respawn: boolean;
   readonly components: readonly ComponentRow[];
 }
 
@@ -47,13 +48,14 @@ export default class Status extends LbxCommand {
           state: record.state,
           startedAtUnixMs: record.startedAtUnixMs,
           ...(record.exitReason ? { exitReason: record.exitReason } : {}),
-          health: await probeHealth({ ...record, logPath: record.logPath }),
+          restarts: record.restarts,
+          health: record.state === 'removed' ? 'removed' : await probeHealth({ ...record, logPath: record.logPath }),
         };
       }),
     );
     const uptimeMs = Date.now() - status.startedAtUnixMs;
     if (!flags.json) {
-      this.log(`cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(uptimeMs)}  policy ${status.policy}  registry ${status.registryKind} at ${status.registryAddress}`);
+      this.log(`cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(uptimeMs)}  policy ${status.policy}  registry ${status.registryKind} at ${status.registryAddress}${status.respawn ? '  respawn on' : ''}`);
       this.log('');
       this.log(renderComponents(components, Date.now()));
     }
@@ -65,6 +67,7 @@ export default class Status extends LbxCommand {
       registry: status.registryKind,
       registryAddress: status.registryAddress,
       lbAddress: status.lbAddress,
+      respawn: status.respawn,
       components,
     };
   }

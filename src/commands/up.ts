@@ -50,6 +50,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --backends 4 --speeds 1,1,1,0.25 --policy ll',
     '<%= config.bin %> up --policy wrr --weights 1,1,2,4',
     '<%= config.bin %> up --policy wrr --speeds 1,1,1,0.25 --weights speeds',
+    '<%= config.bin %> up --respawn',
     '<%= config.bin %> up --mode proxy --policy p2c',
   ];
 
@@ -85,6 +86,10 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
     ...policyConfigFlags,
     timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
+    respawn: Flags.boolean({
+      description: 'Start a crashed backend again on its port, backing off when it keeps crashing. The LB and the registry are always restarted.',
+      default: false,
+    }),
   };
 
   async run(): Promise<UpResult> {
@@ -146,6 +151,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       reportIntervalMs: flags['report-interval'],
       checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
       readyTimeoutMs: flags.timeout,
+      ...(flags.respawn ? { respawn: true } : {}),
     };
 
     const progress = await startProgress(`starting cluster "${flags.name}" (${registry} registry)`, { quiet: flags.json });

@@ -8,8 +8,12 @@ import { writeJsonAtomic } from './atomic-file.js';
 export const CLUSTER_SCHEMA_VERSION = 1;
 
 export type ComponentRole = 'registry' | 'lb' | 'backend';
-/** starting: spawned, not yet ready · ready: serving · stopping: asked to stop · exited: gone. */
-export type ComponentState = 'starting' | 'ready' | 'stopping' | 'exited';
+/**
+ * starting: spawned, not yet ready · ready: serving · stopping: asked to stop · exited: gone
+ * (crashed or killed; `lbx start` or --respawn may bring it back) · removed: taken out by
+ * `lbx rm` or `lbx scale`, its port free for the next `lbx add`.
+ */
+export type ComponentState = 'starting' | 'ready' | 'stopping' | 'exited' | 'removed';
 export type ClusterState = 'starting' | 'ready' | 'stopping';
 
 export interface ComponentRecord {
@@ -24,6 +28,11 @@ export interface ComponentRecord {
   /** "code 1", "signal SIGKILL"; absent while running. */
   exitReason?: string;
   readonly logPath: string;
+  /** Times the supervisor started it again after an unexpected exit. */
+  restarts?: number;
+  /** Backends: the CPU_HEAVY speed and weight it runs with. */
+  speed?: number;
+  weight?: number;
 }
 
 export interface ClusterFile {

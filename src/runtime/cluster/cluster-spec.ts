@@ -34,4 +34,6 @@ export interface ClusterSpec {
   readonly checkIntervalMs: number;
   /** How long each component may take to become ready (`up --timeout`). */
   readonly readyTimeoutMs: number;
+  /** Start a crashed backend again on its port (`up --respawn`); the LB and registry are always restarted. */
+  readonly respawn?: boolean;
 }

@@ -2,7 +2,14 @@
 import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
-import { SupervisorClient, type ClusterStatus, type KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import {
+  SupervisorClient,
+  type AddBackendRequest,
+  type BackendChange,
+  type ClusterStatus,
+  type KillBackendResponse,
+  type ScaleResponse,
+} from '../wire/gen/lbx/v1/supervisor.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
@@ -35,6 +42,26 @@ export class ControlClient {
     return this.call(() => callUnary(this.client.killBackend.bind(this.client), { port, signal }, CONTROL_TIMEOUT_MS));
   }
 
+  killComponent(component: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse> {
+    return this.call(() => callUnary(this.client.killComponent.bind(this.client), { component, signal }, CONTROL_TIMEOUT_MS));
+  }
+
+  addBackend(request: AddBackendRequest, timeoutMs: number): Promise<BackendChange> {
+    return this.call(() => callUnary(this.client.addBackend.bind(this.client), request, timeoutMs));
+  }
+
+  startBackend(port: number, timeoutMs: number): Promise<BackendChange> {
+    return this.call(() => callUnary(this.client.startBackend.bind(this.client), { port }, timeoutMs));
+  }
+
+  removeBackend(port: number, timeoutMs: number): Promise<BackendChange> {
+    return this.call(() => callUnary(this.client.removeBackend.bind(this.client), { port }, timeoutMs));
+  }
+
+  scale(backends: number, timeoutMs: number): Promise<ScaleResponse> {
+    return this.call(() => callUnary(this.client.scale.bind(this.client), { backends }, timeoutMs));
+  }
+
   setPolicy(request: SetPolicyRequest): Promise<SetPolicyResponse> {
     return this.call(() => callUnary(this.client.setPolicy.bind(this.client), request, CONTROL_TIMEOUT_MS));
   }
@@ -53,7 +80,8 @@ export class ControlClient {
     try {
       return await run();
     } catch (error) {
-      if (isServiceError(error) && (error.code === GrpcStatus.NOT_FOUND || error.code === GrpcStatus.INVALID_ARGUMENT)) {
+      const callersMistake = [GrpcStatus.NOT_FOUND, GrpcStatus.INVALID_ARGUMENT, GrpcStatus.FAILED_PRECONDITION];
+      if (isServiceError(error) && callersMistake.includes(error.code)) {
         throw new LbxError('usage', error.details);
       }
       const detail = isServiceError(error) ? error.details : String(error);

@@ -16,6 +16,32 @@ import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/loa
 import type { Supervisor } from './supervisor.js';
 
 const KILL_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
+/** The same bounds as `up --speeds` and `--weights`, and the LB's RegisterServer. */
+const MIN_SPEED = 0.01;
+const MAX_SPEED = 100;
+const MIN_WEIGHT = Number.MIN_VALUE;
+const MAX_WEIGHT = 1_000;
+
+/** 0 (unset) means 1; anything else must be a finite number within bounds. The message, when it is not. */
+function checkTrait(name: string, value: number, min: number, max: number): number | string {
+  if (value === 0) return 1;
+  return Number.isFinite(value) && value >= min && value <= max ? value : `${name} ${value} is not valid: expected a number from ${min === Number.MIN_VALUE ? 'above 0' : min} to ${max}`;
+}
+
+/**
+ * Answers with the outcome of a supervisor operation: the caller's mistakes (an LbxError:
+ * unknown port, already running, last backend) as FAILED_PRECONDITION with their message,
+ * anything else as INTERNAL.
+ */
+function answer<T>(outcome: Promise<T>, callback: sendUnaryData<T>): void {
+  outcome.then(
+    (value) => callback(null, value),
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      callback(statusError(isLbxError(error) && error.code === 'usage' ? GrpcStatus.FAILED_PRECONDITION : GrpcStatus.INTERNAL, message));
+    },
+  );
+}
 
 export function createControlService(supervisor: Supervisor, onShutdownRequested: () => void): SupervisorServer {
   return {
@@ -29,7 +55,7 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
         registryKind: file.spec.registry,
         registryAddress: file.registryAddress,
         lbAddress: file.lbAddress,
-        respawn: false,
+        respawn: file.spec.respawn === true,
         components: file.components.map((component) => ({
           name: component.name,
           role: component.role,
@@ -41,9 +67,9 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
           exitedAtUnixMs: component.exitedAtUnixMs ?? 0,
           exitReason: component.exitReason ?? '',
           logPath: component.logPath,
-          restarts: 0,
-          speed: 0,
-          weight: 0,
+          restarts: component.restarts ?? 0,
+          speed: component.speed ?? 0,
+          weight: component.weight ?? 0,
         })),
       });
     },
@@ -72,10 +98,26 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
       callback(null, {});
       onShutdownRequested();
     },
-    addBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
-    removeBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
-    startBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
-    scale: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
-    killComponent: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'not yet')),
+    addBackend: (call, callback) => {
+      const speed = checkTrait('speed', call.request.speed, MIN_SPEED, MAX_SPEED);
+      const weight = checkTrait('weight', call.request.weight, MIN_WEIGHT, MAX_WEIGHT);
+      if (typeof speed === 'string') return callback(invalidArgument(speed));
+      if (typeof weight === 'string') return callback(invalidArgument(weight));
+      answer(supervisor.addBackend({ speed, weight }), callback);
+    },
+    removeBackend: (call, callback) => answer(supervisor.removeBackend(call.request.port), callback),
+    startBackend: (call, callback) => answer(supervisor.startBackend(call.request.port), callback),
+    scale: (call, callback) => {
+      const started = performance.now();
+      answer(
+        supervisor.scale(call.request.backends).then((change) => ({ ...change, elapsedMs: Math.round(performance.now() - started) })),
+        callback,
+      );
+    },
+    killComponent: (call, callback) => {
+      const signal = call.request.signal || 'SIGKILL';
+      if (!KILL_SIGNALS.has(signal)) return callback(invalidArgument(`signal "${signal}" is not supported: expected SIGKILL or SIGTERM`));
+      answer(Promise.resolve().then(() => supervisor.killComponent(call.request.component, signal as NodeJS.Signals)), callback);
+    },
   };
 }

@@ -82,9 +82,15 @@ function policyConfigArgs(config: PolicyConfig): string[] {
 /** The registry instance id of the backend on `port`; the supervisor deregisters it by this id when it exits. */
 export const backendId = (port: number): string => `backend-${port}`;
 
+/** What a backend is started with; `up --speeds/--weights` or `lbx add --speed/--weight`. */
+export interface BackendTraits {
+  readonly speed: number;
+  readonly weight: number;
+}
+
 export function backendCommand(
   spec: ClusterSpec,
-  index: number,
+  traits: BackendTraits,
   port: number,
   registryAddress: string,
   lbAddress: string,
@@ -110,9 +116,9 @@ export function backendCommand(
     '--heavy-work-units',
     String(spec.heavyWorkUnits),
     '--weight',
-    String(spec.weights?.[index] ?? 1),
+    String(traits.weight),
     '--speed',
-    String(spec.speeds?.[index] ?? 1),
+    String(traits.speed),
     ...marker(clusterDir),
   ]);
 }

@@ -1,4 +1,9 @@
-// The supervisor: starts registry, LB and backends in order, watches them, tells the LB of exits, and stops them all.
+// The supervisor: starts registry, LB and backends in order, watches them, tells the LB of exits,
+// starts again what crashed, adds and removes backends on request, and stops them all.
+//
+// Restarts: the LB and the registry are always started again after an unexpected exit (the
+// cluster cannot work without them); a backend only with `up --respawn`. Each goes through
+// afterCrash(), so a component that keeps crashing is restarted with a growing wait.
 import { promises as fs } from 'node:fs';
 
 import { credentials } from '@grpc/grpc-js';
@@ -10,13 +15,14 @@ import { toPolicyConfig } from '../../core/policies/policy-config.js';
 import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
-import { portLayout, type PortLayout } from '../cluster/ports.js';
+import { MAX_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
+import { afterCrash } from '../../core/supervision/restart-backoff.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
 import { describeError, waitFor } from '../process/wait-for.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
-import { backendCommand, backendId, lbCommand, registryCommand, type RoleCommand } from './role-commands.js';
+import { backendCommand, backendId, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
 
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
 /**
@@ -30,6 +36,9 @@ export type SupervisorEvent =
   | { readonly type: 'ready'; readonly component: string; readonly address: string; readonly elapsedMs: number }
   | { readonly type: 'cluster-ready'; readonly elapsedMs: number }
   | { readonly type: 'exited'; readonly component: string; readonly reason: string; readonly expected: boolean }
+  | { readonly type: 'restarting'; readonly component: string; readonly crashesInARow: number; readonly delayMs: number }
+  | { readonly type: 'added'; readonly component: string; readonly port: number }
+  | { readonly type: 'removed'; readonly component: string }
   | { readonly type: 'lb-notified'; readonly component: string; readonly removed: boolean }
   | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'policy'; readonly previous: string; readonly policy: string }
@@ -39,7 +48,26 @@ export type SupervisorEvent =
 interface Slot {
   readonly record: ComponentRecord;
   child?: ManagedChild;
+  /** Backends only: what it is started with. */
+  readonly traits?: BackendTraits;
+  /** Unexpected exits in a row, each soon after its start (see afterCrash). */
+  crashes: number;
+  restartTimer?: NodeJS.Timeout;
+  /** A start or removal under way; a second request for the same backend is refused meanwhile. */
+  busy?: 'starting' | 'removing';
+  /** Telling the LB and registry of its last exit; a restart waits for it, so the notice cannot remove the new process. */
+  exitNotice?: Promise<void>;
 }
+
+export interface BackendChange {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  readonly pid: number;
+  readonly elapsedMs: number;
+}
+
+const DEFAULT_TRAITS: BackendTraits = { speed: 1, weight: 1 };
 
 export class Supervisor {
   private readonly ports: PortLayout;
@@ -74,7 +102,7 @@ export class Supervisor {
     this.addSlot('lb', 'lb', this.ports.lb);
     for (let index = 0; index < spec.backends; index += 1) {
       const port = this.ports.backend(index);
-      this.addSlot(backendId(port), 'backend', port);
+      this.addSlot(backendId(port), 'backend', port, { speed: spec.speeds?.[index] ?? 1, weight: spec.weights?.[index] ?? 1 });
     }
   }
 
@@ -92,14 +120,10 @@ export class Supervisor {
     try {
       await this.startRegistry();
       const lbSlot = this.slot('lb');
-      await this.spawnAndWait(lbSlot, lbCommand(this.spec, this.ports, this.file.registryAddress, this.paths.dir));
+      await this.startLb(lbSlot);
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
       this.registryClient = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
-      await Promise.all(
-        this.backendSlots().map((slot, index) =>
-          this.spawnAndWait(slot, backendCommand(this.spec, index, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir)),
-        ),
-      );
+      await Promise.all(this.backendSlots().map((slot) => this.startBackendSlot(slot)));
     } catch (error) {
       await this.shutdown('start failed', { removeState: options.removeStateOnFailure });
       throw error;
@@ -123,18 +147,83 @@ export class Supervisor {
 
   /** Sends `signal` to one backend, chosen by port. */
   killBackend(port: number, signal: NodeJS.Signals): { pid: number; name: string } {
-    const backends = this.backendSlots();
-    const slot = backends.find((candidate) => candidate.record.port === port);
-    if (slot === undefined) {
-      const ports = backends.map((candidate) => candidate.record.port).join(', ');
-      throw new LbxError('usage', `port ${port} is not a backend of cluster "${this.spec.name}"; backend ports: ${ports}`);
+    return this.signalSlot(this.backendByPort(port), signal);
+  }
+
+  /** Sends `signal` to any component by name ("lb", "registry", "backend-7002"): `lbx chaos`. */
+  killComponent(name: string, signal: NodeJS.Signals): { pid: number; name: string } {
+    const slot = this.slots.get(name);
+    if (slot === undefined || slot.record.state === 'removed') {
+      const names = this.liveSlots().map((candidate) => candidate.record.name).join(', ');
+      throw new LbxError('usage', `"${name}" is not a component of cluster "${this.spec.name}"; components: ${names}`);
     }
-    const child = slot.child;
-    if (child === undefined || !child.isRunning) {
-      throw new LbxError('usage', `backend ${port} is not running (${slot.record.exitReason ?? slot.record.state})`);
+    return this.signalSlot(slot, signal);
+  }
+
+  /** Starts one more backend on the lowest free backend port. */
+  async addBackend(traits: BackendTraits = DEFAULT_TRAITS): Promise<BackendChange> {
+    this.refuseWhileStopping('add a backend');
+    const index = this.freeBackendIndex();
+    if (index === undefined) throw new LbxError('usage', `cluster "${this.spec.name}" already has ${MAX_BACKENDS} backends, the most one cluster can have`);
+    const port = this.ports.backend(index);
+    const slot = this.addSlot(backendId(port), 'backend', port, traits);
+    this.onEvent({ type: 'added', component: slot.record.name, port });
+    return this.timed(slot, () => this.startBackendSlot(slot));
+  }
+
+  /** Starts again a backend that exited (or was removed), on its own port. */
+  async startBackend(port: number): Promise<BackendChange> {
+    this.refuseWhileStopping('start a backend');
+    const slot = this.backendByPort(port, { includeRemoved: true });
+    if (slot.child?.isRunning) throw new LbxError('usage', `backend ${port} is already running (pid ${slot.child.pid})`);
+    if (slot.busy) throw new LbxError('usage', `backend ${port} is ${slot.busy} already`);
+    clearTimeout(slot.restartTimer);
+    slot.crashes = 0;
+    await slot.exitNotice;
+    return this.timed(slot, () => this.startBackendSlot(slot));
+  }
+
+  /**
+   * Removes a backend gracefully: SIGTERM makes it leave the LB and the registry first, then
+   * finish what it has in flight (see backend-server.ts), then exit; its port becomes free.
+   */
+  async removeBackend(port: number): Promise<BackendChange> {
+    this.refuseWhileStopping('remove a backend');
+    const slot = this.backendByPort(port);
+    if (slot.busy) throw new LbxError('usage', `backend ${port} is ${slot.busy} already`);
+    const others = this.backendSlots().filter((candidate) => candidate !== slot && candidate.record.state !== 'removed');
+    if (others.length === 0) throw new LbxError('usage', `backend ${port} is the last backend of cluster "${this.spec.name}"; use \`lbx down\` to stop the cluster`);
+    return this.timed(slot, async () => {
+      slot.busy = 'removing';
+      clearTimeout(slot.restartTimer);
+      try {
+        if (slot.child?.isRunning) {
+          slot.record.state = 'stopping';
+          await slot.child.stop(STOP_GRACE_MS.backend);
+        }
+        Object.assign(slot.record, { state: 'removed', exitedAtUnixMs: slot.record.exitedAtUnixMs ?? Date.now() });
+        this.onEvent({ type: 'removed', component: slot.record.name });
+        await this.persist();
+      } finally {
+        delete slot.busy;
+      }
+    });
+  }
+
+  /** Grows with new backends (lowest free ports) or shrinks by removing the highest ports, gracefully. */
+  async scale(backends: number): Promise<{ added: BackendChange[]; removed: BackendChange[] }> {
+    this.refuseWhileStopping('scale');
+    if (!Number.isInteger(backends) || backends < 1 || backends > MAX_BACKENDS) {
+      throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${MAX_BACKENDS}`);
     }
-    child.signal(signal);
-    return { pid: child.pid, name: slot.record.name };
+    const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed');
+    if (backends >= present.length) {
+      const added = await Promise.all(Array.from({ length: backends - present.length }, () => this.addBackend()));
+      return { added, removed: [] };
+    }
+    const doomed = present.sort((a, b) => b.record.port - a.record.port).slice(0, present.length - backends);
+    const removed = await Promise.all(doomed.map((slot) => this.removeBackend(slot.record.port)));
+    return { added: [], removed };
   }
 
   /** Stops LB, backends, then the registry (SIGTERM, grace, SIGKILL); idempotent. */
@@ -145,6 +234,7 @@ export class Supervisor {
 
   private async stopAll(reason: string, removeState: boolean): Promise<void> {
     this.onEvent({ type: 'stopping', reason });
+    for (const slot of this.slots.values()) clearTimeout(slot.restartTimer);
     this.file.state = 'stopping';
     await this.persist().catch(() => undefined);
     await this.stopSlots([this.slot('lb')], STOP_GRACE_MS.lb);
@@ -194,6 +284,31 @@ export class Supervisor {
     }
   }
 
+  private startLb(slot: Slot): Promise<void> {
+    return this.spawnAndWait(slot, lbCommand(this.spec, this.ports, this.file.registryAddress, this.paths.dir));
+  }
+
+  private async startBackendSlot(slot: Slot): Promise<void> {
+    slot.busy = 'starting';
+    try {
+      const command = backendCommand(this.spec, slot.traits ?? DEFAULT_TRAITS, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir);
+      await this.spawnAndWait(slot, command);
+    } finally {
+      delete slot.busy;
+    }
+  }
+
+  private startSlot(slot: Slot): Promise<void> {
+    switch (slot.record.role) {
+      case 'registry':
+        return this.startRegistry();
+      case 'lb':
+        return this.startLb(slot);
+      case 'backend':
+        return this.startBackendSlot(slot);
+    }
+  }
+
   private async spawnAndWait(slot: Slot, command: RoleCommand): Promise<void> {
     const child = this.spawn(slot, command);
     const address = await child.waitReady(this.spec.readyTimeoutMs);
@@ -208,7 +323,7 @@ export class Supervisor {
     Object.assign(slot.record, { pid: child.pid, state: 'starting', startedAtUnixMs: Date.now() });
     delete slot.record.exitedAtUnixMs;
     delete slot.record.exitReason;
-    child.on('exit', (exit) => this.onChildExit(slot, exit));
+    child.on('exit', (exit) => this.onChildExit(slot, child, exit));
     this.onEvent({ type: 'spawned', component: slot.record.name, pid: child.pid, port: slot.record.port });
     void this.persist();
     return child;
@@ -220,13 +335,43 @@ export class Supervisor {
     void this.persist();
   }
 
-  private onChildExit(slot: Slot, exit: ChildExit): void {
+  private onChildExit(slot: Slot, child: ManagedChild, exit: ChildExit): void {
+    // A child replaced by a restart may still report its exit late: only the current one counts.
+    if (slot.child !== child) return;
     const expected = slot.record.state === 'stopping' || this.isStopping;
     const reason = describeExit(exit);
+    const ranForMs = exit.atUnixMs - (slot.record.startedAtUnixMs ?? exit.atUnixMs);
     Object.assign(slot.record, { state: 'exited', exitedAtUnixMs: exit.atUnixMs, exitReason: reason });
     this.onEvent({ type: 'exited', component: slot.record.name, reason, expected });
-    if (slot.record.role === 'backend' && !this.isStopping) void this.notifyExit(slot, reason);
+    if (slot.record.role === 'backend' && !this.isStopping) slot.exitNotice = this.notifyExit(slot, reason);
+    // Failures during `up` itself are fatal (up reports them); restarts begin once the cluster is ready.
+    const restartable = slot.record.role !== 'backend' || this.spec.respawn === true;
+    if (!expected && restartable && this.file.state === 'ready') this.scheduleRestart(slot, ranForMs);
     void this.persist();
+  }
+
+  /** Starts a crashed component again, at once or after a backoff when it keeps crashing. */
+  private scheduleRestart(slot: Slot, ranForMs: number): void {
+    const streak = afterCrash(slot.crashes, ranForMs);
+    slot.crashes = streak.crashes;
+    this.onEvent({ type: 'restarting', component: slot.record.name, crashesInARow: streak.crashes, delayMs: streak.delayMs });
+    clearTimeout(slot.restartTimer);
+    slot.restartTimer = setTimeout(async () => {
+      delete slot.restartTimer;
+      await slot.exitNotice;
+      if (this.isStopping || slot.record.state !== 'exited' || slot.busy) return;
+      this.startSlot(slot).then(
+        () => {
+          slot.record.restarts = (slot.record.restarts ?? 0) + 1;
+          void this.persist();
+        },
+        (error: unknown) => {
+          this.onEvent({ type: 'warning', message: `restarting ${slot.record.name} failed: ${describeError(error)}` });
+          // Ready never came but the process lives on: end it, and its exit schedules the next try.
+          if (slot.child?.isRunning) slot.child.signal('SIGKILL');
+        },
+      );
+    }, streak.delayMs);
   }
 
   /**
@@ -253,7 +398,8 @@ export class Supervisor {
     });
   }
 
-  private addSlot(name: string, role: ComponentRole, port: number): void {
+  /** A new slot; a removed backend's slot on the same port is replaced (its history goes with it). */
+  private addSlot(name: string, role: ComponentRole, port: number, traits?: BackendTraits): Slot {
     const record: ComponentRecord = {
       name,
       role,
@@ -261,9 +407,57 @@ export class Supervisor {
       address: `${this.spec.host}:${port}`,
       state: 'starting',
       logPath: this.paths.logFile(name),
+      ...(traits ? { speed: traits.speed, weight: traits.weight } : {}),
     };
-    this.slots.set(name, { record });
-    this.file.components.push(record);
+    const slot: Slot = { record, crashes: 0, ...(traits ? { traits } : {}) };
+    this.slots.set(name, slot);
+    const others = this.file.components.filter((component) => component.name !== name);
+    // Registry and LB first, then backends by port: the order `status` lists them in.
+    const rank = (component: ComponentRecord): number => (component.role === 'backend' ? component.port : component.role === 'registry' ? -2 : -1);
+    this.file.components = [...others, record].sort((a, b) => rank(a) - rank(b));
+    return slot;
+  }
+
+  private freeBackendIndex(): number | undefined {
+    for (let index = 0; index < MAX_BACKENDS; index += 1) {
+      const slot = this.slots.get(backendId(this.ports.backend(index)));
+      if (slot === undefined || (slot.record.state === 'removed' && !slot.busy)) return index;
+    }
+    return undefined;
+  }
+
+  private backendByPort(port: number, options: { includeRemoved?: boolean } = {}): Slot {
+    const backends = this.backendSlots();
+    const slot = backends.find((candidate) => candidate.record.port === port && (options.includeRemoved || candidate.record.state !== 'removed'));
+    if (slot === undefined) {
+      const ports = backends.filter((candidate) => candidate.record.state !== 'removed').map((candidate) => candidate.record.port).join(', ');
+      throw new LbxError('usage', `port ${port} is not a backend of cluster "${this.spec.name}"; backend ports: ${ports || 'none'}`);
+    }
+    return slot;
+  }
+
+  private signalSlot(slot: Slot, signal: NodeJS.Signals): { pid: number; name: string } {
+    const child = slot.child;
+    if (child === undefined || !child.isRunning) {
+      throw new LbxError('usage', `${slot.record.name} is not running (${slot.record.exitReason ?? slot.record.state})`);
+    }
+    child.signal(signal);
+    return { pid: child.pid, name: slot.record.name };
+  }
+
+  private async timed(slot: Slot, change: () => Promise<void>): Promise<BackendChange> {
+    const startedAt = performance.now();
+    await change();
+    const { name, port, address } = slot.record;
+    return { name, port, address, pid: slot.child?.pid ?? 0, elapsedMs: Math.round(performance.now() - startedAt) };
+  }
+
+  private refuseWhileStopping(what: string): void {
+    if (this.isStopping) throw new LbxError('runtime', `cannot ${what}: cluster "${this.spec.name}" is stopping`);
+  }
+
+  private liveSlots(): Slot[] {
+    return [...this.slots.values()].filter((slot) => slot.record.state !== 'removed');
   }
 
   private slot(name: string): Slot {

@@ -1,0 +1,38 @@
+import { Flags } from '@oclif/core';
+
+import { LbxCommand } from '../cli/lbx-command.js';
+import { clusterNameFlag } from '../cli/flags.js';
+import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+import { MIN_SPEED, parseFactor } from '../cli/number-lists.js';
+
+export default class Add extends LbxCommand {
+  static override summary = 'Start one more backend, on the lowest free backend port, while traffic runs.';
+
+  static override description = `The new backend registers with the registry and the LB and takes traffic as soon as it is ready.
+Weighted policies use its --weight; --speed makes it slower (or faster) at CPU_HEAVY work, as on another machine.`;
+
+  static override examples = ['<%= config.bin %> add', '<%= config.bin %> add --speed 0.5 --weight 2', '<%= config.bin %> add --name lab2 --json'];
+
+  static override flags = {
+    name: clusterNameFlag,
+    speed: Flags.string({ description: `CPU_HEAVY speed (${MIN_SPEED}–100; 0.25 pays 4 times the work).`, default: '1' }),
+    weight: Flags.string({ description: 'Weight for weighted policies (above 0 to 1000).', default: '1' }),
+  };
+
+  async run(): Promise<Record<string, unknown>> {
+    const { flags } = await this.parse(Add);
+    const speed = parseFactor('--speed', flags.speed, 100, MIN_SPEED);
+    const weight = parseFactor('--weight', flags.weight, 1_000);
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { ControlClient } = await import('../runtime/cluster/control-client.js');
+    const cluster = await requireRunningCluster(flags.name);
+    const control = new ControlClient(cluster);
+    try {
+      const change = await control.addBackend({ speed, weight }, changeTimeoutMs(cluster));
+      if (!flags.json) this.log(describeChange('added', change));
+      return { cluster: cluster.name, added: changeJson(change), speed, weight };
+    } finally {
+      control.close();
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// When the supervisor starts a crashed component again: at once the first time, then backing off while it keeps crashing.
+//
+// A component that crashes right after each start (a bad flag, a port another program took)
+// would otherwise be restarted in a tight loop, flooding its log and the LB with joins and
+// exits. Like systemd's Restart= with RestartSec and Kubernetes' CrashLoopBackOff, each crash
+// that comes soon after a start doubles the wait; a component that ran for STABLE_AFTER_MS
+// before it crashed is considered healthy again and restarts at once.
+
+/** A run at least this long resets the crash streak: the component was fine until this crash. */
+export const STABLE_AFTER_MS = 10_000;
+/** The wait after the second quick crash in a row; it doubles with each further one. */
+export const FIRST_BACKOFF_MS = 250;
+export const MAX_BACKOFF_MS = 8_000;
+
+export interface CrashStreak {
+  /** Crashes in a row, each within STABLE_AFTER_MS of its start. */
+  readonly crashes: number;
+  /** How long to wait before the next start. */
+  readonly delayMs: number;
+}
+
+/** The streak after a crash of a component that ran for `ranForMs`, given the streak before it. */
+export function afterCrash(previousCrashes: number, ranForMs: number): CrashStreak {
+  const crashes = ranForMs >= STABLE_AFTER_MS ? 1 : previousCrashes + 1;
+  const delayMs = crashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (crashes - 2));
+  return { crashes, delayMs };
+}

@@ -1,0 +1,106 @@
+// `lbx chaos`: kill a random component every interval for a bounded time, and say what was done.
+//
+// Without --respawn nobody would bring a killed backend back, and after a few rounds there
+// would be nothing left to balance over; so chaos starts its own victims again on the next
+// round (and at the end), leaving the cluster as it found it. It never kills the last ready
+// backend: a demo of fault tolerance needs somewhere for the traffic to go.
+import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+
+export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
+export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
+
+/** The part of the control API chaos needs (ControlClient has it). */
+export interface ChaosControl {
+  status(): Promise<ClusterStatus>;
+  killComponent(component: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse>;
+  startBackend(port: number, timeoutMs: number): Promise<BackendChange>;
+}
+
+export interface ChaosAction {
+  /** Milliseconds since chaos began. */
+  readonly atMs: number;
+  readonly kind: 'killed' | 'started' | 'skipped' | 'failed';
+  readonly component: string;
+  readonly detail: string;
+}
+
+export interface ChaosOptions {
+  readonly targets: readonly ChaosTarget[];
+  readonly intervalMs: number;
+  readonly durationMs: number;
+  readonly signal: 'SIGKILL' | 'SIGTERM';
+  /** Start killed backends again (off when the supervisor respawns them itself). */
+  readonly revive: boolean;
+  readonly startTimeoutMs: number;
+  readonly random: () => number;
+  readonly nowMs: () => number;
+  /** Waits `ms`, or less when `abort` fires. */
+  readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
+  readonly abort: AbortSignal;
+  readonly onAction: (action: ChaosAction) => void;
+}
+
+export async function runChaos(control: ChaosControl, options: ChaosOptions): Promise<ChaosAction[]> {
+  const actions: ChaosAction[] = [];
+  const startedAt = options.nowMs();
+  const record = (kind: ChaosAction['kind'], component: string, detail: string): void => {
+    const action = { atMs: Math.round(options.nowMs() - startedAt), kind, component, detail };
+    actions.push(action);
+    options.onAction(action);
+  };
+  /** Backends chaos killed and has not started again yet, by port. */
+  const victims = new Map<number, string>();
+
+  const revive = async (): Promise<void> => {
+    if (!options.revive || victims.size === 0) return;
+    const status = await control.status();
+    for (const [port, name] of victims) {
+      const component = status.components.find((candidate) => candidate.name === name);
+      if (component === undefined || component.state === 'removed') {
+        victims.delete(port);
+        continue;
+      }
+      if (component.state !== 'exited') continue;
+      try {
+        const change = await control.startBackend(port, options.startTimeoutMs);
+        victims.delete(port);
+        record('started', name, `pid ${change.pid}, ready in ${change.elapsedMs} ms`);
+      } catch (error) {
+        record('failed', name, `could not start it again: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+
+  const strike = async (): Promise<void> => {
+    const target = options.targets[Math.floor(options.random() * options.targets.length)] ?? 'backend';
+    const status = await control.status();
+    const candidates = status.components.filter((component) => component.role === target && component.state === 'ready');
+    if (target === 'backend' && candidates.length <= 1) {
+      record('skipped', 'backend', `${candidates.length} backend ready: the last one is spared`);
+      return;
+    }
+    const victim = candidates[Math.floor(options.random() * candidates.length)];
+    if (victim === undefined) {
+      record('skipped', target, `no ${target} is ready (still restarting)`);
+      return;
+    }
+    try {
+      const killed = await control.killComponent(victim.name, options.signal);
+      if (victim.role === 'backend') victims.set(victim.port, victim.name);
+      record('killed', victim.name, `${options.signal} to pid ${killed.pid}`);
+    } catch (error) {
+      record('failed', victim.name, error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  for (let round = 0; !options.abort.aborted; round += 1) {
+    const roundAt = startedAt + round * options.intervalMs;
+    if (roundAt - startedAt >= options.durationMs) break;
+    await options.sleep(Math.max(0, roundAt - options.nowMs()), options.abort);
+    if (options.abort.aborted) break;
+    await revive();
+    await strike();
+  }
+  await revive();
+  return actions;
+}

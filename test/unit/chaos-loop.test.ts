@@ -1,0 +1,97 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { runChaos, type ChaosControl } from '../../src/runtime/chaos/chaos-loop.js';
+import type { ClusterStatus, Component } from '../../src/runtime/wire/gen/lbx/v1/supervisor.js';
+import { seededRandom } from '../../src/core/random/seeded-random.js';
+
+/** A cluster in memory: killComponent marks a component exited, startBackend marks it ready again. */
+function fakeCluster(backendPorts: number[]): { control: ChaosControl; components: Component[]; calls: string[] } {
+  const component = (name: string, role: string, port: number): Component => ({
+    name, role, port, address: `127.0.0.1:${port}`, pid: port, state: 'ready', startedAtUnixMs: 0, exitedAtUnixMs: 0, exitReason: '', logPath: '', restarts: 0, speed: 1, weight: 1,
+  });
+  const components = [component('registry', 'registry', 102), component('lb', 'lb', 100), ...backendPorts.map((port) => component(`backend-${port}`, 'backend', port))];
+  const calls: string[] = [];
+  const control: ChaosControl = {
+    status: async () => ({ name: 'fake', components: components.map((entry) => ({ ...entry })), respawn: false } as unknown as ClusterStatus),
+    killComponent: async (name) => {
+      const target = components.find((entry) => entry.name === name);
+      if (target === undefined || target.state !== 'ready') throw new Error(`${name} is not running`);
+      target.state = 'exited';
+      calls.push(`kill ${name}`);
+      return { pid: target.pid, name };
+    },
+    startBackend: async (port) => {
+      const target = components.find((entry) => entry.port === port && entry.role === 'backend');
+      if (target === undefined || target.state !== 'exited') throw new Error(`backend ${port} is not exited`);
+      target.state = 'ready';
+      calls.push(`start ${target.name}`);
+      return { name: target.name, port, address: target.address, pid: port, elapsedMs: 1 };
+    },
+  };
+  return { control, components, calls };
+}
+
+/** A clock that jumps forward by exactly what chaos asks to sleep. */
+function virtualTime(): { nowMs: () => number; sleep: (ms: number) => Promise<void> } {
+  let now = 0;
+  return { nowMs: () => now, sleep: async (ms) => void (now += ms) };
+}
+
+const options = (overrides: Partial<Parameters<typeof runChaos>[1]> = {}): Parameters<typeof runChaos>[1] => {
+  const time = virtualTime();
+  return {
+    targets: ['backend'], intervalMs: 1_000, durationMs: 10_000, signal: 'SIGKILL', revive: true, startTimeoutMs: 1_000,
+    random: seededRandom(3), nowMs: time.nowMs, sleep: time.sleep, abort: new AbortController().signal, onAction: () => undefined,
+    ...overrides,
+  };
+};
+
+test('one kill per interval for the duration, each victim started again before the next kill', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003, 7004]);
+  const actions = await runChaos(cluster.control, options());
+  assert.is(actions.filter((action) => action.kind === 'killed').length, 10);
+  assert.is(actions.filter((action) => action.kind === 'started').length, 10);
+  // Left as found: every backend ready again.
+  assert.ok(cluster.components.every((entry) => entry.state === 'ready'));
+  // Never two backends down at once: each kill is preceded by the start of the previous victim.
+  const downAtOnce = cluster.calls.reduce(
+    (state, call) => {
+      const down = state.down + (call.startsWith('kill') ? 1 : -1);
+      return { down, max: Math.max(state.max, down) };
+    },
+    { down: 0, max: 0 },
+  );
+  assert.is(downAtOnce.max, 1);
+});
+
+test('the last ready backend is never killed', async () => {
+  const cluster = fakeCluster([7001, 7002]);
+  const actions = await runChaos(cluster.control, options({ revive: false, durationMs: 5_000 }));
+  assert.is(actions.filter((action) => action.kind === 'killed').length, 1);
+  assert.is(actions.filter((action) => action.kind === 'skipped').length, 4);
+  assert.is(cluster.components.filter((entry) => entry.role === 'backend' && entry.state === 'ready').length, 1);
+});
+
+test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003]);
+  const abort = new AbortController();
+  let rounds = 0;
+  const actions = await runChaos(cluster.control, options({
+    targets: ['lb', 'registry'],
+    durationMs: 60_000,
+    abort: abort.signal,
+    onAction: (action) => {
+      rounds += 1;
+      // The fake never restarts the LB or registry: make them ready again, as the supervisor would.
+      for (const entry of cluster.components) if (entry.role !== 'backend') entry.state = 'ready';
+      if (rounds === 6) abort.abort();
+      assert.ok(action.component === 'lb' || action.component === 'registry', action.component);
+    },
+  }));
+  assert.is(actions.length, 6);
+  assert.ok(actions.some((action) => action.component === 'lb'));
+  assert.ok(actions.some((action) => action.component === 'registry'));
+});
+
+test.run();
