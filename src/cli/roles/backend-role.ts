@@ -26,11 +26,13 @@ export const backendRoleFlags = {
 
 export async function serveBackend(flags: Interfaces.InferredFlags<typeof backendRoleFlags>): Promise<void> {
   const { startBackend } = await import('../../runtime/backend/backend-server.js');
+  const { servedCountsFile } = await import('../../runtime/backend/durable-served-counts.js');
+  const id = flags.id ?? `backend-${flags.port}`;
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
   const backend = await startBackend({
     host: flags.host,
     port: flags.port,
-    id: flags.id ?? `backend-${flags.port}`,
+    id,
     registryAddress: flags['registry-addr'],
     lbAddress: flags['lb-addr'],
     reportIntervalMs: flags['report-interval'],
@@ -38,6 +40,8 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     defaultHeavyUnits: flags['heavy-work-units'],
     weight: parseFactor('--weight', flags.weight, 1_000),
     speed: parseFactor('--speed', flags.speed, 100, MIN_SPEED),
+    // Under a supervisor, counts survive a crash so `lbx report` can check them (see durable-served-counts.ts).
+    ...(flags['cluster-dir'] ? { servedCountsFile: servedCountsFile(flags['cluster-dir'], id) } : {}),
     onEvent: (event) => logEvent(event),
   });
   stopOnSignalOrOrphan(async (reason) => {

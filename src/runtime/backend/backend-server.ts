@@ -16,6 +16,7 @@ import { createBackendService } from './backend-service.js';
 import { LoadReporter } from './load-reporter.js';
 import { ProcessCpuSampler } from './process-sampler.js';
 import { TaskExecutor } from './task-executor.js';
+import { DurableServedCounts } from './durable-served-counts.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
@@ -35,6 +36,8 @@ export interface BackendOptions {
   readonly weight: number;
   /** CPU_HEAVY speed: 0.25 does each task's work 4 times over, like a machine a quarter as fast. */
   readonly speed: number;
+  /** Keep served counts in this file (see durable-served-counts.ts); in memory only when absent. */
+  readonly servedCountsFile?: string;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
@@ -50,7 +53,7 @@ export interface RunningBackend {
 }
 
 export async function startBackend(options: BackendOptions): Promise<RunningBackend> {
-  const executor = new TaskExecutor();
+  const executor = new TaskExecutor(options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile) : undefined);
   const cpu = new ProcessCpuSampler();
   let address = `${options.host}:${options.port}`;
 

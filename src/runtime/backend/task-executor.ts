@@ -19,6 +19,21 @@ interface QueuedTask {
   readonly resolve: (outcome: TaskOutcome) => void;
 }
 
+/** Where served tasks are counted: in memory, or written through to a file (DurableServedCounts). */
+export interface ServedCounter {
+  readonly current: { readonly simple: number; readonly heavy: number };
+  served(kind: TaskKind): void;
+}
+
+class InMemoryServedCounter implements ServedCounter {
+  readonly current = { simple: 0, heavy: 0 };
+
+  served(kind: TaskKind): void {
+    if (kind === 'SIMPLE') this.current.simple += 1;
+    else this.current.heavy += 1;
+  }
+}
+
 export interface ExecutorCounters {
   readonly inFlight: number;
   readonly queueDepth: number;
@@ -32,11 +47,12 @@ export class TaskExecutor {
   private readonly queue: QueuedTask[] = [];
   private running = false;
   private inFlightCount = 0;
-  private servedSimpleCount = 0;
-  private servedHeavyCount = 0;
   /** Service time of tasks finished since the last takeRecentLatency(), for load reports. */
   private recentServiceMs = 0;
   private recentFinished = 0;
+
+  /** `served` is told of each task before its answer is returned, so a durable counter never trails what callers saw. */
+  constructor(private readonly served: ServedCounter = new InMemoryServedCounter()) {}
 
   /**
    * Runs a task. `isAbandoned` is asked when a queued task's turn comes: a caller that has
@@ -45,7 +61,7 @@ export class TaskExecutor {
    */
   run(kind: TaskKind, units: number, isAbandoned: () => boolean): Promise<TaskOutcome> {
     if (kind === 'SIMPLE') {
-      this.servedSimpleCount += 1;
+      this.served.served('SIMPLE');
       this.recentFinished += 1;
       return Promise.resolve({ kind: 'done', result: 0, queuedMicros: 0, serviceMicros: 0 });
     }
@@ -64,8 +80,8 @@ export class TaskExecutor {
       inFlight: this.inFlightCount,
       // The running task has left the queue, so the queue holds only those waiting.
       queueDepth: this.queue.length,
-      servedSimple: this.servedSimpleCount,
-      servedHeavy: this.servedHeavyCount,
+      servedSimple: this.served.current.simple,
+      servedHeavy: this.served.current.heavy,
     };
   }
 
@@ -99,7 +115,7 @@ export class TaskExecutor {
       setImmediate(() => this.drainOne());
       return;
     }
-    this.servedHeavyCount += 1;
+    this.served.served('CPU_HEAVY');
     this.recentServiceMs += finishedAt - startedAt;
     this.recentFinished += 1;
     task.resolve({ kind: 'done', result, queuedMicros: micros(task.enqueuedAt, startedAt), serviceMicros: micros(startedAt, finishedAt) });
