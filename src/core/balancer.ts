@@ -2,19 +2,25 @@
 //
 // Membership has three sources, merged here: RegisterServer/DeregisterServer calls (the
 // backend itself, or the supervisor reporting an exit), and the registry's passing set.
+// Call outcomes feed outlier ejection, which takes a failing backend out of picks for a while.
 // The picker is rebuilt in one place (rebuildPicker) whenever eligibility changes.
 
 import { compareAddresses } from './address-order.js';
+import { maxEjected, mayEject, OutlierRecord } from './health/outlier-ejection.js';
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
 import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyConfig, PolicyFactory } from './policies/policy.js';
+import { RegistryResyncGrace } from './registry-resync-grace.js';
 
-/** serving: eligible for picks · removed: known, but out (with the reason kept for reports). */
+export { REGISTRY_RESYNC_GRACE_MS } from './registry-resync-grace.js';
+
+/**
+ * Members kept at most, serving and removed together, so a flood of RegisterServer calls or
+ * a hostile registry cannot grow the LB without bound. Removed members are forgotten first.
+ */
+export const MAX_MEMBERS = 1_024;
+
+/** serving: in the membership (eligible unless ejected) · removed: known, but out (with the reason kept for reports). */
 export type MemberState = 'serving' | 'removed';
-
-export interface RegistryInstance {
-  readonly id: string;
-  readonly address: string;
-}
 
 /** What a backend says about itself when it registers. */
 export interface BackendTraits {
@@ -26,6 +32,21 @@ export interface BackendTraits {
 
 export const DEFAULT_TRAITS: BackendTraits = { weight: 1, speed: 1 };
 
+export interface RegistryInstance {
+  readonly id: string;
+  readonly address: string;
+  /** As the backend registered them; absent when the registry does not know them (defaults apply to new members). */
+  readonly traits?: BackendTraits;
+}
+
+/** What the Balancer reads instead of clocks and randomness. */
+export interface BalancerDeps extends PickerDeps {
+  /** Wall-clock ms since the epoch (Date.now in the LB): only for the membership history in stats. */
+  readonly wallMs: () => number;
+}
+
+export type RegisterResult = { readonly kind: 'registered' } | { readonly kind: 'refused'; readonly reason: string };
+
 interface Member extends PickableBackend {
   speed: number;
   weight: number;
@@ -35,6 +56,12 @@ interface Member extends PickableBackend {
   removedReason: string;
   /** True once the registry has listed it as passing; its later absence then means it failed there. */
   seenInRegistry: boolean;
+  readonly outlier: OutlierRecord;
+  joinedAtUnixMs: number;
+  leftAtUnixMs: number;
+  lastAssignedAtUnixMs: number;
+  /** Order of removal, so the member cap forgets the longest-gone first. */
+  removalSeq: number;
 }
 
 export interface MemberStats {
@@ -50,6 +77,15 @@ export interface MemberStats {
   readonly weight: number;
   readonly speed: number;
   readonly assignedByPolicy: Readonly<Record<string, number>>;
+  /** Wall clock when it last joined. */
+  readonly joinedAtUnixMs: number;
+  /** Wall clock when it was last removed; 0 while serving. */
+  readonly leftAtUnixMs: number;
+  /** Wall clock of its last pick; 0 = never. */
+  readonly lastAssignedAtUnixMs: number;
+  readonly ejected: boolean;
+  readonly ejections: number;
+  readonly failuresReported: number;
 }
 
 export interface BalancerStats {
@@ -63,6 +99,9 @@ export interface BalancerStats {
 export type BalancerEvent =
   | { readonly type: 'joined'; readonly address: string; readonly source: 'rpc' | 'registry' }
   | { readonly type: 'removed'; readonly address: string; readonly reason: string }
+  | { readonly type: 'ejected'; readonly address: string; readonly consecutiveFailures: number; readonly forMs: number }
+  | { readonly type: 'returned'; readonly address: string }
+  | { readonly type: 'registry-truncated'; readonly listed: number; readonly dropped: number; readonly limit: number }
   | { readonly type: 'policy'; readonly policy: string }
   | { readonly type: 'policy-rejected-membership'; readonly policy: string; readonly reason: string };
 
@@ -72,18 +111,25 @@ export type BalancerEvent =
  */
 const REGISTRY_REMOVAL = 'registry: no longer passing';
 
+const REGISTERED: RegisterResult = { kind: 'registered' };
 
 export class Balancer {
   private readonly members = new Map<string, Member>();
   private picker: Picker;
   private picks = 0;
   private unavailable = 0;
+  private removals = 0;
+  /** The earliest end of a current ejection (Infinity: none), so a pick checks expiry with one comparison. */
+  private nextReturnMs = Infinity;
+  private readonly resyncGrace = new RegistryResyncGrace();
+  /** The latest snapshot that arrived during a resync grace: its removals are applied when the grace runs out. */
+  private snapshotOwedRemovals: readonly RegistryInstance[] | undefined;
 
   private config: PolicyConfig = {};
 
   constructor(
     private policy: PolicyFactory,
-    private readonly deps: PickerDeps,
+    private readonly deps: BalancerDeps,
     private readonly onEvent: (event: BalancerEvent) => void = () => undefined,
     private readonly staleAfterMs?: number,
   ) {
@@ -105,69 +151,96 @@ export class Balancer {
     this.onEvent({ type: 'policy', policy: policy.name });
   }
 
-  /** A backend announced itself: eligible at once (it registers only after it listens). */
-  register(id: string, address: string, traits: BackendTraits = DEFAULT_TRAITS): void {
+  /**
+   * A backend announced itself: eligible at once (it registers only after it listens).
+   * Refused only when MAX_MEMBERS are serving and none removed is left to forget.
+   */
+  register(id: string, address: string, traits: BackendTraits = DEFAULT_TRAITS): RegisterResult {
     const member = this.members.get(address);
-    if (member === undefined) {
-      this.members.set(address, this.newMember(id, address, traits));
+    if (member !== undefined && member.id === id) {
+      const sameTraits = member.weight === traits.weight && member.speed === traits.speed;
+      if (member.state === 'serving' && sameTraits) return REGISTERED;
+      // The same backend coming back keeps its history, but must be listed by the registry again.
+      member.weight = traits.weight;
+      member.speed = traits.speed;
+      if (member.state === 'removed') {
+        member.seenInRegistry = false;
+        this.rejoin(member);
+      }
     } else {
-      const unchanged = member.id === id && member.weight === traits.weight && member.speed === traits.speed;
-      if (member.state === 'serving' && unchanged) return;
-      // The same backend coming back keeps its history; another one at this address starts afresh.
-      const fresh = this.newMember(id, address, traits);
-      this.members.set(
-        address,
-        member.id === id ? { ...fresh, load: member.load, assignedByPolicy: member.assignedByPolicy, seenInRegistry: member.seenInRegistry && member.state === 'serving' } : fresh,
-      );
+      if (member === undefined && !this.makeRoomForOne()) {
+        return { kind: 'refused', reason: `the LB already has ${MAX_MEMBERS} serving backends, its limit; deregister one first` };
+      }
+      // Another backend at a known address starts afresh.
+      this.members.set(address, this.newMember(id, address, traits));
     }
     this.onEvent({ type: 'joined', address, source: 'rpc' });
     this.rebuildPicker();
+    return REGISTERED;
   }
 
   /** Takes a backend out; `reason` is kept for reports ("graceful", "exited", …). False when it was not serving. */
   deregister(address: string, reason: string): boolean {
     const member = this.members.get(address);
     if (member === undefined || member.state === 'removed') return false;
-    member.state = 'removed';
-    member.removedReason = reason;
-    this.onEvent({ type: 'removed', address, reason });
+    this.remove(member, reason);
     this.rebuildPicker();
     return true;
   }
 
   /**
-   * The registry's current passing set. Unknown instances join; members the registry listed
-   * before and no longer does are removed. Members that left for a final reason (graceful,
-   * exited) stay out even if a lagging registry still lists them.
+   * The registry watch failed (registry down or restarting). Until REGISTRY_RESYNC_GRACE_MS
+   * after the next snapshot, snapshots add and re-admit members but remove none. A backend
+   * that crashes meanwhile still goes at once: the supervisor's exit notice deregisters it,
+   * and outlier ejection takes it out of picks when its calls fail.
+   */
+  registryOutage(): void {
+    this.resyncGrace.outage();
+  }
+
+  /**
+   * The registry's current passing set. Unknown instances join (with the traits the registry
+   * has for them); members the registry listed before and no longer does are removed, except
+   * during a resync grace (see registryOutage). Members that left for a final reason
+   * (graceful, exited) stay out even if a lagging registry still lists them.
    */
   applyRegistrySnapshot(instances: readonly RegistryInstance[]): void {
+    const mayRemove = this.resyncGrace.snapshotMayRemove(this.deps.nowMs());
+    this.snapshotOwedRemovals = mayRemove ? undefined : instances;
     const passing = new Map(instances.map((instance) => [instance.address, instance]));
     let changed = false;
     for (const [address, member] of this.members) {
-      if (passing.has(address)) {
+      const listed = passing.get(address);
+      if (listed !== undefined) {
         member.seenInRegistry = true;
+        if (this.adoptTraits(member, listed.traits)) changed = true;
         if (member.state === 'removed' && member.removedReason === REGISTRY_REMOVAL) {
-          member.state = 'serving';
-          member.removedReason = '';
+          this.rejoin(member);
           this.onEvent({ type: 'joined', address, source: 'registry' });
           changed = true;
         }
-      } else if (member.seenInRegistry) {
+      } else if (member.seenInRegistry && mayRemove) {
+        // During a grace seenInRegistry stays set, so the member is still removed once it ends.
         member.seenInRegistry = false;
         if (member.state === 'serving') {
-          member.state = 'removed';
-          member.removedReason = REGISTRY_REMOVAL;
-          this.onEvent({ type: 'removed', address, reason: REGISTRY_REMOVAL });
+          this.remove(member, REGISTRY_REMOVAL);
           changed = true;
         }
       }
     }
+    let dropped = 0;
     for (const [address, instance] of passing) {
       if (this.members.has(address)) continue;
-      this.members.set(address, { ...this.newMember(instance.id, address, DEFAULT_TRAITS), seenInRegistry: true });
+      // Once full, nothing frees up within this snapshot: skip the rest without searching again.
+      if (dropped > 0 || !this.makeRoomForOne()) {
+        dropped += 1;
+        continue;
+      }
+      this.members.set(address, { ...this.newMember(instance.id, address, usableTraits(instance.traits) ?? DEFAULT_TRAITS), seenInRegistry: true });
       this.onEvent({ type: 'joined', address, source: 'registry' });
       changed = true;
     }
+    if (dropped > 0) this.onEvent({ type: 'registry-truncated', listed: passing.size, dropped, limit: MAX_MEMBERS });
     if (changed) this.rebuildPicker();
   }
 
@@ -183,13 +256,37 @@ export class Balancer {
     return true;
   }
 
+  /**
+   * How a call to `address` ended (a client's PickDone, or the proxy's own call): `statusCode`
+   * is its gRPC code (0 when ok). Enough failures in a row eject it (see outlier-ejection.ts),
+   * unless half the serving backends are ejected already. Unknown addresses are ignored.
+   */
+  recordOutcome(address: string, ok: boolean, statusCode: number): void {
+    const member = this.members.get(address);
+    if (member === undefined) return;
+    const reachedThreshold = member.outlier.record(ok, statusCode);
+    if (!reachedThreshold || member.state !== 'serving') return;
+    const nowMs = this.deps.nowMs();
+    this.returnDueMembers(nowMs);
+    const serving = [...this.members.values()].filter((candidate) => candidate.state === 'serving');
+    if (!mayEject(serving.filter((candidate) => candidate.outlier.isEjected).length, serving.length)) return;
+    const consecutiveFailures = member.outlier.consecutiveFailures;
+    const forMs = member.outlier.eject(nowMs);
+    this.onEvent({ type: 'ejected', address, consecutiveFailures, forMs });
+    this.rebuildPicker();
+  }
+
   pick(request: PickRequest): PickResult {
+    this.catchUp();
     const result = this.picker.pick(request);
     if (result.kind === 'backend') {
       this.picks += 1;
       result.backend.load.recordAssignment();
-      const counts = this.members.get(result.backend.address)?.assignedByPolicy;
-      counts?.set(this.policy.name, (counts.get(this.policy.name) ?? 0) + 1);
+      const member = this.members.get(result.backend.address);
+      if (member !== undefined) {
+        member.assignedByPolicy.set(this.policy.name, (member.assignedByPolicy.get(this.policy.name) ?? 0) + 1);
+        member.lastAssignedAtUnixMs = this.deps.wallMs();
+      }
     } else {
       this.unavailable += 1;
     }
@@ -197,6 +294,7 @@ export class Balancer {
   }
 
   stats(): BalancerStats {
+    this.catchUp();
     const nowMs = this.deps.nowMs();
     const backends = [...this.members.values()]
       .sort((a, b) => compareAddresses(a.address, b.address))
@@ -213,6 +311,12 @@ export class Balancer {
         weight: member.weight,
         speed: member.speed,
         assignedByPolicy: Object.fromEntries(member.assignedByPolicy),
+        joinedAtUnixMs: member.joinedAtUnixMs,
+        leftAtUnixMs: member.leftAtUnixMs,
+        lastAssignedAtUnixMs: member.lastAssignedAtUnixMs,
+        ejected: member.outlier.isEjected,
+        ejections: member.outlier.ejections,
+        failuresReported: member.outlier.failuresReported,
       }));
     return { policy: this.policy.name, policyConfig: this.config, picks: this.picks, unavailable: this.unavailable, backends };
   }
@@ -228,15 +332,95 @@ export class Balancer {
       state: 'serving',
       removedReason: '',
       seenInRegistry: false,
+      outlier: new OutlierRecord(),
+      joinedAtUnixMs: this.deps.wallMs(),
+      leftAtUnixMs: 0,
+      lastAssignedAtUnixMs: 0,
+      removalSeq: 0,
     };
+  }
+
+  private rejoin(member: Member): void {
+    member.state = 'serving';
+    member.removedReason = '';
+    member.joinedAtUnixMs = this.deps.wallMs();
+    member.leftAtUnixMs = 0;
+    member.outlier.release();
+  }
+
+  private remove(member: Member, reason: string): void {
+    member.state = 'removed';
+    member.removedReason = reason;
+    member.leftAtUnixMs = this.deps.wallMs();
+    this.removals += 1;
+    member.removalSeq = this.removals;
+    member.outlier.release();
+    this.onEvent({ type: 'removed', address: member.address, reason });
+  }
+
+  /** Takes the registry's traits for a member when they differ; true when its picker weight changed. */
+  private adoptTraits(member: Member, traits: BackendTraits | undefined): boolean {
+    const usable = usableTraits(traits);
+    if (usable === undefined || (usable.weight === member.weight && usable.speed === member.speed)) return false;
+    member.weight = usable.weight;
+    member.speed = usable.speed;
+    return member.state === 'serving';
+  }
+
+  /** Makes room for one new member: true when there is (forgetting the longest-removed if full), false when all are serving. */
+  private makeRoomForOne(): boolean {
+    if (this.members.size < MAX_MEMBERS) return true;
+    let oldest: Member | undefined;
+    for (const member of this.members.values()) {
+      if (member.state === 'removed' && (oldest === undefined || member.removalSeq < oldest.removalSeq)) oldest = member;
+    }
+    if (oldest === undefined) return false;
+    this.members.delete(oldest.address);
+    return true;
   }
 
   private loadOptions(): { staleAfterMs?: number } {
     return this.staleAfterMs === undefined ? {} : { staleAfterMs: this.staleAfterMs };
   }
 
+  /** Work that falls due with time rather than with a call: ejections ending, a resync grace running out. No timers needed. */
+  private catchUp(): void {
+    const nowMs = this.deps.nowMs();
+    if (nowMs >= this.nextReturnMs) this.returnDueMembers(nowMs);
+    if (this.snapshotOwedRemovals !== undefined && this.resyncGrace.hasRunOut(nowMs)) this.applyRegistrySnapshot(this.snapshotOwedRemovals);
+  }
+
+  private returnDueMembers(nowMs: number): void {
+    let returned = false;
+    for (const member of this.members.values()) {
+      if (!member.outlier.isDueBack(nowMs)) continue;
+      member.outlier.release();
+      this.onEvent({ type: 'returned', address: member.address });
+      returned = true;
+    }
+    if (returned) this.rebuildPicker();
+  }
+
+  /**
+   * When backends leave, the ejected ones may come to more than half of those left: the ones
+   * due back soonest return early, so the cap holds at all times, not just when ejecting.
+   */
+  private keepEjectionsWithinCap(): void {
+    const serving = [...this.members.values()].filter((member) => member.state === 'serving');
+    const ejected = serving.filter((member) => member.outlier.isEjected);
+    const excess = ejected.length - maxEjected(serving.length);
+    if (excess <= 0) return;
+    ejected.sort((a, b) => (a.outlier.ejectedUntilMs ?? 0) - (b.outlier.ejectedUntilMs ?? 0));
+    for (const member of ejected.slice(0, excess)) {
+      member.outlier.release();
+      this.onEvent({ type: 'returned', address: member.address });
+    }
+  }
+
   private eligible(): Member[] {
-    return [...this.members.values()].filter((member) => member.state === 'serving').sort((a, b) => compareAddresses(a.address, b.address));
+    return [...this.members.values()]
+      .filter((member) => member.state === 'serving' && !member.outlier.isEjected)
+      .sort((a, b) => compareAddresses(a.address, b.address));
   }
 
   /**
@@ -245,10 +429,20 @@ export class Balancer {
    * failing the registration or watch update that changed membership.
    */
   private rebuildPicker(): void {
+    this.keepEjectionsWithinCap();
+    this.nextReturnMs = Infinity;
+    for (const member of this.members.values()) this.nextReturnMs = Math.min(this.nextReturnMs, member.outlier.ejectedUntilMs ?? Infinity);
     try {
       this.picker = this.policy.createPicker(this.eligible(), this.deps, this.config);
     } catch (error) {
       this.onEvent({ type: 'policy-rejected-membership', policy: this.policy.name, reason: error instanceof Error ? error.message : String(error) });
     }
   }
+}
+
+/** Traits a registry may be trusted with: finite and positive, else none (the defaults, or what the member has). */
+function usableTraits(traits: BackendTraits | undefined): BackendTraits | undefined {
+  if (traits === undefined) return undefined;
+  const isUsable = (value: number): boolean => Number.isFinite(value) && value > 0;
+  return isUsable(traits.weight) && isUsable(traits.speed) ? traits : undefined;
 }

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { Balancer, type BalancerEvent } from '../../src/core/balancer.js';
-import { leastLoad, pickFirst, roundRobin } from '../../src/core/policies/index.js';
+import { leastLoad, pickFirst, roundRobin, weightedRoundRobin } from '../../src/core/policies/index.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { pickedAddress, pickRequest } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -12,8 +12,11 @@ const A = '127.0.0.1:7001';
 const B = '127.0.0.1:7002';
 const C = '127.0.0.1:7003';
 
-const newBalancer = (events: BalancerEvent[] = []) =>
-  new Balancer(roundRobin, { random: seededRandom(7), nowMs: fakeClock().nowMs }, (event) => events.push(event));
+/** Wall clock for the membership history: a fixed epoch the tests advance with the monotonic one. */
+const WALL_EPOCH_MS = 1_700_000_000_000;
+
+const newBalancer = (events: BalancerEvent[] = [], clock = fakeClock()) =>
+  new Balancer(roundRobin, { random: seededRandom(7), nowMs: clock.nowMs, wallMs: () => WALL_EPOCH_MS + clock.nowMs() }, (event) => events.push(event));
 
 const pickMany = (balancer: Balancer, count: number, exclude: string[] = []): Map<string, number> => {
   const counts = new Map<string, number>();
@@ -149,12 +152,76 @@ test('switching policy rebuilds the picker over the same members', () => {
 });
 
 test('least load through the balancer spreads a burst evenly (assignments are recorded between picks)', () => {
-  const balancer = new Balancer(leastLoad, { random: seededRandom(3), nowMs: fakeClock().nowMs });
+  const balancer = new Balancer(leastLoad, { random: seededRandom(3), nowMs: fakeClock().nowMs, wallMs: () => WALL_EPOCH_MS });
   balancer.register('backend-7001', A);
   balancer.register('backend-7002', B);
   balancer.register('backend-7003', C);
   const counts = pickMany(balancer, 300);
   assert.equal([counts.get(A), counts.get(B), counts.get(C)], [100, 100, 100]);
+});
+
+test('a new LB rebuilds weights from the registry alone; a registry that changes them is followed, garbage is not', () => {
+  const balancer = newBalancer();
+  balancer.setPolicy(weightedRoundRobin);
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A, traits: { weight: 3, speed: 0.5 } },
+    { id: 'backend-7002', address: B },
+  ]);
+  const traitsOf = () => balancer.stats().backends.map((backend) => [backend.address, backend.weight, backend.speed]);
+  assert.equal(traitsOf(), [[A, 3, 0.5], [B, 1, 1]]);
+  let counts = pickMany(balancer, 40);
+  assert.equal([counts.get(A), counts.get(B)], [30, 10]);
+
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A, traits: { weight: 1, speed: 1 } },
+    { id: 'backend-7002', address: B, traits: { weight: Number.NaN, speed: 1 } },
+  ]);
+  assert.equal(traitsOf(), [[A, 1, 1], [B, 1, 1]]);
+  counts = pickMany(balancer, 40);
+  assert.equal([counts.get(A), counts.get(B)], [20, 20]);
+
+  // A new member with traits that make no sense joins with the defaults.
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A, traits: { weight: 1, speed: 1 } },
+    { id: 'backend-7002', address: B },
+    { id: 'backend-7003', address: C, traits: { weight: 0, speed: -1 } },
+  ]);
+  assert.equal(traitsOf()[2], [C, 1, 1]);
+});
+
+test('an absent traits field leaves a registered weight alone', () => {
+  const balancer = newBalancer();
+  balancer.register('backend-7001', A, { weight: 4, speed: 2 });
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  assert.equal([balancer.stats().backends[0]?.weight, balancer.stats().backends[0]?.speed], [4, 2]);
+});
+
+test('stats keep the membership history on the wall clock: joined, left, last assigned', () => {
+  const clock = fakeClock();
+  const balancer = newBalancer([], clock);
+  const history = () => {
+    const backend = balancer.stats().backends.find((candidate) => candidate.address === A);
+    return [backend?.joinedAtUnixMs, backend?.leftAtUnixMs, backend?.lastAssignedAtUnixMs];
+  };
+  balancer.register('backend-7001', A);
+  assert.equal(history(), [WALL_EPOCH_MS, 0, 0]);
+  clock.advance(100);
+  pickMany(balancer, 1);
+  assert.equal(history(), [WALL_EPOCH_MS, 0, WALL_EPOCH_MS + 100]);
+  clock.advance(50);
+  balancer.deregister(A, 'exited (code 1)');
+  assert.equal(history(), [WALL_EPOCH_MS, WALL_EPOCH_MS + 150, WALL_EPOCH_MS + 100]);
+  clock.advance(50);
+  balancer.register('backend-7001', A);
+  assert.equal(history(), [WALL_EPOCH_MS + 200, 0, WALL_EPOCH_MS + 100]);
+  // The registry's removal and re-admission are dated the same way.
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  clock.advance(25);
+  balancer.applyRegistrySnapshot([]);
+  assert.equal(history(), [WALL_EPOCH_MS + 200, WALL_EPOCH_MS + 225, WALL_EPOCH_MS + 100]);
+  clock.advance(25);
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  assert.equal(history(), [WALL_EPOCH_MS + 250, 0, WALL_EPOCH_MS + 100]);
 });
 
 test.run();
