@@ -19,7 +19,7 @@ import type {
   SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isLbxError } from '../../core/lbx-error.js';
-import type { BackendLoad } from '../../core/load/backend-load.js';
+import type { PickableBackend } from '../../core/policies/policy.js';
 import { PickTracker } from './pick-tracker.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
 import { resolvePolicy } from '../../core/policies/index.js';
@@ -40,7 +40,20 @@ export interface LbServiceOptions {
   readonly startedAtUnixMs: number;
 }
 
-type Decision = { ok: true; server: GetServerResponse; load: BackendLoad } | { ok: false; code: GrpcStatus; message: string };
+type Decision = { ok: true; server: GetServerResponse; backend: PickableBackend } | { ok: false; code: GrpcStatus; message: string };
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Whatever a request holds, a handler answers it: a throw (a bug) becomes INTERNAL, never an uncaught exception in the LB. */
+function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    try {
+      handler(call, callback);
+    } catch (error) {
+      callback(statusError(GrpcStatus.INTERNAL, messageOf(error)));
+    }
+  };
+}
 
 export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }: LbServiceOptions): LoadBalancerServer {
   /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
@@ -49,7 +62,7 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!checked.ok) return { ok: false, code: GrpcStatus.INVALID_ARGUMENT, message: checked.message };
     const result = balancer.pick({ taskKind: checked.value.kind, key: request.key, exclude: checked.value.exclude });
     if (result.kind === 'unavailable') return { ok: false, code: GrpcStatus.UNAVAILABLE, message: result.reason };
-    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName }, load: result.backend.load };
+    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName }, backend: result.backend };
   };
 
   const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
@@ -59,16 +72,28 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
   };
 
   const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => {
-    const tracker = new PickTracker(() => performance.now());
-    call.on('data', (request: GetServerRequest) => {
+    const tracker = new PickTracker(balancer, () => performance.now());
+    const answer = (request: GetServerRequest): void => {
       tracker.ended(request.done);
       const decision = decide(request);
-      if (decision.ok) tracker.started(request.requestId, decision.load);
+      if (decision.ok) tracker.started(request.requestId, decision.backend);
       call.write(
         decision.ok
           ? { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' }
           : { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message },
       );
+    };
+    call.on('data', (request: GetServerRequest) => {
+      try {
+        answer(request);
+      } catch (error) {
+        // A throw here would escape into grpc-js and take the LB down: fail this pick instead.
+        try {
+          call.write({ requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) });
+        } catch {
+          // The stream itself is gone; its 'error' or 'cancelled' handler releases the picks.
+        }
+      }
     });
     call.on('end', () => {
       tracker.releaseAll();
@@ -88,7 +113,8 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!weight.ok) return callback(invalidArgument(weight.message));
     const speed = checkFactor('speed', call.request.speed, MAX_SPEED, MIN_SPEED);
     if (!speed.ok) return callback(invalidArgument(speed.message));
-    balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
+    const registered = balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
+    if (registered.kind === 'refused') return callback(statusError(GrpcStatus.RESOURCE_EXHAUSTED, `backend ${address.value} not registered: ${registered.reason}`));
     callback(null, { reportIntervalMs });
   };
 
@@ -133,13 +159,12 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
         weight: member.weight,
         speed: member.speed,
         assignedByPolicy: { ...member.assignedByPolicy },
-        // Filled in by the membership-history and outlier-ejection change.
-        joinedAtUnixMs: 0,
-        leftAtUnixMs: 0,
-        lastAssignedAtUnixMs: 0,
-        ejected: false,
-        ejections: 0,
-        failuresReported: 0,
+        joinedAtUnixMs: member.joinedAtUnixMs,
+        leftAtUnixMs: member.leftAtUnixMs,
+        lastAssignedAtUnixMs: member.lastAssignedAtUnixMs,
+        ejected: member.ejected,
+        ejections: member.ejections,
+        failuresReported: member.failuresReported,
       })),
     });
   };
@@ -153,9 +178,17 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     } catch (error) {
       // A bad name or setting is the caller's mistake, and the old policy stays active.
       if (isLbxError(error)) return callback(invalidArgument(error.message));
-      callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error)));
+      callback(statusError(GrpcStatus.INTERNAL, messageOf(error)));
     }
   };
 
-  return { getServer, getServerStream, registerServer, deregisterServer, reportLoad, getStats, setPolicy };
+  return {
+    getServer: guarded(getServer),
+    getServerStream,
+    registerServer: guarded(registerServer),
+    deregisterServer: guarded(deregisterServer),
+    reportLoad: guarded(reportLoad),
+    getStats: guarded(getStats),
+    setPolicy: guarded(setPolicy),
+  };
 }

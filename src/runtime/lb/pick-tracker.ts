@@ -1,39 +1,48 @@
-// One GetServerStream's picks that have not yet been reported done: exact in-flight counts in look-aside mode.
+// One GetServerStream's picks that have not yet been reported done: exact in-flight counts and outcomes in look-aside mode.
 //
 // Each pick on the stream starts a tracked call on the chosen backend; the client reports its
-// end on a later request (PickDone), which ends the call with its latency. When the stream
-// closes, whatever is still outstanding is ended without a latency, so a client that dies
-// mid-run cannot leave counts behind.
-import type { BackendLoad } from '../../core/load/backend-load.js';
+// end on a later request (PickDone), which ends the call with its latency and tells the
+// balancer how it went (outlier ejection counts the failures). When the stream closes,
+// whatever is still outstanding is ended without a latency or an outcome, so a client that
+// dies mid-run cannot leave counts behind, nor blame backends for its own going.
+import type { Balancer } from '../../core/balancer.js';
+import type { PickableBackend } from '../../core/policies/policy.js';
 import type { PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
+import { pickDoneLatencyMs } from './validate-lb-request.js';
 
 /** A stream that never reports its ends stops being tracked beyond this many, so it cannot grow without bound. */
 const MAX_OUTSTANDING_PER_STREAM = 65_536;
 
+/** Where reported outcomes go: the Balancer. */
+export type OutcomeSink = Pick<Balancer, 'recordOutcome'>;
+
 export class PickTracker {
-  private readonly outstanding = new Map<number, BackendLoad>();
+  private readonly outstanding = new Map<number, PickableBackend>();
 
-  constructor(private readonly nowMs: () => number) {}
+  constructor(
+    private readonly outcomes: OutcomeSink,
+    private readonly nowMs: () => number,
+  ) {}
 
-  started(requestId: number, load: BackendLoad): void {
+  started(requestId: number, backend: PickableBackend): void {
     if (this.outstanding.size >= MAX_OUTSTANDING_PER_STREAM || this.outstanding.has(requestId)) return;
-    this.outstanding.set(requestId, load);
-    load.callStarted();
+    this.outstanding.set(requestId, backend);
+    backend.load.callStarted();
   }
 
   ended(reports: readonly PickDone[]): void {
     for (const report of reports) {
-      const load = this.outstanding.get(report.requestId);
-      if (load === undefined) continue; // unknown or already ended: a report counts once
+      const backend = this.outstanding.get(report.requestId);
+      if (backend === undefined) continue; // unknown or already ended: a report counts once
       this.outstanding.delete(report.requestId);
-      const latencyMs = Number.isFinite(report.latencyMs) && report.latencyMs >= 0 ? report.latencyMs : undefined;
-      load.callEnded(latencyMs, this.nowMs());
+      backend.load.callEnded(pickDoneLatencyMs(report), this.nowMs());
+      this.outcomes.recordOutcome(backend.address, report.ok, report.statusCode);
     }
   }
 
-  /** The stream closed: end everything still outstanding, without latencies. */
+  /** The stream closed: end everything still outstanding, without latencies or outcomes (nobody saw them end). */
   releaseAll(): void {
-    for (const load of this.outstanding.values()) load.callEnded(undefined, this.nowMs());
+    for (const backend of this.outstanding.values()) backend.load.callEnded(undefined, this.nowMs());
     this.outstanding.clear();
   }
 }

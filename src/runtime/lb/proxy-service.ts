@@ -1,8 +1,9 @@
 // Proxy mode: the LB serves lbx.v1.Backend itself and forwards each task to the backend its policy picks.
 //
 // Seeing every request start and end gives the policies exact in-flight counts and latencies
-// (BackendLoad.callStarted/callEnded). A backend that is down or too slow is retried once on
-// another, excluding it, before the failure goes back to the client, which has its own budget.
+// (BackendLoad.callStarted/callEnded), and every outcome for outlier ejection. A backend that
+// is down is retried once on another, excluding it, before the failure goes back to the
+// client, which has its own budget.
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 
 import type { Balancer } from '../../core/balancer.js';
@@ -54,11 +55,14 @@ export function createProxyService(balancer: Balancer): ProxyService {
         const latencyMs = performance.now() - startedAt;
         backend.load.callEnded(latencyMs, performance.now());
         pick.onDone({ ok: true, latencyMs });
+        balancer.recordOutcome(backend.address, true, GrpcStatus.OK);
         return callback(null, response);
       } catch (error) {
         const latencyMs = performance.now() - startedAt;
         backend.load.callEnded(latencyMs, performance.now());
         pick.onDone({ ok: false, latencyMs });
+        // Anything that is not a gRPC status (a channel that could not be made) says no more than UNKNOWN.
+        balancer.recordOutcome(backend.address, false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
         lastError = error;
         // Only failures another backend may cure are retried; a bad request fails as it is.
         if (!isServiceError(error) || !RETRYABLE.has(error.code)) break;

@@ -23,6 +23,18 @@ export function checkGetServer(request: { clientId: string; taskType: number; ke
   return { ok: true, value: { kind: kind.value, exclude: new Set(request.exclude) } };
 }
 
+/**
+ * PickDone reports ride on a pick request, and are never a reason to refuse it: a field that
+ * makes no sense is read leniently, so a good pick is not failed over bookkeeping. Unknown
+ * request ids are skipped by the tracker. A latency that is negative or not finite is dropped
+ * (the call still ends). status_code is passed on as sent: the balancer takes a failure
+ * whose code is no gRPC code (above 16, or 0 from a client that sent none) as UNKNOWN,
+ * which counts towards ejection (see judgeOutcome in core/health/outlier-ejection.ts).
+ */
+export function pickDoneLatencyMs(report: { latencyMs: number }): number | undefined {
+  return Number.isFinite(report.latencyMs) && report.latencyMs >= 0 ? report.latencyMs : undefined;
+}
+
 export const checkBackendId = (id: string): Checked<string> => checkLength('backend_id', id, MAX_ID_LENGTH, true);
 export const checkReason = (reason: string): Checked<string> => checkLength('reason', reason, MAX_REASON_LENGTH);
 
