@@ -3,6 +3,9 @@ import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
 import { renderTable } from './table.js';
 
+/** Wall-clock time of day to the millisecond (UTC), so joins, exits and failovers can be lined up; '-' for 0. */
+const formatClock = (unixMs: number): string => (unixMs > 0 ? new Date(unixMs).toISOString().slice(11, 23) : '-');
+
 export function renderReport(report: ClusterReport): string {
   const totalServed = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
   const sections: string[] = [];
@@ -11,16 +14,19 @@ export function renderReport(report: ClusterReport): string {
   );
   sections.push(
     renderTable(
-      ['BACKEND', 'SPEED', 'WEIGHT', 'STATE', 'HEALTH', 'LB VIEW', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
+      ['BACKEND', 'SPEED', 'WEIGHT', 'STATE', 'HEALTH', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
       report.backends.map((backend) => {
         const served = backend.servedSimple + backend.servedHeavy;
         return [
           backend.address,
           String(backend.speed),
           String(backend.weight),
-          backend.state === 'exited' ? `exited (${backend.exitReason})` : backend.state,
+          backend.state === 'exited' && backend.exitReason ? `exited (${backend.exitReason})` : backend.state,
           backend.health,
           backend.lbState,
+          formatClock(backend.joinedAtUnixMs),
+          formatClock(backend.leftAtUnixMs),
+          String(backend.restarts),
           `${formatCount(served)}${backend.servedSource === 'last-report' ? '*' : backend.servedSource === 'unknown' ? '?' : ''}`,
           totalServed === 0 ? '-' : formatPercent(served / totalServed),
           formatCount(backend.servedSimple),
@@ -31,7 +37,7 @@ export function renderReport(report: ClusterReport): string {
           backend.cpuPercent.toFixed(1),
         ];
       }),
-      ['left', 'right', 'right', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   const policiesUsed = [...new Set(report.backends.flatMap((backend) => Object.keys(backend.assignedByPolicy)))].sort();
@@ -49,11 +55,15 @@ export function renderReport(report: ClusterReport): string {
   if (report.backends.some((backend) => backend.servedSource === 'last-report')) {
     notes.push('* gone: figures from its last load report (final after a graceful stop; up to 500 ms old after a crash)');
   }
-  const mismatches = report.reconciliation.rows.filter((row) => row.difference !== 0);
+  const mismatches = report.reconciliation.rows.filter((row) => row.difference + row.lostAnswers !== 0);
+  const lost = report.reconciliation.rows.filter((row) => row.lostAnswers > 0);
   notes.push(
     report.reconciliation.matches
-      ? 'reconciliation: client ok counts (all saved runs) equal what every live backend says it served'
-      : `reconciliation MISMATCH: ${mismatches.map((row) => `${row.address} client ok ${row.clientOk} vs served ${row.backendServed}`).join('; ')}`,
+      ? 'reconciliation: client ok counts (all saved runs) equal what every backend says it served' +
+          (lost.length === 0
+            ? ''
+            : `, apart from answers lost in crashes, each matched by a failed attempt the client retried: ${lost.map((row) => `${row.address} ${row.lostAnswers} (of ${row.failedAttempts} failed attempts)`).join(', ')}`)
+      : `reconciliation MISMATCH: ${mismatches.map((row) => `${row.address} client ok ${row.clientOk} vs served ${row.backendServed} (failed attempts there: ${row.failedAttempts})`).join('; ')}`,
   );
   if (report.unverified.length > 0) notes.push(`not verified (no longer running): ${report.unverified.join(', ')}`);
   sections.push(notes.join('\n'));

@@ -96,8 +96,8 @@ reconcileTest('matches when every count agrees', () => {
   assert.equal(result, {
     matches: true,
     rows: [
-      { address: '127.0.0.1:7001', clientOk: 3, backendServed: 3, difference: 0 },
-      { address: '127.0.0.1:7002', clientOk: 5, backendServed: 5, difference: 0 },
+      { address: '127.0.0.1:7001', clientOk: 3, backendServed: 3, difference: 0, failedAttempts: 0, lostAnswers: 0 },
+      { address: '127.0.0.1:7002', clientOk: 5, backendServed: 5, difference: 0, failedAttempts: 0, lostAnswers: 0 },
     ],
   });
 });
@@ -106,10 +106,22 @@ reconcileTest('a different count or an address missing on one side is a mismatch
   const result = reconcile({ '127.0.0.1:7001': 3, '127.0.0.1:7003': 1 }, { '127.0.0.1:7001': 4, '127.0.0.1:7002': 2 });
   assert.is(result.matches, false);
   assert.equal(result.rows, [
-    { address: '127.0.0.1:7001', clientOk: 3, backendServed: 4, difference: -1 },
-    { address: '127.0.0.1:7002', clientOk: 0, backendServed: 2, difference: -2 },
-    { address: '127.0.0.1:7003', clientOk: 1, backendServed: 0, difference: 1 },
+    { address: '127.0.0.1:7001', clientOk: 3, backendServed: 4, difference: -1, failedAttempts: 0, lostAnswers: 0 },
+    { address: '127.0.0.1:7002', clientOk: 0, backendServed: 2, difference: -2, failedAttempts: 0, lostAnswers: 0 },
+    { address: '127.0.0.1:7003', clientOk: 1, backendServed: 0, difference: 1, failedAttempts: 0, lostAnswers: 0 },
   ]);
+});
+
+reconcileTest('a surplus a crash explains (no more than the failed attempts there) is lost answers, not a mismatch', () => {
+  const explained = reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 12 }, { '127.0.0.1:7001': 2 });
+  assert.is(explained.matches, true);
+  assert.is(explained.rows[0]?.lostAnswers, 2);
+  // One more than the failed attempts: some task was counted that no client ever asked for twice.
+  const unexplained = reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 13 }, { '127.0.0.1:7001': 2 });
+  assert.is(unexplained.matches, false);
+  assert.is(unexplained.rows[0]?.lostAnswers, 0);
+  // Failed attempts never excuse a backend that served fewer than clients counted.
+  assert.is(reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 9 }, { '127.0.0.1:7001': 5 }).matches, false);
 });
 
 reconcileTest('nothing on either side matches trivially', () => {

@@ -39,6 +39,10 @@ export interface ReconcileRow {
   backendServed: number;
   /** clientOk − backendServed: positive when the client counted more than the backend did. */
   difference: number;
+  /** Attempts clients saw fail at this backend: the most answers a crash can have lost there. */
+  failedAttempts: number;
+  /** Tasks served whose answer never reached the client (lost in a crash), when that explains the difference. */
+  lostAnswers: number;
 }
 
 export interface Reconciliation {
@@ -121,18 +125,31 @@ export class RunLedger {
   }
 }
 
-/** Compares the client's ok counts with what each backend says it served; any difference is a mismatch. */
+/**
+ * Compares the client's ok counts with what each backend says it served.
+ *
+ * They must be equal, with one exception a crash makes unavoidable: a backend that counted a
+ * task and died before the answer left served it, while the client saw that attempt fail (and
+ * retried elsewhere). So a backend may have served more than clients counted, by at most the
+ * attempts clients saw fail there (`failedAttemptsByAddress`); such a surplus is reported as
+ * lost answers. A backend that served fewer than clients counted, or more than that bound
+ * allows, is a mismatch: a request counted twice, or lost.
+ */
 export function reconcile(
   clientOkByAddress: Record<string, number>,
   backendServedByAddress: Record<string, number>,
+  failedAttemptsByAddress: Record<string, number> = {},
 ): Reconciliation {
   const addresses = [...new Set([...Object.keys(clientOkByAddress), ...Object.keys(backendServedByAddress)])];
   const rows = addresses.sort(compareAddresses).map((address) => {
     const clientOk = clientOkByAddress[address] ?? 0;
     const backendServed = backendServedByAddress[address] ?? 0;
-    return { address, clientOk, backendServed, difference: clientOk - backendServed };
+    const failedAttempts = failedAttemptsByAddress[address] ?? 0;
+    const surplus = backendServed - clientOk;
+    const lostAnswers = surplus > 0 && surplus <= failedAttempts ? surplus : 0;
+    return { address, clientOk, backendServed, difference: clientOk - backendServed, failedAttempts, lostAnswers };
   });
-  return { matches: rows.every((row) => row.difference === 0), rows };
+  return { matches: rows.every((row) => row.difference + row.lostAnswers === 0), rows };
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -10,11 +10,16 @@ import type { ClusterFile } from './cluster-file.js';
 import type { ClusterPaths } from './cluster-paths.js';
 import { ControlClient } from './control-client.js';
 import { listRuns, type SavedRun } from './run-store.js';
+import { readServedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
-/** live: asked the backend now · last-report: it is gone, figures from its last load report · unknown: neither. */
-export type ServedSource = 'live' | 'last-report' | 'unknown';
+/**
+ * live: asked the backend now · file: it is gone, figures from the counts file it wrote before
+ * each answer (exact) · last-report: gone and no file, figures from its last load report ·
+ * unknown: none of these.
+ */
+export type ServedSource = 'live' | 'file' | 'last-report' | 'unknown';
 
 export interface BackendReport {
   readonly name: string;
@@ -39,6 +44,12 @@ export interface BackendReport {
   readonly speed: number;
   /** LB assignments by the policy that made them. */
   readonly assignedByPolicy: Readonly<Record<string, number>>;
+  /** When it (last) joined the cluster and when it left; 0 = not (yet). */
+  readonly joinedAtUnixMs: number;
+  readonly leftAtUnixMs: number;
+  readonly restarts: number;
+  /** Attempts the saved runs saw fail at this backend. */
+  readonly failedAttempts: number;
 }
 
 export interface ClusterReport {
@@ -70,24 +81,28 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
     ]);
     const backends = status.components.filter((component) => component.role === 'backend');
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
-    const clientOk = sumClientOk(runs);
+    const clientOk = sumPerBackend(runs, 'ok');
+    const failedAttempts = sumPerBackend(runs, 'errors');
 
     const reports = await Promise.all(
       backends.map(async (component): Promise<BackendReport> => {
         const lbEntry = lbByAddress.get(component.address);
-        const live = component.state === 'exited' ? undefined : await readLiveLoad(component.address);
-        const figures: LoadReport | undefined = live ?? lbEntry?.lastReport;
+        const gone = component.state === 'exited' || component.state === 'removed';
+        const live = gone ? undefined : await readLiveLoad(component.address);
+        const fromFile = live === undefined ? readCountsFile(paths, component.name) : undefined;
+        const figures: Pick<LoadReport, 'servedSimple' | 'servedHeavy'> | undefined = live ?? fromFile ?? lbEntry?.lastReport;
+        const left = gone ? lbEntry?.leftAtUnixMs || component.exitedAtUnixMs : 0;
         return {
           name: component.name,
           address: component.address,
           state: component.state,
           exitReason: component.exitReason,
-          health: component.state === 'exited' ? '-' : live ? 'serving' : 'unreachable',
+          health: gone ? '-' : live ? 'serving' : 'unreachable',
           lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
           assigned: lbEntry?.assigned ?? 0,
           servedSimple: figures?.servedSimple ?? 0,
           servedHeavy: figures?.servedHeavy ?? 0,
-          servedSource: live ? 'live' : figures ? 'last-report' : 'unknown',
+          servedSource: live ? 'live' : fromFile ? 'file' : figures ? 'last-report' : 'unknown',
           inFlight: live?.inFlight ?? 0,
           queueDepth: live?.queueDepth ?? 0,
           cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
@@ -96,13 +111,18 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
           weight: lbEntry?.weight || 1,
           speed: lbEntry?.speed || 1,
           assignedByPolicy: lbEntry?.assignedByPolicy ?? {},
+          joinedAtUnixMs: lbEntry?.joinedAtUnixMs || component.startedAtUnixMs,
+          leftAtUnixMs: left,
+          restarts: component.restarts,
+          failedAttempts: failedAttempts[component.address] ?? 0,
         };
       }),
     );
 
-    const verifiable = reports.filter((report) => report.servedSource === 'live');
+    const verifiable = reports.filter((report) => report.servedSource === 'live' || report.servedSource === 'file');
     const served = Object.fromEntries(verifiable.map((report) => [report.address, report.servedSimple + report.servedHeavy]));
     const clientOkOfVerifiable = Object.fromEntries(verifiable.map((report) => [report.address, report.clientOk]));
+    const failedOfVerifiable = Object.fromEntries(verifiable.map((report) => [report.address, report.failedAttempts]));
     return {
       name: cluster.name,
       policy: lbStats?.policy ?? cluster.spec.policy,
@@ -113,8 +133,8 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       picks: lbStats?.picks ?? 0,
       unavailable: lbStats?.unavailable ?? 0,
       backends: reports,
-      reconciliation: reconcile(clientOkOfVerifiable, served),
-      unverified: reports.filter((report) => report.servedSource !== 'live').map((report) => report.address),
+      reconciliation: reconcile(clientOkOfVerifiable, served, failedOfVerifiable),
+      unverified: reports.filter((report) => report.servedSource !== 'live' && report.servedSource !== 'file').map((report) => report.address),
       runs,
     };
   } finally {
@@ -123,12 +143,19 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
   }
 }
 
-function sumClientOk(runs: readonly SavedRun[]): Record<string, number> {
+/** Per backend address, the sum over all saved runs of ok answers or of failed attempts. */
+function sumPerBackend(runs: readonly SavedRun[], field: 'ok' | 'errors'): Record<string, number> {
   const totals: Record<string, number> = {};
   for (const run of runs) {
-    for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + backend.ok;
+    for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + backend[field];
   }
   return totals;
+}
+
+/** A gone backend's exact counts, from the file it wrote before each answer; undefined when it left none. */
+function readCountsFile(paths: ClusterPaths, backendId: string): { servedSimple: number; servedHeavy: number } | undefined {
+  const counts = readServedCounts(servedCountsFile(paths.dir, backendId));
+  return counts.simple + counts.heavy === 0 ? undefined : { servedSimple: counts.simple, servedHeavy: counts.heavy };
 }
 
 async function readLiveLoad(address: string): Promise<LoadReport | undefined> {
