@@ -21,12 +21,33 @@ export interface RegistryWatch {
   stop(): void;
 }
 
+/** What a registration keeper reports: the registry went quiet (once per outage), or it had lost us and we registered again. */
+export type KeeperEvent =
+  | { readonly type: 'registry-unreachable'; readonly id: string; readonly message: string }
+  | { readonly type: 're-registered'; readonly id: string };
+
+export interface RegistrationKeeper {
+  /** Ends the checks; resolves once none is in flight, so a deregistration after it cannot be undone by one. */
+  stop(): Promise<void>;
+}
+
 export interface RegistryClient {
   register(instance: ServiceInstance, health: HealthSignal, options?: { deregisterCriticalAfterMs?: number }): Promise<void>;
   /** Unknown IDs are not an error: deregistering twice is fine. */
   deregister(id: string): Promise<void>;
   /** Marks a TTL-checked instance passing; re-registers it first if the registry forgot it (it restarted). */
   passTtl(id: string): Promise<void>;
+  /**
+   * Asks the registry whether it still has an instance this client registered (GET /v1/agent/service/:id)
+   * and registers it again, with the same id and check, when it answers 404: it restarted empty.
+   * 'not-ours' for an id this client did not register (or has deregistered). Throws when unreachable.
+   */
+  ensureRegistered(id: string): Promise<'present' | 're-registered' | 'not-ours'>;
+  /**
+   * Runs ensureRegistered every `intervalMs` until stopped. An unreachable registry is retried
+   * quietly: one 'registry-unreachable' per outage, one 're-registered' when it had lost the instance.
+   */
+  keepRegistered(id: string, intervalMs: number, onEvent: (event: KeeperEvent) => void): RegistrationKeeper;
   /** The instances whose checks all pass, now. */
   resolve(service: string): Promise<ServiceInstance[]>;
   /**
@@ -43,7 +64,7 @@ export interface RegistryClient {
 export interface RegistryClientOptions {
   /** host:port of a Consul agent or the embedded registry. */
   address: string;
-  /** Consul ACL token (CONSUL_HTTP_TOKEN); the embedded registry ignores it. */
+  /** Consul ACL token, sent as X-Consul-Token; defaults to $CONSUL_HTTP_TOKEN, as Consul's own clients do. The embedded registry ignores it. */
   token?: string;
   requestTimeoutMs?: number;
   /** How long each blocking query of a watch may wait for a change. */
@@ -79,6 +100,11 @@ interface ConsulCalls {
     service(options: CallOptions & { service: string; passing: boolean; index?: string; wait?: string }): Promise<unknown>;
   };
   status: { leader(options: CallOptions): Promise<unknown> };
+  /**
+   * papi's request method, on which the consul client builds its own calls: used for GET
+   * /v1/agent/service/:id, which the client lacks. Resolves to the response; a non-2xx rejects.
+   */
+  _get(request: { name: string; path: string; params: Record<string, string>; headers: Record<string, string>; timeout: number }): Promise<unknown>;
 }
 
 interface Registration {
@@ -100,12 +126,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const watchWaitMs = options.watchWaitMs ?? DEFAULT_WATCH_WAIT_MS;
   const watchRetryMaxMs = options.watchRetryMaxMs ?? DEFAULT_WATCH_RETRY_MAX_MS;
+  // Every role and command builds its client here, so the environment variable reaches them all.
+  const token = options.token ?? (process.env['CONSUL_HTTP_TOKEN'] || undefined);
 
   // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
   const agent = new http.Agent({ keepAlive: true });
-  const consul = new Consul({ host, port, agent, ...(options.token ? { defaults: { token: options.token } } : {}) }) as unknown as ConsulCalls;
+  const consul = new Consul({ host, port, agent, ...(token ? { defaults: { token } } : {}) }) as unknown as ConsulCalls;
   const registrations = new Map<string, Registration>();
   const watches = new Set<RegistryWatch>();
+  const keepers = new Set<RegistrationKeeper>();
 
   /** Runs one call, turning any failure into an LbxError that names the registry, the action and the cause. */
   const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
@@ -167,6 +196,34 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       }
     },
 
+    async ensureRegistered(id) {
+      const saved = registrations.get(id);
+      if (saved === undefined) return 'not-ours';
+      try {
+        await consul._get({
+          name: 'agent.service.get',
+          path: '/agent/service/{id}',
+          params: { id },
+          headers: token ? { 'x-consul-token': token } : {},
+          timeout: requestTimeoutMs,
+        });
+        return 'present';
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure.kind !== 'status' || failure.status !== 404) throw toLbxError(error, address, `looking up ${id}`, requestTimeoutMs);
+      }
+      // Deregistered while we asked: it must stay gone.
+      if (registrations.get(id) !== saved) return 'not-ours';
+      await register(saved.instance, saved.health, saved.options);
+      return 're-registered';
+    },
+
+    keepRegistered(id, intervalMs, onEvent) {
+      const keeper = startKeeper(() => client.ensureRegistered(id), id, intervalMs, onEvent, () => keepers.delete(keeper));
+      keepers.add(keeper);
+      return keeper;
+    },
+
     async resolve(service) {
       const body = await call(`resolving ${service}`, () =>
         consul.health.service({ service, passing: true, timeout: requestTimeoutMs }),
@@ -207,10 +264,64 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
 
     close() {
       for (const watch of [...watches]) watch.stop();
+      for (const keeper of [...keepers]) void keeper.stop();
       agent.destroy();
     },
   };
   return client;
+}
+
+/** The loop behind keepRegistered(): one check at a time, the next `intervalMs` after the last ended. */
+function startKeeper(
+  check: () => Promise<'present' | 're-registered' | 'not-ours'>,
+  id: string,
+  intervalMs: number,
+  onEvent: (event: KeeperEvent) => void,
+  onStop: () => void,
+): RegistrationKeeper {
+  let isStopped = false;
+  let isInOutage = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  const emit = (event: KeeperEvent): void => {
+    try {
+      onEvent(event);
+    } catch {
+      // The keeper must keep running whatever its listener does.
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    try {
+      const outcome = await check();
+      isInOutage = false;
+      if (outcome === 're-registered' && !isStopped) emit({ type: 're-registered', id });
+    } catch (error) {
+      if (!isInOutage && !isStopped) emit({ type: 'registry-unreachable', id, message: error instanceof Error ? error.message : String(error) });
+      isInOutage = true;
+    }
+  };
+  const schedule = (): void => {
+    if (isStopped) return;
+    timer = setTimeout(() => {
+      inFlight = tick().finally(() => {
+        inFlight = undefined;
+        schedule();
+      });
+    }, intervalMs);
+    // A role's own servers keep it alive; this timer alone must not.
+    timer.unref();
+  };
+  schedule();
+
+  return {
+    async stop() {
+      isStopped = true;
+      clearTimeout(timer);
+      if (inFlight === undefined) onStop();
+      else await inFlight.finally(onStop);
+    },
+  };
 }
 
 interface WatchSpec {
@@ -280,6 +391,10 @@ function startWatch(spec: WatchSpec): RegistryWatch {
       } catch (error) {
         if (isStopped) break;
         failures += 1;
+        // The registry may have restarted (an embedded one, or consul -dev, comes back empty at a
+        // low index). Consul holds a query whose index is above its own until `wait` ends, so our
+        // old index could keep us blind for the whole wait; index 0 asks for the current set at once.
+        index = '0';
         report(toLbxError(error, spec.address, `watching ${spec.service}`, spec.queryTimeoutMs));
         await pause(retryDelayMs(failures, spec.retryMaxMs));
       }
