@@ -1,7 +1,11 @@
 // A backend's whole life: listen, then register (registry, then LB), report load, and drain on stop.
 //
 // Listening comes first: the source system registered in Consul before it listened, and
-// clients that found it early failed every request.
+// clients that found it early failed every request. While it runs it makes sure the registry
+// still has it (a restarted registry comes back empty) and the LB too (a restarted LB answers
+// its load reports with NOT_FOUND, and it registers again).
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { credentials } from '@grpc/grpc-js';
 
 import { BackendService, type BackendServer } from '../wire/gen/lbx/v1/backend.js';
@@ -12,6 +16,7 @@ import { callUnary } from '../grpc/unary.js';
 import { describeError } from '../process/wait-for.js';
 import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
+import { backendMeta } from './backend-meta.js';
 import { createBackendService } from './backend-service.js';
 import { LoadReporter } from './load-reporter.js';
 import { ProcessCpuSampler } from './process-sampler.js';
@@ -21,6 +26,13 @@ import { DurableServedCounts } from './durable-served-counts.js';
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
 export const DEFAULT_DRAIN_GRACE_MS = 5_000;
+/**
+ * After leaving the LB and the registry, the backend still accepts new calls this long before it
+ * stops accepting: a look-aside client may hold a pick for it made just before the LB heard, and
+ * grpc-js's tryShutdown refuses new calls even on open connections (it sends GOAWAY), so that
+ * pick would otherwise cost the client a retry.
+ */
+export const DRAIN_DELAY_MS = 200;
 
 export interface BackendOptions {
   readonly host: string;
@@ -95,7 +107,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   let lb: LoadBalancerClient | undefined;
   try {
     await registry.register(
-      { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: { role: 'backend' } },
+      { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: backendMeta(options) },
       { kind: 'tcp', intervalMs: options.checkIntervalMs },
     );
     options.onEvent({ type: 'registered', where: 'registry', target: options.registryAddress });
@@ -110,6 +122,14 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     await server.stop(0);
     throw error;
   }
+
+  const keeper = registry.keepRegistered(options.id, options.checkIntervalMs, (event) =>
+    options.onEvent(
+      event.type === 're-registered'
+        ? { type: 'registered', where: 'registry', target: `${options.registryAddress} again (the registry had lost this backend)` }
+        : { type: 'warning', message: `${event.message}; retrying quietly every ${options.checkIntervalMs} ms until it answers` },
+    ),
+  );
 
   const reporter = new LoadReporter({
     lb: () => lb,
@@ -128,11 +148,14 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
+      // Before deregistering, so no check in flight can register this backend again.
+      await keeper.stop();
       // Leave the LB, then the registry, so no new work is assigned; then let in-flight tasks finish.
       // The LB first: it records why the backend left before the registry's watch reports it gone.
       const warn = (error: unknown): void => options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(error)}` });
       if (lb) await callUnary(lb.deregisterServer.bind(lb), { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS).catch(warn);
       await registry.deregister(options.id).catch(warn);
+      await sleep(Math.min(DRAIN_DELAY_MS, graceMs));
       await server.stop(graceMs, () => executor.counters.inFlight === 0);
       await reporter.finalReport();
       lb?.close();

@@ -20,6 +20,8 @@ export class LoadReporter {
   private inFlight = false;
   /** Set by stop(): a draining backend must never register itself again. */
   private stopped = false;
+  /** Reports are failing (the LB is down or restarting): warn once per outage, not once per interval. */
+  private isFailing = false;
 
   constructor(private readonly options: LoadReporterOptions) {}
 
@@ -46,9 +48,16 @@ export class LoadReporter {
     this.inFlight = true;
     try {
       await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS);
+      this.isFailing = false;
     } catch (error) {
-      if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND && !this.stopped) await this.options.reRegister().catch(() => undefined);
-      else this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND) {
+        // The LB answered, it just does not know us (it restarted): register again.
+        this.isFailing = false;
+        if (!this.stopped) await this.options.reRegister().catch(() => undefined);
+      } else {
+        if (!this.isFailing) this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}; retrying every ${this.options.intervalMs} ms, quietly`);
+        this.isFailing = true;
+      }
     } finally {
       this.inFlight = false;
     }
