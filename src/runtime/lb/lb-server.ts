@@ -1,12 +1,18 @@
 // The load balancer's whole life: listen, watch the registry for backends, register itself, serve picks.
+//
+// It outlives a registry restart: a failed watch puts the balancer in its resync grace (a
+// restarted registry comes back empty), the watch starts over, and the LB registers itself
+// again once the registry has lost it. Backends' traits come from their registry meta, so an
+// LB that restarts weighs them right before any has registered with it again.
 import type { PolicyConfig, PolicyFactory } from '../../core/policies/policy.js';
-import { Balancer, type BalancerEvent } from '../../core/balancer.js';
+import { Balancer, type BalancerEvent, type RegistryInstance } from '../../core/balancer.js';
 import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
 import { BackendService } from '../wire/gen/lbx/v1/backend.js';
 import { createProxyService } from './proxy-service.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
 import { waitFor } from '../process/wait-for.js';
-import { createRegistryClient } from '../registry/registry-client.js';
+import { traitsFromMeta } from '../backend/backend-meta.js';
+import { createRegistryClient, type ServiceInstance } from '../registry/registry-client.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { createLbService } from './lb-service.js';
 
@@ -42,7 +48,7 @@ export interface RunningLb {
 }
 
 export async function startLb(options: LbOptions): Promise<RunningLb> {
-  const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now() }, options.onEvent);
+  const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now }, options.onEvent);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
   const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
@@ -57,10 +63,19 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   options.onEvent({ type: 'listening', address: server.address });
 
   const registry = createRegistryClient({ address: options.registryAddress });
+  // The watch retries every second or two while the registry is down: one warning per outage.
+  let isWatchFailing = false;
   const watch = registry.watch(
     BACKEND_SERVICE,
-    (instances) => balancer.applyRegistrySnapshot(instances.map((instance) => ({ id: instance.id, address: `${instance.address}:${instance.port}` }))),
-    (error) => options.onEvent({ type: 'warning', message: `registry watch: ${error.message}` }),
+    (instances) => {
+      isWatchFailing = false;
+      balancer.applyRegistrySnapshot(instances.map(toRegistryInstance));
+    },
+    (error) => {
+      balancer.registryOutage();
+      if (!isWatchFailing) options.onEvent({ type: 'warning', message: `registry watch: ${error.message}; members are kept until the registry has had time to resync` });
+      isWatchFailing = true;
+    },
   );
 
   try {
@@ -82,9 +97,19 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     throw error;
   }
 
+  const keeper = registry.keepRegistered(options.id, options.checkIntervalMs, (event) =>
+    options.onEvent(
+      event.type === 're-registered'
+        ? { type: 'registered', service: `${LB_SERVICE} again (the registry had lost this LB)` }
+        : { type: 'warning', message: `${event.message}; retrying quietly every ${options.checkIntervalMs} ms until it answers` },
+    ),
+  );
+
   return {
     address: server.address,
     stop: async (graceMs) => {
+      // Before deregistering, so no check in flight can register this LB again.
+      await keeper.stop();
       await registry.deregister(options.id).catch((error: Error) => options.onEvent({ type: 'warning', message: `deregistration failed: ${error.message}` }));
       watch.stop();
       registry.close?.();
@@ -93,4 +118,10 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       proxy?.close();
     },
   };
+}
+
+/** A passing backend as the balancer takes it; traits from its meta, when it announced valid ones. */
+function toRegistryInstance(instance: ServiceInstance): RegistryInstance {
+  const traits = traitsFromMeta(instance.meta);
+  return { id: instance.id, address: `${instance.address}:${instance.port}`, ...(traits ? { traits } : {}) };
 }
