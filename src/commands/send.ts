@@ -6,7 +6,8 @@ import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
+import { parseLbWaitMs } from '../runtime/client/lb-wait.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 import type { SavedRun } from '../runtime/cluster/run-store.js';
 
 const MAX_TASKS = 10_000_000;
@@ -17,6 +18,8 @@ export default class Send extends LbxCommand {
 
   static override description = `Finds the LB through the registry; for each task asks it for a backend (GetServer), then calls that backend (ProcessTask).
 On UNAVAILABLE or a deadline the task is retried on another backend (the failed one excluded), up to --retries times.
+While the LB is down or restarting, tasks wait for it (pausing 50 ms, doubling to 1 s, and looking it up in the registry
+again) without using retries; a task fails only after --lb-wait without a pick.
 Progress goes to stderr; the distribution table (or --json) to stdout; the run is saved for \`lbx report\`.
 Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.`;
 
@@ -25,6 +28,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     '<%= config.bin %> send --heavy 500 --concurrency 32',
     '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
     '<%= config.bin %> send --simple 10000 --keys 1000   # for consistent hashing',
+    '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',
   ];
 
   static override flags = {
@@ -37,6 +41,12 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
     key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).', exclusive: ['keys'] }),
     keys: Flags.integer({ description: 'Cycle through this many distinct keys ("key-0", "key-1", …), one per task in turn (for consistent hashing).', min: 1, max: 10_000_000 }),
+    // A string parsed in run(), so a bad value gets lbx's own one-line usage error.
+    'lb-wait': Flags.string({
+      description: 'How long a task waits for an LB that is down or restarting before it fails, in ms or with a unit (500ms, 10s, 1m); 0 fails at once.',
+      helpValue: '<ms|duration>',
+      default: `${DEFAULT_LB_WAIT_MS / 1_000}s`,
+    }),
     seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),
   };
 
@@ -45,6 +55,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     const simple = flags.simple ?? (flags.heavy === undefined ? DEFAULT_SIMPLE_WHEN_UNSPECIFIED : 0);
     const heavy = flags.heavy ?? 0;
     if (simple + heavy === 0) throw new LbxError('usage', 'nothing to send: --simple and --heavy are both 0; give at least one task');
+    const lbWaitMs = parseLbWaitMs(flags['lb-wait']);
     if (flags.key !== undefined && flags.key.length > 256) throw new LbxError('usage', `--key is ${flags.key.length} characters: expected at most 256`);
 
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
@@ -54,7 +65,11 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     const { saveRun, RUN_SCHEMA_VERSION } = await import('../runtime/cluster/run-store.js');
 
     const cluster = await requireRunningCluster(flags.name);
-    const lbAddress = await resolveLbAddress(cluster.registryAddress);
+    // An LB that is restarting is not listed as passing: start with the cluster's LB address and wait for it.
+    const lbAddress = await resolveLbAddress(cluster.registryAddress).catch((error: unknown) => {
+      this.logToStderr(`warning: ${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
+      return cluster.lbAddress;
+    });
     const mode = cluster.spec.mode ?? 'lookaside';
     const total = simple + heavy;
     const progress = await startProgress(`sending ${total} tasks via ${lbAddress}`, { quiet: flags.json });
@@ -67,6 +82,8 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       timeoutMs: flags.timeout,
       maxAttempts: flags.retries + 1,
       workUnits: flags['work-units'],
+      registryAddress: cluster.registryAddress,
+      lbWaitMs,
       seed: flags.seed ?? Math.floor(Math.random() * 4_294_967_296),
       ...(flags.key === undefined ? {} : { key: flags.key }),
       ...(flags.keys === undefined ? {} : { keys: flags.keys }),

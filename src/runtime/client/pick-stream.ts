@@ -19,6 +19,12 @@ interface PendingPick {
 const pickError = (code: GrpcStatus, details: string): ServiceError =>
   Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
+/** Failures the LB itself replied with; every other pick failure means the LB (or the way to it) is gone. */
+const lbAnswers = new WeakSet<Error>();
+
+/** True when the LB answered the pick with this error, rather than the stream failing or timing out. */
+export const isLbAnswer = (error: unknown): boolean => error instanceof Error && lbAnswers.has(error);
+
 export class PickStream {
   private stream: ClientDuplexStream<GetServerRequest, GetServerReply> | undefined;
   private readonly pending = new Map<number, PendingPick>();
@@ -26,6 +32,7 @@ export class PickStream {
   private doneReports: PickDone[] = [];
   // Never reset, even when the stream is reopened, so a late report can never match a new pick.
   private nextRequestId = 1;
+  private isClosed = false;
 
   constructor(
     private readonly lb: LoadBalancerClient,
@@ -33,15 +40,17 @@ export class PickStream {
   ) {}
 
   pick(request: Omit<GetServerRequest, 'requestId' | 'done'>): Promise<StreamedPick> {
+    if (this.isClosed) return Promise.reject(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
     const stream = this.stream ?? this.open();
     const requestId = this.nextRequestId;
     this.nextRequestId += 1;
     const done = this.doneReports;
     this.doneReports = [];
     return new Promise((resolve, reject) => {
+      // No reply in time: the stream may never have connected (an LB that accepts nothing), or the LB
+      // is wedged. Either way it is abandoned, so the next pick opens a fresh one.
       const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
+        if (this.stream === stream) this.fail(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.pending.set(requestId, { resolve, reject, timer });
       stream.write({ ...request, requestId, done });
@@ -54,6 +63,7 @@ export class PickStream {
   }
 
   close(): void {
+    this.isClosed = true;
     this.fail(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
   }
 
@@ -61,12 +71,18 @@ export class PickStream {
     const stream = this.lb.getServerStream();
     this.stream = stream;
     stream.on('data', (reply: GetServerReply) => {
+      // A stream given up on settles nothing: its picks have all been failed already.
+      if (this.stream !== stream) return;
       const pending = this.pending.get(reply.requestId);
       if (pending === undefined) return; // already timed out
       this.pending.delete(reply.requestId);
       clearTimeout(pending.timer);
       if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
-      else pending.reject(pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
+      else {
+        const error = pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply');
+        lbAnswers.add(error);
+        pending.reject(error);
+      }
     });
     // The stream broke (LB gone, restarted): fail what is waiting; the next pick opens a new stream.
     stream.on('error', (error: ServiceError) => {

@@ -2,9 +2,12 @@
 //
 // Every request ends exactly once, as ok or failed, in the RunLedger. A failure is final
 // only when the retry budget is spent or the error cannot be cured by another backend.
+// An LB that is down or restarting costs no retry: requests wait for it (LbWait), looking it
+// up again in the registry, and fail only when the --lb-wait budget is spent.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { connectivityState, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
 import type { TaskKind } from '../../core/policies/policy.js';
@@ -15,7 +18,11 @@ import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import { BackendPool } from './backend-pool.js';
+import { describeLbUnavailable, isProxyUnavailable, pickFailureAction } from './lb-failure.js';
+import { LbLocator } from './lb-locator.js';
+import { LbOutageClock, LbWait } from './lb-wait.js';
 import { PickStream } from './pick-stream.js';
+import { DEFAULT_LB_WAIT_MS } from './send-defaults.js';
 
 const GET_SERVER_TIMEOUT_MS = 2_000;
 
@@ -51,6 +58,12 @@ export interface SendOptions {
   /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
   readonly pickTransport?: 'stream' | 'unary';
   readonly onProgress?: (done: number, total: number) => void;
+  /** Where to look the LB up again while it is unreachable; without it the target's address is kept. */
+  readonly registryAddress?: string;
+  /** How long a request waits for an LB that is down, restarting or without backends (default DEFAULT_LB_WAIT_MS). */
+  readonly lbWaitMs?: number;
+  /** Jitter of the pauses while waiting for the LB (default Math.random). */
+  readonly random?: () => number;
 }
 
 export interface SendResult {
@@ -63,82 +76,149 @@ export interface SendResult {
   readonly startedAtUnixMs: number;
   readonly finishedAtUnixMs: number;
   readonly summary: RunSummary;
+  /** Pauses requests spent waiting for an LB that was down, restarting or without backends; they use no retries. */
+  readonly lbWaits: number;
 }
 
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
+
+/** How one try of a request ended: served, worth another attempt, hopeless, or waiting on the LB. */
+type TryOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'retry' | 'final'; readonly reason: string }
+  | { readonly kind: 'wait-for-lb'; readonly reason: string };
 
 export async function runSend(options: SendOptions): Promise<SendResult> {
   const plan = planTasks(options.simple, options.heavy, options.seed);
   const clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
   const ledger = new RunLedger();
   const pool = new BackendPool();
-  const lb = options.target.kind === 'lb' ? new LoadBalancerClient(options.target.address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS) : undefined;
-  const picks = lb && options.pickTransport !== 'unary' ? new PickStream(lb, GET_SERVER_TIMEOUT_MS) : undefined;
+  const { target } = options;
+  const random = options.random ?? Math.random;
+  const lbWaitMs = options.lbWaitMs ?? DEFAULT_LB_WAIT_MS;
+  const outage = new LbOutageClock(lbWaitMs, () => performance.now());
+
+  // Look-aside: the LB's client and pick stream, replaced when the registry names another LB.
+  let lb: LoadBalancerClient | undefined;
+  let picks: PickStream | undefined;
+  const connectLb = (address: string): void => {
+    lb = new LoadBalancerClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    picks = options.pickTransport !== 'unary' ? new PickStream(lb, GET_SERVER_TIMEOUT_MS) : undefined;
+  };
+  if (target.kind === 'lb') connectLb(target.address);
+  // Waiting picks on the old stream fail with CANCELLED and wait again, now for the new LB.
+  const locator =
+    target.kind === 'direct'
+      ? undefined
+      : new LbLocator(target.address, options.registryAddress, (address) => {
+          if (target.kind !== 'lb') return;
+          const [oldLb, oldPicks] = [lb, picks];
+          connectLb(address);
+          oldPicks?.close();
+          oldLb?.close();
+        });
+  const targetAddress = (): string => locator?.address ?? target.address;
+
   let policy = '';
   let next = 0;
   let done = 0;
+  let lbWaits = 0;
 
   const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
 
-  /** The backend for one attempt, and the stream's id of the pick when its end should be reported. */
-  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<{ address: string; pickId?: number }> => {
+  /** The backend for one attempt, and the stream (and its id of the pick) its end should be reported to. */
+  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<{ address: string; pickId?: number; stream?: PickStream }> => {
     // Direct and proxy targets take every task themselves; only look-aside asks the LB first.
-    if (lb === undefined) return { address: options.target.address };
+    if (lb === undefined) return { address: targetAddress() };
     const request = { clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
     if (picks) {
-      const pick = await picks.pick(request);
+      const stream = picks;
+      const pick = await stream.pick(request);
       policy ||= pick.server.policy;
-      return { address: pick.server.address, pickId: pick.requestId };
+      return { address: pick.server.address, pickId: pick.requestId, stream };
     }
     const response = await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0, done: [] }, GET_SERVER_TIMEOUT_MS);
     policy ||= response.policy;
     return { address: response.address };
   };
 
+  /** One pick and one call; the LB being gone is reported as 'wait-for-lb' and recorded nowhere. */
+  const tryOnce = async (index: number, kind: TaskKind, key: string, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> => {
+    let picked: { address: string; pickId?: number; stream?: PickStream };
+    try {
+      picked = await pickBackend(kind, key, exclude);
+    } catch (error) {
+      if (pickFailureAction(error) === 'wait-for-lb') return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, targetAddress()) };
+      return { kind: 'final', reason: `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}` };
+    }
+    const { address, pickId, stream } = picked;
+    if (target.kind === 'lb') {
+      outage.answered();
+      lbWait.reset();
+    }
+    const attemptStartedAt = performance.now();
+    const reportDone = (ok: boolean): void => {
+      if (pickId !== undefined) stream?.reportDone(pickId, performance.now() - attemptStartedAt, ok);
+    };
+    const backend = pool.get(address);
+    try {
+      const response = await callUnary(
+        backend.processTask.bind(backend),
+        { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
+        options.timeoutMs,
+      );
+      reportDone(true);
+      if (target.kind === 'proxy') {
+        outage.answered();
+        lbWait.reset();
+      }
+      // Through a proxy the response says which backend served it; credit that one.
+      ledger.recordOk(target.kind === 'proxy' ? response.backendAddress || address : address, elapsedSince(startedAt));
+      return { kind: 'ok' };
+    } catch (error) {
+      // Through a proxy, an LB that is down or restarting is waited for like a pick it could not give.
+      if (target.kind === 'proxy' && isProxyUnavailable(error, backend.getChannel().getConnectivityState(false) === connectivityState.READY)) {
+        return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, address) };
+      }
+      reportDone(false);
+      const code = statusName(error);
+      // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
+      ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code);
+      const reason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
+      if (!isServiceError(error) || !RETRYABLE.has(error.code)) return { kind: 'final', reason };
+      exclude.push(address);
+      return { kind: 'retry', reason };
+    }
+  };
+
   const sendOne = async (index: number, kind: TaskKind): Promise<void> => {
     const startedAt = performance.now();
-    const elapsedMicros = (): number => Math.round((performance.now() - startedAt) * 1_000);
     const exclude: string[] = [];
     const key = keyFor(index);
-    let lastReason = '';
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt += 1) {
-      if (attempt > 1) ledger.recordRetry();
-      let address: string;
-      let pickId: number | undefined;
-      try {
-        ({ address, pickId } = await pickBackend(kind, key, exclude));
-      } catch (error) {
-        lastReason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
-        // A request the LB rejects as invalid will be rejected again; anything else may have recovered.
-        if (isServiceError(error) && error.code === GrpcStatus.INVALID_ARGUMENT) break;
+    const lbWait = new LbWait(outage, random);
+    let attempt = 1;
+    // Bounded: every pass ends the request, uses one of maxAttempts, or pauses within the LB-wait budget.
+    for (;;) {
+      const outcome = await tryOnce(index, kind, key, exclude, lbWait, startedAt);
+      if (outcome.kind === 'ok') return;
+      if (outcome.kind === 'wait-for-lb') {
+        const pauseMs = lbWait.nextPauseMs();
+        if (pauseMs === undefined) {
+          ledger.recordFailed(`gave up waiting for the LB after the --lb-wait budget (${lbWaitMs} ms): ${outcome.reason}`, elapsedSince(startedAt));
+          return;
+        }
+        lbWaits += 1;
+        locator?.relocate();
+        await sleep(pauseMs);
         continue;
       }
-      const attemptStartedAt = performance.now();
-      const reportDone = (ok: boolean): void => {
-        if (pickId !== undefined) picks?.reportDone(pickId, performance.now() - attemptStartedAt, ok);
-      };
-      try {
-        const backend = pool.get(address);
-        const response = await callUnary(
-          backend.processTask.bind(backend),
-          { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
-          options.timeoutMs,
-        );
-        reportDone(true);
-        // Through a proxy the response says which backend served it; credit that one.
-        ledger.recordOk(options.target.kind === 'proxy' ? response.backendAddress || address : address, elapsedMicros());
+      if (outcome.kind === 'final' || attempt >= options.maxAttempts) {
+        ledger.recordFailed(outcome.reason, elapsedSince(startedAt));
         return;
-      } catch (error) {
-        reportDone(false);
-        const code = statusName(error);
-        // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
-        ledger.recordAttemptFailure(options.target.kind === 'proxy' ? undefined : address, code);
-        lastReason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
-        if (!isServiceError(error) || !RETRYABLE.has(error.code)) break;
-        exclude.push(address);
       }
+      attempt += 1;
+      ledger.recordRetry();
     }
-    ledger.recordFailed(lastReason, elapsedMicros());
   };
 
   const worker = async (): Promise<void> => {
@@ -156,6 +236,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   try {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(plan.length, 1)) }, worker));
   } finally {
+    locator?.close();
     picks?.close();
     lb?.close();
     pool.close();
@@ -164,5 +245,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   if (summary.sent !== plan.length) {
     throw new LbxError('runtime', `accounting error: ${plan.length} tasks planned but ${summary.sent} recorded`);
   }
-  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target: options.target, policy, seed: options.seed, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary };
+  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target, policy, seed: options.seed, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary, lbWaits };
 }
+
+const elapsedSince = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1_000);

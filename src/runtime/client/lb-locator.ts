@@ -1,0 +1,62 @@
+// Keeps a send run's LB address current: after failed picks it asks the registry again, keeping the last address while the registry is down too.
+import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import { LB_SERVICE } from '../registry/service-names.js';
+
+/** However many requests are waiting, the registry is asked at most once per this interval. */
+export const RELOCATE_INTERVAL_MS = 250;
+const REGISTRY_TIMEOUT_MS = 1_000;
+
+export class LbLocator {
+  #address: string;
+  #registry: RegistryClient | undefined;
+  #isLookingUp = false;
+  #isClosed = false;
+  #lastLookupAtMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * @param registryAddress where to look the LB up again; without it the address never changes.
+   * @param onMoved told the new address when the registry names a different LB.
+   */
+  constructor(
+    initialAddress: string,
+    private readonly registryAddress: string | undefined,
+    private readonly onMoved: (address: string) => void,
+  ) {
+    this.#address = initialAddress;
+  }
+
+  get address(): string {
+    return this.#address;
+  }
+
+  /** Starts a lookup in the background unless one ran within the interval; the caller does not wait for it. */
+  relocate(): void {
+    if (this.registryAddress === undefined || this.#isClosed || this.#isLookingUp) return;
+    const nowMs = performance.now();
+    if (nowMs - this.#lastLookupAtMs < RELOCATE_INTERVAL_MS) return;
+    this.#lastLookupAtMs = nowMs;
+    this.#isLookingUp = true;
+    void this.#lookUp(this.registryAddress).finally(() => {
+      this.#isLookingUp = false;
+    });
+  }
+
+  close(): void {
+    this.#isClosed = true;
+    this.#registry?.close();
+  }
+
+  async #lookUp(registryAddress: string): Promise<void> {
+    try {
+      this.#registry ??= createRegistryClient({ address: registryAddress, requestTimeoutMs: REGISTRY_TIMEOUT_MS });
+      const addresses = (await this.#registry.resolve(LB_SERVICE)).map((instance) => `${instance.address}:${instance.port}`);
+      // None passing (it is restarting) or ours among them: stay where we are.
+      const [first] = addresses;
+      if (this.#isClosed || first === undefined || addresses.includes(this.#address)) return;
+      this.#address = first;
+      this.onMoved(first);
+    } catch {
+      // The registry may be down too (restarting, or a crash of its own): keep the last known address.
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// The client's pick stream when the LB is gone: a stream that never answers is abandoned, a broken one reopened.
+import { EventEmitter } from 'node:events';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+
+import { PickStream } from '../../src/runtime/client/pick-stream.js';
+import type { GetServerRequest, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { withTimeout } from '../helpers/with-timeout.js';
+
+/** A stand-in for grpc-js's duplex call: records writes and cancels, answers only when told. */
+class FakeStream extends EventEmitter {
+  readonly written: GetServerRequest[] = [];
+  cancelled = 0;
+  write(request: GetServerRequest): boolean {
+    this.written.push(request);
+    return true;
+  }
+  cancel(): void {
+    this.cancelled += 1;
+  }
+}
+
+/** An LB client whose streams are FakeStreams, kept in opening order. */
+function fakeLb(): { client: LoadBalancerClient; streams: FakeStream[] } {
+  const streams: FakeStream[] = [];
+  const client = {
+    getServerStream: () => {
+      const stream = new FakeStream();
+      streams.push(stream);
+      return stream;
+    },
+  } as unknown as LoadBalancerClient;
+  return { client, streams };
+}
+
+const request = { clientId: 'c', taskType: 0, key: '', exclude: [] };
+
+const rejectionOf = (promise: Promise<unknown>): Promise<ServiceError> =>
+  promise.then(
+    () => {
+      throw new Error('the pick succeeded');
+    },
+    (error: ServiceError) => error,
+  );
+
+const test = suite('PickStream without an LB');
+
+test('a stream that never answers (it never connected) fails its picks at the deadline and is abandoned; the next pick opens a new one', async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 20);
+  try {
+    const [first, second] = await withTimeout(Promise.all([rejectionOf(picks.pick(request)), rejectionOf(picks.pick(request))]), 2_000, 'the pick deadline');
+    assert.equal([first.code, second.code], [GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.DEADLINE_EXCEEDED]);
+    assert.is(streams.length, 1);
+    assert.is(streams[0]?.cancelled, 1, 'the silent stream is cancelled once');
+
+    const next = picks.pick(request);
+    assert.is(streams.length, 2, 'a new stream for the next pick');
+    const written = streams[1]?.written[0];
+    streams[1]?.emit('data', { requestId: written?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: '127.0.0.1:21001', backendId: 'b', policy: 'round_robin' } });
+    assert.is((await next).server.address, '127.0.0.1:21001');
+    assert.ok((written?.requestId ?? 0) > 2, 'request ids are never reused across streams');
+  } finally {
+    picks.close();
+  }
+});
+
+test('a stream that breaks fails what waits on it; the next pick reopens; a late reply on the old stream is ignored', async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 5_000);
+  try {
+    const waiting = rejectionOf(picks.pick(request));
+    const old = streams[0];
+    old?.emit('error', Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: GrpcStatus.UNAVAILABLE, details: 'Connection dropped' }));
+    const error = await withTimeout(waiting, 1_000, 'the failed pick');
+    assert.equal([error.code, error.details], [GrpcStatus.UNAVAILABLE, 'Connection dropped']);
+
+    const next = picks.pick(request);
+    assert.is(streams.length, 2);
+    old?.emit('data', { requestId: streams[1]?.written[0]?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: 'stale:1', backendId: 'x', policy: 'p' } });
+    streams[1]?.emit('data', { requestId: streams[1]?.written[0]?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: '127.0.0.1:21002', backendId: 'b', policy: 'p' } });
+    assert.is((await next).server.address, '127.0.0.1:21002');
+  } finally {
+    picks.close();
+  }
+});
+
+test('after close() a pick fails at once and opens nothing', async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 5_000);
+  picks.close();
+  const error = await rejectionOf(picks.pick(request));
+  assert.is(error.code, GrpcStatus.CANCELLED);
+  assert.is(streams.length, 0);
+});
+
+test.run();
