@@ -73,6 +73,30 @@ test('the last ready backend is never killed', async () => {
   assert.is(cluster.components.filter((entry) => entry.role === 'backend' && entry.state === 'ready').length, 1);
 });
 
+test('a victim still exiting when chaos ends is waited for and started again', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003]);
+  // As a real process: the kill returns at once, the supervisor records the exit a few status calls later.
+  const kill = cluster.control.killComponent;
+  cluster.control.killComponent = async (name, signal) => {
+    const killed = await kill(name, signal);
+    const target = cluster.components.find((entry) => entry.name === name);
+    if (target) {
+      target.state = 'stopping';
+      let statusCalls = 0;
+      const status = cluster.control.status;
+      cluster.control.status = async () => {
+        statusCalls += 1;
+        if (statusCalls === 3) target.state = 'exited';
+        return status();
+      };
+    }
+    return killed;
+  };
+  const actions = await runChaos(cluster.control, options({ durationMs: 1_000 }));
+  assert.equal(actions.map((action) => action.kind), ['killed', 'started']);
+  assert.ok(cluster.components.every((entry) => entry.state === 'ready'), 'left as found');
+});
+
 test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
   const cluster = fakeCluster([7001, 7002, 7003]);
   const abort = new AbortController();

@@ -7,6 +7,8 @@
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
 
 export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
+/** How often the end of chaos looks whether its last victims have exited yet. */
+const VICTIM_EXIT_POLL_MS = 50;
 export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
 
 /** The part of the control API chaos needs (ControlClient has it). */
@@ -71,6 +73,26 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     }
   };
 
+  /**
+   * A signal is only sent when killComponent returns: the victim of the last round may still be
+   * running (or draining, after SIGTERM), and revive() skips what has not exited. Wait for it, bounded.
+   */
+  const awaitVictimsExited = async (): Promise<void> => {
+    if (!options.revive) return;
+    const deadline = options.nowMs() + options.startTimeoutMs;
+    // Not options.abort: after a Ctrl-C this wait still has to let the victims go down.
+    const uninterrupted = new AbortController().signal;
+    while (victims.size > 0 && options.nowMs() < deadline) {
+      const status = await control.status();
+      const isRunning = (name: string): boolean => {
+        const component = status.components.find((candidate) => candidate.name === name);
+        return component !== undefined && component.state !== 'exited' && component.state !== 'removed';
+      };
+      if (![...victims.values()].some(isRunning)) return;
+      await options.sleep(VICTIM_EXIT_POLL_MS, uninterrupted);
+    }
+  };
+
   const strike = async (): Promise<void> => {
     const target = options.targets[Math.floor(options.random() * options.targets.length)] ?? 'backend';
     const status = await control.status();
@@ -101,6 +123,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     await revive();
     await strike();
   }
+  await awaitVictimsExited();
   await revive();
   return actions;
 }
