@@ -12,6 +12,7 @@ function fakeCluster(backendPorts: number[]): { control: ChaosControl; component
   });
   const components = [component('registry', 'registry', 102), component('lb', 'lb', 100), ...backendPorts.map((port) => component(`backend-${port}`, 'backend', port))];
   const calls: string[] = [];
+  let nextPid = 10_000;
   const control: ChaosControl = {
     status: async () => ({ name: 'fake', components: components.map((entry) => ({ ...entry })), respawn: false } as unknown as ClusterStatus),
     killComponent: async (name) => {
@@ -24,9 +25,9 @@ function fakeCluster(backendPorts: number[]): { control: ChaosControl; component
     startBackend: async (port) => {
       const target = components.find((entry) => entry.port === port && entry.role === 'backend');
       if (target === undefined || target.state !== 'exited') throw new Error(`backend ${port} is not exited`);
-      target.state = 'ready';
+      Object.assign(target, { state: 'ready', pid: nextPid++ });
       calls.push(`start ${target.name}`);
-      return { name: target.name, port, address: target.address, pid: port, elapsedMs: 1 };
+      return { name: target.name, port, address: target.address, pid: target.pid, elapsedMs: 1 };
     },
   };
   return { control, components, calls };
@@ -97,6 +98,32 @@ test('a victim still exiting when chaos ends is waited for and started again', a
   assert.ok(cluster.components.every((entry) => entry.state === 'ready'), 'left as found');
 });
 
+test('a victim the supervisor still lists as ready is not drawn again when a late round follows at once', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003]);
+  // The kill returns before the exit is seen: the victim stays "ready" for the next two status calls.
+  const exitsSeenLater: Array<{ name: string; statusCallsLeft: number }> = [];
+  cluster.control.killComponent = async (name) => {
+    const target = cluster.components.find((entry) => entry.name === name);
+    if (target?.state !== 'ready') throw new Error(`${name} is not running`);
+    exitsSeenLater.push({ name, statusCallsLeft: 2 });
+    cluster.calls.push(`kill ${name}`);
+    return { pid: target.pid, name };
+  };
+  const status = cluster.control.status;
+  cluster.control.status = async () => {
+    for (const pending of exitsSeenLater) {
+      pending.statusCallsLeft -= 1;
+      const target = cluster.components.find((entry) => entry.name === pending.name);
+      if (pending.statusCallsLeft === 0 && target) target.state = 'exited';
+    }
+    return status();
+  };
+  // Every round late: sleep never waits, so rounds follow one another at once.
+  const actions = await runChaos(cluster.control, options({ durationMs: 5_000, sleep: async () => undefined, nowMs: () => 0 }));
+  assert.equal(actions.filter((action) => action.kind === 'failed'), [], 'no kill of a process already killed');
+  assert.ok(actions.filter((action) => action.kind === 'killed').length >= 2, 'chaos went on killing');
+});
+
 test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
   const cluster = fakeCluster([7001, 7002, 7003]);
   const abort = new AbortController();
@@ -108,7 +135,7 @@ test('lb and registry targets are drawn too, and an abort stops the loop', async
     onAction: (action) => {
       rounds += 1;
       // The fake never restarts the LB or registry: make them ready again, as the supervisor would.
-      for (const entry of cluster.components) if (entry.role !== 'backend') entry.state = 'ready';
+      for (const entry of cluster.components) if (entry.role !== 'backend' && entry.state !== 'ready') Object.assign(entry, { state: 'ready', pid: entry.pid + 1 });
       if (rounds === 6) abort.abort();
       assert.ok(action.component === 'lb' || action.component === 'registry', action.component);
     },

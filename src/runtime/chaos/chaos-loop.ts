@@ -52,6 +52,12 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
   };
   /** Backends chaos killed and has not started again yet, by port. */
   const victims = new Map<number, string>();
+  /**
+   * Every pid chaos signalled. The supervisor may list a victim as ready for a moment after the
+   * kill (it has not seen the exit yet), and a round that runs late comes right after the last:
+   * such a process must not be drawn again, nor counted as a ready backend.
+   */
+  const signalled = new Set<number>();
 
   const revive = async (): Promise<void> => {
     if (!options.revive || victims.size === 0) return;
@@ -96,7 +102,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
   const strike = async (): Promise<void> => {
     const target = options.targets[Math.floor(options.random() * options.targets.length)] ?? 'backend';
     const status = await control.status();
-    const candidates = status.components.filter((component) => component.role === target && component.state === 'ready');
+    const candidates = status.components.filter((component) => component.role === target && component.state === 'ready' && !signalled.has(component.pid));
     if (target === 'backend' && candidates.length <= 1) {
       record('skipped', 'backend', `${candidates.length} backend ready: the last one is spared`);
       return;
@@ -107,6 +113,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
       return;
     }
     try {
+      signalled.add(victim.pid);
       const killed = await control.killComponent(victim.name, options.signal);
       if (victim.role === 'backend') victims.set(victim.port, victim.name);
       record('killed', victim.name, `${options.signal} to pid ${killed.pid}`);
