@@ -29,14 +29,17 @@ export class LbLocator {
     return this.#address;
   }
 
-  /** Starts a lookup in the background unless one ran within the interval; the caller does not wait for it. */
-  relocate(): void {
-    if (this.registryAddress === undefined || this.#isClosed || this.#isLookingUp) return;
+  /**
+   * Looks the LB up again unless a lookup is running or ran within the interval. Never rejects;
+   * requests do not wait for it (their next try uses whatever address is current by then).
+   */
+  relocate(): Promise<void> {
+    if (this.registryAddress === undefined || this.#isClosed || this.#isLookingUp) return Promise.resolve();
     const nowMs = performance.now();
-    if (nowMs - this.#lastLookupAtMs < RELOCATE_INTERVAL_MS) return;
+    if (nowMs - this.#lastLookupAtMs < RELOCATE_INTERVAL_MS) return Promise.resolve();
     this.#lastLookupAtMs = nowMs;
     this.#isLookingUp = true;
-    void this.#lookUp(this.registryAddress).finally(() => {
+    return this.#lookUp(this.registryAddress).finally(() => {
       this.#isLookingUp = false;
     });
   }

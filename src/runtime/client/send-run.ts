@@ -208,7 +208,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
           return;
         }
         lbWaits += 1;
-        locator?.relocate();
+        void locator?.relocate();
         await sleep(pauseMs);
         continue;
       }
