@@ -12,6 +12,8 @@ export interface FieldShape {
   readonly repeated?: boolean;
   /** Values to draw from besides the generic pools, e.g. addresses for an address field. */
   readonly hints?: readonly string[];
+  /** Draw strings from `hints` (and the huge string) only: for fields where a generic value could do real harm. */
+  readonly onlyHints?: boolean;
 }
 
 export type MessageShape = readonly FieldShape[];
@@ -106,12 +108,13 @@ export function createFuzzer(random: () => number, hugeStringBudget: number): Fu
   const huge = Buffer.from(Array.from({ length: 64 }, () => String.fromCharCode(33 + int(94))).join('').repeat(HUGE_STRING_BYTES / 64));
   let hugeSent = 0;
 
-  const stringValue = (hints: readonly string[] = []): Buffer => {
+  const stringValue = (hints: readonly string[] = [], onlyHints = false): Buffer => {
     const roll = random();
     if (roll < 0.02 && hugeSent < hugeStringBudget) {
       hugeSent += 1;
       return huge;
     }
+    if (onlyHints) return Buffer.from(pick(hints));
     if (roll < 0.1) return bytes(int(40)); // often invalid UTF-8
     if (roll < 0.4 && hints.length > 0) return Buffer.from(pick(hints));
     if (roll < 0.5) return Buffer.from(Array.from({ length: int(40) }, () => String.fromCharCode(32 + int(95))).join(''));
@@ -137,10 +140,10 @@ export function createFuzzer(random: () => number, hugeStringBudget: number): Fu
 
   const encodeField = (field: FieldShape, depth: number): Buffer => {
     // Now and then the right field number with the wrong wire type.
-    if (chance(0.03)) return field.kind === 'string' || typeof field.kind !== 'string' ? Buffer.concat([tag(field.no, WIRE_VARINT), encodeVarint(varintValue())]) : lengthDelimited(field.no, bytes(int(16)));
+    if (chance(0.03) && !field.onlyHints) return field.kind === 'string' || typeof field.kind !== 'string' ? Buffer.concat([tag(field.no, WIRE_VARINT), encodeVarint(varintValue())]) : lengthDelimited(field.no, bytes(int(16)));
     switch (field.kind) {
       case 'string':
-        return lengthDelimited(field.no, stringValue(field.hints));
+        return lengthDelimited(field.no, stringValue(field.hints, field.onlyHints));
       case 'varint':
         return Buffer.concat([tag(field.no, WIRE_VARINT), encodeVarint(varintValue())]);
       case 'enum':

@@ -369,7 +369,8 @@ fuzz('random bytes, random fields and floods on every RPC: no handler throws, no
       // With the token, only what cannot take the cluster down: no Shutdown, no component
       // names that exist, and only invalid sizes for AddBackend and Scale.
       const harmlessKillComponent: MessageShape = [
-        { no: 1, kind: 'string', hints: ['supervisor', 'backend-1', 'backend-', 'backend-99999', 'LB', 'lb '] },
+        // Never a generic string: the pools hold "lb" and "registry", which are real components.
+        { no: 1, kind: 'string', onlyHints: true, hints: ['', 'supervisor', 'backend-1', 'backend-', 'backend-99999', 'LB', 'lb ', ' lb', 'lb\u0000', 'REGISTRY', '\u202elb', '../lb'] },
         { no: 2, kind: 'string', hints: ['SIGKILL', 'SIGSTOP', 'SIGHUP'] },
       ];
       const targets: Target[] = [
