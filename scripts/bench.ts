@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<unknown>> = {
     process.env.LBX_BENCH_RING_ONLY = '1';
     return import('./bench-policies.js');
   },
+  faults: () => import('./bench-faults.js'),
 };
 const run = suites[suite];
 if (run === undefined) {
