@@ -1,8 +1,7 @@
 // Parsing of numeric flag values that oclif's integer flags cannot express: factors and per-backend lists.
 import { LbxError } from '../core/lbx-error.js';
 
-/** The slowest speed a backend may have: a task then costs 100x, still bounded (MAX_WORK_UNITS caps the request). */
-export const MIN_SPEED = 0.01;
+export { MIN_SPEED, MAX_SPEED, MIN_WEIGHT, MAX_WEIGHT } from '../core/trait-bounds.js';
 
 /** A number from `min` (default: anything above 0) to `max`, e.g. a weight or a speed. */
 export function parseFactor(flag: string, text: string, max: number, min = 0): number {

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
-import { MIN_SPEED, parseFactor } from '../cli/number-lists.js';
+import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../cli/number-lists.js';
 
 export default class Add extends LbxCommand {
   static override summary = 'Start one more backend, on the lowest free backend port, while traffic runs.';
@@ -16,13 +16,13 @@ Weighted policies use its --weight; --speed makes it slower (or faster) at CPU_H
   static override flags = {
     name: clusterNameFlag,
     speed: Flags.string({ description: `CPU_HEAVY speed (${MIN_SPEED}–100; 0.25 pays 4 times the work).`, default: '1' }),
-    weight: Flags.string({ description: 'Weight for weighted policies (above 0 to 1000).', default: '1' }),
+    weight: Flags.string({ description: `Weight for weighted policies (${MIN_WEIGHT}–${MAX_WEIGHT}).`, default: '1' }),
   };
 
   async run(): Promise<Record<string, unknown>> {
     const { flags } = await this.parse(Add);
     const speed = parseFactor('--speed', flags.speed, 100, MIN_SPEED);
-    const weight = parseFactor('--weight', flags.weight, 1_000);
+    const weight = parseFactor('--weight', flags.weight, MAX_WEIGHT, MIN_WEIGHT);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');
     const cluster = await requireRunningCluster(flags.name);

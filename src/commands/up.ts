@@ -8,7 +8,7 @@ import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { checkPolicyFits } from '../core/policies/policy-config.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../cli/policy-flags.js';
-import { MIN_SPEED, parseFactorList } from '../cli/number-lists.js';
+import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from '../cli/number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import {
@@ -101,7 +101,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     checkPolicyFits(policy, policyConfig, flags.backends);
     const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100, MIN_SPEED);
     if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
-    const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, 1_000);
+    const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
     const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { findPortsInUse } = await import('../runtime/cluster/port-check.js');
     const { findExecutable } = await import('../runtime/registry/find-executable.js');

@@ -16,6 +16,7 @@ test('an empty run is all zeros', () => {
     retried: 0,
     failuresByReason: {},
     attemptFailuresByReason: {},
+    attemptFailuresWithoutBackend: 0,
     elapsedMs: 0,
     throughputPerSec: 0,
     latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
@@ -120,6 +121,11 @@ reconcileTest('a surplus a crash explains (no more than the failed attempts ther
   const unexplained = reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 13 }, { '127.0.0.1:7001': 2 });
   assert.is(unexplained.matches, false);
   assert.is(unexplained.rows[0]?.lostAnswers, 0);
+  // Through a proxy, failures pinned on no backend explain a surplus anywhere, up to their total.
+  const proxied = reconcile({ '127.0.0.1:7001': 10, '127.0.0.1:7002': 5 }, { '127.0.0.1:7001': 11, '127.0.0.1:7002': 7 }, {}, 3);
+  assert.is(proxied.matches, true);
+  assert.equal(proxied.rows.map((row) => row.lostAnswers), [1, 2]);
+  assert.is(reconcile({ '127.0.0.1:7001': 10, '127.0.0.1:7002': 5 }, { '127.0.0.1:7001': 11, '127.0.0.1:7002': 7 }, {}, 2).matches, false);
   // Failed attempts never excuse a backend that served fewer than clients counted.
   assert.is(reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 9 }, { '127.0.0.1:7001': 5 }).matches, false);
 });

@@ -1,8 +1,8 @@
 // The backend role: serve tasks until stopped, draining on SIGTERM.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
+import { clusterDirFlag, hostFlag, registryAddressFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
-import { MIN_SPEED, parseFactor } from '../number-lists.js';
+import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
 
 export const backendRoleFlags = {
@@ -21,6 +21,7 @@ export const backendRoleFlags = {
   }),
   weight: Flags.string({ description: 'Relative capacity announced to the LB for weighted policies (above 0, up to 1000).', default: '1' }),
   speed: Flags.string({ description: 'CPU_HEAVY speed relative to a full-speed backend: 0.25 makes each heavy task cost 4 times as much (above 0, up to 100).', default: '1' }),
+  'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
 
@@ -38,9 +39,10 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
     defaultHeavyUnits: flags['heavy-work-units'],
-    weight: parseFactor('--weight', flags.weight, 1_000),
+    weight: parseFactor('--weight', flags.weight, MAX_WEIGHT, MIN_WEIGHT),
     speed: parseFactor('--speed', flags.speed, 100, MIN_SPEED),
     // Under a supervisor, counts survive a crash so `lbx report` can check them (see durable-served-counts.ts).
+    ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
     ...(flags['cluster-dir'] ? { servedCountsFile: servedCountsFile(flags['cluster-dir'], id) } : {}),
     onEvent: (event) => logEvent(event),
   });

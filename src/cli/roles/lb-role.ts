@@ -1,6 +1,6 @@
 // The load-balancer role: serve picks until stopped.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag } from '../flags.js';
+import { clusterDirFlag, hostFlag, registryAddressFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
@@ -15,6 +15,7 @@ export const lbRoleFlags = {
   'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
   mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
   ...policyConfigFlags,
+  'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
 
@@ -32,6 +33,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     registryAddress: flags['registry-addr'],
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
+    ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
     onEvent: (event) => logEvent(event),
   });
   stopOnSignalOrOrphan(async (reason) => {

@@ -24,6 +24,8 @@ export interface RunSummary {
   failuresByReason: Record<string, number>;
   /** Why single attempts failed (retried or not), most frequent first. */
   attemptFailuresByReason: Record<string, number>;
+  /** Failed attempts the client could not pin on a backend (through a proxy, the LB's answer). */
+  attemptFailuresWithoutBackend: number;
   elapsedMs: number;
   /** Ended requests (ok or failed) per second of elapsedMs. */
   throughputPerSec: number;
@@ -60,6 +62,7 @@ export class RunLedger {
   #ok = 0;
   #failed = 0;
   #retried = 0;
+  #attemptFailuresWithoutBackend = 0;
   readonly #failuresByReason = new Map<string, number>();
   readonly #attemptFailuresByReason = new Map<string, number>();
   readonly #latency = new LatencyHistogram();
@@ -78,6 +81,7 @@ export class RunLedger {
   /** `backendAddress` is undefined when the client cannot know which backend failed (through a proxy). */
   recordAttemptFailure(backendAddress: string | undefined, reason: string): void {
     if (backendAddress !== undefined) this.#tally(backendAddress).errors += 1;
+    else this.#attemptFailuresWithoutBackend += 1;
     increment(this.#attemptFailuresByReason, reason);
   }
 
@@ -108,6 +112,7 @@ export class RunLedger {
       retried: this.#retried,
       failuresByReason: toRankedRecord(this.#failuresByReason),
       attemptFailuresByReason: toRankedRecord(this.#attemptFailuresByReason),
+      attemptFailuresWithoutBackend: this.#attemptFailuresWithoutBackend,
       elapsedMs,
       throughputPerSec: elapsedMs > 0 ? Math.round((sent / elapsedMs) * 1_000 * 1_000) / 1_000 : 0,
       latencyMs: this.#latency.summaryMs(),
@@ -134,22 +139,31 @@ export class RunLedger {
  * attempts clients saw fail there (`failedAttemptsByAddress`); such a surplus is reported as
  * lost answers. A backend that served fewer than clients counted, or more than that bound
  * allows, is a mismatch: a request counted twice, or lost.
+ *
+ * Through a proxy the client cannot tell which backend an attempt failed at (the LB answered);
+ * those `failedAttemptsWithoutBackend` may explain a surplus anywhere, in total.
  */
 export function reconcile(
   clientOkByAddress: Record<string, number>,
   backendServedByAddress: Record<string, number>,
   failedAttemptsByAddress: Record<string, number> = {},
+  failedAttemptsWithoutBackend = 0,
 ): Reconciliation {
   const addresses = [...new Set([...Object.keys(clientOkByAddress), ...Object.keys(backendServedByAddress)])];
+  let unexplainedSurplus = 0;
   const rows = addresses.sort(compareAddresses).map((address) => {
     const clientOk = clientOkByAddress[address] ?? 0;
     const backendServed = backendServedByAddress[address] ?? 0;
     const failedAttempts = failedAttemptsByAddress[address] ?? 0;
     const surplus = backendServed - clientOk;
-    const lostAnswers = surplus > 0 && surplus <= failedAttempts ? surplus : 0;
-    return { address, clientOk, backendServed, difference: clientOk - backendServed, failedAttempts, lostAnswers };
+    if (surplus > failedAttempts) unexplainedSurplus += surplus - failedAttempts;
+    return { address, clientOk, backendServed, difference: clientOk - backendServed, failedAttempts, lostAnswers: surplus > 0 ? surplus : 0 };
   });
-  return { matches: rows.every((row) => row.difference + row.lostAnswers === 0), rows };
+  const surplusExplained = unexplainedSurplus <= failedAttemptsWithoutBackend;
+  return {
+    matches: rows.every((row) => row.difference <= 0) && surplusExplained,
+    rows: surplusExplained ? rows : rows.map((row) => ({ ...row, lostAnswers: row.lostAnswers <= row.failedAttempts ? row.lostAnswers : 0 })),
+  };
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

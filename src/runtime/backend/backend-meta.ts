@@ -5,7 +5,7 @@
 import type { BackendTraits } from '../../core/balancer.js';
 
 /** The bounds RegisterServer enforces; meta outside them is ignored like any other malformed meta. */
-const MAX_WEIGHT = 1_000;
+import { MAX_WEIGHT, MIN_WEIGHT } from '../../core/trait-bounds.js';
 const MIN_SPEED = 0.01;
 const MAX_SPEED = 100;
 
@@ -23,7 +23,7 @@ export function backendMeta(traits: BackendTraits): Record<string, string> {
 export function traitsFromMeta(meta: Readonly<Record<string, string>>): BackendTraits | undefined {
   const weight = parseDecimal(meta['weight']);
   const speed = parseDecimal(meta['speed']);
-  if (weight === undefined || !(weight > 0 && weight <= MAX_WEIGHT)) return undefined;
+  if (weight === undefined || !(weight >= MIN_WEIGHT && weight <= MAX_WEIGHT)) return undefined;
   if (speed === undefined || !(speed >= MIN_SPEED && speed <= MAX_SPEED)) return undefined;
   return { weight, speed };
 }

@@ -22,6 +22,7 @@ import { LoadReporter } from './load-reporter.js';
 import { ProcessCpuSampler } from './process-sampler.js';
 import { TaskExecutor } from './task-executor.js';
 import { DurableServedCounts } from './durable-served-counts.js';
+import { readTokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
@@ -50,6 +51,8 @@ export interface BackendOptions {
   readonly speed: number;
   /** Keep served counts in this file (see durable-served-counts.ts); in memory only when absent. */
   readonly servedCountsFile?: string;
+  /** The cluster token file: sent on every call to the LB, which requires it for registering and reporting. */
+  readonly tokenFile?: string;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
@@ -113,7 +116,8 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     options.onEvent({ type: 'registered', where: 'registry', target: options.registryAddress });
 
     const lbAddress = options.lbAddress ?? (await resolveLb(registry));
-    lb = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
+    lb = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
     await registerWithLb(lb, options, address);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
   } catch (error) {

@@ -133,7 +133,12 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       picks: lbStats?.picks ?? 0,
       unavailable: lbStats?.unavailable ?? 0,
       backends: reports,
-      reconciliation: reconcile(clientOkOfVerifiable, served, failedOfVerifiable),
+      reconciliation: reconcile(
+        clientOkOfVerifiable,
+        served,
+        failedOfVerifiable,
+        runs.reduce((sum, run) => sum + (run.summary.attemptFailuresWithoutBackend ?? 0), 0),
+      ),
       unverified: reports.filter((report) => report.servedSource !== 'live' && report.servedSource !== 'file').map((report) => report.address),
       runs,
     };

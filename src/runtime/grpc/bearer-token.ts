@@ -1,7 +1,9 @@
-// A bearer token for the supervisor's control API: made at start-up, kept in a 0600 file, required on every call.
+// A cluster's bearer token: made by the supervisor at start-up, kept in a 0600 file, required on
+// every call of its control API and on the calls that change the LB's state.
 //
-// The control port is on loopback, but every local user can reach loopback; the token file's
-// mode is what limits Shutdown, KillBackend and the rest to the user who started the cluster.
+// Every port is on loopback, but every local user can reach loopback; the token file's mode is
+// what limits Shutdown, KillBackend, and the LB's RegisterServer, DeregisterServer, ReportLoad
+// and SetPolicy to the user who started the cluster (and the processes it started).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -79,6 +81,18 @@ export function readControlToken(paths: TokenPaths): string {
   return token;
 }
 
+/** Reads a token file given by path (a role's --token-file); errors name the file. */
+export function readTokenFile(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new LbxError('usage', `cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!TOKEN_PATTERN.test(token)) throw new LbxError('usage', `token file ${file} is malformed: expected ${TOKEN_BYTES * 2} hex digits`);
+  return token;
+}
+
 /** Whether the call's metadata carries `authorization: Bearer <token>`, compared in constant time. */
 export function hasToken(metadata: Metadata, token: string): boolean {
   const values = metadata.get(AUTHORIZATION_METADATA_KEY);
@@ -91,18 +105,20 @@ export function hasToken(metadata: Metadata, token: string): boolean {
 }
 
 function unauthenticated(file: string): Partial<ServiceError> {
-  const details = `missing or wrong control token: send metadata "authorization: Bearer <token>" with the token from ${file} (readable only by the user who started the cluster)`;
+  const details = `missing or wrong cluster token: send metadata "authorization: Bearer <token>" with the token from ${file} (readable only by the user who started the cluster)`;
   return { code: GrpcStatus.UNAUTHENTICATED, details, message: details };
 }
 
 /**
- * Wraps every handler of a service implementation so that a call without the token is
- * answered UNAUTHENTICATED and the handler never runs. `file` is named in the answer.
+ * Wraps the handlers of a service implementation (all of them, or those named in `only`) so
+ * that a call without the token is answered UNAUTHENTICATED and the handler never runs.
+ * `file` is named in the answer.
  */
-export function requireToken<T extends UntypedServiceImplementation>(implementation: T, token: string, file: string): T {
+export function requireToken<T extends UntypedServiceImplementation>(implementation: T, token: string, file: string, only?: ReadonlyArray<keyof T & string>): T {
   if (!TOKEN_PATTERN.test(token)) throw new LbxError('runtime', `refusing to guard the control API with a malformed token (expected ${TOKEN_BYTES * 2} hex digits)`);
-  const guarded: UntypedServiceImplementation = {};
+  const guarded: UntypedServiceImplementation = { ...implementation };
   for (const [name, handler] of Object.entries(implementation)) {
+    if (only !== undefined && !only.includes(name)) continue;
     const run = handler as (call: { metadata: Metadata; emit(event: 'error', error: unknown): boolean }, callback?: (error: unknown) => void) => void;
     guarded[name] = ((call: Parameters<typeof run>[0], callback?: (error: unknown) => void) => {
       if (hasToken(call.metadata, token)) return run(call, callback);

@@ -1,5 +1,6 @@
 // The standard grpc.health.v1.Health service, served by every lbx gRPC server.
 import { status as GrpcStatus, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { statusError } from './unary.js';
 
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
@@ -40,7 +41,7 @@ export class HealthRegistry {
     check: (call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) => {
       const status = this.statuses.get(call.request.service);
       if (status === undefined) {
-        callback({ code: GrpcStatus.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+        callback(statusError(GrpcStatus.NOT_FOUND, `unknown service "${call.request.service}"`));
         return;
       }
       callback(null, { status });

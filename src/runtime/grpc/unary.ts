@@ -29,9 +29,21 @@ export function statusName(error: unknown): string {
   return GrpcStatus[error.code] ?? `CODE_${error.code}`;
 }
 
-/** A status error to hand to a unary callback. */
+/**
+ * Status details travel in HTTP/2 trailers, which a peer caps (grpc-js: 16 KiB of headers by
+ * default); an error quoting a huge request field (a 1 MiB policy name) would overflow them and
+ * stall the connection for every later call. Details are cut well below that.
+ */
+export const MAX_STATUS_DETAILS = 1_024;
+
+export function capDetails(details: string): string {
+  return details.length <= MAX_STATUS_DETAILS ? details : `${details.slice(0, MAX_STATUS_DETAILS)}… (${details.length - MAX_STATUS_DETAILS} more characters)`;
+}
+
+/** A status error to hand to a unary callback; long details are cut (see capDetails). */
 export function statusError(code: GrpcStatus, details: string): Partial<ServiceError> {
-  return { code, details, message: details };
+  const capped = capDetails(details);
+  return { code, details: capped, message: capped };
 }
 
 export const invalidArgument = (details: string): Partial<ServiceError> => statusError(GrpcStatus.INVALID_ARGUMENT, details);

@@ -15,6 +15,18 @@ import { traitsFromMeta } from '../backend/backend-meta.js';
 import { createRegistryClient, type ServiceInstance } from '../registry/registry-client.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { createLbService } from './lb-service.js';
+import { dialOnce } from './admission-probe.js';
+import { readTokenFile, requireToken } from '../grpc/bearer-token.js';
+import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
+
+/**
+ * Who may change the LB's state: with a token file, only callers that hold the token (the
+ * supervisor and the backends it started). Picks and stats stay open to any client.
+ */
+function guardStateChanges(service: LoadBalancerServer, tokenFile: string | undefined): LoadBalancerServer {
+  if (tokenFile === undefined) return service;
+  return requireToken(service, readTokenFile(tokenFile), tokenFile, ['registerServer', 'deregisterServer', 'reportLoad', 'setPolicy']);
+}
 
 /** How long the LB waits for the registry to list it as passing before it calls itself ready. */
 const REGISTRY_VISIBLE_TIMEOUT_MS = 10_000;
@@ -30,6 +42,8 @@ export interface LbOptions {
   readonly registryAddress: string;
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
+  /** The cluster token file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy then require its token. */
+  readonly tokenFile?: string;
   readonly onEvent: (event: LbEvent) => void;
 }
 
@@ -56,7 +70,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     {
       name: 'lbx.v1.LoadBalancer',
       definition: LoadBalancerService,
-      implementation: createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now() }),
+      implementation: guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile),
     },
     ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
   ]);

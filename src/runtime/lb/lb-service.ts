@@ -27,10 +27,7 @@ import { invalidArgument, statusError } from '../grpc/unary.js';
 import { checkAddress } from '../grpc/field-checks.js';
 import { checkBackendId, checkFactor, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
 
-const MAX_WEIGHT = 1_000;
-const MAX_SPEED = 100;
-/** As `up --speeds` allows: slower would make one task cost over 100x. */
-const MIN_SPEED = 0.01;
+import { MAX_SPEED, MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT } from '../../core/trait-bounds.js';
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
@@ -38,6 +35,8 @@ export interface LbServiceOptions {
   readonly balancer: Balancer;
   readonly reportIntervalMs: number;
   readonly startedAtUnixMs: number;
+  /** Checks a registering address before it becomes eligible: undefined when it is fine, else why not (see admission-probe.ts). */
+  readonly verifyAddress?: (address: string) => Promise<string | undefined>;
 }
 
 type Decision = { ok: true; server: GetServerResponse; backend: PickableBackend } | { ok: false; code: GrpcStatus; message: string };
@@ -55,7 +54,7 @@ function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
   };
 }
 
-export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }: LbServiceOptions): LoadBalancerServer {
+export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, verifyAddress }: LbServiceOptions): LoadBalancerServer {
   /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
   const decide = (request: GetServerRequest): Decision => {
     const checked = checkGetServer(request);
@@ -109,13 +108,20 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs }:
     if (!id.ok) return callback(invalidArgument(id.message));
     const address = checkAddress('address', call.request.address);
     if (!address.ok) return callback(invalidArgument(address.message));
-    const weight = checkFactor('weight', call.request.weight, MAX_WEIGHT);
+    const weight = checkFactor('weight', call.request.weight, MAX_WEIGHT, MIN_WEIGHT);
     if (!weight.ok) return callback(invalidArgument(weight.message));
     const speed = checkFactor('speed', call.request.speed, MAX_SPEED, MIN_SPEED);
     if (!speed.ok) return callback(invalidArgument(speed.message));
-    const registered = balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
-    if (registered.kind === 'refused') return callback(statusError(GrpcStatus.RESOURCE_EXHAUSTED, `backend ${address.value} not registered: ${registered.reason}`));
-    callback(null, { reportIntervalMs });
+    const admit = async (): Promise<void> => {
+      const unreachable = await (verifyAddress?.(address.value) ?? Promise.resolve(undefined));
+      if (unreachable !== undefined) {
+        return callback(statusError(GrpcStatus.FAILED_PRECONDITION, `backend ${address.value} not registered: nothing accepts connections there (${unreachable})`));
+      }
+      const registered = balancer.register(id.value, address.value, { weight: weight.value, speed: speed.value });
+      if (registered.kind === 'refused') return callback(statusError(GrpcStatus.RESOURCE_EXHAUSTED, `backend ${address.value} not registered: ${registered.reason}`));
+      callback(null, { reportIntervalMs });
+    };
+    admit().catch((error: unknown) => callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error))));
   };
 
   const deregisterServer: Unary<DeregisterServerRequest, DeregisterServerResponse> = (call, callback) => {

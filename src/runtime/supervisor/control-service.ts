@@ -15,17 +15,14 @@ import { invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import type { Supervisor } from './supervisor.js';
 
+import { MAX_SPEED, MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT } from '../../core/trait-bounds.js';
+
 const KILL_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
-/** The same bounds as `up --speeds` and `--weights`, and the LB's RegisterServer. */
-const MIN_SPEED = 0.01;
-const MAX_SPEED = 100;
-const MIN_WEIGHT = Number.MIN_VALUE;
-const MAX_WEIGHT = 1_000;
 
 /** 0 (unset) means 1; anything else must be a finite number within bounds. The message, when it is not. */
 function checkTrait(name: string, value: number, min: number, max: number): number | string {
   if (value === 0) return 1;
-  return Number.isFinite(value) && value >= min && value <= max ? value : `${name} ${value} is not valid: expected a number from ${min === Number.MIN_VALUE ? 'above 0' : min} to ${max}`;
+  return Number.isFinite(value) && value >= min && value <= max ? value : `${name} ${value} is not valid: expected a number from ${min} to ${max}`;
 }
 
 /**

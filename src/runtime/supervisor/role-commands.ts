@@ -3,6 +3,7 @@ import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import type { PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
+import { tokenFile } from '../grpc/bearer-token.js';
 
 export interface RoleCommand {
   readonly file: string;
@@ -16,6 +17,9 @@ const lbx = (args: string[]): RoleCommand => {
 
 /** `--cluster-dir` marks every child's argv, so a stale cluster's pids can be verified before they are signalled. */
 const marker = (clusterDir: string): string[] => ['--cluster-dir', clusterDir];
+
+/** The LB requires the cluster token on state-changing calls; backends send it (see bearer-token.ts). */
+const token = (clusterDir: string): string[] => ['--token-file', tokenFile({ dir: clusterDir })];
 
 export function registryCommand(spec: ClusterSpec, ports: PortLayout, clusterDir: string): RoleCommand {
   if (spec.registry === 'embedded') {
@@ -43,6 +47,9 @@ export function registryCommand(spec: ClusterSpec, ports: PortLayout, clusterDir
     '-1',
     '-grpc-port',
     '-1',
+    // -dev also opens gRPC-TLS on the fixed port 8503: outside the cluster's layout, so two clusters would collide.
+    '-grpc-tls-port',
+    '-1',
   ];
   return lbx(['serve', 'guard', ...marker(clusterDir), '--', spec.consulBinary ?? 'consul', ...consulArgs]);
 }
@@ -66,6 +73,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     '--check-interval',
     String(spec.checkIntervalMs),
     ...policyConfigArgs(spec.policyConfig),
+    ...token(clusterDir),
     ...marker(clusterDir),
   ]);
 }
@@ -119,6 +127,7 @@ export function backendCommand(
     String(traits.weight),
     '--speed',
     String(traits.speed),
+    ...token(clusterDir),
     ...marker(clusterDir),
   ]);
 }

@@ -10,7 +10,7 @@ import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { portLayout } from '../cluster/ports.js';
 import { startGrpcServer, type RunningGrpcServer } from '../grpc/grpc-server.js';
-import { createControlToken, requireToken, tokenFile } from './control-auth.js';
+import { createControlToken, requireToken, tokenFile } from '../grpc/bearer-token.js';
 import { createControlService } from './control-service.js';
 import { Supervisor, type SupervisorEvent } from './supervisor.js';
 

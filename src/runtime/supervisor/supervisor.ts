@@ -17,6 +17,7 @@ import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
 import { MAX_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
 import { afterCrash } from '../../core/supervision/restart-backoff.js';
+import { readTokenFile, tokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
@@ -121,7 +122,9 @@ export class Supervisor {
       await this.startRegistry();
       const lbSlot = this.slot('lb');
       await this.startLb(lbSlot);
-      this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+      // DeregisterServer and SetPolicy need the cluster token, like every state-changing LB call.
+      const interceptors = [tokenInterceptor(readTokenFile(tokenFile(this.paths)))];
+      this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
       this.registryClient = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
       await Promise.all(this.backendSlots().map((slot) => this.startBackendSlot(slot)));
     } catch (error) {
