@@ -8,6 +8,8 @@ import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balan
 import type { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { readTokenFile, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import path from 'node:path';
 
 const BASE_PORT = 14_000;
 const LB = `127.0.0.1:${BASE_PORT + 100}`;
@@ -16,17 +18,23 @@ const CALL_TIMEOUT_MS = 3_000;
 
 const sandbox = createSandbox('rpc');
 const rpc = suite('RPC validation');
+/** With the cluster token, as the supervisor and backends call: the checks below are past authentication. */
 let lb: LoadBalancerClient;
+/** Without it, as any other local program. */
+let anonymousLb: LoadBalancerClient;
 let backend: BackendClient;
 
 rpc.before(async () => {
   await sandbox.json(['up', '--backends', '2', '--base-port', String(BASE_PORT)]);
-  lb = new LoadBalancerClient(LB, credentials.createInsecure());
+  const token = readTokenFile(path.join(sandbox.home, 'default', 'control.token'));
+  lb = new LoadBalancerClient(LB, credentials.createInsecure(), { interceptors: [tokenInterceptor(token)] });
+  anonymousLb = new LoadBalancerClient(LB, credentials.createInsecure());
   backend = new BackendClient(BACKEND, credentials.createInsecure());
 });
 
 rpc.after(async () => {
   lb?.close();
+  anonymousLb?.close();
   backend?.close();
   await sandbox.run(['down']).catch(() => undefined);
   killLeftovers(sandbox);
@@ -113,6 +121,27 @@ rpc('RegisterServer: empty address and empty id', async () => {
 rpc('RegisterServer: weight and speed out of range', async () => {
   await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: -1, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /weight -1 is out of range/);
   await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: 0, speed: 1e9 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /speed 1000000000 is out of range/);
+});
+
+rpc('RegisterServer: an address where nothing listens is refused, and picks never go there', async () => {
+  // Port 1 on loopback: nothing listens there.
+  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'ghost', address: '127.0.0.1:1', weight: 1, speed: 1 }, CALL_TIMEOUT_MS), GrpcStatus.FAILED_PRECONDITION, /nothing accepts connections there/);
+  const stats = await callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS);
+  assert.equal(stats.backends.some((entry) => entry.address === '127.0.0.1:1'), false);
+});
+
+rpc('without the cluster token, calls that change the LB are UNAUTHENTICATED and change nothing; picks and stats stay open', async () => {
+  const before = await callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS);
+  await expectStatus(callUnary(anonymousLb.deregisterServer.bind(anonymousLb), { address: BACKEND, reason: 'spoofed' }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  await expectStatus(callUnary(anonymousLb.setPolicy.bind(anonymousLb), { policy: 'random', config: undefined }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  await expectStatus(callUnary(anonymousLb.registerServer.bind(anonymousLb), { backendId: 'x', address: BACKEND, weight: 1, speed: 1 }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  const report = { address: BACKEND, inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 0, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 0 };
+  await expectStatus(callUnary(anonymousLb.reportLoad.bind(anonymousLb), report, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  const after = await callUnary(anonymousLb.getStats.bind(anonymousLb), {}, CALL_TIMEOUT_MS);
+  assert.equal(after.policy, before.policy);
+  assert.equal(after.backends.filter((entry) => entry.state === 'serving').length, 2, 'both backends still serving');
+  const pick = await callUnary(anonymousLb.getServer.bind(anonymousLb), { clientId: 'c', taskType: 1, key: '', exclude: [], requestId: 0, done: [] }, CALL_TIMEOUT_MS);
+  assert.ok([BACKEND, `127.0.0.1:${BASE_PORT + 2}`].includes(pick.address));
 });
 
 rpc('SetPolicy: an unknown policy or setting is INVALID_ARGUMENT and the active policy stays', async () => {
