@@ -69,7 +69,7 @@ The ring is the running cluster's settings (512 slots × 9 virtual nodes, murmur
       const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
       const cluster = await requireRunningCluster(flags.name);
       const backends = cluster.components.filter((component) => component.role === 'backend');
-      const live = backends.filter((component) => component.state !== 'exited');
+      const live = backends.filter((component) => component.state !== 'exited' && component.state !== 'removed');
       members = live.map((component) => ({ address: component.address, id: backendId(component.port) }));
       source = {
         kind: 'cluster',
