@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
+import { formatCount } from '../cli/format.js';
 import { startProgress } from '../cli/spinner.js';
 import { LbxError } from '../core/lbx-error.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
@@ -112,6 +113,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       this.log(renderRunDistribution(summary));
       this.log('');
       this.log(renderRunTotals(summary));
+      if (result.lbWaits > 0) this.log(`waited for the LB ${formatCount(result.lbWaits)} time${result.lbWaits === 1 ? '' : 's'} (it was unreachable or restarting; waits use no retries)`);
     }
     if (summary.failed > 0) {
       process.exitCode = 1;
