@@ -139,7 +139,7 @@ const backendsOf = (status: StatusJson): Component[] => status.components.filter
 
 // ---------------------------------------------------------------- (1) scale under traffic
 
-elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backends serve, removed ones are "removed"', async () => {
+elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backends serve, removed ones are "removed"; crashed ones do not count', async () => {
   const cluster = defineCluster('scale', 0);
   const port = (index: number): number => cluster.basePort + 1 + index;
   await withCluster(cluster, ['--backends', '3'], async () => {
@@ -169,6 +169,22 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     const after = await cluster.send(['--simple', '500', '--concurrency', '8']);
     assertNoFailures(after, 'send after scaling down');
     assert.equal(after.summary.backends.map((backend) => backend.address), [port(0), port(1)].map(cluster.backendAddress));
+
+    // A crashed backend (no --respawn) is not one of the N: scaling to N starts it again, and shrinking never removes a running one for it.
+    const crash = async (index: number): Promise<void> => {
+      assert.equal((await cluster.run(['kill', String(port(index))])).exitCode, 0);
+      const address = cluster.backendAddress(port(index));
+      assert.ok(await eventually(async () => backendsOf(await cluster.status()).some((backend) => backend.address === address && backend.state === 'exited'), 10_000), `${address} exited`);
+    };
+    await crash(1);
+    const refill = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '2'], { timeoutMs: 60_000 });
+    assert.equal([refill.added.map((change) => change.port), refill.removed], [[port(1)], []], 'the crashed backend started again');
+    await crash(0);
+    const same = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '1'], { timeoutMs: 60_000 });
+    assert.equal([same.added, same.removed], [[], []], 'one backend runs already: nothing to remove');
+    const final = backendsOf(await cluster.status()).filter((backend) => backend.state !== 'removed');
+    assert.equal(final.map((backend) => `${backend.address} ${backend.state}`), [`${cluster.backendAddress(port(0))} exited`, `${cluster.backendAddress(port(1))} ready`]);
+    assertNoFailures(await cluster.send(['--simple', '300', '--concurrency', '8']), 'send with one backend running');
   });
 });
 

@@ -213,18 +213,29 @@ export class Supervisor {
     });
   }
 
-  /** Grows with new backends (lowest free ports) or shrinks by removing the highest ports, gracefully. */
+  /**
+   * Makes `backends` backends run. A crashed backend that nothing will start again (no --respawn)
+   * does not count: growing starts such backends again first, then new ones on the lowest free
+   * ports; shrinking removes the highest running ports, gracefully.
+   */
   async scale(backends: number): Promise<{ added: BackendChange[]; removed: BackendChange[] }> {
     this.refuseWhileStopping('scale');
     if (!Number.isInteger(backends) || backends < 1 || backends > MAX_BACKENDS) {
       throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${MAX_BACKENDS}`);
     }
     const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed');
-    if (backends >= present.length) {
-      const added = await Promise.all(Array.from({ length: backends - present.length }, () => this.addBackend()));
+    const isDown = (slot: Slot): boolean => slot.record.state === 'exited' && slot.restartTimer === undefined && slot.busy === undefined;
+    const running = present.filter((slot) => !isDown(slot));
+    if (backends >= running.length) {
+      const missing = backends - running.length;
+      const revived = present.filter(isDown).sort((a, b) => a.record.port - b.record.port).slice(0, missing);
+      const added = await Promise.all([
+        ...revived.map((slot) => this.startBackend(slot.record.port)),
+        ...Array.from({ length: missing - revived.length }, () => this.addBackend()),
+      ]);
       return { added, removed: [] };
     }
-    const doomed = present.sort((a, b) => b.record.port - a.record.port).slice(0, present.length - backends);
+    const doomed = running.sort((a, b) => b.record.port - a.record.port).slice(0, running.length - backends);
     const removed = await Promise.all(doomed.map((slot) => this.removeBackend(slot.record.port)));
     return { added: [], removed };
   }
