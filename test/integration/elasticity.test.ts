@@ -184,6 +184,9 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     assert.equal([same.added, same.removed], [[], []], 'one backend runs already: nothing to remove');
     const final = backendsOf(await cluster.status()).filter((backend) => backend.state !== 'removed');
     assert.equal(final.map((backend) => `${backend.address} ${backend.state}`), [`${cluster.backendAddress(port(0))} exited`, `${cluster.backendAddress(port(1))} ready`]);
+    const lastRunning = await cluster.run(['rm', String(port(1))]);
+    assert.equal(lastRunning.exitCode, 2, 'the last running backend cannot be removed, though a crashed one is listed');
+    assert.match(lastRunning.stderr, new RegExp(`backend ${port(1)} is the last running backend`));
     assertNoFailures(await cluster.send(['--simple', '300', '--concurrency', '8']), 'send with one backend running');
   });
 });
@@ -242,7 +245,7 @@ elasticity('bad rm, start, scale and add requests exit 2 naming the value, and l
     const before = await cluster.status();
     const cases: Array<{ args: string[]; message: RegExp }> = [
       { args: ['rm', String(unknownPort)], message: new RegExp(`port ${unknownPort} is not a backend of cluster "${cluster.name}"; backend ports: ${onlyPort}`) },
-      { args: ['rm', String(onlyPort)], message: new RegExp(`backend ${onlyPort} is the last backend`) },
+      { args: ['rm', String(onlyPort)], message: new RegExp(`backend ${onlyPort} is the last running backend`) },
       { args: ['start', String(onlyPort)], message: new RegExp(`backend ${onlyPort} is already running`) },
       { args: ['scale', '--backends', '0'], message: /--backends[\s\S]*received: 0/ },
       { args: ['scale', '--backends', '65'], message: /--backends[\s\S]*less than or equal to 64 but received: 65/ },

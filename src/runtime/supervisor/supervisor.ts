@@ -194,8 +194,11 @@ export class Supervisor {
     this.refuseWhileStopping('remove a backend');
     const slot = this.backendByPort(port);
     if (slot.busy) throw new LbxError('usage', `backend ${port} is ${slot.busy} already`);
-    const others = this.backendSlots().filter((candidate) => candidate !== slot && candidate.record.state !== 'removed');
-    if (others.length === 0) throw new LbxError('usage', `backend ${port} is the last backend of cluster "${this.spec.name}"; use \`lbx down\` to stop the cluster`);
+    // Crashed backends that nothing will restart, and those being removed, are no one to take over.
+    const others = this.backendSlots().filter((candidate) => candidate !== slot && candidate.record.state !== 'removed' && !this.isDown(candidate) && candidate.busy !== 'removing');
+    if (others.length === 0 && !this.isDown(slot)) {
+      throw new LbxError('usage', `backend ${port} is the last running backend of cluster "${this.spec.name}"; use \`lbx down\` to stop the cluster`);
+    }
     return this.timed(slot, async () => {
       slot.busy = 'removing';
       clearTimeout(slot.restartTimer);
@@ -224,11 +227,10 @@ export class Supervisor {
       throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${MAX_BACKENDS}`);
     }
     const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed');
-    const isDown = (slot: Slot): boolean => slot.record.state === 'exited' && slot.restartTimer === undefined && slot.busy === undefined;
-    const running = present.filter((slot) => !isDown(slot));
+    const running = present.filter((slot) => !this.isDown(slot));
     if (backends >= running.length) {
       const missing = backends - running.length;
-      const revived = present.filter(isDown).sort((a, b) => a.record.port - b.record.port).slice(0, missing);
+      const revived = present.filter((slot) => this.isDown(slot)).sort((a, b) => a.record.port - b.record.port).slice(0, missing);
       const added = await Promise.all([
         ...revived.map((slot) => this.startBackend(slot.record.port)),
         ...Array.from({ length: missing - revived.length }, () => this.addBackend()),
@@ -430,6 +432,11 @@ export class Supervisor {
     const rank = (component: ComponentRecord): number => (component.role === 'backend' ? component.port : component.role === 'registry' ? -2 : -1);
     this.file.components = [...others, record].sort((a, b) => rank(a) - rank(b));
     return slot;
+  }
+
+  /** Exited, and nothing will start it again (no restart timer, no start under way). */
+  private isDown(slot: Slot): boolean {
+    return slot.record.state === 'exited' && slot.restartTimer === undefined && slot.busy === undefined;
   }
 
   private freeBackendIndex(): number | undefined {
