@@ -131,12 +131,13 @@ async function lbRestart(cluster: ClusterFile, control: ControlClient): Promise<
 
 async function main(): Promise<void> {
   console.log(`lbx bench faults: ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString()}\n`);
-  await lbxJson(['up', '--backends', String(BACKENDS), '--policy', 'rr', '--base-port', String(BASE_PORT)]);
-  const paths = clusterPaths(NAME, home);
-  const cluster = await readClusterFile(paths);
-  if (cluster === undefined) throw new Error(`no cluster file in ${paths.dir}`);
-  const control = new ControlClient(cluster, paths);
+  let control: ControlClient | undefined;
   try {
+    await lbxJson(['up', '--backends', String(BACKENDS), '--policy', 'rr', '--base-port', String(BASE_PORT)]);
+    const paths = clusterPaths(NAME, home);
+    const cluster = await readClusterFile(paths);
+    if (cluster === undefined) throw new Error(`no cluster file in ${paths.dir}`);
+    control = new ControlClient(cluster, paths);
     console.log(`(a) SIGKILL of one of ${BACKENDS} backends during \`send ${KILL_SEND.join(' ')}\`, after ${KILL_AFTER_PICKS} picks`);
     const rounds: KillRound[] = [];
     for (let round = 0; round < KILL_ROUNDS; round += 1) {
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
     row(`(d) LB RSS after ${RSS_FIRST} → after ${RSS_TOTAL}`, `${rssFirstMb.toFixed(1)} → ${rssTotalMb.toFixed(1)} MB`, 'growth ≤ 20%', growth <= 0.2);
     row('    growth', `${(growth * 100).toFixed(1)} %`);
   } finally {
-    control.close();
+    control?.close();
     await lbxJson(['down']).catch((error: unknown) => console.error(`down failed: ${String(error)}`));
     rmSync(home, { recursive: true, force: true });
   }
