@@ -157,8 +157,9 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       lbWait.reset();
     }
     const attemptStartedAt = performance.now();
-    const reportDone = (ok: boolean): void => {
-      if (pickId !== undefined) stream?.reportDone(pickId, performance.now() - attemptStartedAt, ok);
+    /** The pick's outcome goes back to the LB with the status code, which decides whether it counts towards ejection. */
+    const reportDone = (ok: boolean, statusCode = 0): void => {
+      if (pickId !== undefined) stream?.reportDone(pickId, performance.now() - attemptStartedAt, ok, statusCode);
     };
     const backend = pool.get(address);
     try {
@@ -180,7 +181,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       if (target.kind === 'proxy' && isProxyUnavailable(error, backend.getChannel().getConnectivityState(false) === connectivityState.READY)) {
         return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, address) };
       }
-      reportDone(false);
+      reportDone(false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
       const code = statusName(error);
       // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
       ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code);
