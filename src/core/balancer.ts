@@ -111,6 +111,9 @@ export type BalancerEvent =
  */
 const REGISTRY_REMOVAL = 'registry: no longer passing';
 
+/** How the supervisor's exit notice words a removal ("exited (signal SIGKILL)"): see recordReport. */
+export const EXIT_REMOVAL_PREFIX = 'exited';
+
 const REGISTERED: RegisterResult = { kind: 'registered' };
 
 export class Balancer {
@@ -247,11 +250,14 @@ export class Balancer {
   /**
    * Records a load report; false when the backend is unknown (it should register again).
    * Removed members' reports are kept too: a draining backend's last figures are what
-   * `report` shows for it once it has gone.
+   * `report` shows for it once it has gone. But a member removed because it exited cannot
+   * report: a report at its address comes from a live process there (a notice that raced a
+   * restart on the same port), which is told to register again rather than left out forever.
    */
   recordReport(address: string, sample: LoadSample): boolean {
     const member = this.members.get(address);
     if (member === undefined) return false;
+    if (member.state === 'removed' && member.removedReason.startsWith(EXIT_REMOVAL_PREFIX)) return false;
     member.load.recordReport(sample, this.deps.nowMs());
     return true;
   }

@@ -123,6 +123,17 @@ test('load reports from unknown backends are refused (so they register again); a
   assert.equal(balancer.pick(pickRequest()).kind, 'unavailable');
 });
 
+test('a report at the address of a member removed for exiting comes from a new process: it is told to register again', () => {
+  const balancer = newBalancer();
+  const sample = { inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 1, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 1 };
+  balancer.register('backend-7001', A);
+  balancer.deregister(A, 'exited (signal SIGKILL)');
+  assert.not.ok(balancer.recordReport(A, sample));
+  balancer.register('backend-7001', A);
+  assert.ok(balancer.recordReport(A, sample));
+  assert.equal(balancer.stats().backends[0]?.state, 'serving');
+});
+
 test('every successful pick counts as an assignment on the chosen backend', () => {
   const balancer = newBalancer();
   balancer.register('backend-7001', A);

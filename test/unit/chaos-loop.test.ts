@@ -124,6 +124,22 @@ test('a victim the supervisor still lists as ready is not drawn again when a lat
   assert.ok(actions.filter((action) => action.kind === 'killed').length >= 2, 'chaos went on killing');
 });
 
+test('slow starts do not stretch chaos past its duration: the clock ends it, not the round count', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003, 7004]);
+  let now = 0;
+  const start = cluster.control.startBackend;
+  // Every start takes 3 s of (virtual) time, three intervals.
+  cluster.control.startBackend = async (port, timeoutMs) => {
+    now += 3_000;
+    return start(port, timeoutMs);
+  };
+  const actions = await runChaos(cluster.control, options({ durationMs: 5_000, nowMs: () => now, sleep: async (ms) => void (now += ms) }));
+  const kills = actions.filter((action) => action.kind === 'killed');
+  // Rounds at 0 s and (after a 3 s start) 3 s; the one due after the next start would be at 6 s, past the end.
+  assert.is(kills.length, 2);
+  assert.ok(kills.every((action) => action.atMs < 5_000), JSON.stringify(kills));
+});
+
 test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
   const cluster = fakeCluster([7001, 7002, 7003]);
   const abort = new AbortController();

@@ -22,14 +22,17 @@ picks('the LB unreachable, silent, restarting or without backends: wait for it',
   assert.equal(waited.map(pickFailureAction), waited.map(() => 'wait-for-lb'));
 });
 
-picks('an invalid request, every candidate excluded, or something that is no gRPC error: final', () => {
-  const final = [
-    grpcError(GrpcStatus.INVALID_ARGUMENT, 'key is longer than 256 characters'),
+picks('an invalid request or something that is no gRPC error: final', () => {
+  const final = [grpcError(GrpcStatus.INVALID_ARGUMENT, 'key is longer than 256 characters'), new Error('a bug')];
+  assert.equal(final.map(pickFailureAction), final.map(() => 'final'));
+});
+
+picks('every candidate excluded: ask again without exclusions, as a retry', () => {
+  const excluded = [
     grpcError(GrpcStatus.UNAVAILABLE, 'all 3 healthy backends excluded by the client'),
     grpcError(GrpcStatus.UNAVAILABLE, 'the only healthy backend (127.0.0.1:21001) is excluded by the client'),
-    new Error('a bug'),
   ];
-  assert.equal(final.map(pickFailureAction), final.map(() => 'final'));
+  assert.equal(excluded.map(pickFailureAction), excluded.map(() => 'retry-all'));
 });
 
 picks.run();

@@ -42,6 +42,7 @@ export function createBackendService(
           workUnits: validation.units,
           queuedUs: outcome.queuedMicros,
           serviceUs: outcome.serviceMicros,
+          failedForwards: 0,
         });
       }, callback);
     },

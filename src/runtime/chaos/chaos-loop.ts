@@ -126,8 +126,10 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     const roundAt = startedAt + round * options.intervalMs;
     if (roundAt - startedAt >= options.durationMs) break;
     await options.sleep(Math.max(0, roundAt - options.nowMs()), options.abort);
-    if (options.abort.aborted) break;
+    // Rounds slowed by starts that took long must not run on past the duration: the clock decides.
+    if (options.abort.aborted || options.nowMs() - startedAt >= options.durationMs) break;
     await revive();
+    if (options.nowMs() - startedAt >= options.durationMs) break;
     await strike();
   }
   await awaitVictimsExited();

@@ -3,8 +3,12 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 import { isServiceError } from '../grpc/unary.js';
 
-/** wait-for-lb: pause and ask again, without using a retry · final: asking again cannot help. */
-export type PickFailureAction = 'wait-for-lb' | 'final';
+/**
+ * wait-for-lb: pause and ask again, without using a retry · retry-all: every backend is excluded,
+ * ask again without exclusions (a retry: one that failed may be back, e.g. respawned) · final:
+ * asking again cannot help.
+ */
+export type PickFailureAction = 'wait-for-lb' | 'retry-all' | 'final';
 
 /** grpc-js's words for a call that never reached its server, or lost it mid-way. */
 const TRANSPORT_DETAILS = /No connection established|Connection dropped|Stream refused|Write (?:error|failed)|Waiting for LB pick|ECONNREFUSED|ECONNRESET|EPIPE/i;
@@ -16,14 +20,15 @@ const NO_BACKEND = /^no healthy backend/;
 const EXCLUDED_ALL = /excluded by the client/;
 
 /**
- * A GetServer that failed. A request the LB rejects as invalid, or one whose every candidate it
- * has already excluded, cannot be cured by asking again; every other failure — the stream broke,
- * no reply in time, the LB unreachable or holding no backends yet — is waited out.
+ * A GetServer that failed. A request the LB rejects as invalid cannot be cured by asking again.
+ * One whose every candidate it has already excluded may be, once a failed backend is back, at
+ * the price of a retry; every other failure — the stream broke, no reply in time, the LB
+ * unreachable or holding no backends yet — is waited out.
  */
 export function pickFailureAction(error: unknown): PickFailureAction {
   if (!isServiceError(error)) return 'final';
   if (error.code === GrpcStatus.INVALID_ARGUMENT) return 'final';
-  if (EXCLUDED_ALL.test(error.details ?? '')) return 'final';
+  if (EXCLUDED_ALL.test(error.details ?? '')) return 'retry-all';
   return 'wait-for-lb';
 }
 
@@ -37,6 +42,14 @@ export function isProxyUnavailable(error: unknown, isChannelReady: boolean): boo
   const details = error.details ?? '';
   if (NO_BACKEND.test(details) || TRANSPORT_DETAILS.test(details)) return true;
   return error.code === GrpcStatus.UNAVAILABLE && !isChannelReady;
+}
+
+/** grpc-js's words for a call that was under way when its connection broke: the LB may have forwarded it. */
+const BROKEN_MID_CALL = /Connection dropped|ECONNRESET|EPIPE/i;
+
+/** True when a proxy-mode call failed after reaching the LB, so a backend may have served it (a lost answer). */
+export function mayHaveBeenForwarded(error: unknown): boolean {
+  return isServiceError(error) && BROKEN_MID_CALL.test(error.details ?? '');
 }
 
 /** Why the LB could not serve a try, in words that stay the same across the run (so failures group by reason). */

@@ -1,4 +1,6 @@
 // Gathers what `lbx report` shows: each backend's own counters, the LB's view, and the saved send runs, reconciled.
+import { existsSync } from 'node:fs';
+
 import { credentials } from '@grpc/grpc-js';
 
 import { reconcile, type Reconciliation } from '../../core/stats/run-ledger.js';
@@ -157,10 +159,16 @@ function sumPerBackend(runs: readonly SavedRun[], field: 'ok' | 'errors'): Recor
   return totals;
 }
 
-/** A gone backend's exact counts, from the file it wrote before each answer; undefined when it left none. */
+/**
+ * A gone backend's exact counts, from the file it wrote before each answer; undefined when it left
+ * none. A file of zeros is a count too: a backend that served nothing while clients say it did is
+ * exactly the loss reconciliation must flag.
+ */
 function readCountsFile(paths: ClusterPaths, backendId: string): { servedSimple: number; servedHeavy: number } | undefined {
-  const counts = readServedCounts(servedCountsFile(paths.dir, backendId));
-  return counts.simple + counts.heavy === 0 ? undefined : { servedSimple: counts.simple, servedHeavy: counts.heavy };
+  const file = servedCountsFile(paths.dir, backendId);
+  if (!existsSync(file)) return undefined;
+  const counts = readServedCounts(file);
+  return { servedSimple: counts.simple, servedHeavy: counts.heavy };
 }
 
 async function readLiveLoad(address: string): Promise<LoadReport | undefined> {

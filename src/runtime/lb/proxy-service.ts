@@ -56,7 +56,8 @@ export function createProxyService(balancer: Balancer): ProxyService {
         backend.load.callEnded(latencyMs, performance.now());
         pick.onDone({ ok: true, latencyMs });
         balancer.recordOutcome(backend.address, true, GrpcStatus.OK);
-        return callback(null, response);
+        // The client cannot see forwards that failed before this one; it needs them to reconcile (see run-ledger.ts).
+        return callback(null, { ...response, failedForwards: attempt - 1 });
       } catch (error) {
         const latencyMs = performance.now() - startedAt;
         backend.load.callEnded(latencyMs, performance.now());

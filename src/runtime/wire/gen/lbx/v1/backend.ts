@@ -52,6 +52,12 @@ export interface TaskResponse {
   /** Time the task waited in the backend's queue and the time it ran. */
   queuedUs: number;
   serviceUs: number;
+  /**
+   * Set by the LB in proxy mode: forwards of this task that failed before
+   * the one that answered. A backend that died after counting such a task
+   * served it although no answer came back; `report` allows for it.
+   */
+  failedForwards: number;
 }
 
 function createBaseGetLoadRequest(): GetLoadRequest {
@@ -201,7 +207,16 @@ export const TaskRequest: MessageFns<TaskRequest> = {
 };
 
 function createBaseTaskResponse(): TaskResponse {
-  return { taskId: "", backendId: "", backendAddress: "", result: 0, workUnits: 0, queuedUs: 0, serviceUs: 0 };
+  return {
+    taskId: "",
+    backendId: "",
+    backendAddress: "",
+    result: 0,
+    workUnits: 0,
+    queuedUs: 0,
+    serviceUs: 0,
+    failedForwards: 0,
+  };
 }
 
 export const TaskResponse: MessageFns<TaskResponse> = {
@@ -226,6 +241,9 @@ export const TaskResponse: MessageFns<TaskResponse> = {
     }
     if (message.serviceUs !== 0) {
       writer.uint32(56).uint64(message.serviceUs);
+    }
+    if (message.failedForwards !== 0) {
+      writer.uint32(64).uint32(message.failedForwards);
     }
     return writer;
   },
@@ -299,6 +317,14 @@ export const TaskResponse: MessageFns<TaskResponse> = {
             message.serviceUs = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.failedForwards = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +349,7 @@ export const TaskResponse: MessageFns<TaskResponse> = {
     message.workUnits = object.workUnits ?? 0;
     message.queuedUs = object.queuedUs ?? 0;
     message.serviceUs = object.serviceUs ?? 0;
+    message.failedForwards = object.failedForwards ?? 0;
     return message;
   },
 };
