@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
-import { clusterNameFlag } from '../cli/flags.js';
+import { clusterNameFlag, REGISTRY_KINDS, registryConnectionFromFlags } from '../cli/flags.js';
 import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
 import { formatCount } from '../cli/format.js';
 import { startProgress } from '../cli/spinner.js';
@@ -10,6 +10,19 @@ import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import { parseLbWaitMs } from '../runtime/client/lb-wait.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 import type { SavedRun } from '../runtime/cluster/run-store.js';
+import type { ClusterPaths } from '../runtime/cluster/cluster-paths.js';
+import type { RegistryConnection } from '../runtime/registry/create-registry.js';
+
+/** Where a send goes: a local cluster (`lbx up`), whose runs are saved for `lbx report`, or one found through a registry. */
+interface SendDestination {
+  readonly registry: RegistryConnection;
+  readonly lbAddress: string;
+  readonly mode: 'lookaside' | 'proxy';
+  /** The cluster's policy as its file says; undefined without one. */
+  readonly policy?: string;
+  /** Where runs are saved; undefined for a cluster without a local directory. */
+  readonly paths?: ClusterPaths;
+}
 
 const MAX_TASKS = 10_000_000;
 const DEFAULT_SIMPLE_WHEN_UNSPECIFIED = 1_000;
@@ -22,7 +35,12 @@ On UNAVAILABLE or a deadline the task is retried on another backend (the failed 
 While the LB is down or restarting, tasks wait for it (pausing 50 ms, doubling to 1 s, and looking it up in the registry
 again) without using retries; a task fails only after --lb-wait without a pick.
 Progress goes to stderr; the distribution table (or --json) to stdout; the run is saved for \`lbx report\`.
-Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.`;
+Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.
+
+With --registry-addr it drives a cluster that has no local state, such as roles started with \`lbx serve lb|backend\`
+on several machines: the LB is found in that registry (--registry consul|embedded|etcd, --cluster for etcd's key prefix),
+look-aside unless --mode proxy. Such a run is printed (or --json) but not saved: there is no cluster directory to keep it
+in, and \`lbx report\` needs a supervisor to reconcile against.`;
 
   static override examples = [
     '<%= config.bin %> send --simple 2000 --heavy 50',
@@ -30,10 +48,28 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
     '<%= config.bin %> send --simple 10000 --keys 1000   # for consistent hashing',
     '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',
+    '<%= config.bin %> send --registry etcd --registry-addr 10.0.0.5:2379 --cluster lab --simple 500',
   ];
 
   static override flags = {
     name: clusterNameFlag,
+    // No defaults on the --registry-addr flags: oclif's dependsOn would count a default as given.
+    'registry-addr': Flags.string({
+      description: 'Send to a cluster found through this registry (host:port) instead of a local one: e.g. roles started with `lbx serve lb|backend` on other machines. The run is not saved.',
+      helpValue: '<host:port>',
+      exclusive: ['name'],
+    }),
+    registry: Flags.string({
+      description: 'What the registry at --registry-addr is: consul (default; the embedded registry speaks the same API), embedded, or etcd.',
+      options: [...REGISTRY_KINDS],
+      dependsOn: ['registry-addr'],
+    }),
+    cluster: Flags.string({ description: 'The cluster\'s name in that registry: etcd keys live under /lbx/<name>/ (default: default).', dependsOn: ['registry-addr'] }),
+    mode: Flags.string({
+      description: 'With --registry-addr: how the LB was started, lookaside (default) or proxy. A local cluster\'s own mode is used otherwise.',
+      options: ['lookaside', 'proxy'],
+      dependsOn: ['registry-addr'],
+    }),
     simple: Flags.integer({ char: 's', description: 'Number of SIMPLE tasks (answered at once).', min: 0, max: MAX_TASKS }),
     heavy: Flags.integer({ char: 'H', description: 'Number of CPU_HEAVY tasks (real CPU work on the backend).', min: 0, max: MAX_TASKS }),
     concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: DEFAULT_CONCURRENCY }),
@@ -59,19 +95,12 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
     const lbWaitMs = parseLbWaitMs(flags['lb-wait']);
     if (flags.key !== undefined && flags.key.length > 256) throw new LbxError('usage', `--key is ${flags.key.length} characters: expected at most 256`);
 
-    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
-    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
-    const { resolveLbAddress } = await import('../runtime/client/resolve-lb.js');
     const { runSend } = await import('../runtime/client/send-run.js');
     const { saveRun, RUN_SCHEMA_VERSION } = await import('../runtime/cluster/run-store.js');
+    const { askLbPolicy } = await import('../runtime/client/ask-lb-policy.js');
 
-    const cluster = await requireRunningCluster(flags.name);
-    // An LB that is restarting is not listed as passing: start with the cluster's LB address and wait for it.
-    const lbAddress = await resolveLbAddress(cluster.registryAddress).catch((error: unknown) => {
-      this.logToStderr(`warning: ${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
-      return cluster.lbAddress;
-    });
-    const mode = cluster.spec.mode ?? 'lookaside';
+    const destination = flags['registry-addr'] === undefined ? await this.localCluster(flags.name) : await this.registryCluster(flags);
+    const { lbAddress, mode } = destination;
     const total = simple + heavy;
     const progress = await startProgress(`sending ${total} tasks via ${lbAddress}`, { quiet: flags.json });
     let lastShownAt = 0;
@@ -83,7 +112,7 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       timeoutMs: flags.timeout,
       maxAttempts: flags.retries + 1,
       workUnits: flags['work-units'],
-      registryAddress: cluster.registryAddress,
+      registry: destination.registry,
       lbWaitMs,
       seed: flags.seed ?? Math.floor(Math.random() * 4_294_967_296),
       ...(flags.key === undefined ? {} : { key: flags.key }),
@@ -95,17 +124,18 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
         progress.update(`sending: ${done}/${total}`);
       },
     });
+    // Through a proxy the client never sees a pick; the policy is the cluster's at send time (or the LB's own word).
+    const policy = result.policy || destination.policy || (await askLbPolicy(lbAddress)) || 'unknown';
     const run: SavedRun = {
       schemaVersion: RUN_SCHEMA_VERSION,
       ...result,
-      // Through a proxy the client never sees a pick; the policy is the cluster's at send time.
-      policy: result.policy || cluster.spec.policy,
+      policy,
       mode,
       request: { simple, heavy, concurrency: flags.concurrency, timeoutMs: flags.timeout },
     };
-    await saveRun(clusterPaths(flags.name), run);
+    if (destination.paths) await saveRun(destination.paths, run);
     const summary = result.summary;
-    const line = `${summary.ok}/${summary.sent} ok (${mode} mode, policy ${result.policy || cluster.spec.policy}), ${summary.failed} failed`;
+    const line = `${summary.ok}/${summary.sent} ok (${mode} mode, policy ${policy}), ${summary.failed} failed`;
     if (summary.failed > 0) progress.fail(line);
     else progress.succeed(line);
 
@@ -114,11 +144,36 @@ Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT
       this.log('');
       this.log(renderRunTotals(summary));
       if (result.lbWaits > 0) this.log(`waited for the LB ${formatCount(result.lbWaits)} time${result.lbWaits === 1 ? '' : 's'} (it was unreachable or restarting; waits use no retries)`);
+      if (!destination.paths) this.logToStderr(`note: run ${run.id} not saved: a cluster found through --registry-addr has no local directory (use --json to keep it)`);
     }
     if (summary.failed > 0) {
       process.exitCode = 1;
       if (!flags.json) this.logToStderr(`error: ${summary.failed} of ${summary.sent} tasks failed`);
     }
     return run;
+  }
+
+  /** A cluster started here by `lbx up`: its registry and mode from its file; runs are saved in its directory. */
+  private async localCluster(name: string): Promise<SendDestination> {
+    const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
+    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
+    const { resolveLbAddress } = await import('../runtime/client/resolve-lb.js');
+    const cluster = await requireRunningCluster(name);
+    const registry: RegistryConnection = { kind: cluster.spec.registry, address: cluster.registryAddress, cluster: cluster.name };
+    // An LB that is restarting is not listed as passing: start with the cluster's LB address and wait for it.
+    const lbAddress = await resolveLbAddress(registry).catch((error: unknown) => {
+      this.logToStderr(`warning: ${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
+      return cluster.lbAddress;
+    });
+    return { registry, lbAddress, mode: cluster.spec.mode ?? 'lookaside', policy: cluster.spec.policy, paths: clusterPaths(name) };
+  }
+
+  /** A cluster known only to its registry (roles started by hand, maybe on other machines): the LB must be listed there now. */
+  private async registryCluster(flags: { 'registry-addr'?: string; registry?: string; cluster?: string; mode?: string }): Promise<SendDestination> {
+    const { DEFAULT_CLUSTER_NAME } = await import('../runtime/cluster/cluster-paths.js');
+    const { resolveLbAddress } = await import('../runtime/client/resolve-lb.js');
+    const registry = registryConnectionFromFlags({ registry: flags.registry ?? 'consul', 'registry-addr': flags['registry-addr'] ?? '', cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME });
+    const lbAddress = await resolveLbAddress(registry);
+    return { registry, lbAddress, mode: flags.mode === 'proxy' ? 'proxy' : 'lookaside' };
   }
 }

@@ -2,6 +2,10 @@ import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { formatDuration } from '../cli/format.js';
 import { renderComponents, type ComponentRow } from '../cli/render-components.js';
+import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
+
+/** The registry kind a supervisor reports; an older one that says nothing ran Consul's API. */
+const toRegistryKind = (kind: string): RegistryKind => (kind === 'etcd' || kind === 'embedded' ? kind : 'consul');
 
 export interface StatusResult {
   readonly name: string;
@@ -18,7 +22,7 @@ export interface StatusResult {
 export default class Status extends LbxCommand {
   static override summary = 'Show a cluster\'s components: pids, ports, state, health and uptime.';
 
-  static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the status API for the registry. Exits 3 when the cluster is not running.';
+  static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the registry\'s own API for the registry (Consul\'s status/leader, etcd\'s health). Exits 3 when the cluster is not running.';
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --name lab2 --json'];
 
@@ -37,6 +41,7 @@ export default class Status extends LbxCommand {
     } finally {
       control.close();
     }
+    const registryOf = { kind: toRegistryKind(status.registryKind), cluster: status.name };
     const components: ComponentRow[] = await Promise.all(
       status.components.map(async (component) => {
         const record = { ...component, role: component.role as ComponentRow['role'], state: component.state as ComponentRow['state'] };
@@ -49,7 +54,7 @@ export default class Status extends LbxCommand {
           startedAtUnixMs: record.startedAtUnixMs,
           ...(record.exitReason ? { exitReason: record.exitReason } : {}),
           restarts: record.restarts,
-          health: record.state === 'removed' ? 'removed' : await probeHealth({ ...record, logPath: record.logPath }),
+          health: record.state === 'removed' ? 'removed' : await probeHealth({ ...record, logPath: record.logPath }, registryOf),
         };
       }),
     );

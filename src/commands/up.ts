@@ -18,6 +18,7 @@ import {
   DEFAULT_UP_TIMEOUT_MS,
   REGISTRY_CHOICES,
   type ClusterSpec,
+  type RegistryChoice,
   type RegistryKind,
 } from '../runtime/cluster/cluster-spec.js';
 import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT, portLayout, portsToBind } from '../runtime/cluster/ports.js';
@@ -40,13 +41,15 @@ export default class Up extends LbxCommand {
 
   static override description = `Returns once every component is ready. Ports are fixed from --base-port (default ${DEFAULT_BASE_PORT}):
 backends base+1…base+N (7001, 7002, …), LB base+100 (7100), control API base+101 (7101), registry base+102 (7102).
-The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--registry auto), otherwise lbx's embedded, Consul-compatible one.`;
+The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--registry auto), otherwise lbx's embedded, Consul-compatible one.
+--registry etcd runs a real one-member etcd instead (client URL on base+102, peer URL on base+103, data in the cluster directory).`;
 
   static override examples = [
     '<%= config.bin %> up',
     '<%= config.bin %> up --backends 4 --policy rr',
     '<%= config.bin %> up --name lab2 --base-port 8000 --policy least_load',
     '<%= config.bin %> up --registry embedded --json',
+    '<%= config.bin %> up --registry etcd',
     '<%= config.bin %> up --backends 4 --speeds 1,1,1,0.25 --policy ll',
     '<%= config.bin %> up --policy wrr --weights 1,1,2,4',
     '<%= config.bin %> up --policy wrr --speeds 1,1,1,0.25 --weights speeds',
@@ -62,7 +65,11 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       description: `Load-balancing policy: ${POLICIES.map((policy) => `${policy.shortName}|${policy.name}`).join(', ')}.`,
       default: 'rr',
     }),
-    registry: Flags.string({ description: 'Service registry.', options: [...REGISTRY_CHOICES], default: 'auto' }),
+    registry: Flags.string({
+      description: 'Service registry: auto (consul when a consul binary is on PATH, else embedded), consul, embedded, or etcd (needs the etcd binary).',
+      options: [...REGISTRY_CHOICES],
+      default: 'auto',
+    }),
     'base-port': Flags.integer({
       description: `First port of the cluster's layout (${MIN_BASE_PORT}–${MAX_BASE_PORT}; every port stays below 32768).`,
       min: MIN_BASE_PORT,
@@ -120,11 +127,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       if (!flags.json) this.logToStderr(`note: removed a stale cluster "${flags.name}" (${lookup.reason})`);
     }
 
-    const consulBinary = flags.registry === 'embedded' ? undefined : findExecutable('consul');
-    if (flags.registry === 'consul' && consulBinary === undefined) {
-      throw new LbxError('usage', '--registry consul: no consul binary on PATH', ['install Consul, or use --registry embedded (or auto)']);
-    }
-    const registry: RegistryKind = consulBinary ? 'consul' : 'embedded';
+    const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry as RegistryChoice, findExecutable);
 
     const layout = portLayout(flags['base-port']);
     const busy = await findPortsInUse(flags.host, portsToBind(layout, flags.backends, registry));
@@ -147,6 +150,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       ...(speeds ? { speeds } : {}),
       registry,
       ...(consulBinary ? { consulBinary } : {}),
+      ...(etcdBinary ? { etcdBinary } : {}),
       heavyWorkUnits: flags['heavy-work-units'],
       reportIntervalMs: flags['report-interval'],
       checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
@@ -183,10 +187,49 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     if (!flags.json) {
       this.log(renderComponents(file.components, Date.now()));
       this.log('');
-      this.log(`registry: ${registry === 'embedded' ? 'embedded (Consul-compatible, single machine; no consul binary on PATH)' : `consul agent -dev (${consulBinary})`} at ${file.registryAddress}`);
+      this.log(`registry: ${describeRegistry(registry, consulBinary ?? etcdBinary ?? '', flags.registry)} at ${file.registryAddress}`);
       this.log(`policy:   ${policy.name} (${file.spec.mode} mode)    LB: ${file.lbAddress}    supervisor: pid ${file.supervisorPid}`);
       this.log(`next:     lbx send --simple 1000 --heavy 50    lbx status    lbx down`);
     }
     return result;
+  }
+}
+
+/** The registry `up` runs: what was asked for, with the binary it needs found on PATH (a usage error when missing). */
+function chooseRegistry(
+  choice: RegistryChoice,
+  find: (name: string) => string | undefined,
+): { registry: RegistryKind; consulBinary?: string; etcdBinary?: string } {
+  switch (choice) {
+    case 'embedded':
+      return { registry: 'embedded' };
+    case 'etcd': {
+      const etcdBinary = find('etcd');
+      if (etcdBinary === undefined) {
+        throw new LbxError('usage', '--registry etcd: no etcd binary on PATH', [
+          'install it: apt-get install etcd-server (Debian/Ubuntu), or a release from https://github.com/etcd-io/etcd/releases',
+          'or use --registry embedded (or auto)',
+        ]);
+      }
+      return { registry: 'etcd', etcdBinary };
+    }
+    case 'consul':
+    case 'auto': {
+      const consulBinary = find('consul');
+      if (consulBinary !== undefined) return { registry: 'consul', consulBinary };
+      if (choice === 'consul') throw new LbxError('usage', '--registry consul: no consul binary on PATH', ['install Consul, or use --registry embedded (or auto)']);
+      return { registry: 'embedded' };
+    }
+  }
+}
+
+function describeRegistry(registry: RegistryKind, binary: string, choice: string): string {
+  switch (registry) {
+    case 'embedded':
+      return `embedded (Consul-compatible, single machine${choice === 'auto' ? '; no consul binary on PATH' : ''})`;
+    case 'consul':
+      return `consul agent -dev (${binary})`;
+    case 'etcd':
+      return `etcd (${binary}, one member, data in the cluster directory)`;
   }
 }

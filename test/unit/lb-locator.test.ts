@@ -16,7 +16,7 @@ test('moves to the passing LB the registry names; stays put when none passes or 
   const { registry } = await startTestRegistry();
   const client = createRegistryClient({ address: registry.address });
   const moves: string[] = [];
-  const locator = new LbLocator('127.0.0.1:21100', registry.address, (address) => moves.push(address));
+  const locator = new LbLocator('127.0.0.1:21100', { kind: 'embedded', address: registry.address, cluster: 'default' }, (address) => moves.push(address));
   try {
     await locator.relocate();
     assert.equal([locator.address, moves], ['127.0.0.1:21100', []], 'no LB passing (it is restarting): keep the address');
@@ -42,7 +42,7 @@ test('moves to the passing LB the registry names; stays put when none passes or 
 test('a registry that is down too leaves the last known address; lookups are throttled', async () => {
   const port = await freePort();
   const moves: string[] = [];
-  const locator = new LbLocator('127.0.0.1:21100', `127.0.0.1:${port}`, (address) => moves.push(address));
+  const locator = new LbLocator('127.0.0.1:21100', { kind: 'embedded', address: `127.0.0.1:${port}`, cluster: 'default' }, (address) => moves.push(address));
   try {
     await locator.relocate();
     assert.is(locator.address, '127.0.0.1:21100');
@@ -65,7 +65,7 @@ test('a registry that is down too leaves the last known address; lookups are thr
   }
 });
 
-test('without a registry address the locator never moves', async () => {
+test('without a registry the locator never moves', async () => {
   const locator = new LbLocator('127.0.0.1:21100', undefined, () => assert.unreachable('moved'));
   await locator.relocate();
   assert.is(locator.address, '127.0.0.1:21100');

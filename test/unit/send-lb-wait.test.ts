@@ -26,7 +26,7 @@ for (const kind of ['lb', 'proxy'] as const) {
         maxAttempts: 3,
         workUnits: 0,
         seed: 1,
-        registryAddress: `127.0.0.1:${registryPort}`,
+        registry: { kind: 'embedded', address: `127.0.0.1:${registryPort}`, cluster: 'default' },
         lbWaitMs: LB_WAIT_MS,
         random: seededRandom(3),
       }),

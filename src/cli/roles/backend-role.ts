@@ -1,6 +1,6 @@
 // The backend role: serve tasks until stopped, draining on SIGTERM.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag, tokenFileFlag } from '../flags.js';
+import { clusterDirFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
@@ -9,6 +9,8 @@ export const backendRoleFlags = {
   host: hostFlag,
   port: Flags.integer({ description: 'gRPC port.', min: 1, max: 65_535, required: true }),
   'registry-addr': registryAddressFlag,
+  registry: registryKindFlag,
+  cluster: registryClusterFlag,
   'lb-addr': Flags.string({ description: 'LB address, host:port (default: found through the registry).' }),
   id: Flags.string({ description: 'Instance id (default: backend-<port>).' }),
   'report-interval': Flags.integer({ description: 'Load report interval (ms).', min: 50, max: 60_000, default: 500 }),
@@ -34,7 +36,7 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     host: flags.host,
     port: flags.port,
     id,
-    registryAddress: flags['registry-addr'],
+    registry: registryConnectionFromFlags(flags),
     lbAddress: flags['lb-addr'],
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],

@@ -1,6 +1,6 @@
 // The load-balancer role: serve picks until stopped.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag, tokenFileFlag } from '../flags.js';
+import { clusterDirFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
@@ -10,6 +10,8 @@ export const lbRoleFlags = {
   port: Flags.integer({ description: 'gRPC port.', min: 1, max: 65_535, required: true }),
   policy: Flags.string({ description: `Load-balancing policy: ${POLICY_CHOICES.join(', ')}.`, default: 'rr' }),
   'registry-addr': registryAddressFlag,
+  registry: registryKindFlag,
+  cluster: registryClusterFlag,
   id: Flags.string({ description: 'Instance id in the registry (default: lb-<port>).' }),
   'report-interval': Flags.integer({ description: 'Load report interval the backends are asked for (ms).', min: 50, max: 60_000, default: 500 }),
   'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
@@ -30,7 +32,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     policy,
     mode: flags.mode as 'lookaside' | 'proxy',
     policyConfig: policyConfigFromFlags(flags),
-    registryAddress: flags['registry-addr'],
+    registry: registryConnectionFromFlags(flags),
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
@@ -40,7 +42,11 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     logLine(`stopping (${reason})`);
     await lb.stop(reason === 'supervisor-gone' ? 0 : 1_000);
   }, { onStopFailed: logLine });
-  logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode)`);
+  logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode, ${flags.registry} registry at ${flags['registry-addr']})`);
+  // Under a supervisor the token guards membership; a hand-started LB has none, and says so.
+  if (!flags['token-file']) {
+    logLine('warning: no --token-file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy are open to anyone who can reach this LB');
+  }
   announceReady(lb.address);
   await runForever();
 }

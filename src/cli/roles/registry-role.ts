@@ -9,6 +9,12 @@ export const registryRoleFlags = {
   'cluster-dir': clusterDirFlag,
 };
 
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+}
+
 export async function serveRegistry(flags: Interfaces.InferredFlags<typeof registryRoleFlags>): Promise<void> {
   const { startEmbeddedRegistry } = await import('../../runtime/registry/embedded/embedded-registry.js');
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
@@ -18,6 +24,12 @@ export async function serveRegistry(flags: Interfaces.InferredFlags<typeof regis
     await registry.close();
   }, { onStopFailed: logLine });
   logLine(`embedded registry listening on ${registry.address} (single node, not replicated)`);
+  if (!isLoopbackHost(flags.host)) {
+    logLine(
+      `warning: the embedded registry is single-node and not replicated: it serves one machine, though --host ${flags.host} lets others reach it; ` +
+        'for several machines run a real Consul or etcd cluster and point roles at it (lbx serve lb|backend --registry consul|etcd --registry-addr HOST:PORT)',
+    );
+  }
   announceReady(registry.address);
   await runForever();
 }

@@ -14,7 +14,8 @@ import { startGrpcServer } from '../grpc/grpc-server.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeError } from '../process/wait-for.js';
-import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { backendMeta } from './backend-meta.js';
 import { createBackendService } from './backend-service.js';
@@ -39,7 +40,8 @@ export interface BackendOptions {
   readonly host: string;
   readonly port: number;
   readonly id: string;
-  readonly registryAddress: string;
+  /** The registry it registers in (Consul API or etcd). */
+  readonly registry: RegistryConnection;
   /** The LB to register with; found through the registry when absent. */
   readonly lbAddress?: string;
   readonly reportIntervalMs: number;
@@ -106,14 +108,14 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   Object.assign(identity, { address });
   options.onEvent({ type: 'listening', address });
 
-  const registry: RegistryClient = createRegistryClient({ address: options.registryAddress, requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS });
+  const registry: RegistryClient = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS });
   let lb: LoadBalancerClient | undefined;
   try {
     await registry.register(
       { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: backendMeta(options) },
       { kind: 'tcp', intervalMs: options.checkIntervalMs },
     );
-    options.onEvent({ type: 'registered', where: 'registry', target: options.registryAddress });
+    options.onEvent({ type: 'registered', where: 'registry', target: options.registry.address });
 
     const lbAddress = options.lbAddress ?? (await resolveLb(registry));
     const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
@@ -130,7 +132,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const keeper = registry.keepRegistered(options.id, options.checkIntervalMs, (event) =>
     options.onEvent(
       event.type === 're-registered'
-        ? { type: 'registered', where: 'registry', target: `${options.registryAddress} again (the registry had lost this backend)` }
+        ? { type: 'registered', where: 'registry', target: `${options.registry.address} again (the registry had lost this backend)` }
         : { type: 'warning', message: `${event.message}; retrying quietly every ${options.checkIntervalMs} ms until it answers` },
     ),
   );

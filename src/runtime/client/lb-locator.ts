@@ -1,5 +1,6 @@
 // Keeps a send run's LB address current: after failed picks it asks the registry again, keeping the last address while the registry is down too.
-import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { LB_SERVICE } from '../registry/service-names.js';
 
 /** However many requests are waiting, the registry is asked at most once per this interval. */
@@ -14,12 +15,12 @@ export class LbLocator {
   #lastLookupAtMs = Number.NEGATIVE_INFINITY;
 
   /**
-   * @param registryAddress where to look the LB up again; without it the address never changes.
+   * @param connection the registry to look the LB up in again; without it the address never changes.
    * @param onMoved told the new address when the registry names a different LB.
    */
   constructor(
     initialAddress: string,
-    private readonly registryAddress: string | undefined,
+    private readonly connection: RegistryConnection | undefined,
     private readonly onMoved: (address: string) => void,
   ) {
     this.#address = initialAddress;
@@ -34,12 +35,12 @@ export class LbLocator {
    * requests do not wait for it (their next try uses whatever address is current by then).
    */
   relocate(): Promise<void> {
-    if (this.registryAddress === undefined || this.#isClosed || this.#isLookingUp) return Promise.resolve();
+    if (this.connection === undefined || this.#isClosed || this.#isLookingUp) return Promise.resolve();
     const nowMs = performance.now();
     if (nowMs - this.#lastLookupAtMs < RELOCATE_INTERVAL_MS) return Promise.resolve();
     this.#lastLookupAtMs = nowMs;
     this.#isLookingUp = true;
-    return this.#lookUp(this.registryAddress).finally(() => {
+    return this.#lookUp(this.connection).finally(() => {
       this.#isLookingUp = false;
     });
   }
@@ -49,9 +50,9 @@ export class LbLocator {
     this.#registry?.close();
   }
 
-  async #lookUp(registryAddress: string): Promise<void> {
+  async #lookUp(connection: RegistryConnection): Promise<void> {
     try {
-      this.#registry ??= createRegistryClient({ address: registryAddress, requestTimeoutMs: REGISTRY_TIMEOUT_MS });
+      this.#registry ??= createRegistry(connection, { requestTimeoutMs: REGISTRY_TIMEOUT_MS });
       const addresses = (await this.#registry.resolve(LB_SERVICE)).map((instance) => `${instance.address}:${instance.port}`);
       // None passing (it is restarting) or ours among them: stay where we are.
       const [first] = addresses;

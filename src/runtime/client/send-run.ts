@@ -17,6 +17,7 @@ import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
+import type { RegistryConnection } from '../registry/create-registry.js';
 import { BackendPool } from './backend-pool.js';
 import { describeLbUnavailable, isProxyUnavailable, pickFailureAction } from './lb-failure.js';
 import { LbLocator } from './lb-locator.js';
@@ -59,7 +60,7 @@ export interface SendOptions {
   readonly pickTransport?: 'stream' | 'unary';
   readonly onProgress?: (done: number, total: number) => void;
   /** Where to look the LB up again while it is unreachable; without it the target's address is kept. */
-  readonly registryAddress?: string;
+  readonly registry?: RegistryConnection;
   /** How long a request waits for an LB that is down, restarting or without backends (default DEFAULT_LB_WAIT_MS). */
   readonly lbWaitMs?: number;
   /** Jitter of the pauses while waiting for the LB (default Math.random). */
@@ -110,7 +111,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   const locator =
     target.kind === 'direct'
       ? undefined
-      : new LbLocator(target.address, options.registryAddress, (address) => {
+      : new LbLocator(target.address, options.registry, (address) => {
           if (target.kind !== 'lb') return;
           const [oldLb, oldPicks] = [lb, picks];
           connectLb(address);

@@ -1,7 +1,8 @@
 // What `up` asks for: the input the supervisor builds a cluster from.
 import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 
-export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded'] as const;
+/** `auto` prefers a consul binary on PATH, then the embedded registry; etcd runs only when asked for. */
+export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded', 'etcd'] as const;
 export type RegistryChoice = (typeof REGISTRY_CHOICES)[number];
 export type RegistryKind = Exclude<RegistryChoice, 'auto'>;
 
@@ -28,6 +29,8 @@ export interface ClusterSpec {
   readonly registry: RegistryKind;
   /** Absolute path of the consul binary when registry is 'consul'. */
   readonly consulBinary?: string;
+  /** Absolute path of the etcd binary when registry is 'etcd'. */
+  readonly etcdBinary?: string;
   /** Default size of a CPU_HEAVY task on the backends (0 = the backend's built-in default). */
   readonly heavyWorkUnits: number;
   readonly reportIntervalMs: number;

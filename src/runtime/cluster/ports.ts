@@ -2,6 +2,7 @@
 //
 // Listeners stay below 32768: Linux hands out client-side ports from 32768–60999 and a
 // listener there can collide with a client socket left in TIME_WAIT.
+import type { RegistryKind } from './cluster-spec.js';
 
 export const DEFAULT_BASE_PORT = 7000;
 export const MAX_BACKENDS = 64;
@@ -17,6 +18,8 @@ const REGISTRY_HTTP_OFFSET = 102;
 const CONSUL_SERVER_OFFSET = 103;
 const CONSUL_SERF_LAN_OFFSET = 104;
 const CONSUL_SERF_WAN_OFFSET = 105;
+/** etcd's peer port, used only when a real etcd runs (its client port is the registry port). Shares base+103 with consul's server port: a cluster runs one registry. */
+const ETCD_PEER_OFFSET = 103;
 
 export interface PortLayout {
   readonly basePort: number;
@@ -26,6 +29,7 @@ export interface PortLayout {
   readonly consulServer: number;
   readonly consulSerfLan: number;
   readonly consulSerfWan: number;
+  readonly etcdPeer: number;
   /** Port of backend number `index` (0-based). */
   backend(index: number): number;
 }
@@ -39,6 +43,7 @@ export function portLayout(basePort: number): PortLayout {
     consulServer: basePort + CONSUL_SERVER_OFFSET,
     consulSerfLan: basePort + CONSUL_SERF_LAN_OFFSET,
     consulSerfWan: basePort + CONSUL_SERF_WAN_OFFSET,
+    etcdPeer: basePort + ETCD_PEER_OFFSET,
     backend: (index) => basePort + 1 + index,
   };
 }
@@ -47,7 +52,7 @@ export function portLayout(basePort: number): PortLayout {
 export function portsToBind(
   layout: PortLayout,
   backends: number,
-  registry: 'embedded' | 'consul',
+  registry: RegistryKind,
 ): Array<{ port: number; component: string }> {
   const ports = [
     { port: layout.control, component: 'supervisor control API' },
@@ -60,6 +65,7 @@ export function portsToBind(
       { port: layout.consulSerfWan, component: 'consul serf WAN' },
     );
   }
+  if (registry === 'etcd') ports.push({ port: layout.etcdPeer, component: 'etcd peer' });
   ports.push({ port: layout.lb, component: 'load balancer' });
   for (let index = 0; index < backends; index += 1) {
     ports.push({ port: layout.backend(index), component: `backend ${index + 1}` });

@@ -1,18 +1,21 @@
-// One-shot health probes for `lbx status`: grpc.health.v1 for gRPC components, the status API for the registry.
+// One-shot health probes for `lbx status`: grpc.health.v1 for gRPC components, the registry's own status API for the registry.
 import { credentials } from '@grpc/grpc-js';
 
 import { HealthCheckResponse_ServingStatus as ServingStatus, HealthClient } from '../wire/gen/grpc/health/v1/health.js';
 import { callUnary, statusName } from '../grpc/unary.js';
-import { createRegistryClient } from '../registry/registry-client.js';
+import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import type { ComponentRecord } from './cluster-file.js';
 
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** "serving", "not-serving", or what went wrong ("UNAVAILABLE"). */
-export async function probeHealth(component: ComponentRecord): Promise<string> {
+/**
+ * "serving", "not-serving", or what went wrong ("UNAVAILABLE"). The registry is asked with the
+ * client of its kind (Consul's status API, or etcd's health), under the cluster's name.
+ */
+export async function probeHealth(component: ComponentRecord, registryOf: Pick<RegistryConnection, 'kind' | 'cluster'>): Promise<string> {
   if (component.state === 'exited') return '-';
   if (component.role === 'registry') {
-    const registry = createRegistryClient({ address: component.address, requestTimeoutMs: PROBE_TIMEOUT_MS });
+    const registry = createRegistry({ ...registryOf, address: component.address }, { requestTimeoutMs: PROBE_TIMEOUT_MS });
     try {
       return (await registry.leader()) ? 'serving' : 'no-leader';
     } catch {

@@ -12,7 +12,8 @@ import { createProxyService } from './proxy-service.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
 import { waitFor } from '../process/wait-for.js';
 import { traitsFromMeta } from '../backend/backend-meta.js';
-import { createRegistryClient, type ServiceInstance } from '../registry/registry-client.js';
+import type { ServiceInstance } from '../registry/registry-client.js';
+import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { createLbService } from './lb-service.js';
 import { dialOnce } from './admission-probe.js';
@@ -39,7 +40,8 @@ export interface LbOptions {
   readonly policyConfig: PolicyConfig;
   /** lookaside: clients call backends themselves · proxy: the LB also serves Backend and forwards. */
   readonly mode: LbMode;
-  readonly registryAddress: string;
+  /** The registry it watches for backends and registers itself in (Consul API or etcd). */
+  readonly registry: RegistryConnection;
   readonly reportIntervalMs: number;
   readonly checkIntervalMs: number;
   /** The cluster token file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy then require its token. */
@@ -76,7 +78,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   ]);
   options.onEvent({ type: 'listening', address: server.address });
 
-  const registry = createRegistryClient({ address: options.registryAddress });
+  const registry = createRegistry(options.registry);
   // The watch retries every second or two while the registry is down: one warning per outage.
   let isWatchFailing = false;
   const watch = registry.watch(

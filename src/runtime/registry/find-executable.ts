@@ -1,4 +1,4 @@
-// Finds an executable on PATH (used for `consul`), the way a shell would.
+// Finds an executable on PATH (used for `consul` and `etcd`), the way a shell would.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 

@@ -1,4 +1,6 @@
-// The command line for each child role: `lbx serve <role> …` for lbx's own, `lbx serve guard -- consul …` for Consul.
+// The command line for each child role: `lbx serve <role> …` for lbx's own, `lbx serve guard -- consul|etcd …` for a real registry.
+import path from 'node:path';
+
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import type { PortLayout } from '../cluster/ports.js';
@@ -21,9 +23,22 @@ const marker = (clusterDir: string): string[] => ['--cluster-dir', clusterDir];
 /** The LB requires the cluster token on state-changing calls; backends send it (see bearer-token.ts). */
 const token = (clusterDir: string): string[] => ['--token-file', tokenFile({ dir: clusterDir })];
 
+/** Which registry the roles talk to and under which name (etcd's key prefix): every role of a cluster gets the same. */
+const registryFlags = (spec: ClusterSpec): string[] => ['--registry', spec.registry, '--cluster', spec.name];
+
+/** etcd's data directory: inside the cluster directory, so a restart after a crash finds the cluster's keys and `down` removes it. */
+export const etcdDataDir = (clusterDir: string): string => path.join(clusterDir, 'etcd');
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+/** A host as it goes into a URL: IPv6 in brackets. */
+const urlHost = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+
 export function registryCommand(spec: ClusterSpec, ports: PortLayout, clusterDir: string): RoleCommand {
   if (spec.registry === 'embedded') {
     return lbx(['serve', 'registry', '--host', spec.host, '--port', String(ports.registryHttp), ...marker(clusterDir)]);
+  }
+  if (spec.registry === 'etcd') {
+    return lbx(['serve', 'guard', ...marker(clusterDir), '--', spec.etcdBinary ?? 'etcd', ...etcdArgs(spec, ports, clusterDir)]);
   }
   // Dev mode keeps its data in memory; every port is set so two clusters (or a user's own agent) never collide.
   const consulArgs = [
@@ -54,6 +69,43 @@ export function registryCommand(spec: ClusterSpec, ports: PortLayout, clusterDir
   return lbx(['serve', 'guard', ...marker(clusterDir), '--', spec.consulBinary ?? 'consul', ...consulArgs]);
 }
 
+/**
+ * A one-member etcd cluster: client URL on the registry port, peer URL on base+103, both on the
+ * cluster's host. A wildcard host is listened on but cannot be advertised: members and clients are told loopback.
+ */
+function etcdArgs(spec: ClusterSpec, ports: PortLayout, clusterDir: string): string[] {
+  const member = `lbx-${spec.name}`;
+  const listenHost = urlHost(spec.host);
+  const advertisedHost = urlHost(WILDCARD_HOSTS.has(spec.host) ? '127.0.0.1' : spec.host);
+  const peerUrl = `http://${advertisedHost}:${ports.etcdPeer}`;
+  return [
+    '--name',
+    member,
+    '--data-dir',
+    etcdDataDir(clusterDir),
+    '--listen-client-urls',
+    `http://${listenHost}:${ports.registryHttp}`,
+    '--advertise-client-urls',
+    `http://${advertisedHost}:${ports.registryHttp}`,
+    '--listen-peer-urls',
+    `http://${listenHost}:${ports.etcdPeer}`,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster',
+    `${member}=${peerUrl}`,
+    // Ignored once the data directory holds a member: a restart after a crash rejoins with its keys.
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    member,
+    // etcd 3.4's default logger is deprecated and says so on every start.
+    '--logger',
+    'zap',
+    '--log-outputs',
+    'stderr',
+  ];
+}
+
 export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress: string, clusterDir: string): RoleCommand {
   return lbx([
     'serve',
@@ -68,6 +120,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     spec.mode,
     '--registry-addr',
     registryAddress,
+    ...registryFlags(spec),
     '--report-interval',
     String(spec.reportIntervalMs),
     '--check-interval',
@@ -115,6 +168,7 @@ export function backendCommand(
     String(port),
     '--registry-addr',
     registryAddress,
+    ...registryFlags(spec),
     '--lb-addr',
     lbAddress,
     '--report-interval',

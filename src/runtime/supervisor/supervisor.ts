@@ -22,15 +22,19 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
 import { describeError, waitFor } from '../process/wait-for.js';
-import { createRegistryClient, type RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { backendCommand, backendId, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
 
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
+/** What runs as the registry when it is not lbx's own, for messages. */
+const REGISTRY_PROGRAMS = { consul: 'consul agent', etcd: 'etcd' } as const;
 /**
- * SIGTERM-to-SIGKILL grace per role. A backend's stop is deregistration (≤ 2 s), its drain
- * (≤ 5 s, DEFAULT_DRAIN_GRACE_MS) and a final load report (≤ 1 s): 9 s never cuts a drain short.
+ * SIGTERM-to-SIGKILL grace per role. A backend's stop is leaving the LB (≤ 2 s) and the registry
+ * (≤ 2 s), a 200 ms grace for picks on their way, its drain (≤ 5 s, DEFAULT_DRAIN_GRACE_MS) and
+ * a final load report (≤ 2 s): 14 s never cuts a drain short, even with a slow LB or registry.
  */
-const STOP_GRACE_MS = { lb: 2_000, backend: 9_000, registry: 2_000 } as const;
+const STOP_GRACE_MS = { lb: 2_000, backend: 14_000, registry: 2_000 } as const;
 
 export type SupervisorEvent =
   | { readonly type: 'spawned'; readonly component: string; readonly pid: number; readonly port: number }
@@ -125,7 +129,7 @@ export class Supervisor {
       // DeregisterServer and SetPolicy need the cluster token, like every state-changing LB call.
       const interceptors = [tokenInterceptor(readTokenFile(tokenFile(this.paths)))];
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
-      this.registryClient = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
+      this.registryClient = createRegistry(this.registryConnection(), { requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
       await Promise.all(this.backendSlots().map((slot) => this.startBackendSlot(slot)));
     } catch (error) {
       await this.shutdown('start failed', { removeState: options.removeStateOnFailure });
@@ -169,9 +173,16 @@ export class Supervisor {
     const index = this.freeBackendIndex();
     if (index === undefined) throw new LbxError('usage', `cluster "${this.spec.name}" already has ${MAX_BACKENDS} backends, the most one cluster can have`);
     const port = this.ports.backend(index);
+    // A removed backend on this port may still be telling the LB and registry of its exit: that
+    // notice must land before the new process registers, or it would remove the newcomer.
+    const previousExitNotice = this.slots.get(backendId(port))?.exitNotice;
     const slot = this.addSlot(backendId(port), 'backend', port, traits);
+    slot.busy = 'starting';
     this.onEvent({ type: 'added', component: slot.record.name, port });
-    return this.timed(slot, () => this.startBackendSlot(slot));
+    return this.timed(slot, async () => {
+      await previousExitNotice;
+      await this.startOrStop(slot);
+    });
   }
 
   /** Starts again a backend that exited (or was removed), on its own port. */
@@ -180,10 +191,15 @@ export class Supervisor {
     const slot = this.backendByPort(port, { includeRemoved: true });
     if (slot.child?.isRunning) throw new LbxError('usage', `backend ${port} is already running (pid ${slot.child.pid})`);
     if (slot.busy) throw new LbxError('usage', `backend ${port} is ${slot.busy} already`);
+    // Busy from here: a restart timer, another start or a removal that comes along while we wait
+    // for the exit notice sees it and stands back, so one port never gets two processes.
+    slot.busy = 'starting';
     clearTimeout(slot.restartTimer);
     slot.crashes = 0;
-    await slot.exitNotice;
-    return this.timed(slot, () => this.startBackendSlot(slot));
+    return this.timed(slot, async () => {
+      await slot.exitNotice;
+      await this.startOrStop(slot);
+    });
   }
 
   /**
@@ -226,7 +242,8 @@ export class Supervisor {
     if (!Number.isInteger(backends) || backends < 1 || backends > MAX_BACKENDS) {
       throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${MAX_BACKENDS}`);
     }
-    const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed');
+    // Backends on their way out (an `rm` in progress) are neither counted nor chosen again.
+    const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed' && slot.busy !== 'removing');
     const running = present.filter((slot) => !this.isDown(slot));
     if (backends >= running.length) {
       const missing = backends - running.length;
@@ -280,16 +297,17 @@ export class Supervisor {
       await this.spawnAndWait(slot, command);
       return;
     }
-    // A foreign binary cannot say "ready" over IPC: poll its HTTP API, and fail fast if it exits.
+    // A foreign binary cannot say "ready" over IPC: poll its API (Consul's leader, etcd's health), and fail fast if it exits.
+    const what = REGISTRY_PROGRAMS[this.spec.registry];
     const child = this.spawn(slot, command);
-    const registry = createRegistryClient({ address: this.file.registryAddress, requestTimeoutMs: 500 });
+    const registry = createRegistry(this.registryConnection(), { requestTimeoutMs: 500 });
     try {
       const exited = child.whenExited().then(async (exit) => {
         const tail = await readLogTail(slot.record.logPath, 15);
-        throw new LbxError('runtime', `consul agent exited with ${describeExit(exit)} before it was ready\n--- last lines of ${slot.record.logPath} ---\n${tail}`);
+        throw new LbxError('runtime', `${what} exited with ${describeExit(exit)} before it was ready\n--- last lines of ${slot.record.logPath} ---\n${tail}`);
       });
       const ready = waitFor(async () => ((await registry.leader()) ? true : undefined), {
-        description: `consul agent on ${this.file.registryAddress}`,
+        description: `${what} on ${this.file.registryAddress}`,
         timeoutMs: this.spec.readyTimeoutMs,
         intervalMs: 100,
       });
@@ -298,6 +316,11 @@ export class Supervisor {
     } finally {
       registry.close?.();
     }
+  }
+
+  /** The cluster's registry as every lbx client of it sees it: kind, address and the cluster's name (etcd's key prefix). */
+  private registryConnection(): RegistryConnection {
+    return { kind: this.spec.registry, address: this.file.registryAddress, cluster: this.spec.name };
   }
 
   private startLb(slot: Slot): Promise<void> {
@@ -311,6 +334,23 @@ export class Supervisor {
       await this.spawnAndWait(slot, command);
     } finally {
       delete slot.busy;
+    }
+  }
+
+  /**
+   * Starts a backend for `add` or `start`. One that never became ready is stopped (an expected
+   * exit, so no restart follows): the caller gets the error, and no half-started process is left
+   * in 'starting' for nobody to finish.
+   */
+  private async startOrStop(slot: Slot): Promise<void> {
+    try {
+      await this.startBackendSlot(slot);
+    } catch (error) {
+      if (slot.child?.isRunning) {
+        slot.record.state = 'stopping';
+        await slot.child.stop(STOP_GRACE_MS.backend);
+      }
+      throw error;
     }
   }
 
