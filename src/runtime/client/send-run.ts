@@ -19,7 +19,7 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
 import { BackendPool } from './backend-pool.js';
-import { describeLbUnavailable, isProxyUnavailable, pickFailureAction } from './lb-failure.js';
+import { describeLbUnavailable, isProxyUnavailable, mayHaveBeenForwarded, pickFailureAction } from './lb-failure.js';
 import { LbLocator } from './lb-locator.js';
 import { LbOutageClock, LbWait } from './lb-wait.js';
 import { PickStream } from './pick-stream.js';
@@ -84,9 +84,12 @@ export interface SendResult {
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
 
 /** How one try of a request ended: served, worth another attempt, hopeless, or waiting on the LB. */
+/** Before trying every backend again after all were excluded: time for a crashed one to come back, bounded by the retries. */
+const RETRY_ALL_PAUSE_MS = 200;
+
 type TryOutcome =
   | { readonly kind: 'ok' }
-  | { readonly kind: 'retry' | 'final'; readonly reason: string }
+  | { readonly kind: 'retry' | 'final'; readonly reason: string; readonly pauseMs?: number }
   | { readonly kind: 'wait-for-lb'; readonly reason: string };
 
 export async function runSend(options: SendOptions): Promise<SendResult> {
@@ -149,7 +152,13 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
     try {
       picked = await pickBackend(kind, key, exclude);
     } catch (error) {
-      if (pickFailureAction(error) === 'wait-for-lb') return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, targetAddress()) };
+      const action = pickFailureAction(error);
+      if (action === 'wait-for-lb') return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, targetAddress()) };
+      if (action === 'retry-all') {
+        // Every backend this request tried failed; one may be back by now (respawned, restarted).
+        exclude.length = 0;
+        return { kind: 'retry', reason: `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`, pauseMs: RETRY_ALL_PAUSE_MS };
+      }
       return { kind: 'final', reason: `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}` };
     }
     const { address, pickId, stream } = picked;
@@ -174,12 +183,17 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
         outage.answered();
         lbWait.reset();
       }
+      // Forwards the proxy tried first may have been served by a backend that then died: attempts
+      // that failed at no backend the client knows of, as far as reconciliation goes.
+      for (let failed = 0; failed < response.failedForwards; failed += 1) ledger.recordAttemptFailure(undefined, 'proxy forward failed (retried by the LB)');
       // Through a proxy the response says which backend served it; credit that one.
       ledger.recordOk(target.kind === 'proxy' ? response.backendAddress || address : address, elapsedSince(startedAt));
       return { kind: 'ok' };
     } catch (error) {
       // Through a proxy, an LB that is down or restarting is waited for like a pick it could not give.
       if (target.kind === 'proxy' && isProxyUnavailable(error, backend.getChannel().getConnectivityState(false) === connectivityState.READY)) {
+        // A call cut mid-way may have been forwarded before the LB went: a failed attempt at no known backend.
+        if (mayHaveBeenForwarded(error)) ledger.recordAttemptFailure(undefined, statusName(error));
         return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, address) };
       }
       reportDone(false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
@@ -220,6 +234,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       }
       attempt += 1;
       ledger.recordRetry();
+      if (outcome.kind === 'retry' && outcome.pauseMs !== undefined) await sleep(outcome.pauseMs);
     }
   };
 
