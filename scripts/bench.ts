@@ -1,8 +1,9 @@
-// `npm run bench [-- foundation|policies|ring|faults]`: benchmark scripts that print figures (not timed tests).
+// `npm run bench [-- foundation|policies|ring|faults|registries]`: benchmark scripts that print figures (not timed tests).
 const suite = process.argv[2] ?? 'foundation';
 const suites: Record<string, () => Promise<unknown>> = {
   foundation: () => import('./bench-foundation.js'),
   policies: () => import('./bench-policies.js'),
+  registries: () => import('./bench-registries.js'),
   ring: () => {
     process.env.LBX_BENCH_RING_ONLY = '1';
     return import('./bench-policies.js');

@@ -40,7 +40,10 @@ export function registryConnectionFromFlags(flags: { readonly registry: string; 
 export const hostFlag = Flags.string({ description: 'Address to bind.', default: '127.0.0.1' });
 
 /** The cluster's token file (set by the supervisor): the LB requires it on calls that change its state; backends send it. */
-export const tokenFileFlag = Flags.string({ description: 'File holding the cluster token (set by the supervisor; without it the LB\'s state-changing calls are open to every local user).', hidden: true });
+export const tokenFileFlag = Flags.string({
+  description:
+    'File holding the cluster token (an `lbx up` cluster keeps it in $LBX_HOME/<name>/control.token). An LB given one requires it on RegisterServer, DeregisterServer, ReportLoad and SetPolicy; a backend sends it. Without it, those calls are open to every local user.',
+});
 
 /** Marks a child's argv with its cluster directory so stale pids can be verified before any signal. */
 export const clusterDirFlag = Flags.string({ description: 'Cluster directory (set by the supervisor).', hidden: true });

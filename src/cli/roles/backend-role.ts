@@ -32,7 +32,7 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
   const { servedCountsFile } = await import('../../runtime/backend/durable-served-counts.js');
   const id = flags.id ?? `backend-${flags.port}`;
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const backend = await startBackend({
+  const starting = startBackend({
     host: flags.host,
     port: flags.port,
     id,
@@ -48,9 +48,13 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     ...(flags['cluster-dir'] ? { servedCountsFile: servedCountsFile(flags['cluster-dir'], id) } : {}),
     onEvent: (event) => logEvent(event),
   });
+  // Listening for SIGTERM before start-up ends: a backend stopped while it registers still
+  // finishes registering and then deregisters, instead of dying with its registration left behind.
   stopOnSignalOrOrphan(async (reason) => {
-    await backend.stop(reason, reason === 'supervisor-gone' ? 500 : undefined);
+    const backend = await starting.catch(() => undefined);
+    await backend?.stop(reason, reason === 'supervisor-gone' ? 500 : undefined);
   }, { onStopFailed: logLine });
+  const backend = await starting;
   logLine(`backend ready on ${backend.address}`);
   announceReady(backend.address);
   await runForever();

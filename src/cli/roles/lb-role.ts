@@ -25,7 +25,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
   const policy = resolvePolicy(flags.policy);
   const { startLb } = await import('../../runtime/lb/lb-server.js');
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const lb = await startLb({
+  const starting = startLb({
     host: flags.host,
     port: flags.port,
     id: flags.id ?? `lb-${flags.port}`,
@@ -38,10 +38,13 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
     onEvent: (event) => logEvent(event),
   });
+  // Listening for SIGTERM before start-up ends, so an LB stopped while it registers deregisters too.
   stopOnSignalOrOrphan(async (reason) => {
     logLine(`stopping (${reason})`);
-    await lb.stop(reason === 'supervisor-gone' ? 0 : 1_000);
+    const lb = await starting.catch(() => undefined);
+    await lb?.stop(reason === 'supervisor-gone' ? 0 : 1_000);
   }, { onStopFailed: logLine });
+  const lb = await starting;
   logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode, ${flags.registry} registry at ${flags['registry-addr']})`);
   // Under a supervisor the token guards membership; a hand-started LB has none, and says so.
   if (!flags['token-file']) {
