@@ -5,6 +5,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import Consul from 'consul';
 import { LbxError } from '../../core/lbx-error.js';
+import { startRegistrationKeeper } from './registration-keeper.js';
 
 export interface ServiceInstance {
   id: string;
@@ -219,7 +220,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     },
 
     keepRegistered(id, intervalMs, onEvent) {
-      const keeper = startKeeper(() => client.ensureRegistered(id), id, intervalMs, onEvent, () => keepers.delete(keeper));
+      const keeper = startRegistrationKeeper(() => client.ensureRegistered(id), id, intervalMs, onEvent, () => keepers.delete(keeper));
       keepers.add(keeper);
       return keeper;
     },
@@ -269,59 +270,6 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     },
   };
   return client;
-}
-
-/** The loop behind keepRegistered(): one check at a time, the next `intervalMs` after the last ended. */
-function startKeeper(
-  check: () => Promise<'present' | 're-registered' | 'not-ours'>,
-  id: string,
-  intervalMs: number,
-  onEvent: (event: KeeperEvent) => void,
-  onStop: () => void,
-): RegistrationKeeper {
-  let isStopped = false;
-  let isInOutage = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-  const emit = (event: KeeperEvent): void => {
-    try {
-      onEvent(event);
-    } catch {
-      // The keeper must keep running whatever its listener does.
-    }
-  };
-
-  const tick = async (): Promise<void> => {
-    try {
-      const outcome = await check();
-      isInOutage = false;
-      if (outcome === 're-registered' && !isStopped) emit({ type: 're-registered', id });
-    } catch (error) {
-      if (!isInOutage && !isStopped) emit({ type: 'registry-unreachable', id, message: error instanceof Error ? error.message : String(error) });
-      isInOutage = true;
-    }
-  };
-  const schedule = (): void => {
-    if (isStopped) return;
-    timer = setTimeout(() => {
-      inFlight = tick().finally(() => {
-        inFlight = undefined;
-        schedule();
-      });
-    }, intervalMs);
-    // A role's own servers keep it alive; this timer alone must not.
-    timer.unref();
-  };
-  schedule();
-
-  return {
-    async stop() {
-      isStopped = true;
-      clearTimeout(timer);
-      if (inFlight === undefined) onStop();
-      else await inFlight.finally(onStop);
-    },
-  };
 }
 
 interface WatchSpec {

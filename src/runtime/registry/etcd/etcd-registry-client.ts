@@ -16,7 +16,7 @@ import {
 import { createEtcdGateway, type EtcdGateway, type KeySpan } from './etcd-gateway.js';
 import { encodeInstance } from './etcd-instance-value.js';
 import { clusterPrefix, instanceKey, prefixRange, requireKeySegment, servicePrefix } from './etcd-keys.js';
-import { startRegistrationKeeper } from './registration-keeper.js';
+import { startRegistrationKeeper } from '../registration-keeper.js';
 import { WatchedSet, decodeInstances } from './watched-set.js';
 
 export const DEFAULT_ETCD_PORT = 2379;

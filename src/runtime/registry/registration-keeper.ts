@@ -1,6 +1,6 @@
-// keepRegistered() for the etcd adapter: the same loop and events as the Consul adapter's keeper in registry-client.ts
-// (which does not export it): one check at a time, the next `intervalMs` after the last ended, one warning per outage.
-import type { KeeperEvent, RegistrationKeeper } from '../registry-client.js';
+// The loop behind every adapter's keepRegistered(): one check at a time, the next `intervalMs` after the last ended,
+// one warning per outage, one event when the registry had lost the instance and it was registered again.
+import type { KeeperEvent, RegistrationKeeper } from './registry-client.js';
 
 export function startRegistrationKeeper(
   check: () => Promise<'present' | 're-registered' | 'not-ours'>,
