@@ -1,0 +1,187 @@
+// The flags that shape a new cluster (`up`, `bench`), their validation, and starting a cluster from them with progress on stderr.
+import { Flags } from '@oclif/core';
+
+import { LbxError } from '../core/lbx-error.js';
+import type { PolicyFactory } from '../core/policies/policy.js';
+import { checkPolicyFits } from '../core/policies/policy-config.js';
+import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
+import type { ClusterFile } from '../runtime/cluster/cluster-file.js';
+import {
+  DEFAULT_BACKENDS,
+  DEFAULT_CHECK_INTERVAL_MS,
+  DEFAULT_REPORT_INTERVAL_MS,
+  DEFAULT_UP_TIMEOUT_MS,
+  REGISTRY_CHOICES,
+  type ClusterSpec,
+  type RegistryChoice,
+  type RegistryKind,
+} from '../runtime/cluster/cluster-spec.js';
+import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT, portLayout, portsToBind } from '../runtime/cluster/ports.js';
+import { hostFlag } from './flags.js';
+import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
+import { policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
+import { startProgress } from './spinner.js';
+
+export const clusterFlags = {
+  backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
+  registry: Flags.string({
+    description: 'Service registry: auto (consul when a consul binary is on PATH, else embedded), consul, embedded, or etcd (needs the etcd binary).',
+    options: [...REGISTRY_CHOICES],
+    default: 'auto',
+  }),
+  'base-port': Flags.integer({
+    description: `First port of the cluster's layout (${MIN_BASE_PORT}–${MAX_BASE_PORT}; every port stays below 32768).`,
+    min: MIN_BASE_PORT,
+    max: MAX_BASE_PORT,
+    default: DEFAULT_BASE_PORT,
+  }),
+  host: hostFlag,
+  'heavy-work-units': Flags.integer({
+    description: `Default CPU_HEAVY size on the backends, in work units (about 0.55 ms each here; ${DEFAULT_HEAVY_WORK_UNITS} ≈ 30 ms).`,
+    min: 1,
+    max: MAX_WORK_UNITS,
+    default: DEFAULT_HEAVY_WORK_UNITS,
+  }),
+  'report-interval': Flags.integer({ description: 'How often backends report load to the LB (ms).', min: 50, max: 60_000, default: DEFAULT_REPORT_INTERVAL_MS }),
+  mode: Flags.string({
+    description: 'lookaside: clients ask the LB, then call the backend themselves; proxy: clients call the LB, which forwards every task (and sees every start and end).',
+    options: ['lookaside', 'proxy'],
+    default: 'lookaside',
+  }),
+  weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
+  speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
+  ...policyConfigFlags,
+  timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
+  respawn: Flags.boolean({
+    description: 'Start a crashed backend again on its port, backing off when it keeps crashing. The LB and the registry are always restarted.',
+    default: false,
+  }),
+};
+
+export interface ClusterFlagValues extends PolicyConfigFlagValues {
+  readonly backends: number;
+  readonly registry: string;
+  readonly 'base-port': number;
+  readonly host: string;
+  readonly 'heavy-work-units': number;
+  readonly 'report-interval': number;
+  readonly mode: string;
+  readonly weights?: string;
+  readonly speeds?: string;
+  readonly timeout: number;
+  readonly respawn: boolean;
+}
+
+/** A spec to start, checked before anything runs: every bad value is a usage error naming the flag. */
+export interface PlannedCluster {
+  readonly spec: ClusterSpec;
+  /** The registry's binary when it needs one ('' for the embedded registry). */
+  readonly registryBinary: string;
+}
+
+/** The spec for a cluster named `name` with `policy` first; the registry's binary is looked up on PATH. */
+export function planCluster(name: string, policy: PolicyFactory, flags: ClusterFlagValues, find: (name: string) => string | undefined): PlannedCluster {
+  const policyConfig = policyConfigFromFlags(flags);
+  // The policy checks its settings against this many backends (a ring must hold them all).
+  checkPolicyFits(policy, policyConfig, flags.backends);
+  const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100, MIN_SPEED);
+  if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
+  const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
+  const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry as RegistryChoice, find);
+  const spec: ClusterSpec = {
+    name,
+    host: flags.host,
+    basePort: flags['base-port'],
+    backends: flags.backends,
+    policy: policy.name,
+    mode: flags.mode as 'lookaside' | 'proxy',
+    policyConfig,
+    ...(weights ? { weights } : {}),
+    ...(speeds ? { speeds } : {}),
+    registry,
+    ...(consulBinary ? { consulBinary } : {}),
+    ...(etcdBinary ? { etcdBinary } : {}),
+    heavyWorkUnits: flags['heavy-work-units'],
+    reportIntervalMs: flags['report-interval'],
+    checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
+    readyTimeoutMs: flags.timeout,
+    ...(flags.respawn ? { respawn: true } : {}),
+  };
+  return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
+}
+
+/** Starts the planned cluster: refuses a running one or busy ports, cleans a stale one, shows progress until every component is ready. */
+export async function startCluster(
+  planned: PlannedCluster,
+  options: { quiet: boolean; note: (line: string) => void },
+): Promise<{ file: ClusterFile; readyMs: number }> {
+  const { spec } = planned;
+  const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');
+  const { findPortsInUse } = await import('../runtime/cluster/port-check.js');
+  const { launchSupervisor } = await import('../runtime/supervisor/launch-supervisor.js');
+
+  const lookup = await lookupCluster(spec.name);
+  if (lookup.kind === 'running') {
+    throw new LbxError('usage', `cluster "${spec.name}" is already running (supervisor pid ${lookup.file.supervisorPid}, LB ${lookup.file.lbAddress})`, [
+      'stop it first with: lbx down' + (spec.name === 'default' ? '' : ` --name ${spec.name}`),
+      'or start another beside it: lbx up --name <other> --base-port <port>',
+    ]);
+  }
+  if (lookup.kind === 'starting') throw new LbxError('usage', `cluster "${spec.name}" is being started by another \`lbx up\``);
+  if (lookup.kind === 'stale') {
+    await cleanStaleCluster(lookup);
+    if (!options.quiet) options.note(`note: removed a stale cluster "${spec.name}" (${lookup.reason})`);
+  }
+
+  const layout = portLayout(spec.basePort);
+  const busy = await findPortsInUse(spec.host, portsToBind(layout, spec.backends, spec.registry));
+  if (busy.length > 0) {
+    const list = busy.map((entry) => `${entry.port} (${entry.component})`).join(', ');
+    throw new LbxError('usage', `port${busy.length > 1 ? 's' : ''} ${list} already in use on ${spec.host}`, [
+      `choose another range with --base-port (now ${spec.basePort}), e.g. --base-port ${spec.basePort === DEFAULT_BASE_PORT ? 8000 : DEFAULT_BASE_PORT + 1000}`,
+    ]);
+  }
+
+  const progress = await startProgress(`starting cluster "${spec.name}" (${spec.registry} registry)`, { quiet: options.quiet });
+  let ready = 0;
+  const total = spec.backends + 2;
+  const launched = await launchSupervisor(lookup.paths, spec, {
+    timeoutMs: spec.readyTimeoutMs,
+    onEvent: (event) => {
+      if (event.type === 'ready') progress.update(`starting cluster "${spec.name}": ${++ready}/${total} ready (${event.component})`);
+    },
+  }).catch((error: unknown) => {
+    progress.fail(`cluster "${spec.name}" did not start`);
+    throw error;
+  });
+  progress.succeed(`cluster "${spec.name}" ready in ${launched.readyMs} ms`);
+  return launched;
+}
+
+/** The registry a cluster runs: what was asked for, with the binary it needs found on PATH (a usage error when missing). */
+function chooseRegistry(
+  choice: RegistryChoice,
+  find: (name: string) => string | undefined,
+): { registry: RegistryKind; consulBinary?: string; etcdBinary?: string } {
+  switch (choice) {
+    case 'embedded':
+      return { registry: 'embedded' };
+    case 'etcd': {
+      const etcdBinary = find('etcd');
+      if (etcdBinary === undefined) {
+        throw new LbxError('usage', '--registry etcd: no etcd binary on PATH', [
+          'install it: apt-get install etcd-server (Debian/Ubuntu), or a release from https://github.com/etcd-io/etcd/releases',
+          'or use --registry embedded (or auto)',
+        ]);
+      }
+      return { registry: 'etcd', etcdBinary };
+    }
+    case 'consul':
+    case 'auto': {
+      const consulBinary = find('consul');
+      if (consulBinary !== undefined) return { registry: 'consul', consulBinary };
+      if (choice === 'consul') throw new LbxError('usage', '--registry consul: no consul binary on PATH', ['install Consul, or use --registry embedded (or auto)']);
+      return { registry: 'embedded' };
+    }
+  }
+}
