@@ -1,12 +1,14 @@
 // Tables for `lbx report`: per-backend distribution as the backends, the LB and the clients each saw it; then the runs.
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
+import { renderBar } from './bars.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
 import { renderTable } from './table.js';
 
 /** Wall-clock time of day to the millisecond (UTC), so joins, exits and failovers can be lined up; '-' for 0. */
 const formatClock = (unixMs: number): string => (unixMs > 0 ? new Date(unixMs).toISOString().slice(11, 23) : '-');
 
-export function renderReport(report: ClusterReport): string {
+/** `color` tints the share bars (callers pass shouldColor(process.stdout, process.env)). */
+export function renderReport(report: ClusterReport, options: { color?: boolean } = {}): string {
   const totalServed = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
   const sections: string[] = [];
   sections.push(
@@ -14,7 +16,7 @@ export function renderReport(report: ClusterReport): string {
   );
   sections.push(
     renderTable(
-      ['BACKEND', 'SPEED', 'WEIGHT', 'STATE', 'HEALTH', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SERVED', 'SHARE', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
+      ['BACKEND', 'SPEED', 'WEIGHT', 'STATE', 'HEALTH', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SERVED', 'SHARE', '', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'CLIENT OK', 'IN FLIGHT', 'CPU %'],
       report.backends.map((backend) => {
         const served = backend.servedSimple + backend.servedHeavy;
         return [
@@ -29,6 +31,7 @@ export function renderReport(report: ClusterReport): string {
           String(backend.restarts),
           `${formatCount(served)}${backend.servedSource === 'last-report' ? '*' : backend.servedSource === 'unknown' ? '?' : ''}`,
           totalServed === 0 ? '-' : formatPercent(served / totalServed),
+          renderBar(totalServed === 0 ? 0 : served / totalServed, { color: options.color ?? false, pad: true }),
           formatCount(backend.servedSimple),
           formatCount(backend.servedHeavy),
           formatCount(backend.assigned),
@@ -37,7 +40,7 @@ export function renderReport(report: ClusterReport): string {
           backend.cpuPercent.toFixed(1),
         ];
       }),
-      ['left', 'right', 'right', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   const policiesUsed = [...new Set(report.backends.flatMap((backend) => Object.keys(backend.assignedByPolicy)))].sort();

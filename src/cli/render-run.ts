@@ -1,20 +1,23 @@
 // Tables for one `lbx send` run: distribution per backend, then totals.
 import type { RunSummary } from '../core/stats/run-ledger.js';
+import { renderBar } from './bars.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
 import { renderTable } from './table.js';
 
-export function renderRunDistribution(summary: RunSummary): string {
+/** `color` tints the share bars (callers pass shouldColor(process.stdout, process.env)). */
+export function renderRunDistribution(summary: RunSummary, options: { color?: boolean } = {}): string {
   return renderTable(
-    ['BACKEND', 'REQUESTS', 'SHARE', 'P50 MS', 'P99 MS', 'ERRORS'],
+    ['BACKEND', 'REQUESTS', 'SHARE', '', 'P50 MS', 'P99 MS', 'ERRORS'],
     summary.backends.map((backend) => [
       backend.address,
       formatCount(backend.ok),
       formatPercent(backend.share),
+      renderBar(backend.share, { color: options.color ?? false, pad: true }),
       formatMs(backend.latencyMs.p50),
       formatMs(backend.latencyMs.p99),
       formatCount(backend.errors),
     ]),
-    ['left', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'left', 'right', 'right', 'right'],
   );
 }
 
