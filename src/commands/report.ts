@@ -1,5 +1,6 @@
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
+import { shouldColor } from '../cli/bars.js';
 import { renderReport } from '../cli/render-report.js';
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 
@@ -13,14 +14,14 @@ The reconciliation line says whether client and backend counts agree.`;
 
   static override flags = { name: clusterNameFlag };
 
-  async run(): Promise<ClusterReport> {
+  async run(): Promise<ClusterReport & { readonly schema: 'lbx.report/v1' }> {
     const { flags } = await this.parse(Report);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
     const { collectReport } = await import('../runtime/cluster/collect-report.js');
     const cluster = await requireRunningCluster(flags.name);
     const report = await collectReport(cluster, clusterPaths(flags.name));
-    if (!flags.json) this.log(renderReport(report));
-    return report;
+    if (!flags.json) this.log(renderReport(report, { color: shouldColor(process.stdout, process.env) }));
+    return { schema: 'lbx.report/v1', ...report };
   }
 }

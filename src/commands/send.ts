@@ -2,10 +2,13 @@ import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag, REGISTRY_KINDS, registryConnectionFromFlags } from '../cli/flags.js';
+import { shouldColor } from '../cli/bars.js';
 import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
+import { thresholdFlags, thresholdsFromFlags } from '../cli/threshold-flags.js';
 import { formatCount } from '../cli/format.js';
 import { startProgress } from '../cli/spinner.js';
-import { LbxError } from '../core/lbx-error.js';
+import { EXIT_CODES, LbxError } from '../core/lbx-error.js';
+import { computeImbalance, describeCheck, evaluateThresholds, hasThresholds, type ThresholdOutcome } from '../core/thresholds.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import { parseLbWaitMs } from '../runtime/client/lb-wait.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
@@ -24,6 +27,9 @@ interface SendDestination {
   readonly paths?: ClusterPaths;
 }
 
+/** What `send --json` prints: the run as saved, versioned (docs/json-schema.md), with the threshold checks when any were given. */
+export type SendJson = SavedRun & { readonly schema: 'lbx.send/v1'; readonly thresholds?: ThresholdOutcome };
+
 const MAX_TASKS = 10_000_000;
 const DEFAULT_SIMPLE_WHEN_UNSPECIFIED = 1_000;
 
@@ -35,7 +41,7 @@ On UNAVAILABLE or a deadline the task is retried on another backend (the failed 
 While the LB is down or restarting, tasks wait for it (pausing 50 ms, doubling to 1 s, and looking it up in the registry
 again) without using retries; a task fails only after --lb-wait without a pick.
 Progress goes to stderr; the distribution table (or --json) to stdout; the run is saved for \`lbx report\`.
-Exits 1 when any task failed. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.
+Exits 1 when any task failed; 5 when a threshold (--max-p99, --max-error-rate, --min-throughput, --max-imbalance) is not met, which wins over 1. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.
 
 With --registry-addr it drives a cluster that has no local state, such as roles started with \`lbx serve lb|backend\`
 on several machines: the LB is found in that registry (--registry consul|embedded|etcd, --cluster for etcd's key prefix),
@@ -47,6 +53,7 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
     '<%= config.bin %> send --heavy 500 --concurrency 32',
     '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
     '<%= config.bin %> send --simple 10000 --keys 1000   # for consistent hashing',
+    '<%= config.bin %> send --simple 5000 --max-p99 200ms --max-error-rate 0   # a CI gate: exit 5 when not met',
     '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',
     '<%= config.bin %> send --registry etcd --registry-addr 10.0.0.5:2379 --cluster lab --simple 500',
   ];
@@ -85,14 +92,16 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
       default: `${DEFAULT_LB_WAIT_MS / 1_000}s`,
     }),
     seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),
+    ...thresholdFlags,
   };
 
-  async run(): Promise<SavedRun> {
+  async run(): Promise<SendJson> {
     const { flags } = await this.parse(Send);
     const simple = flags.simple ?? (flags.heavy === undefined ? DEFAULT_SIMPLE_WHEN_UNSPECIFIED : 0);
     const heavy = flags.heavy ?? 0;
     if (simple + heavy === 0) throw new LbxError('usage', 'nothing to send: --simple and --heavy are both 0; give at least one task');
     const lbWaitMs = parseLbWaitMs(flags['lb-wait']);
+    const thresholds = thresholdsFromFlags(flags);
     if (flags.key !== undefined && flags.key.length > 256) throw new LbxError('usage', `--key is ${flags.key.length} characters: expected at most 256`);
 
     const { runSend } = await import('../runtime/client/send-run.js');
@@ -140,17 +149,23 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
     else progress.succeed(line);
 
     if (!flags.json) {
-      this.log(renderRunDistribution(summary));
+      this.log(renderRunDistribution(summary, { color: shouldColor(process.stdout, process.env) }));
       this.log('');
       this.log(renderRunTotals(summary));
       if (result.lbWaits > 0) this.log(`waited for the LB ${formatCount(result.lbWaits)} time${result.lbWaits === 1 ? '' : 's'} (it was unreachable or restarting; waits use no retries)`);
       if (!destination.paths) this.logToStderr(`note: run ${run.id} not saved: a cluster found through --registry-addr has no local directory (use --json to keep it)`);
     }
     if (summary.failed > 0) {
-      process.exitCode = 1;
+      process.exitCode = EXIT_CODES.runtime;
       if (!flags.json) this.logToStderr(`error: ${summary.failed} of ${summary.sent} tasks failed`);
     }
-    return run;
+    // A failed threshold exits 5 even when tasks failed too: it is the gate the caller asked for, and CI tells it apart from a crash.
+    const outcome = hasThresholds(thresholds) ? evaluateThresholds(thresholds, [{ summary, imbalance: computeImbalance(summary) }]) : undefined;
+    if (outcome && !outcome.passed) {
+      process.exitCode = EXIT_CODES.threshold;
+      for (const check of outcome.checks.filter((entry) => !entry.passed)) this.logToStderr(`threshold failed: ${describeCheck(check)}`);
+    }
+    return { schema: 'lbx.send/v1', ...run, ...(outcome ? { thresholds: outcome } : {}) };
   }
 
   /** A cluster started here by `lbx up`: its registry and mode from its file; runs are saved in its directory. */
