@@ -1,22 +1,17 @@
 // Elasticity with real processes: scale up and down, rm and add while sends run, and bad requests refused
 // without harm. Each test has its own cluster (name and base port) and tears it down.
-import path from 'node:path';
 
-import { credentials } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { CLIENT_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
-import { callUnary } from '../../src/runtime/grpc/unary.js';
-import { LoadBalancerClient, type GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
-import { createSandbox, eventually, findPidsMentioning, killLeftovers } from '../helpers/lbx-cli.js';
-import { withTimeout } from '../helpers/with-timeout.js';
+import type { GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
 
 /** This file's ports: 24550–24875 (one layout of 106 ports per test, 110 apart). */
 const BASE_PORT = 24_550;
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 100_000;
-const STATS_TIMEOUT_MS = 2_000;
 /** Picks the LB must have made before a change, so the change lands inside the running send. */
 const PICKS_BEFORE_CHANGE = 1_000;
 
@@ -37,73 +32,11 @@ elasticity.after(() => {
   if (leftovers.length > 0) throw new Error(`teardown had to kill leftover pids ${leftovers.join(', ')}`);
 });
 
-/** A cluster of this file: its name, ports and the CLI commands aimed at it. */
-interface Cluster {
-  readonly name: string;
-  readonly basePort: number;
-  backendAddress(port: number): string;
-  run(args: readonly string[]): ReturnType<typeof sandbox.run>;
-  json<T>(args: readonly string[], options?: { allowFailure?: boolean; timeoutMs?: number }): Promise<T>;
-  status(): Promise<StatusJson>;
-  report(): Promise<ReportJson>;
-  /** A send with --json; resolves even when requests failed, so the test can show why. */
-  send(args: readonly string[]): Promise<RunJson>;
-  /** The LB's GetStats, asked directly (cheap enough to poll). */
-  lbStats(): Promise<GetStatsResponse>;
-}
+type Cluster = TestCluster<StatusJson, RunJson, ReportJson>;
 
-function defineCluster(name: string, slot: number): Cluster {
-  const basePort = BASE_PORT + slot * PORT_STEP;
-  const withName = (args: readonly string[]): string[] => [...args, '--name', name];
-  const lbAddress = `127.0.0.1:${basePort + 100}`;
-  const cluster: Cluster = {
-    name,
-    basePort,
-    backendAddress: (port) => `127.0.0.1:${port}`,
-    run: (args) => sandbox.run(withName(args)),
-    json: (args, options) => sandbox.json(withName(args), options),
-    status: () => cluster.json<StatusJson>(['status']),
-    report: () => cluster.json<ReportJson>(['report']),
-    send: (args) => cluster.json<RunJson>(['send', ...args], { allowFailure: true, timeoutMs: 120_000 }),
-    lbStats: async () => {
-      const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
-      try {
-        return await callUnary(client.getStats.bind(client), {}, STATS_TIMEOUT_MS);
-      } finally {
-        client.close();
-      }
-    },
-  };
-  return cluster;
-}
-
-/** Pids of live processes of this cluster (every child has --cluster-dir <home>/<name> as its last argument). */
-const clusterPids = (cluster: Cluster): number[] => findPidsMentioning(`${path.join(sandbox.home, cluster.name)}\0`);
-
-/** Runs `body` on a fresh cluster, bounded in time; prints the logs if it fails; always tears down and checks nothing is left. */
-async function withCluster(cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> {
-  let failed = false;
-  try {
-    await withTimeout(
-      (async () => {
-        await cluster.json(['up', ...upArgs, '--base-port', String(cluster.basePort)]);
-        await body();
-      })(),
-      TEST_TIMEOUT_MS,
-      `test on cluster "${cluster.name}"`,
-    );
-  } catch (error) {
-    failed = true;
-    console.error(sandbox.logs(cluster.name));
-    throw error;
-  } finally {
-    const down = await cluster.run(['down']);
-    if (!failed) {
-      assert.equal(down.exitCode, 0, down.stderr);
-      assert.equal(clusterPids(cluster), [], `no process of cluster "${cluster.name}" is left after down`);
-    }
-  }
-}
+const defineCluster = (name: string, slot: number): Cluster => defineTestCluster<StatusJson, RunJson, ReportJson>(sandbox, name, BASE_PORT + slot * PORT_STEP);
+const withCluster = (cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> => withTestCluster(sandbox, cluster, upArgs, TEST_TIMEOUT_MS, body);
+const addressOf = (port: number): string => `127.0.0.1:${port}`;
 
 /** Waits until the LB has made `count` more picks than `since`: the running send is under way. */
 async function awaitPicks(cluster: Cluster, since: number, count: number): Promise<number> {
@@ -163,17 +96,17 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
 
     const status = await cluster.status();
     const states = backendsOf(status).map((backend) => `${backend.address} ${backend.state}`);
-    assert.equal(states, [0, 1, 2, 3, 4, 5].map((index) => `${cluster.backendAddress(port(index))} ${index < 2 ? 'ready' : 'removed'}`));
+    assert.equal(states, [0, 1, 2, 3, 4, 5].map((index) => `${addressOf(port(index))} ${index < 2 ? 'ready' : 'removed'}`));
     assertReconciles(await cluster.report());
     // Only the two that are left take a new run.
     const after = await cluster.send(['--simple', '500', '--concurrency', '8']);
     assertNoFailures(after, 'send after scaling down');
-    assert.equal(after.summary.backends.map((backend) => backend.address), [port(0), port(1)].map(cluster.backendAddress));
+    assert.equal(after.summary.backends.map((backend) => backend.address), [port(0), port(1)].map(addressOf));
 
     // A crashed backend (no --respawn) is not one of the N: scaling to N starts it again, and shrinking never removes a running one for it.
     const crash = async (index: number): Promise<void> => {
       assert.equal((await cluster.run(['kill', String(port(index))])).exitCode, 0);
-      const address = cluster.backendAddress(port(index));
+      const address = addressOf(port(index));
       assert.ok(await eventually(async () => backendsOf(await cluster.status()).some((backend) => backend.address === address && backend.state === 'exited'), 10_000), `${address} exited`);
     };
     await crash(1);
@@ -183,7 +116,7 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     const same = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '1'], { timeoutMs: 60_000 });
     assert.equal([same.added, same.removed], [[], []], 'one backend runs already: nothing to remove');
     const final = backendsOf(await cluster.status()).filter((backend) => backend.state !== 'removed');
-    assert.equal(final.map((backend) => `${backend.address} ${backend.state}`), [`${cluster.backendAddress(port(0))} exited`, `${cluster.backendAddress(port(1))} ready`]);
+    assert.equal(final.map((backend) => `${backend.address} ${backend.state}`), [`${addressOf(port(0))} exited`, `${addressOf(port(1))} ready`]);
     const lastRunning = await cluster.run(['rm', String(port(1))]);
     assert.equal(lastRunning.exitCode, 2, 'the last running backend cannot be removed, though a crashed one is listed');
     assert.match(lastRunning.stderr, new RegExp(`backend ${port(1)} is the last running backend`));
@@ -196,7 +129,7 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
 elasticity('rm under traffic: nothing fails and the backend is assigned no more; add --speed 0.5 joins and serves', async () => {
   const cluster = defineCluster('rmadd', 1);
   const removedPort = cluster.basePort + 2;
-  const removed = cluster.backendAddress(removedPort);
+  const removed = addressOf(removedPort);
   await withCluster(cluster, ['--backends', '4'], async () => {
     const sending = cluster.send(['--simple', '12000', '--concurrency', '32']);
     await awaitPicks(cluster, 0, 1_500);

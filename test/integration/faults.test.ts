@@ -3,21 +3,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { credentials } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { CLIENT_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
-import { callUnary } from '../../src/runtime/grpc/unary.js';
-import { LoadBalancerClient, type GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
-import { createSandbox, eventually, findPidsMentioning, killLeftovers } from '../helpers/lbx-cli.js';
-import { withTimeout } from '../helpers/with-timeout.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
 
 /** This file's ports: 24000–24545 (one layout of 106 ports per test, 110 apart). */
 const BASE_PORT = 24_000;
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 90_000;
-const STATS_TIMEOUT_MS = 2_000;
 
 interface Component { name: string; role: string; address: string; pid: number; state: string; restarts: number; exitReason?: string }
 interface StatusJson { supervisorPid: number; respawn: boolean; components: Component[] }
@@ -40,48 +35,10 @@ faults.after(() => {
   if (leftovers.length > 0) throw new Error(`teardown had to kill leftover pids ${leftovers.join(', ')}`);
 });
 
-/** A cluster of this file: its name, ports and the CLI commands aimed at it. */
-interface Cluster {
-  readonly name: string;
-  readonly basePort: number;
-  readonly lbAddress: string;
-  backend(index: number): { port: number; address: string };
-  run(args: readonly string[]): ReturnType<typeof sandbox.run>;
-  json<T>(args: readonly string[], options?: { allowFailure?: boolean; timeoutMs?: number }): Promise<T>;
-  status(): Promise<StatusJson>;
-  /** A send with --json; resolves even when requests failed, so the test can show why. */
-  send(args: readonly string[]): Promise<RunJson>;
-  /** The LB's GetStats, asked directly (cheap enough to poll). */
-  lbStats(): Promise<GetStatsResponse>;
-}
+type Cluster = TestCluster<StatusJson, RunJson, ReportJson>;
 
-function defineCluster(name: string, slot: number): Cluster {
-  const basePort = BASE_PORT + slot * PORT_STEP;
-  const withName = (args: readonly string[]): string[] => [...args, '--name', name];
-  const lbAddress = `127.0.0.1:${basePort + 100}`;
-  const cluster: Cluster = {
-    name,
-    basePort,
-    lbAddress,
-    backend: (index) => ({ port: basePort + 1 + index, address: `127.0.0.1:${basePort + 1 + index}` }),
-    run: (args) => sandbox.run(withName(args)),
-    json: (args, options) => sandbox.json(withName(args), options),
-    status: () => cluster.json<StatusJson>(['status']),
-    send: (args) => cluster.json<RunJson>(['send', ...args], { allowFailure: true, timeoutMs: 120_000 }),
-    lbStats: async () => {
-      const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
-      try {
-        return await callUnary(client.getStats.bind(client), {}, STATS_TIMEOUT_MS);
-      } finally {
-        client.close();
-      }
-    },
-  };
-  return cluster;
-}
-
-/** Pids of live processes of this cluster (every child has --cluster-dir <home>/<name> as its last argument). */
-const clusterPids = (cluster: Cluster): number[] => findPidsMentioning(`${path.join(sandbox.home, cluster.name)}\0`);
+const defineCluster = (name: string, slot: number): Cluster => defineTestCluster<StatusJson, RunJson, ReportJson>(sandbox, name, BASE_PORT + slot * PORT_STEP);
+const clusterPids = (cluster: Cluster): number[] => cluster.pids();
 
 /**
  * True once the process has exited. A zombie counts as exited: children of a SIGKILLed supervisor are
@@ -96,29 +53,7 @@ function hasExited(pid: number): boolean {
 }
 
 /** Runs `body` on a fresh cluster, bounded in time; prints the logs if it fails; always tears down and checks nothing is left. */
-async function withCluster(cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> {
-  let failed = false;
-  try {
-    await withTimeout(
-      (async () => {
-        await cluster.json(['up', ...upArgs, '--base-port', String(cluster.basePort)]);
-        await body();
-      })(),
-      TEST_TIMEOUT_MS,
-      `test on cluster "${cluster.name}"`,
-    );
-  } catch (error) {
-    failed = true;
-    console.error(sandbox.logs(cluster.name));
-    throw error;
-  } finally {
-    const down = await cluster.run(['down']);
-    if (!failed) {
-      assert.equal(down.exitCode, 0, down.stderr);
-      assert.equal(clusterPids(cluster), [], `no process of cluster "${cluster.name}" is left after down`);
-    }
-  }
-}
+const withCluster = (cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> => withTestCluster(sandbox, cluster, upArgs, TEST_TIMEOUT_MS, body);
 
 const assertNoFailures = (run: RunJson, what: string): void => {
   assert.equal(run.summary.failed, 0, `${what}: ${run.summary.failed} failed ${JSON.stringify(run.summary.failuresByReason)}`);

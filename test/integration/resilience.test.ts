@@ -1,24 +1,17 @@
 // Crash anything, lose nothing: sends that run across an LB crash (look-aside and proxy), a registry crash, and a
 // graceful removal end with no failed request. Each test has its own cluster (name and base port) and tears it down.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 
-import { credentials } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { CLIENT_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
-import { callUnary } from '../../src/runtime/grpc/unary.js';
-import { LoadBalancerClient, type GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
-import { createSandbox, eventually, findPidsMentioning, killLeftovers } from '../helpers/lbx-cli.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { consulRequest, type HealthEntry } from '../helpers/registry-kit.js';
-import { withTimeout } from '../helpers/with-timeout.js';
+import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
 
 /** This file's ports: 21000–21435 (one layout of 106 ports per test, 110 apart). */
 const BASE_PORT = 21_000;
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 60_000;
-const STATS_TIMEOUT_MS = 2_000;
 /** Long enough (about 4 s on 2 cores) that a crash early in the run lands well inside it. */
 const LONG_SEND = ['--heavy', '250', '--concurrency', '8'];
 /** Picks the LB must have made before the crash, so the run is under way. */
@@ -42,75 +35,10 @@ resilience.after(() => {
   if (leftovers.length > 0) throw new Error(`teardown had to kill leftover pids ${leftovers.join(', ')}`);
 });
 
-interface Cluster {
-  readonly name: string;
-  readonly basePort: number;
-  readonly registryBase: string;
-  backendPort(index: number): number;
-  run(args: readonly string[]): ReturnType<typeof sandbox.run>;
-  json<T>(args: readonly string[], options?: { allowFailure?: boolean; timeoutMs?: number }): Promise<T>;
-  status(): Promise<StatusJson>;
-  /** A send with --json; resolves even when requests failed, so the test can show why. */
-  send(args: readonly string[]): Promise<RunJson>;
-  lbStats(): Promise<GetStatsResponse>;
-  log(component: string): string;
-}
+type Cluster = TestCluster<StatusJson, RunJson>;
 
-function defineCluster(name: string, slot: number): Cluster {
-  const basePort = BASE_PORT + slot * PORT_STEP;
-  const withName = (args: readonly string[]): string[] => [...args, '--name', name];
-  const cluster: Cluster = {
-    name,
-    basePort,
-    registryBase: `http://127.0.0.1:${basePort + 102}`,
-    backendPort: (index) => basePort + 1 + index,
-    run: (args) => sandbox.run(withName(args)),
-    json: (args, options) => sandbox.json(withName(args), options),
-    status: () => cluster.json<StatusJson>(['status']),
-    send: (args) => cluster.json<RunJson>(['send', ...args], { allowFailure: true, timeoutMs: TEST_TIMEOUT_MS }),
-    lbStats: async () => {
-      const client = new LoadBalancerClient(`127.0.0.1:${basePort + 100}`, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
-      try {
-        return await callUnary(client.getStats.bind(client), {}, STATS_TIMEOUT_MS);
-      } finally {
-        client.close();
-      }
-    },
-    log: (component) => {
-      try {
-        return readFileSync(path.join(sandbox.home, name, 'logs', `${component}.log`), 'utf8');
-      } catch {
-        return '';
-      }
-    },
-  };
-  return cluster;
-}
-
-/** Runs `body` on a fresh cluster, bounded in time; prints the logs if it fails; always tears down and checks nothing is left. */
-async function withCluster(cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> {
-  let failed = false;
-  try {
-    await withTimeout(
-      (async () => {
-        await cluster.json(['up', ...upArgs, '--base-port', String(cluster.basePort)]);
-        await body();
-      })(),
-      TEST_TIMEOUT_MS,
-      `test on cluster "${cluster.name}"`,
-    );
-  } catch (error) {
-    failed = true;
-    console.error(sandbox.logs(cluster.name));
-    throw error;
-  } finally {
-    const down = await cluster.run(['down']);
-    if (!failed) {
-      assert.equal(down.exitCode, 0, down.stderr);
-      assert.equal(findPidsMentioning(`${path.join(sandbox.home, cluster.name)}\0`), [], `no process of cluster "${cluster.name}" is left after down`);
-    }
-  }
-}
+const defineCluster = (name: string, slot: number): Cluster => defineTestCluster<StatusJson, RunJson>(sandbox, name, BASE_PORT + slot * PORT_STEP);
+const withCluster = (cluster: Cluster, upArgs: readonly string[], body: () => Promise<void>): Promise<void> => withTestCluster(sandbox, cluster, upArgs, TEST_TIMEOUT_MS, body);
 
 const componentOf = (status: StatusJson, name: string): Component => {
   const found = status.components.find((candidate) => candidate.name === name);
@@ -156,7 +84,7 @@ resilience('look-aside: a send across an LB SIGKILL waits for the restarted LB a
     const stats = await cluster.lbStats();
     assert.equal(
       stats.backends.map((backend) => [backend.address, backend.state, backend.weight]),
-      [1, 2, 3].map((weight, index) => [`127.0.0.1:${cluster.backendPort(index)}`, 'serving', weight]),
+      [1, 2, 3].map((weight, index) => [`127.0.0.1:${cluster.backend(index).port}`, 'serving', weight]),
       'the restarted LB serves every backend with its own weight',
     );
   });
@@ -191,7 +119,7 @@ resilience('a registry SIGKILLed mid-send: nothing is lost, every backend and th
     assert.ok(isBack, `3 backends passing in the restarted registry; found ${JSON.stringify(passing.map((entry) => entry.Service.ID))}`);
     assert.equal(
       passing.map((entry) => [entry.Service.Port, entry.Service.Meta]).sort(),
-      [1, 2, 3].map((weight, index) => [cluster.backendPort(index), { role: 'backend', weight: String(weight), speed: '1' }]),
+      [1, 2, 3].map((weight, index) => [cluster.backend(index).port, { role: 'backend', weight: String(weight), speed: '1' }]),
     );
     assert.ok(
       await eventually(async () => (await consulRequest(cluster.registryBase, 'GET', '/v1/health/service/lbx-lb?passing')).json<HealthEntry[]>().length === 1, 10_000),
@@ -201,7 +129,7 @@ resilience('a registry SIGKILLed mid-send: nothing is lost, every backend and th
     const run = await sending;
     assertNothingLost(run, 250, 'send across the registry crash');
     for (let index = 0; index < 3; index += 1) {
-      const lines = cluster.log(`backend-${cluster.backendPort(index)}`).split('\n');
+      const lines = cluster.log(`backend-${cluster.backend(index).port}`).split('\n');
       assert.is(lines.filter((line) => line.includes('the registry had lost this backend')).length, 1, `backend ${index + 1} registered again once`);
       // A registry back within one check interval is never seen down: at most one warning, never one per check.
       assert.ok(lines.filter((line) => line.includes('retrying quietly')).length <= 1, `backend ${index + 1} warned at most once about the outage`);
@@ -217,13 +145,13 @@ resilience('a backend removed gracefully mid-send: no request fails and no attem
   await withCluster(cluster, ['--backends', '3'], async () => {
     const sending = cluster.send(BUSY_SEND);
     await untilSendUnderWay(cluster, 2_000);
-    const removed = await cluster.run(['rm', String(cluster.backendPort(2))]);
+    const removed = await cluster.run(['rm', String(cluster.backend(2).port)]);
     assert.equal(removed.exitCode, 0, removed.stderr);
     const run = await sending;
     assertNothingLost(run, 20_000, 'send across the removal');
     // Without the backend's drain delay, 1 run in 3 here had picks for it refused (UNAVAILABLE, retried).
     assert.equal([run.summary.retried, run.summary.attemptFailuresByReason], [0, {}], 'the removed backend failed no attempt');
-    const removedOk = run.summary.backends.find((backend) => backend.address === `127.0.0.1:${cluster.backendPort(2)}`)?.ok ?? 0;
+    const removedOk = run.summary.backends.find((backend) => backend.address === `127.0.0.1:${cluster.backend(2).port}`)?.ok ?? 0;
     assert.ok(removedOk > 0, 'the removed backend served part of the run before it left');
   });
 });
