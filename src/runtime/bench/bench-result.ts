@@ -1,0 +1,42 @@
+// What `lbx bench` measured: the document `--json` prints (schema lbx.bench/v1, docs/json-schema.md) and the HTML report draws.
+import type { RunSummary } from '../../core/stats/run-ledger.js';
+import type { ThresholdOutcome } from '../../core/thresholds.js';
+
+export const BENCH_SCHEMA = 'lbx.bench/v1';
+
+/** One backend's load, sampled with GetLoad while one policy ran; atMs counts from that policy's start. */
+export interface LoadSeries {
+  readonly address: string;
+  readonly points: ReadonlyArray<{ readonly atMs: number; readonly inFlight: number; readonly cpuPercent: number }>;
+}
+
+export interface BenchPolicyResult {
+  /** The policy's long name as the LB reports it (round_robin, least_load, …). */
+  readonly policy: string;
+  readonly summary: RunSummary;
+  /** max/mean of per-backend ok counts over the backends that served any; 1 = even. */
+  readonly imbalance: number;
+  readonly loadSeries?: readonly LoadSeries[];
+}
+
+export interface BenchResult {
+  readonly schema: typeof BENCH_SCHEMA;
+  readonly cluster: {
+    readonly name: string;
+    readonly backends: number;
+    readonly mode: 'lookaside' | 'proxy';
+    readonly registry: string;
+    readonly speeds?: readonly number[];
+    readonly weights?: readonly number[];
+  };
+  readonly workload: {
+    readonly simple: number;
+    readonly heavy: number;
+    readonly concurrency: number;
+    readonly seed: number;
+    readonly keys?: number;
+  };
+  readonly startedAtUnixMs: number;
+  readonly policies: readonly BenchPolicyResult[];
+  readonly thresholds?: ThresholdOutcome;
+}
