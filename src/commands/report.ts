@@ -1,5 +1,7 @@
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
+import { liveFlags, watchFlag } from '../cli/live/live-flags.js';
+import type { LiveViewResult } from '../cli/live/run-live-view.js';
 import { shouldColor } from '../cli/bars.js';
 import { renderReport } from '../cli/render-report.js';
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
@@ -12,14 +14,18 @@ The reconciliation line says whether client and backend counts agree.`;
 
   static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json'];
 
-  static override flags = { name: clusterNameFlag };
+  static override flags = { name: clusterNameFlag, watch: watchFlag, ...liveFlags };
 
-  async run(): Promise<ClusterReport & { readonly schema: 'lbx.report/v1' }> {
+  async run(): Promise<LiveViewResult | ClusterReport & { readonly schema: 'lbx.report/v1' }> {
     const { flags } = await this.parse(Report);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
     const { collectReport } = await import('../runtime/cluster/collect-report.js');
     const cluster = await requireRunningCluster(flags.name);
+    if (flags.watch) {
+      const { runLiveView } = await import('../cli/live/run-live-view.js');
+      return runLiveView(cluster, { intervalMs: flags.interval, count: flags.count, title: 'lbx report --watch', json: this.jsonEnabled() });
+    }
     const report = await collectReport(cluster, clusterPaths(flags.name));
     if (!flags.json) this.log(renderReport(report, { color: shouldColor(process.stdout, process.env) }));
     return { schema: 'lbx.report/v1', ...report };

@@ -1,0 +1,108 @@
+import { Args, Flags } from '@oclif/core';
+
+import { LbxCommand } from '../cli/lbx-command.js';
+import { LbxError } from '../core/lbx-error.js';
+import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
+import type { LogLine } from '../runtime/logs/log-multiplex.js';
+
+const DEFAULT_TAIL_LINES = 20;
+
+export interface LogsResult {
+  readonly name: string;
+  readonly components: readonly string[];
+  readonly lines: readonly LogLine[];
+}
+
+export default class Logs extends LbxCommand {
+  static override summary = 'Show the components\' logs, multiplexed with aligned name prefixes; -f follows them.';
+
+  static override description = `Reads $LBX_HOME/<name>/logs/*.log: the supervisor, the registry, the LB and every backend. Lines are ordered by their ISO time stamps when every line has one.
+COMPONENT filters: supervisor, registry, lb, a backend by name (backend-7001), or "backend" for every backend.
+-f follows until Ctrl-C or SIGTERM (or until the cluster's directory goes away), and picks up backends added later.
+The logs live in the cluster's state directory, which \`lbx down\` removes: a stopped cluster has none (exit 3).`;
+
+  static override examples = [
+    '<%= config.bin %> logs',
+    '<%= config.bin %> logs backend-7001 -n 50',
+    '<%= config.bin %> logs backend -f',
+    '<%= config.bin %> logs lb --name lab2 --json',
+  ];
+
+  static override args = {
+    component: Args.string({ description: 'Only this component: supervisor, registry, lb, backend-<port>, or "backend" for every backend.' }),
+  };
+
+  static override flags = {
+    // No -n here: like tail, -n is the number of lines.
+    name: Flags.string({
+      description: 'Cluster name: several clusters can run side by side (state in $LBX_HOME/<name>, default ~/.lbx).',
+      default: DEFAULT_CLUSTER_NAME,
+    }),
+    follow: Flags.boolean({ char: 'f', description: 'Keep printing lines as they are written, until Ctrl-C or SIGTERM.', default: false }),
+    lines: Flags.integer({ char: 'n', description: 'Last lines to show per component (0: none, only what follows).', default: DEFAULT_TAIL_LINES, min: 0 }),
+  };
+
+  async run(): Promise<LogsResult> {
+    const { args, flags } = await this.parse(Logs);
+    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
+    const { listLogComponents, readLastLines } = await import('../runtime/logs/log-files.js');
+    const { formatLogLine, matchesComponent, mergeLogLines, parseLogLine, prefixWidth } = await import('../runtime/logs/log-multiplex.js');
+    if (flags.follow && this.jsonEnabled()) throw new LbxError('usage', '--follow prints lines as they come and has no --json; drop one of them');
+
+    const paths = clusterPaths(flags.name);
+    const components = await listLogComponents(paths.logsDir);
+    if (components === undefined) {
+      throw new LbxError('no-cluster', `no cluster "${flags.name}": its state directory ${paths.dir} is gone, and its logs with it (\`lbx down\` removes both)`, [
+        `start one with: lbx up${flags.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${flags.name}`}`,
+      ]);
+    }
+    const select = (component: string): boolean => matchesComponent(component, args.component);
+    const shown = components.filter(select);
+    if (args.component !== undefined && shown.length === 0) {
+      throw new LbxError(
+        'usage',
+        `unknown component "${args.component}" in cluster "${flags.name}"; its components are: ${components.join(', ') || '(none)'} (or "backend" for every backend)`,
+      );
+    }
+
+    const offsets = new Map<string, number>();
+    const groups = await Promise.all(
+      shown.map(async (component) => {
+        const tail = await readLastLines(paths.logFile(component), flags.lines);
+        offsets.set(component, tail.endOffset);
+        return tail.lines.map((text) => parseLogLine(component, text));
+      }),
+    );
+    const lines = mergeLogLines(groups);
+    let width = prefixWidth(shown);
+    const print = (batch: readonly LogLine[]): void => {
+      if (batch.length > 0) process.stdout.write(batch.map((line) => `${formatLogLine(line, width)}\n`).join(''));
+    };
+    if (!this.jsonEnabled()) print(lines);
+
+    if (flags.follow) {
+      const { followLogs } = await import('../runtime/logs/log-follower.js');
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const end = await followLogs({
+          logsDir: paths.logsDir,
+          select,
+          offsets,
+          signal: stop.signal,
+          onLines: print,
+          onComponent: (component) => {
+            width = Math.max(width, component.length);
+          },
+        });
+        if (end === 'gone') process.stderr.write(`cluster "${flags.name}" stopped: its log directory ${paths.logsDir} is gone\n`);
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+    }
+    return { name: flags.name, components: shown, lines };
+  }
+}
