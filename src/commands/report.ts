@@ -1,5 +1,6 @@
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
+import { htmlFileFlag } from '../cli/html/html-flag.js';
 import { liveFlags, watchFlag } from '../cli/live/live-flags.js';
 import type { LiveViewResult } from '../cli/live/run-live-view.js';
 import { shouldColor } from '../cli/bars.js';
@@ -12,9 +13,9 @@ export default class Report extends LbxCommand {
   static override description = `SERVED is what each backend says it served (asked live); LB ASSIGNED is what the LB handed out; CLIENT OK is what saved \`lbx send\` runs got back.
 The reconciliation line says whether client and backend counts agree.`;
 
-  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json'];
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json', '<%= config.bin %> report --html report.html'];
 
-  static override flags = { name: clusterNameFlag, watch: watchFlag, ...liveFlags };
+  static override flags = { name: clusterNameFlag, watch: watchFlag, ...liveFlags, html: htmlFileFlag };
 
   async run(): Promise<LiveViewResult | ClusterReport & { readonly schema: 'lbx.report/v1' }> {
     const { flags } = await this.parse(Report);
@@ -28,6 +29,10 @@ The reconciliation line says whether client and backend counts agree.`;
     }
     const report = await collectReport(cluster, clusterPaths(flags.name));
     if (!flags.json) this.log(renderReport(report, { color: shouldColor(process.stdout, process.env) }));
+    if (flags.html !== undefined) {
+      const { writeReportHtml } = await import('../cli/html/write-report-html.js');
+      this.logToStderr(`wrote ${await writeReportHtml(flags.html, report)}`);
+    }
     return { schema: 'lbx.report/v1', ...report };
   }
 }

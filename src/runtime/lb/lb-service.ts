@@ -8,6 +8,8 @@ import type {
   GetServerReply,
   GetServerRequest,
   GetServerResponse,
+  GetLoadHistoryRequest,
+  GetLoadHistoryResponse,
   GetStatsRequest,
   GetStatsResponse,
   LoadBalancerServer,
@@ -21,6 +23,7 @@ import type {
 import { isLbxError } from '../../core/lbx-error.js';
 import type { PickableBackend } from '../../core/policies/policy.js';
 import { PickTracker } from './pick-tracker.js';
+import { LoadHistory } from './load-history.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
 import { resolvePolicy } from '../../core/policies/index.js';
 import { invalidArgument, statusError } from '../grpc/unary.js';
@@ -37,6 +40,8 @@ export interface LbServiceOptions {
   readonly startedAtUnixMs: number;
   /** Checks a registering address before it becomes eligible: undefined when it is fine, else why not (see admission-probe.ts). */
   readonly verifyAddress?: (address: string) => Promise<string | undefined>;
+  /** Where accepted load reports are kept as a time series; a fresh one by default. */
+  readonly loadHistory?: LoadHistory;
 }
 
 type Decision = { ok: true; server: GetServerResponse; backend: PickableBackend } | { ok: false; code: GrpcStatus; message: string };
@@ -54,7 +59,7 @@ function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
   };
 }
 
-export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, verifyAddress }: LbServiceOptions): LoadBalancerServer {
+export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory() }: LbServiceOptions): LoadBalancerServer {
   /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
   const decide = (request: GetServerRequest): Decision => {
     const checked = checkGetServer(request);
@@ -141,7 +146,12 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, v
     if (!balancer.recordReport(address.value, report)) {
       return callback(statusError(GrpcStatus.NOT_FOUND, `backend ${report.address} is not registered with this LB; call RegisterServer`));
     }
+    loadHistory.record(address.value, report, Date.now());
     callback(null, {});
+  };
+
+  const getLoadHistory: Unary<GetLoadHistoryRequest, GetLoadHistoryResponse> = (call, callback) => {
+    callback(null, { backends: loadHistory.snapshot(call.request.sinceUnixMs), reportIntervalMs });
   };
 
   const getStats: Unary<GetStatsRequest, GetStatsResponse> = (_call, callback) => {
@@ -196,5 +206,6 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, v
     reportLoad: guarded(reportLoad),
     getStats: guarded(getStats),
     setPolicy: guarded(setPolicy),
+    getLoadHistory: guarded(getLoadHistory),
   };
 }

@@ -191,6 +191,33 @@ export interface SetPolicyResponse {
   policy: string;
 }
 
+export interface GetLoadHistoryRequest {
+  /** Only points at or after this wall-clock time; 0 = every point kept. */
+  sinceUnixMs: number;
+}
+
+/** One load report as the LB received it. */
+export interface LoadHistoryPoint {
+  /** When the LB received it (its wall clock). */
+  atUnixMs: number;
+  inFlight: number;
+  queueDepth: number;
+  cpuPercent: number;
+}
+
+export interface BackendLoadHistory {
+  address: string;
+  /** Oldest first. */
+  points: LoadHistoryPoint[];
+}
+
+export interface GetLoadHistoryResponse {
+  /** Sorted by port number. */
+  backends: BackendLoadHistory[];
+  /** The interval the LB asks backends to report at. */
+  reportIntervalMs: number;
+}
+
 function createBaseGetServerRequest(): GetServerRequest {
   return { clientId: "", taskType: 0, key: "", exclude: [], requestId: 0, done: [] };
 }
@@ -1771,6 +1798,286 @@ export const SetPolicyResponse: MessageFns<SetPolicyResponse> = {
   },
 };
 
+function createBaseGetLoadHistoryRequest(): GetLoadHistoryRequest {
+  return { sinceUnixMs: 0 };
+}
+
+export const GetLoadHistoryRequest: MessageFns<GetLoadHistoryRequest> = {
+  encode(message: GetLoadHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceUnixMs !== 0) {
+      writer.uint32(8).int64(message.sinceUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoadHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoadHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetLoadHistoryRequest>): GetLoadHistoryRequest {
+    return GetLoadHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLoadHistoryRequest>): GetLoadHistoryRequest {
+    const message = createBaseGetLoadHistoryRequest();
+    message.sinceUnixMs = object.sinceUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseLoadHistoryPoint(): LoadHistoryPoint {
+  return { atUnixMs: 0, inFlight: 0, queueDepth: 0, cpuPercent: 0 };
+}
+
+export const LoadHistoryPoint: MessageFns<LoadHistoryPoint> = {
+  encode(message: LoadHistoryPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.atUnixMs !== 0) {
+      writer.uint32(8).int64(message.atUnixMs);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(16).uint32(message.inFlight);
+    }
+    if (message.queueDepth !== 0) {
+      writer.uint32(24).uint32(message.queueDepth);
+    }
+    if (message.cpuPercent !== 0) {
+      writer.uint32(33).double(message.cpuPercent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadHistoryPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadHistoryPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.inFlight = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.queueDepth = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.cpuPercent = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<LoadHistoryPoint>): LoadHistoryPoint {
+    return LoadHistoryPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadHistoryPoint>): LoadHistoryPoint {
+    const message = createBaseLoadHistoryPoint();
+    message.atUnixMs = object.atUnixMs ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    message.queueDepth = object.queueDepth ?? 0;
+    message.cpuPercent = object.cpuPercent ?? 0;
+    return message;
+  },
+};
+
+function createBaseBackendLoadHistory(): BackendLoadHistory {
+  return { address: "", points: [] };
+}
+
+export const BackendLoadHistory: MessageFns<BackendLoadHistory> = {
+  encode(message: BackendLoadHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    for (const v of message.points) {
+      LoadHistoryPoint.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendLoadHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendLoadHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.points.push(LoadHistoryPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendLoadHistory>): BackendLoadHistory {
+    return BackendLoadHistory.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendLoadHistory>): BackendLoadHistory {
+    const message = createBaseBackendLoadHistory();
+    message.address = object.address ?? "";
+    message.points = object.points?.map((e) => LoadHistoryPoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetLoadHistoryResponse(): GetLoadHistoryResponse {
+  return { backends: [], reportIntervalMs: 0 };
+}
+
+export const GetLoadHistoryResponse: MessageFns<GetLoadHistoryResponse> = {
+  encode(message: GetLoadHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.backends) {
+      BackendLoadHistory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.reportIntervalMs !== 0) {
+      writer.uint32(16).uint32(message.reportIntervalMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoadHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoadHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backends.push(BackendLoadHistory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reportIntervalMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetLoadHistoryResponse>): GetLoadHistoryResponse {
+    return GetLoadHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLoadHistoryResponse>): GetLoadHistoryResponse {
+    const message = createBaseGetLoadHistoryResponse();
+    message.backends = object.backends?.map((e) => BackendLoadHistory.fromPartial(e)) || [];
+    message.reportIntervalMs = object.reportIntervalMs ?? 0;
+    return message;
+  },
+};
+
 export type LoadBalancerService = typeof LoadBalancerService;
 export const LoadBalancerService = {
   /**
@@ -1855,6 +2162,21 @@ export const LoadBalancerService = {
     responseSerialize: (value: SetPolicyResponse): Buffer => Buffer.from(SetPolicyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetPolicyResponse => SetPolicyResponse.decode(value),
   },
+  /**
+   * Each backend's recent load reports as a time series (bounded: about the
+   * last ten minutes), for the load-over-time chart of `lbx report --html`.
+   */
+  getLoadHistory: {
+    path: "/lbx.v1.LoadBalancer/GetLoadHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLoadHistoryRequest): Buffer =>
+      Buffer.from(GetLoadHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLoadHistoryRequest => GetLoadHistoryRequest.decode(value),
+    responseSerialize: (value: GetLoadHistoryResponse): Buffer =>
+      Buffer.from(GetLoadHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLoadHistoryResponse => GetLoadHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface LoadBalancerServer extends UntypedServiceImplementation {
@@ -1880,6 +2202,11 @@ export interface LoadBalancerServer extends UntypedServiceImplementation {
   getStats: handleUnaryCall<GetStatsRequest, GetStatsResponse>;
   /** Switches the active policy without a restart (`lbx policy`). */
   setPolicy: handleUnaryCall<SetPolicyRequest, SetPolicyResponse>;
+  /**
+   * Each backend's recent load reports as a time series (bounded: about the
+   * last ten minutes), for the load-over-time chart of `lbx report --html`.
+   */
+  getLoadHistory: handleUnaryCall<GetLoadHistoryRequest, GetLoadHistoryResponse>;
 }
 
 export interface LoadBalancerClient extends Client {
@@ -1993,6 +2320,25 @@ export interface LoadBalancerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Each backend's recent load reports as a time series (bounded: about the
+   * last ten minutes), for the load-over-time chart of `lbx report --html`.
+   */
+  getLoadHistory(
+    request: GetLoadHistoryRequest,
+    callback: (error: ServiceError | null, response: GetLoadHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getLoadHistory(
+    request: GetLoadHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLoadHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getLoadHistory(
+    request: GetLoadHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLoadHistoryResponse) => void,
   ): ClientUnaryCall;
 }
 

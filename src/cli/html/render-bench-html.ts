@@ -1,0 +1,106 @@
+// `lbx bench --html`: policies side by side: requests per backend, latency percentiles, throughput, and each backend's load over time.
+import type { RunSummary } from '../../core/stats/run-ledger.js';
+import { compareAddresses } from '../../core/address-order.js';
+import { escapeHtml } from './escape-html.js';
+import { renderHtmlPage, renderHtmlTable } from './html-page.js';
+import { formatFigure, renderBarChart, renderLineChart } from './svg-charts.js';
+
+/**
+ * The part of a BenchResult (src/runtime/bench/bench-result.ts, schema lbx.bench/v1) the page
+ * draws: any BenchResult fits it, and so does a small synthetic one in a test.
+ */
+export interface BenchHtmlInput {
+  readonly schema: string;
+  readonly cluster: { readonly name: string; readonly backends: number; readonly mode: string; readonly registry: string; readonly speeds?: readonly number[]; readonly weights?: readonly number[] };
+  readonly workload: { readonly simple: number; readonly heavy: number; readonly concurrency: number; readonly seed: number; readonly keys?: number };
+  readonly startedAtUnixMs: number;
+  readonly policies: readonly BenchHtmlPolicy[];
+}
+
+export interface BenchHtmlPolicy {
+  readonly policy: string;
+  readonly summary: RunSummary;
+  /** Max share over mean share: 1 is perfectly even. */
+  readonly imbalance: number;
+  readonly loadSeries?: readonly { readonly address: string; readonly points: readonly { readonly atMs: number; readonly inFlight: number; readonly cpuPercent: number }[] }[];
+}
+
+export function renderBenchHtml(result: BenchHtmlInput): string {
+  const { cluster, workload, policies } = result;
+  const addresses = [...new Set(policies.flatMap((entry) => entry.summary.backends.map((backend) => backend.address)))].sort(compareAddresses);
+  const okAt = (entry: BenchHtmlPolicy, address: string): number => entry.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
+  const sections: string[] = [];
+
+  const traits = [cluster.speeds ? `speeds ${cluster.speeds.join(',')}` : '', cluster.weights ? `weights ${cluster.weights.join(',')}` : ''].filter(Boolean).join(' · ');
+  sections.push(
+    `<h1>lbx bench: ${escapeHtml(policies.map((entry) => entry.policy).join(', ') || 'no policies')}</h1><p class="meta">${escapeHtml(
+      `cluster ${cluster.name} · ${cluster.backends} backends · ${cluster.mode} mode · ${cluster.registry} registry${traits ? ` · ${traits}` : ''} · workload ${workload.simple} simple + ${workload.heavy} heavy, concurrency ${workload.concurrency}, seed ${workload.seed}${workload.keys ? `, ${workload.keys} keys` : ''} · started ${new Date(result.startedAtUnixMs).toISOString()}`,
+    )}</p>`,
+  );
+
+  if (policies.length === 0) return renderHtmlPage('lbx bench', `${sections.join('\n')}<p class="empty">No policy was run.</p>`);
+
+  sections.push(
+    '<h2>Requests per backend</h2>',
+    renderBarChart({
+      chart: 'requests-per-backend',
+      title: 'Requests served ok per backend, per policy',
+      series: addresses,
+      groups: policies.map((entry) => ({ label: entry.policy, values: addresses.map((address) => okAt(entry, address)) })),
+      unit: 'requests',
+    }),
+    '<h2>Latency and throughput</h2>',
+    renderBarChart({
+      chart: 'latency-percentiles',
+      title: 'Latency percentiles per policy',
+      series: ['p50', 'p90', 'p99', 'max'],
+      groups: policies.map((entry) => ({ label: entry.policy, values: [entry.summary.latencyMs.p50, entry.summary.latencyMs.p90, entry.summary.latencyMs.p99, entry.summary.latencyMs.max] })),
+      unit: 'ms',
+    }),
+    renderBarChart({
+      chart: 'throughput',
+      title: 'Throughput per policy',
+      series: ['requests/s'],
+      groups: policies.map((entry) => ({ label: entry.policy, values: [entry.summary.throughputPerSec] })),
+      unit: 'requests/s',
+      height: 190,
+    }),
+    renderHtmlTable({
+      headers: ['policy', 'requests/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'imbalance', 'failed', ...addresses],
+      rows: policies.map((entry) => [
+        entry.policy,
+        formatFigure(entry.summary.throughputPerSec),
+        formatFigure(entry.summary.latencyMs.p50),
+        formatFigure(entry.summary.latencyMs.p90),
+        formatFigure(entry.summary.latencyMs.p99),
+        formatFigure(entry.summary.latencyMs.max),
+        entry.imbalance.toFixed(2),
+        formatFigure(entry.summary.failed),
+        ...addresses.map((address) => {
+          const share = entry.summary.backends.find((backend) => backend.address === address)?.share ?? 0;
+          return `${(share * 100).toFixed(1)}%`;
+        }),
+      ]),
+    }),
+  );
+
+  sections.push('<h2>Load over time</h2>');
+  const charted = policies.filter((entry) => (entry.loadSeries ?? []).some((series) => series.points.length > 0));
+  if (charted.length === 0) sections.push('<p class="empty">No load series was recorded in this bench.</p>');
+  for (const entry of charted) {
+    const series = [...(entry.loadSeries ?? [])].filter((line) => line.points.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
+    sections.push(
+      renderLineChart({
+        chart: 'load-over-time',
+        title: `${entry.policy}: in flight per backend`,
+        series: series.map((line) => ({ label: line.address, points: line.points.map((point) => ({ x: point.atMs / 1_000, y: point.inFlight })) })),
+        xUnit: 's',
+        unit: 'tasks',
+        height: 220,
+        attributes: { policy: entry.policy },
+      }),
+    );
+  }
+
+  return renderHtmlPage(`lbx bench: ${cluster.name}`, sections.join('\n'));
+}

@@ -1,0 +1,130 @@
+// `lbx report --html`: where requests went per backend, the last runs' latency and throughput, and each backend's load over time.
+import type { ClusterReport } from '../../runtime/cluster/collect-report.js';
+import type { BackendLoadHistory } from '../../runtime/lb/load-history.js';
+import { escapeHtml } from './escape-html.js';
+import { renderHtmlPage, renderHtmlTable } from './html-page.js';
+import { formatFigure, renderBarChart, renderLineChart } from './svg-charts.js';
+
+/** The runs a report charts: the latest, so the chart stays readable. */
+export const MAX_CHARTED_RUNS = 10;
+
+export interface ReportHtmlInput {
+  readonly report: ClusterReport;
+  /** Each backend's load reports as the LB recorded them (GetLoadHistory); empty when the LB did not answer. */
+  readonly loadHistory: readonly BackendLoadHistory[];
+  readonly generatedAtUnixMs: number;
+}
+
+const clock = (unixMs: number): string => new Date(unixMs).toISOString().slice(11, 19);
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
+export function renderReportHtml({ report, loadHistory, generatedAtUnixMs }: ReportHtmlInput): string {
+  const served = report.backends.map((backend) => backend.servedSimple + backend.servedHeavy);
+  const totalServed = served.reduce((sum, count) => sum + count, 0);
+  const runs = report.runs.slice(-MAX_CHARTED_RUNS);
+  const firstRunIndex = report.runs.length - runs.length + 1;
+  const runLabel = (index: number): string => `run ${firstRunIndex + index} · ${clock(runs[index]!.startedAtUnixMs)}`;
+  const sections: string[] = [];
+
+  sections.push(
+    `<h1>lbx report: cluster “${escapeHtml(report.name)}”</h1><p class="meta">${escapeHtml(
+      `${report.mode} mode · policy ${report.policy}${report.policyConfig ? ` (${report.policyConfig})` : ''} · LB ${report.lbAddress}${report.lbReachable ? '' : ' (unreachable)'} · picks ${formatFigure(report.picks)} · generated ${new Date(generatedAtUnixMs).toISOString()}`,
+    )}</p>`,
+  );
+
+  sections.push('<h2>Requests per backend</h2>');
+  if (report.backends.length === 0) sections.push('<p class="empty">No backends.</p>');
+  else {
+    sections.push(
+      renderBarChart({
+        chart: 'requests-per-backend',
+        title: 'Served (the backends’ own counts), LB assigned and client ok, per backend',
+        series: ['served', 'LB assigned', 'client ok'],
+        groups: report.backends.map((backend, index) => ({ label: backend.address, values: [served[index]!, backend.assigned, backend.clientOk] })),
+        unit: 'requests',
+      }),
+    );
+    if (totalServed > 0) {
+      sections.push(
+        renderBarChart({
+          chart: 'share-per-backend',
+          title: 'Share of all served requests',
+          series: ['share'],
+          groups: report.backends.map((backend, index) => ({ label: backend.address, values: [(served[index]! / totalServed) * 100] })),
+          unit: '%',
+          height: 190,
+        }),
+      );
+    }
+    sections.push(
+      renderHtmlTable({
+        headers: ['backend', 'state', 'speed', 'weight', 'served', 'share', 'LB assigned', 'client ok', 'restarts'],
+        rows: report.backends.map((backend, index) => [
+          backend.address,
+          backend.state,
+          String(backend.speed),
+          String(backend.weight),
+          formatFigure(served[index]!),
+          totalServed === 0 ? '-' : percent(served[index]! / totalServed),
+          formatFigure(backend.assigned),
+          formatFigure(backend.clientOk),
+          String(backend.restarts),
+        ]),
+      }),
+    );
+    sections.push(`<p class="meta">${escapeHtml(report.reconciliation.matches ? 'Client and backend counts reconcile.' : 'Client and backend counts do NOT reconcile: see `lbx report`.')}</p>`);
+  }
+
+  sections.push('<h2>Latency and throughput of the last runs</h2>');
+  if (runs.length === 0) sections.push('<p class="empty">No saved runs: `lbx send` saves one each time.</p>');
+  else {
+    sections.push(
+      renderBarChart({
+        chart: 'latency-percentiles',
+        title: 'Latency percentiles per run',
+        series: ['p50', 'p90', 'p99', 'max'],
+        groups: runs.map((run, index) => ({ label: runLabel(index), values: [run.summary.latencyMs.p50, run.summary.latencyMs.p90, run.summary.latencyMs.p99, run.summary.latencyMs.max] })),
+        unit: 'ms',
+      }),
+      renderBarChart({
+        chart: 'throughput',
+        title: 'Throughput per run',
+        series: ['requests/s'],
+        groups: runs.map((run, index) => ({ label: runLabel(index), values: [run.summary.throughputPerSec] })),
+        unit: 'requests/s',
+        height: 190,
+      }),
+      renderHtmlTable({
+        headers: ['run', 'policy', 'mode', 'sent', 'ok', 'failed', 'requests/s', 'p50 ms', 'p99 ms', 'max ms'],
+        rows: runs.map((run, index) => [
+          runLabel(index),
+          run.policy || '-',
+          run.mode,
+          formatFigure(run.summary.sent),
+          formatFigure(run.summary.ok),
+          formatFigure(run.summary.failed),
+          formatFigure(run.summary.throughputPerSec),
+          formatFigure(run.summary.latencyMs.p50),
+          formatFigure(run.summary.latencyMs.p99),
+          formatFigure(run.summary.latencyMs.max),
+        ]),
+      }),
+    );
+  }
+
+  sections.push('<h2>Load over time</h2>');
+  const withPoints = loadHistory.filter((history) => history.points.length > 0);
+  if (withPoints.length === 0) sections.push(`<p class="empty">${escapeHtml(report.lbReachable ? 'No load reports recorded yet.' : 'The LB did not answer: no load history.')}</p>`);
+  else {
+    const startUnixMs = Math.min(...withPoints.map((history) => history.points[0]!.atUnixMs));
+    const lines = (pick: (point: BackendLoadHistory['points'][number]) => number) =>
+      withPoints.map((history) => ({ label: history.address, points: history.points.map((point) => ({ x: (point.atUnixMs - startUnixMs) / 1_000, y: pick(point) })) }));
+    sections.push(
+      `<p class="meta">${escapeHtml(`From ${new Date(startUnixMs).toISOString()}, as each backend reported it to the LB.`)}</p>`,
+      renderLineChart({ chart: 'load-in-flight', title: 'In flight (queued + running) per backend', series: lines((point) => point.inFlight), xUnit: 's', unit: 'tasks' }),
+      renderLineChart({ chart: 'load-cpu', title: 'CPU per backend (100 = one core)', series: lines((point) => point.cpuPercent), xUnit: 's', unit: '% CPU' }),
+    );
+  }
+
+  return renderHtmlPage(`lbx report: ${report.name}`, sections.join('\n'));
+}
