@@ -3,6 +3,7 @@ import { clusterNameFlag } from '../cli/flags.js';
 import { formatDuration } from '../cli/format.js';
 import { renderComponents, type ComponentRow } from '../cli/render-components.js';
 import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
+import { metricsAddressOf } from '../runtime/cluster/ports.js';
 
 /** The registry kind a supervisor reports; an older one that says nothing ran Consul's API. */
 const toRegistryKind = (kind: string): RegistryKind => (kind === 'etcd' || kind === 'embedded' ? kind : 'consul');
@@ -20,7 +21,7 @@ export interface StatusResult {
 }
 
 export default class Status extends LbxCommand {
-  static override summary = 'Show a cluster\'s components: pids, ports, state, health and uptime.';
+  static override summary = 'Show a cluster\'s components: pids, ports, state, health, uptime and metrics addresses.';
 
   static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the registry\'s own API for the registry (Consul\'s status/leader, etcd\'s health). Exits 3 when the cluster is not running.';
 
@@ -45,6 +46,7 @@ export default class Status extends LbxCommand {
     const components: ComponentRow[] = await Promise.all(
       status.components.map(async (component) => {
         const record = { ...component, role: component.role as ComponentRow['role'], state: component.state as ComponentRow['state'] };
+        const metricsAddress = metricsAddressOf(record.role, record.address);
         return {
           name: record.name,
           role: record.role,
@@ -54,6 +56,7 @@ export default class Status extends LbxCommand {
           startedAtUnixMs: record.startedAtUnixMs,
           ...(record.exitReason ? { exitReason: record.exitReason } : {}),
           restarts: record.restarts,
+          ...(metricsAddress ? { metricsAddress } : {}),
           health: record.state === 'removed' ? 'removed' : await probeHealth({ ...record, logPath: record.logPath }, registryOf),
         };
       }),

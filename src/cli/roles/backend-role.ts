@@ -23,6 +23,7 @@ export const backendRoleFlags = {
   }),
   weight: Flags.string({ description: 'Relative capacity announced to the LB for weighted policies (above 0, up to 1000).', default: '1' }),
   speed: Flags.string({ description: 'CPU_HEAVY speed relative to a full-speed backend: 0.25 makes each heavy task cost 4 times as much (above 0, up to 100).', default: '1' }),
+  'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses the gRPC port + 110).', min: 0, max: 65_535, default: 0 }),
   'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
@@ -45,6 +46,7 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     speed: parseFactor('--speed', flags.speed, 100, MIN_SPEED),
     // Under a supervisor, counts survive a crash so `lbx report` can check them (see durable-served-counts.ts).
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
+    ...(flags['metrics-port'] > 0 ? { metricsPort: flags['metrics-port'] } : {}),
     ...(flags['cluster-dir'] ? { servedCountsFile: servedCountsFile(flags['cluster-dir'], id) } : {}),
     onEvent: (event) => logEvent(event),
   });

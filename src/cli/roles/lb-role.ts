@@ -17,6 +17,7 @@ export const lbRoleFlags = {
   'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
   mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
   ...policyConfigFlags,
+  'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
   'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
@@ -36,6 +37,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: flags['check-interval'],
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
+    ...(flags['metrics-port'] > 0 ? { metricsPort: flags['metrics-port'] } : {}),
     onEvent: (event) => logEvent(event),
   });
   // Listening for SIGTERM before start-up ends, so an LB stopped while it registers deregisters too.

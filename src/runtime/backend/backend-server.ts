@@ -24,6 +24,8 @@ import { ProcessCpuSampler } from './process-sampler.js';
 import { TaskExecutor } from './task-executor.js';
 import { DurableServedCounts } from './durable-served-counts.js';
 import { readTokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
+import { BackendMetrics } from '../metrics/backend-metrics.js';
+import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
@@ -55,17 +57,22 @@ export interface BackendOptions {
   readonly servedCountsFile?: string;
   /** The cluster token file: sent on every call to the LB, which requires it for registering and reporting. */
   readonly tokenFile?: string;
+  /** Serve Prometheus metrics over HTTP on this port (host as above); none when absent. */
+  readonly metricsPort?: number;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
 export type BackendEvent =
   | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'metrics'; readonly url: string }
   | { readonly type: 'registered'; readonly where: 'registry' | 'lb'; readonly target: string }
   | { readonly type: 'draining'; readonly reason: string }
   | { readonly type: 'warning'; readonly message: string };
 
 export interface RunningBackend {
   readonly address: string;
+  /** host:port of the metrics listener, when it serves metrics. */
+  readonly metricsAddress?: string;
   stop(reason: string, graceMs?: number): Promise<void>;
 }
 
@@ -97,16 +104,28 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   });
 
   const identity = { id: options.id, address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
+  const metrics = options.metricsPort === undefined ? undefined : new BackendMetrics(() => executor.counters, { includeProcessMetrics: true });
+  const backendService = createBackendService(identity, executor, peekLoad) as BackendServer;
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.Backend',
       definition: BackendService,
-      implementation: createBackendService(identity, executor, peekLoad) as BackendServer,
+      implementation: metrics ? metrics.instrument(backendService) : backendService,
     },
   ]);
   address = server.address;
   Object.assign(identity, { address });
   options.onEvent({ type: 'listening', address });
+  let metricsServer: RunningMetricsServer | undefined;
+  if (metrics && options.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(options.host, options.metricsPort, metrics);
+    } catch (error) {
+      await server.stop(0);
+      throw error;
+    }
+    options.onEvent({ type: 'metrics', url: `http://${metricsServer.address}/metrics` });
+  }
 
   const registry: RegistryClient = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS });
   let lb: LoadBalancerClient | undefined;
@@ -125,6 +144,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   } catch (error) {
     lb?.close();
     registry.close?.();
+    await metricsServer?.stop();
     await server.stop(0);
     throw error;
   }
@@ -151,6 +171,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
 
   return {
     address,
+    ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
@@ -166,6 +187,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
       await reporter.finalReport();
       lb?.close();
       registry.close?.();
+      await metricsServer?.stop();
     },
   };
 }

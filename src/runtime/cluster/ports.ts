@@ -7,8 +7,8 @@ import type { RegistryKind } from './cluster-spec.js';
 export const DEFAULT_BASE_PORT = 7000;
 export const MAX_BACKENDS = 64;
 export const MIN_BASE_PORT = 1024;
-/** The highest base port whose whole layout (base + LAYOUT_SPAN) stays below 32768. */
-export const MAX_BASE_PORT = 32_767 - 110;
+/** The highest base port whose whole layout (up to the last backend's metrics port, base+174) stays below 32768. */
+export const MAX_BASE_PORT = 32_767 - 174;
 
 /** Offsets from the base port. Backends take base+1 … base+MAX_BACKENDS. */
 const LB_OFFSET = 100;
@@ -20,6 +20,28 @@ const CONSUL_SERF_LAN_OFFSET = 104;
 const CONSUL_SERF_WAN_OFFSET = 105;
 /** etcd's peer port, used only when a real etcd runs (its client port is the registry port). Shares base+103 with consul's server port: a cluster runs one registry. */
 const ETCD_PEER_OFFSET = 103;
+/** The LB's Prometheus metrics (HTTP): base+106. */
+const LB_METRICS_OFFSET = 106;
+/**
+ * A backend's Prometheus metrics (HTTP) sit this far above its gRPC port: base+111 … base+174.
+ * The layout stays under 200 ports wide, so clusters 200 apart never share a port.
+ */
+export const BACKEND_METRICS_PORT_OFFSET = 110;
+
+/** The metrics port of the LB listening on `lbPort` (base+100 → base+106). */
+export const lbMetricsPort = (lbPort: number): number => lbPort - LB_OFFSET + LB_METRICS_OFFSET;
+/** The metrics port of the backend listening on `backendPort` (base+1 → base+111). */
+export const backendMetricsPort = (backendPort: number): number => backendPort + BACKEND_METRICS_PORT_OFFSET;
+
+/** Where a supervised LB or backend serves its metrics (host:port), from its own gRPC address; none for other roles. */
+export function metricsAddressOf(role: string, address: string): string | undefined {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port)) return undefined;
+  if (role === 'lb') return `${address.slice(0, colon)}:${lbMetricsPort(port)}`;
+  if (role === 'backend') return `${address.slice(0, colon)}:${backendMetricsPort(port)}`;
+  return undefined;
+}
 
 export interface PortLayout {
   readonly basePort: number;
@@ -30,8 +52,11 @@ export interface PortLayout {
   readonly consulSerfLan: number;
   readonly consulSerfWan: number;
   readonly etcdPeer: number;
+  readonly lbMetrics: number;
   /** Port of backend number `index` (0-based). */
   backend(index: number): number;
+  /** Metrics port of backend number `index` (0-based). */
+  backendMetrics(index: number): number;
 }
 
 export function portLayout(basePort: number): PortLayout {
@@ -44,7 +69,9 @@ export function portLayout(basePort: number): PortLayout {
     consulSerfLan: basePort + CONSUL_SERF_LAN_OFFSET,
     consulSerfWan: basePort + CONSUL_SERF_WAN_OFFSET,
     etcdPeer: basePort + ETCD_PEER_OFFSET,
+    lbMetrics: basePort + LB_METRICS_OFFSET,
     backend: (index) => basePort + 1 + index,
+    backendMetrics: (index) => backendMetricsPort(basePort + 1 + index),
   };
 }
 
@@ -66,9 +93,9 @@ export function portsToBind(
     );
   }
   if (registry === 'etcd') ports.push({ port: layout.etcdPeer, component: 'etcd peer' });
-  ports.push({ port: layout.lb, component: 'load balancer' });
+  ports.push({ port: layout.lb, component: 'load balancer' }, { port: layout.lbMetrics, component: 'load balancer metrics' });
   for (let index = 0; index < backends; index += 1) {
-    ports.push({ port: layout.backend(index), component: `backend ${index + 1}` });
+    ports.push({ port: layout.backend(index), component: `backend ${index + 1}` }, { port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
   }
   return ports;
 }

@@ -19,6 +19,8 @@ import { createLbService } from './lb-service.js';
 import { dialOnce } from './admission-probe.js';
 import { readTokenFile, requireToken } from '../grpc/bearer-token.js';
 import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
+import { LbMetrics } from '../metrics/lb-metrics.js';
+import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 
 /**
  * Who may change the LB's state: with a token file, only callers that hold the token (the
@@ -46,6 +48,8 @@ export interface LbOptions {
   readonly checkIntervalMs: number;
   /** The cluster token file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy then require its token. */
   readonly tokenFile?: string;
+  /** Serve Prometheus metrics over HTTP on this port (host as above); none when absent. */
+  readonly metricsPort?: number;
   readonly onEvent: (event: LbEvent) => void;
 }
 
@@ -55,28 +59,52 @@ export type LbMode = (typeof LB_MODES)[number];
 export type LbEvent =
   | BalancerEvent
   | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'metrics'; readonly url: string }
   | { readonly type: 'registered'; readonly service: string }
   | { readonly type: 'warning'; readonly message: string };
 
 export interface RunningLb {
   readonly address: string;
+  /** host:port of the metrics listener, when it serves metrics. */
+  readonly metricsAddress?: string;
   stop(graceMs: number): Promise<void>;
 }
 
 export async function startLb(options: LbOptions): Promise<RunningLb> {
-  const balancer = new Balancer(options.policy, { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now }, options.onEvent);
+  const nowMs = (): number => performance.now();
+  const metrics = options.metricsPort === undefined ? undefined : new LbMetrics({ nowMs, includeProcessMetrics: true });
+  const onBalancerEvent = metrics
+    ? (event: BalancerEvent): void => {
+        metrics.onBalancerEvent(event);
+        options.onEvent(event);
+      }
+    : options.onEvent;
+  const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now }, onBalancerEvent);
+  metrics?.meter(balancer);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
   const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
+  const lbService = guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile);
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.LoadBalancer',
       definition: LoadBalancerService,
-      implementation: guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile),
+      implementation: metrics ? metrics.instrument(lbService) : lbService,
     },
     ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
   ]);
   options.onEvent({ type: 'listening', address: server.address });
+  let metricsServer: RunningMetricsServer | undefined;
+  if (metrics && options.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(options.host, options.metricsPort, metrics);
+    } catch (error) {
+      proxy?.close();
+      await server.stop(0);
+      throw error;
+    }
+    options.onEvent({ type: 'metrics', url: `http://${metricsServer.address}/metrics` });
+  }
 
   const registry = createRegistry(options.registry);
   // The watch retries every second or two while the registry is down: one warning per outage.
@@ -109,6 +137,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     watch.stop();
     registry.close?.();
     proxy?.close();
+    await metricsServer?.stop();
     await server.stop(0);
     throw error;
   }
@@ -123,6 +152,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
 
   return {
     address: server.address,
+    ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     stop: async (graceMs) => {
       // Before deregistering, so no check in flight can register this LB again.
       await keeper.stop();
@@ -132,6 +162,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       // Picks are answered synchronously; in proxy mode forwarded tasks get the grace to finish.
       await server.stop(graceMs, proxy ? undefined : () => true);
       proxy?.close();
+      await metricsServer?.stop();
     },
   };
 }

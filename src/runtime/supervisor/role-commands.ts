@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
-import type { PortLayout } from '../cluster/ports.js';
+import { backendMetricsPort, type PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
 import { tokenFile } from '../grpc/bearer-token.js';
 
@@ -126,6 +126,8 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     '--check-interval',
     String(spec.checkIntervalMs),
     ...policyConfigArgs(spec.policyConfig),
+    '--metrics-port',
+    String(ports.lbMetrics),
     ...token(clusterDir),
     ...marker(clusterDir),
   ]);
@@ -181,6 +183,8 @@ export function backendCommand(
     String(traits.weight),
     '--speed',
     String(traits.speed),
+    '--metrics-port',
+    String(backendMetricsPort(port)),
     ...token(clusterDir),
     ...marker(clusterDir),
   ]);
