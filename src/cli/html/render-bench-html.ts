@@ -1,31 +1,15 @@
 // `lbx bench --html`: policies side by side: requests per backend, latency percentiles, throughput, and each backend's load over time.
-import type { RunSummary } from '../../core/stats/run-ledger.js';
+import type { BenchPolicyResult, BenchResult } from '../../runtime/bench/bench-result.js';
 import { compareAddresses } from '../../core/address-order.js';
 import { escapeHtml } from './escape-html.js';
 import { renderHtmlPage, renderHtmlTable } from './html-page.js';
 import { formatFigure, renderBarChart, renderLineChart } from './svg-charts.js';
 
-/**
- * The part of a BenchResult (src/runtime/bench/bench-result.ts, schema lbx.bench/v1) the page
- * draws: any BenchResult fits it, and so does a small synthetic one in a test.
- */
-export interface BenchHtmlInput {
-  readonly schema: string;
-  readonly cluster: { readonly name: string; readonly backends: number; readonly mode: string; readonly registry: string; readonly speeds?: readonly number[]; readonly weights?: readonly number[] };
-  readonly workload: { readonly simple: number; readonly heavy: number; readonly concurrency: number; readonly seed: number; readonly keys?: number };
-  readonly startedAtUnixMs: number;
-  readonly policies: readonly BenchHtmlPolicy[];
-}
+/** What the page draws: a whole bench result (schema lbx.bench/v1); thresholds are the terminal's business. */
+export type BenchHtmlInput = BenchResult;
+export type BenchHtmlPolicy = BenchPolicyResult;
 
-export interface BenchHtmlPolicy {
-  readonly policy: string;
-  readonly summary: RunSummary;
-  /** Max share over mean share: 1 is perfectly even. */
-  readonly imbalance: number;
-  readonly loadSeries?: readonly { readonly address: string; readonly points: readonly { readonly atMs: number; readonly inFlight: number; readonly cpuPercent: number }[] }[];
-}
-
-export function renderBenchHtml(result: BenchHtmlInput): string {
+export function renderBenchHtml(result: BenchResult): string {
   const { cluster, workload, policies } = result;
   const addresses = [...new Set(policies.flatMap((entry) => entry.summary.backends.map((backend) => backend.address)))].sort(compareAddresses);
   const okAt = (entry: BenchHtmlPolicy, address: string): number => entry.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
