@@ -140,6 +140,19 @@ test('slow starts do not stretch chaos past its duration: the clock ends it, not
   assert.ok(kills.every((action) => action.atMs < 5_000), JSON.stringify(kills));
 });
 
+test('a duration shorter than one round still makes that one round, even when the clock has moved on', async () => {
+  const cluster = fakeCluster([7001, 7002]);
+  let now = 0;
+  const status = cluster.control.status;
+  // Asking for the status takes 5 ms: already past a 1 ms duration when the first round strikes.
+  cluster.control.status = async () => {
+    now += 5;
+    return status();
+  };
+  const actions = await runChaos(cluster.control, options({ durationMs: 1, revive: false, nowMs: () => now, sleep: async (ms) => void (now += ms) }));
+  assert.equal(actions.map((action) => action.kind), ['killed']);
+});
+
 test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
   const cluster = fakeCluster([7001, 7002, 7003]);
   const abort = new AbortController();

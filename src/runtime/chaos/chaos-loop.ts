@@ -126,10 +126,12 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     const roundAt = startedAt + round * options.intervalMs;
     if (roundAt - startedAt >= options.durationMs) break;
     await options.sleep(Math.max(0, roundAt - options.nowMs()), options.abort);
-    // Rounds slowed by starts that took long must not run on past the duration: the clock decides.
-    if (options.abort.aborted || options.nowMs() - startedAt >= options.durationMs) break;
+    // Rounds slowed by starts that took long must not run on past the duration: the clock decides
+    // (the first round always runs: a duration shorter than one interval means one round).
+    const isOverdue = (): boolean => round > 0 && options.nowMs() - startedAt >= options.durationMs;
+    if (options.abort.aborted || isOverdue()) break;
     await revive();
-    if (options.nowMs() - startedAt >= options.durationMs) break;
+    if (isOverdue()) break;
     await strike();
   }
   await awaitVictimsExited();
