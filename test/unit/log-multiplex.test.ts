@@ -54,12 +54,22 @@ multiplex('time-stamped lines interleave by time; equal times keep component ord
   assert.equal(merged.map((line) => line.text.slice(25)), ['b0', 's1', 'l2', 's3', 'l3a', 'l3b', 'b3']);
 });
 
-multiplex('one line without a time stamp: component after component, in file order', () => {
+multiplex('a line without a time stamp stays after the line before it in its file (or before the first stamped one)', () => {
+  const merged = mergeLogLines([
+    [at('supervisor', 2, 's2'), at('supervisor', 4, 's4')],
+    [parseLogLine('registry', 'warning first'), at('registry', 3, 'r3'), parseLogLine('registry', '  at trace'), at('registry', 5, 'r5')],
+  ]);
+  assert.equal(merged.map((line) => line.text.replace(/^\S+Z /, '')), ['s2', 'warning first', 'r3', '  at trace', 's4', 'r5']);
+});
+
+multiplex('a whole file without time stamps: component after component, in file order', () => {
   const merged = mergeLogLines([
     [at('supervisor', 3, 's3')],
-    [parseLogLine('registry', 'no time here'), at('registry', 1, 'r1')],
+    [parseLogLine('registry', 'no time here'), parseLogLine('registry', 'nor here')],
+    [at('lb', 1, 'l1')],
   ]);
-  assert.equal(merged.map((line) => line.component), ['supervisor', 'registry', 'registry']);
+  assert.equal(merged.map((line) => line.component), ['supervisor', 'registry', 'registry', 'lb']);
+  assert.equal(mergeLogLines([[at('lb', 1, 'l1')], []]).length, 1);
 });
 
 multiplex('golden: prefixes padded to the longest shown name, then a bar', () => {

@@ -45,15 +45,25 @@ export function matchesComponent(component: string, filter: string | undefined):
 }
 
 /**
- * One stream from per-component lines (each group in its file's order): by time stamp when every
- * line has one (ties keep component order), else component after component, since lines without
- * a time cannot be placed among the others.
+ * One stream from per-component lines (each group in its file's order), ordered by time stamp.
+ * A line without one (a stack trace, a runtime warning on stderr) keeps its place after the
+ * line before it in its file (or before the first stamped one). Ties keep component order, then
+ * file order. When a whole non-empty file has no time stamp at all, its lines cannot be placed
+ * among the others: then it is component after component.
  */
 export function mergeLogLines(groups: readonly (readonly LogLine[])[]): LogLine[] {
-  const all = groups.flat();
-  if (!all.every((line) => line.atUnixMs !== undefined)) return all;
+  const timed: { line: LogLine; atUnixMs: number }[] = [];
+  for (const group of groups) {
+    const firstStamp = group.find((line) => line.atUnixMs !== undefined)?.atUnixMs;
+    if (firstStamp === undefined && group.length > 0) return groups.flat();
+    let current = firstStamp ?? 0;
+    for (const line of group) {
+      current = line.atUnixMs ?? current;
+      timed.push({ line, atUnixMs: current });
+    }
+  }
   // Array.prototype.sort is stable, so equal times keep file order and component order.
-  return all.sort((a, b) => (a.atUnixMs ?? 0) - (b.atUnixMs ?? 0));
+  return timed.sort((a, b) => a.atUnixMs - b.atUnixMs).map((entry) => entry.line);
 }
 
 /** The prefix width that aligns every shown component's bar. */
