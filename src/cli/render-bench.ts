@@ -1,5 +1,4 @@
-// Tables for `lbx bench`: one line per policy, then each policy's split over the backends as bars, then threshold verdicts.
-import { describeCheck, type ThresholdOutcome } from '../core/thresholds.js';
+// Tables for `lbx bench`: one line per policy, then each policy's split over the backends as bars.
 import type { BenchResult } from '../runtime/bench/bench-result.js';
 import { renderBar } from './bars.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
@@ -41,13 +40,4 @@ export function renderBenchDistribution(result: BenchResult, options: { color?: 
     ),
     ['left', 'left', 'right', 'right', 'left'],
   );
-}
-
-/** One line per failed check, or one saying all passed. */
-export function renderThresholds(outcome: ThresholdOutcome): string {
-  if (outcome.passed) return `thresholds: all ${outcome.checks.length} check${outcome.checks.length === 1 ? '' : 's'} passed`;
-  return outcome.checks
-    .filter((check) => !check.passed)
-    .map((check) => `threshold failed: ${describeCheck(check)}`)
-    .join('\n');
 }

@@ -4,11 +4,12 @@ import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag, REGISTRY_KINDS, registryConnectionFromFlags } from '../cli/flags.js';
 import { shouldColor } from '../cli/bars.js';
 import { renderRunDistribution, renderRunTotals } from '../cli/render-run.js';
+import { renderThresholds } from '../cli/render-thresholds.js';
 import { thresholdFlags, thresholdsFromFlags } from '../cli/threshold-flags.js';
 import { formatCount } from '../cli/format.js';
 import { startProgress } from '../cli/spinner.js';
 import { EXIT_CODES, LbxError } from '../core/lbx-error.js';
-import { computeImbalance, describeCheck, evaluateThresholds, hasThresholds, type ThresholdOutcome } from '../core/thresholds.js';
+import { computeImbalance, evaluateThresholds, hasThresholds, type ThresholdOutcome } from '../core/thresholds.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import { parseLbWaitMs } from '../runtime/client/lb-wait.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
@@ -163,7 +164,9 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
     const outcome = hasThresholds(thresholds) ? evaluateThresholds(thresholds, [{ summary, imbalance: computeImbalance(summary) }]) : undefined;
     if (outcome && !outcome.passed) {
       process.exitCode = EXIT_CODES.threshold;
-      for (const check of outcome.checks.filter((entry) => !entry.passed)) this.logToStderr(`threshold failed: ${describeCheck(check)}`);
+      this.logToStderr(renderThresholds(outcome));
+    } else if (outcome && !flags.json) {
+      this.log(renderThresholds(outcome));
     }
     return { schema: 'lbx.send/v1', ...run, ...(outcome ? { thresholds: outcome } : {}) };
   }

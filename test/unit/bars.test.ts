@@ -3,7 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { renderBar, shouldColor } from '../../src/cli/bars.js';
-import { renderBenchComparison, renderBenchDistribution, renderThresholds } from '../../src/cli/render-bench.js';
+import { renderBenchComparison, renderBenchDistribution } from '../../src/cli/render-bench.js';
+import { renderThresholds } from '../../src/cli/render-thresholds.js';
 import { renderRunDistribution } from '../../src/cli/render-run.js';
 import { evaluateThresholds } from '../../src/core/thresholds.js';
 import { RunLedger, type RunSummary } from '../../src/core/stats/run-ledger.js';
