@@ -1,20 +1,21 @@
 // A backend's Prometheus metrics: tasks served by type, service time, in flight, queue depth, errors.
 //
 // Counted where ProcessTask answers, so the served counter is exactly the OK answers this
-// process gave; in flight and queue depth are read from the executor once per scrape.
+// process gave (a plain add per task, see hot-path.ts); in flight and queue depth are read from
+// the executor once per scrape.
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import type { BackendServer, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
 import { grpcCodeName } from './grpc-code-names.js';
+import { BucketHistogram, CountCell, type HistogramCell } from './hot-path.js';
 import type { MetricsSource } from './metrics-http.js';
 
 /** SIMPLE tasks take microseconds, CPU_HEAVY tens of milliseconds (more on a slow backend). */
 export const SERVICE_TIME_BUCKETS_S = [1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 type Counted = { inc(value?: number): void };
-type Observed = { observe(value: number): void };
 
 export interface BackendCounters {
   readonly inFlight: number;
@@ -26,8 +27,8 @@ const typeLabel = (type: TaskType): 'SIMPLE' | 'CPU_HEAVY' | 'OTHER' => (type ==
 
 export class BackendMetrics implements MetricsSource {
   readonly registry = new Registry();
-  private readonly served = new Map<string, Counted>();
-  private readonly serviceTime = new Map<string, Observed>();
+  private readonly served = new Map<string, CountCell>();
+  private readonly serviceTime = new Map<string, HistogramCell>();
   private readonly errorChildren = new Map<string, Counted>();
   private readonly errors: Counter<'method' | 'code'>;
   private readonly inFlight: Gauge;
@@ -35,17 +36,20 @@ export class BackendMetrics implements MetricsSource {
 
   constructor(counters: () => BackendCounters, options: { readonly includeProcessMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    const servedTotal = new Counter({ name: 'lbx_backend_tasks_served_total', help: 'Tasks answered OK by this process, by type.', labelNames: ['type'], registers });
-    const serviceSeconds = new Histogram({
-      name: 'lbx_backend_task_service_seconds',
-      help: 'Time a task spent running (not queued), by type.',
+    const served = this.served;
+    const servedTotal = new Counter({
+      name: 'lbx_backend_tasks_served_total',
+      help: 'Tasks answered OK by this process, by type.',
       labelNames: ['type'],
-      buckets: SERVICE_TIME_BUCKETS_S,
       registers,
+      collect() {
+        for (const cell of served.values()) cell.flush();
+      },
     });
+    const serviceSeconds = new BucketHistogram('lbx_backend_task_service_seconds', 'Time a task spent running (not queued), by type.', SERVICE_TIME_BUCKETS_S, this.registry);
     for (const type of ['SIMPLE', 'CPU_HEAVY', 'OTHER']) {
-      this.served.set(type, servedTotal.labels(type));
-      this.serviceTime.set(type, serviceSeconds.labels(type));
+      this.served.set(type, new CountCell(servedTotal.labels(type)));
+      this.serviceTime.set(type, serviceSeconds.cell({ type }));
     }
     this.errors = new Counter({ name: 'lbx_backend_errors_total', help: 'Backend RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers });
     this.inFlight = new Gauge({ name: 'lbx_backend_in_flight', help: 'Tasks running or queued right now.', registers, collect: () => this.inFlight.set(counters().inFlight) });
@@ -56,7 +60,8 @@ export class BackendMetrics implements MetricsSource {
   /** One task answered OK after `serviceUs` of work. */
   servedTask(type: TaskType, serviceUs: number): void {
     const label = typeLabel(type);
-    this.served.get(label)?.inc();
+    const cell = this.served.get(label);
+    if (cell) cell.count += 1;
     this.serviceTime.get(label)?.observe(serviceUs / 1_000_000);
   }
 

@@ -1,24 +1,25 @@
 // The load balancer's Prometheus metrics: picks, pick time, load, health, errors and membership.
 //
-// The pick path stays cheap: each pick bumps a counter child cached per (policy, backend) and
-// observes a histogram child made once, so no label object is built per pick. Everything that
+// The pick path stays cheap: each pick adds 1 to a cell cached per (policy, backend) and to a
+// bucket of a typed array (see hot-path.ts); no label object is built and nothing is hashed per
+// pick, and prom-client catches up when scraped. Everything that
 // is state rather than an event (in flight, reported load, health) is read from the balancer
 // once per scrape, so it costs the pick path nothing.
 import { status as GrpcStatus, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import type { Balancer, BalancerEvent } from '../../core/balancer.js';
 import type { BackendLoad } from '../../core/load/backend-load.js';
 import type { PickRequest, PickResult } from '../../core/policies/policy.js';
 import type { GetServerReply, GetServerRequest, LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { grpcCodeName } from './grpc-code-names.js';
+import { BucketHistogram, CountCell, type HistogramCell } from './hot-path.js';
 import type { MetricsSource } from './metrics-http.js';
 
 /** Picks take microseconds: buckets from 1 µs to 10 ms, so a slow one still lands in a bucket. */
 export const PICK_DURATION_BUCKETS_S = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2];
 
 type Counted = { inc(value?: number): void };
-type Observed = { observe(value: number): void };
 
 export interface LbMetricsOptions {
   /** The clock the balancer's load model runs on (performance.now in the LB). */
@@ -32,13 +33,12 @@ export class LbMetrics implements MetricsSource {
   private balancer: Balancer | undefined;
   /** The balancer's load model of each backend picked so far, for its in-flight figure. */
   private readonly loads = new Map<string, BackendLoad>();
-  private readonly pickChildren = new Map<string, Map<string, Counted>>();
+  private readonly pickCells = new Map<string, Map<string, CountCell>>();
   private readonly errorChildren = new Map<string, Counted>();
   private readonly failureChildren = new Map<string, Counted>();
 
   private readonly picks: Counter<'backend' | 'policy'>;
-  private readonly pickDuration: Histogram;
-  private readonly pickDurationChild: Observed;
+  private readonly pickDuration: HistogramCell;
   private readonly errors: Counter<'method' | 'code'>;
   private readonly reportedFailures: Counter<'backend' | 'code'>;
   private readonly membershipChanges: Counter<'change'>;
@@ -54,14 +54,22 @@ export class LbMetrics implements MetricsSource {
 
   constructor(private readonly options: LbMetricsOptions) {
     const registers = [this.registry];
-    this.picks = new Counter({ name: 'lbx_lb_picks_total', help: 'Backends chosen, by backend address and policy.', labelNames: ['backend', 'policy'], registers });
-    this.pickDuration = new Histogram({
-      name: 'lbx_lb_pick_duration_seconds',
-      help: 'Time the balancer took to answer one pick (GetServer, GetServerStream, proxy-mode forwards), chosen or unavailable.',
-      buckets: PICK_DURATION_BUCKETS_S,
+    const pickCells = this.pickCells;
+    this.picks = new Counter({
+      name: 'lbx_lb_picks_total',
+      help: 'Backends chosen, by backend address and policy.',
+      labelNames: ['backend', 'policy'],
       registers,
+      collect() {
+        for (const byBackend of pickCells.values()) for (const cell of byBackend.values()) cell.flush();
+      },
     });
-    this.pickDurationChild = this.pickDuration.labels();
+    this.pickDuration = new BucketHistogram(
+      'lbx_lb_pick_duration_seconds',
+      'Time the balancer took to answer one pick (GetServer, GetServerStream, proxy-mode forwards), chosen or unavailable.',
+      PICK_DURATION_BUCKETS_S,
+      this.registry,
+    ).cell();
     this.errors = new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers });
     this.reportedFailures = new Counter({
       name: 'lbx_lb_reported_failures_total',
@@ -93,7 +101,7 @@ export class LbMetrics implements MetricsSource {
     balancer.pick = (request: PickRequest): PickResult => {
       const startedMs = performance.now();
       const result = pick(request);
-      this.pickDurationChild.observe((performance.now() - startedMs) / 1_000);
+      this.pickDuration.observe((performance.now() - startedMs) / 1_000);
       if (result.kind === 'backend') this.picked(result.backend.address, balancer.policyName, result.backend.load);
       return result;
     };
@@ -103,19 +111,19 @@ export class LbMetrics implements MetricsSource {
     };
   }
 
-  /** One pick of `address` under `policy`: a cached counter child, made on the first pick only. */
+  /** One pick of `address` under `policy`: its cell and label child are made on the first such pick only. */
   picked(address: string, policy: string, load?: BackendLoad): void {
-    let byBackend = this.pickChildren.get(policy);
+    let byBackend = this.pickCells.get(policy);
     if (byBackend === undefined) {
       byBackend = new Map();
-      this.pickChildren.set(policy, byBackend);
+      this.pickCells.set(policy, byBackend);
     }
-    let child = byBackend.get(address);
-    if (child === undefined) {
-      child = this.picks.labels(address, policy);
-      byBackend.set(address, child);
+    let cell = byBackend.get(address);
+    if (cell === undefined) {
+      cell = new CountCell(this.picks.labels(address, policy));
+      byBackend.set(address, cell);
     }
-    child.inc();
+    cell.count += 1;
     // A backend that left and came back has a new load model: keep the latest.
     if (load !== undefined && this.loads.get(address) !== load) this.loads.set(address, load);
   }
