@@ -47,6 +47,17 @@ test('picks are counted per backend and policy, and timed', async () => {
   assert.equal(sumSamples(samples, 'lbx_lb_policy_info', { policy: 'pick_first' }), 1);
 });
 
+test('each scrape adds only the picks since the last one: counts are neither lost nor doubled', async () => {
+  const { balancer, metrics } = meteredBalancer();
+  const totals: number[] = [];
+  for (const picks of [4, 0, 7]) {
+    for (let index = 0; index < picks; index += 1) balancer.pick(pickRequest());
+    const samples = await scrape(metrics);
+    totals.push(sumSamples(samples, 'lbx_lb_picks_total'), sumSamples(samples, 'lbx_lb_pick_duration_seconds_count'));
+  }
+  assert.equal(totals, [4, 4, 4, 4, 11, 11]);
+});
+
 test('the pick path makes no label children after the first pick of each backend and policy', () => {
   const { balancer } = meteredBalancer();
   const labels = Counter.prototype.labels;
