@@ -238,6 +238,8 @@ export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
   ],
   '/lbx.v1.LoadBalancer/ReportLoad': LOAD_REPORT,
   '/lbx.v1.LoadBalancer/GetStats': [],
+  // since_unix_ms: int64, any value (negative, huge, in the future) must be answered.
+  '/lbx.v1.LoadBalancer/GetLoadHistory': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.LoadBalancer/SetPolicy': SET_POLICY,
   '/lbx.v1.Backend/ProcessTask': [
     { no: 1, kind: 'string' },
