@@ -1,5 +1,5 @@
 // lbx bench on a small workload (private cluster, gone afterwards; a running one by --name, left running) and CI thresholds on send and bench.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { suite } from 'uvu';
@@ -26,7 +26,7 @@ privateBench.after(async () => {
 
 privateBench('rr and ll on 2 backends: two summaries, no errors, the cluster gone afterwards', async () => {
   const result = await withTimeout(
-    privateBox.run(['bench', '--policies', 'rr,ll', '--backends', '2', '--simple', '300', '--heavy', '10', '--base-port', String(BENCH_BASE_PORT), '--registry', 'embedded', '--seed', '7', '--json']),
+    privateBox.run(['bench', '--policies', 'rr,ll', '--backends', '2', '--simple', '300', '--heavy', '10', '--base-port', String(BENCH_BASE_PORT), '--registry', 'embedded', '--seed', '7', '--json', '--html', path.join(privateBox.home, 'bench.html')]),
     TEST_TIMEOUT_MS,
     'lbx bench',
   );
@@ -49,6 +49,12 @@ privateBench('rr and ll on 2 backends: two summaries, no errors, the cluster gon
   }
   // Round robin alternates exactly.
   assert.equal(bench.policies[0]!.summary.backends.map((backend) => backend.ok), [155, 155]);
+  // The same run's HTML page: every chart drawn with data, and no reference to anything outside the file.
+  const html = readFileSync(path.join(privateBox.home, 'bench.html'), 'utf8');
+  const charts = [...html.matchAll(/data-chart="([^"]+)" data-points="(\d+)"/g)].map((match) => [match[1], Number(match[2])] as const);
+  assert.ok(charts.length >= 4, `charts in the page: ${JSON.stringify(charts)}`);
+  assert.ok(charts.every(([, points]) => points > 0), `every chart has data: ${JSON.stringify(charts)}`);
+  assert.not.match(html, /<script|https?:\/\//);
   assert.ok(await eventually(() => privateBox.leftoverPids().length === 0, 5_000), `leftover pids: ${privateBox.leftoverPids().join(', ')}`);
   assert.equal(readdirSync(privateBox.home).filter((entry) => entry.startsWith('bench-')), []);
 });
