@@ -26,6 +26,8 @@ interface SendDestination {
   readonly policy?: string;
   /** Where runs are saved; undefined for a cluster without a local directory. */
   readonly paths?: ClusterPaths;
+  /** The backends ready when the send began (from the cluster file); empty without one. */
+  readonly backendAddresses: readonly string[];
 }
 
 /** What `send --json` prints: the run as saved, versioned (docs/json-schema.md), with the threshold checks when any were given. */
@@ -136,15 +138,18 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
     });
     // Through a proxy the client never sees a pick; the policy is the cluster's at send time (or the LB's own word).
     const policy = result.policy || destination.policy || (await askLbPolicy(lbAddress)) || 'unknown';
+    const { withIdleBackends } = await import('../core/stats/run-ledger.js');
     const run: SavedRun = {
       schemaVersion: RUN_SCHEMA_VERSION,
       ...result,
+      // Backends no request reached are in the figures too (share 0), or a skew would look even.
+      summary: withIdleBackends(result.summary, destination.backendAddresses),
       policy,
       mode,
       request: { simple, heavy, concurrency: flags.concurrency, timeoutMs: flags.timeout },
     };
     if (destination.paths) await saveRun(destination.paths, run);
-    const summary = result.summary;
+    const summary = run.summary;
     const line = `${summary.ok}/${summary.sent} ok (${mode} mode, policy ${policy}), ${summary.failed} failed`;
     if (summary.failed > 0) progress.fail(line);
     else progress.succeed(line);
@@ -183,7 +188,8 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
       this.logToStderr(`warning: ${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
       return cluster.lbAddress;
     });
-    return { registry, lbAddress, mode: cluster.spec.mode ?? 'lookaside', policy: cluster.spec.policy, paths: clusterPaths(name) };
+    const backendAddresses = cluster.components.filter((component) => component.role === 'backend' && component.state === 'ready').map((component) => component.address);
+    return { registry, lbAddress, mode: cluster.spec.mode ?? 'lookaside', policy: cluster.spec.policy, paths: clusterPaths(name), backendAddresses };
   }
 
   /** A cluster known only to its registry (roles started by hand, maybe on other machines): the LB must be listed there now. */
@@ -192,6 +198,6 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
     const { resolveLbAddress } = await import('../runtime/client/resolve-lb.js');
     const registry = registryConnectionFromFlags({ registry: flags.registry ?? 'consul', 'registry-addr': flags['registry-addr'] ?? '', cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME });
     const lbAddress = await resolveLbAddress(registry);
-    return { registry, lbAddress, mode: flags.mode === 'proxy' ? 'proxy' : 'lookaside' };
+    return { registry, lbAddress, mode: flags.mode === 'proxy' ? 'proxy' : 'lookaside', backendAddresses: [] };
   }
 }

@@ -15,6 +15,7 @@ const backend = (port: number, served: number, extra: Partial<BackendSample> = {
   inFlight: 0,
   queueDepth: 0,
   served,
+  servedIsLive: true,
   ejected: false,
   ...extra,
 });
@@ -62,6 +63,19 @@ rates('a backend that restarted (counter back to zero) or joined counts from zer
   const restarted = sample(1_000, 400, [backend(7001, 10), backend(7002, 140), backend(7004, 5)]);
   const snapshot = toLiveSnapshot(second, restarted);
   assert.equal(snapshot.backends.map((entry) => entry.requestsPerSecond), [20, 0, 10]);
+});
+
+rates('a figure that did not come live (the backend or the LB did not answer) gives no rate, now or at the next refresh', () => {
+  // 7001 did not answer: its figure is the LB's stale report, far below what it has served by now.
+  const stale = sample(1_000, 400, [backend(7001, 60, { servedIsLive: false, health: 'unreachable' }), backend(7002, 190)]);
+  const during = toLiveSnapshot(second, stale);
+  assert.equal(during.backends.map((entry) => entry.requestsPerSecond), [undefined, 100]);
+  // Back again with its lifetime count: the window since the stale sample must not be credited with it.
+  const back = toLiveSnapshot(stale, sample(1_500, 450, [backend(7001, 51_000), backend(7002, 240)]));
+  assert.equal(back.backends.map((entry) => entry.requestsPerSecond), [undefined, 100]);
+  // The LB did not answer either side: no picks per second rather than a spike.
+  const lbDown = toLiveSnapshot(second, { ...stale, lbReachable: false, picks: 0 });
+  assert.is(lbDown.picksPerSecond, undefined);
 });
 
 rates('nothing served in the window: no window shares, zero rates', () => {

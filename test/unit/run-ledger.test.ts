@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareAddresses } from '../../src/core/address-order.js';
-import { reconcile, RunLedger } from '../../src/core/stats/run-ledger.js';
+import { reconcile, RunLedger, withIdleBackends } from '../../src/core/stats/run-ledger.js';
 
 const test = suite('RunLedger');
 
@@ -135,3 +135,19 @@ reconcileTest('nothing on either side matches trivially', () => {
 });
 
 reconcileTest.run();
+
+const idle = suite('withIdleBackends');
+
+idle('backends no request reached get a zero row, in address order, so a skew cannot look even', () => {
+  const ledger = new RunLedger();
+  for (let index = 0; index < 5; index += 1) ledger.recordOk('127.0.0.1:7002', 1_000);
+  const summary = withIdleBackends(ledger.summary(10), ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
+  assert.equal(summary.backends.map((backend) => [backend.address, backend.ok, backend.share]), [
+    ['127.0.0.1:7001', 0, 0],
+    ['127.0.0.1:7002', 5, 1],
+    ['127.0.0.1:7003', 0, 0],
+  ]);
+  assert.is(summary.ok, 5);
+});
+
+idle.run();

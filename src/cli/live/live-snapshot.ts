@@ -12,6 +12,8 @@ export interface BackendSample {
   readonly queueDepth: number;
   /** Tasks it served in its life (simple + heavy); from GetLoad, or the LB's last report when it did not answer. */
   readonly served: number;
+  /** True when `served` came from the backend just now; a stale figure gives no rate (it would spike the next one). */
+  readonly servedIsLive: boolean;
   /** Ejected by the LB's outlier detection right now. */
   readonly ejected: boolean;
 }
@@ -58,15 +60,19 @@ export interface LiveSnapshot {
 export function toLiveSnapshot(previous: LiveSample | undefined, current: LiveSample): LiveSnapshot {
   const windowMs = previous === undefined ? undefined : current.atMs - previous.atMs;
   const perSecond = (delta: number): number | undefined => (windowMs === undefined || windowMs <= 0 ? undefined : (delta * 1_000) / windowMs);
-  const previousServed = new Map((previous?.backends ?? []).map((backend) => [backend.address, backend.served]));
-  // A backend that joined (or restarted, its counters back at zero) since the previous refresh counts from zero.
-  const deltas = current.backends.map((backend) => {
-    const before = previousServed.get(backend.address) ?? 0;
+  const previousServed = new Map((previous?.backends ?? []).filter((backend) => backend.servedIsLive).map((backend) => [backend.address, backend.served]));
+  // A rate needs two live figures: a backend that did not answer (now or the time before) gets none, rather than
+  // a window credited with its whole life. One that joined since the previous refresh counts from zero, and one
+  // whose counter went back (a backend without a counts file restarted) counts from its new start.
+  const deltas = current.backends.map((backend): number | undefined => {
+    if (!backend.servedIsLive) return undefined;
+    const before = previous === undefined ? undefined : (previousServed.get(backend.address) ?? (previous.backends.some((entry) => entry.address === backend.address) ? undefined : 0));
+    if (before === undefined) return undefined;
     return backend.served >= before ? backend.served - before : backend.served;
   });
-  const windowTotal = deltas.reduce((sum, delta) => sum + delta, 0);
+  const windowTotal = deltas.reduce<number>((sum, delta) => sum + (delta ?? 0), 0);
   const overallTotal = current.backends.reduce((sum, backend) => sum + backend.served, 0);
-  const picksDelta = previous === undefined ? 0 : Math.max(0, current.picks - previous.picks);
+  const picksDelta = previous?.lbReachable && current.lbReachable ? Math.max(0, current.picks - previous.picks) : undefined;
   return {
     atUnixMs: current.atUnixMs,
     cluster: current.cluster,
@@ -74,12 +80,12 @@ export function toLiveSnapshot(previous: LiveSample | undefined, current: LiveSa
     lbAddress: current.lbAddress,
     lbReachable: current.lbReachable,
     picks: current.picks,
-    picksPerSecond: perSecond(picksDelta),
+    picksPerSecond: picksDelta === undefined ? undefined : perSecond(picksDelta),
     windowMs,
     backends: current.backends.map((backend, index) => ({
       ...backend,
-      requestsPerSecond: perSecond(deltas[index] ?? 0),
-      windowShare: windowMs === undefined || windowTotal === 0 ? undefined : (deltas[index] ?? 0) / windowTotal,
+      requestsPerSecond: deltas[index] === undefined ? undefined : perSecond(deltas[index] ?? 0),
+      windowShare: windowMs === undefined || windowTotal === 0 || deltas[index] === undefined ? undefined : (deltas[index] ?? 0) / windowTotal,
       overallShare: overallTotal === 0 ? undefined : backend.served / overallTotal,
     })),
   };

@@ -1,4 +1,5 @@
 // The live view's loop: sample, render (full screen on a terminal, plain lines otherwise), wait, until q, a signal or --count.
+import { LbxError } from '../../core/lbx-error.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { ClusterFile } from '../../runtime/cluster/cluster-file.js';
@@ -36,6 +37,8 @@ export async function runLiveView(
   options: LiveViewOptions,
   io: { readonly stdin: NodeJS.ReadStream; readonly stdout: NodeJS.WriteStream } = { stdin: process.stdin, stdout: process.stdout },
 ): Promise<LiveViewResult> {
+  // --json prints once, at the end: without a count it would hold every snapshot for as long as it ran.
+  if (options.json && options.count === undefined) throw new LbxError('usage', '--json needs --count N: the live view prints its snapshots as one document once it has taken N');
   const output = chooseLiveOutput(options.json, io.stdout);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();

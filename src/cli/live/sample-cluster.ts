@@ -59,6 +59,7 @@ export function createClusterSampler(cluster: ClusterFile): ClusterSampler {
             inFlight: load?.inFlight ?? 0,
             queueDepth: load?.queueDepth ?? 0,
             served: (figures?.servedSimple ?? 0) + (figures?.servedHeavy ?? 0),
+            servedIsLive: load !== undefined,
             ejected: lbEntry?.ejected ?? false,
           };
         }),

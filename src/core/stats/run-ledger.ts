@@ -131,6 +131,19 @@ export class RunLedger {
 }
 
 /**
+ * The summary with a zero row for every backend in `addresses` that no request reached. A ledger
+ * only knows the backends it saw; a policy that sent nothing to some (pick_first, a hash with few
+ * keys) would otherwise look perfectly even, in shares, bars and imbalance alike.
+ */
+export function withIdleBackends(summary: RunSummary, addresses: readonly string[]): RunSummary {
+  const seen = new Set(summary.backends.map((backend) => backend.address));
+  const idle = addresses.filter((address) => !seen.has(address));
+  if (idle.length === 0) return summary;
+  const rows = idle.map((address) => ({ address, ok: 0, share: 0, errors: 0, latencyMs: { p50: 0, p99: 0 } }));
+  return { ...summary, backends: [...summary.backends, ...rows].sort((a, b) => compareAddresses(a.address, b.address)) };
+}
+
+/**
  * Compares the client's ok counts with what each backend says it served.
  *
  * They must be equal, with one exception a crash makes unavoidable: a backend that counted a

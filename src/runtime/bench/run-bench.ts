@@ -1,7 +1,7 @@
 // Runs the same workload under each policy on one cluster: switch the policy, send (same seed and keys), sample backend load.
 import { computeImbalance } from '../../core/thresholds.js';
 import type { PolicyConfig } from '../../core/policies/policy.js';
-import type { RunSummary } from '../../core/stats/run-ledger.js';
+import { withIdleBackends, type RunSummary } from '../../core/stats/run-ledger.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';
 import { ControlClient } from '../cluster/control-client.js';
 import { runSend } from '../client/send-run.js';
@@ -73,8 +73,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       }).finally(async () => {
         loadSeries = await sampler.stop();
       });
-      results.push({ policy, summary: sent.summary, imbalance: computeImbalance(sent.summary), loadSeries });
-      options.onEvent?.({ type: 'policy-done', policy, index, count, summary: sent.summary });
+      // Every ready backend is in the figures, also one the policy sent nothing to.
+      const summary = withIdleBackends(sent.summary, addresses);
+      results.push({ policy, summary, imbalance: computeImbalance(summary), loadSeries });
+      options.onEvent?.({ type: 'policy-done', policy, index, count, summary });
     }
   } finally {
     control.close();
