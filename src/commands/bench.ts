@@ -26,7 +26,6 @@ const MAX_TASKS = 10_000_000;
 /** Flags that shape a new cluster; with --name of a running one they would be silently ignored, so they are refused. */
 const CLUSTER_SHAPE_FLAGS = ['backends', 'registry', 'base-port', 'host', 'heavy-work-units', 'report-interval', 'mode', 'weights', 'speeds', 'respawn'];
 /** The HTML renderer, built from src/cli/html/ when that part is present. */
-const HTML_RENDERER = '../cli/html/render-bench-html.js';
 /** Progress text is redrawn at most this often. */
 const PROGRESS_REDRAW_MS = 100;
 
@@ -196,13 +195,8 @@ function parsePolicyList(text: string): PolicyFactory[] {
   return policies.filter((policy, index) => policies.findIndex((other) => other.name === policy.name) === index);
 }
 
-/** The HTML renderer when this build has it; a usage error before anything starts otherwise. */
+/** The HTML renderer, loaded only when --html asks for it (a literal import, so a bundler includes it). */
 async function loadHtmlRenderer(): Promise<(result: BenchResult) => string> {
-  try {
-    const module = (await import(HTML_RENDERER)) as { renderBenchHtml?: (result: BenchResult) => string };
-    if (typeof module.renderBenchHtml === 'function') return module.renderBenchHtml;
-  } catch {
-    // Not built in: reported below.
-  }
-  throw new LbxError('usage', 'HTML output is not available in this build (no renderBenchHtml in src/cli/html/render-bench-html.ts)', ['leave out --html, or use --json and render it elsewhere']);
+  const { renderBenchHtml } = await import('../cli/html/render-bench-html.js');
+  return renderBenchHtml;
 }

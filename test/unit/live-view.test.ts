@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { toLiveSnapshot, type BackendSample, type LiveSample } from '../../src/cli/live/live-snapshot.js';
+import { toLiveSnapshot, type BackendSample, type LiveSample } from '../../src/core/live/live-snapshot.js';
 import { renderLivePlain, renderLiveScreen } from '../../src/cli/live/render-live-view.js';
 import { truncateVisible } from '../../src/cli/live/terminal-screen.js';
 

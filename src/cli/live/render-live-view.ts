@@ -1,7 +1,7 @@
 // Renders a live snapshot as lines (pure): a table for the terminal screen, or key=value lines for pipes and logs.
 import { formatCount, formatPercent } from '../format.js';
 import { renderTable } from '../table.js';
-import type { BackendSnapshot, LiveHealth, LiveSnapshot } from './live-snapshot.js';
+import type { BackendSnapshot, LiveHealth, LiveSnapshot } from '../../core/live/live-snapshot.js';
 
 export interface ScreenOptions {
   /** ANSI colour on the health column (off for golden tests, NO_COLOR and pipes). */

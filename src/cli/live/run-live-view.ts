@@ -3,9 +3,9 @@ import { LbxError } from '../../core/lbx-error.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { ClusterFile } from '../../runtime/cluster/cluster-file.js';
-import { toLiveSnapshot, type LiveSample, type LiveSnapshot } from './live-snapshot.js';
+import { toLiveSnapshot, type LiveSample, type LiveSnapshot } from '../../core/live/live-snapshot.js';
 import { renderLivePlain, renderLiveScreen } from './render-live-view.js';
-import { createClusterSampler } from './sample-cluster.js';
+import { createClusterSampler } from '../../runtime/live/sample-cluster.js';
 import { TerminalScreen } from './terminal-screen.js';
 
 /** screen: the alternate screen, redrawn in place · plain: key=value lines per refresh · json: silent, snapshots returned. */

@@ -1,13 +1,13 @@
 // Samples a running cluster for the live view: the supervisor's component states, each backend's GetLoad and the LB's GetStats.
 import { credentials } from '@grpc/grpc-js';
 
-import { CLIENT_CHANNEL_OPTIONS } from '../../runtime/grpc/channel-options.js';
-import { callUnary } from '../../runtime/grpc/unary.js';
-import type { ClusterFile } from '../../runtime/cluster/cluster-file.js';
-import { ControlClient } from '../../runtime/cluster/control-client.js';
-import { BackendClient } from '../../runtime/wire/gen/lbx/v1/backend.js';
-import { LoadBalancerClient, type GetStatsResponse, type LoadReport } from '../../runtime/wire/gen/lbx/v1/load_balancer.js';
-import type { BackendSample, LiveHealth, LiveSample } from './live-snapshot.js';
+import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { callUnary } from '../grpc/unary.js';
+import type { ClusterFile } from '../cluster/cluster-file.js';
+import { ControlClient } from '../cluster/control-client.js';
+import { BackendClient } from '../wire/gen/lbx/v1/backend.js';
+import { LoadBalancerClient, type GetStatsResponse, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { BackendSample, LiveHealth, LiveSample } from '../../core/live/live-snapshot.js';
 
 /** A refresh must not wait longer than this for one slow component: it shows as unreachable instead. */
 const SAMPLE_CALL_TIMEOUT_MS = 800;
