@@ -62,12 +62,8 @@ live('bad --interval and --count are usage errors', async () => {
   }
 });
 
-live('top in a pseudo-terminal draws the backends on the alternate screen and quits on q, the terminal restored', async () => {
-  if (!HAS_SCRIPT) {
-    console.log('  skipped: util-linux `script` is not on PATH');
-    return;
-  }
-  const command = `'${process.execPath}' '${LBX_BIN}' top --interval 200`;
+/** Runs `command` (a shell line) in a pseudo-terminal, presses q once `isDrawn(output)` holds, and returns how it ended. */
+async function pressQWhenDrawn(command: string, isDrawn: (output: string) => boolean): Promise<{ code: number | null; output: string; errors: string }> {
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: sandbox.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
@@ -79,18 +75,47 @@ live('top in a pseudo-terminal draws the backends on the alternate screen and qu
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const drew = await eventually(() => BACKENDS.every((address) => output.includes(address)) && output.includes('lbx top · cluster "default"'), 15_000);
-    assert.ok(drew, `the view drew both backends; output so far: ${JSON.stringify(output.slice(-500))} ${errors}`);
-    assert.ok(output.startsWith(ENTER_ALT_SCREEN + HIDE_CURSOR), `starts on the alternate screen: ${JSON.stringify(output.slice(0, 40))}`);
+    const drew = await eventually(() => isDrawn(output), 15_000);
+    assert.ok(drew, `the view drew; output so far: ${JSON.stringify(output.slice(-500))} ${errors}`);
     child.stdin.write('q');
-    const code = await withTimeout(exited, 10_000, 'top to quit on q');
-    assert.equal(code, 0, `exit code; stderr: ${errors}`);
-    assert.ok(output.endsWith(LEAVE_ALT_SCREEN + SHOW_CURSOR), `ends by leaving the alternate screen and showing the cursor: ${JSON.stringify(output.slice(-80))}`);
-    assert.equal(output.split(ENTER_ALT_SCREEN).length - 1, 1, 'entered the alternate screen once');
-    assert.equal(output.split(LEAVE_ALT_SCREEN).length - 1, 1, 'left it once');
+    const code = await withTimeout(exited, 10_000, 'the view to quit on q');
+    return { code, output, errors };
   } finally {
     if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
   }
+}
+
+live('top in a pseudo-terminal draws the backends on the alternate screen and quits on q, the terminal restored', async () => {
+  if (!HAS_SCRIPT) {
+    console.log('  skipped: util-linux `script` is not on PATH');
+    return;
+  }
+  const { code, output, errors } = await pressQWhenDrawn(
+    `'${process.execPath}' '${LBX_BIN}' top --interval 200`,
+    (so) => BACKENDS.every((address) => so.includes(address)) && so.includes('lbx top · cluster "default"'),
+  );
+  assert.equal(code, 0, `exit code; stderr: ${errors}`);
+  assert.ok(output.startsWith(ENTER_ALT_SCREEN + HIDE_CURSOR), `starts on the alternate screen: ${JSON.stringify(output.slice(0, 40))}`);
+  assert.ok(output.endsWith(LEAVE_ALT_SCREEN + SHOW_CURSOR), `ends by leaving the alternate screen and showing the cursor: ${JSON.stringify(output.slice(-80))}`);
+  assert.equal(output.split(ENTER_ALT_SCREEN).length - 1, 1, 'entered the alternate screen once');
+  assert.equal(output.split(LEAVE_ALT_SCREEN).length - 1, 1, 'left it once');
+});
+
+live('report --watch in a pseudo-terminal quits on q and leaves the terminal in cooked mode (stty after it shows icanon and echo)', async () => {
+  if (!HAS_SCRIPT) {
+    console.log('  skipped: util-linux `script` is not on PATH');
+    return;
+  }
+  const { code, output, errors } = await pressQWhenDrawn(
+    `sh -c "'${process.execPath}' '${LBX_BIN}' report --watch --interval 200; echo STTY-AFTER; stty -a"`,
+    (so) => BACKENDS.every((address) => so.includes(address)) && so.includes('lbx report --watch'),
+  );
+  assert.equal(code, 0, `exit code; stderr: ${errors}`);
+  const after = output.slice(output.indexOf('STTY-AFTER'));
+  assert.ok(after.length > 'STTY-AFTER'.length, `stty ran after the view: ${JSON.stringify(output.slice(-300))}`);
+  // Raw mode turns both off; the view must have turned them back on.
+  assert.match(after, /(^|[\s;])icanon([\s;]|$)/m, `canonical mode restored: ${after}`);
+  assert.match(after, /(^|[\s;])echo([\s;]|$)/m, `echo restored: ${after}`);
 });
 
 live.run();
