@@ -97,6 +97,14 @@ files.after.each(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+files('a UTF-8 character split between two read chunks comes out whole', async () => {
+  const file = path.join(dir, 'lb.log');
+  // 40,000 two-byte characters: the 64 KiB chunk boundary, counted from the end, falls inside one of them.
+  const wide = 'é'.repeat(40_000);
+  writeFileSync(file, `x\n${wide}\n`);
+  assert.equal((await readLastLines(file, 1)).lines, [wide]);
+});
+
 files('listing: components with a .log file, in display order; undefined for a missing directory', async () => {
   for (const name of ['backend-7002.log', 'lb.log', 'notes.txt', 'supervisor.log', 'backend-7001.log', '.log']) writeFileSync(path.join(dir, name), '');
   assert.equal(await listLogComponents(dir), ['supervisor', 'lb', 'backend-7001', 'backend-7002']);

@@ -36,15 +36,19 @@ export async function readLastLines(file: string, count: number): Promise<LogTai
   try {
     const { size } = await handle.stat();
     let start = size;
-    let text = '';
+    // Chunks are joined before decoding, so a UTF-8 character split across two chunks stays whole.
+    const chunks: Buffer[] = [];
+    let newlines = 0;
     // count + 1 newlines: the one ending the line before the first wanted line bounds it.
-    while (start > 0 && countNewlines(text) <= count) {
+    while (start > 0 && newlines <= count) {
       const length = Math.min(TAIL_CHUNK_BYTES, start);
       start -= length;
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, start);
-      text = buffer.toString('utf8') + text;
+      chunks.unshift(buffer);
+      newlines += countNewlineBytes(buffer);
     }
+    const text = Buffer.concat(chunks).toString('utf8');
     const lastNewline = text.lastIndexOf('\n');
     const complete = lastNewline < 0 ? '' : text.slice(0, lastNewline);
     const partial = text.slice(lastNewline + 1);
@@ -56,8 +60,10 @@ export async function readLastLines(file: string, count: number): Promise<LogTai
   }
 }
 
-const countNewlines = (text: string): number => {
+const NEWLINE = 0x0a;
+
+const countNewlineBytes = (buffer: Buffer): number => {
   let newlines = 0;
-  for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) newlines += 1;
+  for (let index = buffer.indexOf(NEWLINE); index >= 0; index = buffer.indexOf(NEWLINE, index + 1)) newlines += 1;
   return newlines;
 };

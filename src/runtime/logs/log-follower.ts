@@ -1,6 +1,7 @@
 // Follows component logs as they grow (`lbx logs -f`): polls sizes, reads what was appended, picks up files that appear later.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { listLogComponents } from './log-files.js';
@@ -34,6 +35,8 @@ export interface FollowOptions {
 export async function followLogs(options: FollowOptions): Promise<FollowEnd> {
   const offsets = new Map(options.offsets);
   const partials = new Map<string, string>();
+  // One decoder per file: a UTF-8 character split between two reads is held back, not garbled.
+  const decoders = new Map<string, StringDecoder>();
   const pollMs = options.pollMs ?? DEFAULT_FOLLOW_POLL_MS;
   while (!options.signal.aborted) {
     await sleep(pollMs, undefined, { signal: options.signal }).catch(() => undefined);
@@ -46,7 +49,12 @@ export async function followLogs(options: FollowOptions): Promise<FollowEnd> {
         offsets.set(component, 0);
         options.onComponent?.(component);
       }
-      const text = await readAppended(path.join(options.logsDir, `${component}.log`), offsets, component);
+      let decoder = decoders.get(component);
+      if (decoder === undefined) {
+        decoder = new StringDecoder('utf8');
+        decoders.set(component, decoder);
+      }
+      const text = await readAppended(path.join(options.logsDir, `${component}.log`), offsets, component, decoder);
       if (text === '') continue;
       const pending = (partials.get(component) ?? '') + text;
       const lastNewline = pending.lastIndexOf('\n');
@@ -61,7 +69,7 @@ export async function followLogs(options: FollowOptions): Promise<FollowEnd> {
 }
 
 /** What was appended to `file` since its offset (from 0 again when it shrank: truncated or replaced); '' when nothing or it vanished. */
-async function readAppended(file: string, offsets: Map<string, number>, component: string): Promise<string> {
+async function readAppended(file: string, offsets: Map<string, number>, component: string, decoder: StringDecoder): Promise<string> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r');
@@ -77,7 +85,7 @@ async function readAppended(file: string, offsets: Map<string, number>, componen
     const buffer = Buffer.alloc(length);
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
     offsets.set(component, offset + bytesRead);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return decoder.write(buffer.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
