@@ -101,7 +101,8 @@ per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not 
     };
     // Ctrl-C or a SIGTERM mid-run still stops the private cluster before exiting.
     const onSignal = (signal: NodeJS.Signals): void => {
-      process.stderr.write(`\n${signal}: stopping cluster "${name}"\n`);
+      // A shared cluster is left running, on whichever policy was being benched: say so rather than claim a stop.
+      process.stderr.write(owned ? `\n${signal}: stopping cluster "${name}"\n` : `\n${signal}: cluster "${name}" left running, on the policy being benched (lbx policy shows it)\n`);
       void stopOwned().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
     process.once('SIGINT', onSignal);
