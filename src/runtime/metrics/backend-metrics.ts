@@ -8,14 +8,13 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import type { BackendServer, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
-import { grpcCodeName } from './grpc-code-names.js';
+import { ErrorsByCode } from './errors-by-code.js';
 import { BucketHistogram, CountCell, type HistogramCell } from './hot-path.js';
 import type { MetricsSource } from './metrics-http.js';
 
 /** SIMPLE tasks take microseconds, CPU_HEAVY tens of milliseconds (more on a slow backend). */
 export const SERVICE_TIME_BUCKETS_S = [1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-type Counted = { inc(value?: number): void };
 
 export interface BackendCounters {
   readonly inFlight: number;
@@ -29,8 +28,7 @@ export class BackendMetrics implements MetricsSource {
   readonly registry = new Registry();
   private readonly served = new Map<string, CountCell>();
   private readonly serviceTime = new Map<string, HistogramCell>();
-  private readonly errorChildren = new Map<string, Counted>();
-  private readonly errors: Counter<'method' | 'code'>;
+  private readonly errors: ErrorsByCode;
   private readonly inFlight: Gauge;
   private readonly queueDepth: Gauge;
 
@@ -51,7 +49,7 @@ export class BackendMetrics implements MetricsSource {
       this.served.set(type, new CountCell(servedTotal.labels(type)));
       this.serviceTime.set(type, serviceSeconds.cell({ type }));
     }
-    this.errors = new Counter({ name: 'lbx_backend_errors_total', help: 'Backend RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers });
+    this.errors = new ErrorsByCode(new Counter({ name: 'lbx_backend_errors_total', help: 'Backend RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }));
     this.inFlight = new Gauge({ name: 'lbx_backend_in_flight', help: 'Tasks running or queued right now.', registers, collect: () => this.inFlight.set(counters().inFlight) });
     this.queueDepth = new Gauge({ name: 'lbx_backend_queue_depth', help: 'Tasks waiting for the CPU right now.', registers, collect: () => this.queueDepth.set(counters().queueDepth) });
     if (options.includeProcessMetrics) collectDefaultMetrics({ register: this.registry });
@@ -66,13 +64,7 @@ export class BackendMetrics implements MetricsSource {
   }
 
   failed(method: string, statusCode: number | undefined): void {
-    const key = `${method}\u0000${statusCode}`;
-    let child = this.errorChildren.get(key);
-    if (child === undefined) {
-      child = this.errors.labels(method, grpcCodeName(statusCode));
-      this.errorChildren.set(key, child);
-    }
-    child.inc();
+    this.errors.failed(method, statusCode);
   }
 
   /** The service with ProcessTask's answers counted: OK ones as served, the rest as errors by code. */

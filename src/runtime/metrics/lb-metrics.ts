@@ -13,6 +13,7 @@ import type { BackendLoad } from '../../core/load/backend-load.js';
 import type { PickRequest, PickResult } from '../../core/policies/policy.js';
 import type { GetServerReply, GetServerRequest, LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { grpcCodeName } from './grpc-code-names.js';
+import { ErrorsByCode } from './errors-by-code.js';
 import { BucketHistogram, CountCell, type HistogramCell } from './hot-path.js';
 import type { MetricsSource } from './metrics-http.js';
 
@@ -34,12 +35,11 @@ export class LbMetrics implements MetricsSource {
   /** The balancer's load model of each backend picked so far, for its in-flight figure. */
   private readonly loads = new Map<string, BackendLoad>();
   private readonly pickCells = new Map<string, Map<string, CountCell>>();
-  private readonly errorChildren = new Map<string, Counted>();
   private readonly failureChildren = new Map<string, Counted>();
 
   private readonly picks: Counter<'backend' | 'policy'>;
   private readonly pickDuration: HistogramCell;
-  private readonly errors: Counter<'method' | 'code'>;
+  private readonly errors: ErrorsByCode;
   private readonly reportedFailures: Counter<'backend' | 'code'>;
   private readonly membershipChanges: Counter<'change'>;
   private readonly inFlight: Gauge<'backend'>;
@@ -70,7 +70,7 @@ export class LbMetrics implements MetricsSource {
       PICK_DURATION_BUCKETS_S,
       this.registry,
     ).cell();
-    this.errors = new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers });
+    this.errors = new ErrorsByCode(new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }));
     this.reportedFailures = new Counter({
       name: 'lbx_lb_reported_failures_total',
       help: 'Failed calls reported back to the LB (PickDone, proxy forwards), by backend address and gRPC code.',
@@ -140,13 +140,7 @@ export class LbMetrics implements MetricsSource {
 
   /** A LoadBalancer RPC answered with a non-OK code. */
   failed(method: string, statusCode: number | undefined): void {
-    const key = `${method}\u0000${statusCode}`;
-    let child = this.errorChildren.get(key);
-    if (child === undefined) {
-      child = this.errors.labels(method, grpcCodeName(statusCode));
-      this.errorChildren.set(key, child);
-    }
-    child.inc();
+    this.errors.failed(method, statusCode);
   }
 
   /** The balancer's events, as membership changes. */
