@@ -12,13 +12,15 @@ export interface ReportHtmlInput {
   readonly report: ClusterReport;
   /** Each backend's load reports as the LB recorded them (GetLoadHistory); empty when the LB did not answer. */
   readonly loadHistory: readonly BackendLoadHistory[];
+  /** Why the LB's load history could not be had, when it could not. */
+  readonly loadHistoryFailure?: string;
   readonly generatedAtUnixMs: number;
 }
 
 const clock = (unixMs: number): string => new Date(unixMs).toISOString().slice(11, 19);
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
-export function renderReportHtml({ report, loadHistory, generatedAtUnixMs }: ReportHtmlInput): string {
+export function renderReportHtml({ report, loadHistory, loadHistoryFailure, generatedAtUnixMs }: ReportHtmlInput): string {
   const served = report.backends.map((backend) => backend.servedSimple + backend.servedHeavy);
   const totalServed = served.reduce((sum, count) => sum + count, 0);
   const runs = report.runs.slice(-MAX_CHARTED_RUNS);
@@ -114,7 +116,14 @@ export function renderReportHtml({ report, loadHistory, generatedAtUnixMs }: Rep
 
   sections.push('<h2>Load over time</h2>');
   const withPoints = loadHistory.filter((history) => history.points.length > 0);
-  if (withPoints.length === 0) sections.push(`<p class="empty">${escapeHtml(report.lbReachable ? 'No load reports recorded yet.' : 'The LB did not answer: no load history.')}</p>`);
+  if (withPoints.length === 0) {
+    const why = !report.lbReachable
+      ? 'The LB did not answer: no load history.'
+      : loadHistoryFailure !== undefined
+        ? `The LB's load history could not be read (${loadHistoryFailure}).`
+        : 'No load reports recorded yet.';
+    sections.push(`<p class="empty">${escapeHtml(why)}</p>`);
+  }
   else {
     const startUnixMs = Math.min(...withPoints.map((history) => history.points[0]!.atUnixMs));
     const lines = (pick: (point: BackendLoadHistory['points'][number]) => number) =>

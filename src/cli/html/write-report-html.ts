@@ -8,8 +8,10 @@ import { renderReportHtml } from './render-report-html.js';
 
 /** Returns the absolute path written. */
 export async function writeReportHtml(file: string, report: ClusterReport): Promise<string> {
-  const loadHistory = report.lbReachable ? await fetchLoadHistory(report.lbAddress) : [];
+  const fetched = report.lbReachable ? await fetchLoadHistory(report.lbAddress) : { backends: [] };
   const absolute = path.resolve(file);
-  await writeFile(absolute, renderReportHtml({ report, loadHistory, generatedAtUnixMs: Date.now() }));
+  const loadHistory = 'backends' in fetched ? fetched.backends : [];
+  const loadHistoryFailure = 'failed' in fetched ? fetched.failed : undefined;
+  await writeFile(absolute, renderReportHtml({ report, loadHistory, ...(loadHistoryFailure ? { loadHistoryFailure } : {}), generatedAtUnixMs: Date.now() }));
   return absolute;
 }
