@@ -1,4 +1,5 @@
-// How to start another lbx process: this Node binary plus the CLI entry script (bin/lbx.js).
+// How to start another lbx process: this Node binary plus the CLI entry script (bin/lbx.js), or the single executable itself.
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -9,10 +10,15 @@ import { fileURLToPath } from 'node:url';
  * `npm run bench` at the same throughput. --optimize-for-size reached 67 MB but cost 30% of
  * backend throughput (measured 2026-11).
  */
-const ROLE_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10', '--gc-memory-reducer-start-delay-ms=1000'];
+export const ROLE_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10', '--gc-memory-reducer-start-delay-ms=1000'];
 
-/** argv prefix that runs the lbx CLI as a long-running role; the caller appends "serve <role> …". */
+/**
+ * argv prefix that runs the lbx CLI as a long-running role; the caller appends "serve <role> …".
+ * A single executable takes no node options on its command line (every argument is the app's):
+ * it applies ROLE_NODE_FLAGS itself when it starts a role (src/bin/sea-main.ts).
+ */
 export function lbxCommandPrefix(): { file: string; args: string[] } {
+  if (isSea()) return { file: process.execPath, args: [] };
   const entry = fileURLToPath(new URL('../../../bin/lbx.js', import.meta.url));
   return { file: process.execPath, args: [...ROLE_NODE_FLAGS, entry] };
 }
