@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { TaskExecutor } from '../../src/runtime/backend/task-executor.js';
+import { TaskExecutor, WORK_SLICE_UNITS } from '../../src/runtime/backend/task-executor.js';
 
 const never = (): boolean => false;
 const test = suite('TaskExecutor');
@@ -51,6 +51,29 @@ test('a task whose caller gives up while it runs is not counted as served', asyn
   const outcome = await executor.run('CPU_HEAVY', 1, () => ++checks > 1);
   assert.equal(outcome.kind, 'abandoned');
   assert.equal(executor.counters.servedHeavy, 0);
+  assert.equal(executor.counters.inFlight, 0);
+});
+
+test('a long task yields to I/O between slices, and stops early once its caller gave up', async () => {
+  const executor = new TaskExecutor();
+  // Three slices: an immediate callback queued after the task starts runs before the task ends.
+  let yielded = 0;
+  const tick = (): void => {
+    yielded += 1;
+    if (yielded < 100) setImmediate(tick);
+  };
+  const long = executor.run('CPU_HEAVY', WORK_SLICE_UNITS * 3, never);
+  setImmediate(tick);
+  const outcome = await long;
+  assert.equal(outcome.kind, 'done');
+  assert.ok(yielded >= 2, `the event loop ran between slices (${yielded} turns)`);
+
+  // A caller that gives up after the first slice: the rest is not run, and the task is not counted as served.
+  let asked = 0;
+  const givenUp = await executor.run('CPU_HEAVY', WORK_SLICE_UNITS * 50, () => (asked += 1) > 2);
+  assert.equal(givenUp.kind, 'abandoned');
+  assert.ok(asked <= 4, `stopped at once (${asked} checks)`);
+  assert.equal(executor.counters.servedHeavy, 1);
   assert.equal(executor.counters.inFlight, 0);
 });
 
