@@ -1,5 +1,5 @@
 // npm run build:binary: bundles lbx into one CommonJS file and injects it into a copy of this Node binary (build/lbx).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -61,6 +61,14 @@ run(process.execPath, ['--experimental-sea-config', path.join(root, 'sea-config.
 await report('sea blob', blobFile);
 
 // 3. A copy of this Node binary, stripped of its symbols when strip is there (before injection, so the blob is untouched).
+// The copy is the product: a node that needs a shared libnode (Debian's nodejs package) would not run alone elsewhere.
+const linked = spawnSync('ldd', [process.execPath], { encoding: 'utf8' });
+if (linked.status === 0 && /libnode\.so/.test(linked.stdout)) {
+  throw new Error(`${process.execPath} links a shared libnode: build with an official Node ${process.version} binary, which is one self-contained file`);
+}
+if (Number(process.versions.node.split('.')[0]) !== 20) {
+  throw new Error(`building with Node ${process.version}: the bundle targets node20 and the binary is a copy of this node; use Node 20`);
+}
 await fs.rm(binaryFile, { force: true });
 await fs.copyFile(process.execPath, binaryFile);
 await fs.chmod(binaryFile, 0o755);
