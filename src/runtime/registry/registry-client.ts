@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import Consul from 'consul';
 import { LbxError } from '../../core/lbx-error.js';
 import { startRegistrationKeeper } from './registration-keeper.js';
+import { retryDelayMs, WatchLoop } from './watch-loop.js';
 
 export interface ServiceInstance {
   id: string;
@@ -77,7 +78,7 @@ export interface RegistryClientOptions {
 export const DEFAULT_REGISTRY_PORT = 8500;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 export const DEFAULT_WATCH_WAIT_MS = 30_000;
-export const WATCH_RETRY_INITIAL_MS = 100;
+export { WATCH_RETRY_INITIAL_MS } from './watch-loop.js';
 export const DEFAULT_WATCH_RETRY_MAX_MS = 2_000;
 /** Pause after a blocking query that returned at once with nothing new, so a server that does not block cannot make us spin. */
 export const WATCH_EARLY_RETURN_PAUSE_MS = 100;
@@ -287,38 +288,22 @@ interface WatchSpec {
 
 /** The blocking-query loop behind watch(); it runs until stop(), which cancels the request or pause in flight. */
 function startWatch(spec: WatchSpec): RegistryWatch {
-  let isStopped = false;
+  const loop = new WatchLoop(spec.onError);
   let inFlight: EventEmitter | undefined;
-  let pauseTimer: NodeJS.Timeout | undefined;
-  let endPause: (() => void) | undefined;
-
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      endPause = resolve;
-      pauseTimer = setTimeout(resolve, ms);
-    });
-  const report = (error: unknown): void => {
-    if (isStopped) return;
-    try {
-      spec.onError?.(error instanceof Error ? error : new Error(String(error)));
-    } catch {
-      // The watch must keep running whatever its listener does.
-    }
-  };
 
   const run = async (): Promise<void> => {
     let index = '0';
     let lastSetKey: string | undefined;
     let failures = 0;
-    // Ends when stop() sets isStopped; every pass either waits on the server or pauses.
-    while (!isStopped) {
+    // Ends once stop() has stopped the loop; every pass either waits on the server or pauses.
+    while (!loop.isStopped) {
       const sentIndex = index;
       const startedAtMs = performance.now();
       try {
         // A fresh context per request: papi reads includeResponse from it, and stop() cancels through it.
         inFlight = Object.assign(new EventEmitter(), { includeResponse: true });
         const [response, body] = (await spec.query(sentIndex, inFlight)) as [http.IncomingMessage, unknown];
-        if (isStopped) break;
+        if (loop.isStopped) break;
         failures = 0;
         const instances = toInstances(body, spec.address);
         // A lower index than ours means the registry restarted: its answer is current, so take its index as is.
@@ -331,20 +316,20 @@ function startWatch(spec: WatchSpec): RegistryWatch {
           try {
             spec.onChange(instances);
           } catch (error) {
-            report(error);
+            loop.report(error);
           }
         } else if (index === sentIndex && performance.now() - startedAtMs < spec.waitMs / 2) {
-          await pause(WATCH_EARLY_RETURN_PAUSE_MS);
+          await loop.pause(WATCH_EARLY_RETURN_PAUSE_MS);
         }
       } catch (error) {
-        if (isStopped) break;
+        if (loop.isStopped) break;
         failures += 1;
         // The registry may have restarted (an embedded one, or consul -dev, comes back empty at a
         // low index). Consul holds a query whose index is above its own until `wait` ends, so our
         // old index could keep us blind for the whole wait; index 0 asks for the current set at once.
         index = '0';
-        report(toLbxError(error, spec.address, `watching ${spec.service}`, spec.queryTimeoutMs));
-        await pause(retryDelayMs(failures, spec.retryMaxMs));
+        loop.report(toLbxError(error, spec.address, `watching ${spec.service}`, spec.queryTimeoutMs));
+        await loop.pause(retryDelayMs(failures, spec.retryMaxMs));
       }
     }
   };
@@ -352,20 +337,11 @@ function startWatch(spec: WatchSpec): RegistryWatch {
 
   return {
     stop() {
-      if (isStopped) return;
-      isStopped = true;
+      if (!loop.stop()) return;
       inFlight?.emit('cancel');
-      clearTimeout(pauseTimer);
-      endPause?.();
       spec.onStop();
     },
   };
-}
-
-/** Exponential backoff from WATCH_RETRY_INITIAL_MS up to the ceiling, with ±20% jitter so watchers spread out. */
-function retryDelayMs(failures: number, maxMs: number): number {
-  const baseMs = Math.min(maxMs, WATCH_RETRY_INITIAL_MS * 2 ** Math.min(failures - 1, 20));
-  return Math.round(baseMs * (0.8 + 0.4 * Math.random()));
 }
 
 /** host and port of "host:port", "[v6]:port", "host" (port 8500) or "http://host:port". */

@@ -6,7 +6,6 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WATCH_RETRY_MAX_MS,
   DEFAULT_WATCH_WAIT_MS,
-  WATCH_RETRY_INITIAL_MS,
   parseRegistryAddress,
   type RegistrationKeeper,
   type RegistryClient,
@@ -17,6 +16,7 @@ import { createEtcdGateway, type EtcdGateway, type KeySpan } from './etcd-gatewa
 import { encodeInstance } from './etcd-instance-value.js';
 import { clusterPrefix, instanceKey, prefixRange, requireKeySegment, servicePrefix } from './etcd-keys.js';
 import { startRegistrationKeeper } from '../registration-keeper.js';
+import { retryDelayMs, WatchLoop } from '../watch-loop.js';
 import { WatchedSet, decodeInstances } from './watched-set.js';
 
 export const DEFAULT_ETCD_PORT = 2379;
@@ -298,31 +298,16 @@ interface EtcdWatchSpec {
  * (compaction) or breaks is reported and retried with backoff from a fresh range, so the watch outlives an etcd restart.
  */
 function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
-  let isStopped = false;
+  const loop = new WatchLoop(spec.onError);
   let stopStream: (() => void) | undefined;
-  let pauseTimer: NodeJS.Timeout | undefined;
-  let endPause: (() => void) | undefined;
 
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      endPause = resolve;
-      pauseTimer = setTimeout(resolve, ms);
-    });
-  const report = (error: unknown): void => {
-    if (isStopped) return;
-    try {
-      spec.onError?.(error instanceof Error ? error : new Error(String(error)));
-    } catch {
-      // The watch must keep running whatever its listener does.
-    }
-  };
   const emitChange = (): void => {
     const instances = spec.set.takeChange();
-    if (instances === undefined || isStopped) return;
+    if (instances === undefined || loop.isStopped) return;
     try {
       spec.onChange(instances);
     } catch (error) {
-      report(error);
+      loop.report(error);
     }
   };
 
@@ -370,21 +355,21 @@ function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
 
   const run = async (): Promise<void> => {
     let failures = 0;
-    // Ends when stop() sets isStopped; every pass either follows a stream or pauses.
-    while (!isStopped) {
+    // Ends once stop() has stopped the loop; every pass either follows a stream or pauses.
+    while (!loop.isStopped) {
       try {
         const { revision, kvs } = await spec.gateway.range(spec.span, spec.action);
-        if (isStopped) break;
+        if (loop.isStopped) break;
         spec.set.reset(kvs);
         emitChange();
         await follow(revision, () => {
           failures = 0;
         });
       } catch (error) {
-        if (isStopped) break;
+        if (loop.isStopped) break;
         failures += 1;
-        report(error);
-        await pause(retryDelayMs(failures, spec.retryMaxMs));
+        loop.report(error);
+        await loop.pause(retryDelayMs(failures, spec.retryMaxMs));
       }
     }
   };
@@ -392,18 +377,10 @@ function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
 
   return {
     stop() {
-      if (isStopped) return;
-      isStopped = true;
+      if (!loop.stop()) return;
       stopStream?.();
-      clearTimeout(pauseTimer);
-      endPause?.();
       spec.onStop();
     },
   };
 }
 
-/** Exponential backoff from WATCH_RETRY_INITIAL_MS up to the ceiling with ±20% jitter, as the Consul adapter's watch. */
-function retryDelayMs(failures: number, maxMs: number): number {
-  const baseMs = Math.min(maxMs, WATCH_RETRY_INITIAL_MS * 2 ** Math.min(failures - 1, 20));
-  return Math.round(baseMs * (0.8 + 0.4 * Math.random()));
-}
