@@ -16,6 +16,7 @@ import { ETCD_LEASE_TTL_S } from '../../src/runtime/registry/etcd/etcd-registry-
 import { findExecutable } from '../../src/runtime/registry/find-executable.js';
 import type { HealthSignal, KeeperEvent, RegistryClient, ServiceInstance } from '../../src/runtime/registry/registry-client.js';
 import { waitFor } from '../../src/runtime/process/wait-for.js';
+import { openTcpTarget } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -148,29 +149,6 @@ async function freePort(): Promise<number> {
     }
   }
   throw new Error(`no free port in ${PORT_MIN}–${PORT_MAX}`);
-}
-
-/** A real listener for TCP checks to dial; close() also drops the connections it accepted. */
-async function listen(): Promise<{ port: number; close(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 // ---------- registries under test ----------
@@ -432,7 +410,8 @@ async function watchEmpty(context: Ready, service: string): Promise<WatchRecorde
 
 /** Registers an instance on a real listener (what a TCP check dials; etcd ignores it), cleaned up after the suite. */
 async function registerListening(context: Ready, id: string, service: string): Promise<{ instance: ServiceInstance; close(): Promise<void> }> {
-  const listener = await listen();
+  // A real listener for the TCP check to dial, in this file's port range; close() also drops its connections.
+  const listener = await openTcpTarget(await freePort());
   context.cleanups.push(() => listener.close());
   const instance = instanceOf(id, service, listener.port);
   await context.owner.register(instance, TCP_CHECK);
