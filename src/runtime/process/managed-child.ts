@@ -50,6 +50,9 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     this.pid = subprocess.pid;
     this.exited = new Promise((resolve) => {
       subprocess.on('exit', (code, signal) => {
+        // The leader is gone, however it went: anything left in its group (consul or etcd under a
+        // SIGKILLed guard) goes too, or it would hold the port and data directory against a restart.
+        signalProcess(-this.pid, 'SIGKILL');
         this.exitInfo = { code, signal, atUnixMs: Date.now() };
         this.emit('exit', this.exitInfo);
         resolve(this.exitInfo);
@@ -120,10 +123,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       clearTimeout(timer);
       if (first === 'grace-over') this.signal('SIGKILL');
     }
-    const exit = await this.exited;
-    // The leader is gone; anything left in its group (consul under a killed guard) goes too.
-    signalProcess(-this.pid, 'SIGKILL');
-    return exit;
+    return this.exited;
   }
 
   whenExited(): Promise<ChildExit> {

@@ -21,7 +21,6 @@ import { readTokenFile, tokenFile, tokenInterceptor } from '../grpc/bearer-token
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
-import { signalProcess } from '../process/pid-probe.js';
 import { describeError, waitFor } from '../process/wait-for.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
@@ -395,9 +394,6 @@ export class Supervisor {
   private onChildExit(slot: Slot, child: ManagedChild, exit: ChildExit): void {
     // A child replaced by a restart may still report its exit late: only the current one counts.
     if (slot.child !== child) return;
-    // What the child started (etcd or consul under its guard) is in its process group: a guard that died
-    // (SIGKILL, the OOM killer) must not leave its registry holding the port and data directory for the restart.
-    signalProcess(-child.pid, 'SIGKILL');
     const expected = slot.record.state === 'stopping' || this.isStopping;
     const reason = describeExit(exit);
     const ranForMs = exit.atUnixMs - (slot.record.startedAtUnixMs ?? exit.atUnixMs);
