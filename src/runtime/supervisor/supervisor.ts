@@ -2,8 +2,9 @@
 // starts again what crashed, adds and removes backends on request, and stops them all.
 //
 // Restarts: the LB and the registry are always started again after an unexpected exit (the
-// cluster cannot work without them); a backend only with `up --respawn`. Each goes through
-// afterCrash(), so a component that keeps crashing is restarted with a growing wait.
+// cluster cannot work without them), at once unless they crash-loop, and then never more than
+// 1 s later (afterInfrastructureCrash); a backend only with `up --respawn`, through afterCrash(),
+// so a backend that keeps crashing is restarted with a growing wait.
 import { promises as fs } from 'node:fs';
 
 import { credentials } from '@grpc/grpc-js';
@@ -16,7 +17,7 @@ import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
 import { MAX_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
-import { afterCrash } from '../../core/supervision/restart-backoff.js';
+import { afterCrash, afterInfrastructureCrash } from '../../core/supervision/restart-backoff.js';
 import { readTokenFile, tokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
@@ -408,7 +409,7 @@ export class Supervisor {
 
   /** Starts a crashed component again, at once or after a backoff when it keeps crashing. */
   private scheduleRestart(slot: Slot, ranForMs: number): void {
-    const streak = afterCrash(slot.crashes, ranForMs);
+    const streak = slot.record.role === 'backend' ? afterCrash(slot.crashes, ranForMs) : afterInfrastructureCrash(slot.crashes, ranForMs);
     slot.crashes = streak.crashes;
     this.onEvent({ type: 'restarting', component: slot.record.name, crashesInARow: streak.crashes, delayMs: streak.delayMs });
     clearTimeout(slot.restartTimer);
