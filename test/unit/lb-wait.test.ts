@@ -70,7 +70,7 @@ budget('a request that joins an outage gets only what is left of it, so a dead L
   assert.ok(outage.isOngoing);
 });
 
-budget('an answer from the LB ends the outage; a request that waited before it keeps its own budget', () => {
+budget('an answer from the LB ends the outage: a request that waited in it gets the whole budget again in the next one', () => {
   const clock = fakeClock();
   const outage = new LbOutageClock(1_000, clock.nowMs);
   const early = new LbWait(outage, () => 1);
@@ -81,8 +81,26 @@ budget('an answer from the LB ends the outage; a request that waited before it k
   const fresh = new LbWait(outage, () => 1);
   assert.is(fresh.nextPauseMs(), 50, 'a new outage starts a new clock');
   clock.advance(400);
-  assert.is(early.nextPauseMs(), undefined, 'still waiting since t=0: its own second is up');
+  assert.is(early.nextPauseMs(), 50, 'waiting since t=0, but the LB answered at t=600: a new outage, and its pauses start short again');
   assert.is(fresh.nextPauseMs(), 100);
+  clock.advance(590);
+  assert.ok((early.nextPauseMs() ?? 0) > 0, 'still within 1 s of the new outage (t=600)');
+  clock.advance(20);
+  assert.is(early.nextPauseMs(), undefined, 'the new outage has lasted the budget');
+});
+
+budget('an LB that is killed every second and answers in between never spends a 2 s budget, however long it goes on', () => {
+  const clock = fakeClock();
+  const outage = new LbOutageClock(2_000, clock.nowMs);
+  const waits = Array.from({ length: 8 }, () => new LbWait(outage, seededRandom(5)));
+  // 30 rounds: 900 ms down (every request waiting), then one answer; no request is ever told to give up.
+  for (let round = 0; round < 30; round += 1) {
+    for (let elapsedMs = 0; elapsedMs < 900; elapsedMs += 50) {
+      for (const wait of waits) assert.ok(wait.nextPauseMs() !== undefined, `round ${round}: gave up ${elapsedMs} ms into a 900 ms outage`);
+      clock.advance(50);
+    }
+    outage.answered();
+  }
 });
 
 budget('reset() starts a request afresh once the LB has given it a pick', () => {

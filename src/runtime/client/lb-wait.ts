@@ -22,12 +22,16 @@ export function lbWaitPauseMs(retry: number, random: () => number): number {
 
 /**
  * The run's view of an LB outage: it starts with the first pick the LB could not give and ends
- * with the next one it gives. A request gives up once it has itself waited the budget, or once
- * the outage has lasted the budget — so an LB that is gone for good fails the rest of the run
- * within one budget instead of one budget per request.
+ * with the next one it gives, to any request. The --lb-wait budget is for one continuous
+ * outage: every request waiting gives up once the outage has lasted the budget (so an LB that
+ * is gone for good fails the rest of the run within one budget), and an LB that answers in
+ * between starts the count afresh (so an LB killed every second by `lbx chaos`, and back each
+ * time within the budget, fails nothing, however long the chaos lasts).
  */
 export class LbOutageClock {
   #startedAtMs: number | undefined;
+  /** Counts outages, so a request can tell that the one it waited in has ended. */
+  #outages = 0;
 
   constructor(
     readonly budgetMs: number,
@@ -38,6 +42,11 @@ export class LbOutageClock {
     return this.#startedAtMs !== undefined;
   }
 
+  /** Which outage is running (or ran last): a new number after each answer from the LB. */
+  get outage(): number {
+    return this.#outages;
+  }
+
   /** The LB gave a pick (or, through a proxy, a task was served): any outage is over. */
   answered(): void {
     this.#startedAtMs = undefined;
@@ -46,19 +55,22 @@ export class LbOutageClock {
   /** A try failed for want of the LB; starts the outage if none is running. Returns the time now. */
   failed(): number {
     const nowMs = this.nowMs();
-    this.#startedAtMs ??= nowMs;
+    if (this.#startedAtMs === undefined) {
+      this.#startedAtMs = nowMs;
+      this.#outages += 1;
+    }
     return nowMs;
   }
 
-  /** When a request that began waiting at `waitingSinceMs` must give up. */
-  deadlineMs(waitingSinceMs: number): number {
-    return Math.min(waitingSinceMs, this.#startedAtMs ?? waitingSinceMs) + this.budgetMs;
+  /** When every request waiting in the current outage must give up. */
+  deadlineMs(): number {
+    return (this.#startedAtMs ?? this.nowMs()) + this.budgetMs;
   }
 }
 
-/** One request's wait for the LB; reset once the LB gives it a pick, since a later wait is a new outage. */
+/** One request's pauses while it waits for the LB; they start short again in each new outage. */
 export class LbWait {
-  #sinceMs: number | undefined;
+  #outage = -1;
   #retries = 0;
 
   constructor(
@@ -66,19 +78,24 @@ export class LbWait {
     private readonly random: () => number,
   ) {}
 
-  /** After a try the LB could not serve: the pause before the next try, or undefined when the budget is spent. */
+  /** After a try the LB could not serve: the pause before the next try, or undefined when the outage has lasted the budget. */
   nextPauseMs(): number | undefined {
     const nowMs = this.clock.failed();
-    this.#sinceMs ??= nowMs;
-    const remainingMs = this.clock.deadlineMs(this.#sinceMs) - nowMs;
+    if (this.clock.outage !== this.#outage) {
+      // The LB answered since this request last waited: a new outage, a new schedule.
+      this.#outage = this.clock.outage;
+      this.#retries = 0;
+    }
+    const remainingMs = this.clock.deadlineMs() - nowMs;
     if (remainingMs <= 0) return undefined;
     this.#retries += 1;
     // The last pause ends at the deadline, so the final try happens when the budget runs out.
     return Math.min(remainingMs, lbWaitPauseMs(this.#retries, this.random));
   }
 
+  /** The LB gave this request a pick: its next wait, whenever it comes, starts short. */
   reset(): void {
-    this.#sinceMs = undefined;
+    this.#outage = -1;
     this.#retries = 0;
   }
 }
