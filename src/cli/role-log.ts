@@ -4,11 +4,18 @@ export function logLine(message: string): void {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 }
 
-/** Renders a typed runtime event as one log line: its type, then its fields as key=value. */
+/** A field's value: a string bare unless it holds spaces, objects and arrays as JSON (never "[object Object]"). */
+function renderValue(value: unknown): string {
+  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+/** Renders a typed runtime event as one log line: its type, then its fields as key=value (objects and arrays as JSON). */
 export function logEvent(event: { readonly type: string } & Record<string, unknown>): void {
   const fields = Object.entries(event)
     .filter(([key]) => key !== 'type')
-    .map(([key, value]) => `${key}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`);
+    .map(([key, value]) => `${key}=${renderValue(value)}`);
   logLine([event.type, ...fields].join(' '));
 }
 

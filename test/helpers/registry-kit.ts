@@ -4,6 +4,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   startEmbeddedRegistry,
+  type CatalogLimits,
   type EmbeddedRegistry,
   type RegistryEvent,
 } from '../../src/runtime/registry/embedded/embedded-registry.js';
@@ -50,9 +51,21 @@ export interface TestRegistry {
   log: EventLog;
 }
 
-export async function startTestRegistry(port = 0): Promise<TestRegistry> {
+/** The token a test registry wants on writes, as an lbx cluster's wants its control token. */
+export const TEST_REGISTRY_TOKEN = 'lbx-test-registry-token';
+
+/** An embedded registry on loopback; writes need TEST_REGISTRY_TOKEN unless `token` is null (an open registry). */
+export async function startTestRegistry(port = 0, options: { token?: string | null; limits?: CatalogLimits } = {}): Promise<TestRegistry> {
   const log = new EventLog();
-  const registry = await startEmbeddedRegistry({ host: '127.0.0.1', port, nodeName: 'lbx-test-node', onEvent: log.record });
+  const token = options.token === undefined ? TEST_REGISTRY_TOKEN : options.token;
+  const registry = await startEmbeddedRegistry({
+    host: '127.0.0.1',
+    port,
+    nodeName: 'lbx-test-node',
+    ...(token === null ? {} : { token, tokenSource: 'TEST_REGISTRY_TOKEN' }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    onEvent: log.record,
+  });
   return { registry, base: `http://${registry.address}`, log };
 }
 
@@ -66,16 +79,20 @@ export interface ConsulReply {
   json<T = unknown>(): T;
 }
 
-/** One raw HTTP call, bounded by `timeoutMs`; a string body is sent as is, anything else as JSON. */
+/**
+ * One raw HTTP call, bounded by `timeoutMs`; a string body is sent as is, anything else as JSON.
+ * It carries `token` as X-Consul-Token (the test registry's by default; null sends none).
+ */
 export async function consulRequest(
   base: string,
   method: 'GET' | 'PUT',
   path: string,
   body?: unknown,
   timeoutMs = 5_000,
+  token: string | null = TEST_REGISTRY_TOKEN,
 ): Promise<ConsulReply> {
   const startedAt = performance.now();
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, ...(token === null ? {} : { headers: { 'X-Consul-Token': token } }) };
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   const response = await withTimeout(fetch(`${base}${path}`, init), timeoutMs, `${method} ${path}`);
   const text = await withTimeout(response.text(), timeoutMs, `body of ${method} ${path}`);

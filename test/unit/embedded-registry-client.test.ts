@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LbxError } from '../../src/core/lbx-error.js';
 import { createRegistryClient, type RegistryClient, type ServiceInstance } from '../../src/runtime/registry/registry-client.js';
-import { consulRequest, freePort, startTestRegistry, type TestRegistry } from '../helpers/registry-kit.js';
+import { consulRequest, freePort, startTestRegistry, TEST_REGISTRY_TOKEN, type TestRegistry } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 /** Collects a watch's emissions and lets a test wait for the nth one. */
@@ -60,7 +60,7 @@ const adapter = suite<Context>('registry client against the embedded registry', 
 
 adapter.before(async (context) => {
   context.registry = await startTestRegistry();
-  context.client = createRegistryClient({ address: context.registry.registry.address });
+  context.client = createRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
 });
 
 adapter.after(async (context) => {
@@ -230,7 +230,7 @@ outages('the token is sent as X-Consul-Token', async () => {
 outages('a watch survives the registry restarting on the same port, and passTtl re-registers what the registry forgot', async () => {
   let current = await startTestRegistry();
   const address = current.registry.address;
-  const client = createRegistryClient({ address, watchRetryMaxMs: 200 });
+  const client = createRegistryClient({ address, watchRetryMaxMs: 200, token: TEST_REGISTRY_TOKEN });
   const recorder = new WatchRecorder();
   const watch = client.watch('restart-svc', recorder.change, recorder.error);
   try {

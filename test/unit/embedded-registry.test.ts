@@ -10,6 +10,7 @@ import {
   freePort,
   openTcpTarget,
   startTestRegistry,
+  TEST_REGISTRY_TOKEN,
   untilHealth,
   type ConsulReply,
   type HealthEntry,
@@ -28,7 +29,7 @@ const api = suite<Context>('embedded registry: Consul HTTP API', { targets: [] }
 
 api.before(async (context) => {
   context.registry = await startTestRegistry();
-  context.client = createRegistryClient({ address: context.registry.registry.address });
+  context.client = createRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
 });
 
 api.after(async (context) => {

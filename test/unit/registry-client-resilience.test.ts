@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 
 import { LbxError } from '../../src/core/lbx-error.js';
 import { createRegistryClient, type KeeperEvent, type ServiceInstance } from '../../src/runtime/registry/registry-client.js';
-import { consulRequest, freePort, startTestRegistry } from '../helpers/registry-kit.js';
+import { consulRequest, freePort, startTestRegistry, TEST_REGISTRY_TOKEN } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 /**
@@ -101,7 +101,7 @@ const keep = suite('re-registering with a registry that lost us');
 keep('ensureRegistered finds its instance, re-registers it (same id, meta and check) after a restart, and ignores ids it does not own', async () => {
   let current = await startTestRegistry();
   const address = current.registry.address;
-  const client = createRegistryClient({ address, requestTimeoutMs: 1_000 });
+  const client = createRegistryClient({ address, requestTimeoutMs: 1_000, token: TEST_REGISTRY_TOKEN });
   const instance = { id: 'keep-1', service: 'keep-svc', address: '127.0.0.1', port: 7401, meta: { role: 'backend', weight: '2', speed: '0.5' } };
   try {
     await client.register(instance, { kind: 'ttl', ttlMs: 30_000 });
@@ -132,7 +132,7 @@ keep('ensureRegistered finds its instance, re-registers it (same id, meta and ch
 
 keep('keepRegistered warns once per outage, re-registers once the registry is back, and does nothing after stop()', async () => {
   let current = await startTestRegistry();
-  const client = createRegistryClient({ address: current.registry.address, requestTimeoutMs: 500 });
+  const client = createRegistryClient({ address: current.registry.address, requestTimeoutMs: 500, token: TEST_REGISTRY_TOKEN });
   const events: KeeperEvent[] = [];
   let onEvent: (() => void) | undefined;
   const until = (predicate: () => boolean, ms: number, what: string): Promise<void> =>

@@ -18,7 +18,11 @@ export function isLoopbackHost(host: string): boolean {
 export async function serveRegistry(flags: Interfaces.InferredFlags<typeof registryRoleFlags>): Promise<void> {
   const { startEmbeddedRegistry } = await import('../../runtime/registry/embedded/embedded-registry.js');
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const registry = await startEmbeddedRegistry({ host: flags.host, port: flags.port, onEvent: (event) => logEvent(event as never) });
+  const { readTokenFile, tokenFile } = await import('../../runtime/grpc/bearer-token.js');
+  // Under a supervisor the cluster token guards writes, as the LB's state-changing calls.
+  const file = flags['cluster-dir'] === undefined ? undefined : tokenFile({ dir: flags['cluster-dir'] });
+  const acl = file === undefined ? {} : { token: readTokenFile(file), tokenSource: file };
+  const registry = await startEmbeddedRegistry({ host: flags.host, port: flags.port, ...acl, onEvent: (event) => logEvent(event as never) });
   stopOnSignalOrOrphan(async (reason) => {
     logLine(`stopping (${reason})`);
     await registry.close();
@@ -30,6 +34,7 @@ export async function serveRegistry(flags: Interfaces.InferredFlags<typeof regis
         'for several machines run a real Consul or etcd cluster and point roles at it (lbx serve lb|backend --registry consul|etcd --registry-addr HOST:PORT)',
     );
   }
+  if (file === undefined) logLine('warning: no --cluster-dir, so no cluster token: registering and deregistering are open to anyone who can reach this registry');
   announceReady(registry.address);
   await runForever();
 }

@@ -127,7 +127,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     options.onEvent({ type: 'metrics', url: `http://${metricsServer.address}/metrics` });
   }
 
-  const registry: RegistryClient = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS });
+  const registry: RegistryClient = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS, clusterTokenFile: options.tokenFile });
   let lb: LoadBalancerClient | undefined;
   try {
     await registry.register(

@@ -106,7 +106,8 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     options.onEvent({ type: 'metrics', url: `http://${metricsServer.address}/metrics` });
   }
 
-  const registry = createRegistry(options.registry);
+  // The cluster token: the embedded registry takes writes (this LB's own registration) only with it.
+  const registry = createRegistry(options.registry, options.tokenFile === undefined ? {} : { clusterTokenFile: options.tokenFile });
   // The watch retries every second or two while the registry is down: one warning per outage.
   let isWatchFailing = false;
   const watch = registry.watch(

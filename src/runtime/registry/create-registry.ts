@@ -1,4 +1,5 @@
 // The one place a role gets its registry client: the Consul-API adapter (a real Consul or the embedded registry) or the etcd adapter.
+import { readTokenFile } from '../grpc/bearer-token.js';
 import { createEtcdRegistryClient } from './etcd/etcd-registry-client.js';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.js';
 
@@ -13,14 +14,31 @@ export interface RegistryConnection {
   readonly cluster: string;
 }
 
-/** A client for `connection`. For etcd, `token` is not used (it is Consul's ACL token) and `watchWaitMs` bounds one watch stream. */
-export function createRegistry(connection: RegistryConnection, options: Omit<RegistryClientOptions, 'address'> = {}): RegistryClient {
+export interface CreateRegistryOptions extends Omit<RegistryClientOptions, 'address'> {
+  /**
+   * The cluster's token file (control.token): an embedded registry started by lbx wants its
+   * token on every write. Sent to the embedded registry only: a real Consul has its own ACL
+   * tokens (CONSUL_HTTP_TOKEN, or `token`), and would refuse one it does not know.
+   */
+  clusterTokenFile?: string;
+}
+
+/**
+ * A client for `connection`. For the embedded registry the token is the cluster's (from
+ * `clusterTokenFile`), else `token` or $CONSUL_HTTP_TOKEN; for Consul, `token` or
+ * $CONSUL_HTTP_TOKEN; etcd reads its own credentials (see etcd-auth.ts), and `watchWaitMs` bounds one watch stream.
+ */
+export function createRegistry(connection: RegistryConnection, options: CreateRegistryOptions = {}): RegistryClient {
+  const { clusterTokenFile, ...clientOptions } = options;
   switch (connection.kind) {
-    case 'embedded':
+    case 'embedded': {
+      const token = clusterTokenFile === undefined ? clientOptions.token : readTokenFile(clusterTokenFile);
+      return createRegistryClient({ ...clientOptions, ...(token === undefined ? {} : { token }), address: connection.address });
+    }
     case 'consul':
-      return createRegistryClient({ ...options, address: connection.address });
+      return createRegistryClient({ ...clientOptions, address: connection.address });
     case 'etcd': {
-      const { requestTimeoutMs, watchWaitMs, watchRetryMaxMs } = options;
+      const { requestTimeoutMs, watchWaitMs, watchRetryMaxMs } = clientOptions;
       return createEtcdRegistryClient({ address: connection.address, cluster: connection.cluster, requestTimeoutMs, watchWaitMs, watchRetryMaxMs });
     }
   }

@@ -66,7 +66,10 @@ export interface RegistryClient {
 export interface RegistryClientOptions {
   /** host:port of a Consul agent or the embedded registry. */
   address: string;
-  /** Consul ACL token, sent as X-Consul-Token; defaults to $CONSUL_HTTP_TOKEN, as Consul's own clients do. The embedded registry ignores it. */
+  /**
+   * ACL token, sent as X-Consul-Token on every call; defaults to $CONSUL_HTTP_TOKEN, as Consul's own
+   * clients do. An embedded registry started by lbx wants the cluster token for writes (see create-registry.ts).
+   */
   token?: string;
   requestTimeoutMs?: number;
   /** How long each blocking query of a watch may wait for a change. */

@@ -130,7 +130,7 @@ export class Supervisor {
       // DeregisterServer and SetPolicy need the cluster token, like every state-changing LB call.
       const interceptors = [tokenInterceptor(readTokenFile(tokenFile(this.paths)))];
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
-      this.registryClient = createRegistry(this.registryConnection(), { requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS });
+      this.registryClient = createRegistry(this.registryConnection(), { requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS, clusterTokenFile: tokenFile(this.paths) });
       await Promise.all(this.backendSlots().map((slot) => this.startBackendSlot(slot)));
     } catch (error) {
       await this.shutdown('start failed', { removeState: options.removeStateOnFailure });

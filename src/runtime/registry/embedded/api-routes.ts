@@ -57,6 +57,9 @@ PUT  /v1/agent/check/pass|warn|fail/:id?note=, /v1/agent/check/update/:id
 GET  /v1/catalog/services, /v1/catalog/service/:name
 GET  /v1/health/service/:name?passing&tag=&index=&wait=, /v1/health/checks/:name
 GET  /v1/status/leader, /v1/status/peers
+
+Reads are anonymous. Every PUT needs the cluster token when the registry was started with one
+(as an lbx cluster's is): send it as X-Consul-Token, Authorization: Bearer, or ?token=.
 `;
 
 /** `?passing`, `?passing=true`, `?passing=false` as Consul reads boolean query flags. */

@@ -93,6 +93,14 @@ export class CatalogState {
     return this.lastIndex;
   }
 
+  get serviceCount(): number {
+    return this.services.size;
+  }
+
+  get checkCount(): number {
+    return this.checks.size;
+  }
+
   /** The index of one service name's data: the last register, deregister or status change that touched it; at least 1. */
   indexOfService(name: string): number {
     return Math.max(1, this.serviceNameIndexes.get(name) ?? 0);

@@ -5,12 +5,13 @@ import os from 'node:os';
 import { LbxError } from '../../../core/lbx-error.js';
 import { CatalogState } from './catalog-state.js';
 import { createHttpApi } from './http-api.js';
-import { LocalAgent } from './local-agent.js';
+import { DEFAULT_CATALOG_LIMITS, LocalAgent, type CatalogLimits } from './local-agent.js';
 import type { RegistryEvent } from './registry-events.js';
 import { formatHostPort } from './tcp-probe.js';
 
 export type { RegistryEvent, DeregisterReason } from './registry-events.js';
 export { REGISTRY_IDENTITY, REGISTRY_IDENTITY_HEADER } from './http-api.js';
+export { DEFAULT_CATALOG_LIMITS, type CatalogLimits } from './local-agent.js';
 
 export interface EmbeddedRegistryOptions {
   host: string;
@@ -18,6 +19,14 @@ export interface EmbeddedRegistryOptions {
   port: number;
   /** The node name shown in listings; defaults to the host name, as Consul's does. */
   nodeName?: string;
+  /**
+   * The cluster token: every write (register, deregister, check updates) must present it, as a
+   * Consul client presents its ACL token. Without one, writes are open to anyone who can connect.
+   */
+  token?: string;
+  /** Where clients find the token, for the refusal's message (e.g. the token file's path). */
+  tokenSource?: string;
+  limits?: CatalogLimits;
   onEvent?: (event: RegistryEvent) => void;
 }
 
@@ -47,8 +56,9 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
   // Bound to every interface, it still has to name one address for clients, leader and node: loopback.
   const advertisedHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
   const state = new CatalogState({ nodeName: options.nodeName ?? os.hostname(), nodeAddress: advertisedHost });
-  const agent = new LocalAgent(state, emit);
-  const server = http.createServer(createHttpApi({ state, agent, self: () => ({ host: advertisedHost, port: boundPort }) }));
+  const agent = new LocalAgent(state, emit, Date.now, options.limits ?? DEFAULT_CATALOG_LIMITS);
+  const acl = { token: options.token, tokenSource: options.tokenSource ?? 'the cluster token file (control.token in the cluster directory)' };
+  const server = http.createServer(createHttpApi({ state, agent, acl, self: () => ({ host: advertisedHost, port: boundPort }) }));
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { buildRoutes, type Reply, type Route } from './api-routes.js';
 import { DATACENTER, type CatalogState } from './catalog-state.js';
 import { decodeFailed, HttpError } from './http-error.js';
 import type { LocalAgent } from './local-agent.js';
+import { presentedToken, requireWriteToken, type WriteAcl } from './write-acl.js';
 
 /** Sent on every reply, and served at GET /, so nobody mistakes this for a Consul cluster. */
 export const REGISTRY_IDENTITY = 'lbx embedded registry (single node, not replicated)';
@@ -16,6 +17,8 @@ export interface HttpApiDependencies {
   agent: LocalAgent;
   /** host and port this registry listens on; it is its own leader and only peer. */
   self: () => { host: string; port: number };
+  /** Who may write (register, deregister, update checks); reads are anonymous. */
+  acl: WriteAcl;
   random?: () => number;
 }
 
@@ -23,18 +26,23 @@ export interface HttpApiDependencies {
 export function createHttpApi(dependencies: HttpApiDependencies): (request: IncomingMessage, response: ServerResponse) => void {
   const routes = buildRoutes({ ...dependencies, identity: REGISTRY_IDENTITY });
   return (request, response) => {
-    void serve(routes, dependencies.state, request, response);
+    void serve(routes, dependencies, request, response);
   };
 }
 
-async function serve(routes: readonly Route[], state: CatalogState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve(
+  routes: readonly Route[],
+  { state, acl }: Pick<HttpApiDependencies, 'state' | 'acl'>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   // Ends a pending blocking query when the client goes away, so its waiter does not linger.
   const abort = new AbortController();
   response.once('close', () => abort.abort());
 
   let reply: Reply;
   try {
-    reply = await route(routes, request, abort.signal);
+    reply = await route(routes, acl, request, abort.signal);
   } catch (error) {
     reply =
       error instanceof HttpError
@@ -46,7 +54,7 @@ async function serve(routes: readonly Route[], state: CatalogState, request: Inc
   writeReply(response, reply, state.index);
 }
 
-async function route(routes: readonly Route[], request: IncomingMessage, signal: AbortSignal): Promise<Reply> {
+async function route(routes: readonly Route[], acl: WriteAcl, request: IncomingMessage, signal: AbortSignal): Promise<Reply> {
   const url = new URL(request.url ?? '/', 'http://registry.invalid');
   const candidates = routes
     .map((candidate) => ({ route: candidate, match: candidate.pattern.exec(url.pathname) }))
@@ -57,6 +65,8 @@ async function route(routes: readonly Route[], request: IncomingMessage, signal:
     const allowed = [...new Set(candidates.map((candidate) => candidate.route.method))].join(', ');
     return { status: 405, text: `method ${request.method ?? '?'} not allowed`, headers: { Allow: allowed } };
   }
+  // Before the body is read: a refused writer costs no parsing.
+  if (chosen.route.method === 'PUT') requireWriteToken(acl, presentedToken(request.headers, url.searchParams), `write ${url.pathname}`);
 
   const dc = url.searchParams.get('dc');
   if (dc !== null && dc !== '' && dc !== DATACENTER) throw new HttpError(500, `No path to datacenter ${JSON.stringify(dc)}`);

@@ -12,6 +12,18 @@ export const CHECK_OUTPUT_MAX_CHARS = 4_096;
 
 export type TtlUpdateResult = 'updated' | 'unknown-check' | 'not-ttl';
 
+/**
+ * How big the catalogue may grow. An lbx cluster needs at most 64 backends and an LB; these
+ * leave room for other services, and keep a runaway (or hostile) registrant from making the
+ * registry slow to answer or its TCP checks a flood: past them, a register is refused with 429.
+ */
+export interface CatalogLimits {
+  readonly maxServices: number;
+  readonly maxChecks: number;
+}
+
+export const DEFAULT_CATALOG_LIMITS: CatalogLimits = { maxServices: 1_024, maxChecks: 2_048 };
+
 const truncateOutput = (output: string): string =>
   output.length <= CHECK_OUTPUT_MAX_CHARS
     ? output
@@ -26,6 +38,7 @@ export class LocalAgent {
     private readonly state: CatalogState,
     private readonly emit: (event: RegistryEvent) => void,
     nowMs: () => number = Date.now,
+    private readonly limits: CatalogLimits = DEFAULT_CATALOG_LIMITS,
   ) {
     this.runner = new CheckRunner((checkId, status, output) => this.recordCheckResult(checkId, status, output));
     this.reaper = new CriticalReaper((checkId) => this.reapCriticalService(checkId), nowMs);
@@ -39,6 +52,7 @@ export class LocalAgent {
         throw new HttpError(400, `Check ID ${JSON.stringify(check.checkId)} already belongs to service ${JSON.stringify(owner)}`);
       }
     }
+    this.refuseBeyondLimits(definition);
 
     const result = this.state.upsert(definition);
     for (const checkId of result.removedCheckIds) this.forgetCheck(checkId);
@@ -88,6 +102,21 @@ export class LocalAgent {
     this.isClosed = true;
     this.runner.stopAll();
     this.reaper.cancelAll();
+  }
+
+  /** 429 when this registration would take the catalogue past its limits (a replacement counts only its growth). */
+  private refuseBeyondLimits(definition: ServiceDefinition): void {
+    const previous = this.state.service(definition.id);
+    const services = this.state.serviceCount + (previous === undefined ? 1 : 0);
+    const checks = this.state.checkCount - (previous?.definition.checks.length ?? 0) + definition.checks.length;
+    const full = (what: string, count: number, limit: number): HttpError =>
+      new HttpError(
+        429,
+        `Too many ${what}: registering ${JSON.stringify(definition.id)} would make ${count}, and the lbx embedded registry holds at most ${limit}; ` +
+          'deregister some first',
+      );
+    if (previous === undefined && services > this.limits.maxServices) throw full('services', services, this.limits.maxServices);
+    if (checks > this.limits.maxChecks && checks > this.state.checkCount) throw full('checks', checks, this.limits.maxChecks);
   }
 
   private recordCheckResult(checkId: string, status: CheckStatus, output: string): void {
