@@ -124,20 +124,65 @@ test('a victim the supervisor still lists as ready is not drawn again when a lat
   assert.ok(actions.filter((action) => action.kind === 'killed').length >= 2, 'chaos went on killing');
 });
 
-test('slow starts do not stretch chaos past its duration: the clock ends it, not the round count', async () => {
-  const cluster = fakeCluster([7001, 7002, 7003, 7004]);
+/**
+ * Virtual time with real concurrency: sleep() resolves when the clock reaches its end, and
+ * drive() moves the clock to the next wake-up whenever everything else is waiting.
+ */
+function virtualScheduler(): { nowMs: () => number; sleep: (ms: number) => Promise<void>; drive: <T>(work: Promise<T>) => Promise<T> } {
   let now = 0;
+  const wakeUps: Array<{ atMs: number; resolve: () => void }> = [];
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => wakeUps.push({ atMs: now + ms, resolve }));
+  const drive = async <T>(work: Promise<T>): Promise<T> => {
+    let isDone = false;
+    const settled = work.finally(() => {
+      isDone = true;
+    });
+    // Bounded: each pass either ends the work or fires a wake-up, and chaos's clock ends it.
+    for (let pass = 0; pass < 100_000 && !isDone; pass += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      wakeUps.sort((a, b) => a.atMs - b.atMs);
+      const next = wakeUps.shift();
+      if (next === undefined) continue;
+      now = Math.max(now, next.atMs);
+      next.resolve();
+    }
+    return settled;
+  };
+  return { nowMs: () => now, sleep, drive };
+}
+
+test('a start that takes 3 s does not hold the loop: one kill per tick, on the tick, for the whole duration', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003, 7004, 7005, 7006]);
+  const time = virtualScheduler();
   const start = cluster.control.startBackend;
-  // Every start takes 3 s of (virtual) time, three intervals.
   cluster.control.startBackend = async (port, timeoutMs) => {
-    now += 3_000;
+    await time.sleep(3_000);
     return start(port, timeoutMs);
   };
-  const actions = await runChaos(cluster.control, options({ durationMs: 5_000, nowMs: () => now, sleep: async (ms) => void (now += ms) }));
+  const actions = await time.drive(runChaos(cluster.control, options({ durationMs: 6_000, nowMs: time.nowMs, sleep: time.sleep })));
   const kills = actions.filter((action) => action.kind === 'killed');
-  // Rounds at 0 s and (after a 3 s start) 3 s; the one due after the next start would be at 6 s, past the end.
-  assert.is(kills.length, 2);
-  assert.ok(kills.every((action) => action.atMs < 5_000), JSON.stringify(kills));
+  assert.equal(kills.map((action) => action.atMs), [0, 1_000, 2_000, 3_000, 4_000, 5_000], JSON.stringify(actions));
+  // Chaos still leaves the cluster as it found it.
+  assert.is(actions.filter((action) => action.kind === 'started').length, 6);
+  assert.ok(cluster.components.every((entry) => entry.state === 'ready'));
+});
+
+test('a round that overruns its tick skips the ticks it missed instead of firing them together', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003, 7004]);
+  const time = virtualScheduler();
+  const kill = cluster.control.killComponent;
+  let kills = 0;
+  // The second kill takes 2.5 s to return (a busy supervisor): the ticks at 2 s and 3 s are gone.
+  cluster.control.killComponent = async (name, signal) => {
+    kills += 1;
+    if (kills === 2) await time.sleep(2_500);
+    return kill(name, signal);
+  };
+  const actions = await time.drive(runChaos(cluster.control, options({ durationMs: 6_000, nowMs: time.nowMs, sleep: time.sleep })));
+  const killedAt = actions.filter((action) => action.kind === 'killed').map((action) => action.atMs);
+  assert.equal(killedAt, [0, 3_500, 4_000, 5_000]);
+  const gaps = killedAt.slice(1).map((atMs, index) => atMs - (killedAt[index] ?? 0));
+  assert.ok(gaps.every((gapMs) => gapMs >= 500), `no burst: ${gaps.join(', ')}`);
 });
 
 test('a duration shorter than one round still makes that one round, even when the clock has moved on', async () => {

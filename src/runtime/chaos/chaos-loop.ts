@@ -1,9 +1,14 @@
 // `lbx chaos`: kill a random component every interval for a bounded time, and say what was done.
 //
 // Without --respawn nobody would bring a killed backend back, and after a few rounds there
-// would be nothing left to balance over; so chaos starts its own victims again on the next
-// round (and at the end), leaving the cluster as it found it. It never kills the last ready
+// would be nothing left to balance over; so chaos starts its own victims again from the next
+// round on (and at the end), leaving the cluster as it found it. It never kills the last ready
 // backend: a demo of fault tolerance needs somewhere for the traffic to go.
+//
+// One kill per tick, ticks at start + n × interval: a start again runs beside the loop, never
+// in it, and a tick that comes late is not made up for. Kills that bunch up (10–90 ms apart,
+// when a slow start held the loop and the late rounds then fired together) are a different
+// fault from the one asked for: they took out a retry's second backend in the same burst.
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
 
 export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
@@ -59,7 +64,21 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
    */
   const signalled = new Set<number>();
 
-  const revive = async (): Promise<void> => {
+  /** Ports being started again right now: a start runs beside the loop, and one port is never started twice at once. */
+  const reviving = new Map<number, Promise<void>>();
+
+  const startVictim = async (port: number, name: string): Promise<void> => {
+    try {
+      const change = await control.startBackend(port, options.startTimeoutMs);
+      victims.delete(port);
+      record('started', name, `pid ${change.pid}, ready in ${change.elapsedMs} ms`);
+    } catch (error) {
+      record('failed', name, `could not start it again: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  /** Starts again every victim that has exited and is not being started already; resolves once those starts have begun, not ended. */
+  const reviveInBackground = async (): Promise<void> => {
     if (!options.revive || victims.size === 0) return;
     const status = await control.status();
     for (const [port, name] of victims) {
@@ -68,15 +87,16 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
         victims.delete(port);
         continue;
       }
-      if (component.state !== 'exited') continue;
-      try {
-        const change = await control.startBackend(port, options.startTimeoutMs);
-        victims.delete(port);
-        record('started', name, `pid ${change.pid}, ready in ${change.elapsedMs} ms`);
-      } catch (error) {
-        record('failed', name, `could not start it again: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      if (component.state !== 'exited' || reviving.has(port)) continue;
+      reviving.set(port, startVictim(port, name).finally(() => reviving.delete(port)));
     }
+  };
+
+  /** Every start under way, and then one more pass for victims that exited meanwhile. */
+  const revive = async (): Promise<void> => {
+    await Promise.all(reviving.values());
+    await reviveInBackground();
+    await Promise.all(reviving.values());
   };
 
   /**
@@ -122,17 +142,18 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     }
   };
 
-  for (let round = 0; !options.abort.aborted; round += 1) {
+  for (let round = 0; !options.abort.aborted; ) {
     const roundAt = startedAt + round * options.intervalMs;
     if (roundAt - startedAt >= options.durationMs) break;
     await options.sleep(Math.max(0, roundAt - options.nowMs()), options.abort);
-    // Rounds slowed by starts that took long must not run on past the duration: the clock decides
-    // (the first round always runs: a duration shorter than one interval means one round).
-    const isOverdue = (): boolean => round > 0 && options.nowMs() - startedAt >= options.durationMs;
-    if (options.abort.aborted || isOverdue()) break;
-    await revive();
-    if (isOverdue()) break;
+    // A round that comes late must not run on past the duration: the clock decides (the first
+    // round always runs: a duration shorter than one interval means one round).
+    if (options.abort.aborted || (round > 0 && options.nowMs() - startedAt >= options.durationMs)) break;
+    // Not awaited past the status call: a start that takes seconds must not hold the next kill.
+    await reviveInBackground().catch((error: unknown) => record('failed', 'backend', `could not look for victims to start: ${error instanceof Error ? error.message : String(error)}`));
     await strike();
+    // The next tick still ahead: ticks this round overran are dropped, never fired together.
+    round = Math.max(round + 1, Math.floor((options.nowMs() - startedAt) / options.intervalMs) + 1);
   }
   await awaitVictimsExited();
   await revive();
