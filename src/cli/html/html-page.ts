@@ -8,7 +8,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 figure.chart{margin:12px 0 20px}figcaption{font-weight:600;margin-bottom:4px}
 svg{width:100%;height:auto;display:block}
 .grid{stroke:#eee}.axis{stroke:#999}.tick,.unit{font-size:11px;fill:#666}.label{font-size:12px;fill:#333}.value{font-size:10px;fill:#444}
-.line{fill:none;stroke-width:2}
+.line{fill:none;stroke-width:2;stroke-linejoin:round}.dot{stroke:none}
 .legend{list-style:none;padding:0;margin:0 0 4px;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}

@@ -1,9 +1,10 @@
-// `lbx bench --html`: policies side by side: requests per backend, latency percentiles, throughput, and each backend's load over time.
+// `lbx bench --html`: policies side by side: requests per backend, latency percentiles, throughput, and each backend's utilisation per interval over time.
 import type { BenchPolicyResult, BenchResult } from '../../runtime/bench/bench-result.js';
 import { compareAddresses } from '../../core/address-order.js';
 import { escapeHtml } from './escape-html.js';
 import { renderHtmlPage, renderHtmlTable } from './html-page.js';
-import { formatFigure, renderBarChart, renderLineChart } from './svg-charts.js';
+import { renderLoadCharts } from './load-charts.js';
+import { formatFigure, renderBarChart } from './svg-charts.js';
 
 /** What the page draws: a whole bench result (schema lbx.bench/v1); thresholds are the terminal's business. */
 export type BenchHtmlInput = BenchResult;
@@ -32,6 +33,7 @@ export function renderBenchHtml(result: BenchResult): string {
       series: addresses,
       groups: policies.map((entry) => ({ label: entry.policy, values: addresses.map((address) => okAt(entry, address)) })),
       unit: 'requests',
+      integer: true,
     }),
     '<h2>Latency and throughput</h2>',
     renderBarChart({
@@ -73,17 +75,8 @@ export function renderBenchHtml(result: BenchResult): string {
   if (charted.length === 0) sections.push('<p class="empty">No load series was recorded in this bench.</p>');
   for (const entry of charted) {
     const series = [...(entry.loadSeries ?? [])].filter((line) => line.points.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
-    sections.push(
-      renderLineChart({
-        chart: 'load-over-time',
-        title: `${entry.policy}: in flight per backend`,
-        series: series.map((line) => ({ label: line.address, points: line.points.map((point) => ({ x: point.atMs / 1_000, y: point.inFlight })) })),
-        xUnit: 's',
-        unit: 'tasks',
-        height: 220,
-        attributes: { policy: entry.policy },
-      }),
-    );
+    const backends = series.map((line) => ({ address: line.address, samples: line.points }));
+    sections.push(...renderLoadCharts(backends, [{ figure: 'utilisation', chart: 'load-over-time', titlePrefix: entry.policy, height: 220, attributes: { policy: entry.policy } }]).html);
   }
 
   return renderHtmlPage(`lbx bench: ${cluster.name}`, sections.join('\n'));

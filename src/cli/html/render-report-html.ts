@@ -1,9 +1,10 @@
-// `lbx report --html`: where requests went per backend, the last runs' latency and throughput, and each backend's load over time.
+// `lbx report --html`: where requests went per backend, the last runs' latency and throughput, and each backend's load per interval over time.
 import type { ClusterReport } from '../../runtime/cluster/collect-report.js';
 import type { BackendLoadHistory } from '../../runtime/lb/load-history.js';
 import { escapeHtml } from './escape-html.js';
 import { renderHtmlPage, renderHtmlTable } from './html-page.js';
-import { formatFigure, renderBarChart, renderLineChart } from './svg-charts.js';
+import { formatIntervalLength, renderLoadCharts } from './load-charts.js';
+import { formatFigure, renderBarChart } from './svg-charts.js';
 
 /** The runs a report charts: the latest, so the chart stays readable. */
 export const MAX_CHARTED_RUNS = 10;
@@ -44,6 +45,7 @@ export function renderReportHtml({ report, loadHistory, loadHistoryFailure, gene
         series: ['served', 'LB assigned', 'client ok'],
         groups: report.backends.map((backend, index) => ({ label: backend.address, values: [served[index]!, backend.assigned, backend.clientOk] })),
         unit: 'requests',
+        integer: true,
       }),
     );
     if (totalServed > 0) {
@@ -125,13 +127,21 @@ export function renderReportHtml({ report, loadHistory, loadHistoryFailure, gene
     sections.push(`<p class="empty">${escapeHtml(why)}</p>`);
   }
   else {
-    const startUnixMs = Math.min(...withPoints.map((history) => history.points[0]!.atUnixMs));
-    const lines = (pick: (point: BackendLoadHistory['points'][number]) => number) =>
-      withPoints.map((history) => ({ label: history.address, points: history.points.map((point) => ({ x: (point.atUnixMs - startUnixMs) / 1_000, y: pick(point) })) }));
+    const startUnixMs = withPoints.reduce((min, history) => Math.min(min, history.points[0]!.atUnixMs), Infinity);
+    const backends = withPoints.map((history) => ({
+      address: history.address,
+      samples: history.points.map((point) => ({ atMs: point.atUnixMs - startUnixMs, inFlight: point.inFlight, cpuPercent: point.cpuPercent })),
+    }));
+    const charts = renderLoadCharts(backends, [
+      { figure: 'utilisation', chart: 'load-utilisation' },
+      { figure: 'in-flight', chart: 'load-in-flight' },
+      { figure: 'cpu', chart: 'load-cpu' },
+    ]);
     sections.push(
-      `<p class="meta">${escapeHtml(`From ${new Date(startUnixMs).toISOString()}, as each backend reported it to the LB.`)}</p>`,
-      renderLineChart({ chart: 'load-in-flight', title: 'In flight (queued + running) per backend', series: lines((point) => point.inFlight), xUnit: 's', unit: 'tasks' }),
-      renderLineChart({ chart: 'load-cpu', title: 'CPU per backend (100 = one core)', series: lines((point) => point.cpuPercent), xUnit: 's', unit: '% CPU' }),
+      `<p class="meta">${escapeHtml(
+        `From ${new Date(startUnixMs).toISOString()}, from each backend's load reports to the LB, summarised per ${formatIntervalLength(charts.intervalMs)}. A break in a line: no report for a whole interval (the backend was down).`,
+      )}</p>`,
+      ...charts.html,
     );
   }
 

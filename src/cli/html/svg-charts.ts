@@ -1,17 +1,18 @@
-// Charts as inline SVG strings: grouped bars and lines that render without scripts, each tagged with data-chart and data-points.
+// Charts as inline SVG strings: grouped bars and lines (d3-shape paths, broken where data is missing) that render without scripts, each tagged with data-chart and data-points.
+import { line } from 'd3-shape';
+
+import { CHART_WIDTH, MARGIN, renderTimeAxis, renderValueAxis, round1, timeAxis, valueAxis } from './chart-axes.js';
 import { escapeHtml } from './escape-html.js';
 
 /** Tableau 10: distinct, colour-blind-friendly enough, and readable on white. */
 export const SERIES_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'] as const;
 
-const WIDTH = 960;
-const MARGIN = { top: 28, right: 16, bottom: 40, left: 64 } as const;
 /** So a chart of one or two groups does not draw slabs. */
 const MAX_BAR_WIDTH = 90;
-const Y_TICKS = 5;
-const X_TICKS = 6;
 /** Labels above bars only while they fit. */
 const MIN_BAR_WIDTH_FOR_LABEL = 22;
+/** A point with no neighbour on its line (between two gaps) is drawn as a dot this big, or it would not show. */
+const LONE_POINT_RADIUS = 2.5;
 
 export interface BarGroup {
   readonly label: string;
@@ -26,12 +27,20 @@ export interface BarChartSpec {
   readonly series: readonly string[];
   readonly groups: readonly BarGroup[];
   readonly unit?: string;
+  /** Whole counts (requests): ticks only at integers. */
+  readonly integer?: boolean;
   readonly height?: number;
+}
+
+export interface LinePoint {
+  readonly x: number;
+  /** undefined (or NaN) where there is no value: the line breaks there. */
+  readonly y: number | undefined;
 }
 
 export interface LineSeries {
   readonly label: string;
-  readonly points: readonly { readonly x: number; readonly y: number }[];
+  readonly points: readonly LinePoint[];
 }
 
 export interface LineChartSpec {
@@ -40,6 +49,12 @@ export interface LineChartSpec {
   readonly series: readonly LineSeries[];
   readonly xUnit: string;
   readonly unit?: string;
+  /** Whole counts (tasks): ticks only at integers. */
+  readonly integer?: boolean;
+  /** A fixed top for the value axis, e.g. 100 for a percentage of a whole. */
+  readonly maxY?: number;
+  /** The data-points figure when the lines summarise more values than they draw (e.g. load samples per interval). */
+  readonly dataPoints?: number;
   readonly height?: number;
   /** Extra data-* attributes, e.g. { policy: "rr" }. */
   readonly attributes?: Readonly<Record<string, string>>;
@@ -47,22 +62,12 @@ export interface LineChartSpec {
 
 const colourOf = (index: number): string => SERIES_COLOURS[index % SERIES_COLOURS.length]!;
 
-/** The smallest of 1, 2, 2.5, 5 times a power of ten at or above `value` (1 for nothing to show). */
-export function niceCeiling(value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 2.5, 5, 10].find((candidate) => candidate * magnitude >= value * (1 - 1e-12)) ?? 10;
-  return step * magnitude;
-}
-
 /** Figures as people read them: integers with separators, small values with up to two decimals. */
 export function formatFigure(value: number): string {
   if (!Number.isFinite(value)) return '-';
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return String(Math.round(value * 100) / 100);
 }
-
-const round1 = (value: number): string => String(Math.round(value * 10) / 10);
 
 function legend(labels: readonly string[]): string {
   const items = labels.map((label, index) => `<li><span class="swatch" style="background:${colourOf(index)}"></span>${escapeHtml(label)}</li>`);
@@ -76,42 +81,30 @@ function figure(chart: string, title: string, points: number, body: string, attr
   return `<figure class="chart" data-chart="${escapeHtml(chart)}" data-points="${points}"${extra}><figcaption>${escapeHtml(title)}</figcaption>${body}</figure>`;
 }
 
-function yAxis(maxY: number, plotHeight: number, plotWidth: number, unit: string): string {
-  const parts: string[] = [];
-  for (let tick = 0; tick <= Y_TICKS; tick += 1) {
-    const value = (maxY * tick) / Y_TICKS;
-    const y = MARGIN.top + plotHeight - (plotHeight * tick) / Y_TICKS;
-    parts.push(`<line class="grid" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${round1(y)}" y2="${round1(y)}"/>`);
-    parts.push(`<text class="tick" x="${MARGIN.left - 6}" y="${round1(y + 4)}" text-anchor="end">${escapeHtml(formatFigure(value))}</text>`);
-  }
-  if (unit) parts.push(`<text class="unit" x="${MARGIN.left - 6}" y="${MARGIN.top - 14}" text-anchor="end">${escapeHtml(unit)}</text>`);
-  return parts.join('');
-}
-
 /** Grouped vertical bars: one group per label, one bar per series. */
 export function renderBarChart(spec: BarChartSpec): string {
   const height = spec.height ?? 260;
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const plotWidth = CHART_WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
   const values = spec.groups.flatMap((group) => group.values.filter((value) => Number.isFinite(value)));
-  const maxY = niceCeiling(Math.max(0, ...values));
+  const y = valueAxis(Math.max(0, ...values), MARGIN.top + plotHeight, MARGIN.top, { integer: spec.integer ?? false });
   const groupWidth = spec.groups.length === 0 ? plotWidth : plotWidth / spec.groups.length;
   const barWidth = Math.min(MAX_BAR_WIDTH, (groupWidth * 0.8) / Math.max(1, spec.series.length));
-  const parts = [yAxis(maxY, plotHeight, plotWidth, spec.unit ?? '')];
+  const parts = [renderValueAxis(y, plotWidth, spec.unit ?? '')];
   spec.groups.forEach((group, groupIndex) => {
     // Bars centred in their group.
     const groupX = MARGIN.left + groupIndex * groupWidth + (groupWidth - barWidth * spec.series.length) / 2;
     group.values.forEach((value, seriesIndex) => {
       if (!Number.isFinite(value)) return;
-      const barHeight = (plotHeight * Math.max(0, value)) / maxY;
+      const top = y.scale(Math.max(0, value));
+      const barHeight = MARGIN.top + plotHeight - top;
       const x = groupX + seriesIndex * barWidth;
-      const y = MARGIN.top + plotHeight - barHeight;
       const tip = `${group.label} · ${spec.series[seriesIndex] ?? ''}: ${formatFigure(value)}${spec.unit ? ` ${spec.unit}` : ''}`;
       parts.push(
-        `<rect class="bar" x="${round1(x)}" y="${round1(y)}" width="${round1(Math.max(1, barWidth - 2))}" height="${round1(barHeight)}" fill="${colourOf(seriesIndex)}"><title>${escapeHtml(tip)}</title></rect>`,
+        `<rect class="bar" x="${round1(x)}" y="${round1(top)}" width="${round1(Math.max(1, barWidth - 2))}" height="${round1(barHeight)}" fill="${colourOf(seriesIndex)}"><title>${escapeHtml(tip)}</title></rect>`,
       );
       if (barWidth >= MIN_BAR_WIDTH_FOR_LABEL) {
-        parts.push(`<text class="value" x="${round1(x + barWidth / 2 - 1)}" y="${round1(y - 3)}" text-anchor="middle">${escapeHtml(formatFigure(value))}</text>`);
+        parts.push(`<text class="value" x="${round1(x + barWidth / 2 - 1)}" y="${round1(top - 3)}" text-anchor="middle">${escapeHtml(formatFigure(value))}</text>`);
       }
     });
     parts.push(
@@ -119,33 +112,38 @@ export function renderBarChart(spec: BarChartSpec): string {
     );
   });
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}"/>`);
-  const svg = `<svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeHtml(spec.title)}">${parts.join('')}</svg>`;
+  const svg = `<svg viewBox="0 0 ${CHART_WIDTH} ${height}" role="img" aria-label="${escapeHtml(spec.title)}">${parts.join('')}</svg>`;
   return figure(spec.chart, spec.title, values.length, (spec.series.length > 1 ? legend(spec.series) : '') + svg);
 }
 
-/** Lines over a shared x axis (time since the first point), one per series. */
+const hasValue = (point: LinePoint): point is { x: number; y: number } => Number.isFinite(point.x) && point.y !== undefined && Number.isFinite(point.y);
+
+/** Lines over a shared x axis (time from 0), one per series, each broken where its points have no value. */
 export function renderLineChart(spec: LineChartSpec): string {
   const height = spec.height ?? 240;
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const plotHeight = height - MARGIN.top - MARGIN.bottom;
-  const all = spec.series.flatMap((series) => series.points).filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
-  const minX = Math.min(...all.map((point) => point.x));
-  const spanX = Math.max(...all.map((point) => point.x)) - minX || 1;
-  const maxY = niceCeiling(Math.max(0, ...all.map((point) => point.y)));
-  const toX = (x: number): number => MARGIN.left + ((x - minX) / spanX) * plotWidth;
-  const toY = (y: number): number => MARGIN.top + plotHeight - (plotHeight * Math.max(0, y)) / maxY;
-  const parts = [yAxis(maxY, plotHeight, plotWidth, spec.unit ?? '')];
-  for (let tick = 0; tick <= X_TICKS && all.length > 0; tick += 1) {
-    const x = MARGIN.left + (plotWidth * tick) / X_TICKS;
-    parts.push(`<text class="tick" x="${round1(x)}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escapeHtml(`${formatFigure((spanX * tick) / X_TICKS)} ${spec.xUnit}`)}</text>`);
-  }
+  const plotWidth = CHART_WIDTH - MARGIN.left - MARGIN.right;
+  const plotBottom = height - MARGIN.bottom;
+  const drawn = spec.series.flatMap((series) => series.points.filter(hasValue));
+  const maxOf = (pick: (point: { x: number; y: number }) => number): number => drawn.reduce((max, point) => Math.max(max, pick(point)), 0);
+  const x = timeAxis(maxOf((point) => point.x), MARGIN.left, MARGIN.left + plotWidth);
+  const y = valueAxis(maxOf((point) => point.y), plotBottom, MARGIN.top, { integer: spec.integer ?? false, ...(spec.maxY === undefined ? {} : { max: spec.maxY }) });
+  const path = line<LinePoint>()
+    .defined(hasValue)
+    .x((point) => x.scale(point.x))
+    .y((point) => y.scale(Math.max(0, point.y ?? 0)))
+    .digits(1);
+  const parts = [renderValueAxis(y, plotWidth, spec.unit ?? '')];
+  if (drawn.length > 0) parts.push(renderTimeAxis(x, plotBottom, spec.xUnit));
   spec.series.forEach((series, index) => {
-    const points = series.points.filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
-    if (points.length === 0) return;
-    const coordinates = points.map((point) => `${round1(toX(point.x))},${round1(toY(point.y))}`).join(' ');
-    parts.push(`<polyline class="line" points="${coordinates}" stroke="${colourOf(index)}"><title>${escapeHtml(series.label)}</title></polyline>`);
+    if (!series.points.some(hasValue)) return;
+    const title = `<title>${escapeHtml(series.label)}</title>`;
+    parts.push(`<path class="line" d="${path(series.points) ?? ''}" stroke="${colourOf(index)}">${title}</path>`);
+    series.points.forEach((point, at) => {
+      const isLone = hasValue(point) && !(at > 0 && hasValue(series.points[at - 1]!)) && !(at + 1 < series.points.length && hasValue(series.points[at + 1]!));
+      if (isLone) parts.push(`<circle class="dot" cx="${round1(x.scale(point.x))}" cy="${round1(y.scale(Math.max(0, point.y!)))}" r="${LONE_POINT_RADIUS}" fill="${colourOf(index)}">${title}</circle>`);
+    });
   });
-  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}"/>`);
-  const svg = `<svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeHtml(spec.title)}">${parts.join('')}</svg>`;
-  return figure(spec.chart, spec.title, all.length, legend(spec.series.map((series) => series.label)) + svg, spec.attributes);
+  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${plotBottom}" y2="${plotBottom}"/>`);
+  const svg = `<svg viewBox="0 0 ${CHART_WIDTH} ${height}" role="img" aria-label="${escapeHtml(spec.title)}">${parts.join('')}</svg>`;
+  return figure(spec.chart, spec.title, spec.dataPoints ?? drawn.length, legend(spec.series.map((series) => series.label)) + svg, spec.attributes);
 }

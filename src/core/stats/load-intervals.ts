@@ -1,0 +1,105 @@
+// Load over time as per-interval figures (utilisation, mean in flight, mean CPU) from instantaneous load samples, with a gap where a backend sent none.
+//
+// A backend reports `inFlight` as it is at one instant, so a raw line jumps between 0, 1 and 2 and says
+// little. Grouped into intervals of several samples, the share of samples that saw a task in flight is the
+// backend's utilisation over that interval (PASTA: regular samples see time averages), and the mean of
+// `inFlight` is its mean queue length (Little's L). `cpuPercent` is already CPU since the previous report,
+// so its mean is the interval's CPU. An interval with no sample at all is a gap: the backend was down or
+// not answering, which a chart must show as a break rather than as zero load.
+
+export interface LoadSample {
+  /** Milliseconds from the chart's origin (the first sample of any backend). */
+  readonly atMs: number;
+  readonly inFlight: number;
+  readonly cpuPercent: number;
+}
+
+export interface LoadInterval {
+  /** Start of the interval, milliseconds from the origin. */
+  readonly startMs: number;
+  /** Samples that fell in it; 0 means a gap. */
+  readonly samples: number;
+  /** 0–1: the share of its samples that saw a task in flight; undefined for a gap. */
+  readonly utilisation: number | undefined;
+  /** Mean tasks in flight (queued + running); undefined for a gap. */
+  readonly meanInFlight: number | undefined;
+  /** Mean CPU, 100 = one core; undefined for a gap. */
+  readonly meanCpuPercent: number | undefined;
+}
+
+/** Interval lengths a reader takes in at a glance: 250 ms up to 10 min. */
+export const NICE_INTERVALS_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000] as const;
+const LONGEST_INTERVAL_MS = 600_000;
+/** Samples an interval should hold, so utilisation is more than 0 %, 50 % or 100 %. */
+export const PREFERRED_SAMPLES_PER_INTERVAL = 4;
+/** At most this many intervals: a long history is summarised, not drawn sample by sample. */
+export const MAX_INTERVALS = 60;
+/** A short run still gets about this many intervals, even with fewer samples in each. */
+export const MIN_INTERVALS = 8;
+/** Fewest samples per interval even on a short run: one sample per interval would be the raw 0/1 line again. */
+const MIN_SAMPLES_PER_INTERVAL = 2;
+
+/** The typical time between a backend's consecutive samples: the median over every series (0 when no series has two samples). */
+export function typicalSampleIntervalMs(series: readonly (readonly LoadSample[])[]): number {
+  const steps = series
+    .flatMap((samples) => samples.slice(1).map((sample, index) => sample.atMs - samples[index]!.atMs))
+    .filter((step) => step > 0)
+    .sort((a, b) => a - b);
+  return steps.length === 0 ? 0 : steps[Math.floor(steps.length / 2)]!;
+}
+
+/**
+ * The interval to summarise `spanMs` of samples taken every `sampleIntervalMs`: the shortest nice length that
+ * holds about four samples and keeps to MAX_INTERVALS, but no longer than a short run needs for MIN_INTERVALS.
+ */
+export function chooseIntervalMs(spanMs: number, sampleIntervalMs: number): number {
+  const sampleMs = sampleIntervalMs > 0 ? sampleIntervalMs : NICE_INTERVALS_MS[0];
+  const span = Math.max(0, spanMs);
+  const wanted = Math.min(
+    Math.max(sampleMs * PREFERRED_SAMPLES_PER_INTERVAL, span / MAX_INTERVALS),
+    Math.max(sampleMs * MIN_SAMPLES_PER_INTERVAL, span / MIN_INTERVALS),
+  );
+  return NICE_INTERVALS_MS.find((length) => length >= wanted) ?? LONGEST_INTERVAL_MS;
+}
+
+/** How many intervals of `intervalMs` cover samples from 0 to `spanMs` (at least one). */
+export function intervalCount(spanMs: number, intervalMs: number): number {
+  return Math.max(1, Math.floor(Math.max(0, spanMs) / intervalMs) + 1);
+}
+
+/** One backend's samples summarised into `count` intervals of `intervalMs` from the origin; samples outside them are ignored. */
+export function summariseIntervals(samples: readonly LoadSample[], intervalMs: number, count: number): LoadInterval[] {
+  const sums = Array.from({ length: count }, () => ({ samples: 0, busy: 0, inFlight: 0, cpuPercent: 0 }));
+  for (const sample of samples) {
+    const index = Math.floor(sample.atMs / intervalMs);
+    const sum = sums[index];
+    if (sum === undefined || !Number.isFinite(sample.inFlight)) continue;
+    sum.samples += 1;
+    if (sample.inFlight > 0) sum.busy += 1;
+    sum.inFlight += sample.inFlight;
+    sum.cpuPercent += Number.isFinite(sample.cpuPercent) ? sample.cpuPercent : 0;
+  }
+  return sums.map((sum, index) => ({
+    startMs: index * intervalMs,
+    samples: sum.samples,
+    utilisation: sum.samples === 0 ? undefined : sum.busy / sum.samples,
+    meanInFlight: sum.samples === 0 ? undefined : sum.inFlight / sum.samples,
+    meanCpuPercent: sum.samples === 0 ? undefined : sum.cpuPercent / sum.samples,
+  }));
+}
+
+export interface LoadIntervalGrid {
+  readonly intervalMs: number;
+  /** One list per input series, in the same order, all of the same length. */
+  readonly intervals: LoadInterval[][];
+}
+
+/** Every series summarised on one shared grid of intervals, its length chosen from the samples themselves. */
+export function summariseLoad(series: readonly (readonly LoadSample[])[]): LoadIntervalGrid {
+  // A loop, not Math.max(...): a long history has more samples than a call takes arguments.
+  let spanMs = 0;
+  for (const samples of series) for (const sample of samples) if (sample.atMs > spanMs) spanMs = sample.atMs;
+  const intervalMs = chooseIntervalMs(spanMs, typicalSampleIntervalMs(series));
+  const count = intervalCount(spanMs, intervalMs);
+  return { intervalMs, intervals: series.map((samples) => summariseIntervals(samples, intervalMs, count)) };
+}

@@ -1,0 +1,60 @@
+// Load over time per interval: utilisation, mean in flight and CPU from instantaneous samples, nice interval lengths, and gaps where none came.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { chooseIntervalMs, intervalCount, summariseIntervals, summariseLoad, typicalSampleIntervalMs } from '../../src/core/stats/load-intervals.js';
+
+const sample = (atMs: number, inFlight: number, cpuPercent = 0) => ({ atMs, inFlight, cpuPercent });
+
+const test = suite('load intervals');
+
+test('utilisation is the share of samples with a task in flight; mean in flight and CPU are means', () => {
+  const samples = [sample(0, 0, 10), sample(500, 1, 30), sample(1_000, 2, 50), sample(1_500, 0, 70), sample(2_000, 1, 100)];
+  const [first, second] = summariseIntervals(samples, 2_000, 2);
+  assert.equal(first, { startMs: 0, samples: 4, utilisation: 0.5, meanInFlight: 0.75, meanCpuPercent: 40 });
+  assert.equal(second, { startMs: 2_000, samples: 1, utilisation: 1, meanInFlight: 1, meanCpuPercent: 100 });
+});
+
+test('an interval without a sample is a gap (undefined), not zero load', () => {
+  const samples = [sample(0, 1), sample(500, 1), sample(3_000, 0)];
+  const intervals = summariseIntervals(samples, 1_000, 4);
+  assert.equal(intervals.map((interval) => interval.utilisation), [1, undefined, undefined, 0]);
+  assert.equal(intervals.map((interval) => interval.samples), [2, 0, 0, 1]);
+});
+
+test('samples outside the grid and non-finite loads are ignored', () => {
+  const intervals = summariseIntervals([sample(-1, 1), sample(100, Number.NaN), sample(5_000, 1)], 1_000, 2);
+  assert.equal(intervals.map((interval) => interval.samples), [0, 0]);
+});
+
+test('the typical sample interval is the median step over every series', () => {
+  assert.is(typicalSampleIntervalMs([[sample(0, 0), sample(500, 0), sample(1_000, 0)], [sample(0, 0), sample(480, 0), sample(5_000, 0)]]), 500);
+  assert.is(typicalSampleIntervalMs([[sample(0, 0)], []]), 0);
+});
+
+test('interval lengths: nice, about four samples each, at most 60 intervals, about 8 on a short run', () => {
+  // 500 ms reports: 2 s intervals over a minute, 10 s over ten minutes; a 1.5 s run gets 1 s intervals of 2 samples.
+  assert.is(chooseIntervalMs(60_000, 500), 2_000);
+  assert.is(chooseIntervalMs(600_000, 500), 10_000);
+  assert.is(chooseIntervalMs(1_500, 500), 1_000);
+  // The bench samples every 250 ms.
+  assert.is(chooseIntervalMs(20_000, 250), 1_000);
+  assert.is(chooseIntervalMs(2_500, 250), 500);
+  // Nothing to go on: the shortest nice interval that holds two of the shortest samples.
+  assert.is(chooseIntervalMs(0, 0), 500);
+  for (const spanMs of [1_000, 7_777, 45_000, 600_000, 3_600_000]) {
+    const intervalMs = chooseIntervalMs(spanMs, 500);
+    assert.ok(intervalCount(spanMs, intervalMs) <= 61, `${spanMs} ms in ${intervalMs} ms intervals`);
+  }
+});
+
+test('summariseLoad puts every series on one grid that covers the last sample', () => {
+  const steady = Array.from({ length: 41 }, (_, step) => sample(step * 500, 1));
+  const late = steady.filter((point) => point.atMs >= 10_000);
+  const grid = summariseLoad([steady, late]);
+  assert.is(grid.intervalMs, 2_000);
+  assert.equal(grid.intervals.map((intervals) => intervals.length), [11, 11]);
+  assert.equal(grid.intervals[1]!.map((interval) => interval.utilisation), [undefined, undefined, undefined, undefined, undefined, 1, 1, 1, 1, 1, 1]);
+});
+
+test.run();
