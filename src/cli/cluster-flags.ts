@@ -17,7 +17,7 @@ import {
   type RegistryKind,
 } from '../runtime/cluster/cluster-spec.js';
 import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT, portLayout, portsToBind } from '../runtime/cluster/ports.js';
-import { hostFlag } from './flags.js';
+import { durationFlag, hostFlag } from './flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
@@ -42,7 +42,7 @@ export const clusterFlags = {
     max: MAX_WORK_UNITS,
     default: DEFAULT_HEAVY_WORK_UNITS,
   }),
-  'report-interval': Flags.integer({ description: 'How often backends report load to the LB (ms).', min: 50, max: 60_000, default: DEFAULT_REPORT_INTERVAL_MS }),
+  'report-interval': durationFlag({ description: 'How often backends report load to the LB (50ms–1m).', minMs: 50, maxMs: 60_000, defaultMs: DEFAULT_REPORT_INTERVAL_MS }),
   mode: Flags.string({
     description: 'lookaside: clients ask the LB, then call the backend themselves; proxy: clients call the LB, which forwards every task (and sees every start and end).',
     options: ['lookaside', 'proxy'],
@@ -51,7 +51,7 @@ export const clusterFlags = {
   weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
   speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
   ...policyConfigFlags,
-  timeout: Flags.integer({ description: 'How long to wait for the cluster to be ready (ms).', min: 1_000, max: 600_000, default: DEFAULT_UP_TIMEOUT_MS }),
+  timeout: durationFlag({ description: 'How long to wait for the cluster to be ready (1s–10m).', minMs: 1_000, maxMs: 600_000, defaultMs: DEFAULT_UP_TIMEOUT_MS }),
   respawn: Flags.boolean({
     description: 'Start a crashed backend again on its port, backing off when it keeps crashing. The LB and the registry are always restarted.',
     default: false,

@@ -1,11 +1,12 @@
 // Flags shared by several commands.
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
+import { formatDurationMs, parseDurationFlag } from '../core/duration.js';
 import { DEFAULT_CLUSTER_NAME, validateClusterName } from '../runtime/cluster/cluster-paths.js';
 import type { RegistryConnection, RegistryKind } from '../runtime/registry/create-registry.js';
 
+// No -n: like tail, `lbx logs -n` is a number of lines, so no command uses -n for anything else.
 export const clusterNameFlag = Flags.string({
-  char: 'n',
   description: 'Cluster name: several clusters can run side by side (state in $LBX_HOME/<name>, default ~/.lbx).',
   default: DEFAULT_CLUSTER_NAME,
 });
@@ -47,3 +48,33 @@ export const tokenFileFlag = Flags.string({
 
 /** Marks a child's argv with its cluster directory so stale pids can be verified before any signal. */
 export const clusterDirFlag = Flags.string({ description: 'Cluster directory (set by the supervisor).', hidden: true });
+
+export interface DurationFlagOptions {
+  readonly description: string;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly char?: 'd' | 'i';
+  readonly hidden?: boolean;
+  /** Keep fractions of a millisecond (a latency limit); timers and intervals are whole ms. */
+  readonly isFractional?: boolean;
+}
+
+/**
+ * A duration flag: 500ms, 30s, 2m, 1m30s, or a bare number of ms (what every lbx duration flag took
+ * before units), within [minMs, maxMs]. Parsed into ms; a bad value is a usage error naming the
+ * flag, the value and the accepted forms.
+ */
+export function durationFlag(options: DurationFlagOptions & { readonly defaultMs: number }): Interfaces.OptionFlag<number>;
+export function durationFlag(options: DurationFlagOptions): Interfaces.OptionFlag<number | undefined>;
+export function durationFlag(options: DurationFlagOptions & { readonly defaultMs?: number }): Interfaces.OptionFlag<number | undefined> {
+  const { defaultMs, minMs, maxMs, description, char, hidden, isFractional } = options;
+  const bounds = { minMs, maxMs, isWholeMs: !isFractional };
+  const build = Flags.custom<number>({
+    parse: async (input, _context, flag) => parseDurationFlag(`--${flag.name}`, input, bounds),
+    helpValue: '<duration>',
+  });
+  const common = { description, ...(char ? { char } : {}), ...(hidden ? { hidden } : {}) };
+  if (defaultMs === undefined) return build(common);
+  // Help shows the default as typed (10s), not as the ms it parses to.
+  return build({ ...common, default: defaultMs, defaultHelp: async () => formatDurationMs(defaultMs) });
+}

@@ -10,6 +10,18 @@ type FlagOutput = { [name: string]: any };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = { [name: string]: any };
 
+/**
+ * oclif wraps a flag's parse error as "Parsing --flag \n\t<message>\nSee more help with --help": one line instead,
+ * "--flag: <message>", or just the message when it already names the flag (lbx's own parsers do).
+ */
+export function tidyParseMessage(message: string): string {
+  const text = message.replace(/\nSee more help with --help$/, '');
+  const wrapped = /^Parsing (--[\w-]+) \n\t([\s\S]*)$/.exec(text);
+  if (!wrapped) return text;
+  const [, flag, inner] = wrapped as unknown as [string, string, string];
+  return inner.startsWith(flag) ? inner : `${flag}: ${inner}`;
+}
+
 export abstract class LbxCommand extends Command {
   static override enableJsonFlag = true;
 
@@ -21,10 +33,10 @@ export abstract class LbxCommand extends Command {
     try {
       return await super.parse(options, argv);
     } catch (error) {
-      if (error instanceof Error && !isLbxError(error) && !('oclif' in error && (error as { oclif?: { exit?: number } }).oclif?.exit === 0)) {
-        throw new LbxError('usage', error.message.replace(/\nSee more help with --help$/, ''), ['see: lbx <command> --help']);
-      }
-      throw error;
+      if (!(error instanceof Error) || ('oclif' in error && (error as { oclif?: { exit?: number } }).oclif?.exit === 0)) throw error;
+      const hint = `see: ${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? '<command>'} --help`;
+      const suggestions = isLbxError(error) ? [...error.suggestions, hint] : [hint];
+      throw new LbxError(isLbxError(error) ? error.code : 'usage', tidyParseMessage(error.message), suggestions);
     }
   }
 

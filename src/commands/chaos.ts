@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
-import { clusterNameFlag } from '../cli/flags.js';
+import { clusterNameFlag, durationFlag } from '../cli/flags.js';
 import { changeTimeoutMs } from '../cli/backend-change.js';
 
 const TARGETS = ['backend', 'lb', 'registry'] as const;
@@ -13,15 +13,15 @@ export default class Chaos extends LbxCommand {
 The last ready backend is never killed. Killed backends are started again on the next round (and at the end), unless the cluster runs with --respawn, where the supervisor does it; the LB and the registry are always restarted by the supervisor.`;
 
   static override examples = [
-    '<%= config.bin %> chaos --duration 20000 --interval 1000',
+    '<%= config.bin %> chaos --duration 20s --interval 1s',
     '<%= config.bin %> chaos --target backend --target lb --seed 7',
-    '<%= config.bin %> send --simple 50000 & <%= config.bin %> chaos --duration 10000',
+    '<%= config.bin %> send --simple 50000 & <%= config.bin %> chaos --duration 10s',
   ];
 
   static override flags = {
     name: clusterNameFlag,
-    interval: Flags.integer({ char: 'i', description: 'Time between kills (ms).', min: 100, max: 600_000, default: 1_000 }),
-    duration: Flags.integer({ char: 'd', description: 'How long chaos runs (ms).', min: 1, max: 3_600_000, default: 20_000 }),
+    interval: durationFlag({ char: 'i', description: 'Time between kills (100ms–10m).', minMs: 100, maxMs: 600_000, defaultMs: 1_000 }),
+    duration: durationFlag({ char: 'd', description: 'How long chaos runs (1ms–1h).', minMs: 1, maxMs: 3_600_000, defaultMs: 20_000 }),
     target: Flags.string({ char: 't', description: 'What may be killed; repeat for several (one is drawn each round).', options: [...TARGETS], multiple: true, default: ['backend'] }),
     signal: Flags.string({ char: 's', description: 'Signal to send.', options: ['SIGKILL', 'SIGTERM'], default: 'SIGKILL' }),
     seed: Flags.integer({ description: 'Seed of the random choices; default: random, printed.', min: 0, max: 4_294_967_295 }),

@@ -1,4 +1,5 @@
 // CI thresholds in the manner of k6 (--max-p99 200ms, --max-error-rate 1%, --min-throughput 1000, --max-imbalance 1.2): parsing and evaluation.
+import { parseDurationMs } from './duration.js';
 import { LbxError } from './lbx-error.js';
 import type { RunSummary } from './stats/run-ledger.js';
 
@@ -37,16 +38,14 @@ export interface MeasuredRun {
   readonly policy?: string;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?$/;
 const NUMBER = /^(\d+(?:\.\d+)?|\.\d+)$/;
 const PERCENT = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
 
-/** A latency limit in ms: "200ms", "0.5s", or a bare number of ms. */
+/** A latency limit in ms: "200ms", "0.5s", or a bare number of ms (lbx's one duration parser). */
 export function parseMaxP99Ms(text: string): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw usage('--max-p99', text, 'a duration such as 200ms, 0.5s or 200 (ms)');
-  const value = Number(match[1]);
-  return match[2] === 's' ? value * 1_000 : value;
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw usage('--max-p99', text, 'a duration such as 200ms, 0.5s or 200 (ms)');
+  return ms;
 }
 
 /** An error-rate limit as a fraction: "0", "0.01", or a percentage "1%"; within 0–1. */

@@ -1,6 +1,6 @@
 // The backend role: serve tasks until stopped, draining on SIGTERM.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
+import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
@@ -13,8 +13,8 @@ export const backendRoleFlags = {
   cluster: registryClusterFlag,
   'lb-addr': Flags.string({ description: 'LB address, host:port (default: found through the registry).' }),
   id: Flags.string({ description: 'Instance id (default: backend-<port>).' }),
-  'report-interval': Flags.integer({ description: 'Load report interval (ms).', min: 50, max: 60_000, default: 500 }),
-  'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
+  'report-interval': durationFlag({ description: 'Load report interval (50ms–1m).', minMs: 50, maxMs: 60_000, defaultMs: 500 }),
+  'check-interval': durationFlag({ description: 'Registry health-check interval (100ms–1m).', minMs: 100, maxMs: 60_000, defaultMs: 1_000 }),
   'heavy-work-units': Flags.integer({
     description: `Default CPU_HEAVY size in work units (about 0.55 ms each here; ${DEFAULT_HEAVY_WORK_UNITS} ≈ 30 ms).`,
     min: 1,

@@ -1,6 +1,6 @@
 // The load-balancer role: serve picks until stopped.
 import { Flags, type Interfaces } from '@oclif/core';
-import { clusterDirFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
+import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
@@ -13,8 +13,8 @@ export const lbRoleFlags = {
   registry: registryKindFlag,
   cluster: registryClusterFlag,
   id: Flags.string({ description: 'Instance id in the registry (default: lb-<port>).' }),
-  'report-interval': Flags.integer({ description: 'Load report interval the backends are asked for (ms).', min: 50, max: 60_000, default: 500 }),
-  'check-interval': Flags.integer({ description: 'Registry health-check interval (ms).', min: 100, max: 60_000, default: 1_000 }),
+  'report-interval': durationFlag({ description: 'Load report interval the backends are asked for (50ms–1m).', minMs: 50, maxMs: 60_000, defaultMs: 500 }),
+  'check-interval': durationFlag({ description: 'Registry health-check interval (100ms–1m).', minMs: 100, maxMs: 60_000, defaultMs: 1_000 }),
   mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
   ...policyConfigFlags,
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
