@@ -9,8 +9,10 @@ import * as assert from 'uvu/assert';
 
 import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 13_000;
+/** Free ports for clusters at BASE_PORT, +200, +400 and +600 (16 backends). */
+const BASE_PORT = await freeBasePort({ span: 800 });
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures');
 
 // ---------------------------------------------------------------- no cluster at all
@@ -152,7 +154,7 @@ running('up again is refused and leaves the cluster running', async () => {
 running('kill of a port that is not a backend lists the backend ports', async () => {
   const result = await live.run(['kill', '9999']);
   assert.equal(result.exitCode, 2);
-  assert.match(result.stderr, /port 9999 is not a backend of cluster "default"; backend ports: 13201, 13202/);
+  assert.match(result.stderr, new RegExp(`port 9999 is not a backend of cluster "default"; backend ports: ${BASE_PORT + 201}, ${BASE_PORT + 202}`));
   await assertClusterHealthy();
 });
 

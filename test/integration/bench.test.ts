@@ -9,9 +9,10 @@ import type { BenchResult } from '../../src/runtime/bench/bench-result.js';
 import { checkDocument } from '../helpers/json-schema-doc.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BENCH_BASE_PORT = 29_100;
-const CLUSTER_BASE_PORT = 29_300;
+const BENCH_BASE_PORT = await freeBasePort();
+const CLUSTER_BASE_PORT = await freeBasePort();
 const TEST_TIMEOUT_MS = 90_000;
 
 // ---------------------------------------------------------------- a private cluster

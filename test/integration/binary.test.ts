@@ -11,10 +11,11 @@ import * as assert from 'uvu/assert';
 
 import { eventually, findPidsMentioning } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_BINARY = path.join(root, 'build/lbx');
-const BASE_PORT = 31_700;
+const BASE_PORT = await freeBasePort();
 const KILLED_PORT = BASE_PORT + 2;
 const BUILD_TIMEOUT_MS = 120_000;
 const COMMAND_TIMEOUT_MS = 30_000;

@@ -8,8 +8,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { createSandbox, eventually, findPidsMentioning, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 15_000;
+const BASE_PORT = await freeBasePort();
 const standin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/consul-standin');
 const env = { PATH: `${standin}${path.delimiter}${process.env.PATH}` };
 const REGISTRY_PORT_ARG = String(BASE_PORT + 102);

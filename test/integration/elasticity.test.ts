@@ -7,9 +7,10 @@ import * as assert from 'uvu/assert';
 import type { GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-/** This file's ports: 24550–24875 (one layout of 106 ports per test, 110 apart). */
-const BASE_PORT = 24_550;
+/** This file's ports: a free range with room for slots 0–19, one layout per test, PORT_STEP apart. */
+const BASE_PORT = await freeBasePort({ span: 2_400 });
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 100_000;
 /** Picks the LB must have made before a change, so the change lands inside the running send. */

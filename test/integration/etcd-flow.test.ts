@@ -13,20 +13,21 @@ import { createRegistry, type RegistryConnection } from '../../src/runtime/regis
 import { BACKEND_SERVICE, LB_SERVICE } from '../../src/runtime/registry/service-names.js';
 import { createSandbox, eventually, killLeftovers, LBX_BIN } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
 const ETCD = findExecutable('etcd');
 /** A key's lease is 2 s; etcd checks expiry about every 500 ms: gone within 2 s + 1 s. */
 const LEASE_GONE_BOUND_MS = 2_000 + 1_000;
 
-// `up` on 26000: backends 26001…, LB 26100, control 26101, etcd client 26102, peer 26103.
-const BASE_PORT = 26_000;
+// `up` on BASE_PORT (a free range): backends +1…, LB +100, control +101, etcd client +102, peer +103; by hand +202…+303; +400 for the missing etcd.
+const BASE_PORT = await freeBasePort({ span: 600 });
 const KILLED_PORT = BASE_PORT + 3;
 const KILLED = `127.0.0.1:${KILLED_PORT}`;
 const UP_REGISTRY: RegistryConnection = { kind: 'etcd', address: `127.0.0.1:${BASE_PORT + 102}`, cluster: 'default' };
 // The hand-started roles and their own etcd.
-const HAND = { etcdClient: 26_202, etcdPeer: 26_203, lb: 26_300, backends: [26_301, 26_302], extraBackend: 26_303 } as const;
+const HAND = { etcdClient: BASE_PORT + 202, etcdPeer: BASE_PORT + 203, lb: BASE_PORT + 300, backends: [BASE_PORT + 301, BASE_PORT + 302], extraBackend: BASE_PORT + 303 } as const;
 const HAND_REGISTRY: RegistryConnection = { kind: 'etcd', address: `127.0.0.1:${HAND.etcdClient}`, cluster: 'hand' };
-const MISSING_BASE_PORT = 26_400;
+const MISSING_BASE_PORT = BASE_PORT + 400;
 
 interface Component { name: string; role: string; address: string; pid: number; state: string; health?: string; restarts?: number }
 interface RunJson { summary: { sent: number; ok: number; failed: number; backends: Array<{ address: string; ok: number }> } }

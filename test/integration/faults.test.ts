@@ -8,9 +8,10 @@ import * as assert from 'uvu/assert';
 
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-/** This file's ports: 24000–24545 (one layout of 106 ports per test, 110 apart). */
-const BASE_PORT = 24_000;
+/** This file's ports: a free range with room for slots 0–19, one layout per test, PORT_STEP apart. */
+const BASE_PORT = await freeBasePort({ span: 2_400 });
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 90_000;
 

@@ -11,8 +11,9 @@ import { chartsInDom, consoleErrorsIn, dumpDom, findChromium, takeScreenshot } f
 import { syntheticBenchResult } from '../helpers/html-fixtures.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 29_500;
+const BASE_PORT = await freeBasePort();
 const MAX_HTML_BYTES = 200_000;
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 /** Where the lead finds one screenshot to look at. */
@@ -76,7 +77,7 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         assert.is(written.exitCode, 0, written.stderr);
         assert.match(written.stderr, `wrote ${file}`);
         // The terminal report is still printed as before.
-        assert.match(written.stdout, /127\.0\.0\.1:29501/);
+        assert.match(written.stdout, `127.0.0.1:${BASE_PORT + 1}`);
 
         const charts = await checkInBrowser(file, ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-in-flight', 'load-cpu']);
         // 3 backends × (served, assigned, client ok); one run × 4 percentiles.
@@ -85,7 +86,7 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         // Each of the 3 backends reported at least twice since it started.
         assert.ok((charts.find((entry) => entry.chart === 'load-in-flight')?.points ?? 0) >= 6, JSON.stringify(charts));
         const html = readFileSync(file, 'utf8');
-        for (const port of [29_501, 29_502, 29_503]) assert.ok(html.includes(`127.0.0.1:${port}`), `backend ${port} named in the page`);
+        for (const port of [BASE_PORT + 1, BASE_PORT + 2, BASE_PORT + 3]) assert.ok(html.includes(`127.0.0.1:${port}`), `backend ${port} named in the page`);
         copyFileSync(file.replace(/\.html$/, '.png'), SHARED_SCREENSHOT);
         console.log(`  copied to ${SHARED_SCREENSHOT} (${statSync(SHARED_SCREENSHOT).size} bytes)`);
       })(),

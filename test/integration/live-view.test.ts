@@ -6,8 +6,9 @@ import * as assert from 'uvu/assert';
 
 import { createSandbox, eventually, killLeftovers, LBX_BIN } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 29_800;
+const BASE_PORT = await freeBasePort();
 const BACKENDS = [`127.0.0.1:${BASE_PORT + 1}`, `127.0.0.1:${BASE_PORT + 2}`];
 const ENTER_ALT_SCREEN = '\u001B[?1049h';
 const LEAVE_ALT_SCREEN = '\u001B[?1049l';

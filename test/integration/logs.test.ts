@@ -6,8 +6,9 @@ import * as assert from 'uvu/assert';
 
 import { createSandbox, eventually, killLeftovers, LBX_BIN } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 29_840;
+const BASE_PORT = await freeBasePort();
 const KILLED_PORT = BASE_PORT + 2;
 const ADDED = `backend-${BASE_PORT + 3}`;
 const COMPONENTS = ['supervisor', 'registry', 'lb', `backend-${BASE_PORT + 1}`, `backend-${KILLED_PORT}`];

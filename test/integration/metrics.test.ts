@@ -5,8 +5,9 @@ import * as assert from 'uvu/assert';
 import { parseExposition, sumSamples, type Sample } from '../../src/runtime/metrics/parse-exposition.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 30_000;
+const BASE_PORT = await freeBasePort();
 const LB_METRICS = `127.0.0.1:${BASE_PORT + 106}`;
 const TASKS = 200;
 const TEST_TIMEOUT_MS = 90_000;

@@ -18,9 +18,11 @@ import { LoadBalancerClient, type BackendStats, type GetStatsResponse } from '..
 import { createSandbox, eventually, LBX_BIN } from '../helpers/lbx-cli.js';
 import { checkNetnsSupport, IP, NetnsLab, routeDevice, type NetnsHost } from '../helpers/netns.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-/** This file's ports: 27000–27199. Backend ports differ across hosts too: ids (backend-<port>) are etcd keys. */
-const PORTS = { etcdClient: 27_102, etcdPeer: 27_103, lb: 27_100, backends: [[27_001, 27_002], [27_003, 27_004]] } as const;
+/** This file's ports: a free range (etcd and the LB listen in the root namespace). Backend ports differ across hosts too: ids (backend-<port>) are etcd keys. */
+const BASE_PORT = await freeBasePort();
+const PORTS = { etcdClient: BASE_PORT + 102, etcdPeer: BASE_PORT + 103, lb: BASE_PORT + 100, backends: [[BASE_PORT + 1, BASE_PORT + 2], [BASE_PORT + 3, BASE_PORT + 4]] } as const;
 const SCENARIO_TIMEOUT_MS = 50_000;
 const STATS_TIMEOUT_MS = 2_000;
 const READY_TIMEOUT_MS = 15_000;

@@ -3,8 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 16_000;
+const BASE_PORT = await freeBasePort();
 const [B1, B2, B3] = [1, 2, 3].map((offset) => `127.0.0.1:${BASE_PORT + offset}`) as [string, string, string];
 
 interface RunJson { policy: string; summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number; share: number }> } }

@@ -3,8 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 16_500;
+const BASE_PORT = await freeBasePort();
 const SLOW = `127.0.0.1:${BASE_PORT + 3}`;
 
 interface RunJson { mode: string; policy: string; summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number }> } }

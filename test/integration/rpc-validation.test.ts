@@ -8,10 +8,11 @@ import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balan
 import type { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 import { readTokenFile, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
 import path from 'node:path';
 
-const BASE_PORT = 14_000;
+const BASE_PORT = await freeBasePort();
 const LB = `127.0.0.1:${BASE_PORT + 100}`;
 const BACKEND = `127.0.0.1:${BASE_PORT + 1}`;
 const CALL_TIMEOUT_MS = 3_000;

@@ -18,12 +18,13 @@ import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { createFuzzer, describeBody, encodeDoubleField, encodeStringField, encodeVarintField, REQUEST_SHAPES, type Fuzzer, type MessageShape } from '../helpers/proto-fuzz.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { withTimeout } from '../helpers/with-timeout.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
 const SEED = process.env.LBX_FUZZ_SEED ? Number(process.env.LBX_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 32);
 console.log(`security-fuzz seed ${SEED} (replay: LBX_FUZZ_SEED=${SEED})`);
 
-const LOOKASIDE = { name: 'fuzz', basePort: 22_600 } as const;
-const PROXY = { name: 'fuzzproxy', basePort: 22_800 } as const;
+const LOOKASIDE = { name: 'fuzz', basePort: await freeBasePort() } as const;
+const PROXY = { name: 'fuzzproxy', basePort: await freeBasePort() } as const;
 const lbOf = (cluster: { basePort: number }): string => `127.0.0.1:${cluster.basePort + 100}`;
 const controlOf = (cluster: { basePort: number }): string => `127.0.0.1:${cluster.basePort + 101}`;
 const backendOf = (cluster: { basePort: number }, index: number): string => `127.0.0.1:${cluster.basePort + 1 + index}`;
@@ -312,7 +313,7 @@ auth('without the token, GetStatus, Shutdown and KillBackend are UNAUTHENTICATED
       assertAllReady(after, LOOKASIDE.name);
       const status = await sandbox.run(['status', '--name', LOOKASIDE.name]);
       assert.equal(status.exitCode, 0, status.stderr);
-      assert.match(status.stdout, /backend-22601 .* ready +serving/);
+      assert.match(status.stdout, new RegExp(`backend-${LOOKASIDE.basePort + 1} .* ready +serving`));
     })(),
     20_000,
     'unauthenticated control calls',

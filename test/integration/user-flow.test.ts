@@ -4,8 +4,9 @@ import * as assert from 'uvu/assert';
 
 import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
 
-const BASE_PORT = 12_000;
+const BASE_PORT = await freeBasePort();
 const CLUSTER = ['--base-port', String(BASE_PORT)];
 const KILLED_PORT = BASE_PORT + 3;
 const KILLED = `127.0.0.1:${KILLED_PORT}`;
