@@ -16,7 +16,7 @@ import {
   type RegistryChoice,
   type RegistryKind,
 } from '../runtime/cluster/cluster-spec.js';
-import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT, portLayout, portsToBind } from '../runtime/cluster/ports.js';
+import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 import { durationFlag, hostFlag } from './flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
@@ -110,52 +110,31 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
   return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
 }
 
-/** Starts the planned cluster: refuses a running one or busy ports, cleans a stale one, shows progress until every component is ready. */
+/** Starts the planned cluster (refusing a running one or busy ports, cleaning a stale one), with progress on stderr until every component is ready. */
 export async function startCluster(
   planned: PlannedCluster,
   options: { quiet: boolean; note: (line: string) => void },
 ): Promise<{ file: ClusterFile; readyMs: number }> {
   const { spec } = planned;
-  const { lookupCluster, cleanStaleCluster } = await import('../runtime/cluster/cluster-lookup.js');
-  const { findPortsInUse } = await import('../runtime/cluster/port-check.js');
-  const { launchSupervisor } = await import('../runtime/supervisor/launch-supervisor.js');
-
-  const lookup = await lookupCluster(spec.name);
-  if (lookup.kind === 'running') {
-    throw new LbxError('usage', `cluster "${spec.name}" is already running (supervisor pid ${lookup.file.supervisorPid}, LB ${lookup.file.lbAddress})`, [
-      'stop it first with: lbx down' + (spec.name === 'default' ? '' : ` --name ${spec.name}`),
-      'or start another beside it: lbx up --name <other> --base-port <port>',
-    ]);
-  }
-  if (lookup.kind === 'starting') throw new LbxError('usage', `cluster "${spec.name}" is being started by another \`lbx up\``);
-  if (lookup.kind === 'stale') {
-    await cleanStaleCluster(lookup);
-    if (!options.quiet) options.note(`note: removed a stale cluster "${spec.name}" (${lookup.reason})`);
-  }
-
-  const layout = portLayout(spec.basePort);
-  const busy = await findPortsInUse(spec.host, portsToBind(layout, spec.backends, spec.registry));
-  if (busy.length > 0) {
-    const list = busy.map((entry) => `${entry.port} (${entry.component})`).join(', ');
-    throw new LbxError('usage', `port${busy.length > 1 ? 's' : ''} ${list} already in use on ${spec.host}`, [
-      `choose another range with --base-port (now ${spec.basePort}), e.g. --base-port ${spec.basePort === DEFAULT_BASE_PORT ? 8000 : DEFAULT_BASE_PORT + 1000}`,
-    ]);
-  }
-
+  const { startCluster: launch } = await import('../runtime/supervisor/start-cluster.js');
   const progress = await startProgress(`starting cluster "${spec.name}" (${spec.registry} registry)`, { quiet: options.quiet });
   let ready = 0;
+  let launching = false;
   const total = spec.backends + 2;
-  const launched = await launchSupervisor(lookup.paths, spec, {
-    timeoutMs: spec.readyTimeoutMs,
-    onEvent: (event) => {
-      if (event.type === 'ready') progress.update(`starting cluster "${spec.name}": ${++ready}/${total} ready (${event.component})`);
-    },
-  }).catch((error: unknown) => {
-    progress.fail(`cluster "${spec.name}" did not start`);
+  try {
+    const launched = await launch(spec, (event) => {
+      if (event.type === 'cleaned-stale' && !options.quiet) options.note(`note: removed a stale cluster "${spec.name}" (${event.reason})`);
+      if (event.type === 'launching') launching = true;
+      if (event.type === 'supervisor' && event.event.type === 'ready') progress.update(`starting cluster "${spec.name}": ${++ready}/${total} ready (${event.event.component})`);
+    });
+    progress.succeed(`cluster "${spec.name}" ready in ${launched.readyMs} ms`);
+    return launched;
+  } catch (error) {
+    // A refusal before launch (running cluster, busy ports) is said by the error alone.
+    if (launching) progress.fail(`cluster "${spec.name}" did not start`);
+    else progress.stop();
     throw error;
-  });
-  progress.succeed(`cluster "${spec.name}" ready in ${launched.readyMs} ms`);
-  return launched;
+  }
 }
 
 /** The registry a cluster runs: what was asked for, with the binary it needs found on PATH (a usage error when missing). */

@@ -41,3 +41,18 @@ export function renderBenchDistribution(result: BenchResult, options: { color?: 
     ['left', 'left', 'right', 'right', 'left'],
   );
 }
+
+/** Everything `lbx bench` prints on stdout: the cluster and workload line, the comparison, the split per backend. */
+export function renderBenchResult(result: BenchResult, options: { color: boolean; keys?: number; html?: string }): string {
+  const { cluster, workload } = result;
+  const lines = [
+    `cluster "${cluster.name}": ${cluster.backends} backends, ${cluster.mode} mode, ${cluster.registry} registry    workload: ${workload.simple} simple + ${workload.heavy} heavy, concurrency ${workload.concurrency}, seed ${workload.seed}${options.keys === undefined ? '' : `, ${options.keys} keys`}`,
+    '',
+    renderBenchComparison(result),
+    '',
+    renderBenchDistribution(result, { color: options.color }),
+  ];
+  if (result.interrupted) lines.push('', `interrupted: ${result.policies.length} polic${result.policies.length === 1 ? 'y' : 'ies'} measured; the last one covers only the tasks that started`);
+  if (options.html !== undefined) lines.push('', `HTML report: ${options.html}`);
+  return lines.join('\n');
+}

@@ -1,6 +1,7 @@
 // Tables for one `lbx send` run: distribution per backend, then totals.
 import type { RunSummary } from '../core/stats/run-ledger.js';
-import { renderBar } from './bars.js';
+import type { SavedRun } from '../runtime/cluster/run-store.js';
+import { renderBar, shouldColor } from './bars.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
 import { renderTable } from './table.js';
 
@@ -29,4 +30,12 @@ export function renderRunTotals(summary: RunSummary): string {
   ];
   for (const [reason, count] of Object.entries(summary.failuresByReason)) lines.push(`failed ${formatCount(count)} × ${reason}`);
   return lines.join('\n');
+}
+
+/** What `lbx send` prints on stdout: the distribution, the totals, the LB waits, and whether the run was cut short. */
+export function renderSendRun(run: SavedRun): string {
+  const parts = [renderRunDistribution(run.summary, { color: shouldColor(process.stdout, process.env) }), '', renderRunTotals(run.summary)];
+  if (run.lbWaits > 0) parts.push(`waited for the LB ${formatCount(run.lbWaits)} time${run.lbWaits === 1 ? '' : 's'} (it was unreachable or restarting; waits use no retries)`);
+  if (run.interrupted) parts.push(`interrupted: ${formatCount(run.summary.sent)} of ${formatCount(run.planned)} tasks started; each of them ended once, as counted above`);
+  return parts.join('\n');
 }

@@ -13,13 +13,21 @@ let active: Progress | undefined;
 const canSpin = (): boolean =>
   Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
 
+/** Without a terminal, progress prints a heartbeat line at most this often, so CI logs show life without flooding. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+
 const plainProgress = (quiet: boolean): Progress => {
   const write = (line: string): void => {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
+  let lastBeatAt = performance.now();
   return {
-    // Plain mode prints milestones only; per-update lines would flood CI logs.
-    update: () => undefined,
+    update: (text) => {
+      const now = performance.now();
+      if (now - lastBeatAt < HEARTBEAT_INTERVAL_MS) return;
+      lastBeatAt = now;
+      write(text);
+    },
     succeed: (text) => write(text),
     fail: (text) => write(text),
     stop: () => undefined,

@@ -6,28 +6,21 @@ import { shouldColor } from '../cli/bars.js';
 import { clusterFlags, planCluster, startCluster } from '../cli/cluster-flags.js';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { policyConfigFromFlags } from '../cli/policy-flags.js';
-import { renderBenchComparison, renderBenchDistribution } from '../cli/render-bench.js';
-import { renderThresholds } from '../cli/render-thresholds.js';
+import { renderBenchResult } from '../cli/render-bench.js';
 import { startProgress } from '../cli/spinner.js';
+import { trackTaskProgress } from '../cli/task-progress.js';
 import { thresholdFlags, thresholdsFromFlags } from '../cli/threshold-flags.js';
-import { EXIT_CODES, LbxError } from '../core/lbx-error.js';
+import { concludeRun, randomSeed, taskCounts, workloadFlags } from '../cli/workload-flags.js';
+import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { checkPolicyFits } from '../core/policies/policy-config.js';
 import type { PolicyFactory } from '../core/policies/policy.js';
-import { evaluateThresholds, hasThresholds } from '../core/thresholds.js';
-import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
 import type { BenchResult } from '../runtime/bench/bench-result.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
-import type { ClusterFile } from '../runtime/cluster/cluster-file.js';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 
 const DEFAULT_POLICIES = 'rr,pf,ll,lc,p2c,ewma,ch';
-const DEFAULT_SIMPLE_WHEN_UNSPECIFIED = 1_000;
-const MAX_TASKS = 10_000_000;
 /** Flags that shape a new cluster; with --name of a running one they would be silently ignored, so they are refused. */
 const CLUSTER_SHAPE_FLAGS = ['backends', 'registry', 'base-port', 'host', 'heavy-work-units', 'report-interval', 'mode', 'weights', 'speeds', 'respawn'];
-/** The HTML renderer, built from src/cli/html/ when that part is present. */
-/** Progress text is redrawn at most this often. */
-const PROGRESS_REDRAW_MS = 100;
 
 export default class Bench extends LbxCommand {
   static override summary = 'Compare policies: the same workload under each, on one cluster, in one table.';
@@ -36,7 +29,10 @@ export default class Bench extends LbxCommand {
 or with --name uses that running cluster and leaves it running (its policy is left at the last one benched).
 For each policy: switch the LB to it, send the same tasks (same --seed, same --keys), and sample every backend's load
 every 250 ms. Prints throughput, latency percentiles, imbalance (max/mean of per-backend ok counts), failures and the split
-per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not met (by any policy), which wins over 1.`;
+per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not met (by any policy), which wins over 1.
+Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared cluster reconciles them. Ctrl-C (or
+SIGTERM) lets the policy being measured finish its tasks in flight, shows the partial results and exits 130 (143);
+a second Ctrl-C ends at once (a private cluster is stopped either way).`;
 
   static override examples = [
     '<%= config.bin %> bench --policies rr,pf,ll,lc,p2c,ewma,ch --simple 5000 --heavy 200',
@@ -51,12 +47,8 @@ per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not 
       description: `Policies to compare, comma-separated, in order: ${POLICIES.map((policy) => policy.shortName).join(', ')} (or long names).`,
       default: DEFAULT_POLICIES,
     }),
-    simple: Flags.integer({ char: 's', description: 'SIMPLE tasks per policy.', min: 0, max: MAX_TASKS }),
-    heavy: Flags.integer({ char: 'H', description: 'CPU_HEAVY tasks per policy.', min: 0, max: MAX_TASKS }),
-    concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: DEFAULT_CONCURRENCY }),
-    'work-units': Flags.integer({ description: 'CPU_HEAVY size in work units (0 = the backends\' default).', min: 0, max: MAX_WORK_UNITS, default: 0 }),
+    ...workloadFlags(' per policy'),
     keys: Flags.integer({ description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.', min: 1, max: 10_000_000 }),
-    seed: Flags.integer({ description: 'Seed of the task order, the same for every policy; default: random, printed.', min: 0, max: 4_294_967_295 }),
     html: Flags.string({ description: 'Also write the results as one self-contained HTML file.', helpValue: '<file>' }),
     ...clusterFlags,
     ...thresholdFlags,
@@ -64,128 +56,84 @@ per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not 
 
   async run(): Promise<BenchResult> {
     const { flags, raw } = await this.parse(Bench);
-    const simple = flags.simple ?? (flags.heavy === undefined ? DEFAULT_SIMPLE_WHEN_UNSPECIFIED : 0);
-    const heavy = flags.heavy ?? 0;
-    if (simple + heavy === 0) throw new LbxError('usage', 'nothing to send: --simple and --heavy are both 0; give at least one task');
+    const { simple, heavy } = taskCounts(flags);
     const thresholds = thresholdsFromFlags(flags);
     const policies = parsePolicyList(flags.policies);
     const policyConfig = policyConfigFromFlags(flags);
     const renderHtml = flags.html === undefined ? undefined : await loadHtmlRenderer();
-    const seed = flags.seed ?? Math.floor(Math.random() * 4_294_967_296);
+    const seed = flags.seed ?? randomSeed();
     const quiet = flags.json ?? false;
 
-    const { lookupCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { findExecutable } = await import('../runtime/registry/find-executable.js');
     const { runBench } = await import('../runtime/bench/run-bench.js');
-    const { stopCluster } = await import('../runtime/bench/stop-cluster.js');
+    const { acquireBenchCluster } = await import('../runtime/bench/bench-cluster.js');
+    const { guardInterrupts } = await import('../runtime/process/interrupt-guard.js');
 
-    const name = flags.name ?? `bench-${process.pid}`;
-    const lookup = flags.name === undefined ? undefined : await lookupCluster(flags.name);
+    const bench = await acquireBenchCluster(flags.name);
     const given = new Set(raw.flatMap((token) => (token.type === 'flag' ? [token.flag] : [])));
-    const isShared = lookup?.kind === 'running';
-    if (isShared) {
-      const shaping = CLUSTER_SHAPE_FLAGS.filter((flag) => given.has(flag));
-      if (shaping.length > 0) {
-        throw new LbxError('usage', `cluster "${name}" is running: ${shaping.map((flag) => `--${flag}`).join(', ')} would shape a new cluster and cannot apply to it`, [
-          `drop ${shaping.length > 1 ? 'them' : 'it'} to bench "${name}" as it is`,
-          'or leave out --name to bench a private cluster with those settings',
-        ]);
-      }
-    }
-
-    let owned = false;
-    const stopOwned = async (): Promise<void> => {
-      if (!owned) return;
-      owned = false;
-      await stopCluster(name);
-    };
-    // Ctrl-C or a SIGTERM mid-run still stops the private cluster before exiting.
-    const onSignal = (signal: NodeJS.Signals): void => {
-      // A shared cluster is left running, on whichever policy was being benched: say so rather than claim a stop.
-      process.stderr.write(owned ? `\n${signal}: stopping cluster "${name}"\n` : `\n${signal}: cluster "${name}" left running, on the policy being benched (lbx policy shows it)\n`);
-      void stopOwned().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    if (bench.isShared) refuseShapingFlags(bench.name, CLUSTER_SHAPE_FLAGS.filter((flag) => given.has(flag)));
+    // Ctrl-C or SIGTERM: the policy being measured winds down and the partial results are shown; a second one ends at once. Either way a private cluster is stopped.
+    const interrupts = guardInterrupts({
+      onStop: (signal) =>
+        this.logToStderr(`\n${signal}: finishing the tasks in flight, then ${bench.isShared ? `leaving cluster "${bench.name}" running on the policy being benched (lbx policy shows it)` : `stopping cluster "${bench.name}"`} (Ctrl-C again to abort)`),
+      onAbort: () => void bench.release().finally(() => process.exit(interrupts.exitCode ?? 130)),
+    });
     try {
-      let cluster: ClusterFile;
-      if (isShared) {
-        cluster = lookup.file;
-      } else {
-        const planned = planCluster(name, policies[0]!, flags, findExecutable);
+      const cluster = await bench.ensureStarted(async () => {
+        const planned = planCluster(bench.name, policies[0]!, flags, findExecutable);
         for (const policy of policies) checkPolicyFits(policy, policyConfig, flags.backends);
-        owned = true;
-        cluster = (await startCluster(planned, { quiet, note: (line) => this.logToStderr(line) })).file;
-      }
-      if (isShared) {
+        return (await startCluster(planned, { quiet, note: (line) => this.logToStderr(line) })).file;
+      });
+      if (bench.isShared) {
         const backends = cluster.components.filter((component) => component.role === 'backend' && component.state !== 'removed').length;
         for (const policy of policies) checkPolicyFits(policy, { ...cluster.spec.policyConfig, ...policyConfig }, backends);
       }
 
-      const progress = await startProgress(`bench on cluster "${name}": ${policies.length} policies`, { quiet });
-      let lastShownAt = 0;
+      const progress = await startProgress(`bench on cluster "${bench.name}": ${policies.length} policies`, { quiet });
+      let track = trackTaskProgress(progress, '');
       const measured = await runBench({
         cluster,
         policies: policies.map((policy) => policy.name),
         policyConfig,
-        workload: {
-          simple,
-          heavy,
-          concurrency: flags.concurrency,
-          seed,
-          ...(flags.keys === undefined ? {} : { keys: flags.keys }),
-          timeoutMs: DEFAULT_TIMEOUT_MS,
-          maxAttempts: DEFAULT_RETRIES + 1,
-          workUnits: flags['work-units'],
-        },
+        workload: { simple, heavy, concurrency: flags.concurrency, seed, ...(flags.keys === undefined ? {} : { keys: flags.keys }), timeoutMs: DEFAULT_TIMEOUT_MS, maxAttempts: DEFAULT_RETRIES + 1, workUnits: flags['work-units'] },
+        paths: bench.paths,
+        stop: interrupts.signal,
         onEvent: (event) => {
-          const step = `[${event.index + 1}/${event.count}] ${event.policy}`;
-          if (event.type === 'policy-start') progress.update(`${step}: starting`);
-          if (event.type === 'progress') {
-            const now = performance.now();
-            if (now - lastShownAt < PROGRESS_REDRAW_MS && event.done < event.total) return;
-            lastShownAt = now;
-            progress.update(`${step}: ${event.done}/${event.total}`);
-          }
+          if (event.type === 'save-failed') this.logToStderr(`warning: the ${event.policy} run could not be saved for lbx report: ${event.error}`);
+          if (event.type === 'policy-start') track = trackTaskProgress(progress, `[${event.index + 1}/${event.count}] ${event.policy}`);
+          if (event.type === 'progress') track(event.done, event.total, event.failed);
         },
       }).catch((error: unknown) => {
         progress.fail('bench failed');
         throw error;
       });
       const failedTasks = measured.policies.reduce((sum, entry) => sum + entry.summary.failed, 0);
-      progress.succeed(`bench done: ${measured.policies.length} policies × ${simple + heavy} tasks, seed ${seed}${failedTasks > 0 ? `, ${failedTasks} tasks failed` : ''}`);
+      const ending = `${measured.policies.length} policies × ${simple + heavy} tasks, seed ${seed}${failedTasks > 0 ? `, ${failedTasks} tasks failed` : ''}`;
+      if (measured.interrupted) progress.fail(`bench interrupted: ${ending}`);
+      else progress.succeed(`bench done: ${ending}`);
 
-      const outcome = hasThresholds(thresholds)
-        ? evaluateThresholds(thresholds, measured.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance })))
-        : undefined;
+      const { outcome, verdict } = concludeRun(thresholds, measured.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance })), failedTasks);
       const result: BenchResult = { ...measured, ...(outcome ? { thresholds: outcome } : {}) };
-
       if (renderHtml && flags.html !== undefined) await writeFile(flags.html, renderHtml(result));
-      if (!flags.json) {
-        const color = shouldColor(process.stdout, process.env);
-        this.log(`cluster "${name}": ${result.cluster.backends} backends, ${result.cluster.mode} mode, ${result.cluster.registry} registry    workload: ${simple} simple + ${heavy} heavy, concurrency ${flags.concurrency}, seed ${seed}${flags.keys === undefined ? '' : `, ${flags.keys} keys`}`);
-        this.log('');
-        this.log(renderBenchComparison(result));
-        this.log('');
-        this.log(renderBenchDistribution(result, { color }));
-        if (flags.html !== undefined) this.log(`\nHTML report: ${flags.html}`);
-      }
-      if (failedTasks > 0) process.exitCode = EXIT_CODES.runtime;
-      if (outcome) {
-        if (!flags.json && outcome.passed) this.log(`\n${renderThresholds(outcome)}`);
-        // A failed threshold exits 5 even when tasks failed too: it is the gate the caller asked for.
-        if (!outcome.passed) {
-          process.exitCode = EXIT_CODES.threshold;
-          this.logToStderr(renderThresholds(outcome));
-        }
-      }
+      if (!flags.json) this.log(renderBenchResult(result, { color: shouldColor(process.stdout, process.env), keys: flags.keys, html: flags.html }));
+      if (verdict && !verdict.passed) this.logToStderr(verdict.text);
+      else if (verdict && !flags.json) this.log(`\n${verdict.text}`);
+      if (interrupts.exitCode !== undefined) process.exitCode = interrupts.exitCode;
       return result;
     } finally {
-      await stopOwned();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupts.dispose();
+      await bench.release();
     }
   }
+}
+
+/** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. */
+function refuseShapingFlags(name: string, shaping: readonly string[]): void {
+  if (shaping.length === 0) return;
+  throw new LbxError('usage', `cluster "${name}" is running: ${shaping.map((flag) => `--${flag}`).join(', ')} would shape a new cluster and cannot apply to it`, [
+    `drop ${shaping.length > 1 ? 'them' : 'it'} to bench "${name}" as it is`,
+    'or leave out --name to bench a private cluster with those settings',
+  ]);
 }
 
 /** "rr,ll,ch" → the policies, in order, each once; an unknown name is a usage error naming the choices. */

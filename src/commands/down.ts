@@ -4,21 +4,18 @@ import { startProgress } from '../cli/spinner.js';
 
 export interface DownResult {
   readonly name: string;
-  /** stopped: a running cluster was stopped · cleaned: a stale one was removed · none: nothing was there. */
+  /** stopped: a running cluster was stopped · cleaned: state without a live supervisor was removed · none: nothing was there. */
   readonly outcome: 'stopped' | 'cleaned' | 'none';
   readonly stoppedMs: number;
 }
-
-/** How long `down` waits for the supervisor to finish stopping everything before forcing it. */
-const SUPERVISOR_EXIT_TIMEOUT_MS = 20_000;
-/** How long `down` waits for a cluster that another `lbx up` is starting to settle. */
-const STARTING_SETTLE_TIMEOUT_MS = 30_000;
 
 export default class Down extends LbxCommand {
   static override summary = 'Stop a cluster: LB, backends, then the registry; remove its state. Safe to run twice.';
 
   static override description = `Each component gets SIGTERM (backends finish in-flight tasks), then SIGKILL after a grace period.
-With no cluster running it does nothing and exits 0; a stale cluster (its supervisor gone) is cleaned up.`;
+With no cluster running it does nothing and exits 0; a stale cluster (its supervisor gone) is cleaned up.
+A cluster whose state file is damaged or missing is still stopped: its supervisor is found through its
+identity file, its control port or its command line.`;
 
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --name lab2 --json'];
 
@@ -26,52 +23,23 @@ With no cluster running it does nothing and exits 0; a stale cluster (its superv
 
   async run(): Promise<DownResult> {
     const { flags } = await this.parse(Down);
-    const { lookupCluster, cleanStaleCluster, supervisorMarkers } = await import('../runtime/cluster/cluster-lookup.js');
-    const { ControlClient } = await import('../runtime/cluster/control-client.js');
-    const { isOurProcess, signalProcess } = await import('../runtime/process/pid-probe.js');
-    const { waitFor } = await import('../runtime/process/wait-for.js');
-    const startedAt = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - startedAt);
-
-    let lookup = await lookupCluster(flags.name);
-    if (lookup.kind === 'starting') {
-      // An `up` is bringing it up right now: wait for it to settle, then stop what it started.
-      lookup = await waitFor(
-        async () => {
-          const next = await lookupCluster(flags.name);
-          return next.kind === 'starting' ? undefined : next;
-        },
-        { description: `cluster "${flags.name}" (being started)`, timeoutMs: STARTING_SETTLE_TIMEOUT_MS, intervalMs: 100 },
-      );
-    }
-    if (lookup.kind === 'none') {
-      if (!flags.json) this.log(`no cluster "${flags.name}" is running; nothing to stop`);
-      return { name: flags.name, outcome: 'none', stoppedMs: elapsed() };
-    }
-    if (lookup.kind === 'stale') {
-      const killed = await cleanStaleCluster(lookup);
-      if (!flags.json) this.log(`removed stale cluster "${flags.name}" (${lookup.reason}${killed.length ? `; ended leftover pids ${killed.join(', ')}` : ''})`);
-      return { name: flags.name, outcome: 'cleaned', stoppedMs: elapsed() };
-    }
-
+    const { stopCluster } = await import('../runtime/supervisor/stop-cluster.js');
     const progress = await startProgress(`stopping cluster "${flags.name}"`, { quiet: flags.json });
-    const control = new ControlClient(lookup.file);
-    const pid = lookup.file.supervisorPid;
-    const markers = supervisorMarkers(lookup.paths);
-    try {
-      await control.shutdown();
-      await waitFor(async () => (isOurProcess(pid, markers) ? undefined : true), {
-        description: `supervisor ${pid} exit`,
-        timeoutMs: SUPERVISOR_EXIT_TIMEOUT_MS,
-      });
-    } catch {
-      // The supervisor is wedged or gone: end it (it is ours, verified by its argv); its children follow it.
-      if (isOurProcess(pid, markers)) signalProcess(pid, 'SIGKILL');
-      await cleanStaleCluster({ kind: 'stale', paths: lookup.paths, file: lookup.file, reason: 'forced' });
-    } finally {
-      control.close();
+    const result = await stopCluster(flags.name).catch((error: unknown) => {
+      progress.fail(`cluster "${flags.name}" could not be stopped`);
+      throw error;
+    });
+    const leftovers = result.killedPids.length ? `; ended leftover pids ${result.killedPids.join(', ')}` : '';
+    if (result.outcome === 'none') {
+      progress.stop();
+      if (!flags.json) this.log(`no cluster "${flags.name}" is running; nothing to stop`);
+    } else if (result.outcome === 'cleaned') {
+      progress.stop();
+      if (!flags.json) this.log(`removed stale cluster "${flags.name}" (${result.detail}${leftovers})`);
+    } else {
+      const how = [result.detail, result.forced ? 'it did not stop when asked and was killed' : ''].filter(Boolean).join('; ');
+      progress.succeed(`cluster "${flags.name}" stopped in ${result.stoppedMs} ms${how ? ` (${how}${leftovers})` : ''}`);
     }
-    progress.succeed(`cluster "${flags.name}" stopped in ${elapsed()} ms`);
-    return { name: flags.name, outcome: 'stopped', stoppedMs: elapsed() };
+    return { name: flags.name, outcome: result.outcome, stoppedMs: result.stoppedMs };
   }
 }

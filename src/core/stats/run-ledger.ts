@@ -68,6 +68,11 @@ export class RunLedger {
   readonly #latency = new LatencyHistogram();
   readonly #backends = new Map<string, BackendTally>();
 
+  /** Requests that have ended failed so far (for progress lines). */
+  get failedCount(): number {
+    return this.#failed;
+  }
+
   /** The request ended ok at this backend. */
   recordOk(backendAddress: string, latencyMicros: number): void {
     this.#ok += 1;

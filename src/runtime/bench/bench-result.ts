@@ -17,6 +17,8 @@ export interface BenchPolicyResult {
   /** max/mean of per-backend ok counts over the backends that served any; 1 = even. */
   readonly imbalance: number;
   readonly loadSeries?: readonly LoadSeries[];
+  /** Its send was cut short by Ctrl-C or SIGTERM: the figures cover the tasks that started. */
+  readonly interrupted?: boolean;
 }
 
 export interface BenchResult {
@@ -39,4 +41,6 @@ export interface BenchResult {
   readonly startedAtUnixMs: number;
   readonly policies: readonly BenchPolicyResult[];
   readonly thresholds?: ThresholdOutcome;
+  /** Stopped early by Ctrl-C or SIGTERM: policies after the interrupted one were not measured. */
+  readonly interrupted?: boolean;
 }

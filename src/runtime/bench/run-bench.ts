@@ -4,6 +4,9 @@ import type { PolicyConfig } from '../../core/policies/policy.js';
 import { withIdleBackends, type RunSummary } from '../../core/stats/run-ledger.js';
 import type { ClusterFile } from '../cluster/cluster-file.js';
 import { ControlClient } from '../cluster/control-client.js';
+import type { ClusterPaths } from '../cluster/cluster-paths.js';
+import { markRunInProgress, RUN_SCHEMA_VERSION, saveRun } from '../cluster/run-store.js';
+import { describeError } from '../process/wait-for.js';
 import { runSend } from '../client/send-run.js';
 import { BENCH_SCHEMA, type BenchPolicyResult, type BenchResult, type LoadSeries } from './bench-result.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startLoadSampler } from './load-sampler.js';
@@ -29,12 +32,18 @@ export interface BenchOptions {
   readonly workload: BenchWorkload;
   readonly sampleIntervalMs?: number;
   readonly onEvent?: (event: BenchEvent) => void;
+  /** Where each policy's run is saved (source 'bench'), so `lbx report` reconciles the backends' counts with them. */
+  readonly paths?: ClusterPaths;
+  /** Aborted to wind down: the policy being measured ends its in-flight tasks, the rest are skipped. */
+  readonly stop?: AbortSignal;
 }
 
 export type BenchEvent =
   | { readonly type: 'policy-start'; readonly policy: string; readonly index: number; readonly count: number }
-  | { readonly type: 'progress'; readonly policy: string; readonly index: number; readonly count: number; readonly done: number; readonly total: number }
-  | { readonly type: 'policy-done'; readonly policy: string; readonly index: number; readonly count: number; readonly summary: RunSummary };
+  | { readonly type: 'progress'; readonly policy: string; readonly index: number; readonly count: number; readonly done: number; readonly total: number; readonly failed: number }
+  | { readonly type: 'policy-done'; readonly policy: string; readonly index: number; readonly count: number; readonly summary: RunSummary }
+  /** A policy's run could not be saved for `lbx report` (a full disk): its figures are in the result all the same. */
+  | { readonly type: 'save-failed'; readonly policy: string; readonly error: string };
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { cluster, workload } = options;
@@ -44,8 +53,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const count = options.policies.length;
   const config = { ...cluster.spec.policyConfig, ...options.policyConfig };
   let backends = cluster.spec.backends;
+  let interrupted = false;
+  const unmark = options.paths ? await markRunInProgress(options.paths, 'bench') : async () => undefined;
   try {
     for (const [index, name] of options.policies.entries()) {
+      if (options.stop?.aborted) {
+        interrupted = true;
+        break;
+      }
       const switched = await control.setPolicy({
         policy: name,
         config: { ringSlots: config.ringSlots ?? 0, virtualNodes: config.virtualNodes ?? 0, ringHash: config.ringHash ?? '', hashBalance: config.hashBalance ?? 0 },
@@ -69,16 +84,23 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         registry: { kind: cluster.spec.registry, address: cluster.registryAddress, cluster: cluster.name },
         seed: workload.seed,
         ...(workload.keys === undefined ? {} : { keys: workload.keys }),
-        onProgress: (done, total) => options.onEvent?.({ type: 'progress', policy, index, count, done, total }),
+        onProgress: (done, total, failed) => options.onEvent?.({ type: 'progress', policy, index, count, done, total, failed }),
+        ...(options.stop ? { stop: options.stop } : {}),
       }).finally(async () => {
         loadSeries = await sampler.stop();
       });
       // Every ready backend is in the figures, also one the policy sent nothing to.
       const summary = withIdleBackends(sent.summary, addresses);
-      results.push({ policy, summary, imbalance: computeImbalance(summary), loadSeries });
+      interrupted ||= sent.interrupted === true;
+      results.push({ policy, summary, imbalance: computeImbalance(summary), loadSeries, ...(sent.interrupted ? { interrupted: true } : {}) });
       options.onEvent?.({ type: 'policy-done', policy, index, count, summary });
+      if (options.paths) {
+        const run = { schemaVersion: RUN_SCHEMA_VERSION, ...sent, summary, mode: cluster.spec.mode ?? 'lookaside', source: 'bench', request: { simple: workload.simple, heavy: workload.heavy, concurrency: workload.concurrency, timeoutMs: workload.timeoutMs } } as const;
+        await saveRun(options.paths, run).catch((error: unknown) => options.onEvent?.({ type: 'save-failed', policy, error: describeError(error) }));
+      }
     }
   } finally {
+    await unmark();
     control.close();
   }
   return {
@@ -100,5 +122,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     },
     startedAtUnixMs,
     policies: results,
+    ...(interrupted ? { interrupted } : {}),
   };
 }

@@ -58,13 +58,20 @@ export interface SendOptions {
   readonly keys?: number;
   /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
   readonly pickTransport?: 'stream' | 'unary';
-  readonly onProgress?: (done: number, total: number) => void;
+  /** After each task ends: how many have ended, of how many, and how many of those failed. */
+  readonly onProgress?: (done: number, total: number, failed: number) => void;
   /** Where to look the LB up again while it is unreachable; without it the target's address is kept. */
   readonly registry?: RegistryConnection;
   /** How long a request waits for an LB that is down, restarting or without backends (default DEFAULT_LB_WAIT_MS). */
   readonly lbWaitMs?: number;
   /** Jitter of the pauses while waiting for the LB (default Math.random). */
   readonly random?: () => number;
+  /**
+   * Aborted to wind the run down (the first Ctrl-C): no new task starts, and a task in flight ends
+   * with its current attempt (no retry, no wait for the LB), so the stop is bounded by one call's
+   * deadline. The result then has `interrupted` set and counts only the tasks that started.
+   */
+  readonly stop?: AbortSignal;
 }
 
 export interface SendResult {
@@ -79,6 +86,10 @@ export interface SendResult {
   readonly summary: RunSummary;
   /** Pauses requests spent waiting for an LB that was down, restarting or without backends; they use no retries. */
   readonly lbWaits: number;
+  /** Tasks the run was asked to send; more than summary.sent only when it was interrupted. */
+  readonly planned: number;
+  /** Stopped early (Ctrl-C, SIGTERM): summary.sent counts the tasks that started, each ended once. */
+  readonly interrupted?: boolean;
 }
 
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
@@ -127,6 +138,7 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   let next = 0;
   let done = 0;
   let lbWaits = 0;
+  const isStopping = (): boolean => options.stop?.aborted === true;
 
   const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
 
@@ -217,6 +229,10 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
     for (;;) {
       const outcome = await tryOnce(index, kind, key, exclude, lbWait, startedAt);
       if (outcome.kind === 'ok') return;
+      if (isStopping() && outcome.kind !== 'final') {
+        ledger.recordFailed(`interrupted before a retry: ${outcome.reason}`, elapsedSince(startedAt));
+        return;
+      }
       if (outcome.kind === 'wait-for-lb') {
         const pauseMs = lbWait.nextPauseMs();
         if (pauseMs === undefined) {
@@ -239,12 +255,12 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
   };
 
   const worker = async (): Promise<void> => {
-    while (next < plan.length) {
+    while (next < plan.length && !isStopping()) {
       const index = next;
       next += 1;
       await sendOne(index, plan[index] as TaskKind);
       done += 1;
-      options.onProgress?.(done, plan.length);
+      options.onProgress?.(done, plan.length, ledger.failedCount);
     }
   };
 
@@ -259,10 +275,24 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
     pool.close();
   }
   const summary = ledger.summary(performance.now() - startedAt);
-  if (summary.sent !== plan.length) {
-    throw new LbxError('runtime', `accounting error: ${plan.length} tasks planned but ${summary.sent} recorded`);
+  // `next` is the number of tasks that started: each must have ended exactly once.
+  if (summary.sent !== next) {
+    throw new LbxError('runtime', `accounting error: ${next} tasks started but ${summary.sent} recorded`);
   }
-  return { id: `${startedAtUnixMs}-${clientId.slice(-8)}`, clientId, target, policy, seed: options.seed, startedAtUnixMs, finishedAtUnixMs: Date.now(), summary, lbWaits };
+  const interrupted = next < plan.length;
+  return {
+    id: `${startedAtUnixMs}-${clientId.slice(-8)}`,
+    clientId,
+    target,
+    policy,
+    seed: options.seed,
+    startedAtUnixMs,
+    finishedAtUnixMs: Date.now(),
+    summary,
+    lbWaits,
+    planned: plan.length,
+    ...(interrupted ? { interrupted } : {}),
+  };
 }
 
 const elapsedSince = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1_000);

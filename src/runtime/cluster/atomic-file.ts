@@ -6,10 +6,16 @@ import path from 'node:path';
 const tempPathFor = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
+/** Writes `contents` to `target` whole or not at all; a failed write (a full disk) leaves no temp file behind. */
 export async function writeFileAtomic(target: string, contents: string, mode = 0o600): Promise<void> {
   const temp = tempPathFor(target);
-  await fs.writeFile(temp, contents, { mode });
-  await fs.rename(temp, target);
+  try {
+    await fs.writeFile(temp, contents, { mode });
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {

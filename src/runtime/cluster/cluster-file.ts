@@ -53,20 +53,45 @@ export async function writeClusterFile(paths: ClusterPaths, file: ClusterFile): 
   await writeJsonAtomic(paths.clusterFile, file);
 }
 
-/** Reads the cluster file; undefined when absent, unreadable or of another schema (callers treat that as stale). */
-export async function readClusterFile(paths: ClusterPaths): Promise<ClusterFile | undefined> {
+/** What reading the cluster file found: the file, nothing, or something that is not a cluster file (and why). */
+export type ClusterFileRead =
+  | { readonly kind: 'ok'; readonly file: ClusterFile }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unreadable'; readonly problem: string };
+
+/** Reads the cluster file and says exactly what was wrong with it, so no caller mistakes damage for absence. */
+export async function readClusterFileDetailed(paths: ClusterPaths): Promise<ClusterFileRead> {
   let text: string;
   try {
     text = await fs.readFile(paths.clusterFile, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', problem: `cannot be read (${code ?? String(error)})` };
   }
+  let parsed: Partial<ClusterFile>;
   try {
-    const parsed = JSON.parse(text) as Partial<ClusterFile>;
-    return parsed.schemaVersion === CLUSTER_SCHEMA_VERSION && typeof parsed.supervisorPid === 'number'
-      ? (parsed as ClusterFile)
-      : undefined;
+    parsed = JSON.parse(text) as Partial<ClusterFile>;
   } catch {
-    return undefined;
+    return { kind: 'unreadable', problem: text.trim() === '' ? 'empty' : 'not valid JSON (truncated or overwritten?)' };
   }
+  if (parsed === null || typeof parsed !== 'object') return { kind: 'unreadable', problem: 'not a JSON object' };
+  if (parsed.schemaVersion !== CLUSTER_SCHEMA_VERSION) {
+    return { kind: 'unreadable', problem: `of schema version ${JSON.stringify(parsed.schemaVersion)}, expected ${CLUSTER_SCHEMA_VERSION}` };
+  }
+  const isWellFormed =
+    typeof parsed.supervisorPid === 'number' &&
+    Number.isInteger(parsed.supervisorPid) &&
+    parsed.supervisorPid > 0 &&
+    typeof parsed.controlAddress === 'string' &&
+    typeof parsed.lbAddress === 'string' &&
+    Array.isArray(parsed.components) &&
+    typeof parsed.spec === 'object' &&
+    parsed.spec !== null;
+  return isWellFormed ? { kind: 'ok', file: parsed as ClusterFile } : { kind: 'unreadable', problem: 'missing fields (supervisorPid, controlAddress, lbAddress, spec or components)' };
+}
+
+/** Reads the cluster file; undefined when absent or unreadable (callers that must tell these apart use readClusterFileDetailed). */
+export async function readClusterFile(paths: ClusterPaths): Promise<ClusterFile | undefined> {
+  const read = await readClusterFileDetailed(paths);
+  return read.kind === 'ok' ? read.file : undefined;
 }

@@ -14,6 +14,8 @@ export interface ClusterPaths {
   readonly clusterFile: string;
   /** What `up` asked for: written by `up`, read by the supervisor. */
   readonly specFile: string;
+  /** Who the supervisor is (pid, control address): written once by the supervisor, a second witness beside the cluster file. */
+  readonly identityFile: string;
   readonly logsDir: string;
   readonly runsDir: string;
   logFile(component: string): string;
@@ -41,6 +43,7 @@ export function clusterPaths(name: string, home: string = lbxHome()): ClusterPat
     dir,
     clusterFile: path.join(dir, 'cluster.json'),
     specFile: path.join(dir, 'spec.json'),
+    identityFile: path.join(dir, 'supervisor.json'),
     logsDir,
     runsDir: path.join(dir, 'runs'),
     logFile: (component) => path.join(logsDir, `${component}.log`),

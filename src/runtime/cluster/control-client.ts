@@ -19,12 +19,15 @@ import { clusterPaths, type ClusterPaths } from './cluster-paths.js';
 
 const CONTROL_TIMEOUT_MS = 5_000;
 
+/** What a control client needs: the cluster's name (for its token and messages) and the supervisor's address. */
+export type ControlTarget = Pick<ClusterFile, 'name' | 'controlAddress'>;
+
 export class ControlClient {
   private readonly client: SupervisorClient;
 
   /** Throws an LbxError when the cluster's control token cannot be read (another user's cluster). */
   constructor(
-    private readonly cluster: ClusterFile,
+    private readonly cluster: ControlTarget,
     paths: ClusterPaths = clusterPaths(cluster.name),
   ) {
     const token = readControlToken(paths);
@@ -34,8 +37,8 @@ export class ControlClient {
     });
   }
 
-  status(): Promise<ClusterStatus> {
-    return this.call(() => callUnary(this.client.getStatus.bind(this.client), {}, CONTROL_TIMEOUT_MS));
+  status(timeoutMs = CONTROL_TIMEOUT_MS): Promise<ClusterStatus> {
+    return this.call(() => callUnary(this.client.getStatus.bind(this.client), {}, timeoutMs));
   }
 
   killBackend(port: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse> {

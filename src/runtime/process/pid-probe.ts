@@ -1,5 +1,5 @@
 // Asks whether a recorded pid is still the process lbx started, so a reused pid is never trusted or signalled.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -30,6 +30,28 @@ export function isOurProcess(pid: number, markers: readonly string[]): boolean {
   const argv = processArgv(pid);
   if (argv === undefined) return process.platform !== 'linux';
   return markers.every((marker) => argv.includes(marker));
+}
+
+/**
+ * Live processes whose argv holds every marker as a whole element, found by scanning /proc: how a
+ * supervisor or child is found when no file names its pid. Empty where /proc is unavailable.
+ */
+export function findProcessesWithArgv(markers: readonly string[]): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const argv = processArgv(pid);
+    if (argv !== undefined && markers.every((marker) => argv.includes(marker))) pids.push(pid);
+  }
+  return pids;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { portLayout } from '../cluster/ports.js';
 import { startGrpcServer, type RunningGrpcServer } from '../grpc/grpc-server.js';
 import { createControlToken, requireToken, tokenFile } from '../grpc/bearer-token.js';
+import { writeSupervisorIdentity } from '../cluster/supervisor-identity.js';
 import { createControlService } from './control-service.js';
 import { Supervisor, type SupervisorEvent } from './supervisor.js';
 
@@ -81,6 +82,9 @@ export async function runSupervisorProcess(paths: ClusterPaths, onEvent: (event:
       },
     ]);
     if (stopRequest !== undefined) throw new LbxError('runtime', `stopped before start-up (${stopRequest})`);
+    // A second witness of who runs this cluster, written once: commands find this supervisor even when the cluster file is damaged.
+    const { name, controlAddress, startedAtUnixMs } = supervisor.clusterFile;
+    await writeSupervisorIdentity(paths, { name, pid: process.pid, controlAddress, startedAtUnixMs });
     // Keep the logs on failure while `up` is there to read them; it removes the directory.
     await supervisor.start({ removeStateOnFailure: !process.connected });
     isReady = true;
