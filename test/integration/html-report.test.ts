@@ -7,14 +7,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { renderBenchHtml } from '../../src/cli/html/render-bench-html.js';
+import { fetchLoadHistory } from '../../src/runtime/lb/load-history-client.js';
 import { chartsInDom, consoleErrorsIn, dumpDom, findChromium, takeScreenshot } from '../helpers/chromium.js';
 import { syntheticBenchResult } from '../helpers/html-fixtures.js';
-import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
 
 const BASE_PORT = await freeBasePort();
 const MAX_HTML_BYTES = 200_000;
+const MIN_REPORTS_PER_BACKEND = 3;
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 /** Where the lead finds one screenshot to look at. */
 const SHARED_SCREENSHOT = '/tmp/lbx-report-screenshot.png';
@@ -69,8 +71,13 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         await sandbox.json(['up', '--backends', '3', '--base-port', String(BASE_PORT)], { timeoutMs: 60_000 });
         const run = await sandbox.json<{ summary: { ok: number; failed: number } }>(['send', '--simple', '500', '--heavy', '10']);
         assert.equal([run.summary.ok, run.summary.failed], [510, 0]);
-        // Reports arrive every 500 ms: wait for a few after the run so the lines have several points.
-        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        // Reports arrive every 500 ms: wait until every backend has a few in the LB's history, so the lines have several points.
+        const lbAddress = `127.0.0.1:${BASE_PORT + 100}`;
+        const historyReady = async (): Promise<boolean> => {
+          const fetched = await fetchLoadHistory(lbAddress);
+          return 'backends' in fetched && fetched.backends.length === 3 && fetched.backends.every((backend) => backend.points.length >= MIN_REPORTS_PER_BACKEND);
+        };
+        assert.ok(await eventually(historyReady, 20_000), `each backend has ${MIN_REPORTS_PER_BACKEND} load reports in the LB's history`);
 
         const file = path.join(outputDir, 'report.html');
         const written = await sandbox.run(['report', '--html', file]);
@@ -79,12 +86,16 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         // The terminal report is still printed as before.
         assert.match(written.stdout, `127.0.0.1:${BASE_PORT + 1}`);
 
-        const charts = await checkInBrowser(file, ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-in-flight', 'load-cpu']);
+        const charts = await checkInBrowser(file, ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-utilisation', 'load-in-flight', 'load-cpu']);
         // 3 backends × (served, assigned, client ok); one run × 4 percentiles.
         assert.is(charts.find((entry) => entry.chart === 'requests-per-backend')?.points, 9);
         assert.is(charts.find((entry) => entry.chart === 'latency-percentiles')?.points, 4);
-        // Each of the 3 backends reported at least twice since it started.
-        assert.ok((charts.find((entry) => entry.chart === 'load-in-flight')?.points ?? 0) >= 6, JSON.stringify(charts));
+        // Each of the 3 backends reported at least MIN_REPORTS_PER_BACKEND times since it started.
+        assert.ok((charts.find((entry) => entry.chart === 'load-utilisation')?.points ?? 0) >= 3 * MIN_REPORTS_PER_BACKEND, JSON.stringify(charts));
+        // Drawn as paths on nice axes: a time axis from 0 s, whole task counts.
+        const dom = (await dumpDom(browser!, file)).stdout;
+        assert.match(dom, /<path class="line" d="M[\d.]+,[\d.]+L/);
+        assert.match(dom, />0 s<\/text>/);
         const html = readFileSync(file, 'utf8');
         for (const port of [BASE_PORT + 1, BASE_PORT + 2, BASE_PORT + 3]) assert.ok(html.includes(`127.0.0.1:${port}`), `backend ${port} named in the page`);
         copyFileSync(file.replace(/\.html$/, '.png'), SHARED_SCREENSHOT);
