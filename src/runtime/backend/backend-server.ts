@@ -25,11 +25,18 @@ import { TaskExecutor } from './task-executor.js';
 import { DurableServedCounts } from './durable-served-counts.js';
 import { readTokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
 import { BackendMetrics } from '../metrics/backend-metrics.js';
+import { isSupervised } from '../process/role-lifecycle.js';
+import { retryRegistration, type RetryOptions } from './retry-registration.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
 export const DEFAULT_DRAIN_GRACE_MS = 5_000;
+/**
+ * How long a backend started by hand goes on trying to register. Under a supervisor there is no
+ * own deadline: the supervisor's start-up timeout (`up --timeout`) decides, and stops it.
+ */
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
 /**
  * After leaving the LB and the registry, the backend still accepts new calls this long before it
  * stops accepting: a look-aside client may hold a pick for it made just before the LB heard, and
@@ -37,6 +44,8 @@ export const DEFAULT_DRAIN_GRACE_MS = 5_000;
  * pick would otherwise cost the client a retry.
  */
 export const DRAIN_DELAY_MS = 200;
+/** An orphaned backend's whole drain: tasks under way may finish, but nobody waits for it. */
+const ORPHAN_DRAIN_MS = 200;
 
 export interface BackendOptions {
   readonly host: string;
@@ -59,6 +68,8 @@ export interface BackendOptions {
   readonly tokenFile?: string;
   /** Serve Prometheus metrics over HTTP on this port (host as above); none when absent. */
   readonly metricsPort?: number;
+  /** How long registering may take, tries and backoff included (default: see DEFAULT_START_TIMEOUT_MS). */
+  readonly startTimeoutMs?: number;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
@@ -175,6 +186,13 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
+      if (reason === 'supervisor-gone') {
+        // An orphan: the LB and the registry went with the supervisor, so there is nobody to
+        // leave and nobody to drain for; calls to them would only time out.
+        void keeper.stop();
+        await server.stop(Math.min(graceMs, ORPHAN_DRAIN_MS), () => executor.counters.inFlight === 0);
+        return;
+      }
       // Before deregistering, so no check in flight can register this backend again.
       await keeper.stop();
       // Leave the LB, then the registry, so no new work is assigned; then let in-flight tasks finish.
@@ -189,6 +207,19 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
       registry.close?.();
       await metricsServer?.stop();
     },
+  };
+}
+
+/** Start-up tries go on until the start-up deadline, each failure's first one told as a warning. */
+function startRetryOptions(options: BackendOptions): RetryOptions {
+  const timeoutMs = options.startTimeoutMs ?? (isSupervised() ? Number.POSITIVE_INFINITY : DEFAULT_START_TIMEOUT_MS);
+  const nowMs = (): number => performance.now();
+  return {
+    deadlineMs: nowMs() + timeoutMs,
+    nowMs,
+    sleep: (ms) => sleep(ms),
+    random: Math.random,
+    onFirstFailure: (message) => options.onEvent({ type: 'warning', message }),
   };
 }
 
