@@ -87,6 +87,8 @@ export class ControlClient {
       if (isServiceError(error) && callersMistake.includes(error.code)) {
         throw new LbxError('usage', error.details);
       }
+      // The supervisor answered that the change failed (a scale whose starts failed): its words, as they came.
+      if (isServiceError(error) && error.code === GrpcStatus.ABORTED) throw new LbxError('runtime', error.details);
       const detail = isServiceError(error) ? error.details : String(error);
       throw new LbxError('runtime', `supervisor of cluster "${this.cluster.name}" at ${this.cluster.controlAddress} did not answer: ${detail}`);
     }

@@ -27,15 +27,17 @@ function checkTrait(name: string, value: number, min: number, max: number): numb
 
 /**
  * Answers with the outcome of a supervisor operation: the caller's mistakes (an LbxError:
- * unknown port, already running, last backend) as FAILED_PRECONDITION with their message,
- * anything else as INTERNAL.
+ * unknown port, already running, last backend) as FAILED_PRECONDITION with their message, a
+ * change that failed on its way (an LbxError: backends that did not start) as ABORTED with
+ * its message, anything else as INTERNAL.
  */
 function answer<T>(outcome: Promise<T>, callback: sendUnaryData<T>): void {
   outcome.then(
     (value) => callback(null, value),
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      callback(statusError(isLbxError(error) && error.code === 'usage' ? GrpcStatus.FAILED_PRECONDITION : GrpcStatus.INTERNAL, message));
+      const code = !isLbxError(error) ? GrpcStatus.INTERNAL : error.code === 'usage' ? GrpcStatus.FAILED_PRECONDITION : GrpcStatus.ABORTED;
+      callback(statusError(code, message));
     },
   );
 }

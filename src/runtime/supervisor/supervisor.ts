@@ -36,6 +36,27 @@ const REGISTRY_PROGRAMS = { consul: 'consul agent', etcd: 'etcd' } as const;
  * a final load report (≤ 2 s): 14 s never cuts a drain short, even with a slow LB or registry.
  */
 const STOP_GRACE_MS = { lb: 2_000, backend: 14_000, registry: 2_000 } as const;
+/** SIGTERM-to-SIGKILL grace for a backend that never became ready. */
+const FAILED_START_GRACE_MS = 1_000;
+
+/** One line for a failed start: what happened, and the last line of the backend's log (why, as it saw it). */
+function summarizeFailure(error: unknown): string {
+  const [what = '', ...rest] = describeError(error).split('\n');
+  const lastLogLine = rest.filter((line) => line.trim() !== '' && !line.startsWith('--- last lines')).at(-1);
+  return lastLogLine === undefined ? what : `${what} (its log ends: ${lastLogLine.trim()})`;
+}
+
+/** Ports as ranges: "7001-7043, 7050". */
+function describePorts(ports: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let index = 0; index < ports.length; ) {
+    let end = index;
+    while (end + 1 < ports.length && ports[end + 1] === (ports[end] ?? 0) + 1) end += 1;
+    ranges.push(end === index ? String(ports[index]) : `${ports[index]}-${ports[end]}`);
+    index = end + 1;
+  }
+  return ranges.length === 0 ? 'none' : ranges.join(', ');
+}
 
 export type SupervisorEvent =
   | { readonly type: 'spawned'; readonly component: string; readonly pid: number; readonly port: number }
@@ -249,18 +270,43 @@ export class Supervisor {
     if (backends >= running.length) {
       const missing = backends - running.length;
       const revived = present.filter((slot) => this.isDown(slot)).sort((a, b) => a.record.port - b.record.port).slice(0, missing);
-      const added = await Promise.all([
+      const added = await Promise.allSettled([
         ...revived.map((slot) => this.startBackend(slot.record.port)),
         ...Array.from({ length: missing - revived.length }, () => this.addBackend()),
       ]);
-      return { added, removed: [] };
+      return { added: this.settleScale(backends, 'start', added), removed: [] };
     }
     const doomed = running.sort((a, b) => b.record.port - a.record.port).slice(0, running.length - backends);
-    const removed = await Promise.all(doomed.map((slot) => this.removeBackend(slot.record.port)));
-    return { added: [], removed };
+    const removed = await Promise.allSettled(doomed.map((slot) => this.removeBackend(slot.record.port)));
+    return { added: [], removed: this.settleScale(backends, 'stop', removed) };
   }
 
-  /** Stops LB, backends, then the registry (SIGTERM, grace, SIGKILL); idempotent. */
+  /**
+   * Every change of a scale, or an error that names each backend that failed and why, and says
+   * what the cluster runs now: the backends that did start stay (they serve), those that failed
+   * were stopped, and a second `scale` to the same number tries just the missing ones again.
+   */
+  private settleScale(backends: number, verb: 'start' | 'stop', outcomes: ReadonlyArray<PromiseSettledResult<BackendChange>>): BackendChange[] {
+    const changes = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [summarizeFailure(outcome.reason)] : []));
+    if (failures.length === 0) return changes;
+    const ready = this.backendSlots().filter((slot) => slot.record.state === 'ready' && slot.busy !== 'removing');
+    const ports = ready.map((slot) => slot.record.port).sort((a, b) => a - b);
+    throw new LbxError(
+      'runtime',
+      [
+        `scaling cluster "${this.spec.name}" to ${backends} backends did not finish: ${failures.length} of ${outcomes.length} backends failed to ${verb}:`,
+        ...failures.map((failure) => `  ${failure}`),
+        `the cluster now runs ${ready.length} ready backends (${describePorts(ports)}); ${verb === 'start' ? 'those that failed were stopped, and the ones that started serve' : 'the others were removed'}. Run the same \`lbx scale\` again to retry what is missing.`,
+      ].join('\n'),
+    );
+  }
+
+  /**
+   * Stops backends, the LB, then the registry (SIGTERM, grace, SIGKILL); idempotent. Backends
+   * first, while the LB and the registry still run: they leave both as on any graceful stop,
+   * instead of logging "deregistration failed: UNAVAILABLE" for an LB already gone.
+   */
   shutdown(reason: string, options: { removeState: boolean } = { removeState: true }): Promise<void> {
     this.shutdownPromise ??= this.stopAll(reason, options.removeState);
     return this.shutdownPromise;
@@ -271,9 +317,9 @@ export class Supervisor {
     for (const slot of this.slots.values()) clearTimeout(slot.restartTimer);
     this.file.state = 'stopping';
     await this.persist().catch(() => undefined);
+    await this.stopSlots(this.backendSlots(), STOP_GRACE_MS.backend);
     await this.stopSlots([this.slot('lb')], STOP_GRACE_MS.lb);
     this.lbClient?.close();
-    await this.stopSlots(this.backendSlots(), STOP_GRACE_MS.backend);
     this.registryClient?.close();
     await this.stopSlots([this.slot('registry')], STOP_GRACE_MS.registry);
     await this.writeChain.catch(() => undefined);
@@ -348,8 +394,10 @@ export class Supervisor {
       await this.startBackendSlot(slot);
     } catch (error) {
       if (slot.child?.isRunning) {
+        // It never served, so it has nothing to drain: a short grace, or a scale of 32 slow
+        // starts outlasts the caller's deadline and it hears only that the supervisor did not answer.
         slot.record.state = 'stopping';
-        await slot.child.stop(STOP_GRACE_MS.backend);
+        await slot.child.stop(FAILED_START_GRACE_MS);
       }
       throw error;
     }
