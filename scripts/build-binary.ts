@@ -33,7 +33,7 @@ const run = (file: string, args: string[]): void => {
   }
 };
 
-const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; oclif: unknown };
+const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; description: string; oclif: unknown };
 await fs.mkdir(outDir, { recursive: true });
 
 // 1. One CommonJS file: a SEA's main script cannot be ESM on Node 20, and its require() loads only built-ins.
@@ -47,7 +47,7 @@ await build({
   minify: false,
   // oclif loads typescript only to run .ts commands in development; bundled it makes the file ten times larger.
   external: ['typescript'],
-  define: { LBX_EMBEDDED_PACKAGE: JSON.stringify({ name: pkg.name, version: pkg.version, oclif: pkg.oclif }) },
+  define: { LBX_EMBEDDED_PACKAGE: JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, oclif: pkg.oclif }) },
   // oclif warns on every run that the node version is not in package.json "engines", which the SEA does not have.
   banner: { js: "process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';" },
   logLevel: 'warning',

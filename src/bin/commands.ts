@@ -1,11 +1,12 @@
 // Every lbx command by id, for oclif's explicit command strategy in the single executable (no directory to scan there).
-// test/unit/command-map.test.ts keeps this in step with src/commands/**.
+// test/unit/command-map.test.ts keeps this in step with src/commands/**. Aliases (status's `ps`) come from each class's static aliases.
 import type { Command } from '@oclif/core';
 
 import AddCommand from '../commands/add.js';
 import BenchCommand from '../commands/bench.js';
 import ChaosCommand from '../commands/chaos.js';
 import DownCommand from '../commands/down.js';
+import HelpCommand from '../commands/help.js';
 import KillCommand from '../commands/kill.js';
 import LogsCommand from '../commands/logs.js';
 import PolicyCommand from '../commands/policy.js';
@@ -23,12 +24,14 @@ import StartCommand from '../commands/start.js';
 import StatusCommand from '../commands/status.js';
 import TopCommand from '../commands/top.js';
 import UpCommand from '../commands/up.js';
+import VersionCommand from '../commands/version.js';
 
 export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   'add': AddCommand,
   'bench': BenchCommand,
   'chaos': ChaosCommand,
   'down': DownCommand,
+  'help': HelpCommand,
   'kill': KillCommand,
   'logs': LogsCommand,
   'policy': PolicyCommand,
@@ -46,4 +49,5 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   'status': StatusCommand,
   'top': TopCommand,
   'up': UpCommand,
+  'version': VersionCommand,
 };

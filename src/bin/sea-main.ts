@@ -4,12 +4,13 @@ import { setFlagsFromString } from 'node:v8';
 
 import { execute } from '@oclif/core';
 
+import commandNotFound from '../cli/hooks/command-not-found.js';
 import { isLeanRole, runRole } from '../cli/role-entry.js';
 import { ROLE_NODE_FLAGS } from '../runtime/process/lbx-entry.js';
 import { COMMANDS } from './commands.js';
 import { loadExplicitConfig, type EmbeddedPackage } from './explicit-config.js';
 
-/** package.json's name, version and oclif section, put in by esbuild's `define` at build time. */
+/** package.json's name, version, description and oclif section, put in by esbuild's `define` at build time. */
 declare const LBX_EMBEDDED_PACKAGE: EmbeddedPackage;
 
 /**
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     await runRole(role as string, argv.slice(2));
     return;
   }
-  const config = await loadExplicitConfig(LBX_EMBEDDED_PACKAGE, COMMANDS, path.dirname(process.execPath));
+  const config = await loadExplicitConfig(LBX_EMBEDDED_PACKAGE, COMMANDS, path.dirname(process.execPath), { command_not_found: commandNotFound });
   await execute({ args: argv, loadOptions: config });
 }
 

@@ -9,6 +9,7 @@ export default class Add extends LbxCommand {
   static override summary = 'Start one more backend, on the lowest free backend port, while traffic runs.';
 
   static override description = `The new backend registers with the registry and the LB and takes traffic as soon as it is ready.
+
 Weighted policies use its --weight; --speed makes it slower (or faster) at CPU_HEAVY work, as on another machine.`;
 
   static override examples = ['<%= config.bin %> add', '<%= config.bin %> add --speed 0.5 --weight 2', '<%= config.bin %> add --name lab2 --json'];

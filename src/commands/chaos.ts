@@ -10,6 +10,7 @@ export default class Chaos extends LbxCommand {
   static override summary = 'Kill a random backend (or the LB, or the registry) every interval, for a bounded time.';
 
   static override description = `For demos and CI: run it beside \`lbx send\` and check that no request fails.
+
 The last ready backend is never killed. Killed backends are started again on the next round (and at the end), unless the cluster runs with --respawn, where the supervisor does it; the LB and the registry are always restarted by the supervisor.`;
 
   static override examples = [

@@ -14,6 +14,7 @@ export default class Kill extends LbxCommand {
   static override summary = 'Crash one backend (SIGKILL by default), chosen by its port as shown by `lbx up`.';
 
   static override description = `The supervisor sees the exit at once and tells the LB, so the backend stops getting traffic without waiting for a health check.
+
 Use --signal SIGTERM for a graceful stop instead (the backend deregisters and finishes in-flight tasks).`;
 
   static override examples = ['<%= config.bin %> kill 7003', '<%= config.bin %> kill 7002 --signal SIGTERM --name lab2'];

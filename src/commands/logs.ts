@@ -17,8 +17,11 @@ export default class Logs extends LbxCommand {
   static override summary = 'Show the components\' logs, multiplexed with aligned name prefixes; -f follows them.';
 
   static override description = `Reads $LBX_HOME/<name>/logs/*.log: the supervisor, the registry, the LB and every backend. Lines are ordered by their ISO time stamps (a line without one stays after the line before it in its file).
+
 COMPONENT filters: supervisor, registry, lb, a backend by name (backend-7001), or "backend" for every backend.
+
 -f follows until Ctrl-C or SIGTERM (or until the cluster's directory goes away), and picks up backends added later.
+
 The logs live in the cluster's state directory, which \`lbx down\` removes: a stopped cluster has none (exit 3).`;
 
   static override examples = [

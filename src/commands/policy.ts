@@ -16,6 +16,7 @@ export default class Policy extends LbxCommand {
   static override summary = 'Switch the running LB\'s policy without a restart, or show the current one.';
 
   static override description = `Later picks use the new policy; requests already assigned are unaffected. \`lbx report\` shows each backend's assignments by the policy that made them.
+
 Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).join(', ')}.`;
 
   static override examples = [

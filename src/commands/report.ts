@@ -11,6 +11,7 @@ export default class Report extends LbxCommand {
   static override summary = 'Show where requests went: per backend as the backends, the LB and the clients saw it, and the last send runs.';
 
   static override description = `SERVED is what each backend says it served (asked live); LB ASSIGNED is what the LB handed out; CLIENT OK is what saved \`lbx send\` runs got back.
+
 The reconciliation line says whether client and backend counts agree.`;
 
   static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json', '<%= config.bin %> report --html report.html'];

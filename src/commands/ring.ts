@@ -14,7 +14,9 @@ export default class Ring extends LbxCommand {
   static override summary = "Show the consistent-hash ring of a running cluster, or of a hypothetical one: each backend's share, and which keys a change would move.";
 
   static override description = `VNODES are the slots a backend's virtual nodes hold; DISPLACED those that found their slot taken and moved on (linear probing); SHARE is its part of the key space; KEYS how many of key-0 … key-(N-1) it owns (--keys N).
+
 The ring is the running cluster's settings (512 slots × 9 virtual nodes, murmur3, unless \`lbx up\` or \`lbx policy\` changed them), overridden by --ring-slots, --vnodes and --ring-hash. With --backends N no cluster is needed: the ring of N backends on 127.0.0.1:base+1…base+N.
+
 --add N / --remove PORT show the ring after that change, how many of the keys move and between which backends.`;
 
   static override examples = [

@@ -8,6 +8,7 @@ export default class Rm extends LbxCommand {
   static override summary = 'Remove one backend gracefully: no new assignments, in-flight tasks finish, then it exits.';
 
   static override description = `The backend leaves the LB and the registry first, so no request fails because of the removal; it then finishes what it has in flight (up to 5 s) and exits. Its port is free for the next \`lbx add\`.
+
 To crash a backend instead, use \`lbx kill\`.`;
 
   static override examples = ['<%= config.bin %> rm 7004', '<%= config.bin %> rm 7002 --name lab2 --json'];

@@ -9,7 +9,9 @@ export default class Scale extends LbxCommand {
   static override summary = 'Grow or shrink the set of backends while traffic runs.';
 
   static override description = `Growing starts new backends on the lowest free ports, all at once; they take traffic as soon as each is ready.
+
 A backend that crashed and is not being restarted (no --respawn) does not count: growing starts it again first.
+
 Shrinking removes the highest running ports first, gracefully (as \`lbx rm\`): no request fails because of it.`;
 
   static override examples = ['<%= config.bin %> scale --backends 16', '<%= config.bin %> scale -b 2 --name lab2 --json'];

@@ -25,7 +25,10 @@ export default class Status extends LbxCommand {
 
   static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the registry\'s own API for the registry (Consul\'s status/leader, etcd\'s health). Exits 3 when the cluster is not running.';
 
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --name lab2 --json'];
+  // `ps`, as in docker compose.
+  static override aliases = ['ps'];
+
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> ps', '<%= config.bin %> status --name lab2 --json'];
 
   static override flags = { name: clusterNameFlag };
 

@@ -7,7 +7,9 @@ export default class Top extends LbxCommand {
   static override summary = 'Watch a cluster live: per backend load, requests per second, share, health and ejection; the policy and the LB\'s picks per second.';
 
   static override description = `Refreshed every second (--interval). On a terminal it takes the whole screen and quits on q or Ctrl-C, leaving the terminal as it was.
+
 When stdout is not a terminal it prints one plain line per backend per refresh (time, backend, address, then key=value figures with the policy and the LB's picks per second), until Ctrl-C, SIGTERM or --count refreshes.
+
 REQ/S and WINDOW count what each backend served since the previous refresh; OVERALL is its share of all the listed backends served. With --json, the snapshots are printed as one JSON document at the end.`;
 
   static override examples = [

@@ -26,8 +26,11 @@ export default class Up extends LbxCommand {
   static override summary = 'Start a cluster: registry, load balancer and N backends, as child processes of one supervisor.';
 
   static override description = `Returns once every component is ready. Ports are fixed from --base-port (default ${DEFAULT_BASE_PORT}):
+
 backends base+1…base+N (7001, 7002, …), LB base+100 (7100), control API base+101 (7101), registry base+102 (7102).
+
 The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--registry auto), otherwise lbx's embedded, Consul-compatible one.
+
 --registry etcd runs a real one-member etcd instead (client URL on base+102, peer URL on base+103, data in the cluster directory).`;
 
   static override examples = [
@@ -47,7 +50,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     name: clusterNameFlag,
     policy: Flags.string({
       char: 'p',
-      description: `Load-balancing policy: ${POLICIES.map((policy) => `${policy.shortName}|${policy.name}`).join(', ')}.`,
+      description: `Load-balancing policy: ${POLICIES.map((policy) => (policy.shortName === policy.name ? policy.name : `${policy.shortName}|${policy.name}`)).join(', ')}.`,
       default: 'rr',
     }),
     ...clusterFlags,

@@ -5,6 +5,7 @@ export default class ServeLb extends LbxCommand {
   static override description = `Run the gRPC look-aside load balancer.
 
 It registers as "lbx-lb" in the registry, learns backends by watching "lbx-backend" there (Consul blocking queries, or an etcd watch) and from RegisterServer calls, and answers GetServer with the active policy.
+
 Run by hand (no \`lbx up\`) it joins a cluster through --registry consul|etcd --registry-addr HOST:PORT; without --token-file its state-changing calls are open, and it says so. SIGTERM deregisters it and stops it.`;
 
   static override examples = [
