@@ -43,7 +43,15 @@ export interface RegistryInstance {
 export interface BalancerDeps extends PickerDeps {
   /** Wall-clock ms since the epoch (Date.now in the LB): only for the membership history in stats. */
   readonly wallMs: () => number;
+  /**
+   * Asks the LB to check a backend for itself (a grpc.health.v1 probe with a short deadline)
+   * and to answer with probeResult(). Without it, every failure report is taken as evidence.
+   */
+  readonly probeBackend?: (address: string) => void;
 }
+
+/** Why a backend was ejected: the LB's own calls (proxy mode), several clients' reports, or a failed probe after one client's. */
+export type EjectionEvidence = 'own-calls' | 'several-clients' | 'probe-failed';
 
 export type RegisterResult = { readonly kind: 'registered' } | { readonly kind: 'refused'; readonly reason: string };
 
@@ -99,7 +107,9 @@ export interface BalancerStats {
 export type BalancerEvent =
   | { readonly type: 'joined'; readonly address: string; readonly source: 'rpc' | 'registry' }
   | { readonly type: 'removed'; readonly address: string; readonly reason: string }
-  | { readonly type: 'ejected'; readonly address: string; readonly consecutiveFailures: number; readonly forMs: number }
+  | { readonly type: 'ejected'; readonly address: string; readonly consecutiveFailures: number; readonly forMs: number; readonly evidence: EjectionEvidence }
+  | { readonly type: 'probing'; readonly address: string; readonly consecutiveFailures: number }
+  | { readonly type: 'probe-passed'; readonly address: string; readonly consecutiveFailures: number }
   | { readonly type: 'returned'; readonly address: string }
   | { readonly type: 'registry-truncated'; readonly listed: number; readonly dropped: number; readonly limit: number }
   | { readonly type: 'policy'; readonly policy: string }
@@ -180,6 +190,11 @@ export class Balancer {
     this.onEvent({ type: 'joined', address, source: 'rpc' });
     this.rebuildPicker();
     return REGISTERED;
+  }
+
+  /** Whether a backend with this id is a member at this address (serving or removed). */
+  hasMember(id: string, address: string): boolean {
+    return this.members.get(address)?.id === id;
   }
 
   /** Takes a backend out; `reason` is kept for reports ("graceful", "exited", …). False when it was not serving. */
@@ -266,19 +281,53 @@ export class Balancer {
    * How a call to `address` ended (a client's PickDone, or the proxy's own call): `statusCode`
    * is its gRPC code (0 when ok). Enough failures in a row eject it (see outlier-ejection.ts),
    * unless half the serving backends are ejected already. Unknown addresses are ignored.
+   *
+   * A client's report is a hint, not evidence: any local process can send PickDone. When the
+   * failures come from one `reporter` alone (one client connection), the backend is probed
+   * (deps.probeBackend) and ejected only if the probe fails; failures reported by more than
+   * one, or seen by the LB itself (no reporter), eject at once.
    */
-  recordOutcome(address: string, ok: boolean, statusCode: number): void {
+  recordOutcome(address: string, ok: boolean, statusCode: number, reporter?: string): void {
     const member = this.members.get(address);
     if (member === undefined) return;
-    const reachedThreshold = member.outlier.record(ok, statusCode);
+    const reachedThreshold = member.outlier.record(ok, statusCode, reporter);
     if (!reachedThreshold || member.state !== 'serving') return;
+    const probe = this.deps.probeBackend;
+    if (reporter !== undefined && probe !== undefined && !member.outlier.hasSeveralReporters) {
+      if (member.outlier.isProbing) return;
+      member.outlier.isProbing = true;
+      this.onEvent({ type: 'probing', address, consecutiveFailures: member.outlier.consecutiveFailures });
+      probe(address);
+      return;
+    }
+    this.eject(member, reporter === undefined ? 'own-calls' : 'several-clients');
+  }
+
+  /**
+   * What the probe asked for by recordOutcome found: a backend that failed it is ejected (within
+   * the cap); one that passed keeps serving, and the failures that triggered it are forgotten.
+   */
+  probeResult(address: string, isHealthy: boolean): void {
+    const member = this.members.get(address);
+    if (member === undefined || !member.outlier.isProbing) return;
+    member.outlier.isProbing = false;
+    if (member.state !== 'serving' || member.outlier.isEjected) return;
+    if (isHealthy) {
+      this.onEvent({ type: 'probe-passed', address, consecutiveFailures: member.outlier.consecutiveFailures });
+      member.outlier.resetRun();
+      return;
+    }
+    this.eject(member, 'probe-failed');
+  }
+
+  private eject(member: Member, evidence: EjectionEvidence): void {
     const nowMs = this.deps.nowMs();
     this.returnDueMembers(nowMs);
     const serving = [...this.members.values()].filter((candidate) => candidate.state === 'serving');
     if (!mayEject(serving.filter((candidate) => candidate.outlier.isEjected).length, serving.length)) return;
     const consecutiveFailures = member.outlier.consecutiveFailures;
     const forMs = member.outlier.eject(nowMs);
-    this.onEvent({ type: 'ejected', address, consecutiveFailures, forMs });
+    this.onEvent({ type: 'ejected', address: member.address, consecutiveFailures, forMs, evidence });
     this.rebuildPicker();
   }
 

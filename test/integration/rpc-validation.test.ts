@@ -1,14 +1,15 @@
 // Every RPC field is validated on the real servers: bad values get INVALID_ARGUMENT naming the field, and the LB stays healthy.
-import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { BackendClient } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
-import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { GetServerReply, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import type { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
+import { encodeStringField, encodeVarintField } from '../helpers/proto-fuzz.js';
 import { readTokenFile, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
 import path from 'node:path';
 
@@ -111,6 +112,67 @@ rpc('GetServerStream: picks and failures come back in-band, matched by request_i
   assert.equal(replies.get(12)?.statusCode, GrpcStatus.INVALID_ARGUMENT);
   assert.match(replies.get(12)?.statusMessage ?? '', /unknown task_type 5/);
   assert.equal(replies.get(13)?.statusCode, GrpcStatus.UNAVAILABLE);
+});
+
+// ---- 64-bit fields beyond what a JS number holds: the caller's mistake, named; the pick stream survives.
+
+const TWO_64_MINUS_1 = 2n ** 64n - 1n;
+const identity = (value: Buffer): Buffer => value;
+/** A GetServerRequest as raw bytes: SIMPLE, with `requestId` and optional PickDone request ids, any 64-bit value. */
+const rawPick = (requestId: bigint, doneIds: readonly bigint[] = []): Buffer =>
+  Buffer.concat([encodeVarintField(2, 1n), encodeVarintField(5, requestId), ...doneIds.map((id) => encodeStringField(6, encodeVarintField(1, id)))]);
+
+function rawUnaryCall(methodPath: string, body: Buffer): Promise<{ code: GrpcStatus; details: string }> {
+  const client = new Client(LB, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(methodPath, identity, identity, body, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (error) => {
+      client.close();
+      resolve(error ? { code: error.code, details: error.details } : { code: GrpcStatus.OK, details: '' });
+    });
+  });
+}
+
+rpc('GetServer and GetLoadHistory: a request_id above 2^53 and since_unix_ms 2^62 are INVALID_ARGUMENT naming the field, not INTERNAL', async () => {
+  const pick = await rawUnaryCall('/lbx.v1.LoadBalancer/GetServer', rawPick(TWO_64_MINUS_1));
+  assert.equal(GrpcStatus[pick.code], 'INVALID_ARGUMENT', pick.details);
+  assert.match(pick.details, /^request_id 18446744073709551615 is out of range: expected an integer/);
+  const history = await rawUnaryCall('/lbx.v1.LoadBalancer/GetLoadHistory', encodeVarintField(1, 2n ** 62n));
+  assert.equal(GrpcStatus[history.code], 'INVALID_ARGUMENT', history.details);
+  assert.match(history.details, /^since_unix_ms 4611686018427387904 is out of range/);
+  const negative = await rawUnaryCall('/lbx.v1.LoadBalancer/GetLoadHistory', encodeVarintField(1, -(2n ** 62n)));
+  assert.match(negative.details, /^since_unix_ms -4611686018427387904 is out of range/);
+  const fine = await rawUnaryCall('/lbx.v1.LoadBalancer/GetLoadHistory', encodeVarintField(1, 2n ** 52n));
+  assert.equal(GrpcStatus[fine.code], 'OK', 'a large value that fits is answered');
+});
+
+rpc('GetServerStream: overflowing ids are answered in-band with INVALID_ARGUMENT, and the stream keeps picking', async () => {
+  const client = new Client(LB, credentials.createInsecure());
+  const stream = client.makeBidiStreamRequest('/lbx.v1.LoadBalancer/GetServerStream', identity, (bytes: Buffer) => GetServerReply.decode(bytes), new Metadata(), {
+    deadline: Date.now() + CALL_TIMEOUT_MS * 2,
+  });
+  const replies: GetServerReply[] = [];
+  const fourReplies = new Promise<void>((resolve, reject) => {
+    stream.on('data', (reply: GetServerReply) => {
+      replies.push(reply);
+      if (replies.length === 4) resolve();
+    });
+    stream.on('error', (error: Error) => reject(new Error(`the stream died: ${error.message}`)));
+    setTimeout(() => reject(new Error(`only ${replies.length} of 4 replies within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+  });
+  stream.write(rawPick(1n));
+  stream.write(rawPick(TWO_64_MINUS_1));
+  stream.write(rawPick(3n, [1n, 2n ** 53n]));
+  stream.write(rawPick(4n));
+  try {
+    await fourReplies;
+  } finally {
+    stream.end();
+    client.close();
+  }
+  const summary = replies.map((reply) => `${reply.requestId} ${GrpcStatus[reply.statusCode]}`);
+  assert.equal(summary, ['1 OK', '0 INVALID_ARGUMENT', '3 INVALID_ARGUMENT', '4 OK'], JSON.stringify(replies));
+  assert.match(replies[1]?.statusMessage ?? '', /^request_id 18446744073709551615 is out of range/);
+  assert.match(replies[2]?.statusMessage ?? '', /^done\[1\]\.request_id 9007199254740992 is out of range/);
 });
 
 rpc('RegisterServer: empty address and empty id', async () => {

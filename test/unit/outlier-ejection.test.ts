@@ -61,6 +61,8 @@ test('which outcomes count: the four broken-backend codes and failures with no u
     [false, UNKNOWN, 'failure'],
     [false, INTERNAL, 'failure'],
     [false, DATA_LOSS, 'failure'],
+    // Whatever listens there does not serve lbx.v1.Backend: as broken as a backend gets.
+    [false, 12, 'failure'],
     [false, DEADLINE_EXCEEDED, 'neutral'],
     [false, CANCELLED, 'neutral'],
     [false, RESOURCE_EXHAUSTED, 'neutral'],
@@ -80,7 +82,7 @@ test('three failures in a row eject a backend: it is not picked, stats and an ev
   assert.equal(ejectedNow(balancer), []);
   fail(balancer, A, 1);
   assert.equal(ejectedNow(balancer), [A]);
-  assert.equal(ofType(events, 'ejected'), [{ type: 'ejected', address: A, consecutiveFailures: 3, forMs: 1_000 }]);
+  assert.equal(ofType(events, 'ejected'), [{ type: 'ejected', address: A, consecutiveFailures: 3, forMs: 1_000, evidence: 'own-calls' }]);
   assert.not.ok(picked(balancer, 40).has(A));
   const stats = balancer.stats().backends.find((backend) => backend.address === A);
   assert.equal([stats?.state, stats?.ejected, stats?.ejections, stats?.failuresReported], ['serving', true, 1, 3]);

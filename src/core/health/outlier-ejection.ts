@@ -17,6 +17,7 @@ export const MAX_EJECTION_MS = 30_000;
 export const MAX_EJECTED_PERCENT = 50;
 
 const GRPC_UNKNOWN = 2;
+const GRPC_UNIMPLEMENTED = 12;
 const GRPC_INTERNAL = 13;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DATA_LOSS = 15;
@@ -24,12 +25,13 @@ const GRPC_DATA_LOSS = 15;
 const MAX_GRPC_CODE = 16;
 
 /**
- * Codes that say the backend itself is broken: down, crashed mid-call, or answering garbage.
+ * Codes that say the backend itself is broken: down, crashed mid-call, answering garbage, or
+ * not an lbx backend at all (UNIMPLEMENTED: whatever listens there does not serve ProcessTask).
  * DEADLINE_EXCEEDED, CANCELLED, RESOURCE_EXHAUSTED, INVALID_ARGUMENT and the rest neither
  * count nor reset the count: a slow or busy backend is the latency-aware policies' business
  * (least-load, peak EWMA), and a bad request or a caller giving up says nothing about it.
  */
-const BROKEN_BACKEND_CODES: ReadonlySet<number> = new Set([GRPC_UNKNOWN, GRPC_INTERNAL, GRPC_UNAVAILABLE, GRPC_DATA_LOSS]);
+const BROKEN_BACKEND_CODES: ReadonlySet<number> = new Set([GRPC_UNKNOWN, GRPC_UNIMPLEMENTED, GRPC_INTERNAL, GRPC_UNAVAILABLE, GRPC_DATA_LOSS]);
 
 /** What one call's outcome says about its backend. */
 export type OutcomeVerdict = 'success' | 'failure' | 'neutral';
@@ -76,6 +78,10 @@ export class OutlierRecord {
   ejections = 0;
   /** Monotonic ms when the current ejection ends; undefined while not ejected. */
   ejectedUntilMs: number | undefined = undefined;
+  /** True while the LB checks for itself what one client's failure reports claim (see Balancer.recordOutcome). */
+  isProbing = false;
+  /** Who reported the failures of the current run (at most two kept: only "more than one" matters). */
+  private readonly reporters = new Set<string>();
 
   get isEjected(): boolean {
     return this.ejectedUntilMs !== undefined;
@@ -86,13 +92,27 @@ export class OutlierRecord {
    * caller ejects it if the cap allows). While ejected, failures are only tallied: the
    * backend gets a fresh count when it returns.
    */
-  record(ok: boolean, statusCode: number): boolean {
+  record(ok: boolean, statusCode: number, reporter?: string): boolean {
     if (!ok) this.failuresReported += 1;
     if (this.isEjected) return false;
     const verdict = judgeOutcome(ok, statusCode);
-    if (verdict === 'success') this.consecutiveFailures = 0;
-    else if (verdict === 'failure') this.consecutiveFailures += 1;
+    if (verdict === 'success') this.resetRun();
+    else if (verdict === 'failure') {
+      this.consecutiveFailures += 1;
+      if (reporter !== undefined && this.reporters.size < 2) this.reporters.add(reporter);
+    }
     return verdict === 'failure' && this.consecutiveFailures >= CONSECUTIVE_FAILURES_TO_EJECT;
+  }
+
+  /** Whether the failures of the current run came from more than one reporter. */
+  get hasSeveralReporters(): boolean {
+    return this.reporters.size > 1;
+  }
+
+  /** The failures were not borne out (a probe found the backend healthy): a fresh count. */
+  resetRun(): void {
+    this.consecutiveFailures = 0;
+    this.reporters.clear();
   }
 
   /** Ejects from `nowMs`; returns how long for. */
@@ -110,6 +130,6 @@ export class OutlierRecord {
   /** Back in (expired, or the backend left or rejoined): a fresh count, history kept. */
   release(): void {
     this.ejectedUntilMs = undefined;
-    this.consecutiveFailures = 0;
+    this.resetRun();
   }
 }

@@ -16,7 +16,10 @@ import type { ServiceInstance } from '../registry/registry-client.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { createLbService } from './lb-service.js';
-import { dialOnce } from './admission-probe.js';
+import { dialOnce, probeBackendHealth, verifyBackendIdentity } from './admission-probe.js';
+import { RegistryAdmission } from './registry-admission.js';
+import { LB_WIDE_FIELDS } from './validate-lb-request.js';
+import { withTolerantDecoders } from '../grpc/wide-integers.js';
 import { readTokenFile, requireToken } from '../grpc/bearer-token.js';
 import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { LbMetrics } from '../metrics/lb-metrics.js';
@@ -79,7 +82,10 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
         options.onEvent(event);
       }
     : options.onEvent;
-  const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now }, onBalancerEvent);
+  // One client's failure reports only make the LB look for itself (see Balancer.recordOutcome).
+  const probeBackend = (address: string): void =>
+    void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
+  const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now, probeBackend }, onBalancerEvent);
   metrics?.meter(balancer);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
@@ -88,7 +94,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.LoadBalancer',
-      definition: LoadBalancerService,
+      definition: withTolerantDecoders(LoadBalancerService, LB_WIDE_FIELDS),
       implementation: metrics ? metrics.instrument(lbService) : lbService,
     },
     ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
@@ -108,13 +114,20 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
 
   // The cluster token: the embedded registry takes writes (this LB's own registration) only with it.
   const registry = createRegistry(options.registry, options.tokenFile === undefined ? {} : { clusterTokenFile: options.tokenFile });
+  const admission = new RegistryAdmission({
+    isKnown: (id, address) => balancer.hasMember(id, address),
+    apply: (instances) => balancer.applyRegistrySnapshot(instances),
+    verify: (address) => verifyBackendIdentity(address),
+    onRefused: (instance, reason) =>
+      options.onEvent({ type: 'warning', message: `registry lists ${instance.id} at ${instance.address}, not admitted until it answers as an lbx backend: ${reason}` }),
+  });
   // The watch retries every second or two while the registry is down: one warning per outage.
   let isWatchFailing = false;
   const watch = registry.watch(
     BACKEND_SERVICE,
     (instances) => {
       isWatchFailing = false;
-      balancer.applyRegistrySnapshot(instances.map(toRegistryInstance));
+      admission.snapshot(instances.map(toRegistryInstance));
     },
     (error) => {
       balancer.registryOutage();
@@ -136,6 +149,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     options.onEvent({ type: 'registered', service: LB_SERVICE });
   } catch (error) {
     watch.stop();
+    admission.stop();
     registry.close?.();
     proxy?.close();
     await metricsServer?.stop();
@@ -159,6 +173,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       await keeper.stop();
       await registry.deregister(options.id).catch((error: Error) => options.onEvent({ type: 'warning', message: `deregistration failed: ${error.message}` }));
       watch.stop();
+      admission.stop();
       registry.close?.();
       // Picks are answered synchronously; in proxy mode forwarded tasks get the grace to finish.
       await server.stop(graceMs, proxy ? undefined : () => true);

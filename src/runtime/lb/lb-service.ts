@@ -21,8 +21,8 @@ import type {
   SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isLbxError } from '../../core/lbx-error.js';
-import type { PickableBackend } from '../../core/policies/policy.js';
-import { PickTracker } from './pick-tracker.js';
+import { serveGetServerStream, type Decision } from './get-server-stream.js';
+import { isUndecodable } from '../grpc/wide-integers.js';
 import { LoadHistory } from './load-history.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
 import { resolvePolicy } from '../../core/policies/index.js';
@@ -42,15 +42,21 @@ export interface LbServiceOptions {
   readonly verifyAddress?: (address: string) => Promise<string | undefined>;
   /** Where accepted load reports are kept as a time series; a fresh one by default. */
   readonly loadHistory?: LoadHistory;
+  /** Replies a GetServerStream may leave unread before it is closed (see get-server-stream.ts). */
+  readonly maxPendingReplies?: number;
 }
 
-type Decision = { ok: true; server: GetServerResponse; backend: PickableBackend } | { ok: false; code: GrpcStatus; message: string };
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** Whatever a request holds, a handler answers it: a throw (a bug) becomes INTERNAL, never an uncaught exception in the LB. */
+/**
+ * Whatever a request holds, a handler answers it: one that could not be decoded (a field too
+ * wide, see wide-integers.ts) is INVALID_ARGUMENT naming the field; a throw (a bug) becomes
+ * INTERNAL, never an uncaught exception in the LB.
+ */
 function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
   return (call, callback) => {
+    if (isUndecodable(call.request)) return callback(invalidArgument(call.request.reason));
     try {
       handler(call, callback);
     } catch (error) {
@@ -59,7 +65,8 @@ function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
   };
 }
 
-export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory() }: LbServiceOptions): LoadBalancerServer {
+export function createLbService(options: LbServiceOptions): LoadBalancerServer {
+  const { balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory(), maxPendingReplies } = options;
   /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
   const decide = (request: GetServerRequest): Decision => {
     const checked = checkGetServer(request);
@@ -75,38 +82,8 @@ export function createLbService({ balancer, reportIntervalMs, startedAtUnixMs, v
     else callback(statusError(decision.code, decision.message));
   };
 
-  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => {
-    const tracker = new PickTracker(balancer, () => performance.now());
-    const answer = (request: GetServerRequest): void => {
-      tracker.ended(request.done);
-      const decision = decide(request);
-      if (decision.ok) tracker.started(request.requestId, decision.backend);
-      call.write(
-        decision.ok
-          ? { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' }
-          : { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message },
-      );
-    };
-    call.on('data', (request: GetServerRequest) => {
-      try {
-        answer(request);
-      } catch (error) {
-        // A throw here would escape into grpc-js and take the LB down: fail this pick instead.
-        try {
-          call.write({ requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) });
-        } catch {
-          // The stream itself is gone; its 'error' or 'cancelled' handler releases the picks.
-        }
-      }
-    });
-    call.on('end', () => {
-      tracker.releaseAll();
-      call.end();
-    });
-    // A client that went away (or was cancelled) needs nothing more from this stream.
-    call.on('error', () => tracker.releaseAll());
-    call.on('cancelled', () => tracker.releaseAll());
-  };
+  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void =>
+    serveGetServerStream(call, { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) });
 
   const registerServer: Unary<RegisterServerRequest, RegisterServerResponse> = (call, callback) => {
     const id = checkBackendId(call.request.backendId);

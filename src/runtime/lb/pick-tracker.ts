@@ -19,9 +19,11 @@ export type OutcomeSink = Pick<Balancer, 'recordOutcome'>;
 export class PickTracker {
   private readonly outstanding = new Map<number, PickableBackend>();
 
+  /** `reporter` names who reports these outcomes (the stream's connection), so the balancer can tell one client from several. */
   constructor(
     private readonly outcomes: OutcomeSink,
     private readonly nowMs: () => number,
+    private readonly reporter?: string,
   ) {}
 
   started(requestId: number, backend: PickableBackend): void {
@@ -36,7 +38,7 @@ export class PickTracker {
       if (backend === undefined) continue; // unknown or already ended: a report counts once
       this.outstanding.delete(report.requestId);
       backend.load.callEnded(pickDoneLatencyMs(report), this.nowMs());
-      this.outcomes.recordOutcome(backend.address, report.ok, report.statusCode);
+      this.outcomes.recordOutcome(backend.address, report.ok, report.statusCode, this.reporter);
     }
   }
 

@@ -2,8 +2,8 @@
 //
 // Seeing every request start and end gives the policies exact in-flight counts and latencies
 // (BackendLoad.callStarted/callEnded), and every outcome for outlier ejection. A backend that
-// is down is retried once on another, excluding it, before the failure goes back to the
-// client, which has its own budget.
+// is down (or answers UNIMPLEMENTED) is retried once on another, excluding it, before the failure
+// goes back to the client, which has its own budget.
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 
 import type { Balancer } from '../../core/balancer.js';
@@ -16,8 +16,11 @@ import { callUnary, invalidArgument, isServiceError, statusError } from '../grpc
 const PROXY_ATTEMPTS = 2;
 /** Deadline for a forwarded call when the client set none. */
 const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
-/** Only a backend that is down is retried: after a deadline there is no time left to spend on another. */
-const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([GrpcStatus.UNAVAILABLE]);
+/**
+ * Only a backend that is down, or is no lbx backend (UNIMPLEMENTED: it did no work), is retried:
+ * after a deadline there is no time left to spend on another.
+ */
+const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.UNIMPLEMENTED]);
 
 export interface ProxyService {
   readonly implementation: BackendServer;

@@ -1,6 +1,8 @@
 // Field checks for LoadBalancer RPCs; each message names the field, the value and what was expected.
 import type { TaskKind } from '../../core/policies/policy.js';
 import { checkAddress, checkLength, checkTaskType, fail, MAX_ID_LENGTH, MAX_KEY_LENGTH, type Checked } from '../grpc/field-checks.js';
+import type { WideFieldSchema } from '../grpc/wide-integers.js';
+import type { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
 
 const MAX_EXCLUDED = 64;
 const MAX_REASON_LENGTH = 200;
@@ -59,3 +61,24 @@ export function checkFactor(field: string, value: number, max: number, min = 0):
   }
   return { ok: true, value };
 }
+
+const PICK_REQUEST_WIDE_FIELDS: WideFieldSchema = {
+  5: { name: 'request_id', kind: 'uint64' },
+  6: { name: 'done', kind: 'message', fields: { 1: { name: 'request_id', kind: 'uint64' } } },
+};
+
+/**
+ * The 64-bit integers of each LoadBalancer request, so one beyond 2^53 − 1 is refused as
+ * INVALID_ARGUMENT naming it (see wide-integers.ts). Every method is listed, so any body that
+ * does not decode is the caller's error, not INTERNAL.
+ */
+export const LB_WIDE_FIELDS: { readonly [method in keyof LoadBalancerService]: WideFieldSchema } = {
+  getServer: PICK_REQUEST_WIDE_FIELDS,
+  getServerStream: PICK_REQUEST_WIDE_FIELDS,
+  registerServer: {},
+  deregisterServer: {},
+  reportLoad: { 5: { name: 'served_simple', kind: 'uint64' }, 6: { name: 'served_heavy', kind: 'uint64' }, 8: { name: 'rss_bytes', kind: 'uint64' } },
+  getStats: {},
+  setPolicy: {},
+  getLoadHistory: { 1: { name: 'since_unix_ms', kind: 'int64' } },
+};
