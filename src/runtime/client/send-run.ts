@@ -27,12 +27,16 @@ import { DEFAULT_LB_WAIT_MS } from './send-defaults.js';
 
 const GET_SERVER_TIMEOUT_MS = 2_000;
 
-/** Codes another backend may cure: the chosen one is down, slow, or went away mid-call. */
+/**
+ * Codes another backend may cure: the chosen one is down, slow, or went away mid-call, or is
+ * no lbx backend at all (UNIMPLEMENTED: whatever listens there did no work, so a retry is safe).
+ */
 const RETRYABLE: ReadonlySet<GrpcStatus> = new Set([
   GrpcStatus.UNAVAILABLE,
   GrpcStatus.DEADLINE_EXCEEDED,
   GrpcStatus.CANCELLED,
   GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.UNIMPLEMENTED,
 ]);
 
 export type SendTarget =
