@@ -2,6 +2,7 @@
 import { Command, type Interfaces } from '@oclif/core';
 
 import { isLbxError, LbxError } from '../core/lbx-error.js';
+import { describeError } from '../runtime/process/wait-for.js';
 import { stopActiveSpinner } from './spinner.js';
 
 // oclif's parse() constrains its generics with these shapes but does not export them.
@@ -43,6 +44,9 @@ export abstract class LbxCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     // A spinner left running would overwrite the error line.
     stopActiveSpinner();
+    // oclif's own exits (this.exit(), --help, --version) pass through; every other failure is a runtime error with a code, also in --json.
+    if ('oclif' in error && (error as { oclif?: { exit?: number } }).oclif?.exit !== undefined) return super.catch(error);
+    if (!isLbxError(error)) error = new LbxError('runtime', describeError(error), [], { cause: error });
     if (!isLbxError(error)) return super.catch(error);
     // Printed here rather than by oclif, which wraps lines at 80 columns and breaks grep in CI logs.
     if (this.jsonEnabled()) {

@@ -1,5 +1,6 @@
 // Tables for `lbx report`: per-backend distribution as the backends, the LB and the clients each saw it; then the runs.
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
+import { renderReconciliation } from './render-reconciliation.js';
 import { renderBar } from './bars.js';
 import { formatCount, formatMs, formatPercent, formatRate } from './format.js';
 import { renderTable } from './table.js';
@@ -58,17 +59,11 @@ export function renderReport(report: ClusterReport, options: { color?: boolean }
   if (report.backends.some((backend) => backend.servedSource === 'last-report')) {
     notes.push('* gone: figures from its last load report (final after a graceful stop; up to 500 ms old after a crash)');
   }
-  const mismatches = report.reconciliation.rows.filter((row) => row.difference + row.lostAnswers !== 0);
-  const lost = report.reconciliation.rows.filter((row) => row.lostAnswers > 0);
-  notes.push(
-    report.reconciliation.matches
-      ? 'reconciliation: client ok counts (all saved runs) equal what every backend says it served' +
-          (lost.length === 0
-            ? ''
-            : `, apart from answers lost in crashes, each matched by a failed attempt the client retried: ${lost.map((row) => `${row.address} ${row.lostAnswers} (of ${row.failedAttempts} failed attempts)`).join(', ')}`)
-      : `reconciliation MISMATCH: ${mismatches.map((row) => `${row.address} client ok ${row.clientOk} vs served ${row.backendServed} (failed attempts there: ${row.failedAttempts})`).join('; ')}`,
-  );
-  if (report.unverified.length > 0) notes.push(`not verified (no longer running): ${report.unverified.join(', ')}`);
+  notes.push(renderReconciliation(report));
+  const notPersisted = report.backends.filter((backend) => backend.servedSource === 'not-persisted').map((backend) => backend.address);
+  if (notPersisted.length > 0) notes.push(`counts not persisted (the disk was full when they were written), so not checked: ${notPersisted.join(', ')}`);
+  const unverified = report.unverified.filter((address) => !notPersisted.includes(address));
+  if (unverified.length > 0) notes.push(`not verified (no longer running): ${unverified.join(', ')}`);
   sections.push(notes.join('\n'));
 
   if (report.runs.length > 0) {

@@ -10,6 +10,8 @@ export interface BackendRunSummary {
   share: number;
   /** Attempts that failed at this backend, whether or not a retry then succeeded. */
   errors: number;
+  /** Of `errors`, attempts the client gave up on at its deadline: the backend may still have served them (absent in older runs). */
+  timeouts?: number;
   latencyMs: { p50: number; p99: number };
 }
 
@@ -45,6 +47,8 @@ export interface ReconcileRow {
   failedAttempts: number;
   /** Tasks served whose answer never reached the client (lost in a crash), when that explains the difference. */
   lostAnswers: number;
+  /** Tasks served after the client's deadline for them had passed (it retried elsewhere): late, not lost in a crash. */
+  lateAnswers: number;
 }
 
 export interface Reconciliation {
@@ -55,6 +59,7 @@ export interface Reconciliation {
 interface BackendTally {
   ok: number;
   errors: number;
+  timeouts: number;
   readonly latency: LatencyHistogram;
 }
 
@@ -84,9 +89,13 @@ export class RunLedger {
 
   /** One attempt failed at this backend; the request will be retried or recorded failed. */
   /** `backendAddress` is undefined when the client cannot know which backend failed (through a proxy). */
-  recordAttemptFailure(backendAddress: string | undefined, reason: string): void {
-    if (backendAddress !== undefined) this.#tally(backendAddress).errors += 1;
-    else this.#attemptFailuresWithoutBackend += 1;
+  /** `isDeadline`: the client stopped waiting (DEADLINE_EXCEEDED), so the backend may still serve it, late. */
+  recordAttemptFailure(backendAddress: string | undefined, reason: string, options: { isDeadline?: boolean } = {}): void {
+    if (backendAddress !== undefined) {
+      const tally = this.#tally(backendAddress);
+      tally.errors += 1;
+      if (options.isDeadline) tally.timeouts += 1;
+    } else this.#attemptFailuresWithoutBackend += 1;
     increment(this.#attemptFailuresByReason, reason);
   }
 
@@ -108,7 +117,7 @@ export class RunLedger {
       .map(([address, tally]) => {
         const { p50, p99 } = tally.latency.summaryMs();
         const share = this.#ok === 0 ? 0 : tally.ok / this.#ok;
-        return { address, ok: tally.ok, share, errors: tally.errors, latencyMs: { p50, p99 } };
+        return { address, ok: tally.ok, share, errors: tally.errors, timeouts: tally.timeouts, latencyMs: { p50, p99 } };
       });
     return {
       sent,
@@ -128,7 +137,7 @@ export class RunLedger {
   #tally(address: string): BackendTally {
     let tally = this.#backends.get(address);
     if (tally === undefined) {
-      tally = { ok: 0, errors: 0, latency: new LatencyHistogram() };
+      tally = { ok: 0, errors: 0, timeouts: 0, latency: new LatencyHistogram() };
       this.#backends.set(address, tally);
     }
     return tally;
@@ -144,7 +153,7 @@ export function withIdleBackends(summary: RunSummary, addresses: readonly string
   const seen = new Set(summary.backends.map((backend) => backend.address));
   const idle = addresses.filter((address) => !seen.has(address));
   if (idle.length === 0) return summary;
-  const rows = idle.map((address) => ({ address, ok: 0, share: 0, errors: 0, latencyMs: { p50: 0, p99: 0 } }));
+  const rows = idle.map((address) => ({ address, ok: 0, share: 0, errors: 0, timeouts: 0, latencyMs: { p50: 0, p99: 0 } }));
   return { ...summary, backends: [...summary.backends, ...rows].sort((a, b) => compareAddresses(a.address, b.address)) };
 }
 
@@ -160,12 +169,17 @@ export function withIdleBackends(summary: RunSummary, addresses: readonly string
  *
  * Through a proxy the client cannot tell which backend an attempt failed at (the LB answered);
  * those `failedAttemptsWithoutBackend` may explain a surplus anywhere, in total.
+ *
+ * Of the failed attempts, those that hit the client's deadline (`timeoutsByAddress`) explain a
+ * surplus first: the backend served them after the client gave up, a late answer rather than
+ * one lost in a crash.
  */
 export function reconcile(
   clientOkByAddress: Record<string, number>,
   backendServedByAddress: Record<string, number>,
   failedAttemptsByAddress: Record<string, number> = {},
   failedAttemptsWithoutBackend = 0,
+  timeoutsByAddress: Record<string, number> = {},
 ): Reconciliation {
   const addresses = [...new Set([...Object.keys(clientOkByAddress), ...Object.keys(backendServedByAddress)])];
   let unexplainedSurplus = 0;
@@ -175,12 +189,15 @@ export function reconcile(
     const failedAttempts = failedAttemptsByAddress[address] ?? 0;
     const surplus = backendServed - clientOk;
     if (surplus > failedAttempts) unexplainedSurplus += surplus - failedAttempts;
-    return { address, clientOk, backendServed, difference: clientOk - backendServed, failedAttempts, lostAnswers: surplus > 0 ? surplus : 0 };
+    const extra = surplus > 0 ? surplus : 0;
+    const lateAnswers = Math.min(extra, timeoutsByAddress[address] ?? 0);
+    return { address, clientOk, backendServed, difference: clientOk - backendServed, failedAttempts, lostAnswers: extra - lateAnswers, lateAnswers };
   });
   const surplusExplained = unexplainedSurplus <= failedAttemptsWithoutBackend;
+  const isExplained = (row: ReconcileRow): boolean => row.lostAnswers + row.lateAnswers <= row.failedAttempts;
   return {
     matches: rows.every((row) => row.difference <= 0) && surplusExplained,
-    rows: surplusExplained ? rows : rows.map((row) => ({ ...row, lostAnswers: row.lostAnswers <= row.failedAttempts ? row.lostAnswers : 0 })),
+    rows: surplusExplained ? rows : rows.map((row) => (isExplained(row) ? row : { ...row, lostAnswers: 0, lateAnswers: 0 })),
   };
 }
 

@@ -88,7 +88,8 @@ export interface RunningBackend {
 }
 
 export async function startBackend(options: BackendOptions): Promise<RunningBackend> {
-  const executor = new TaskExecutor(options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile) : undefined);
+  const onPersistFailed = (message: string): void => options.onEvent({ type: 'warning', message });
+  const executor = new TaskExecutor(options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile, onPersistFailed) : undefined);
   const cpu = new ProcessCpuSampler();
   let address = `${options.host}:${options.port}`;
 
@@ -140,17 +141,24 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
 
   const registry: RegistryClient = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS, clusterTokenFile: options.tokenFile });
   let lb: LoadBalancerClient | undefined;
+  const retry = startRetryOptions(options);
   try {
-    await registry.register(
-      { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: backendMeta(options) },
-      { kind: 'tcp', intervalMs: options.checkIntervalMs },
+    await retryRegistration(
+      `registering in the registry at ${options.registry.address}`,
+      () =>
+        registry.register(
+          { id: options.id, service: BACKEND_SERVICE, address: options.host, port: server.port, meta: backendMeta(options) },
+          { kind: 'tcp', intervalMs: options.checkIntervalMs },
+        ),
+      retry,
     );
     options.onEvent({ type: 'registered', where: 'registry', target: options.registry.address });
 
-    const lbAddress = options.lbAddress ?? (await resolveLb(registry));
+    const lbAddress = options.lbAddress ?? (await retryRegistration('finding the LB in the registry', () => resolveLb(registry), retry));
     const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
-    lb = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
-    await registerWithLb(lb, options, address);
+    const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
+    lb = client;
+    await retryRegistration(`registering with the LB at ${lbAddress}`, () => registerWithLb(client, options, address), retry);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
   } catch (error) {
     lb?.close();

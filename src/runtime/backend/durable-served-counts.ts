@@ -8,7 +8,11 @@
 // the write and the send loses that answer: the client sees the attempt fail and retries
 // elsewhere, so a backend may have served more than clients counted, never fewer, and by no
 // more than the clients' failed attempts on it (see reconcile() in run-ledger.ts).
-import { closeSync, constants, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+//
+// The file is written whole at open, so a file shorter than a record means "not persisted": the
+// disk was full. A write that fails truncates the file to say so, rather than leave counts that
+// stopped growing and would read as a mismatch; the backend counts on in memory and warns once.
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ServedCounts {
@@ -21,41 +25,58 @@ const RECORD_BYTES = 16;
 /** Where the backend with this id keeps its counts inside a cluster directory. */
 export const servedCountsFile = (clusterDir: string, backendId: string): string => path.join(clusterDir, 'served', `${backendId}.bin`);
 
-/** Reads the counts a backend left in `file`; zeros when there is no (complete) file. */
-export function readServedCounts(file: string): ServedCounts {
+/** Reads the counts a backend left in `file`: undefined when there is none, 'not-persisted' when it is short (a full disk). */
+export function readPersistedCounts(file: string): ServedCounts | 'not-persisted' | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch {
-    return { simple: 0, heavy: 0 };
+    return undefined;
   }
   try {
     const buffer = Buffer.alloc(RECORD_BYTES);
     const read = readSync(fd, buffer, 0, RECORD_BYTES, 0);
-    if (read < RECORD_BYTES) return { simple: 0, heavy: 0 };
+    if (read < RECORD_BYTES) return 'not-persisted';
     return { simple: Number(buffer.readBigUInt64LE(0)), heavy: Number(buffer.readBigUInt64LE(8)) };
   } finally {
     closeSync(fd);
   }
 }
 
+/** The counts in `file`; zeros when there is no complete file. */
+export function readServedCounts(file: string): ServedCounts {
+  const counts = readPersistedCounts(file);
+  return typeof counts === 'object' ? counts : { simple: 0, heavy: 0 };
+}
+
 export class DurableServedCounts {
   private readonly buffer = Buffer.alloc(RECORD_BYTES);
   private counts: { simple: number; heavy: number };
+  private isPersisting = true;
 
   private constructor(
     private readonly fd: number,
     initial: ServedCounts,
+    private readonly onPersistFailed: (message: string) => void,
   ) {
     this.counts = { ...initial };
+    this.writeThrough();
   }
 
-  /** Opens (or creates) the file and continues from the counts already in it. */
-  static open(file: string): DurableServedCounts {
+  /**
+   * Opens (or creates) the file and continues from the counts already in it. `onPersistFailed`
+   * hears once when the counts can no longer be written (the backend goes on counting in memory).
+   */
+  static open(file: string, onPersistFailed: (message: string) => void = () => undefined): DurableServedCounts {
     mkdirSync(path.dirname(file), { recursive: true });
     const initial = readServedCounts(file);
     // Read-write, created if absent, never truncated ('a' would make every write an append on Linux).
-    return new DurableServedCounts(openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600), initial);
+    return new DurableServedCounts(openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600), initial, (message) => onPersistFailed(`${file}: ${message}`));
+  }
+
+  /** False once a write failed: the file then says "not persisted" and `lbx report` does not check this backend against it. */
+  get isPersisted(): boolean {
+    return this.isPersisting;
   }
 
   get current(): ServedCounts {
@@ -66,9 +87,25 @@ export class DurableServedCounts {
   served(kind: 'SIMPLE' | 'CPU_HEAVY'): void {
     if (kind === 'SIMPLE') this.counts.simple += 1;
     else this.counts.heavy += 1;
+    this.writeThrough();
+  }
+
+  private writeThrough(): void {
+    if (!this.isPersisting) return;
     this.buffer.writeBigUInt64LE(BigInt(this.counts.simple), 0);
     this.buffer.writeBigUInt64LE(BigInt(this.counts.heavy), 8);
-    writeSync(this.fd, this.buffer, 0, RECORD_BYTES, 0);
+    try {
+      writeSync(this.fd, this.buffer, 0, RECORD_BYTES, 0);
+    } catch (error) {
+      this.isPersisting = false;
+      // Truncating needs no free space: the short file tells `lbx report` these counts were not kept.
+      try {
+        ftruncateSync(this.fd, 0);
+      } catch {
+        // The file stays as it was; the warning below still says so.
+      }
+      this.onPersistFailed(`served counts no longer persisted (${(error as NodeJS.ErrnoException).code ?? String(error)}); counting in memory only`);
+    }
   }
 
   close(): void {

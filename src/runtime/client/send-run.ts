@@ -215,7 +215,8 @@ export async function runSend(options: SendOptions): Promise<SendResult> {
       reportDone(false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
       const code = statusName(error);
       // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
-      ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code);
+      const isDeadline = isServiceError(error) && error.code === GrpcStatus.DEADLINE_EXCEEDED;
+      ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { isDeadline });
       const reason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
       if (!isServiceError(error) || !RETRYABLE.has(error.code)) return { kind: 'final', reason };
       exclude.push(address);

@@ -1,6 +1,4 @@
 // Gathers what `lbx report` shows: each backend's own counters, the LB's view, and the saved send runs, reconciled.
-import { existsSync } from 'node:fs';
-
 import { credentials } from '@grpc/grpc-js';
 
 import { reconcile, type Reconciliation } from '../../core/stats/run-ledger.js';
@@ -11,17 +9,17 @@ import { callUnary } from '../grpc/unary.js';
 import type { ClusterFile } from './cluster-file.js';
 import type { ClusterPaths } from './cluster-paths.js';
 import { ControlClient } from './control-client.js';
-import { listRuns, type SavedRun } from './run-store.js';
-import { readServedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
+import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from './run-store.js';
+import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
 /**
  * live: asked the backend now · file: it is gone, figures from the counts file it wrote before
  * each answer (exact) · last-report: gone and no file, figures from its last load report ·
- * unknown: none of these.
+ * not-persisted: gone, and its counts file says it could not be kept (a full disk) · unknown: none of these.
  */
-export type ServedSource = 'live' | 'file' | 'last-report' | 'unknown';
+export type ServedSource = 'live' | 'file' | 'last-report' | 'not-persisted' | 'unknown';
 
 export interface BackendReport {
   readonly name: string;
@@ -70,28 +68,33 @@ export interface ClusterReport {
   /** Backends whose counters could not be asked (exited): their figures are from a last report, not verified. */
   readonly unverified: readonly string[];
   readonly runs: readonly SavedRun[];
+  /** Sends and benches running now: until they end, backends have served tasks no saved run counts yet. */
+  readonly inProgress: readonly RunInProgress[];
 }
 
 export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): Promise<ClusterReport> {
   const control = new ControlClient(cluster);
   const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
   try {
-    const [status, lbStats, runs] = await Promise.all([
+    const [status, lbStats, runs, inProgress] = await Promise.all([
       control.status(),
       callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS).catch(() => undefined),
       listRuns(paths),
+      listRunsInProgress(paths),
     ]);
     const backends = status.components.filter((component) => component.role === 'backend');
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
     const clientOk = sumPerBackend(runs, 'ok');
     const failedAttempts = sumPerBackend(runs, 'errors');
+    const timeouts = sumPerBackend(runs, 'timeouts');
 
     const reports = await Promise.all(
       backends.map(async (component): Promise<BackendReport> => {
         const lbEntry = lbByAddress.get(component.address);
         const gone = component.state === 'exited' || component.state === 'removed';
         const live = gone ? undefined : await readLiveLoad(component.address);
-        const fromFile = live === undefined ? readCountsFile(paths, component.name) : undefined;
+        const persisted = live === undefined ? readPersistedCounts(servedCountsFile(paths.dir, component.name)) : undefined;
+        const fromFile = typeof persisted === 'object' ? { servedSimple: persisted.simple, servedHeavy: persisted.heavy } : undefined;
         const figures: Pick<LoadReport, 'servedSimple' | 'servedHeavy'> | undefined = live ?? fromFile ?? lbEntry?.lastReport;
         const left = gone ? lbEntry?.leftAtUnixMs || component.exitedAtUnixMs : 0;
         return {
@@ -104,7 +107,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
           assigned: lbEntry?.assigned ?? 0,
           servedSimple: figures?.servedSimple ?? 0,
           servedHeavy: figures?.servedHeavy ?? 0,
-          servedSource: live ? 'live' : fromFile ? 'file' : figures ? 'last-report' : 'unknown',
+          servedSource: live ? 'live' : fromFile ? 'file' : persisted === 'not-persisted' ? 'not-persisted' : figures ? 'last-report' : 'unknown',
           inFlight: live?.inFlight ?? 0,
           queueDepth: live?.queueDepth ?? 0,
           cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
@@ -140,9 +143,11 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
         served,
         failedOfVerifiable,
         runs.reduce((sum, run) => sum + (run.summary.attemptFailuresWithoutBackend ?? 0), 0),
+        timeouts,
       ),
       unverified: reports.filter((report) => report.servedSource !== 'live' && report.servedSource !== 'file').map((report) => report.address),
       runs,
+      inProgress,
     };
   } finally {
     control.close();
@@ -151,24 +156,12 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
 }
 
 /** Per backend address, the sum over all saved runs of ok answers or of failed attempts. */
-function sumPerBackend(runs: readonly SavedRun[], field: 'ok' | 'errors'): Record<string, number> {
+function sumPerBackend(runs: readonly SavedRun[], field: 'ok' | 'errors' | 'timeouts'): Record<string, number> {
   const totals: Record<string, number> = {};
   for (const run of runs) {
-    for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + backend[field];
+    for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + (backend[field] ?? 0);
   }
   return totals;
-}
-
-/**
- * A gone backend's exact counts, from the file it wrote before each answer; undefined when it left
- * none. A file of zeros is a count too: a backend that served nothing while clients say it did is
- * exactly the loss reconciliation must flag.
- */
-function readCountsFile(paths: ClusterPaths, backendId: string): { servedSimple: number; servedHeavy: number } | undefined {
-  const file = servedCountsFile(paths.dir, backendId);
-  if (!existsSync(file)) return undefined;
-  const counts = readServedCounts(file);
-  return { servedSimple: counts.simple, servedHeavy: counts.heavy };
 }
 
 async function readLiveLoad(address: string): Promise<LoadReport | undefined> {

@@ -1,0 +1,23 @@
+// The reconciliation line of `lbx report`: client ok counts against what each backend says it served, in words.
+import type { ClusterReport } from '../runtime/cluster/collect-report.js';
+
+export function renderReconciliation(report: Pick<ClusterReport, 'reconciliation' | 'inProgress'>): string {
+  const { rows, matches } = report.reconciliation;
+  if (!matches && report.inProgress.length > 0) {
+    const running = report.inProgress.map((run) => `${run.command} (pid ${run.pid})`).join(', ');
+    return `reconciliation: in progress: ${running} is running, so backends have served tasks no saved run counts yet; run report again when it has ended`;
+  }
+  if (!matches) {
+    const mismatches = rows.filter((row) => row.difference + row.lostAnswers + row.lateAnswers !== 0);
+    return `reconciliation MISMATCH: ${mismatches.map((row) => `${row.address} client ok ${row.clientOk} vs served ${row.backendServed} (failed attempts there: ${row.failedAttempts})`).join('; ')}`;
+  }
+  const late = rows.filter((row) => row.lateAnswers > 0);
+  const lost = rows.filter((row) => row.lostAnswers > 0);
+  const apart = [
+    late.length === 0 ? '' : `answers served after the client's deadline (it retried them elsewhere): ${late.map((row) => `${row.address} ${row.lateAnswers}`).join(', ')}`,
+    lost.length === 0
+      ? ''
+      : `answers lost in crashes, each matched by a failed attempt the client retried: ${lost.map((row) => `${row.address} ${row.lostAnswers} (of ${row.failedAttempts} failed attempts)`).join(', ')}`,
+  ].filter(Boolean);
+  return `reconciliation: client ok counts (all saved runs) equal what every backend says it served${apart.length ? `, apart from ${apart.join('; and ')}` : ''}`;
+}
