@@ -151,7 +151,7 @@ function virtualScheduler(): { nowMs: () => number; sleep: (ms: number) => Promi
   return { nowMs: () => now, sleep, drive };
 }
 
-test('a start that takes 3 s does not hold the loop: one kill per tick, on the tick, for the whole duration', async () => {
+test('a start that takes 3 s does not hold the loop: an action on every tick, on the tick, and one backend down at a time', async () => {
   const cluster = fakeCluster([7001, 7002, 7003, 7004, 7005, 7006]);
   const time = virtualScheduler();
   const start = cluster.control.startBackend;
@@ -160,11 +160,30 @@ test('a start that takes 3 s does not hold the loop: one kill per tick, on the t
     return start(port, timeoutMs);
   };
   const actions = await time.drive(runChaos(cluster.control, options({ durationMs: 6_000, nowMs: time.nowMs, sleep: time.sleep })));
-  const kills = actions.filter((action) => action.kind === 'killed');
-  assert.equal(kills.map((action) => action.atMs), [0, 1_000, 2_000, 3_000, 4_000, 5_000], JSON.stringify(actions));
+  const onTicks = actions.filter((action) => action.kind !== 'started');
+  assert.equal(onTicks.map((action) => action.atMs), [0, 1_000, 2_000, 3_000, 4_000, 5_000], JSON.stringify(actions));
+  // Started again at 1 s (the victim had exited), ready at 4 s: ticks until then are skipped, not stacked.
+  assert.equal(onTicks.map((action) => action.kind), ['killed', 'skipped', 'skipped', 'skipped', 'killed', 'skipped']);
+  assert.match(onTicks[1]?.detail ?? '', /is not back yet: one backend down at a time/);
   // Chaos still leaves the cluster as it found it.
-  assert.is(actions.filter((action) => action.kind === 'started').length, 6);
+  assert.is(actions.filter((action) => action.kind === 'started').length, 2);
   assert.ok(cluster.components.every((entry) => entry.state === 'ready'));
+});
+
+test('under --respawn (the supervisor starts victims) a backend tick waits for the last victim to serve again under a new pid', async () => {
+  const cluster = fakeCluster([7001, 7002, 7003]);
+  let nextPid = 50_000;
+  // The supervisor's respawn, as chaos sees it: an exited backend is ready again two status calls later.
+  const status = cluster.control.status;
+  cluster.control.status = async () => {
+    for (const entry of cluster.components) {
+      if (entry.state === 'exited') entry.state = 'starting';
+      else if (entry.state === 'starting') Object.assign(entry, { state: 'ready', pid: nextPid++ });
+    }
+    return status();
+  };
+  const actions = await runChaos(cluster.control, options({ revive: false, durationMs: 6_000 }));
+  assert.equal(actions.map((action) => action.kind), ['killed', 'skipped', 'killed', 'skipped', 'killed', 'skipped'], JSON.stringify(actions));
 });
 
 test('a round that overruns its tick skips the ticks it missed instead of firing them together', async () => {

@@ -6,7 +6,8 @@
 // backend: a demo of fault tolerance needs somewhere for the traffic to go.
 //
 // One kill per tick, ticks at start + n × interval: a start again runs beside the loop, never
-// in it, and a tick that comes late is not made up for. Kills that bunch up (10–90 ms apart,
+// in it, a tick that comes late is not made up for, and a backend tick whose last victim is not
+// serving again yet is skipped, so chaos has one backend down at a time. Kills that bunch up (10–90 ms apart,
 // when a slow start held the loop and the late rounds then fired together) are a different
 // fault from the one asked for: they took out a retry's second backend in the same burst.
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
@@ -63,6 +64,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
    * such a process must not be drawn again, nor counted as a ready backend.
    */
   const signalled = new Set<number>();
+  let lastBackendVictim: { readonly name: string; readonly pid: number } | undefined;
 
   /** Ports being started again right now: a start runs beside the loop, and one port is never started twice at once. */
   const reviving = new Map<number, Promise<void>>();
@@ -119,10 +121,30 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     }
   };
 
+  /**
+   * The backend chaos killed last, while it is not serving again (started by chaos or respawned
+   * by the supervisor). Ticks keep their time, so a start again that takes longer than an
+   * interval would otherwise let kills pile up until three of four backends are down, and a
+   * retried task would meet a dying backend at every attempt.
+   */
+  const backendNotBack = (status: ClusterStatus): string | undefined => {
+    if (lastBackendVictim === undefined) return undefined;
+    const { name, pid } = lastBackendVictim;
+    const component = status.components.find((candidate) => candidate.name === name);
+    const isBack = component === undefined || component.state === 'removed' || (component.state === 'ready' && component.pid !== pid);
+    if (isBack) lastBackendVictim = undefined;
+    return isBack ? undefined : name;
+  };
+
   const strike = async (): Promise<void> => {
     const target = options.targets[Math.floor(options.random() * options.targets.length)] ?? 'backend';
     const status = await control.status();
     const candidates = status.components.filter((component) => component.role === target && component.state === 'ready' && !signalled.has(component.pid));
+    const notBack = target === 'backend' ? backendNotBack(status) : undefined;
+    if (notBack !== undefined) {
+      record('skipped', 'backend', `${notBack} is not back yet: one backend down at a time`);
+      return;
+    }
     if (target === 'backend' && candidates.length <= 1) {
       record('skipped', 'backend', `${candidates.length} backend ready: the last one is spared`);
       return;
@@ -135,7 +157,10 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     try {
       signalled.add(victim.pid);
       const killed = await control.killComponent(victim.name, options.signal);
-      if (victim.role === 'backend') victims.set(victim.port, victim.name);
+      if (victim.role === 'backend') {
+        victims.set(victim.port, victim.name);
+        lastBackendVictim = { name: victim.name, pid: victim.pid };
+      }
       record('killed', victim.name, `${options.signal} to pid ${killed.pid}`);
     } catch (error) {
       record('failed', victim.name, error instanceof Error ? error.message : String(error));
