@@ -1,3 +1,5 @@
+import { Flags } from '@oclif/core';
+
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { htmlFileFlag } from '../cli/html/html-flag.js';
@@ -5,6 +7,7 @@ import { liveFlags, watchFlag } from '../cli/live/live-flags.js';
 import type { LiveViewResult } from '../cli/live/run-live-view.js';
 import { shouldColor } from '../cli/bars.js';
 import { renderReport } from '../cli/render-report.js';
+import { LbxError } from '../core/lbx-error.js';
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 
 export default class Report extends LbxCommand {
@@ -14,12 +17,19 @@ export default class Report extends LbxCommand {
 
 The reconciliation line says whether client and backend counts agree.`;
 
-  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --json', '<%= config.bin %> report --html report.html'];
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --wide', '<%= config.bin %> report --json', '<%= config.bin %> report --html report.html'];
 
-  static override flags = { name: clusterNameFlag, watch: watchFlag, ...liveFlags, html: htmlFileFlag };
+  static override flags = {
+    name: clusterNameFlag,
+    wide: Flags.boolean({ description: 'Every column (speed, weight, LB view, join and leave times, SIMPLE/HEAVY, each run\'s split); without it the tables fit 100 columns.', default: false }),
+    watch: watchFlag,
+    ...liveFlags,
+    html: htmlFileFlag,
+  };
 
   async run(): Promise<LiveViewResult | ClusterReport & { readonly schema: 'lbx.report/v1' }> {
     const { flags } = await this.parse(Report);
+    if (flags.html !== undefined && flags.html.trim() === '') throw new LbxError('usage', '--html needs a file name: got an empty string', ['e.g. lbx report --html report.html']);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
     const { collectReport } = await import('../runtime/cluster/collect-report.js');
@@ -29,7 +39,7 @@ The reconciliation line says whether client and backend counts agree.`;
       return runLiveView(cluster, { intervalMs: flags.interval, count: flags.count, title: 'lbx report --watch', json: this.jsonEnabled() });
     }
     const report = await collectReport(cluster, clusterPaths(flags.name));
-    if (!flags.json) this.log(renderReport(report, { color: shouldColor(process.stdout, process.env) }));
+    if (!flags.json) this.log(renderReport(report, { color: shouldColor(process.stdout, process.env), wide: flags.wide }));
     if (flags.html !== undefined) {
       const { writeReportHtml } = await import('../cli/html/write-report-html.js');
       this.logToStderr(`wrote ${await writeReportHtml(flags.html, report)}`);
