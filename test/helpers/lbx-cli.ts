@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 import { execa } from 'execa';
 
+import { slackMs } from './load-slack.js';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const LBX_BIN = path.join(root, 'bin/lbx.js');
 const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
@@ -35,13 +37,15 @@ export function createSandbox(label: string): LbxSandbox {
   const { FORCE_COLOR: _forceColor, ...inherited } = process.env;
   const env = { ...inherited, LBX_HOME: home, CI: '1', NO_COLOR: '1' };
   const run = async (args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<LbxResult> => {
+    // A hang guard, stretched on a loaded machine like every test bound.
+    const timeoutMs = slackMs(options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
     const result = await execa(process.execPath, [LBX_BIN, ...args], {
       env: { ...env, ...options.env },
       reject: false,
-      timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      timeout: timeoutMs,
       stdin: 'ignore',
     });
-    if (result.timedOut) throw new Error(`lbx ${args.join(' ')} timed out after ${options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS} ms\n${result.stderr}`);
+    if (result.timedOut) throw new Error(`lbx ${args.join(' ')} timed out after ${timeoutMs} ms\n${result.stderr}`);
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
   };
   return {
@@ -88,7 +92,10 @@ function readLogs(dir: string): string {
   }
 }
 
-/** Polls `condition` every 25 ms until true or `timeoutMs`; returns whether it became true. */
+/**
+ * Polls `condition` every 25 ms until true or `timeoutMs`; returns whether it became true. The deadline is not
+ * stretched for load (tests assert some of them as figures): pass slackMs(ms) where it is only a hang guard.
+ */
 export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {

@@ -61,7 +61,7 @@ async function checkInBrowser(file: string, expectedCharts: readonly string[]): 
   return charts;
 }
 
-if (!browser) console.log('  skipped: no chromium at /usr/bin/chromium (Debian package "chromium"; .ci/run installs it)');
+if (!browser) console.log('html-report: skipped — no chromium at /usr/bin/chromium or /usr/bin/chromium-browser (npm run setup installs it)');
 const browserTest = browser ? test : test.skip;
 
 browserTest('lbx report --html of a live cluster: per-backend bars, run latency and throughput, load over time', async () => {
