@@ -12,7 +12,7 @@ import { LbxError } from '../../core/lbx-error.js';
 import { findProcessesWithArgv, isOurProcess, signalGroup } from '../process/pid-probe.js';
 import { clusterPaths, type ClusterPaths } from './cluster-paths.js';
 import { readClusterFileDetailed, type ClusterFile } from './cluster-file.js';
-import { readSupervisorIdentity } from './supervisor-identity.js';
+import { readSupervisorIdentity, type SupervisorIdentity } from './supervisor-identity.js';
 
 /** A spec younger than this with no cluster file yet belongs to an `up` still starting its supervisor. */
 const STARTING_WINDOW_MS = 30_000;
@@ -45,14 +45,16 @@ export async function lookupCluster(name: string): Promise<ClusterLookup> {
   const file = read.kind === 'ok' ? read.file : undefined;
   if (file && isOurProcess(file.supervisorPid, supervisorMarkers(paths))) return { kind: 'running', paths, file };
 
-  if (read.kind === 'missing') {
+  const identity = await readSupervisorIdentity(paths);
+  if (read.kind === 'missing' && identity === undefined) {
+    // The supervisor writes its identity before its first cluster file: without either, a young spec is an `up` on its way.
     const spec = await fs.stat(paths.specFile).catch(() => undefined);
     if (spec && Date.now() - spec.mtimeMs < STARTING_WINDOW_MS) return { kind: 'starting', paths };
     const dirExists = await fs.stat(paths.dir).then(() => true, () => false);
     if (!dirExists) return { kind: 'none', paths };
   }
 
-  const supervisor = await findLiveSupervisor(paths, file?.controlAddress);
+  const supervisor = await findLiveSupervisor(paths, identity, file?.controlAddress);
   if (supervisor !== undefined) {
     const problem =
       read.kind === 'missing'
@@ -72,9 +74,8 @@ export async function lookupCluster(name: string): Promise<ClusterLookup> {
  * /proc whose argv is `… serve supervisor … <dir>`, or a control port that answers with this
  * cluster's name (the token proves the caller is the owner; the name proves the answerer is ours).
  */
-async function findLiveSupervisor(paths: ClusterPaths, fileControlAddress?: string): Promise<LiveSupervisor | undefined> {
+async function findLiveSupervisor(paths: ClusterPaths, identity: SupervisorIdentity | undefined, fileControlAddress?: string): Promise<LiveSupervisor | undefined> {
   const markers = supervisorMarkers(paths);
-  const identity = await readSupervisorIdentity(paths);
   const controlAddress = identity?.controlAddress ?? fileControlAddress;
   const candidates = [identity?.pid, ...findProcessesWithArgv(markers)].filter((pid): pid is number => pid !== undefined);
   const pid = candidates.find((candidate) => isOurProcess(candidate, markers));
