@@ -163,7 +163,10 @@ faults('20 s of chaos killing backends while sends run: no request fails, and th
     while (!isChaosOver && runs.length < MAX_SENDS) runs.push(await cluster.send(['--simple', '4000', '--concurrency', '32']));
     const result = await chaos;
     assert.ok(isChaosOver, `chaos ended within ${MAX_SENDS} sends`);
-    assert.ok(result.killed >= 15, `chaos killed a backend nearly every round: ${JSON.stringify({ ...result, actions: result.actions.length })}`);
+    // One backend down at a time: a tick whose last victim is still starting again is skipped, so a kill comes every
+    // 1–3 s (a start again takes 1–2 s here), every other round or so.
+    assert.ok(result.killed >= 5, `chaos killed a backend every few rounds: ${JSON.stringify({ ...result, actions: result.actions.length })}`);
+    assert.ok(result.killed + result.skipped <= 20, `at most one action on each of the 20 ticks: ${JSON.stringify(result.actions)}`);
     assert.equal(result.failed, 0, `chaos actions failed: ${JSON.stringify(result.actions.filter((action) => action.kind === 'failed'))}`);
     runs.forEach((run, index) => assertNoFailures(run, `send ${index + 1} of ${runs.length}`));
     const sent = runs.reduce((sum, run) => sum + run.summary.sent, 0);
