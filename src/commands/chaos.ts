@@ -11,7 +11,7 @@ export default class Chaos extends LbxCommand {
 
   static override description = `For demos and CI: run it beside \`lbx send\` and check that no request fails.
 
-The last ready backend is never killed. Killed backends are started again on the next round (and at the end), unless the cluster runs with --respawn, where the supervisor does it; the LB and the registry are always restarted by the supervisor.`;
+One action per tick, on time: ticks a slow round overran are dropped, never fired together. The last ready backend is never killed, and one backend is down at a time: a tick whose last victim is not serving again yet is skipped. Killed backends are started again from the next round on (and at the end), unless the cluster runs with --respawn, where the supervisor does it; the LB and the registry are always restarted by the supervisor, at once.`;
 
   static override examples = [
     '<%= config.bin %> chaos --duration 20s --interval 1s',
