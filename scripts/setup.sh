@@ -15,8 +15,9 @@ TOOLS=(
   "ip|iproute2|the multi-host test (network namespaces)"
   "script|bsdutils|the live view test (a pseudo-terminal)"
 )
-# Debian installs daemons under /usr/sbin, which is not on every user's PATH.
-has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+# Debian installs daemons under /usr/sbin, which is not on every user's PATH. (The setup test sets LBX_SETUP_SBIN to a directory of stubs.)
+SBIN="${LBX_SETUP_SBIN-/usr/sbin:/sbin}"
+has() { PATH="$PATH:$SBIN" command -v "$1" >/dev/null 2>&1; }
 # Ubuntu's package installs chromium-browser; the browser test looks for either name.
 found() { has "$1" || { [ "$1" = chromium ] && has chromium-browser; }; }
 
