@@ -46,6 +46,9 @@ test('axis ticks are nice numbers: time in steps of 1, 2 or 5 × 10^k, task coun
   // Thousands of requests: round steps with separators, never 0.4-style fractions of a request.
   const bars = ticksOf(renderBarChart({ chart: 'b', title: 't', series: ['x'], integer: true, groups: [{ label: 'g', values: [3] }, { label: 'h', values: [1_234] }] }));
   assert.equal(bars.map((tick) => tick.text), ['0', '200', '400', '600', '800', '1,000', '1,200', '1,400']);
+  // A mean of 1.5 tasks: the axis goes on to 2, so the top of the line is under a labelled tick.
+  const mean = ticksOf(renderLineChart({ chart: 'm', title: 't', xUnit: 's', integer: true, series: [{ label: 'a', points: [{ x: 0, y: 0.5 }, { x: 1, y: 1.5 }] }] }));
+  assert.equal(mean.filter((tick) => !tick.text.endsWith(' s')).map((tick) => tick.text), ['0', '1', '2']);
 });
 
 test('no tick label reaches past the edges of the picture, the last one included', () => {

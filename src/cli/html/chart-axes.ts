@@ -32,8 +32,8 @@ export interface ValueAxisOptions {
 /** The vertical axis from 0 to a nice value at or above `maxValue`, mapped onto [bottom, top]. */
 export function valueAxis(maxValue: number, bottom: number, top: number, options: ValueAxisOptions = {}): Axis {
   const positive = Number.isFinite(maxValue) && maxValue > 0 ? maxValue : 1;
-  // A count axis spans at least one whole thing, so it never has only the tick 0.
-  const domainMax = options.max ?? (options.integer ? Math.max(positive, 1) : positive);
+  // A count axis ends on a whole number (so its top tick is above every value) and spans at least one thing.
+  const domainMax = options.max ?? (options.integer ? Math.max(Math.ceil(positive), 1) : positive);
   const scale = scaleLinear().domain([0, domainMax]).range([bottom, top]);
   if (options.max === undefined) scale.nice(Y_TICKS);
   const ticks = scale.ticks(Y_TICKS).filter((tick) => !options.integer || Number.isInteger(tick));
