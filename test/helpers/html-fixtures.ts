@@ -86,6 +86,7 @@ function savedRun(id: string, okPerBackend: readonly number[], startedAtUnixMs: 
     startedAtUnixMs,
     finishedAtUnixMs: startedAtUnixMs + 400,
     summary: summary(okPerBackend, 1.5, 700),
+    planned: okPerBackend.reduce((sum, count) => sum + count, 0),
     lbWaits: 0,
     mode: 'lookaside',
     request: { simple: 250, heavy: 5, concurrency: 8, timeoutMs: 10_000 },
@@ -108,6 +109,7 @@ export function syntheticReportInput(): ReportHtmlInput {
       reconciliation: { matches: true, rows: [] },
       unverified: [],
       runs: [savedRun('run-1', [110, 100, 45], start), savedRun('run-2', [110, 100, 45], start + 5_000)],
+      inProgress: [],
     },
     loadHistory: ADDRESSES.map((address, backend) => ({
       address,
