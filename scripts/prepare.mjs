@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// npm's `prepare` (npm ci / npm install in a checkout, npm pack, npm publish): builds dist/ with tsc, but only in a git checkout with tsc installed, and only when dist/ is missing or stale.
+// npm's `prepare` (npm ci / npm install in a checkout, npm pack, npm publish): builds dist/ with tsc, but only in a source checkout with tsc installed, and only when dist/ is missing or stale.
 //
-// An installed package already carries dist/ and has no devDependencies, so it must not build; `npm pack`
+// A source checkout (git clone or a downloaded archive) has src/; an installed package has only dist/ and
+// no devDependencies, so it must not build (npm does not run an installed package's prepare, but a tool
+// or a future npm might); `npm pack`
 // right after a build must not build again; and a dist/ holding a .js whose source was deleted is stale,
 // since it would be packed: then dist/ is removed and built afresh.
 import { spawnSync } from 'node:child_process';
@@ -41,7 +43,7 @@ function whyStale() {
   return orphan === undefined ? undefined : `dist/${orphan} has no source any more`;
 }
 
-if (!existsSync(path.join(root, '.git'))) process.exit(0); // an installed package: dist/ came with it
+if (!existsSync(srcDir)) process.exit(0); // an installed package: dist/ came with it, src/ did not
 if (!existsSync(tsc)) {
   console.error('prepare: typescript is not installed (devDependencies), so dist/ is not built');
   process.exit(0);

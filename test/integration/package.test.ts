@@ -1,6 +1,6 @@
 // The npm package: what `npm pack` puts in it (dist without source maps, no sources or tests), prepare building only a stale checkout, and an install with no devDependencies running lbx.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,16 +33,17 @@ test('npm pack: bin, dist, protos and the prepare script; no source maps, source
   assert.equal(files.filter((file) => /^(src|test|fixtures|\.ci)\//.test(file) || file.endsWith('.ts')), [], 'no sources, tests or CI files');
 });
 
-/** A checkout in miniature: src/a.ts, and a stub tsc that records each build and writes dist/a.js. */
-function miniCheckout(options: { git: boolean; tsc: boolean }): { dir: string; builds: () => number } {
+/** A checkout in miniature: src/a.ts (unless it is an installed package), and a stub tsc that records each build and writes dist/a.js. */
+function miniCheckout(options: { src: boolean; tsc: boolean }): { dir: string; builds: () => number } {
   const dir = mkdtempSync(path.join(scratch, 'checkout-'));
   mkdirSync(path.join(dir, 'scripts'));
-  mkdirSync(path.join(dir, 'src'));
-  writeFileSync(path.join(dir, 'scripts/prepare.mjs'), spawnSync('cat', [PREPARE], { encoding: 'utf8' }).stdout);
-  writeFileSync(path.join(dir, 'src/a.ts'), 'export const a = 1;\n');
+  writeFileSync(path.join(dir, 'scripts/prepare.mjs'), readFileSync(PREPARE, 'utf8'));
+  if (options.src) {
+    mkdirSync(path.join(dir, 'src'));
+    writeFileSync(path.join(dir, 'src/a.ts'), 'export const a = 1;\n');
+  }
   writeFileSync(path.join(dir, 'tsconfig.json'), '{}\n');
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
-  if (options.git) mkdirSync(path.join(dir, '.git'));
   if (options.tsc) {
     const tscDir = path.join(dir, 'node_modules/typescript/bin');
     mkdirSync(tscDir, { recursive: true });
@@ -60,17 +61,17 @@ function miniCheckout(options: { git: boolean; tsc: boolean }): { dir: string; b
 
 const prepare = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'scripts/prepare.mjs')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
 
-test('prepare builds only in a git checkout with tsc, and only when dist/ is missing or stale', () => {
-  const installed = miniCheckout({ git: false, tsc: true });
+test('prepare builds only a source checkout with tsc, and only when dist/ is missing or stale', () => {
+  const installed = miniCheckout({ src: false, tsc: true });
   assert.is(prepare(installed.dir).status, 0);
-  assert.is(installed.builds(), 0, 'an installed package (no .git) is not built');
+  assert.is(installed.builds(), 0, 'an installed package (no src/) is not built');
 
-  const noTsc = miniCheckout({ git: true, tsc: false });
+  const noTsc = miniCheckout({ src: true, tsc: false });
   const withoutTsc = prepare(noTsc.dir);
   assert.is(withoutTsc.status, 0);
   assert.match(withoutTsc.stderr, 'typescript is not installed');
 
-  const checkout = miniCheckout({ git: true, tsc: true });
+  const checkout = miniCheckout({ src: true, tsc: true });
   assert.match(prepare(checkout.dir).stderr, 'building dist/ (dist/ is missing)');
   assert.is(checkout.builds(), 1);
   assert.match(prepare(checkout.dir).stderr, 'dist/ is up to date');
