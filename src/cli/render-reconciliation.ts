@@ -1,11 +1,14 @@
 // The reconciliation line of `lbx report`: client ok counts against what each backend says it served, in words.
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 
-export function renderReconciliation(report: Pick<ClusterReport, 'reconciliation' | 'inProgress'>): string {
+export function renderReconciliation(report: Pick<ClusterReport, 'reconciliation' | 'inProgress' | 'isDiskFull'>): string {
   const { rows, matches } = report.reconciliation;
   if (!matches && report.inProgress.length > 0) {
     const running = report.inProgress.map((run) => `${run.command} (pid ${run.pid})`).join(', ');
     return `reconciliation: in progress: ${running} is running, so backends have served tasks no saved run counts yet; run report again when it has ended`;
+  }
+  if (!matches && report.isDiskFull) {
+    return 'reconciliation incomplete: the disk holding the cluster state is full, so sends could not save their runs (they said so); backends have served tasks no saved run counts';
   }
   if (!matches) {
     const mismatches = rows.filter((row) => row.difference + row.lostAnswers + row.lateAnswers !== 0);

@@ -42,10 +42,24 @@ export function splitAtDoubleDash(argv: readonly string[]): { own: string[]; pro
 
 export const isLeanRole = (role: string | undefined): boolean => role !== undefined && role in ROLES;
 
+/**
+ * A role's stdout and stderr are its log file. On a full disk a write fails with an 'error' event,
+ * which unhandled would kill the role: a backend that cannot log must still serve (its log lines
+ * are lost; `lbx report` says when its counts could not be kept either).
+ */
+function surviveLogWriteErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    // @oclif/core, once imported, rethrows every stdout error but EPIPE: that handler goes too.
+    stream.removeAllListeners('error');
+    stream.on('error', () => undefined);
+  }
+}
+
 export async function runRole(name: string, argv: string[]): Promise<void> {
   const load = ROLES[name];
   if (load === undefined) throw new Error(`unknown role "${name}": expected one of ${Object.keys(ROLES).join(', ')}`);
   const role = await load();
+  surviveLogWriteErrors();
   const { own, program } = splitAtDoubleDash(argv);
   try {
     const parsed = await parse(own, { flags: role.flags, args: {}, strict: true });

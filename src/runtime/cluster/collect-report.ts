@@ -1,4 +1,6 @@
 // Gathers what `lbx report` shows: each backend's own counters, the LB's view, and the saved send runs, reconciled.
+import { promises as fs } from 'node:fs';
+
 import { credentials } from '@grpc/grpc-js';
 
 import { reconcile, type Reconciliation } from '../../core/stats/run-ledger.js';
@@ -70,17 +72,20 @@ export interface ClusterReport {
   readonly runs: readonly SavedRun[];
   /** Sends and benches running now: until they end, backends have served tasks no saved run counts yet. */
   readonly inProgress: readonly RunInProgress[];
+  /** The disk holding the cluster's state has no room left: runs sent meanwhile could not be saved. */
+  readonly isDiskFull: boolean;
 }
 
 export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): Promise<ClusterReport> {
   const control = new ControlClient(cluster);
   const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
   try {
-    const [status, lbStats, runs, inProgress] = await Promise.all([
+    const [status, lbStats, runs, inProgress, isDiskFull] = await Promise.all([
       control.status(),
       callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS).catch(() => undefined),
       listRuns(paths),
       listRunsInProgress(paths),
+      isFull(paths.dir),
     ]);
     const backends = status.components.filter((component) => component.role === 'backend');
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
@@ -148,6 +153,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       unverified: reports.filter((report) => report.servedSource !== 'live' && report.servedSource !== 'file').map((report) => report.address),
       runs,
       inProgress,
+      isDiskFull,
     };
   } finally {
     control.close();
@@ -162,6 +168,12 @@ function sumPerBackend(runs: readonly SavedRun[], field: 'ok' | 'errors' | 'time
     for (const backend of run.summary.backends) totals[backend.address] = (totals[backend.address] ?? 0) + (backend[field] ?? 0);
   }
   return totals;
+}
+
+/** Whether the file system holding `dir` has no block left for an unprivileged writer. */
+async function isFull(dir: string): Promise<boolean> {
+  const stats = await fs.statfs(dir).catch(() => undefined);
+  return stats !== undefined && stats.bavail === 0;
 }
 
 async function readLiveLoad(address: string): Promise<LoadReport | undefined> {
