@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { LbxError } from '../../src/core/lbx-error.js';
-import { REGISTER_MAX_PAUSE_MS, registerPauseMs, retryRegistration, type RetryOptions } from '../../src/runtime/backend/retry-registration.js';
+import { REGISTER_MAX_PAUSE_MS, registerPauseMs, retryRegistration, tryTimeoutMs, type RetryOptions } from '../../src/runtime/backend/retry-registration.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
 const grpcError = (code: GrpcStatus, details: string): Error => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: new Metadata() });
@@ -33,11 +33,16 @@ test('pauses double from 100 ms to 2 s, drawn from the upper half of each range'
   assert.is(REGISTER_MAX_PAUSE_MS, 2_000);
 });
 
+test('each try of a call gets longer to answer: 2 s, 4 s, then 8 s', () => {
+  assert.equal([1, 2, 3, 4, 10].map((tries) => tryTimeoutMs(2_000, tries)), [2_000, 4_000, 8_000, 8_000, 8_000]);
+});
+
 test('failures are tried again until one succeeds, with one warning for them all', async () => {
   const { options, warnings, pauses } = fakeOptions(60_000);
   let calls = 0;
-  const value = await retryRegistration('registering with the LB at 127.0.0.1:7100', async () => {
+  const value = await retryRegistration('registering with the LB at 127.0.0.1:7100', async (tries) => {
     calls += 1;
+    assert.is(tries, calls, 'told which try it is');
     if (calls < 5) throw grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded after 2.001s');
     return 'registered';
   }, options);

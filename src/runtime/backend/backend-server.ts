@@ -26,7 +26,7 @@ import { DurableServedCounts } from './durable-served-counts.js';
 import { readTokenFile, tokenInterceptor } from '../grpc/bearer-token.js';
 import { BackendMetrics } from '../metrics/backend-metrics.js';
 import { isSupervised } from '../process/role-lifecycle.js';
-import { retryRegistration, type RetryOptions } from './retry-registration.js';
+import { retryRegistration, tryTimeoutMs, type RetryOptions } from './retry-registration.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
@@ -158,7 +158,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
     const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
     lb = client;
-    await retryRegistration(`registering with the LB at ${lbAddress}`, () => registerWithLb(client, options, address), retry);
+    await retryRegistration(`registering with the LB at ${lbAddress}`, (tries) => registerWithLb(client, options, address, tryTimeoutMs(LB_CALL_TIMEOUT_MS, tries)), retry);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
   } catch (error) {
     lb?.close();
@@ -231,8 +231,8 @@ function startRetryOptions(options: BackendOptions): RetryOptions {
   };
 }
 
-async function registerWithLb(lb: LoadBalancerClient, options: BackendOptions, address: string): Promise<void> {
-  await callUnary(lb.registerServer.bind(lb), { backendId: options.id, address, weight: options.weight, speed: options.speed }, LB_CALL_TIMEOUT_MS);
+async function registerWithLb(lb: LoadBalancerClient, options: BackendOptions, address: string, timeoutMs = LB_CALL_TIMEOUT_MS): Promise<void> {
+  await callUnary(lb.registerServer.bind(lb), { backendId: options.id, address, weight: options.weight, speed: options.speed }, timeoutMs);
 }
 
 async function resolveLb(registry: RegistryClient): Promise<string> {

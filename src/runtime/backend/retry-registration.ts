@@ -2,8 +2,8 @@
 //
 // On a loaded machine a single 2 s deadline is not enough: `up --backends 64` on two cores
 // had backends exit on their first RegisterServer timeout, and the cluster never came up.
-// Each call keeps its own short deadline (a wedged peer must not hold a try for long); the
-// attempts go on, 100 ms doubling to 2 s with jitter, until the start-up deadline.
+// Each call keeps its own deadline (2 s, then 4 s, then 8 s: a wedged peer must not hold a try
+// for long); the attempts go on, 100 ms doubling to 2 s apart with jitter, until the start-up deadline.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
@@ -37,12 +37,19 @@ export function registerPauseMs(retry: number, random: () => number): number {
   return Math.round(ceilingMs / 2 + (ceilingMs / 2) * random());
 }
 
-/** Runs `attempt` until it succeeds; throws a 'timeout' LbxError naming `what`, the tries and the last error once the deadline has passed. */
-export async function retryRegistration<T>(what: string, attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
+/**
+ * The deadline of try number `tries` of one call: `firstMs`, doubling to 4 times that. A peer (or
+ * this very process) too busy to answer in 2 s gets longer each time, instead of a new copy of
+ * the same request every 2 s, each abandoned just before it would have been answered.
+ */
+export const tryTimeoutMs = (firstMs: number, tries: number): number => firstMs * 2 ** Math.min(Math.max(tries, 1) - 1, 2);
+
+/** Runs `attempt` (told which try it is) until it succeeds; throws a 'timeout' LbxError naming `what`, the tries and the last error once the deadline has passed. */
+export async function retryRegistration<T>(what: string, attempt: (tries: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const startedAtMs = options.nowMs();
   for (let tries = 1; ; tries += 1) {
     try {
-      return await attempt();
+      return await attempt(tries);
     } catch (error) {
       if (isServiceError(error) && HOPELESS.has(error.code)) throw error;
       const remainingMs = options.deadlineMs - options.nowMs();
