@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 
 import { escapeHtml } from '../../src/cli/html/escape-html.js';
 import { CHART_WIDTH } from '../../src/cli/html/chart-axes.js';
+import { renderLoadCharts } from '../../src/cli/html/load-charts.js';
 import { renderBarChart, renderLineChart } from '../../src/cli/html/svg-charts.js';
 import { renderBenchHtml } from '../../src/cli/html/render-bench-html.js';
 import { renderReportHtml } from '../../src/cli/html/render-report-html.js';
@@ -125,6 +126,17 @@ test('the report draws load per interval: utilisation between 0 and 100 %, and a
   assert.is(new Set(ys(paths[1]!)).size, 1, `one level: ${paths[1]}`);
   assert.ok(ticksOf(utilisation).some((tick) => tick.text === '100'), 'utilisation axis ends at 100 %');
   assert.match(html, /per 2 s/);
+});
+
+test('a throughput chart per interval where samples carry served counts', () => {
+  const samples = Array.from({ length: 20 }, (_, step) => ({ atMs: step * 500, inFlight: 1, cpuPercent: 10, served: step * 25 }));
+  const { intervalMs, html } = renderLoadCharts([{ address: 'a:1', samples }], [{ figure: 'throughput', chart: 'load-throughput' }]);
+  assert.is(intervalMs, 2_000);
+  const d = /<path class="line" d="([^"]*)"/.exec(html[0]!)?.[1] ?? '';
+  // 25 tasks per 500 ms: 50 tasks/s in every interval, one flat line.
+  assert.is(new Set([...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((match) => match[1])).size, 1, d);
+  assert.match(html[0]!, 'tasks/s');
+  assert.ok(ticksOf(html[0]!).some((tick) => tick.text === '50'), 'the axis reaches 50 tasks/s');
 });
 
 test('a report without runs or history says so instead of drawing empty charts', () => {

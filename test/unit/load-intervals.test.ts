@@ -11,8 +11,16 @@ const test = suite('load intervals');
 test('utilisation is the share of samples with a task in flight; mean in flight and CPU are means', () => {
   const samples = [sample(0, 0, 10), sample(500, 1, 30), sample(1_000, 2, 50), sample(1_500, 0, 70), sample(2_000, 1, 100)];
   const [first, second] = summariseIntervals(samples, 2_000, 2);
-  assert.equal(first, { startMs: 0, samples: 4, utilisation: 0.5, meanInFlight: 0.75, meanCpuPercent: 40 });
-  assert.equal(second, { startMs: 2_000, samples: 1, utilisation: 1, meanInFlight: 1, meanCpuPercent: 100 });
+  assert.equal(first, { startMs: 0, samples: 4, utilisation: 0.5, meanInFlight: 0.75, meanCpuPercent: 40, throughputPerSec: undefined });
+  assert.equal(second, { startMs: 2_000, samples: 1, utilisation: 1, meanInFlight: 1, meanCpuPercent: 100, throughputPerSec: undefined });
+});
+
+test('throughput per interval from cumulative served counts; a restart (counter fall) and a long silence count nothing', () => {
+  const served = (atMs: number, count: number) => ({ atMs, inFlight: 1, cpuPercent: 0, served: count });
+  // 10 tasks per 500 ms, then silent from 2 s to 4.5 s, then a restart whose counter starts again at 0.
+  const samples = [served(0, 100), served(500, 110), served(1_000, 120), served(1_500, 130), served(4_500, 200), served(5_000, 0), served(5_500, 5)];
+  const intervals = summariseIntervals(samples, 1_000, 6);
+  assert.equal(intervals.map((interval) => interval.throughputPerSec), [20, 20, undefined, undefined, undefined, 10]);
 });
 
 test('an interval without a sample is a gap (undefined), not zero load', () => {

@@ -1,4 +1,4 @@
-// Load-over-time charts for the report and bench pages: each backend's samples summarised per interval (utilisation, mean in flight, CPU), with gaps where it was down.
+// Load-over-time charts for the report and bench pages: each backend's samples summarised per interval (utilisation, mean in flight, CPU, throughput), with gaps where it was down.
 import { summariseLoad, type LoadInterval, type LoadSample } from '../../core/stats/load-intervals.js';
 import { renderLineChart } from './svg-charts.js';
 
@@ -9,7 +9,8 @@ export interface BackendSamples {
 }
 
 /** What a load chart draws per interval. */
-export type LoadFigure = 'utilisation' | 'in-flight' | 'cpu';
+/** 'throughput' needs samples with served counts (LoadSample.served). */
+export type LoadFigure = 'utilisation' | 'in-flight' | 'cpu' | 'throughput';
 
 export interface LoadChartSpec {
   readonly figure: LoadFigure;
@@ -31,6 +32,7 @@ const FIGURES: Record<LoadFigure, { title: string; unit: string; integer: boolea
   },
   'in-flight': { title: 'Mean in flight (queued + running) per backend', unit: 'tasks', integer: true, pick: (interval) => interval.meanInFlight },
   cpu: { title: 'Mean CPU per backend (100 = one core)', unit: '% CPU', integer: false, pick: (interval) => interval.meanCpuPercent },
+  throughput: { title: 'Throughput per backend', unit: 'tasks/s', integer: false, pick: (interval) => interval.throughputPerSec },
 };
 
 /** "500 ms", "2 s", "5 min". */

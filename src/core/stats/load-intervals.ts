@@ -1,17 +1,20 @@
-// Load over time as per-interval figures (utilisation, mean in flight, mean CPU) from instantaneous load samples, with a gap where a backend sent none.
+// Load over time as per-interval figures (utilisation, mean in flight, mean CPU, throughput) from load samples, with a gap where a backend sent none.
 //
 // A backend reports `inFlight` as it is at one instant, so a raw line jumps between 0, 1 and 2 and says
 // little. Grouped into intervals of several samples, the share of samples that saw a task in flight is the
 // backend's utilisation over that interval (PASTA: regular samples see time averages), and the mean of
 // `inFlight` is its mean queue length (Little's L). `cpuPercent` is already CPU since the previous report,
-// so its mean is the interval's CPU. An interval with no sample at all is a gap: the backend was down or
-// not answering, which a chart must show as a break rather than as zero load.
+// so its mean is the interval's CPU. Where samples carry the backend's cumulative served count, its rise
+// over time is the interval's throughput. An interval with no sample at all is a gap: the backend was down
+// or not answering, which a chart must show as a break rather than as zero load.
 
 export interface LoadSample {
   /** Milliseconds from the chart's origin (the first sample of any backend). */
   readonly atMs: number;
   readonly inFlight: number;
   readonly cpuPercent: number;
+  /** Tasks the backend has served since it first started (cumulative), when the sample carries it. */
+  readonly served?: number;
 }
 
 export interface LoadInterval {
@@ -25,6 +28,8 @@ export interface LoadInterval {
   readonly meanInFlight: number | undefined;
   /** Mean CPU, 100 = one core; undefined for a gap. */
   readonly meanCpuPercent: number | undefined;
+  /** Tasks served per second, from the served counts of samples ending in it; undefined without served counts. */
+  readonly throughputPerSec: number | undefined;
 }
 
 /** Interval lengths a reader takes in at a glance: 250 ms up to 10 min. */
@@ -69,15 +74,25 @@ export function intervalCount(spanMs: number, intervalMs: number): number {
 
 /** One backend's samples summarised into `count` intervals of `intervalMs` from the origin; samples outside them are ignored. */
 export function summariseIntervals(samples: readonly LoadSample[], intervalMs: number, count: number): LoadInterval[] {
-  const sums = Array.from({ length: count }, () => ({ samples: 0, busy: 0, inFlight: 0, cpuPercent: 0 }));
+  const sums = Array.from({ length: count }, () => ({ samples: 0, busy: 0, inFlight: 0, cpuPercent: 0, servedRise: 0, servedMs: 0 }));
+  let previous: LoadSample | undefined;
   for (const sample of samples) {
-    const index = Math.floor(sample.atMs / intervalMs);
-    const sum = sums[index];
+    const sum = sums[Math.floor(sample.atMs / intervalMs)];
+    const before = previous;
+    previous = sample;
     if (sum === undefined || !Number.isFinite(sample.inFlight)) continue;
     sum.samples += 1;
     if (sample.inFlight > 0) sum.busy += 1;
     sum.inFlight += sample.inFlight;
     sum.cpuPercent += Number.isFinite(sample.cpuPercent) ? sample.cpuPercent : 0;
+    // The step from the previous sample counts towards the interval this one ends in. Left out: a fall (the
+    // counter started again) and a step longer than an interval (a silence the served tasks cannot be placed in).
+    const rise = before?.served !== undefined && sample.served !== undefined ? sample.served - before.served : -1;
+    const stepMs = before === undefined ? 0 : sample.atMs - before.atMs;
+    if (rise >= 0 && stepMs > 0 && stepMs <= intervalMs) {
+      sum.servedRise += rise;
+      sum.servedMs += stepMs;
+    }
   }
   return sums.map((sum, index) => ({
     startMs: index * intervalMs,
@@ -85,6 +100,7 @@ export function summariseIntervals(samples: readonly LoadSample[], intervalMs: n
     utilisation: sum.samples === 0 ? undefined : sum.busy / sum.samples,
     meanInFlight: sum.samples === 0 ? undefined : sum.inFlight / sum.samples,
     meanCpuPercent: sum.samples === 0 ? undefined : sum.cpuPercent / sum.samples,
+    throughputPerSec: sum.servedMs === 0 ? undefined : (sum.servedRise * 1_000) / sum.servedMs,
   }));
 }
 
