@@ -104,7 +104,8 @@ in, and \`lbx report\` needs a supervisor to reconcile against.`;
       onAbort: (signal) => {
         progress.stop();
         this.logToStderr(`${signal} again: aborted; tasks in flight abandoned, run not saved`);
-        this.exit(interrupts.exitCode ?? 130);
+        // From a signal handler: oclif's this.exit() throws, which would surface as an uncaught error.
+        process.exit(interrupts.exitCode ?? 130);
       },
     });
     const recorded = await sendAndRecord(destination, {
