@@ -110,6 +110,7 @@ export function syntheticReportInput(): ReportHtmlInput {
       unverified: [],
       runs: [savedRun('run-1', [110, 100, 45], start), savedRun('run-2', [110, 100, 45], start + 5_000)],
       inProgress: [],
+      isDiskFull: false,
     },
     loadHistory: ADDRESSES.map((address, backend) => ({
       address,

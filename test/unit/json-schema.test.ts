@@ -25,6 +25,7 @@ const run = {
   target: { kind: 'lb', address: '127.0.0.1:7100' },
   policy: 'round_robin',
   seed: 42,
+  planned: 3,
   startedAtUnixMs: 1_700_000_000_000,
   finishedAtUnixMs: 1_700_000_000_250,
   summary,
@@ -71,9 +72,11 @@ const report: ClusterReport & { schema: 'lbx.report/v1' } = {
       failedAttempts: 0,
     },
   ],
-  reconciliation: { matches: true, rows: [{ address: '127.0.0.1:7001', clientOk: 1, backendServed: 1, difference: 0, failedAttempts: 0, lostAnswers: 0 }] },
+  reconciliation: { matches: true, rows: [{ address: '127.0.0.1:7001', clientOk: 1, backendServed: 1, difference: 0, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 }] },
   unverified: [],
   runs: [run],
+  inProgress: [],
+  isDiskFull: false,
 };
 
 const bench: BenchResult = {
