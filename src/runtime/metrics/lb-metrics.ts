@@ -105,8 +105,9 @@ export class LbMetrics implements MetricsSource {
       if (result.kind === 'backend') this.picked(result.backend.address, balancer.policyName, result.backend.load);
       return result;
     };
-    balancer.recordOutcome = (address: string, ok: boolean, statusCode: number): void => {
-      recordOutcome(address, ok, statusCode);
+    // The reporter passes through: the balancer tells one client's reports from several (see Balancer.recordOutcome).
+    balancer.recordOutcome = (address: string, ok: boolean, statusCode: number, reporter?: string): void => {
+      recordOutcome(address, ok, statusCode, reporter);
       if (!ok) this.reportedFailure(address, statusCode);
     };
   }
