@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { defineCluster as defineTestCluster, withCluster as withTestCluster, type TestCluster } from '../helpers/cluster-kit.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
+import { afterCrash } from '../../src/core/supervision/restart-backoff.js';
 
 /** This file's ports: a free range with room for slots 0–19, one layout per test, PORT_STEP apart. */
 const BASE_PORT = await freeBasePort({ span: 2_400 });
@@ -136,10 +137,13 @@ faults('with --respawn a killed backend comes back and takes traffic; quick repe
 
     for (const restarts of [2, 3, 4]) await killAndAwaitReturn(restarts);
     const log = readFileSync(path.join(sandbox.home, cluster.name, 'logs', 'supervisor.log'), 'utf8');
-    const delays = [...log.matchAll(new RegExp(`restarting component=${name} crashesInARow=(\\d+) delayMs=(\\d+)`, 'g'))].map((match) => Number(match[2]));
-    assert.equal(delays.length, 4, `four restarts logged:\n${log}`);
-    assert.equal(delays[0], 0, 'the first crash restarts at once');
-    assert.ok(delays.slice(1).every((delay, index) => delay > (delays[index] ?? 0)), `the wait grows while it keeps crashing: ${delays.join(', ')}`);
+    const restarts = [...log.matchAll(new RegExp(`restarting component=${name} crashesInARow=(\\d+) delayMs=(\\d+)`, 'g'))].map((match) => ({ crashes: Number(match[1]), delayMs: Number(match[2]) }));
+    assert.equal(restarts.length, 4, `four restarts logged:\n${log}`);
+    assert.equal(restarts[0], { crashes: 1, delayMs: 0 }, 'the first crash restarts at once');
+    // A run of 10 s or more resets the streak; on a loaded machine a start alone can take that long, so the streak
+    // is read from the log: each restart waits as afterCrash says for its streak, and kills 3 and 4 (back to back) make one.
+    for (const restart of restarts) assert.is(restart.delayMs, afterCrash(restart.crashes - 1, 0).delayMs, `the wait for a streak of ${restart.crashes}: ${JSON.stringify(restarts)}`);
+    assert.ok(restarts.some((restart) => restart.crashes >= 2 && restart.delayMs > 0), `quick repeated crashes back off: ${JSON.stringify(restarts)}`);
     const final = component(await cluster.status(), name);
     assert.equal([final.state, final.restarts], ['ready', 4]);
   });
@@ -164,8 +168,8 @@ faults('20 s of chaos killing backends while sends run: no request fails, and th
     const result = await chaos;
     assert.ok(isChaosOver, `chaos ended within ${MAX_SENDS} sends`);
     // One backend down at a time: a tick whose last victim is still starting again is skipped, so a kill comes every
-    // 1–3 s (a start again takes 1–2 s here), every other round or so.
-    assert.ok(result.killed >= 5, `chaos killed a backend every few rounds: ${JSON.stringify({ ...result, actions: result.actions.length })}`);
+    // 2–6 s (a start again takes 1–5 s here, by load), every few rounds.
+    assert.ok(result.killed >= 3, `chaos killed a backend every few rounds: ${JSON.stringify({ ...result, actions: result.actions.length })}`);
     assert.ok(result.killed + result.skipped <= 20, `at most one action on each of the 20 ticks: ${JSON.stringify(result.actions)}`);
     assert.equal(result.failed, 0, `chaos actions failed: ${JSON.stringify(result.actions.filter((action) => action.kind === 'failed'))}`);
     runs.forEach((run, index) => assertNoFailures(run, `send ${index + 1} of ${runs.length}`));
