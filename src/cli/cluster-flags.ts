@@ -19,7 +19,7 @@ import {
 import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 import { durationFlag, hostFlag } from './flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
-import { policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
+import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
 
 export const clusterFlags = {
@@ -81,6 +81,7 @@ export interface PlannedCluster {
 
 /** The spec for a cluster named `name` with `policy` first; the registry's binary is looked up on PATH. */
 export function planCluster(name: string, policy: PolicyFactory, flags: ClusterFlagValues, find: (name: string) => string | undefined): PlannedCluster {
+  checkPolicySettingsApply(policy.name, flags);
   const policyConfig = policyConfigFromFlags(flags);
   // The policy checks its settings against this many backends (a ring must hold them all).
   checkPolicyFits(policy, policyConfig, flags.backends);

@@ -38,7 +38,15 @@ export function registryConnectionFromFlags(flags: { readonly registry: string; 
   return { kind: flags.registry as RegistryKind, address: flags['registry-addr'], cluster: validateClusterName(flags.cluster) };
 }
 
-export const hostFlag = Flags.string({ description: 'Address to bind.', default: '127.0.0.1' });
+/** An address of this machine to listen on (checked: an empty or foreign one is a usage error); IPv6 with or without brackets. */
+export const hostFlag = Flags.custom<string>({
+  description: 'Address to listen on: an address of this machine (127.0.0.1, ::1, an interface\'s address) or 0.0.0.0 / :: for all.',
+  default: '127.0.0.1',
+  parse: async (input, _context, flag) => {
+    const { checkLocalHost } = await import('../runtime/cluster/local-host.js');
+    return checkLocalHost(`--${flag.name}`, input);
+  },
+})();
 
 /** The cluster's token file (set by the supervisor): the LB requires it on calls that change its state; backends send it. */
 export const tokenFileFlag = Flags.string({

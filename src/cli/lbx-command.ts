@@ -23,8 +23,22 @@ export function tidyParseMessage(message: string): string {
   return inner.startsWith(flag) ? inner : `${flag}: ${inner}`;
 }
 
+/** Commands that never touch the state home; and those that create a cluster's state there, so need to write. */
+const STATELESS_COMMANDS = new Set(['help', 'version', 'ring']);
+const STATE_WRITING_COMMANDS = new Set(['up', 'bench']);
+
 export abstract class LbxCommand extends Command {
   static override enableJsonFlag = true;
+
+  /** A state home that is a file, or read-only for `up`, is a usage error before anything runs (not ENOTDIR halfway). */
+  protected override async init(): Promise<void> {
+    await super.init();
+    const id = this.id ?? '';
+    if (STATELESS_COMMANDS.has(id) || id.startsWith('serve:')) return;
+    const { lbxHome } = await import('../runtime/cluster/cluster-paths.js');
+    const { checkStateHome } = await import('../runtime/cluster/state-home.js');
+    await checkStateHome(lbxHome(), { mustWrite: STATE_WRITING_COMMANDS.has(id) });
+  }
 
   /** oclif exits 1 on some parse failures (bad argument values); every one of them is a usage error (exit 2). */
   protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(

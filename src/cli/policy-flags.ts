@@ -2,6 +2,7 @@
 import { Flags } from '@oclif/core';
 
 import type { PolicyConfig } from '../core/policies/policy.js';
+import { LbxError } from '../core/lbx-error.js';
 import { toPolicyConfig } from '../core/policies/policy-config.js';
 import { parseFactor } from './number-lists.js';
 
@@ -20,6 +21,19 @@ export interface PolicyConfigFlagValues {
   readonly vnodes?: number;
   readonly 'ring-hash'?: string;
   readonly 'hash-balance'?: string;
+}
+
+/** The policy the settings flags configure: given with another, they would do nothing, silently. */
+const SETTINGS_POLICY = 'consistent_hash';
+
+/** A usage error when consistent-hash settings are given with another policy (`policy rr --hash-balance 2`). */
+export function checkPolicySettingsApply(policyName: string, flags: PolicyConfigFlagValues): void {
+  if (policyName === SETTINGS_POLICY) return;
+  const given = (Object.keys(policyConfigFlags) as Array<keyof PolicyConfigFlagValues>).filter((name) => flags[name] !== undefined);
+  if (given.length === 0) return;
+  throw new LbxError('usage', `${given.map((name) => `--${name}`).join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to consistent_hash (ch) only, not ${policyName}`, [
+    `drop ${given.length > 1 ? 'them' : 'it'}, or use ${given.length > 1 ? 'them' : 'it'} with consistent_hash (ch)`,
+  ]);
 }
 
 /** Only the settings given; usage errors name the flag and the value. */

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { policyConfigFlags, policyConfigFromFlags } from '../cli/policy-flags.js';
+import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags } from '../cli/policy-flags.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { checkPolicyFits } from '../core/policies/policy-config.js';
 
@@ -34,6 +34,8 @@ Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).joi
 
   async run(): Promise<PolicyResult> {
     const { args, flags } = await this.parse(Policy);
+    // Usage errors before the cluster is looked up: they hold whether or not it runs.
+    if (args.policy !== undefined) checkPolicySettingsApply(resolvePolicy(args.policy).name, flags);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');
     const cluster = await requireRunningCluster(flags.name);

@@ -28,6 +28,7 @@ import { BackendMetrics } from '../metrics/backend-metrics.js';
 import { isSupervised } from '../process/role-lifecycle.js';
 import { retryRegistration, tryTimeoutMs, type RetryOptions } from './retry-registration.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
@@ -91,7 +92,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const onPersistFailed = (message: string): void => options.onEvent({ type: 'warning', message });
   const executor = new TaskExecutor(options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile, onPersistFailed) : undefined);
   const cpu = new ProcessCpuSampler();
-  let address = `${options.host}:${options.port}`;
+  let address = formatHostPort(options.host, options.port);
 
   const sampleLoad = (): LoadReport => {
     const counters = executor.counters;
@@ -238,5 +239,5 @@ async function registerWithLb(lb: LoadBalancerClient, options: BackendOptions, a
 async function resolveLb(registry: RegistryClient): Promise<string> {
   const [instance] = await registry.resolve(LB_SERVICE);
   if (instance === undefined) throw new Error(`no passing "${LB_SERVICE}" instance in the registry`);
-  return `${instance.address}:${instance.port}`;
+  return formatHostPort(instance.address, instance.port);
 }

@@ -2,6 +2,7 @@
 import type { RegistryClient } from '../registry/registry-client.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { LB_SERVICE } from '../registry/service-names.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 /** However many requests are waiting, the registry is asked at most once per this interval. */
 export const RELOCATE_INTERVAL_MS = 250;
@@ -53,7 +54,7 @@ export class LbLocator {
   async #lookUp(connection: RegistryConnection): Promise<void> {
     try {
       this.#registry ??= createRegistry(connection, { requestTimeoutMs: REGISTRY_TIMEOUT_MS });
-      const addresses = (await this.#registry.resolve(LB_SERVICE)).map((instance) => `${instance.address}:${instance.port}`);
+      const addresses = (await this.#registry.resolve(LB_SERVICE)).map((instance) => formatHostPort(instance.address, instance.port));
       // None passing (it is restarting) or ours among them: stay where we are.
       const [first] = addresses;
       if (this.#isClosed || first === undefined || addresses.includes(this.#address)) return;

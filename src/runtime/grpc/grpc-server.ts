@@ -3,6 +3,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 
 import { LbxError } from '../../core/lbx-error.js';
 import { HealthRegistry, ServingStatus } from './health-service.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 export interface ServiceBinding {
   /** Fully qualified name for the health service, e.g. "lbx.v1.Backend". */
@@ -40,13 +41,13 @@ export async function startGrpcServer(host: string, port: number, services: read
   for (const service of services) server.addService(service.definition, service.implementation);
 
   const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, actualPort) => {
+    server.bindAsync(formatHostPort(host, port), ServerCredentials.createInsecure(), (error, actualPort) => {
       if (error) {
         const inUse = /EADDRINUSE|address already in use/i.test(error.message);
         reject(
           new LbxError(
             inUse ? 'usage' : 'runtime',
-            inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`,
+            inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`,
           ),
         );
       } else resolve(actualPort);
@@ -57,7 +58,7 @@ export async function startGrpcServer(host: string, port: number, services: read
   for (const service of services) health.set(service.name, ServingStatus.SERVING);
 
   return {
-    address: `${host}:${boundPort}`,
+    address: formatHostPort(host, boundPort),
     port: boundPort,
     health,
     stop: async (graceMs, isIdle) => {

@@ -24,6 +24,7 @@ import { readTokenFile, requireToken } from '../grpc/bearer-token.js';
 import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { LbMetrics } from '../metrics/lb-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 /**
  * Who may change the LB's state: with a token file, only callers that hold the token (the
@@ -186,5 +187,5 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
 /** A passing backend as the balancer takes it; traits from its meta, when it announced valid ones. */
 function toRegistryInstance(instance: ServiceInstance): RegistryInstance {
   const traits = traitsFromMeta(instance.meta);
-  return { id: instance.id, address: `${instance.address}:${instance.port}`, ...(traits ? { traits } : {}) };
+  return { id: instance.id, address: formatHostPort(instance.address, instance.port), ...(traits ? { traits } : {}) };
 }

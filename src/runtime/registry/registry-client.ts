@@ -137,6 +137,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
   const agent = new http.Agent({ keepAlive: true });
   const consul = new Consul({ host, port, agent, ...(token ? { defaults: { token } } : {}) }) as unknown as ConsulCalls;
+  // papi keeps WHATWG URL's bracketed IPv6 hostname ("[::1]"), which http.request would look up as a name.
+  const baseUrl = (consul as unknown as { _opts?: { baseUrl?: { hostname?: string } } })._opts?.baseUrl;
+  if (baseUrl?.hostname?.startsWith('[')) baseUrl.hostname = baseUrl.hostname.slice(1, -1);
   const registrations = new Map<string, Registration>();
   const watches = new Set<RegistryWatch>();
   const keepers = new Set<RegistrationKeeper>();

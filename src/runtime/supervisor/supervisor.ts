@@ -26,6 +26,7 @@ import { describeError, waitFor } from '../process/wait-for.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { backendCommand, backendId, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
 /** What runs as the registry when it is not lbx's own, for messages. */
@@ -119,9 +120,9 @@ export class Supervisor {
       state: 'starting',
       supervisorPid: process.pid,
       startedAtUnixMs: Date.now(),
-      controlAddress: `${host}:${this.ports.control}`,
-      registryAddress: `${host}:${this.ports.registryHttp}`,
-      lbAddress: `${host}:${this.ports.lb}`,
+      controlAddress: formatHostPort(host, this.ports.control),
+      registryAddress: formatHostPort(host, this.ports.registryHttp),
+      lbAddress: formatHostPort(host, this.ports.lb),
       spec,
       components: [],
     };
@@ -509,7 +510,7 @@ export class Supervisor {
       name,
       role,
       port,
-      address: `${this.spec.host}:${port}`,
+      address: formatHostPort(this.spec.host, port),
       state: 'starting',
       logPath: this.paths.logFile(name),
       ...(traits ? { speed: traits.speed, weight: traits.weight } : {}),
