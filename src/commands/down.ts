@@ -13,9 +13,10 @@ export default class Down extends LbxCommand {
   static override summary = 'Stop a cluster: LB, backends, then the registry; remove its state. Safe to run twice.';
 
   static override description = `Each component gets SIGTERM (backends finish in-flight tasks), then SIGKILL after a grace period.
+
 With no cluster running it does nothing and exits 0; a stale cluster (its supervisor gone) is cleaned up.
-A cluster whose state file is damaged or missing is still stopped: its supervisor is found through its
-identity file, its control port or its command line.`;
+
+A cluster whose state file is damaged or missing is still stopped: its supervisor is found through its identity file, its control port or its command line.`;
 
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --name lab2 --json'];
 
