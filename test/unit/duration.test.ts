@@ -3,6 +3,7 @@ import { parse } from '@oclif/core/parser';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { callTimingFlags } from '../../src/cli/call-timing-flags.js';
 import { durationFlag } from '../../src/cli/flags.js';
 import { formatDurationMs, parseDurationFlag, parseDurationMs } from '../../src/core/duration.js';
 import { isLbxError } from '../../src/core/lbx-error.js';
@@ -95,6 +96,17 @@ flag('a bad value fails the parse with the message naming the flag', async () =>
 flag('help shows the placeholder and the default as typed', () => {
   assert.is(flags.timeout.helpValue, '<duration>');
   assert.is(flags.timeout.type, 'option');
+});
+
+flag('send\'s --timeout and --lb-wait (call-timing-flags.ts): units, bare ms, 0 for no wait, defaults in ms', async () => {
+  assert.equal((await parse(['--timeout', '2s', '--lb-wait', '0'], { flags: callTimingFlags })).flags, { timeout: 2_000, 'lb-wait': 0 });
+  assert.equal((await parse(['--lb-wait', '1m30s'], { flags: callTimingFlags })).flags, { timeout: 5_000, 'lb-wait': 90_000 });
+  try {
+    await parse(['--lb-wait', '11m'], { flags: callTimingFlags });
+    assert.unreachable('parsed 11m');
+  } catch (error) {
+    assert.match((error as Error).message, /--lb-wait "11m" is out of range: expected from 0 to 10m/);
+  }
 });
 
 flag.run();
