@@ -11,10 +11,9 @@
 // when a slow start held the loop and the late rounds then fired together) are a different
 // fault from the one asked for: they took out a retry's second backend in the same burst.
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import { VictimReviver } from './victim-reviver.js';
 
 export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
-/** How often the end of chaos looks whether its last victims have exited yet. */
-const VICTIM_EXIT_POLL_MS = 50;
 export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
 
 /** The part of the control API chaos needs (ControlClient has it). */
@@ -56,8 +55,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     actions.push(action);
     options.onAction(action);
   };
-  /** Backends chaos killed and has not started again yet, by port. */
-  const victims = new Map<number, string>();
+  const victims = new VictimReviver(control, { ...options, record });
   /**
    * Every pid chaos signalled. The supervisor may list a victim as ready for a moment after the
    * kill (it has not seen the exit yet), and a round that runs late comes right after the last:
@@ -65,61 +63,6 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
    */
   const signalled = new Set<number>();
   let lastBackendVictim: { readonly name: string; readonly pid: number } | undefined;
-
-  /** Ports being started again right now: a start runs beside the loop, and one port is never started twice at once. */
-  const reviving = new Map<number, Promise<void>>();
-
-  const startVictim = async (port: number, name: string): Promise<void> => {
-    try {
-      const change = await control.startBackend(port, options.startTimeoutMs);
-      victims.delete(port);
-      record('started', name, `pid ${change.pid}, ready in ${change.elapsedMs} ms`);
-    } catch (error) {
-      record('failed', name, `could not start it again: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-
-  /** Starts again every victim that has exited and is not being started already; resolves once those starts have begun, not ended. */
-  const reviveInBackground = async (): Promise<void> => {
-    if (!options.revive || victims.size === 0) return;
-    const status = await control.status();
-    for (const [port, name] of victims) {
-      const component = status.components.find((candidate) => candidate.name === name);
-      if (component === undefined || component.state === 'removed') {
-        victims.delete(port);
-        continue;
-      }
-      if (component.state !== 'exited' || reviving.has(port)) continue;
-      reviving.set(port, startVictim(port, name).finally(() => reviving.delete(port)));
-    }
-  };
-
-  /** Every start under way, and then one more pass for victims that exited meanwhile. */
-  const revive = async (): Promise<void> => {
-    await Promise.all(reviving.values());
-    await reviveInBackground();
-    await Promise.all(reviving.values());
-  };
-
-  /**
-   * A signal is only sent when killComponent returns: the victim of the last round may still be
-   * running (or draining, after SIGTERM), and revive() skips what has not exited. Wait for it, bounded.
-   */
-  const awaitVictimsExited = async (): Promise<void> => {
-    if (!options.revive) return;
-    const deadline = options.nowMs() + options.startTimeoutMs;
-    // Not options.abort: after a Ctrl-C this wait still has to let the victims go down.
-    const uninterrupted = new AbortController().signal;
-    while (victims.size > 0 && options.nowMs() < deadline) {
-      const status = await control.status();
-      const isRunning = (name: string): boolean => {
-        const component = status.components.find((candidate) => candidate.name === name);
-        return component !== undefined && component.state !== 'exited' && component.state !== 'removed';
-      };
-      if (![...victims.values()].some(isRunning)) return;
-      await options.sleep(VICTIM_EXIT_POLL_MS, uninterrupted);
-    }
-  };
 
   /**
    * The backend chaos killed last, while it is not serving again (started by chaos or respawned
@@ -158,7 +101,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
       signalled.add(victim.pid);
       const killed = await control.killComponent(victim.name, options.signal);
       if (victim.role === 'backend') {
-        victims.set(victim.port, victim.name);
+        victims.add(victim.port, victim.name);
         lastBackendVictim = { name: victim.name, pid: victim.pid };
       }
       record('killed', victim.name, `${options.signal} to pid ${killed.pid}`);
@@ -175,12 +118,11 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     // round always runs: a duration shorter than one interval means one round).
     if (options.abort.aborted || (round > 0 && options.nowMs() - startedAt >= options.durationMs)) break;
     // Not awaited past the status call: a start that takes seconds must not hold the next kill.
-    await reviveInBackground().catch((error: unknown) => record('failed', 'backend', `could not look for victims to start: ${error instanceof Error ? error.message : String(error)}`));
+    await victims.reviveInBackground().catch((error: unknown) => record('failed', 'backend', `could not look for victims to start: ${error instanceof Error ? error.message : String(error)}`));
     await strike();
     // The next tick still ahead: ticks this round overran are dropped, never fired together.
     round = Math.max(round + 1, Math.floor((options.nowMs() - startedAt) / options.intervalMs) + 1);
   }
-  await awaitVictimsExited();
-  await revive();
+  await victims.reviveAll();
   return actions;
 }
