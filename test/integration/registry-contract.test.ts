@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { createRegistry, type RegistryConnection, type RegistryKind } from '../../src/runtime/registry/create-registry.js';
+import { createControlToken, tokenFile } from '../../src/runtime/grpc/bearer-token.js';
+import { createRegistry, type CreateRegistryOptions, type RegistryConnection, type RegistryKind } from '../../src/runtime/registry/create-registry.js';
 import { ETCD_LEASE_TTL_S } from '../../src/runtime/registry/etcd/etcd-registry-client.js';
 import { findExecutable } from '../../src/runtime/registry/find-executable.js';
 import type { HealthSignal, KeeperEvent, RegistryClient, ServiceInstance } from '../../src/runtime/registry/registry-client.js';
@@ -157,6 +158,8 @@ async function freePort(): Promise<number> {
 interface RegistryUnderTest {
   readonly kind: RegistryKind;
   readonly connection: RegistryConnection;
+  /** What a client that may write needs besides the connection (the embedded registry's cluster token file). */
+  readonly clientOptions: CreateRegistryOptions;
   /** Within how long after register() a watcher must see the instance. */
   readonly visibleWithinMs: number;
   /** Within how long after its process or listener dies an instance must leave the healthy set. */
@@ -202,6 +205,7 @@ function registryProcess(spec: {
   deathBy: 'listener' | 'process';
   launch: () => Child;
   dataDir?: string;
+  clientOptions?: CreateRegistryOptions;
 }): RegistryUnderTest {
   let child: Child | undefined;
   let earlierLogs = '';
@@ -213,6 +217,7 @@ function registryProcess(spec: {
   return {
     kind: spec.connection.kind,
     connection: spec.connection,
+    clientOptions: spec.clientOptions ?? {},
     visibleWithinMs: spec.visibleWithinMs ?? VISIBLE_WITHIN_MS,
     deadWithinMs: spec.deadWithinMs,
     deathBy: spec.deathBy,
@@ -230,13 +235,18 @@ function registryProcess(spec: {
 
 async function embeddedRegistry(): Promise<RegistryUnderTest> {
   const port = await freePort();
+  // As under a supervisor: a cluster directory with its token, which every write must carry.
+  const clusterDir = mkdtempSync(path.join(os.tmpdir(), 'lbx-contract-embedded-'));
+  await createControlToken({ dir: clusterDir });
   return registryProcess({
     name: 'embedded registry',
     connection: { kind: 'embedded', address: `127.0.0.1:${port}`, cluster: 'contract' },
+    clientOptions: { clusterTokenFile: tokenFile({ dir: clusterDir }) },
     deadWithinMs: DEAD_CHECK_INTERVALS * CHECK_INTERVAL_MS,
     deathBy: 'listener',
+    dataDir: clusterDir,
     // With an IPC channel the registry also stops when this test process disappears.
-    launch: () => startChild(process.execPath, [LBX_BIN, 'serve', 'registry', '--host', '127.0.0.1', '--port', String(port)], { ipc: true }),
+    launch: () => startChild(process.execPath, [LBX_BIN, 'serve', 'registry', '--host', '127.0.0.1', '--port', String(port), '--cluster-dir', clusterDir], { ipc: true }),
   });
 }
 
@@ -338,10 +348,10 @@ const sameIds = (ids: string[] | undefined, expected: string[]): boolean => JSON
  * Registers from a separate process that holds the registration until it is killed: the way a backend that crashes
  * leaves an etcd registry (its keepalives stop). It prints "registered" once done, and exits if this process goes away.
  */
-async function registerFromChild(connection: RegistryConnection, instance: ServiceInstance): Promise<Child> {
+async function registerFromChild(connection: RegistryConnection, options: CreateRegistryOptions, instance: ServiceInstance): Promise<Child> {
   const script = `
     import { createRegistry } from ${JSON.stringify(path.join(root, 'src/runtime/registry/create-registry.js'))};
-    const registry = createRegistry(JSON.parse(process.env.CONTRACT_CONNECTION));
+    const registry = createRegistry(JSON.parse(process.env.CONTRACT_CONNECTION), JSON.parse(process.env.CONTRACT_OPTIONS));
     await registry.register(JSON.parse(process.env.CONTRACT_INSTANCE), { kind: 'ttl', ttlMs: 2000 });
     process.stdout.write('registered\\n');
     process.stdin.on('end', () => process.exit(0));
@@ -349,7 +359,7 @@ async function registerFromChild(connection: RegistryConnection, instance: Servi
   `;
   const child = startChild(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     stdin: true,
-    env: { CONTRACT_CONNECTION: JSON.stringify(connection), CONTRACT_INSTANCE: JSON.stringify(instance) },
+    env: { CONTRACT_CONNECTION: JSON.stringify(connection), CONTRACT_OPTIONS: JSON.stringify(options), CONTRACT_INSTANCE: JSON.stringify(instance) },
   });
   try {
     await child.untilOutput('registered', 15_000);
@@ -429,8 +439,8 @@ function defineContract(label: string, create: (() => Promise<RegistryUnderTest>
     try {
       context.registry = await create();
       await context.registry.start();
-      context.watcher = createRegistry(context.registry.connection, CLIENT_OPTIONS);
-      context.owner = createRegistry(context.registry.connection, CLIENT_OPTIONS);
+      context.watcher = createRegistry(context.registry.connection, { ...CLIENT_OPTIONS, ...context.registry.clientOptions });
+      context.owner = createRegistry(context.registry.connection, { ...CLIENT_OPTIONS, ...context.registry.clientOptions });
     } catch (error) {
       // uvu skips the cases' own reporting when before() throws: each case fails with this instead.
       context.startError = error;
@@ -467,7 +477,7 @@ function defineContract(label: string, create: (() => Promise<RegistryUnderTest>
       const recorder = await watchEmpty(context, 'contract-dead');
       let kill: () => Promise<void>;
       if (registry.deathBy === 'process') {
-        const child = await registerFromChild(registry.connection, instanceOf('dead-1', 'contract-dead', await freePort()));
+        const child = await registerFromChild(registry.connection, registry.clientOptions, instanceOf('dead-1', 'contract-dead', await freePort()));
         context.cleanups.push(() => stopChild(child));
         kill = async () => {
           child.signal('SIGKILL');
@@ -543,7 +553,30 @@ function defineContract(label: string, create: (() => Promise<RegistryUnderTest>
   );
 
   if (label === 'etcd') defineEtcdCases(test);
+  if (label === 'embedded') defineEmbeddedCases(test);
   contract.run();
+}
+
+// ---------- embedded only: its write ACL (a real Consul's depends on how it was set up) ----------
+
+function defineEmbeddedCases(test: AddCase): void {
+  test(
+    'embedded: a client without the cluster token cannot register (HTTP 403) and leaves nothing behind',
+    contractCase('write ACL', async (context) => {
+      const recorder = await watchEmpty(context, 'contract-acl');
+      // An empty token, so a CONSUL_HTTP_TOKEN in the environment cannot stand in for the cluster's.
+      const anonymous = createRegistry(context.registry.connection, { ...CLIENT_OPTIONS, token: '' });
+      context.cleanups.push(() => anonymous.close());
+      const refusal = await anonymous.register(instanceOf('intruder-1', 'contract-acl', await freePort()), TCP_CHECK).then(
+        () => 'registered',
+        (error: Error) => error.message,
+      );
+      assert.match(refusal, /HTTP 403 while registering contract-acl instance intruder-1: Permission denied/, refusal);
+      await context.owner.register(instanceOf('member-1', 'contract-acl', await freePort()), { kind: 'ttl', ttlMs: 30_000 });
+      await context.owner.passTtl('member-1');
+      await recorder.until(() => sameIds(recorder.last(), ['member-1']), 2_000, 'member-1 seen, and no intruder');
+    }),
+  );
 }
 
 // ---------- etcd only: what the adapter does beyond the contract ----------
@@ -603,7 +636,7 @@ function defineEtcdCases(test: AddCase): void {
     'etcd: deregistering an id this client did not register deletes its key (a supervisor removing a dead backend)',
     contractCase('foreign deregistration', async (context) => {
       const recorder = await watchEmpty(context, 'contract-foreign');
-      const other = createRegistry(context.registry.connection, CLIENT_OPTIONS);
+      const other = createRegistry(context.registry.connection, { ...CLIENT_OPTIONS, ...context.registry.clientOptions });
       context.cleanups.push(() => other.close());
       await other.register(instanceOf('foreign-1', 'contract-foreign', await freePort()), TCP_CHECK);
       await recorder.until(() => sameIds(recorder.last(), ['foreign-1']), 2_000, 'foreign-1 seen');
