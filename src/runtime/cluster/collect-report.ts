@@ -5,7 +5,8 @@ import { credentials } from '@grpc/grpc-js';
 
 import { reconcile, type Reconciliation } from '../../core/stats/run-ledger.js';
 import { BackendClient } from '../wire/gen/lbx/v1/backend.js';
-import { LoadBalancerClient, type GetStatsResponse, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { LoadBalancerClient, type BackendStats, type GetStatsResponse, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { Component } from '../wire/gen/lbx/v1/supervisor.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import type { ClusterFile } from './cluster-file.js';
@@ -76,6 +77,13 @@ export interface ClusterReport {
   readonly isDiskFull: boolean;
 }
 
+/** What the saved runs say, per backend address: ok answers, failed attempts, and attempts that hit the deadline. */
+interface RunTotals {
+  readonly clientOk: Record<string, number>;
+  readonly failedAttempts: Record<string, number>;
+  readonly timeouts: Record<string, number>;
+}
+
 export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): Promise<ClusterReport> {
   const control = new ControlClient(cluster);
   const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
@@ -87,52 +95,14 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       listRunsInProgress(paths),
       isFull(paths.dir),
     ]);
-    const backends = status.components.filter((component) => component.role === 'backend');
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
-    const clientOk = sumPerBackend(runs, 'ok');
-    const failedAttempts = sumPerBackend(runs, 'errors');
-    const timeouts = sumPerBackend(runs, 'timeouts');
-
+    const totals: RunTotals = { clientOk: sumPerBackend(runs, 'ok'), failedAttempts: sumPerBackend(runs, 'errors'), timeouts: sumPerBackend(runs, 'timeouts') };
     const reports = await Promise.all(
-      backends.map(async (component): Promise<BackendReport> => {
-        const lbEntry = lbByAddress.get(component.address);
-        const gone = component.state === 'exited' || component.state === 'removed';
-        const live = gone ? undefined : await readLiveLoad(component.address);
-        const persisted = live === undefined ? readPersistedCounts(servedCountsFile(paths.dir, component.name)) : undefined;
-        const fromFile = typeof persisted === 'object' ? { servedSimple: persisted.simple, servedHeavy: persisted.heavy } : undefined;
-        const figures: Pick<LoadReport, 'servedSimple' | 'servedHeavy'> | undefined = live ?? fromFile ?? lbEntry?.lastReport;
-        const left = gone ? lbEntry?.leftAtUnixMs || component.exitedAtUnixMs : 0;
-        return {
-          name: component.name,
-          address: component.address,
-          state: component.state,
-          exitReason: component.exitReason,
-          health: gone ? '-' : live ? 'serving' : 'unreachable',
-          lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
-          assigned: lbEntry?.assigned ?? 0,
-          servedSimple: figures?.servedSimple ?? 0,
-          servedHeavy: figures?.servedHeavy ?? 0,
-          servedSource: live ? 'live' : fromFile ? 'file' : persisted === 'not-persisted' ? 'not-persisted' : figures ? 'last-report' : 'unknown',
-          inFlight: live?.inFlight ?? 0,
-          queueDepth: live?.queueDepth ?? 0,
-          cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
-          lastReportAgeMs: lbEntry?.lastReportAgeMs ?? -1,
-          clientOk: clientOk[component.address] ?? 0,
-          weight: lbEntry?.weight || 1,
-          speed: lbEntry?.speed || 1,
-          assignedByPolicy: lbEntry?.assignedByPolicy ?? {},
-          joinedAtUnixMs: lbEntry?.joinedAtUnixMs || component.startedAtUnixMs,
-          leftAtUnixMs: left,
-          restarts: component.restarts,
-          failedAttempts: failedAttempts[component.address] ?? 0,
-        };
-      }),
+      status.components
+        .filter((component) => component.role === 'backend')
+        .map((component) => reportBackend(component, lbByAddress.get(component.address), paths, totals)),
     );
-
-    const verifiable = reports.filter((report) => report.servedSource === 'live' || report.servedSource === 'file');
-    const served = Object.fromEntries(verifiable.map((report) => [report.address, report.servedSimple + report.servedHeavy]));
-    const clientOkOfVerifiable = Object.fromEntries(verifiable.map((report) => [report.address, report.clientOk]));
-    const failedOfVerifiable = Object.fromEntries(verifiable.map((report) => [report.address, report.failedAttempts]));
+    const withoutBackend = runs.reduce((sum, run) => sum + (run.summary.attemptFailuresWithoutBackend ?? 0), 0);
     return {
       name: cluster.name,
       policy: lbStats?.policy ?? cluster.spec.policy,
@@ -143,14 +113,8 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       picks: lbStats?.picks ?? 0,
       unavailable: lbStats?.unavailable ?? 0,
       backends: reports,
-      reconciliation: reconcile(
-        clientOkOfVerifiable,
-        served,
-        failedOfVerifiable,
-        runs.reduce((sum, run) => sum + (run.summary.attemptFailuresWithoutBackend ?? 0), 0),
-        timeouts,
-      ),
-      unverified: reports.filter((report) => report.servedSource !== 'live' && report.servedSource !== 'file').map((report) => report.address),
+      reconciliation: reconcileVerifiable(reports, totals, withoutBackend),
+      unverified: reports.filter((report) => !isVerifiable(report)).map((report) => report.address),
       runs,
       inProgress,
       isDiskFull,
@@ -159,6 +123,56 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
     control.close();
     lb.close();
   }
+}
+
+/** Served counts that can be checked: asked of the live backend, or read from the file it wrote before each answer. */
+const isVerifiable = (report: BackendReport): boolean => report.servedSource === 'live' || report.servedSource === 'file';
+
+/** Client ok counts against the served counts of the backends whose counts can be checked. */
+function reconcileVerifiable(reports: readonly BackendReport[], totals: RunTotals, failedAttemptsWithoutBackend: number): Reconciliation {
+  const verifiable = reports.filter(isVerifiable);
+  const byAddress = (value: (report: BackendReport) => number): Record<string, number> => Object.fromEntries(verifiable.map((report) => [report.address, value(report)]));
+  return reconcile(
+    byAddress((report) => report.clientOk),
+    byAddress((report) => report.servedSimple + report.servedHeavy),
+    byAddress((report) => report.failedAttempts),
+    failedAttemptsWithoutBackend,
+    totals.timeouts,
+  );
+}
+
+/** One backend's row: its own counters (live, from its counts file, or its last load report), the LB's view, the clients' totals. */
+async function reportBackend(component: Component, lbEntry: BackendStats | undefined, paths: ClusterPaths, totals: RunTotals): Promise<BackendReport> {
+  const gone = component.state === 'exited' || component.state === 'removed';
+  const live = gone ? undefined : await readLiveLoad(component.address);
+  const persisted = live === undefined ? readPersistedCounts(servedCountsFile(paths.dir, component.name)) : undefined;
+  const fromFile = typeof persisted === 'object' ? { servedSimple: persisted.simple, servedHeavy: persisted.heavy } : undefined;
+  const figures: Pick<LoadReport, 'servedSimple' | 'servedHeavy'> | undefined = live ?? fromFile ?? lbEntry?.lastReport;
+  const servedSource: ServedSource = live ? 'live' : fromFile ? 'file' : persisted === 'not-persisted' ? 'not-persisted' : figures ? 'last-report' : 'unknown';
+  return {
+    name: component.name,
+    address: component.address,
+    state: component.state,
+    exitReason: component.exitReason,
+    health: gone ? '-' : live ? 'serving' : 'unreachable',
+    lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
+    assigned: lbEntry?.assigned ?? 0,
+    servedSimple: figures?.servedSimple ?? 0,
+    servedHeavy: figures?.servedHeavy ?? 0,
+    servedSource,
+    inFlight: live?.inFlight ?? 0,
+    queueDepth: live?.queueDepth ?? 0,
+    cpuPercent: lbEntry?.lastReport?.cpuPercent ?? 0,
+    lastReportAgeMs: lbEntry?.lastReportAgeMs ?? -1,
+    clientOk: totals.clientOk[component.address] ?? 0,
+    weight: lbEntry?.weight || 1,
+    speed: lbEntry?.speed || 1,
+    assignedByPolicy: lbEntry?.assignedByPolicy ?? {},
+    joinedAtUnixMs: lbEntry?.joinedAtUnixMs || component.startedAtUnixMs,
+    leftAtUnixMs: gone ? lbEntry?.leftAtUnixMs || component.exitedAtUnixMs : 0,
+    restarts: component.restarts,
+    failedAttempts: totals.failedAttempts[component.address] ?? 0,
+  };
 }
 
 /** Per backend address, the sum over all saved runs of ok answers or of failed attempts. */
