@@ -1,5 +1,6 @@
 // Progress of a long task run (send, each policy of bench): done/total, rate, elapsed, failures and ETA, redrawn at most every 100 ms.
 import { formatCount, formatDuration, formatRate } from './format.js';
+import type { BenchEvent } from '../runtime/bench/run-bench.js';
 import type { Progress } from './spinner.js';
 
 /** Progress text is redrawn at most this often (a terminal); plain output prints a heartbeat line instead (see spinner.ts). */
@@ -22,5 +23,15 @@ export function trackTaskProgress(progress: Progress, prefix: string): (done: nu
     if (now - lastShownAt < PROGRESS_REDRAW_MS && done < total) return;
     lastShownAt = now;
     progress.update(`${prefix}: ${describeTaskProgress(done, total, failed, now - startedAt)}`);
+  };
+}
+
+/** Bench events as progress: one line per policy ("[2/7] least_load: …"), and a warning when a policy's run could not be saved. */
+export function showBenchProgress(progress: Progress, out: { logToStderr(line: string): void }): (event: BenchEvent) => void {
+  let track = trackTaskProgress(progress, '');
+  return (event) => {
+    if (event.type === 'save-failed') out.logToStderr(`warning: the ${event.policy} run could not be saved for lbx report: ${event.error}`);
+    if (event.type === 'policy-start') track = trackTaskProgress(progress, `[${event.index + 1}/${event.count}] ${event.policy}`);
+    if (event.type === 'progress') track(event.done, event.total, event.failed);
   };
 }

@@ -1,0 +1,53 @@
+// The flags of `lbx bench` and their checks: the policies to compare, the workload, `up`'s cluster flags, the thresholds.
+import { Flags } from '@oclif/core';
+
+import { LbxError } from '../core/lbx-error.js';
+import { POLICIES, resolvePolicy } from '../core/policies/index.js';
+import type { PolicyFactory } from '../core/policies/policy.js';
+import type { BenchResult } from '../runtime/bench/bench-result.js';
+import { clusterFlags } from './cluster-flags.js';
+import { thresholdFlags } from './threshold-flags.js';
+import { workloadFlags } from './workload-flags.js';
+
+const DEFAULT_POLICIES = 'rr,pf,ll,lc,p2c,ewma,ch';
+/** Flags that shape a new cluster; with --name of a running one they would be silently ignored, so they are refused. */
+const CLUSTER_SHAPE_FLAGS = ['backends', 'registry', 'base-port', 'host', 'heavy-work-units', 'report-interval', 'mode', 'weights', 'speeds', 'respawn'];
+
+export const benchFlags = {
+  name: Flags.string({ description: 'Bench this running cluster (left running) instead of a private one; a cluster by that name that is not running is started and stopped like a private one.' }),
+  policies: Flags.string({
+    description: `Policies to compare, comma-separated, in order: ${POLICIES.map((policy) => policy.shortName).join(', ')} (or long names).`,
+    default: DEFAULT_POLICIES,
+  }),
+  ...workloadFlags(' per policy'),
+  keys: Flags.integer({ description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.', min: 1, max: 10_000_000 }),
+  html: Flags.string({ description: 'Also write the results as one self-contained HTML file.', helpValue: '<file>' }),
+  ...clusterFlags,
+  ...thresholdFlags,
+};
+
+/** "rr,ll,ch" → the policies, in order, each once; an unknown name is a usage error naming the choices. */
+export function parsePolicyList(text: string): PolicyFactory[] {
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  if (names.length === 0) throw new LbxError('usage', `--policies "${text}": expected policy names separated by commas, e.g. rr,ll,p2c`);
+  const policies = names.map((name) => resolvePolicy(name));
+  return policies.filter((policy, index) => policies.findIndex((other) => other.name === policy.name) === index);
+}
+
+/** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. */
+export function refuseShapingFlags(name: string, givenFlags: ReadonlySet<string>): void {
+  const shaping = CLUSTER_SHAPE_FLAGS.filter((flag) => givenFlags.has(flag));
+  if (shaping.length === 0) return;
+  throw new LbxError('usage', `cluster "${name}" is running: ${shaping.map((flag) => `--${flag}`).join(', ')} would shape a new cluster and cannot apply to it`, [
+    `drop ${shaping.length > 1 ? 'them' : 'it'} to bench "${name}" as it is`,
+    'or leave out --name to bench a private cluster with those settings',
+  ]);
+}
+
+/** The HTML renderer when --html asks for it (a literal import, so a bundler includes it); an empty path is refused before any work. */
+export async function loadHtmlRenderer(file: string | undefined): Promise<((result: BenchResult) => string) | undefined> {
+  if (file === undefined) return undefined;
+  if (file.trim() === '') throw new LbxError('usage', '--html "": expected the path of the HTML file to write');
+  const { renderBenchHtml } = await import('./html/render-bench-html.js');
+  return renderBenchHtml;
+}

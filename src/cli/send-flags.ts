@@ -1,0 +1,57 @@
+// The flags of `lbx send`: where to send (a local cluster, or one found through --registry-addr), what, and how patiently.
+import { Flags } from '@oclif/core';
+
+import { LbxError } from '../core/lbx-error.js';
+import { MAX_LB_WAIT_MS } from '../runtime/client/lb-wait.js';
+import { DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
+import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
+import type { RegistryConnection } from '../runtime/registry/create-registry.js';
+import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags } from './flags.js';
+import { thresholdFlags } from './threshold-flags.js';
+import { workloadFlags } from './workload-flags.js';
+
+const MAX_KEY_LENGTH = 256;
+
+export const sendFlags = {
+  name: clusterNameFlag,
+  // No defaults on the --registry-addr flags: oclif's dependsOn would count a default as given.
+  'registry-addr': Flags.string({
+    description: 'Send to a cluster found through this registry (host:port) instead of a local one: e.g. roles started with `lbx serve lb|backend` on other machines. The run is not saved.',
+    helpValue: '<host:port>',
+    exclusive: ['name'],
+  }),
+  registry: Flags.option({
+    description: 'What the registry at --registry-addr is: consul (default; the embedded registry speaks the same API), embedded, or etcd.',
+    options: REGISTRY_KINDS,
+    dependsOn: ['registry-addr'],
+  })(),
+  cluster: Flags.string({ description: "The cluster's name in that registry: etcd keys live under /lbx/<name>/ (default: default).", dependsOn: ['registry-addr'] }),
+  mode: Flags.option({
+    description: "With --registry-addr: how the LB was started, lookaside (default) or proxy. A local cluster's own mode is used otherwise.",
+    options: ['lookaside', 'proxy'] as const,
+    dependsOn: ['registry-addr'],
+  })(),
+  ...workloadFlags(''),
+  timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
+  retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),
+  key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).', exclusive: ['keys'] }),
+  keys: Flags.integer({ description: 'Cycle through this many distinct keys ("key-0", "key-1", …), one per task in turn (for consistent hashing).', min: 1, max: 10_000_000 }),
+  'lb-wait': durationFlag({
+    description: 'How long a task waits for an LB that is down or restarting before it fails (500ms, 10s, 1m); 0 fails at once.',
+    minMs: 0,
+    maxMs: MAX_LB_WAIT_MS,
+    defaultMs: DEFAULT_LB_WAIT_MS,
+  }),
+  ...thresholdFlags,
+};
+
+/** The registry named by --registry-addr (and --registry, --cluster); undefined for a local cluster. */
+export function remoteRegistry(flags: { 'registry-addr'?: string; registry?: string; cluster?: string }): RegistryConnection | undefined {
+  if (flags['registry-addr'] === undefined) return undefined;
+  return registryConnectionFromFlags({ registry: flags.registry ?? 'consul', 'registry-addr': flags['registry-addr'], cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME });
+}
+
+/** --key is sent with every task: bounded, so a typo cannot put megabytes on every call. */
+export function checkKey(key: string | undefined): void {
+  if (key !== undefined && key.length > MAX_KEY_LENGTH) throw new LbxError('usage', `--key is ${key.length} characters: expected at most ${MAX_KEY_LENGTH}`);
+}
