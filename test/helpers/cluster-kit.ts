@@ -5,10 +5,12 @@ import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import * as assert from 'uvu/assert';
 
+import { DEFAULT_UP_TIMEOUT_MS } from '../../src/runtime/cluster/cluster-spec.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
 import { callUnary } from '../../src/runtime/grpc/unary.js';
 import { LoadBalancerClient, type GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { findPidsMentioning, type LbxSandbox } from './lbx-cli.js';
+import { slackMs } from './load-slack.js';
 import { withTimeout } from './with-timeout.js';
 
 const STATS_TIMEOUT_MS = 2_000;
@@ -83,7 +85,9 @@ export async function withCluster(
   try {
     await withTimeout(
       (async () => {
-        await cluster.json(['up', ...upArgs, '--base-port', String(cluster.basePort)]);
+        // up's own readiness deadline is a hang guard here: stretched with the machine's load like the test's bound.
+        const readyTimeout = upArgs.includes('--timeout') ? [] : ['--timeout', String(slackMs(DEFAULT_UP_TIMEOUT_MS))];
+        await cluster.json(['up', ...upArgs, ...readyTimeout, '--base-port', String(cluster.basePort)]);
         await body();
       })(),
       timeoutMs,
