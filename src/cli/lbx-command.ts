@@ -2,6 +2,7 @@
 import { Command, type Interfaces } from '@oclif/core';
 
 import { isLbxError, LbxError } from '../core/lbx-error.js';
+import { roundJsonNumbers } from '../core/round-json.js';
 import { describeError } from '../runtime/process/wait-for.js';
 import { stopActiveSpinner } from './spinner.js';
 
@@ -53,6 +54,11 @@ export abstract class LbxCommand extends Command {
       const suggestions = isLbxError(error) ? [...error.suggestions, hint] : [hint];
       throw new LbxError(isLbxError(error) ? error.code : 'usage', tidyParseMessage(error.message), suggestions);
     }
+  }
+
+  /** Every command's --json document, with its numbers rounded (no `elapsedMs: 1523.4567890123`). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return roundJsonNumbers(result);
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {

@@ -76,7 +76,35 @@ function resolve(value: unknown, steps: readonly string[], at: string): Array<{ 
   return child.flatMap((element, index) => resolve(element, rest, `${here}[${index}]`));
 }
 
-/** A document of one kind checked with the shared tables where it nests them. */
+/**
+ * Every field of the document that no row documents, as "path: not documented". A field documented
+ * as an object or array whose parts have no rows of their own (`assignedByPolicy`, `unverified`) is
+ * taken whole: its keys are data, not fields.
+ */
+export function findUndocumented(document: unknown, fields: readonly FieldSpec[]): string[] {
+  const documented = new Set(fields.map((field) => field.path));
+  const hasParts = (at: string): boolean => fields.some((field) => field.path.startsWith(`${at}.`) || field.path.startsWith(`${at}[].`));
+  const undocumented: string[] = [];
+  const walk = (value: unknown, at: string, shown: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((element, index) => walk(element, `${at}[]`, `${shown}[${index}]`));
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (child === undefined) continue;
+      const path = at === '' ? key : `${at}.${key}`;
+      const display = shown === '' ? key : `${shown}.${key}`;
+      // `target` has no row of its own when `target.kind` and `target.address` have theirs.
+      if (hasParts(path)) walk(child, path, display);
+      else if (!documented.has(path)) undocumented.push(`${display}: not documented`);
+    }
+  };
+  walk(document, '', '');
+  return undocumented;
+}
+
+/** A document of one kind checked with the shared tables where it nests them: documented fields present and typed, no undocumented ones. */
 export function checkDocument(kind: 'lbx.send/v1' | 'lbx.report/v1' | 'lbx.bench/v1', document: unknown): string[] {
   const tables = readSchemaTables();
   const table = (name: string): FieldSpec[] => {
@@ -87,14 +115,21 @@ export function checkDocument(kind: 'lbx.send/v1' | 'lbx.report/v1' | 'lbx.bench
   const nested = (base: readonly FieldSpec[], at: string): FieldSpec[] => base.map((field) => ({ ...field, path: `${at}.${field.path}` }));
   const summary = table('run-summary');
   const thresholds = table('thresholds');
-  switch (kind) {
-    case 'lbx.send/v1':
-      return findViolations(document, [...table(kind), ...nested(summary, 'summary'), ...optionalUnder(document, 'thresholds', nested(thresholds, 'thresholds'))]);
-    case 'lbx.report/v1':
-      return findViolations(document, [...table(kind), ...nested(summary, 'runs[].summary')]);
-    case 'lbx.bench/v1':
-      return findViolations(document, [...table(kind), ...nested(summary, 'policies[].summary'), ...optionalUnder(document, 'thresholds', nested(thresholds, 'thresholds'))]);
-  }
+  const fieldsOf = (): FieldSpec[] => {
+    switch (kind) {
+      case 'lbx.send/v1':
+        return [...table(kind), ...nested(summary, 'summary'), ...optionalUnder(document, 'thresholds', nested(thresholds, 'thresholds'))];
+      case 'lbx.report/v1': {
+        // Each saved run is a send document without `schema` (and never with thresholds).
+        const savedRun = table('lbx.send/v1').filter((field) => field.path !== 'schema' && field.path !== 'thresholds');
+        return [...table(kind), ...nested(savedRun, 'runs[]'), ...nested(summary, 'runs[].summary')];
+      }
+      case 'lbx.bench/v1':
+        return [...table(kind), ...nested(summary, 'policies[].summary'), ...optionalUnder(document, 'thresholds', nested(thresholds, 'thresholds'))];
+    }
+  };
+  const fields = fieldsOf();
+  return [...findViolations(document, fields), ...findUndocumented(document, fields)];
 }
 
 /** The nested fields of an optional object count only when the object is there. */

@@ -12,6 +12,7 @@ import { execa } from 'execa';
 
 import { portLayout, portsToBind } from '../../src/runtime/cluster/ports.js';
 import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
+import { checkDocument } from '../helpers/json-schema-doc.js';
 import { createSandbox, eventually, findPidsMentioning, killLeftovers, LBX_BIN } from '../helpers/lbx-cli.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
 
@@ -355,6 +356,28 @@ running('report fits 100 columns; --wide has every column', async () => {
   for (const head of ['SPEED', 'WEIGHT', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'IN FLIGHT', 'SPLIT']) assert.match(wide.stdout, new RegExp(head));
 });
 
+/** Numbers in a --json document that are not rounded (durations of 10 ms or more in whole ms, the rest to three decimals), by path. */
+function unroundedNumbers(value: unknown, at = '', key = ''): string[] {
+  if (typeof value === 'number') {
+    const isDuration = /Ms$/.test(key) && Math.abs(value) >= 10;
+    const isRounded = isDuration ? Number.isInteger(value) : Math.round(value * 1_000) / 1_000 === value;
+    return isRounded ? [] : [`${at}: ${value}`];
+  }
+  if (Array.isArray(value)) return value.flatMap((element, index) => unroundedNumbers(element, `${at}[${index}]`, key));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([name, child]) => unroundedNumbers(child, at ? `${at}.${name}` : name, name));
+  return [];
+}
+
+running('real send and report documents: every field documented, every number rounded', async () => {
+  const send = await live.json<unknown>(['send', '--simple', '30', '--heavy', '3']);
+  assert.equal(checkDocument('lbx.send/v1', send), []);
+  const report = await live.json<unknown>(['report']);
+  assert.equal(checkDocument('lbx.report/v1', report), []);
+  for (const document of [send, report, await live.json<unknown>(['status']), await live.json<unknown>(['top', '--count', '1', '--interval', '100ms'])]) {
+    assert.equal(unroundedNumbers(document), []);
+  }
+});
+
 running('durations with units work on a live cluster: top --interval 250ms, report --watch --interval 0.5s', async () => {
   const top = await live.json<{ snapshots: unknown[] }>(['top', '--interval', '250ms', '--count', '2']);
   assert.equal(top.snapshots.length, 2);
@@ -379,7 +402,7 @@ ipv6('a cluster on ::1 starts, serves a send through bracketed addresses, and st
     console.warn('SKIPPED --host ::1: this machine has no IPv6 loopback');
     return;
   }
-  const up = await v6.json<{ lbAddress: string; components: Array<{ address: string }> }>(['up', '--host', '::1', '--backends', '2', '--registry', 'embedded', '--base-port', String(BASE_PORT + 800)]);
+  const up = await v6.json<{ lbAddress: string; components: Array<{ address: string }> }>(['up', '--host', '::1', '--backends', '2', '--registry', 'embedded', '--timeout', '2m', '--base-port', String(BASE_PORT + 800)]);
   assert.equal(up.lbAddress, `[::1]:${BASE_PORT + 900}`);
   assert.ok(up.components.every((component) => component.address.startsWith('[::1]:')), JSON.stringify(up.components));
   const send = await v6.json<{ summary: { ok: number; failed: number; backends: Array<{ address: string }> } }>(['send', '--simple', '50']);

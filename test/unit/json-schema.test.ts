@@ -7,7 +7,7 @@ import { evaluateThresholds } from '../../src/core/thresholds.js';
 import { RunLedger } from '../../src/core/stats/run-ledger.js';
 import type { BenchResult } from '../../src/runtime/bench/bench-result.js';
 import type { ClusterReport } from '../../src/runtime/cluster/collect-report.js';
-import { checkDocument, findViolations, readSchemaTables } from '../helpers/json-schema-doc.js';
+import { checkDocument, findUndocumented, findViolations, readSchemaTables } from '../helpers/json-schema-doc.js';
 
 const ledger = new RunLedger();
 ledger.recordOk('127.0.0.1:7001', 1_500);
@@ -117,7 +117,7 @@ schema('optional fields may be absent', () => {
   assert.equal(checkDocument('lbx.bench/v1', { ...bench, policies: [policy], cluster: { ...bench.cluster, speeds: undefined } }), []);
 });
 
-schema('the checker catches a missing field, a wrong type and a bad nested element', () => {
+schema('the checker catches a missing field, a wrong type, a bad nested element and an undocumented field', () => {
   const { seed: _seed, ...noSeed } = send;
   assert.equal(checkDocument('lbx.send/v1', noSeed), ['seed: missing (documented as integer)']);
   assert.equal(checkDocument('lbx.report/v1', { ...report, picks: '3' }), ['picks: expected integer, found "3"']);
@@ -125,6 +125,13 @@ schema('the checker catches a missing field, a wrong type and a bad nested eleme
   assert.equal(checkDocument('lbx.bench/v1', broken), ['policies[0].summary.latencyMs.p99: expected number, found null']);
   assert.equal(checkDocument('lbx.send/v1', { ...send, target: undefined }), ['target.kind: missing (documented as string)', 'target.address: missing (documented as string)']);
   assert.equal(findViolations({ a: [{ b: 1 }, {}] }, [{ path: 'a[].b', type: 'integer', isOptional: false }]), ['a[1].b: missing (documented as integer)']);
+  // A field no table lists fails too, at any depth; data keyed by name (assignedByPolicy) does not.
+  assert.equal(checkDocument('lbx.send/v1', { ...send, surprise: 1 }), ['surprise: not documented']);
+  assert.equal(checkDocument('lbx.send/v1', { ...send, summary: { ...summary, latencyMs: { ...summary.latencyMs, p95: 1 } } }), ['summary.latencyMs.p95: not documented']);
+  const withExtra = { ...report, backends: [{ ...report.backends[0]!, secret: 'x', assignedByPolicy: { any_policy_name: 3 } }] };
+  assert.equal(checkDocument('lbx.report/v1', withExtra), ['backends[0].secret: not documented']);
+  assert.equal(checkDocument('lbx.report/v1', { ...report, runs: [{ ...run, extra: true }] }), ['runs[0].extra: not documented']);
+  assert.equal(findUndocumented({ a: { b: 1, c: 2 } }, [{ path: 'a.b', type: 'integer', isOptional: false }]), ['a.c: not documented']);
 });
 
 schema.run();
