@@ -14,14 +14,11 @@ import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defa
 export default class Bench extends LbxCommand {
   static override summary = 'Compare policies: the same workload under each, on one cluster, in one table.';
 
-  static override description = `Starts a private cluster (same flags as \`up\`; named bench-<pid>, stopped at the end, also on failure or Ctrl-C),
-or with --name uses that running cluster and leaves it running (its policy is left at the last one benched).
-For each policy: switch the LB to it, send the same tasks (same --seed, same --keys), and sample every backend's load
-every 250 ms. Prints throughput, latency percentiles, imbalance (max/mean of per-backend ok counts), failures and the split
-per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not met (by any policy), which wins over 1.
-Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared cluster reconciles them. Ctrl-C (or
-SIGTERM) lets the policy being measured finish its tasks in flight, shows the partial results and exits 130 (143);
-a second Ctrl-C ends at once (a private cluster is stopped either way).`;
+  static override description = `Starts a private cluster (same flags as \`up\`; named bench-<pid>, stopped at the end, also on failure or Ctrl-C), or with --name uses that running cluster and leaves it running (its policy is left at the last one benched).
+
+For each policy: switch the LB to it, send the same tasks (same --seed, same --keys), and sample every backend's load every 250 ms. Prints throughput, latency percentiles, imbalance (max/mean of per-backend ok counts), failures and the split per backend, with bars. Exits 1 when any task failed, 5 when a threshold is not met (by any policy), which wins over 1.
+
+Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared cluster reconciles them. Ctrl-C (or SIGTERM) lets the policy being measured finish its tasks in flight, shows the partial results and exits 130 (143); a second Ctrl-C ends at once (a private cluster is stopped either way).`;
 
   static override examples = [
     '<%= config.bin %> bench --policies rr,pf,ll,lc,p2c,ewma,ch --simple 5000 --heavy 200',

@@ -15,20 +15,18 @@ export default class Send extends LbxCommand {
   static override summary = 'Drive tasks through the cluster and show where they went.';
 
   static override description = `Finds the LB through the registry; for each task asks it for a backend (GetServer), then calls that backend (ProcessTask).
-On UNAVAILABLE or a deadline the task is retried on another backend (the failed one excluded), up to --retries times.
-While the LB is down or restarting, tasks wait for it (pausing 50 ms, doubling to 1 s, and looking it up in the registry
-again) without using retries; a task fails only after --lb-wait without a pick.
-Progress goes to stderr (a line every 5 s without a terminal); the distribution table (or --json) to stdout; the run is
-saved for \`lbx report\`, also when it could not finish.
-Ctrl-C (or SIGTERM) stops issuing tasks, lets the ones in flight end, prints and saves the partial run marked
-interrupted, and exits 130 (143 for SIGTERM); a second Ctrl-C aborts at once.
-Exits 1 when any task failed or the run could not be saved; 5 when a threshold (--max-p99, --max-error-rate,
---min-throughput, --max-imbalance) is not met, which wins over 1. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.
 
-With --registry-addr it drives a cluster that has no local state, such as roles started with \`lbx serve lb|backend\`
-on several machines: the LB is found in that registry (--registry consul|embedded|etcd, --cluster for etcd's key prefix),
-look-aside unless --mode proxy. Such a run is printed (or --json) but not saved: there is no cluster directory to keep it
-in, and \`lbx report\` needs a supervisor to reconcile against.`;
+On UNAVAILABLE or a deadline the task is retried on another backend (the failed one excluded), up to --retries times.
+
+While the LB is down or restarting, tasks wait for it (pausing 50 ms, doubling to 1 s, and looking it up in the registry again) without using retries; a task fails only after --lb-wait without a pick.
+
+Progress goes to stderr (a line every 5 s without a terminal); the distribution table (or --json) to stdout; the run is saved for \`lbx report\`, also when it could not finish.
+
+Ctrl-C (or SIGTERM) stops issuing tasks, lets the ones in flight end, prints and saves the partial run marked interrupted, and exits 130 (143 for SIGTERM); a second Ctrl-C aborts at once.
+
+Exits 1 when any task failed or the run could not be saved; 5 when a threshold (--max-p99, --max-error-rate, --min-throughput, --max-imbalance) is not met, which wins over 1. With neither --simple nor --heavy, sends ${DEFAULT_SIMPLE_WHEN_UNSPECIFIED} SIMPLE tasks.
+
+With --registry-addr it drives a cluster that has no local state, such as roles started with \`lbx serve lb|backend\` on several machines: the LB is found in that registry (--registry consul|embedded|etcd, --cluster for etcd's key prefix), look-aside unless --mode proxy. Such a run is printed (or --json) but not saved: there is no cluster directory to keep it in, and \`lbx report\` needs a supervisor to reconcile against.`;
 
   static override examples = [
     '<%= config.bin %> send --simple 2000 --heavy 50',
