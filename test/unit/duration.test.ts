@@ -3,8 +3,8 @@ import { parse } from '@oclif/core/parser';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { callTimingFlags } from '../../src/cli/call-timing-flags.js';
 import { durationFlag } from '../../src/cli/flags.js';
+import { sendFlags } from '../../src/cli/send-flags.js';
 import { formatDurationMs, parseDurationFlag, parseDurationMs } from '../../src/core/duration.js';
 import { isLbxError } from '../../src/core/lbx-error.js';
 
@@ -98,7 +98,8 @@ flag('help shows the placeholder and the default as typed', () => {
   assert.is(flags.timeout.type, 'option');
 });
 
-flag('send\'s --timeout and --lb-wait (call-timing-flags.ts): units, bare ms, 0 for no wait, defaults in ms', async () => {
+flag('send\'s --timeout and --lb-wait (send-flags.ts): units, bare ms, 0 for no wait, defaults in ms', async () => {
+  const callTimingFlags = { timeout: sendFlags.timeout, 'lb-wait': sendFlags['lb-wait'] };
   assert.equal((await parse(['--timeout', '2s', '--lb-wait', '0'], { flags: callTimingFlags })).flags, { timeout: 2_000, 'lb-wait': 0 });
   assert.equal((await parse(['--lb-wait', '1m30s'], { flags: callTimingFlags })).flags, { timeout: 5_000, 'lb-wait': 90_000 });
   try {
