@@ -26,7 +26,7 @@ export interface CreateRegistryOptions extends Omit<RegistryClientOptions, 'addr
 /**
  * A client for `connection`. For the embedded registry the token is the cluster's (from
  * `clusterTokenFile`), else `token` or $CONSUL_HTTP_TOKEN; for Consul, `token` or
- * $CONSUL_HTTP_TOKEN; etcd reads its own credentials (see etcd-auth.ts), and `watchWaitMs` bounds one watch stream.
+ * $CONSUL_HTTP_TOKEN; etcd takes etcdctl's ETCDCTL_USER (see etcd/etcd-auth.ts), and `watchWaitMs` bounds one watch stream.
  */
 export function createRegistry(connection: RegistryConnection, options: CreateRegistryOptions = {}): RegistryClient {
   const { clusterTokenFile, ...clientOptions } = options;

@@ -14,6 +14,7 @@ import {
   readRangeReply,
   type RangeReply,
 } from './etcd-gateway-json.js';
+import { isTokenRejected, readAuthenticateReply, type EtcdCredentials } from './etcd-auth.js';
 import { toBase64 } from './etcd-keys.js';
 import { NdjsonSplitter, parseWatchLine, type WatchMessage } from './etcd-watch-parser.js';
 
@@ -29,6 +30,8 @@ export interface EtcdGatewayOptions {
   /** Pooled keep-alive connections; the owner destroys it on close. */
   readonly agent: http.Agent;
   readonly requestTimeoutMs: number;
+  /** An etcd with auth enabled wants a token on every request: got with these, sent as Authorization (see etcd-auth.ts). */
+  readonly credentials?: EtcdCredentials;
 }
 
 /** [key, rangeEnd) as bytes; rangeEnd absent means the single key. */
@@ -106,7 +109,7 @@ export function createEtcdGateway(options: EtcdGatewayOptions): EtcdGateway {
   };
 
   /** One request with a JSON reply: resolves with the parsed body of a 2xx; rejects with an LbxError. */
-  const send = (method: 'GET' | 'POST', path: string, body: unknown, action: string, timeoutMs = requestTimeoutMs): Promise<unknown> =>
+  const sendOnce = (method: 'GET' | 'POST', path: string, body: unknown, action: string, timeoutMs: number, authorization: string | undefined): Promise<unknown> =>
     new Promise<unknown>((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const request = http.request({
@@ -115,7 +118,10 @@ export function createEtcdGateway(options: EtcdGatewayOptions): EtcdGateway {
         path,
         method,
         agent: options.agent,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...(authorization === undefined ? {} : { authorization }),
+        },
       });
       let hasTimedOut = false;
       const timer = setTimeout(() => {
@@ -161,6 +167,40 @@ export function createEtcdGateway(options: EtcdGatewayOptions): EtcdGateway {
       });
       request.end(payload);
     });
+
+  const { credentials } = options;
+  let token: Promise<string> | undefined;
+  /** The token to send (asked for once and kept until etcd rejects it); undefined without credentials. */
+  const authorization = (action: string): Promise<string | undefined> => {
+    if (credentials === undefined) return Promise.resolve(undefined);
+    const asking = (token ??= sendOnce('POST', '/v3/auth/authenticate', { name: credentials.user, password: credentials.password }, `authenticating as ${JSON.stringify(credentials.user)} while ${action}`, requestTimeoutMs, undefined).then(
+      (reply) => {
+        try {
+          return readAuthenticateReply(reply);
+        } catch (error) {
+          throw toLbxError(new GatewayReplyError(error instanceof Error ? error.message : String(error)), action, requestTimeoutMs);
+        }
+      },
+    ));
+    // A failed attempt is not kept: the next request asks again.
+    asking.catch(() => {
+      if (token === asking) token = undefined;
+    });
+    return asking;
+  };
+  const isRejectedToken = (error: unknown): boolean =>
+    credentials !== undefined && error instanceof LbxError && error.cause instanceof GatewayStatusError && isTokenRejected(error.cause.status, error.cause.body);
+
+  /** sendOnce with the token, asking for a fresh one once when etcd says it has expired. */
+  const send = async (method: 'GET' | 'POST', path: string, body: unknown, action: string, timeoutMs = requestTimeoutMs): Promise<unknown> => {
+    try {
+      return await sendOnce(method, path, body, action, timeoutMs, await authorization(action));
+    } catch (error) {
+      if (!isRejectedToken(error)) throw error;
+      token = undefined;
+      return sendOnce(method, path, body, action, timeoutMs, await authorization(action));
+    }
+  };
 
   /** Runs a reader over a reply, so a reply of the wrong shape becomes an LbxError naming the action. */
   const read = async <T>(reply: Promise<unknown>, reader: (body: unknown) => T, action: string): Promise<T> => {
@@ -209,78 +249,108 @@ export function createEtcdGateway(options: EtcdGatewayOptions): EtcdGateway {
     },
 
     watch(span, startRevision, action, listener) {
-      let isStopped = false;
-      let hasEnded = false;
-      const end = (error: unknown): void => {
-        if (isStopped || hasEnded) return;
-        hasEnded = true;
-        clearTimeout(timer);
-        request.destroy();
-        listener.onEnd(toLbxError(error, action, requestTimeoutMs));
+      // The token first (when etcd wants one); a watch ended by a rejected token asks for a new one next time.
+      const onEnd = (error: LbxError): void => {
+        if (isRejectedToken(error)) token = undefined;
+        listener.onEnd(error);
       };
-      const payload = JSON.stringify({ create_request: { ...spanFields(span), start_revision: startRevision } });
-      const request = http.request({
-        host: options.host,
-        port: options.port,
-        path: '/v3/watch',
-        method: 'POST',
-        agent: options.agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      });
-      // Bounds the wait for the reply's head; once it streams, the watch decides how long it may last.
-      const timer = setTimeout(() => end(new RequestTimeout()), requestTimeoutMs);
-      request.on('error', end);
-      request.on('response', (response) => {
-        clearTimeout(timer);
-        response.setEncoding('utf8');
-        const status = response.statusCode ?? 0;
-        if (status !== 200) {
-          let text = '';
-          response.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          response.on('end', () => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            end(new GatewayStatusError(status, parsed, readGatewayError(parsed) || text.trim().slice(0, 200)));
-          });
-          return;
-        }
-        const splitter = new NdjsonSplitter();
-        const deliver = (lines: string[]): void => {
-          for (const line of lines) {
-            if (isStopped || hasEnded) return;
-            listener.onMessage(parseWatchLine(line));
-          }
-        };
-        response.on('data', (chunk: string) => {
-          try {
-            deliver(splitter.push(chunk));
-          } catch (error) {
-            end(new GatewayReplyError(error instanceof Error ? error.message : String(error)));
-          }
-        });
-        response.on('error', end);
-        response.on('end', () => {
-          deliver(splitter.end());
-          end(new StreamEnded());
-        });
-        response.on('close', () => end(new StreamEnded()));
-      });
-      request.end(payload);
-
+      if (credentials === undefined) return openWatch(span, startRevision, action, { onMessage: listener.onMessage, onEnd }, undefined);
+      let stream: WatchStream | undefined;
+      let isStopped = false;
+      authorization(action).then(
+        (value) => {
+          if (!isStopped) stream = openWatch(span, startRevision, action, { onMessage: listener.onMessage, onEnd }, value);
+        },
+        (error: unknown) => {
+          if (!isStopped) onEnd(toLbxError(error, action, requestTimeoutMs));
+        },
+      );
       return {
         stop() {
-          if (isStopped) return;
           isStopped = true;
-          clearTimeout(timer);
-          request.destroy();
+          stream?.stop();
         },
       };
     },
   };
+
+  /** One watch stream over the gateway, with `authorization` when etcd wants a token. */
+  function openWatch(span: KeySpan, startRevision: string, action: string, listener: WatchListener, authorization: string | undefined): WatchStream {
+    let isStopped = false;
+    let hasEnded = false;
+    const end = (error: unknown): void => {
+      if (isStopped || hasEnded) return;
+      hasEnded = true;
+      clearTimeout(timer);
+      request.destroy();
+      listener.onEnd(toLbxError(error, action, requestTimeoutMs));
+    };
+    const payload = JSON.stringify({ create_request: { ...spanFields(span), start_revision: startRevision } });
+    const request = http.request({
+      host: options.host,
+      port: options.port,
+      path: '/v3/watch',
+      method: 'POST',
+      agent: options.agent,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        ...(authorization === undefined ? {} : { authorization }),
+      },
+    });
+    // Bounds the wait for the reply's head; once it streams, the watch decides how long it may last.
+    const timer = setTimeout(() => end(new RequestTimeout()), requestTimeoutMs);
+    request.on('error', end);
+    request.on('response', (response) => {
+      clearTimeout(timer);
+      response.setEncoding('utf8');
+      const status = response.statusCode ?? 0;
+      if (status !== 200) {
+        let text = '';
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          end(new GatewayStatusError(status, parsed, readGatewayError(parsed) || text.trim().slice(0, 200)));
+        });
+        return;
+      }
+      const splitter = new NdjsonSplitter();
+      const deliver = (lines: string[]): void => {
+        for (const line of lines) {
+          if (isStopped || hasEnded) return;
+          listener.onMessage(parseWatchLine(line));
+        }
+      };
+      response.on('data', (chunk: string) => {
+        try {
+          deliver(splitter.push(chunk));
+        } catch (error) {
+          end(new GatewayReplyError(error instanceof Error ? error.message : String(error)));
+        }
+      });
+      response.on('error', end);
+      response.on('end', () => {
+        deliver(splitter.end());
+        end(new StreamEnded());
+      });
+      response.on('close', () => end(new StreamEnded()));
+    });
+    request.end(payload);
+
+    return {
+      stop() {
+        if (isStopped) return;
+        isStopped = true;
+        clearTimeout(timer);
+        request.destroy();
+      },
+    };
+  }
 }

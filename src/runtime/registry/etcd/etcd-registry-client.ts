@@ -12,6 +12,7 @@ import {
   type RegistryWatch,
   type ServiceInstance,
 } from '../registry-client.js';
+import { etcdCredentialsFromEnv, type EtcdCredentials } from './etcd-auth.js';
 import { createEtcdGateway, type EtcdGateway, type KeySpan } from './etcd-gateway.js';
 import { encodeInstance } from './etcd-instance-value.js';
 import { clusterPrefix, instanceKey, prefixRange, requireKeySegment, servicePrefix } from './etcd-keys.js';
@@ -41,6 +42,8 @@ export interface EtcdRegistryClientOptions {
   watchWaitMs?: number;
   /** Ceiling of the retry backoff of a watch whose etcd is unreachable. */
   watchRetryMaxMs?: number;
+  /** For an etcd with auth enabled; defaults to etcdctl's ETCDCTL_USER (and ETCDCTL_PASSWORD), see etcd-auth.ts. */
+  credentials?: EtcdCredentials;
 }
 
 interface Registration {
@@ -79,7 +82,8 @@ export function createEtcdRegistryClient(options: EtcdRegistryClientOptions): Re
 
   // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
   const agent = new http.Agent({ keepAlive: true });
-  const gateway = createEtcdGateway({ address, host, port, agent, requestTimeoutMs });
+  const credentials = options.credentials ?? etcdCredentialsFromEnv();
+  const gateway = createEtcdGateway({ address, host, port, agent, requestTimeoutMs, ...(credentials === undefined ? {} : { credentials }) });
   const registrations = new Map<string, Registration>();
   const watches = new Set<RegistryWatch>();
   const keepers = new Set<RegistrationKeeper>();
