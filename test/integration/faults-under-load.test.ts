@@ -67,11 +67,12 @@ test('chaos on the LB (1 s interval, 20 s) beside a 20,000-task send: no task is
   });
 });
 
-test('chaos on the registry (1 s interval, 10 s) beside a send: no task is lost', async () => {
+test('chaos on the registry (1 s interval, 15 s) beside a send: no task is lost', async () => {
   const subject = await cluster('registry-chaos');
   await withCluster(sandbox, subject, ['--backends', '3'], CHAOS_TEST_TIMEOUT_MS, async () => {
-    const { run, chaos } = await chaosBesideSend(subject, 'registry', 10_000, ['--simple', '8000', '--concurrency', '32']);
-    assert.ok(chaos.killed >= 3, `chaos killed the registry ${chaos.killed} times: ${JSON.stringify(chaos.actions)}`);
+    const { run, chaos } = await chaosBesideSend(subject, 'registry', 15_000, ['--simple', '12000', '--concurrency', '32']);
+    // A restarted registry is killed again once it is ready: every 1–5 s, by the machine's load.
+    assert.ok(chaos.killed >= 2, `chaos killed the registry ${chaos.killed} times: ${JSON.stringify(chaos.actions)}`);
     assertNoFailures(run, 'send during registry chaos');
   });
 });
