@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { analyzeRing, DEFAULT_RING_KEYS, MAX_RING_KEYS, renderRing, type RingInput, type RingResult, type RingSource } from '../cli/render-ring.js';
+import { renderRing } from '../cli/render-ring.js';
+import { analyzeRing, DEFAULT_RING_KEYS, MAX_RING_KEYS, type RingInput, type RingResult, type RingSource } from '../core/hash/ring-analysis.js';
 import type { RingMember } from '../core/hash/hash-ring.js';
 import type { PolicyConfig } from '../core/policies/policy.js';
 import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT } from '../runtime/cluster/ports.js';

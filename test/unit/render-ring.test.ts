@@ -2,15 +2,8 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  analyzeRing,
-  MAX_FLOWS_SHOWN,
-  renderMovement,
-  renderRing,
-  ringKeys,
-  type RingInput,
-  type RingMovement,
-} from '../../src/cli/render-ring.js';
+import { renderMovement, renderRing } from '../../src/cli/render-ring.js';
+import { analyzeRing, MAX_FLOWS_SHOWN, ringKeys, type RingInput, type RingMovement } from '../../src/core/hash/ring-analysis.js';
 import type { RingMember } from '../../src/core/hash/hash-ring.js';
 import { isLbxError } from '../../src/core/lbx-error.js';
 import { buildRing } from '../../src/core/policies/consistent-hash.js';
