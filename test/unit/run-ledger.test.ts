@@ -97,8 +97,8 @@ reconcileTest('matches when every count agrees', () => {
   assert.equal(result, {
     matches: true,
     rows: [
-      { address: '127.0.0.1:7001', clientOk: 3, backendServed: 3, difference: 0, failedAttempts: 0, lostAnswers: 0 },
-      { address: '127.0.0.1:7002', clientOk: 5, backendServed: 5, difference: 0, failedAttempts: 0, lostAnswers: 0 },
+      { address: '127.0.0.1:7001', clientOk: 3, backendServed: 3, difference: 0, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 },
+      { address: '127.0.0.1:7002', clientOk: 5, backendServed: 5, difference: 0, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 },
     ],
   });
 });
@@ -107,9 +107,9 @@ reconcileTest('a different count or an address missing on one side is a mismatch
   const result = reconcile({ '127.0.0.1:7001': 3, '127.0.0.1:7003': 1 }, { '127.0.0.1:7001': 4, '127.0.0.1:7002': 2 });
   assert.is(result.matches, false);
   assert.equal(result.rows, [
-    { address: '127.0.0.1:7001', clientOk: 3, backendServed: 4, difference: -1, failedAttempts: 0, lostAnswers: 0 },
-    { address: '127.0.0.1:7002', clientOk: 0, backendServed: 2, difference: -2, failedAttempts: 0, lostAnswers: 0 },
-    { address: '127.0.0.1:7003', clientOk: 1, backendServed: 0, difference: 1, failedAttempts: 0, lostAnswers: 0 },
+    { address: '127.0.0.1:7001', clientOk: 3, backendServed: 4, difference: -1, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 },
+    { address: '127.0.0.1:7002', clientOk: 0, backendServed: 2, difference: -2, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 },
+    { address: '127.0.0.1:7003', clientOk: 1, backendServed: 0, difference: 1, failedAttempts: 0, lostAnswers: 0, lateAnswers: 0 },
   ]);
 });
 
