@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createRegistry, type RegistryKind } from '../src/runtime/registry/create-registry.js';
 import { BACKEND_SERVICE } from '../src/runtime/registry/service-names.js';
-import type { RegistryClient } from '../src/runtime/registry/registry-client.js';
+import type { RegistryClient } from '../src/runtime/registry/registry-contract.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const lbxBin = path.join(root, 'bin/lbx.js');

@@ -1,5 +1,5 @@
 // Renders `lbx ring`: the ring's slots and shares per backend, and the key movement a change would cause.
-import { describeSource, MAX_FLOWS_SHOWN, portOf, type RingLayout, type RingMovement, type RingResult } from '../core/hash/ring-analysis.js';
+import { MAX_FLOWS_SHOWN, type RingLayout, type RingMovement, type RingResult } from '../core/hash/ring-analysis.js';
 import { formatCount, formatPercent } from './format.js';
 import { renderTable } from './table.js';
 

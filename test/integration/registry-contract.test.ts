@@ -15,7 +15,7 @@ import { createControlToken, tokenFile } from '../../src/runtime/grpc/bearer-tok
 import { createRegistry, type CreateRegistryOptions, type RegistryConnection, type RegistryKind } from '../../src/runtime/registry/create-registry.js';
 import { ETCD_LEASE_TTL_S } from '../../src/runtime/registry/etcd/etcd-registry-client.js';
 import { findExecutable } from '../../src/runtime/registry/find-executable.js';
-import type { HealthSignal, KeeperEvent, RegistryClient, ServiceInstance } from '../../src/runtime/registry/registry-client.js';
+import type { HealthSignal, KeeperEvent, RegistryClient, ServiceInstance } from '../../src/runtime/registry/registry-contract.js';
 import { waitFor } from '../../src/runtime/process/wait-for.js';
 import { openTcpTarget } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';

@@ -90,7 +90,7 @@ map('a typo\'d command in the binary: exit 2 and the nearest command, from the h
     const config = await loadExplicitConfig(pkg, COMMANDS, empty, { command_not_found: commandNotFound });
     const text = await captureOutput(() => config.runCommand('sned', []));
     assert.is((text.error as { oclif?: { exit?: number } }).oclif?.exit, 2);
-    assert.match(text.stderr, /"sned" is not an lbx command\n  did you mean: lbx send\?/);
+    assert.match(text.stderr, /"sned" is not an lbx command\n {2}did you mean: lbx send\?/);
     const json = await captureOutput(() => config.runCommand('stauts', ['--json']));
     const document = JSON.parse(json.stdout) as { error: { code: string; exitCode: number; suggestions: string[] } };
     assert.equal(document.error.code, 'usage');

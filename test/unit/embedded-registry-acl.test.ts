@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { createRegistryClient } from '../../src/runtime/registry/registry-client.js';
+import { createConsulRegistryClient } from '../../src/runtime/registry/consul-registry-client.js';
 import { consulRequest, startTestRegistry, TEST_REGISTRY_TOKEN, type TestRegistry } from '../helpers/registry-kit.js';
 
 const test = suite('embedded registry: write ACL and catalogue bound');
@@ -76,10 +76,10 @@ test('past the check limit a register is refused with 429', async () => {
 
 test('the adapter sends its token: with it registering works, without it the error names HTTP 403', async () => {
   const { registry } = context.registry!;
-  const withToken = createRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
+  const withToken = createConsulRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
   const saved = process.env['CONSUL_HTTP_TOKEN'];
   delete process.env['CONSUL_HTTP_TOKEN'];
-  const anonymous = createRegistryClient({ address: registry.address });
+  const anonymous = createConsulRegistryClient({ address: registry.address });
   try {
     await withToken.register({ id: 'ok-1', service: 'svc', address: '127.0.0.1', port: 1, meta: {} }, { kind: 'ttl', ttlMs: 30_000 });
     const failure = await anonymous.register({ id: 'no-1', service: 'svc', address: '127.0.0.1', port: 2, meta: {} }, { kind: 'ttl', ttlMs: 30_000 }).then(

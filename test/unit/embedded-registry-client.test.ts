@@ -1,11 +1,12 @@
-// The registry adapter (createRegistryClient) against the embedded registry: mapping, errors, watches, restarts.
+// The registry adapter (createConsulRegistryClient) against the embedded registry: mapping, errors, watches, restarts.
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { LbxError } from '../../src/core/lbx-error.js';
-import { createRegistryClient, type RegistryClient, type ServiceInstance } from '../../src/runtime/registry/registry-client.js';
+import { createConsulRegistryClient } from '../../src/runtime/registry/consul-registry-client.js';
+import type { RegistryClient, ServiceInstance } from '../../src/runtime/registry/registry-contract.js';
 import { consulRequest, freePort, startTestRegistry, TEST_REGISTRY_TOKEN, type TestRegistry } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
@@ -60,7 +61,7 @@ const adapter = suite<Context>('registry client against the embedded registry', 
 
 adapter.before(async (context) => {
   context.registry = await startTestRegistry();
-  context.client = createRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
+  context.client = createConsulRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
 });
 
 adapter.after(async (context) => {
@@ -179,7 +180,7 @@ const outages = suite('registry client: outages');
 
 outages('an unreachable registry is an LbxError naming the address and the cause', async () => {
   const port = await freePort();
-  const client = createRegistryClient({ address: `127.0.0.1:${port}` });
+  const client = createConsulRegistryClient({ address: `127.0.0.1:${port}` });
   try {
     const error = await rejectionOf(client.resolve('anything'));
     assert.instance(error, LbxError);
@@ -191,12 +192,12 @@ outages('an unreachable registry is an LbxError naming the address and the cause
 });
 
 outages('a registry that never answers times out with an LbxError naming the address and the time', async () => {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const silent = http.createServer(() => undefined);
   silent.on('connection', (socket) => sockets.add(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
-  const client = createRegistryClient({ address, requestTimeoutMs: 200 });
+  const client = createConsulRegistryClient({ address, requestTimeoutMs: 200 });
   try {
     const error = await withTimeout(rejectionOf(client.leader()), 2_000, 'the request timeout');
     assert.instance(error, LbxError);
@@ -216,7 +217,7 @@ outages('the token is sent as X-Consul-Token', async () => {
     response.end('"10.0.0.1:8300"');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = createRegistryClient({ address: `127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'secret-token' });
+  const client = createConsulRegistryClient({ address: `127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'secret-token' });
   try {
     assert.is(await client.leader(), '10.0.0.1:8300');
     assert.equal(tokens, ['secret-token']);
@@ -230,7 +231,7 @@ outages('the token is sent as X-Consul-Token', async () => {
 outages('a watch survives the registry restarting on the same port, and passTtl re-registers what the registry forgot', async () => {
   let current = await startTestRegistry();
   const address = current.registry.address;
-  const client = createRegistryClient({ address, watchRetryMaxMs: 200, token: TEST_REGISTRY_TOKEN });
+  const client = createConsulRegistryClient({ address, watchRetryMaxMs: 200, token: TEST_REGISTRY_TOKEN });
   const recorder = new WatchRecorder();
   const watch = client.watch('restart-svc', recorder.change, recorder.error);
   try {

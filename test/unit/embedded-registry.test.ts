@@ -4,7 +4,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { performance } from 'node:perf_hooks';
 import { LbxError } from '../../src/core/lbx-error.js';
-import { createRegistryClient, type RegistryClient } from '../../src/runtime/registry/registry-client.js';
+import { createConsulRegistryClient } from '../../src/runtime/registry/consul-registry-client.js';
+import type { RegistryClient } from '../../src/runtime/registry/registry-contract.js';
 import {
   consulRequest,
   freePort,
@@ -29,7 +30,7 @@ const api = suite<Context>('embedded registry: Consul HTTP API', { targets: [] }
 
 api.before(async (context) => {
   context.registry = await startTestRegistry();
-  context.client = createRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
+  context.client = createConsulRegistryClient({ address: context.registry.registry.address, token: TEST_REGISTRY_TOKEN });
 });
 
 api.after(async (context) => {
@@ -202,7 +203,7 @@ api('the index never goes backwards; deregistration moves a service index forwar
 });
 
 api('a TTL check not updated within its TTL turns from passing to critical', async (context) => {
-  const { base, client, registry } = setup(context);
+  const { client, registry } = setup(context);
   await client.register({ id: 'ttl-1', service: 'ttl-svc', address: '127.0.0.1', port: 7001, meta: {} }, { kind: 'ttl', ttlMs: 300 });
   const from = registry.log.mark();
   const passedAt = performance.now(); // before the request, so the server's countdown cannot have started earlier

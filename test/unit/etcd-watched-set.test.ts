@@ -2,7 +2,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ServiceInstance } from '../../src/runtime/registry/registry-client.js';
+import type { ServiceInstance } from '../../src/runtime/registry/registry-contract.js';
 import { encodeInstance } from '../../src/runtime/registry/etcd/etcd-instance-value.js';
 import type { EtcdKv } from '../../src/runtime/registry/etcd/etcd-gateway-json.js';
 import { WatchedSet, decodeInstances } from '../../src/runtime/registry/etcd/watched-set.js';

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { LbLocator, RELOCATE_INTERVAL_MS } from '../../src/runtime/client/lb-locator.js';
-import { createRegistryClient } from '../../src/runtime/registry/registry-client.js';
+import { createConsulRegistryClient } from '../../src/runtime/registry/consul-registry-client.js';
 import { LB_SERVICE } from '../../src/runtime/registry/service-names.js';
 import { freePort, startTestRegistry, TEST_REGISTRY_TOKEN } from '../helpers/registry-kit.js';
 
@@ -14,7 +14,7 @@ const afterInterval = (): Promise<void> => new Promise((resolve) => setTimeout(r
 
 test('moves to the passing LB the registry names; stays put when none passes or ours is among them', async () => {
   const { registry } = await startTestRegistry();
-  const client = createRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
+  const client = createConsulRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
   const moves: string[] = [];
   const locator = new LbLocator('127.0.0.1:21100', { kind: 'embedded', address: registry.address, cluster: 'default' }, (address) => moves.push(address));
   try {
@@ -47,7 +47,7 @@ test('a registry that is down too leaves the last known address; lookups are thr
     await locator.relocate();
     assert.is(locator.address, '127.0.0.1:21100');
     const { registry } = await startTestRegistry(port);
-    const client = createRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
+    const client = createConsulRegistryClient({ address: registry.address, token: TEST_REGISTRY_TOKEN });
     try {
       await client.register({ id: 'lb-c', service: LB_SERVICE, address: '127.0.0.1', port: 21300, meta: {} }, { kind: 'ttl', ttlMs: 30_000 });
       await client.passTtl('lb-c');

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { LbxError } from '../../src/core/lbx-error.js';
-import { createRegistryClient, type KeeperEvent, type ServiceInstance } from '../../src/runtime/registry/registry-client.js';
+import { createConsulRegistryClient } from '../../src/runtime/registry/consul-registry-client.js';
+import type { KeeperEvent, ServiceInstance } from '../../src/runtime/registry/registry-contract.js';
 import { consulRequest, freePort, startTestRegistry, TEST_REGISTRY_TOKEN } from '../helpers/registry-kit.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
@@ -49,7 +50,7 @@ const watchSuite = suite('registry watch across a restart');
 watchSuite('after an error the watch asks with index 0, so a registry back at a lower index answers at once', async () => {
   const port = await freePort();
   let consul = await startBlockingConsul(port, 50, ['old']);
-  const client = createRegistryClient({ address: `127.0.0.1:${port}`, watchWaitMs: 10_000, watchRetryMaxMs: 100 });
+  const client = createConsulRegistryClient({ address: `127.0.0.1:${port}`, watchWaitMs: 10_000, watchRetryMaxMs: 100 });
   const sets: string[][] = [];
   let errors = 0;
   let onSet: (() => void) | undefined;
@@ -101,7 +102,7 @@ const keep = suite('re-registering with a registry that lost us');
 keep('ensureRegistered finds its instance, re-registers it (same id, meta and check) after a restart, and ignores ids it does not own', async () => {
   let current = await startTestRegistry();
   const address = current.registry.address;
-  const client = createRegistryClient({ address, requestTimeoutMs: 1_000, token: TEST_REGISTRY_TOKEN });
+  const client = createConsulRegistryClient({ address, requestTimeoutMs: 1_000, token: TEST_REGISTRY_TOKEN });
   const instance = { id: 'keep-1', service: 'keep-svc', address: '127.0.0.1', port: 7401, meta: { role: 'backend', weight: '2', speed: '0.5' } };
   try {
     await client.register(instance, { kind: 'ttl', ttlMs: 30_000 });
@@ -132,7 +133,7 @@ keep('ensureRegistered finds its instance, re-registers it (same id, meta and ch
 
 keep('keepRegistered warns once per outage, re-registers once the registry is back, and does nothing after stop()', async () => {
   let current = await startTestRegistry();
-  const client = createRegistryClient({ address: current.registry.address, requestTimeoutMs: 500, token: TEST_REGISTRY_TOKEN });
+  const client = createConsulRegistryClient({ address: current.registry.address, requestTimeoutMs: 500, token: TEST_REGISTRY_TOKEN });
   const events: KeeperEvent[] = [];
   let onEvent: (() => void) | undefined;
   const until = (predicate: () => boolean, ms: number, what: string): Promise<void> =>
@@ -189,10 +190,10 @@ token('without a token option the client sends $CONSUL_HTTP_TOKEN as X-Consul-To
   const saved = process.env['CONSUL_HTTP_TOKEN'];
   try {
     process.env['CONSUL_HTTP_TOKEN'] = 'from-env';
-    const fromEnv = createRegistryClient({ address });
-    const explicit = createRegistryClient({ address, token: 'explicit' });
+    const fromEnv = createConsulRegistryClient({ address });
+    const explicit = createConsulRegistryClient({ address, token: 'explicit' });
     delete process.env['CONSUL_HTTP_TOKEN'];
-    const none = createRegistryClient({ address });
+    const none = createConsulRegistryClient({ address });
     try {
       await fromEnv.leader();
       await explicit.leader();

@@ -14,7 +14,7 @@ import { startGrpcServer } from '../grpc/grpc-server.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeError } from '../process/wait-for.js';
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { backendMeta } from './backend-meta.js';

@@ -10,26 +10,14 @@
 // serving again yet is skipped, so chaos has one backend down at a time. Kills that bunch up (10–90 ms apart,
 // when a slow start held the loop and the late rounds then fired together) are a different
 // fault from the one asked for: they took out a retry's second backend in the same burst.
-import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import type { ClusterStatus } from '../wire/gen/lbx/v1/supervisor.js';
+import type { ChaosAction, ChaosControl } from './chaos-types.js';
 import { VictimReviver } from './victim-reviver.js';
+
+export type { ChaosAction, ChaosControl } from './chaos-types.js';
 
 export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
 export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
-
-/** The part of the control API chaos needs (ControlClient has it). */
-export interface ChaosControl {
-  status(): Promise<ClusterStatus>;
-  killComponent(component: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse>;
-  startBackend(port: number, timeoutMs: number): Promise<BackendChange>;
-}
-
-export interface ChaosAction {
-  /** Milliseconds since chaos began. */
-  readonly atMs: number;
-  readonly kind: 'killed' | 'started' | 'skipped' | 'failed';
-  readonly component: string;
-  readonly detail: string;
-}
 
 export interface ChaosOptions {
   readonly targets: readonly ChaosTarget[];

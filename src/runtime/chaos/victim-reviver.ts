@@ -1,5 +1,5 @@
 // The backends `lbx chaos` killed, started again beside its loop (never in it), so a slow start cannot hold the next tick.
-import type { ChaosAction, ChaosControl } from './chaos-loop.js';
+import type { ChaosAction, ChaosControl } from './chaos-types.js';
 
 /** How often the end of chaos looks whether its last victims have exited yet. */
 const VICTIM_EXIT_POLL_MS = 50;

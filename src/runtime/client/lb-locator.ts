@@ -1,5 +1,5 @@
 // Keeps a send run's LB address current: after failed picks it asks the registry again, keeping the last address while the registry is down too.
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { LB_SERVICE } from '../registry/service-names.js';
 import { formatHostPort } from '../../core/host-port.js';

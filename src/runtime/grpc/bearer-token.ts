@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import {
   InterceptingCall,
-  Metadata,
+  type Metadata,
   status as GrpcStatus,
   type Interceptor,
   type ServiceError,

@@ -12,7 +12,7 @@ import { createProxyService } from './proxy-service.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
 import { waitFor } from '../process/wait-for.js';
 import { traitsFromMeta } from '../backend/backend-meta.js';
-import type { ServiceInstance } from '../registry/registry-client.js';
+import type { ServiceInstance } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { createLbService } from './lb-service.js';

@@ -1,7 +1,8 @@
 // The one place a role gets its registry client: the Consul-API adapter (a real Consul or the embedded registry) or the etcd adapter.
 import { readTokenFile } from '../grpc/bearer-token.js';
 import { createEtcdRegistryClient } from './etcd/etcd-registry-client.js';
-import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.js';
+import { createConsulRegistryClient, type RegistryClientOptions } from './consul-registry-client.js';
+import type { RegistryClient } from './registry-contract.js';
 
 /** 'embedded' and 'consul' speak Consul's HTTP API; 'etcd' is etcd's v3 JSON gateway. */
 export type RegistryKind = 'embedded' | 'consul' | 'etcd';
@@ -33,10 +34,10 @@ export function createRegistry(connection: RegistryConnection, options: CreateRe
   switch (connection.kind) {
     case 'embedded': {
       const token = clusterTokenFile === undefined ? clientOptions.token : readTokenFile(clusterTokenFile);
-      return createRegistryClient({ ...clientOptions, ...(token === undefined ? {} : { token }), address: connection.address });
+      return createConsulRegistryClient({ ...clientOptions, ...(token === undefined ? {} : { token }), address: connection.address });
     }
     case 'consul':
-      return createRegistryClient({ ...clientOptions, address: connection.address });
+      return createConsulRegistryClient({ ...clientOptions, address: connection.address });
     case 'etcd': {
       const { requestTimeoutMs, watchWaitMs, watchRetryMaxMs } = clientOptions;
       return createEtcdRegistryClient({ address: connection.address, cluster: connection.cluster, requestTimeoutMs, watchWaitMs, watchRetryMaxMs });

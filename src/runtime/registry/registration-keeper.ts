@@ -1,6 +1,6 @@
 // The loop behind every adapter's keepRegistered(): one check at a time, the next `intervalMs` after the last ended,
 // one warning per outage, one event when the registry had lost the instance and it was registered again.
-import type { KeeperEvent, RegistrationKeeper } from './registry-client.js';
+import type { KeeperEvent, RegistrationKeeper } from './registry-contract.js';
 
 export function startRegistrationKeeper(
   check: () => Promise<'present' | 're-registered' | 'not-ours'>,

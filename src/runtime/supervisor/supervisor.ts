@@ -23,7 +23,7 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
 import { describeError, waitFor } from '../process/wait-for.js';
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import { backendCommand, backendId, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
 import { formatHostPort } from '../../core/host-port.js';

@@ -1,5 +1,5 @@
 // An instance as lbx stores it in etcd: the value of its key is JSON {id, service, address, port, meta}.
-import type { ServiceInstance } from '../registry-client.js';
+import type { ServiceInstance } from '../registry-contract.js';
 import { idFromKey } from './etcd-keys.js';
 
 /** The value written under an instance's key. */

@@ -2,16 +2,8 @@
 // client keeps alive; a watch is a range followed by a watch stream, both over etcd's v3 JSON gateway.
 import http from 'node:http';
 import { LbxError } from '../../../core/lbx-error.js';
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_WATCH_RETRY_MAX_MS,
-  DEFAULT_WATCH_WAIT_MS,
-  parseRegistryAddress,
-  type RegistrationKeeper,
-  type RegistryClient,
-  type RegistryWatch,
-  type ServiceInstance,
-} from '../registry-client.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_WATCH_RETRY_MAX_MS, DEFAULT_WATCH_WAIT_MS, parseRegistryAddress } from '../registry-address.js';
+import type { RegistrationKeeper, RegistryClient, RegistryWatch, ServiceInstance } from '../registry-contract.js';
 import { etcdCredentialsFromEnv, type EtcdCredentials } from './etcd-auth.js';
 import { createEtcdGateway, type EtcdGateway, type KeySpan } from './etcd-gateway.js';
 import { encodeInstance } from './etcd-instance-value.js';
@@ -318,7 +310,8 @@ function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
   /** Follows one stream: resolves when its time is up (or on stop()), rejects when it fails. */
   const follow = (revision: string, onCreated: () => void): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      let lifetime: NodeJS.Timeout | undefined;
+      // Runs finish() after the stream's time is up; finish is defined below and only called later.
+      const lifetime = setTimeout(() => finish(), spec.waitMs);
       const finish = (error?: Error): void => {
         clearTimeout(lifetime);
         stopStream = undefined;
@@ -354,7 +347,6 @@ function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
         onEnd: (error) => finish(error),
       });
       stopStream = () => finish();
-      lifetime = setTimeout(() => finish(), spec.waitMs);
     });
 
   const run = async (): Promise<void> => {

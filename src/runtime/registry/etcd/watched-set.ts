@@ -1,5 +1,5 @@
 // The instances of one service as a watch sees them: reset from a range, updated by watch events, handed out only when changed.
-import type { ServiceInstance } from '../registry-client.js';
+import type { ServiceInstance } from '../registry-contract.js';
 import type { EtcdKv } from './etcd-gateway-json.js';
 import { decodeInstance, sortById } from './etcd-instance-value.js';
 import type { WatchEvent } from './etcd-watch-parser.js';

@@ -1,4 +1,4 @@
-// The registry adapter lbx uses against a real Consul and the embedded registry alike, built on the consul npm client.
+// The Consul adapter of the registry contract, used against a real Consul and the embedded registry alike, built on the consul npm client.
 
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
@@ -7,61 +7,9 @@ import Consul from 'consul';
 import { LbxError } from '../../core/lbx-error.js';
 import { startRegistrationKeeper } from './registration-keeper.js';
 import { retryDelayMs, WatchLoop } from './watch-loop.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_WATCH_RETRY_MAX_MS, DEFAULT_WATCH_WAIT_MS, parseRegistryAddress } from './registry-address.js';
+import type { HealthSignal, RegistrationKeeper, RegistryClient, RegistryWatch, ServiceInstance } from './registry-contract.js';
 
-export interface ServiceInstance {
-  id: string;
-  service: string;
-  address: string;
-  port: number;
-  meta: Record<string, string>;
-}
-
-/** How the registry learns an instance is healthy: it dials the instance, or the instance reports before a TTL runs out. */
-export type HealthSignal = { kind: 'tcp'; intervalMs: number; timeoutMs?: number } | { kind: 'ttl'; ttlMs: number };
-
-export interface RegistryWatch {
-  stop(): void;
-}
-
-/** What a registration keeper reports: the registry went quiet (once per outage), or it had lost us and we registered again. */
-export type KeeperEvent =
-  | { readonly type: 'registry-unreachable'; readonly id: string; readonly message: string }
-  | { readonly type: 're-registered'; readonly id: string };
-
-export interface RegistrationKeeper {
-  /** Ends the checks; resolves once none is in flight, so a deregistration after it cannot be undone by one. */
-  stop(): Promise<void>;
-}
-
-export interface RegistryClient {
-  register(instance: ServiceInstance, health: HealthSignal, options?: { deregisterCriticalAfterMs?: number }): Promise<void>;
-  /** Unknown IDs are not an error: deregistering twice is fine. */
-  deregister(id: string): Promise<void>;
-  /** Marks a TTL-checked instance passing; re-registers it first if the registry forgot it (it restarted). */
-  passTtl(id: string): Promise<void>;
-  /**
-   * Asks the registry whether it still has an instance this client registered (GET /v1/agent/service/:id)
-   * and registers it again, with the same id and check, when it answers 404: it restarted empty.
-   * 'not-ours' for an id this client did not register (or has deregistered). Throws when unreachable.
-   */
-  ensureRegistered(id: string): Promise<'present' | 're-registered' | 'not-ours'>;
-  /**
-   * Runs ensureRegistered every `intervalMs` until stopped. An unreachable registry is retried
-   * quietly: one 'registry-unreachable' per outage, one 're-registered' when it had lost the instance.
-   */
-  keepRegistered(id: string, intervalMs: number, onEvent: (event: KeeperEvent) => void): RegistrationKeeper;
-  /** The instances whose checks all pass, now. */
-  resolve(service: string): Promise<ServiceInstance[]>;
-  /**
-   * Follows the passing set with blocking queries: `onChange` gets the initial set and every different set after it.
-   * Errors go to `onError` and the watch retries with backoff, so it outlives a registry restart.
-   */
-  watch(service: string, onChange: (instances: ServiceInstance[]) => void, onError?: (error: Error) => void): RegistryWatch;
-  /** The registry's leader address ("" while there is none); a cheap readiness probe. */
-  leader(): Promise<string>;
-  /** Stops every watch and closes pooled connections; the client must not be used afterwards. */
-  close(): void;
-}
 
 export interface RegistryClientOptions {
   /** host:port of a Consul agent or the embedded registry. */
@@ -78,11 +26,6 @@ export interface RegistryClientOptions {
   watchRetryMaxMs?: number;
 }
 
-export const DEFAULT_REGISTRY_PORT = 8500;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-export const DEFAULT_WATCH_WAIT_MS = 30_000;
-export { WATCH_RETRY_INITIAL_MS } from './watch-loop.js';
-export const DEFAULT_WATCH_RETRY_MAX_MS = 2_000;
 /** Pause after a blocking query that returned at once with nothing new, so a server that does not block cannot make us spin. */
 export const WATCH_EARLY_RETURN_PAUSE_MS = 100;
 /** Consul may hold a blocking query up to wait/16 longer than asked. */
@@ -125,7 +68,7 @@ type CallFailure =
   | { kind: 'status'; status: number; text: string }
   | { kind: 'other'; message: string };
 
-export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
+export function createConsulRegistryClient(options: RegistryClientOptions): RegistryClient {
   const { host, port } = parseRegistryAddress(options.address);
   const address = options.address;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -350,16 +293,6 @@ function startWatch(spec: WatchSpec): RegistryWatch {
   };
 }
 
-/** host and port of "host:port", "[v6]:port", "host" (port 8500) or "http://host:port". */
-export function parseRegistryAddress(address: string): { host: string; port: number } {
-  const bare = address.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(bare);
-  const port = match?.[3] === undefined ? DEFAULT_REGISTRY_PORT : Number(match[3]);
-  if (match === null || !(port >= 1 && port <= 65_535)) {
-    throw new LbxError('usage', `registry address ${JSON.stringify(address)} is not host:port`, ['e.g. --registry-addr 127.0.0.1:8500']);
-  }
-  return { host: match[1] !== undefined ? `[${match[1]}]` : (match[2] ?? ''), port };
-}
 
 const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
 

@@ -1,0 +1,17 @@
+// What chaos drives (the slice of the control API it needs) and what it reports, apart from the loop so its helpers can share them.
+import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
+
+/** The part of the control API chaos needs (ControlClient has it). */
+export interface ChaosControl {
+  status(): Promise<ClusterStatus>;
+  killComponent(component: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<KillBackendResponse>;
+  startBackend(port: number, timeoutMs: number): Promise<BackendChange>;
+}
+
+export interface ChaosAction {
+  /** Milliseconds since chaos began. */
+  readonly atMs: number;
+  readonly kind: 'killed' | 'started' | 'skipped' | 'failed';
+  readonly component: string;
+  readonly detail: string;
+}
