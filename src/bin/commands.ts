@@ -25,6 +25,7 @@ import StatusCommand from '../commands/status.js';
 import TopCommand from '../commands/top.js';
 import UpCommand from '../commands/up.js';
 import VersionCommand from '../commands/version.js';
+import XdsBootstrapCommand from '../commands/xds/bootstrap.js';
 
 export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   'add': AddCommand,
@@ -50,4 +51,5 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   'top': TopCommand,
   'up': UpCommand,
   'version': VersionCommand,
+  'xds:bootstrap': XdsBootstrapCommand,
 };

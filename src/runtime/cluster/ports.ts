@@ -22,6 +22,8 @@ const CONSUL_SERF_WAN_OFFSET = 105;
 const ETCD_PEER_OFFSET = 103;
 /** The LB's Prometheus metrics (HTTP): base+106. */
 const LB_METRICS_OFFSET = 106;
+/** The LB's xDS control plane (ADS over gRPC) for stock gRPC clients: base+107. */
+const LB_XDS_OFFSET = 107;
 /**
  * A backend's Prometheus metrics (HTTP) sit this far above its gRPC port: base+111 … base+174.
  * The layout stays under 200 ports wide, so clusters 200 apart never share a port.
@@ -30,6 +32,8 @@ export const BACKEND_METRICS_PORT_OFFSET = 110;
 
 /** The metrics port of the LB listening on `lbPort` (base+100 → base+106). */
 export const lbMetricsPort = (lbPort: number): number => lbPort - LB_OFFSET + LB_METRICS_OFFSET;
+/** The xDS port of the LB listening on `lbPort` (base+100 → base+107). */
+export const lbXdsPort = (lbPort: number): number => lbPort - LB_OFFSET + LB_XDS_OFFSET;
 /** The metrics port of the backend listening on `backendPort` (base+1 → base+111). */
 export const backendMetricsPort = (backendPort: number): number => backendPort + BACKEND_METRICS_PORT_OFFSET;
 
@@ -53,6 +57,7 @@ export interface PortLayout {
   readonly consulSerfWan: number;
   readonly etcdPeer: number;
   readonly lbMetrics: number;
+  readonly lbXds: number;
   /** Port of backend number `index` (0-based). */
   backend(index: number): number;
   /** Metrics port of backend number `index` (0-based). */
@@ -70,9 +75,16 @@ export function portLayout(basePort: number): PortLayout {
     consulSerfWan: basePort + CONSUL_SERF_WAN_OFFSET,
     etcdPeer: basePort + ETCD_PEER_OFFSET,
     lbMetrics: basePort + LB_METRICS_OFFSET,
+    lbXds: basePort + LB_XDS_OFFSET,
     backend: (index) => basePort + 1 + index,
     backendMetrics: (index) => backendMetricsPort(basePort + 1 + index),
   };
+}
+
+/** host:port of the xDS control plane of the LB at `lbAddress` (host:base+100 → host:base+107). */
+export function xdsAddressOf(lbAddress: string): string {
+  const colon = lbAddress.lastIndexOf(':');
+  return `${lbAddress.slice(0, colon)}:${lbXdsPort(Number(lbAddress.slice(colon + 1)))}`;
 }
 
 /** Every port `up` will bind, in start order, each with the component that binds it. */
@@ -93,7 +105,7 @@ export function portsToBind(
     );
   }
   if (registry === 'etcd') ports.push({ port: layout.etcdPeer, component: 'etcd peer' });
-  ports.push({ port: layout.lb, component: 'load balancer' }, { port: layout.lbMetrics, component: 'load balancer metrics' });
+  ports.push({ port: layout.lb, component: 'load balancer' }, { port: layout.lbMetrics, component: 'load balancer metrics' }, { port: layout.lbXds, component: 'load balancer xDS' });
   for (let index = 0; index < backends; index += 1) {
     ports.push({ port: layout.backend(index), component: `backend ${index + 1}` }, { port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
   }

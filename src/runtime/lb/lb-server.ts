@@ -25,6 +25,8 @@ import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { LbMetrics } from '../metrics/lb-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 import { formatHostPort } from '../../core/host-port.js';
+import { startXdsServer, type RunningXdsServer } from '../xds/xds-server.js';
+import type { XdsEvent } from '../xds/xds-control-plane.js';
 
 /**
  * Who may change the LB's state: with a token file, only callers that hold the token (the
@@ -54,6 +56,8 @@ export interface LbOptions {
   readonly tokenFile?: string;
   /** Serve Prometheus metrics over HTTP on this port (host as above); none when absent. */
   readonly metricsPort?: number;
+  /** Serve xDS (ADS) to stock gRPC clients on this port (host as above); none when absent. */
+  readonly xdsPort?: number;
   readonly onEvent: (event: LbEvent) => void;
 }
 
@@ -62,6 +66,8 @@ export type LbMode = (typeof LB_MODES)[number];
 
 export type LbEvent =
   | BalancerEvent
+  | XdsEvent
+  | { readonly type: 'xds-listening'; readonly address: string }
   | { readonly type: 'listening'; readonly address: string }
   | { readonly type: 'metrics'; readonly url: string }
   | { readonly type: 'registered'; readonly service: string }
@@ -71,18 +77,21 @@ export interface RunningLb {
   readonly address: string;
   /** host:port of the metrics listener, when it serves metrics. */
   readonly metricsAddress?: string;
+  /** The xDS control plane, when it serves one. */
+  readonly xds?: RunningXdsServer;
   stop(graceMs: number): Promise<void>;
 }
 
 export async function startLb(options: LbOptions): Promise<RunningLb> {
   const nowMs = (): number => performance.now();
   const metrics = options.metricsPort === undefined ? undefined : new LbMetrics({ nowMs, includeProcessMetrics: true });
-  const onBalancerEvent = metrics
-    ? (event: BalancerEvent): void => {
-        metrics.onBalancerEvent(event);
-        options.onEvent(event);
-      }
-    : options.onEvent;
+  // Every membership, health or policy change reaches stock clients through the xDS control plane too.
+  let xds: RunningXdsServer | undefined;
+  const onBalancerEvent = (event: BalancerEvent): void => {
+    metrics?.onBalancerEvent(event);
+    options.onEvent(event);
+    xds?.publish();
+  };
   // One client's failure reports only make the LB look for itself (see Balancer.recordOutcome).
   const probeBackend = (address: string): void =>
     void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
@@ -101,12 +110,23 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
   ]);
   options.onEvent({ type: 'listening', address: server.address });
+  if (options.xdsPort !== undefined) {
+    try {
+      xds = await startXdsServer({ host: options.host, port: options.xdsPort, balancer, onEvent: options.onEvent });
+    } catch (error) {
+      proxy?.close();
+      await server.stop(0);
+      throw error;
+    }
+    options.onEvent({ type: 'xds-listening', address: xds.address });
+  }
   let metricsServer: RunningMetricsServer | undefined;
   if (metrics && options.metricsPort !== undefined) {
     try {
       metricsServer = await startMetricsServer(options.host, options.metricsPort, metrics);
     } catch (error) {
       proxy?.close();
+      await xds?.stop();
       await server.stop(0);
       throw error;
     }
@@ -154,6 +174,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     registry.close?.();
     proxy?.close();
     await metricsServer?.stop();
+    await xds?.stop();
     await server.stop(0);
     throw error;
   }
@@ -169,6 +190,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   return {
     address: server.address,
     ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
+    ...(xds ? { xds } : {}),
     stop: async (graceMs) => {
       // Before deregistering, so no check in flight can register this LB again.
       await keeper.stop();
@@ -180,6 +202,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       await server.stop(graceMs, proxy ? undefined : () => true);
       proxy?.close();
       await metricsServer?.stop();
+      await xds?.stop();
     },
   };
 }

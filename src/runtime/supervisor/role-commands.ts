@@ -128,6 +128,8 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     ...policyConfigArgs(spec.policyConfig),
     '--metrics-port',
     String(ports.lbMetrics),
+    '--xds-port',
+    String(ports.lbXds),
     ...token(clusterDir),
     ...marker(clusterDir),
   ]);

@@ -1,0 +1,133 @@
+// lbx's xDS control plane: serves ADS to stock gRPC clients from the plan of the LB's one membership view.
+//
+// Every change the LB sees (a backend joins, leaves, is ejected, a policy switch) calls publish(); under a
+// load-aware policy a timer publishes too, so weights follow load reports. A publish that changes nothing
+// material sends nothing. Versions count per type and move only when that type's bytes change, so a client
+// is sent what changed and nothing else.
+import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { isMaterialChange, type XdsPlan } from '../../core/xds/xds-plan.js';
+import { AggregatedDiscoveryServiceService, type AggregatedDiscoveryServiceServer, type DiscoveryRequest, type DiscoveryResponse } from '../wire/gen/envoy/service/discovery/v3/discovery_subset.js';
+import { AdsStream, type AdsClientView, type AdsStreamEvent, type VersionedResources } from './ads-stream.js';
+import { buildResources, SERVED_TYPES, type ResourceSet, type ServedType } from './xds-resources.js';
+
+/** Streams served at once: 1,000 idle clients fit; beyond the cap a new stream is refused, not queued. */
+export const MAX_ADS_STREAMS = 2_000;
+/** How often load-driven weights are recomputed (pushed only on material change). */
+export const LOAD_WEIGHT_REFRESH_MS = 500;
+
+export type XdsEvent =
+  | AdsStreamEvent
+  | { readonly type: 'xds-push'; readonly versions: string; readonly clients: number; readonly policy: string; readonly weights: string }
+  | { readonly type: 'xds-refused'; readonly peer: string; readonly message: string };
+
+export interface XdsControlPlaneOptions {
+  /** The plan of the LB's membership now; called on every publish. */
+  readonly plan: () => XdsPlan;
+  readonly onEvent: (event: XdsEvent) => void;
+}
+
+export interface XdsStatus {
+  readonly versions: Readonly<Record<string, string>>;
+  readonly plan: XdsPlan | undefined;
+  readonly clients: readonly AdsClientView[];
+}
+
+export class XdsControlPlane {
+  private readonly streams = new Map<AdsStream, string>();
+  private resources: ResourceSet = new Map();
+  private readonly versions = new Map<ServedType, string>();
+  private readonly encoded = new Map<ServedType, string>();
+  private lastPlan: XdsPlan | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: XdsControlPlaneOptions) {
+    this.publish();
+    this.timer = setInterval(() => {
+      if (this.lastPlan?.mapping.weighting === 'load-reports') this.publish();
+    }, LOAD_WEIGHT_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  readonly service = AggregatedDiscoveryServiceService;
+
+  readonly implementation: AggregatedDiscoveryServiceServer = {
+    streamAggregatedResources: (call) => this.serve(call),
+  };
+
+  /** Recomputes the plan and pushes to every client if it changed materially. */
+  publish(): void {
+    let plan: XdsPlan;
+    try {
+      plan = this.options.plan();
+    } catch {
+      return; // a policy with no mapping keeps the last good plan; the LB reports the policy change itself
+    }
+    if (!isMaterialChange(this.lastPlan, plan)) return;
+    this.lastPlan = plan;
+    this.resources = buildResources(plan);
+    for (const typeUrl of SERVED_TYPES) {
+      const bytes = [...(this.resources.get(typeUrl)?.values() ?? [])].map((resource) => resource.value.toString('base64')).join(',');
+      if (this.encoded.get(typeUrl) === bytes) continue;
+      this.encoded.set(typeUrl, bytes);
+      this.versions.set(typeUrl, String(Number(this.versions.get(typeUrl) ?? '0') + 1));
+    }
+    for (const stream of this.streams.keys()) stream.push();
+    this.options.onEvent({
+      type: 'xds-push',
+      versions: SERVED_TYPES.map((typeUrl) => `${typeUrl.split('.').pop()}=${this.versions.get(typeUrl)}`).join(' '),
+      clients: this.streams.size,
+      policy: plan.policy,
+      weights: plan.endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}=${endpoint.weight}${endpoint.health === 'draining' ? '(draining)' : ''}`).join(' '),
+    });
+  }
+
+  status(): XdsStatus {
+    return {
+      versions: Object.fromEntries(this.versions),
+      plan: this.lastPlan,
+      clients: [...this.streams].map(([stream, peer]) => stream.view(peer)),
+    };
+  }
+
+  /** Ends every stream (clients reconnect to whoever serves next) and the refresh timer. */
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const stream of this.streams.keys()) stream.end();
+    this.streams.clear();
+  }
+
+  private current = (): VersionedResources => ({ resources: this.resources, versions: this.versions });
+
+  private serve(call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+    const peer = call.getPeer();
+    if (this.streams.size >= MAX_ADS_STREAMS) {
+      const details = `lbx serves at most ${MAX_ADS_STREAMS} ADS streams; try again later`;
+      this.options.onEvent({ type: 'xds-refused', peer, message: details });
+      call.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details, message: details });
+      return;
+    }
+    const stream = new AdsStream(call, this.current, this.options.onEvent);
+    this.streams.set(stream, peer);
+    const forget = (): void => {
+      this.streams.delete(stream);
+    };
+    call.on('data', (request: DiscoveryRequest) => {
+      try {
+        stream.handle(request);
+      } catch (error) {
+        const details = (error as Error).message;
+        this.options.onEvent({ type: 'xds-refused', peer, message: details });
+        forget();
+        call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details, message: details });
+      }
+    });
+    call.on('end', () => {
+      forget();
+      call.end();
+    });
+    call.on('cancelled', forget);
+    call.on('error', forget);
+    call.on('close', forget);
+  }
+}
