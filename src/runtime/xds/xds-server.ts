@@ -4,6 +4,8 @@ import { hostOf } from '../../core/host-port.js';
 import { DEFAULT_STALE_AFTER_MS } from '../../core/load/backend-load.js';
 import { planXds, type XdsBackendInput, type XdsPlan } from '../../core/xds/xds-plan.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
+import { XdsAdminService } from '../wire/gen/lbx/v1/xds_admin.js';
+import { createXdsAdmin } from './xds-admin.js';
 import { XdsControlPlane, type XdsEvent, type XdsStatus } from './xds-control-plane.js';
 
 export interface XdsServerOptions {
@@ -48,6 +50,7 @@ export async function startXdsServer(options: XdsServerOptions): Promise<Running
   try {
     server = await startGrpcServer(options.host, options.port, [
       { name: 'envoy.service.discovery.v3.AggregatedDiscoveryService', definition: controlPlane.service, implementation: controlPlane.implementation },
+      { name: 'lbx.v1.XdsAdmin', definition: XdsAdminService, implementation: createXdsAdmin(() => controlPlane.status()) },
     ]);
   } catch (error) {
     controlPlane.close();
