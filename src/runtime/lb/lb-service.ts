@@ -1,7 +1,7 @@
 // The lbx.v1.LoadBalancer gRPC handlers: validate each request, then ask or tell the Balancer.
 import { status as GrpcStatus, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
 
-import type { Balancer } from '../../core/balancer.js';
+import type { Balancer, BalancerStats } from '../../core/balancer.js';
 import type {
   DeregisterServerRequest,
   DeregisterServerResponse,
@@ -46,7 +46,6 @@ export interface LbServiceOptions {
   readonly maxPendingReplies?: number;
 }
 
-
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -65,27 +64,22 @@ function guarded<Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> {
   };
 }
 
-export function createLbService(options: LbServiceOptions): LoadBalancerServer {
-  const { balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory(), maxPendingReplies } = options;
-  /** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
-  const decide = (request: GetServerRequest): Decision => {
-    const checked = checkGetServer(request);
-    if (!checked.ok) return { ok: false, code: GrpcStatus.INVALID_ARGUMENT, message: checked.message };
-    const result = balancer.pick({ taskKind: checked.value.kind, key: request.key, exclude: checked.value.exclude });
-    if (result.kind === 'unavailable') return { ok: false, code: GrpcStatus.UNAVAILABLE, message: result.reason };
-    return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName }, backend: result.backend };
-  };
+/** The one place a GetServer request is checked and decided, for the unary call and the stream alike. */
+function decideGetServer(balancer: Balancer, request: GetServerRequest): Decision {
+  const checked = checkGetServer(request);
+  if (!checked.ok) return { ok: false, code: GrpcStatus.INVALID_ARGUMENT, message: checked.message };
+  const result = balancer.pick({ taskKind: checked.value.kind, key: request.key, exclude: checked.value.exclude });
+  if (result.kind === 'unavailable') return { ok: false, code: GrpcStatus.UNAVAILABLE, message: result.reason };
+  return { ok: true, server: { address: result.backend.address, backendId: result.backend.id, policy: balancer.policyName }, backend: result.backend };
+}
 
-  const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
-    const decision = decide(call.request);
-    if (decision.ok) callback(null, decision.server);
-    else callback(statusError(decision.code, decision.message));
-  };
-
-  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void =>
-    serveGetServerStream(call, { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) });
-
-  const registerServer: Unary<RegisterServerRequest, RegisterServerResponse> = (call, callback) => {
+/** RegisterServer: the request's fields checked, then the address dialled (verifyAddress) before the balancer admits it. */
+function registerServerHandler(
+  balancer: Balancer,
+  reportIntervalMs: number,
+  verifyAddress: LbServiceOptions['verifyAddress'],
+): Unary<RegisterServerRequest, RegisterServerResponse> {
+  return (call, callback) => {
     const id = checkBackendId(call.request.backendId);
     if (!id.ok) return callback(invalidArgument(id.message));
     const address = checkAddress('address', call.request.address);
@@ -105,6 +99,51 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
     };
     admit().catch((error: unknown) => callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error))));
   };
+}
+
+/** GetStats's reply: the balancer's figures in wire form (-1 for a backend that never reported). */
+function statsReply(stats: BalancerStats, startedAtUnixMs: number): GetStatsResponse {
+  return {
+    policy: stats.policy,
+    policyConfig: formatPolicyConfig(stats.policyConfig),
+    picks: stats.picks,
+    unavailable: stats.unavailable,
+    startedAtUnixMs,
+    backends: stats.backends.map((member) => ({
+      address: member.address,
+      backendId: member.id,
+      state: member.state,
+      removedReason: member.removedReason,
+      assigned: member.assigned,
+      lastReport: member.lastReport ? { address: member.address, ...member.lastReport } : undefined,
+      lastReportAgeMs: member.lastReportAgeMs === undefined ? -1 : Math.round(member.lastReportAgeMs),
+      loadScore: member.loadScore,
+      inRegistry: member.inRegistry,
+      weight: member.weight,
+      speed: member.speed,
+      assignedByPolicy: { ...member.assignedByPolicy },
+      joinedAtUnixMs: member.joinedAtUnixMs,
+      leftAtUnixMs: member.leftAtUnixMs,
+      lastAssignedAtUnixMs: member.lastAssignedAtUnixMs,
+      ejected: member.ejected,
+      ejections: member.ejections,
+      failuresReported: member.failuresReported,
+    })),
+  };
+}
+
+export function createLbService(options: LbServiceOptions): LoadBalancerServer {
+  const { balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory(), maxPendingReplies } = options;
+  const decide = (request: GetServerRequest): Decision => decideGetServer(balancer, request);
+
+  const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
+    const decision = decide(call.request);
+    if (decision.ok) callback(null, decision.server);
+    else callback(statusError(decision.code, decision.message));
+  };
+
+  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void =>
+    serveGetServerStream(call, { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) });
 
   const deregisterServer: Unary<DeregisterServerRequest, DeregisterServerResponse> = (call, callback) => {
     const address = checkAddress('address', call.request.address);
@@ -132,34 +171,7 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
   };
 
   const getStats: Unary<GetStatsRequest, GetStatsResponse> = (_call, callback) => {
-    const stats = balancer.stats();
-    callback(null, {
-      policy: stats.policy,
-      policyConfig: formatPolicyConfig(stats.policyConfig),
-      picks: stats.picks,
-      unavailable: stats.unavailable,
-      startedAtUnixMs,
-      backends: stats.backends.map((member) => ({
-        address: member.address,
-        backendId: member.id,
-        state: member.state,
-        removedReason: member.removedReason,
-        assigned: member.assigned,
-        lastReport: member.lastReport ? { address: member.address, ...member.lastReport } : undefined,
-        lastReportAgeMs: member.lastReportAgeMs === undefined ? -1 : Math.round(member.lastReportAgeMs),
-        loadScore: member.loadScore,
-        inRegistry: member.inRegistry,
-        weight: member.weight,
-        speed: member.speed,
-        assignedByPolicy: { ...member.assignedByPolicy },
-        joinedAtUnixMs: member.joinedAtUnixMs,
-        leftAtUnixMs: member.leftAtUnixMs,
-        lastAssignedAtUnixMs: member.lastAssignedAtUnixMs,
-        ejected: member.ejected,
-        ejections: member.ejections,
-        failuresReported: member.failuresReported,
-      })),
-    });
+    callback(null, statsReply(balancer.stats(), startedAtUnixMs));
   };
 
   const setPolicy: Unary<SetPolicyRequest, SetPolicyResponse> = (call, callback) => {
@@ -178,7 +190,7 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
   return {
     getServer: guarded(getServer),
     getServerStream,
-    registerServer: guarded(registerServer),
+    registerServer: guarded(registerServerHandler(balancer, reportIntervalMs, verifyAddress)),
     deregisterServer: guarded(deregisterServer),
     reportLoad: guarded(reportLoad),
     getStats: guarded(getStats),
