@@ -4,6 +4,8 @@ import { formatDuration } from '../cli/format.js';
 import { renderComponents, type ComponentRow } from '../cli/render-components.js';
 import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
 import { metricsAddressOf } from '../runtime/cluster/ports.js';
+import { renderXdsStatus } from '../cli/render-xds-status.js';
+import type { XdsStatusSummary } from '../runtime/xds/collect-xds-status.js';
 
 /** The registry kind a supervisor reports; an older one that says nothing ran Consul's API. */
 const toRegistryKind = (kind: string): RegistryKind => (kind === 'etcd' || kind === 'embedded' ? kind : 'consul');
@@ -18,6 +20,8 @@ export interface StatusResult {
   readonly lbAddress: string;
   readonly respawn: boolean;
   readonly components: readonly ComponentRow[];
+  /** The LB's xDS control plane: its plan and connected stock clients (or why it did not answer). */
+  readonly xds: XdsStatusSummary;
 }
 
 export default class Status extends LbxCommand {
@@ -64,11 +68,15 @@ export default class Status extends LbxCommand {
         };
       }),
     );
+    const { collectXdsStatus } = await import('../runtime/xds/collect-xds-status.js');
+    const xds = await collectXdsStatus(status.lbAddress);
     const uptimeMs = Date.now() - status.startedAtUnixMs;
     if (!flags.json) {
       this.log(`cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(uptimeMs)}  policy ${status.policy}  registry ${status.registryKind} at ${status.registryAddress}${status.respawn ? '  respawn on' : ''}`);
       this.log('');
       this.log(renderComponents(components, Date.now()));
+      this.log('');
+      this.log(renderXdsStatus(xds));
     }
     return {
       name: status.name,
@@ -80,6 +88,7 @@ export default class Status extends LbxCommand {
       lbAddress: status.lbAddress,
       respawn: status.respawn,
       components,
+      xds,
     };
   }
 }

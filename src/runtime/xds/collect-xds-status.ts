@@ -1,0 +1,60 @@
+// The xDS side of `lbx status`: the control plane's clients with what each ACKed and any NACK, and the plan pushed.
+import { xdsAddressOf } from '../cluster/ports.js';
+import { describeError } from '../process/wait-for.js';
+import { fetchXdsStatus } from './xds-admin-client.js';
+
+const STATUS_TIMEOUT_MS = 2_000;
+
+export interface XdsClientSummary {
+  readonly nodeId: string;
+  readonly zone: string;
+  readonly userAgent: string;
+  readonly peer: string;
+  readonly connectedAtUnixMs: number;
+  /** Per type (short name, e.g. Cluster): the version the client ACKed last ("" before its first ACK). */
+  readonly acked: Readonly<Record<string, string>>;
+  readonly nacks: readonly { readonly type: string; readonly version: string; readonly message: string; readonly atUnixMs: number }[];
+}
+
+export type XdsStatusSummary =
+  | {
+      readonly address: string;
+      readonly policy: string;
+      readonly lbPolicy: string;
+      readonly weighting: string;
+      readonly endpoints: readonly { readonly address: string; readonly weight: number; readonly health: string }[];
+      readonly versions: Readonly<Record<string, string>>;
+      readonly clients: readonly XdsClientSummary[];
+    }
+  | { readonly address: string; readonly error: string };
+
+const shortType = (typeUrl: string): string => typeUrl.split('.').pop() ?? typeUrl;
+
+/** Asks the LB at `lbAddress` for its xDS status on base+107; an LB that does not answer there gives an error entry, not a failure. */
+export async function collectXdsStatus(lbAddress: string): Promise<XdsStatusSummary> {
+  const address = xdsAddressOf(lbAddress);
+  try {
+    const status = await fetchXdsStatus(address, STATUS_TIMEOUT_MS);
+    return {
+      address,
+      policy: status.policy,
+      lbPolicy: status.lbPolicy,
+      weighting: status.weighting,
+      endpoints: status.endpoints,
+      versions: status.versions,
+      clients: status.clients.map((client) => ({
+        nodeId: client.nodeId,
+        zone: client.zone,
+        userAgent: client.userAgent,
+        peer: client.peer,
+        connectedAtUnixMs: client.connectedAtUnixMs,
+        acked: Object.fromEntries(client.types.map((type) => [shortType(type.typeUrl), type.ackedVersion])),
+        nacks: client.types.flatMap((type) =>
+          type.lastNack === undefined ? [] : [{ type: shortType(type.typeUrl), version: type.lastNack.version, message: type.lastNack.message, atUnixMs: type.lastNack.atUnixMs }],
+        ),
+      })),
+    };
+  } catch (error) {
+    return { address, error: describeError(error) };
+  }
+}

@@ -1,0 +1,166 @@
+// Unmodified gRPC clients (@grpc/grpc-js + @grpc/grpc-js-xds, in their own processes) balanced by lbx as their
+// xDS control plane: they follow kills, removals, scaling and policy switches, honour weights, and a config
+// they refuse is visible as a NACK.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { execa } from 'execa';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { fetchXdsStatus } from '../../src/runtime/xds/xds-admin-client.js';
+import { CLUSTER_TYPE } from '../../src/runtime/xds/xds-resources.js';
+import { defineCluster, withCluster } from '../helpers/cluster-kit.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+import { slackMs } from '../helpers/load-slack.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const STOCK_CLIENT = path.join(root, 'test/helpers/stock-xds-client.ts');
+
+interface Call {
+  readonly i: number;
+  readonly atUnixMs: number;
+  readonly ok: boolean;
+  readonly backend: string;
+  readonly code: number;
+}
+
+interface StockRun {
+  /** Calls answered so far (the run goes on in its own process). */
+  readonly calls: Call[];
+  readonly done: Promise<Call[]>;
+}
+
+/** Starts a stock client process on the cluster's bootstrap; its calls arrive line by line. */
+function stockClient(bootstrap: string, plan: Record<string, unknown>, extraEnv: NodeJS.ProcessEnv = {}): StockRun {
+  const calls: Call[] = [];
+  const child = execa(process.execPath, ['--import', 'tsx', STOCK_CLIENT, JSON.stringify(plan)], {
+    cwd: root,
+    env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap, ...extraEnv },
+    timeout: slackMs(90_000),
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+  });
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.startsWith('{"i"')) calls.push(JSON.parse(line) as Call);
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = child.then((result) => {
+    if (result.exitCode !== 0) throw new Error(`stock client exited ${result.exitCode}: ${stderr.slice(-2_000)}`);
+    return calls;
+  });
+  return { calls, done };
+}
+
+const sharesOf = (calls: readonly Call[]): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const call of calls) if (call.ok) counts.set(call.backend, (counts.get(call.backend) ?? 0) + 1);
+  return counts;
+};
+
+const sandbox = createSandbox('xds');
+const stock = suite('stock gRPC clients on lbx xDS');
+
+stock.after(() => {
+  const leftovers = killLeftovers(sandbox);
+  sandbox.dispose();
+  if (leftovers.length > 0) throw new Error(`processes left behind: ${leftovers.join(', ')}`);
+});
+
+stock('membership: a stock client follows kill, rm (0 failed calls on drain) and scale; rr → ch makes a key stick; a refused config is a NACK in status', async () => {
+  const cluster = defineCluster(sandbox, 'follow', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3'], 240_000, async () => {
+    const bootstrap = (await cluster.run(['xds', 'bootstrap', '--node-id', 'follow-test'])).stdout;
+    const xdsAddress = `127.0.0.1:${cluster.basePort + 107}`;
+    // Calls every 5 ms for the whole scenario; each change waits until the client has made calls after it.
+    const run = stockClient(bootstrap, { calls: 4_000, intervalMs: 5 });
+    const callsAfter = async (unixMs: number, count: number): Promise<boolean> =>
+      eventually(() => run.calls.filter((call) => call.atUnixMs > unixMs).length >= count, slackMs(20_000));
+    assert.ok(await callsAfter(0, 60), 'the stock client makes calls through lbx xDS');
+    assert.equal([...sharesOf(run.calls).keys()].sort(), [cluster.backend(0).address, cluster.backend(1).address, cluster.backend(2).address]);
+
+    const killed = cluster.backend(1);
+    await cluster.run(['kill', String(killed.port)]);
+    const afterKill = Date.now();
+    assert.ok(await callsAfter(afterKill, 100));
+    assert.not.ok(run.calls.some((call) => call.atUnixMs > afterKill && call.backend === killed.address), 'no call reaches the killed backend once kill returned');
+
+    const removed = cluster.backend(2);
+    const beforeRm = Date.now();
+    const rm = await cluster.run(['rm', String(removed.port)]);
+    assert.is(rm.exitCode, 0, rm.stderr);
+    const afterRm = Date.now();
+    assert.ok(await callsAfter(afterRm, 100));
+    assert.not.ok(run.calls.some((call) => call.atUnixMs > afterRm && call.backend === removed.address), 'none reaches the removed backend');
+    assert.equal(run.calls.filter((call) => call.atUnixMs >= beforeRm && !call.ok), [], 'rm drains: no call fails');
+
+    const scale = await cluster.run(['scale', '--backends', '3']);
+    assert.is(scale.exitCode, 0, scale.stderr);
+    const afterScale = Date.now();
+    assert.ok(await callsAfter(afterScale, 150));
+    const scaledShares = sharesOf(run.calls.filter((call) => call.atUnixMs > afterScale));
+    assert.is(scaledShares.size, 3, `after scale the client uses 3 backends: ${JSON.stringify([...scaledShares])}`);
+
+    // A policy the stock client refuses (grpc-js-xds takes pick_first from xDS only behind an env flag): a NACK, shown
+    // by the control plane; the client keeps its last good config and its calls keep succeeding.
+    const pf = await cluster.run(['policy', 'pf']);
+    assert.is(pf.exitCode, 0, pf.stderr);
+    const afterPf = Date.now();
+    const nacked = await eventually(async () => {
+      const status = await fetchXdsStatus(xdsAddress, 2_000);
+      return status.clients.some((client) => client.nodeId === 'follow-test' && client.types.some((type) => type.typeUrl === CLUSTER_TYPE && type.lastNack !== undefined));
+    }, slackMs(10_000));
+    assert.ok(nacked, 'the refused Cluster shows as a NACK');
+    assert.ok(await callsAfter(afterPf, 100));
+    assert.equal(run.calls.filter((call) => call.atUnixMs > afterPf && !call.ok), [], 'calls go on under the last good config');
+    const status = await cluster.json<{ xds?: { clients: { nodeId: string; nacks: { message: string }[] }[] } }>(['status']);
+    const shown = status.xds?.clients.find((client) => client.nodeId === 'follow-test');
+    assert.ok(shown !== undefined && shown.nacks.some((nack) => /pick|LB policy|load_balancing_policy/i.test(nack.message)), `status --json shows the NACK: ${JSON.stringify(status.xds)}`);
+
+    const ch = await cluster.run(['policy', 'ch']);
+    assert.is(ch.exitCode, 0, ch.stderr);
+    await run.done;
+    const keyed = stockClient(bootstrap, { calls: 200, intervalMs: 0, keys: ['user-42'] });
+    const keyedCalls = await keyed.done;
+    assert.is(keyedCalls.filter((call) => call.ok).length, 200);
+    assert.is(sharesOf(keyedCalls).size, 1, `one key, one backend under ch: ${JSON.stringify([...sharesOf(keyedCalls)])}`);
+    const spread = await stockClient(bootstrap, { calls: 300, intervalMs: 0, keys: Array.from({ length: 60 }, (_, index) => `key-${index}`) }).done;
+    assert.ok(sharesOf(spread).size >= 2, 'different keys reach different backends');
+  });
+});
+
+stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8', async () => {
+  const cluster = defineCluster(sandbox, 'weights', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3', '--policy', 'wrr', '--weights', '1,2,5'], 120_000, async () => {
+    const bootstrap = (await cluster.run(['xds', 'bootstrap'])).stdout;
+    // grpc-js picks localities at random by weight: 8,000 calls put 10 % of the smallest share (1/8) at 3.4 standard deviations.
+    const calls = await stockClient(bootstrap, { calls: 8_000, intervalMs: 0, concurrency: 8 }).done;
+    const shares = sharesOf(calls);
+    const total = [...shares.values()].reduce((sum, count) => sum + count, 0);
+    assert.is(total, 8_000);
+    [1, 2, 5].forEach((weight, index) => {
+      const share = (shares.get(cluster.backend(index).address) ?? 0) / total;
+      assert.ok(Math.abs(share - weight / 8) <= 0.1 * (weight / 8), `backend ${index + 1} (weight ${weight}): share ${share.toFixed(3)}, expected ${(weight / 8).toFixed(3)}`);
+    });
+  });
+});
+
+stock('xds bootstrap on a stopped cluster exits 3; bad flags exit 2 naming the value', async () => {
+  const stopped = await sandbox.run(['xds', 'bootstrap', '--name', 'nothing-here']);
+  assert.is(stopped.exitCode, 3, stopped.stderr);
+  const badNode = await sandbox.run(['xds', 'bootstrap', '--node-id', 'has space']);
+  assert.is(badNode.exitCode, 2);
+  assert.match(badNode.stderr, '"has space"');
+  const badAddress = await sandbox.run(['xds', 'bootstrap', '--address', 'nohost']);
+  assert.is(badAddress.exitCode, 2);
+  assert.match(badAddress.stderr, '"nohost" is not host:port');
+});
+
+stock.run();
