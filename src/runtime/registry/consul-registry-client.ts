@@ -8,7 +8,7 @@ import { LbxError } from '../../core/lbx-error.js';
 import { startRegistrationKeeper } from './registration-keeper.js';
 import { retryDelayMs, WatchLoop } from './watch-loop.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_WATCH_RETRY_MAX_MS, DEFAULT_WATCH_WAIT_MS, parseRegistryAddress } from './registry-address.js';
-import type { HealthSignal, RegistrationKeeper, RegistryClient, RegistryWatch, ServiceInstance } from './registry-contract.js';
+import type { HealthSignal, KeeperEvent, RegistrationKeeper, RegistryClient, RegistryWatch, ServiceInstance } from './registry-contract.js';
 
 
 export interface RegistryClientOptions {
@@ -68,158 +68,171 @@ type CallFailure =
   | { kind: 'status'; status: number; text: string }
   | { kind: 'other'; message: string };
 
-export function createConsulRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const { host, port } = parseRegistryAddress(options.address);
-  const address = options.address;
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const watchWaitMs = options.watchWaitMs ?? DEFAULT_WATCH_WAIT_MS;
-  const watchRetryMaxMs = options.watchRetryMaxMs ?? DEFAULT_WATCH_RETRY_MAX_MS;
-  // Every role and command builds its client here, so the environment variable reaches them all.
-  const token = options.token ?? (process.env['CONSUL_HTTP_TOKEN'] || undefined);
+/** The Consul-API client: what it registered (to register again after the registry lost it), its watches and keepers. */
+class ConsulRegistryClient implements RegistryClient {
+  /** host:port as given, for messages. */
+  readonly #address: string;
+  readonly #requestTimeoutMs: number;
+  readonly #watchWaitMs: number;
+  readonly #watchRetryMaxMs: number;
+  /** Sent as X-Consul-Token when set. */
+  readonly #token: string | undefined;
+  readonly #agent: http.Agent;
+  readonly #consul: ConsulCalls;
+  readonly #registrations = new Map<string, Registration>();
+  readonly #watches = new Set<RegistryWatch>();
+  readonly #keepers = new Set<RegistrationKeeper>();
 
-  // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
-  const agent = new http.Agent({ keepAlive: true });
-  const consul = new Consul({ host, port, agent, ...(token ? { defaults: { token } } : {}) }) as unknown as ConsulCalls;
-  // papi keeps WHATWG URL's bracketed IPv6 hostname ("[::1]"), which http.request would look up as a name.
-  const baseUrl = (consul as unknown as { _opts?: { baseUrl?: { hostname?: string } } })._opts?.baseUrl;
-  if (baseUrl?.hostname?.startsWith('[')) baseUrl.hostname = baseUrl.hostname.slice(1, -1);
-  const registrations = new Map<string, Registration>();
-  const watches = new Set<RegistryWatch>();
-  const keepers = new Set<RegistrationKeeper>();
+  constructor(options: RegistryClientOptions) {
+    const { host, port } = parseRegistryAddress(options.address);
+    this.#address = options.address;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#watchWaitMs = options.watchWaitMs ?? DEFAULT_WATCH_WAIT_MS;
+    this.#watchRetryMaxMs = options.watchRetryMaxMs ?? DEFAULT_WATCH_RETRY_MAX_MS;
+    // Every role and command builds its client here, so the environment variable reaches them all.
+    const token = options.token ?? (process.env['CONSUL_HTTP_TOKEN'] || undefined);
+    this.#token = token;
+    // Our own agent so close() can destroy its pooled sockets; idle ones are unref'd by Node and never hold the process.
+    const agent = new http.Agent({ keepAlive: true });
+    this.#agent = agent;
+    const consul = new Consul({ host, port, agent, ...(token ? { defaults: { token } } : {}) }) as unknown as ConsulCalls;
+    // papi keeps WHATWG URL's bracketed IPv6 hostname ("[::1]"), which http.request would look up as a name.
+    const baseUrl = (consul as unknown as { _opts?: { baseUrl?: { hostname?: string } } })._opts?.baseUrl;
+    if (baseUrl?.hostname?.startsWith('[')) baseUrl.hostname = baseUrl.hostname.slice(1, -1);
+    this.#consul = consul;
+  }
 
-  /** Runs one call, turning any failure into an LbxError that names the registry, the action and the cause. */
-  const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toLbxError(error, address, action, requestTimeoutMs);
-    }
-  };
-
-  const register = async (
-    instance: ServiceInstance,
-    health: HealthSignal,
-    registerOptions: { deregisterCriticalAfterMs?: number } = {},
-  ): Promise<void> => {
+  async register(instance: ServiceInstance, health: HealthSignal, registerOptions: { deregisterCriticalAfterMs?: number } = {}): Promise<void> {
     const check = describeCheck(instance, health, registerOptions);
-    await call(`registering ${instance.service} instance ${instance.id}`, () =>
-      consul.agent.service.register({
+    await this.#call(`registering ${instance.service} instance ${instance.id}`, () =>
+      this.#consul.agent.service.register({
         name: instance.service,
         id: instance.id,
         address: instance.address,
         port: instance.port,
         meta: instance.meta,
         check,
-        timeout: requestTimeoutMs,
+        timeout: this.#requestTimeoutMs,
       }),
     );
-    registrations.set(instance.id, { instance, health, options: registerOptions });
-  };
+    this.#registrations.set(instance.id, { instance, health, options: registerOptions });
+  }
 
-  const passTtlOnce = (checkId: string): Promise<unknown> => consul.agent.check.pass({ id: checkId, timeout: requestTimeoutMs });
+  async deregister(id: string): Promise<void> {
+    this.#registrations.delete(id);
+    try {
+      await this.#consul.agent.service.deregister({ id, timeout: this.#requestTimeoutMs });
+    } catch (error) {
+      const failure = classifyFailure(error);
+      const isUnknown = failure.kind === 'status' && (failure.status === 404 || /unknown service/i.test(failure.text));
+      if (!isUnknown) throw toLbxError(error, this.#address, `deregistering ${id}`, this.#requestTimeoutMs);
+    }
+  }
 
-  const client: RegistryClient = {
-    register,
-
-    async deregister(id) {
-      registrations.delete(id);
-      try {
-        await consul.agent.service.deregister({ id, timeout: requestTimeoutMs });
-      } catch (error) {
-        const failure = classifyFailure(error);
-        const isUnknown = failure.kind === 'status' && (failure.status === 404 || /unknown service/i.test(failure.text));
-        if (!isUnknown) throw toLbxError(error, address, `deregistering ${id}`, requestTimeoutMs);
+  async passTtl(id: string): Promise<void> {
+    const checkId = `service:${id}`;
+    try {
+      await this.#passTtlOnce(checkId);
+    } catch (error) {
+      const saved = this.#registrations.get(id);
+      if (saved === undefined || !isUnknownCheck(classifyFailure(error))) {
+        throw toLbxError(error, this.#address, `passing TTL check ${checkId}`, this.#requestTimeoutMs);
       }
-    },
+      // The registry lost the check (it restarted, or reaped the service): register again, then report.
+      await this.register(saved.instance, saved.health, saved.options);
+      await this.#call(`passing TTL check ${checkId}`, () => this.#passTtlOnce(checkId));
+    }
+  }
 
-    async passTtl(id) {
-      const checkId = `service:${id}`;
-      try {
-        await passTtlOnce(checkId);
-      } catch (error) {
-        const saved = registrations.get(id);
-        if (saved === undefined || !isUnknownCheck(classifyFailure(error))) {
-          throw toLbxError(error, address, `passing TTL check ${checkId}`, requestTimeoutMs);
-        }
-        // The registry lost the check (it restarted, or reaped the service): register again, then report.
-        await register(saved.instance, saved.health, saved.options);
-        await call(`passing TTL check ${checkId}`, () => passTtlOnce(checkId));
-      }
-    },
-
-    async ensureRegistered(id) {
-      const saved = registrations.get(id);
-      if (saved === undefined) return 'not-ours';
-      try {
-        await consul._get({
-          name: 'agent.service.get',
-          path: '/agent/service/{id}',
-          params: { id },
-          headers: token ? { 'x-consul-token': token } : {},
-          timeout: requestTimeoutMs,
-        });
-        return 'present';
-      } catch (error) {
-        const failure = classifyFailure(error);
-        if (failure.kind !== 'status' || failure.status !== 404) throw toLbxError(error, address, `looking up ${id}`, requestTimeoutMs);
-      }
-      // Deregistered while we asked: it must stay gone.
-      if (registrations.get(id) !== saved) return 'not-ours';
-      await register(saved.instance, saved.health, saved.options);
-      return 're-registered';
-    },
-
-    keepRegistered(id, intervalMs, onEvent) {
-      const keeper = startRegistrationKeeper(() => client.ensureRegistered(id), id, intervalMs, onEvent, () => keepers.delete(keeper));
-      keepers.add(keeper);
-      return keeper;
-    },
-
-    async resolve(service) {
-      const body = await call(`resolving ${service}`, () =>
-        consul.health.service({ service, passing: true, timeout: requestTimeoutMs }),
-      );
-      return toInstances(body, address);
-    },
-
-    watch(service, onChange, onError) {
-      // The server may hold the query for wait + wait/16; allow that plus an ordinary request's time.
-      const queryTimeoutMs = Math.ceil(watchWaitMs + watchWaitMs / BLOCKING_JITTER_DIVISOR + requestTimeoutMs);
-      const watch = startWatch({
-        service,
-        address,
-        waitMs: watchWaitMs,
-        retryMaxMs: watchRetryMaxMs,
-        queryTimeoutMs,
-        query: (index, ctx) =>
-          consul.health.service({
-            service,
-            passing: true,
-            index,
-            wait: `${watchWaitMs}ms`,
-            timeout: queryTimeoutMs,
-            ctx,
-          }),
-        onChange,
-        onError,
-        onStop: () => watches.delete(watch),
+  async ensureRegistered(id: string): Promise<'present' | 're-registered' | 'not-ours'> {
+    const saved = this.#registrations.get(id);
+    if (saved === undefined) return 'not-ours';
+    try {
+      await this.#consul._get({
+        name: 'agent.service.get',
+        path: '/agent/service/{id}',
+        params: { id },
+        headers: this.#token ? { 'x-consul-token': this.#token } : {},
+        timeout: this.#requestTimeoutMs,
       });
-      watches.add(watch);
-      return watch;
-    },
+      return 'present';
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (failure.kind !== 'status' || failure.status !== 404) throw toLbxError(error, this.#address, `looking up ${id}`, this.#requestTimeoutMs);
+    }
+    // Deregistered while we asked: it must stay gone.
+    if (this.#registrations.get(id) !== saved) return 'not-ours';
+    await this.register(saved.instance, saved.health, saved.options);
+    return 're-registered';
+  }
 
-    async leader() {
-      const body = await call('asking for the leader', () => consul.status.leader({ timeout: requestTimeoutMs }));
-      return typeof body === 'string' ? body : '';
-    },
+  keepRegistered(id: string, intervalMs: number, onEvent: (event: KeeperEvent) => void): RegistrationKeeper {
+    const keeper = startRegistrationKeeper(() => this.ensureRegistered(id), id, intervalMs, onEvent, () => this.#keepers.delete(keeper));
+    this.#keepers.add(keeper);
+    return keeper;
+  }
 
-    close() {
-      for (const watch of [...watches]) watch.stop();
-      for (const keeper of [...keepers]) void keeper.stop();
-      agent.destroy();
-    },
-  };
-  return client;
+  async resolve(service: string): Promise<ServiceInstance[]> {
+    const body = await this.#call(`resolving ${service}`, () =>
+      this.#consul.health.service({ service, passing: true, timeout: this.#requestTimeoutMs }),
+    );
+    return toInstances(body, this.#address);
+  }
+
+  watch(service: string, onChange: (instances: ServiceInstance[]) => void, onError?: (error: Error) => void): RegistryWatch {
+    const watchWaitMs = this.#watchWaitMs;
+    // The server may hold the query for wait + wait/16; allow that plus an ordinary request's time.
+    const queryTimeoutMs = Math.ceil(watchWaitMs + watchWaitMs / BLOCKING_JITTER_DIVISOR + this.#requestTimeoutMs);
+    const watch = startWatch({
+      service,
+      address: this.#address,
+      waitMs: watchWaitMs,
+      retryMaxMs: this.#watchRetryMaxMs,
+      queryTimeoutMs,
+      query: (index, ctx) =>
+        this.#consul.health.service({
+          service,
+          passing: true,
+          index,
+          wait: `${watchWaitMs}ms`,
+          timeout: queryTimeoutMs,
+          ctx,
+        }),
+      onChange,
+      onError,
+      onStop: () => this.#watches.delete(watch),
+    });
+    this.#watches.add(watch);
+    return watch;
+  }
+
+  async leader(): Promise<string> {
+    const body = await this.#call('asking for the leader', () => this.#consul.status.leader({ timeout: this.#requestTimeoutMs }));
+    return typeof body === 'string' ? body : '';
+  }
+
+  close(): void {
+    for (const watch of [...this.#watches]) watch.stop();
+    for (const keeper of [...this.#keepers]) void keeper.stop();
+    this.#agent.destroy();
+  }
+
+  /** Runs one call, turning any failure into an LbxError that names the registry, the action and the cause. */
+  async #call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toLbxError(error, this.#address, action, this.#requestTimeoutMs);
+    }
+  }
+
+  #passTtlOnce(checkId: string): Promise<unknown> {
+    return this.#consul.agent.check.pass({ id: checkId, timeout: this.#requestTimeoutMs });
+  }
+}
+
+export function createConsulRegistryClient(options: RegistryClientOptions): RegistryClient {
+  return new ConsulRegistryClient(options);
 }
 
 interface WatchSpec {
