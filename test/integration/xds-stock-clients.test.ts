@@ -94,8 +94,15 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
 
     const removed = cluster.backend(2);
     const beforeRm = Date.now();
-    const rm = await cluster.run(['rm', String(removed.port)]);
+    const removing = cluster.run(['rm', String(removed.port)]);
+    // While it drains, EDS still lists it, as DRAINING: no new calls, and Envoy-style clients let calls on it finish.
+    const drainingShown = await eventually(async () => {
+      const status = await fetchXdsStatus(xdsAddress, 2_000);
+      return status.endpoints.some((endpoint) => endpoint.address === removed.address && endpoint.health === 'draining');
+    }, slackMs(10_000));
+    const rm = await removing;
     assert.is(rm.exitCode, 0, rm.stderr);
+    assert.ok(drainingShown, 'the removed backend is pushed as DRAINING before it stops');
     const afterRm = Date.now();
     assert.ok(await callsAfter(afterRm, 100));
     assert.not.ok(run.calls.some((call) => call.atUnixMs > afterRm && call.backend === removed.address), 'none reaches the removed backend');

@@ -42,8 +42,9 @@ export class XdsControlPlane {
 
   constructor(private readonly options: XdsControlPlaneOptions) {
     this.publish();
+    // Load-driven weights follow reports; a draining endpoint leaves EDS once its drain is over.
     this.timer = setInterval(() => {
-      if (this.lastPlan?.mapping.weighting === 'load-reports') this.publish();
+      if (this.lastPlan?.mapping.weighting === 'load-reports' || this.lastPlan?.endpoints.some((endpoint) => endpoint.health === 'draining')) this.publish();
     }, LOAD_WEIGHT_REFRESH_MS);
     this.timer.unref();
   }

@@ -23,10 +23,21 @@ export interface RunningXdsServer {
   stop(): Promise<void>;
 }
 
-/** What stock clients may use: serving members not ejected by outlier detection; their in flight from fresh reports. */
-export function backendsForXds(stats: BalancerStats): XdsBackendInput[] {
+/**
+ * How long a backend that left gracefully (`rm`, `scale` down, `down`) stays in EDS as DRAINING: its stop is the
+ * LB and registry leaving (≤ 4 s), a 200 ms grace and its drain (≤ 5 s). Clients send it no new calls (gRPC keeps only
+ * HEALTHY and UNKNOWN endpoints); Envoy-style clients also let calls on it finish before closing.
+ */
+export const DRAINING_ADVERTISED_MS = 10_000;
+const GRACEFUL_REASON = 'graceful';
+
+const isDraining = (member: BalancerStats['backends'][number], nowUnixMs: number): boolean =>
+  member.state === 'removed' && member.removedReason === GRACEFUL_REASON && nowUnixMs - member.leftAtUnixMs < DRAINING_ADVERTISED_MS;
+
+/** What stock clients are told of: serving members not ejected by outlier detection (in flight from fresh reports), and draining ones. */
+export function backendsForXds(stats: BalancerStats, nowUnixMs = Date.now()): XdsBackendInput[] {
   return stats.backends
-    .filter((member) => member.state === 'serving' && !member.ejected)
+    .filter((member) => (member.state === 'serving' && !member.ejected) || isDraining(member, nowUnixMs))
     .map((member) => {
       const colon = member.address.lastIndexOf(':');
       return {
@@ -34,7 +45,7 @@ export function backendsForXds(stats: BalancerStats): XdsBackendInput[] {
         port: Number(member.address.slice(colon + 1)),
         weight: member.weight,
         inFlight: member.lastReport !== undefined && member.lastReportAgeMs !== undefined && member.lastReportAgeMs <= DEFAULT_STALE_AFTER_MS ? member.lastReport.inFlight : undefined,
-        health: 'healthy' as const,
+        health: member.state === 'serving' ? ('healthy' as const) : ('draining' as const),
       };
     });
 }
