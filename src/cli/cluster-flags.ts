@@ -52,6 +52,12 @@ export const clusterFlags = {
   speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
   ...policyConfigFlags,
   timeout: durationFlag({ description: 'How long to wait for the cluster to be ready (1s–10m).', minMs: 1_000, maxMs: 600_000, defaultMs: DEFAULT_UP_TIMEOUT_MS }),
+  'slow-start': durationFlag({
+    description: "Ramp a new or restarted backend's share of new work over this window (Envoy's formula, from 10 %), for lbx's picks and for stock xDS clients (0 = off; up to 10m).",
+    minMs: 0,
+    maxMs: 600_000,
+    defaultMs: 0,
+  }),
   respawn: Flags.boolean({
     description: 'Start a crashed backend again on its port, backing off when it keeps crashing. The LB and the registry are always restarted.',
     default: false,
@@ -70,6 +76,7 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly speeds?: string;
   readonly timeout: number;
   readonly respawn: boolean;
+  readonly 'slow-start': number;
 }
 
 /** A spec to start, checked before anything runs: every bad value is a usage error naming the flag. */
@@ -107,6 +114,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
     readyTimeoutMs: flags.timeout,
     ...(flags.respawn ? { respawn: true } : {}),
+    ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
   };
   return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
 }

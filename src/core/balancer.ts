@@ -10,6 +10,7 @@ import { maxEjected, mayEject, OutlierRecord } from './health/outlier-ejection.j
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
 import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyConfig, PolicyFactory } from './policies/policy.js';
 import { RegistryResyncGrace } from './registry-resync-grace.js';
+import { slowStartFactor } from './load/slow-start.js';
 
 export { REGISTRY_RESYNC_GRACE_MS } from './registry-resync-grace.js';
 
@@ -94,6 +95,8 @@ export interface MemberStats {
   readonly ejected: boolean;
   readonly ejections: number;
   readonly failuresReported: number;
+  /** Slow start: the share of its weight it gets now (min … 1); 1 when not ramping. */
+  readonly slowStartFactor: number;
 }
 
 export interface BalancerStats {
@@ -126,6 +129,9 @@ export const EXIT_REMOVAL_PREFIX = 'exited';
 
 const REGISTERED: RegisterResult = { kind: 'registered' };
 
+/** Policies whose picks slow start thins out (Envoy: round robin and least request; lbx: every spreading policy). */
+const RAMPED_POLICIES: ReadonlySet<string> = new Set(['round_robin', 'weighted_round_robin', 'least_load', 'least_connections', 'power_of_two', 'peak_ewma', 'random']);
+
 export class Balancer {
   private readonly members = new Map<string, Member>();
   private picker: Picker;
@@ -139,6 +145,7 @@ export class Balancer {
   private snapshotOwedRemovals: readonly RegistryInstance[] | undefined;
 
   private config: PolicyConfig = {};
+  private slowStartMs = 0;
 
   constructor(
     private policy: PolicyFactory,
@@ -331,9 +338,18 @@ export class Balancer {
     this.rebuildPicker();
   }
 
+  /** Slow start over `windowMs` (0 = off) for every backend that joins from now on, and those that joined less than a window ago. */
+  setSlowStart(windowMs: number): void {
+    this.slowStartMs = Math.max(0, windowMs);
+  }
+
+  get slowStartWindowMs(): number {
+    return this.slowStartMs;
+  }
+
   pick(request: PickRequest): PickResult {
     this.catchUp();
-    const result = this.picker.pick(request);
+    const result = this.rampedPick(request);
     if (result.kind === 'backend') {
       this.picks += 1;
       result.backend.load.recordAssignment();
@@ -346,6 +362,25 @@ export class Balancer {
       this.unavailable += 1;
     }
     return result;
+  }
+
+  /**
+   * The picker's choice, with slow start: a ramping backend's pick is kept with probability slowStartFactor, else
+   * the picker chooses again without it (one retry; the first choice stands when there is no other). Not for
+   * consistent_hash (a key must stay on its owner) or pick_first (there is one backend to pick).
+   */
+  private rampedPick(request: PickRequest): PickResult {
+    const first = this.picker.pick(request);
+    if (first.kind !== 'backend' || this.slowStartMs === 0 || !RAMPED_POLICIES.has(this.policy.name)) return first;
+    const member = this.members.get(first.backend.address);
+    if (member === undefined || this.deps.random() < this.slowStartFactorOf(member)) return first;
+    const second = this.picker.pick({ ...request, exclude: new Set([...request.exclude, first.backend.address]) });
+    // No policy learns from outcomes (IGNORE_OUTCOME everywhere), so the first pick needs no release.
+    return second.kind === 'backend' ? second : first;
+  }
+
+  private slowStartFactorOf(member: Member): number {
+    return slowStartFactor(this.deps.wallMs() - member.joinedAtUnixMs, this.slowStartMs);
   }
 
   stats(): BalancerStats {
@@ -372,6 +407,7 @@ export class Balancer {
         ejected: member.outlier.isEjected,
         ejections: member.outlier.ejections,
         failuresReported: member.outlier.failuresReported,
+        slowStartFactor: member.state === 'serving' ? this.slowStartFactorOf(member) : 1,
       }));
     return { policy: this.policy.name, policyConfig: this.config, picks: this.picks, unavailable: this.unavailable, backends };
   }

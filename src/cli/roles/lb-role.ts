@@ -18,6 +18,7 @@ export const lbRoleFlags = {
   mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
   ...policyConfigFlags,
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
+  'slow-start': durationFlag({ description: "Ramp a joining backend's share of new work over this window (0 = off; up to 10m).", minMs: 0, maxMs: 600_000, defaultMs: 0 }),
   'xds-port': Flags.integer({ description: 'Serve xDS (ADS, v3) to stock gRPC clients on this port (0 = off; lbx up uses base+107).', min: 0, max: 65_535, default: 0 }),
   'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
@@ -40,6 +41,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
     ...(flags['metrics-port'] > 0 ? { metricsPort: flags['metrics-port'] } : {}),
     ...(flags['xds-port'] > 0 ? { xdsPort: flags['xds-port'] } : {}),
+    ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
     onEvent: (event) => logEvent(event),
   });
   // Listening for SIGTERM before start-up ends, so an LB stopped while it registers deregisters too.

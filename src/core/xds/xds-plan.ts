@@ -59,6 +59,8 @@ export interface XdsBackendInput {
   /** In flight at its last fresh load report; undefined without one. */
   readonly inFlight: number | undefined;
   readonly health: XdsHealth;
+  /** Slow start: the share of its weight it should get now (min … 1); absent or 1 when not ramping. */
+  readonly slowStartFactor?: number;
 }
 
 export interface XdsEndpoint {
@@ -73,7 +75,12 @@ export interface XdsPlan {
   readonly mapping: XdsPolicyMapping;
   /** Sorted by host and port, so the same membership always encodes to the same bytes. */
   readonly endpoints: readonly XdsEndpoint[];
+  /** Weights differ between endpoints (weighted policy or a backend in slow start): one locality per backend. */
+  readonly weighted: boolean;
 }
+
+/** While a backend ramps, every weight is scaled up by this, so a 10 % share of weight 1 is still a whole number. */
+export const RAMP_SCALE = 10;
 
 /**
  * Weights from load: a backend with more in flight gets proportionally less new work, 1 + in flight being the
@@ -92,13 +99,14 @@ export function planXds(policyName: string, backends: readonly XdsBackendInput[]
   const mapping = mapPolicyForXds(policyName);
   const sorted = [...backends].sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
   const loadWeights = mapping.weighting === 'load-reports' ? loadDrivenWeights(sorted.map((backend) => backend.inFlight)) : [];
-  const endpoints = sorted.map((backend, index) => ({
-    host: backend.host,
-    port: backend.port,
-    weight: mapping.weighting === 'backend-weights' ? Math.max(1, Math.round(backend.weight)) : mapping.weighting === 'load-reports' ? loadWeights[index]! : 1,
-    health: backend.health,
-  }));
-  return { policy: policyName, mapping, endpoints };
+  // Slow start scales weights, which ring_hash (affinity) and pick_first (one backend) do not use to spread load.
+  const isRamping = mapping.lbPolicy === 'round_robin' && sorted.some((backend) => (backend.slowStartFactor ?? 1) < 1);
+  const endpoints = sorted.map((backend, index) => {
+    const base = mapping.weighting === 'backend-weights' ? Math.max(1, Math.round(backend.weight)) : mapping.weighting === 'load-reports' ? loadWeights[index]! : 1;
+    const weight = isRamping ? Math.max(1, Math.round(base * RAMP_SCALE * Math.min(1, backend.slowStartFactor ?? 1))) : base;
+    return { host: backend.host, port: backend.port, weight, health: backend.health };
+  });
+  return { policy: policyName, mapping, endpoints, weighted: mapping.weighting !== 'equal' || isRamping };
 }
 
 /**

@@ -39,4 +39,6 @@ export interface ClusterSpec {
   readonly readyTimeoutMs: number;
   /** Start a crashed backend again on its port (`up --respawn`); the LB and registry are always restarted. */
   readonly respawn?: boolean;
+  /** Slow start window (`up --slow-start`): a backend that joins ramps its share of new work over it; absent = off. */
+  readonly slowStartMs?: number;
 }

@@ -58,6 +58,8 @@ export interface LbOptions {
   readonly metricsPort?: number;
   /** Serve xDS (ADS) to stock gRPC clients on this port (host as above); none when absent. */
   readonly xdsPort?: number;
+  /** Slow start window for joining backends; off when absent. */
+  readonly slowStartMs?: number;
   readonly onEvent: (event: LbEvent) => void;
 }
 
@@ -99,6 +101,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   metrics?.meter(balancer);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
+  if (options.slowStartMs !== undefined) balancer.setSlowStart(options.slowStartMs);
   const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
   const lbService = guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile);
   const server = await startGrpcServer(options.host, options.port, [

@@ -126,6 +126,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     '--check-interval',
     String(spec.checkIntervalMs),
     ...policyConfigArgs(spec.policyConfig),
+    ...(spec.slowStartMs === undefined ? [] : ['--slow-start', `${spec.slowStartMs}ms`]),
     '--metrics-port',
     String(ports.lbMetrics),
     '--xds-port',

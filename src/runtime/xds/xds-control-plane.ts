@@ -44,7 +44,9 @@ export class XdsControlPlane {
     this.publish();
     // Load-driven weights follow reports; a draining endpoint leaves EDS once its drain is over.
     this.timer = setInterval(() => {
-      if (this.lastPlan?.mapping.weighting === 'load-reports' || this.lastPlan?.endpoints.some((endpoint) => endpoint.health === 'draining')) this.publish();
+      const plan = this.lastPlan;
+      if (plan === undefined) return;
+      if (plan.mapping.weighting === 'load-reports' || plan.weighted || plan.endpoints.some((endpoint) => endpoint.health === 'draining')) this.publish();
     }, LOAD_WEIGHT_REFRESH_MS);
     this.timer.unref();
   }

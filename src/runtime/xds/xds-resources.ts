@@ -84,7 +84,7 @@ const zoneOf = (endpoint: XdsEndpoint): string => (endpoint.host.includes(':') ?
  * round_robin, and endpoint weights under ring_hash, so both are set.
  */
 function localities(plan: XdsPlan): LocalityLbEndpoints[] {
-  if (plan.mapping.weighting === 'equal') {
+  if (!plan.weighted) {
     if (plan.endpoints.length === 0) return [];
     return [{ locality: { region: XDS_REGION, zone: 'all', subZone: '' }, lbEndpoints: plan.endpoints.map(lbEndpoint), loadBalancingWeight: 1, priority: 0 }];
   }

@@ -46,6 +46,7 @@ export function backendsForXds(stats: BalancerStats, nowUnixMs = Date.now()): Xd
         weight: member.weight,
         inFlight: member.lastReport !== undefined && member.lastReportAgeMs !== undefined && member.lastReportAgeMs <= DEFAULT_STALE_AFTER_MS ? member.lastReport.inFlight : undefined,
         health: member.state === 'serving' ? ('healthy' as const) : ('draining' as const),
+        slowStartFactor: member.slowStartFactor,
       };
     });
 }
