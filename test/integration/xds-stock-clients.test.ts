@@ -159,6 +159,33 @@ stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8'
   });
 });
 
+stock('slow start: a backend added under --slow-start 8s ramps its share for a stock client, from near 10 % of steady to steady', async () => {
+  const cluster = defineCluster(sandbox, 'ramp', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3', '--slow-start', '8s'], 180_000, async () => {
+    const bootstrap = (await cluster.run(['xds', 'bootstrap'])).stdout;
+    const run = stockClient(bootstrap, { calls: 30_000, intervalMs: 1, concurrency: 4 });
+    assert.ok(await eventually(() => run.calls.length > 200, slackMs(20_000)), 'the client is calling');
+    const added = await cluster.run(['add']);
+    assert.is(added.exitCode, 0, added.stderr);
+    const newcomer = cluster.backend(3).address;
+    assert.ok(await eventually(() => run.calls.some((call) => call.backend === newcomer), slackMs(10_000)), 'the added backend gets calls');
+    const firstAt = run.calls.find((call) => call.backend === newcomer)!.atUnixMs;
+    // Past the window (8 s) and two more seconds at the steady share.
+    assert.ok(await eventually(() => run.calls.some((call) => call.atUnixMs > firstAt + 11_000), slackMs(30_000)));
+    await run.done;
+    const shareIn = (fromMs: number, toMs: number): { share: number; calls: number } => {
+      const window = run.calls.filter((call) => call.ok && call.atUnixMs >= firstAt + fromMs && call.atUnixMs < firstAt + toMs);
+      return { share: window.filter((call) => call.backend === newcomer).length / Math.max(1, window.length), calls: window.length };
+    };
+    const early = shareIn(0, 1_000);
+    const late = shareIn(9_000, 11_000);
+    // Steady: a quarter. The first second sits at the 10 % floor (2.5 % of calls); sampling noise allows up to half the steady share.
+    assert.ok(early.share <= 0.5 * 0.25, `first second: ${(early.share * 100).toFixed(1)} % of ${early.calls} calls`);
+    assert.ok(Math.abs(late.share - 0.25) <= 0.3 * 0.25, `after the window: ${(late.share * 100).toFixed(1)} % of ${late.calls} calls`);
+    console.log(`  slow start, the added backend's share per second: ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((second) => `${(shareIn(second * 1_000, (second + 1) * 1_000).share * 100).toFixed(1)}%`).join(' ')}`);
+  });
+});
+
 stock('xds bootstrap on a stopped cluster exits 3; bad flags exit 2 naming the value', async () => {
   const stopped = await sandbox.run(['xds', 'bootstrap', '--name', 'nothing-here']);
   assert.is(stopped.exitCode, 3, stopped.stderr);

@@ -60,7 +60,7 @@ ramp('stock clients: while one backend ramps, weights are scaled so its share fo
   const backends = [7001, 7002, 7003].map((port) => ({ host: '127.0.0.1', port, weight: 1, inFlight: undefined, health: 'healthy' as const }));
   const ramping = planXds('round_robin', [...backends, { host: '127.0.0.1', port: 7004, weight: 1, inFlight: undefined, health: 'healthy', slowStartFactor: 0.1 }]);
   assert.ok(ramping.weighted, 'one locality per backend while ramping');
-  assert.equal(ramping.endpoints.map((endpoint) => endpoint.weight), [RAMP_SCALE, RAMP_SCALE, RAMP_SCALE, 1]);
+  assert.equal(ramping.endpoints.map((endpoint) => endpoint.weight), [RAMP_SCALE, RAMP_SCALE, RAMP_SCALE, RAMP_SCALE / 10]);
   const done = planXds('round_robin', [...backends, { host: '127.0.0.1', port: 7004, weight: 1, inFlight: undefined, health: 'healthy', slowStartFactor: 1 }]);
   assert.not.ok(done.weighted);
   assert.equal(done.endpoints.map((endpoint) => endpoint.weight), [1, 1, 1, 1]);

@@ -79,8 +79,8 @@ export interface XdsPlan {
   readonly weighted: boolean;
 }
 
-/** While a backend ramps, every weight is scaled up by this, so a 10 % share of weight 1 is still a whole number. */
-export const RAMP_SCALE = 10;
+/** While a backend ramps, every weight is scaled up by this, so a ramping weight moves in steps of 1 % rather than 10 %. */
+export const RAMP_SCALE = 100;
 
 /**
  * Weights from load: a backend with more in flight gets proportionally less new work, 1 + in flight being the
