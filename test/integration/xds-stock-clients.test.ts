@@ -113,6 +113,11 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
     const afterScale = Date.now();
     assert.ok(await callsAfter(afterScale, 150));
     const scaledShares = sharesOf(run.calls.filter((call) => call.atUnixMs > afterScale));
+    // The control plane's metrics count what happened so far: pushes, ACKs, one connected client.
+    const metrics = await (await fetch(`http://127.0.0.1:${cluster.basePort + 106}/metrics`)).text();
+    assert.match(metrics, /^lbx_xds_clients 1$/m);
+    assert.ok(Number(/^lbx_xds_pushes_total (\d+)/m.exec(metrics)?.[1] ?? 0) >= 3, 'kill, rm and scale were pushed');
+    assert.ok(Number(/^lbx_xds_acks_total\{type="ClusterLoadAssignment"\} (\d+)/m.exec(metrics)?.[1] ?? 0) >= 3, 'and ACKed');
     assert.is(scaledShares.size, 3, `after scale the client uses 3 backends: ${JSON.stringify([...scaledShares])}`);
 
     // A policy the stock client refuses (grpc-js-xds takes pick_first from xDS only behind an env flag): a NACK, shown

@@ -26,6 +26,7 @@ import { LbMetrics } from '../metrics/lb-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
 import { formatHostPort } from '../../core/host-port.js';
 import { startXdsServer, type RunningXdsServer } from '../xds/xds-server.js';
+import { registerXdsMetrics } from '../metrics/xds-metrics.js';
 import type { XdsEvent } from '../xds/xds-control-plane.js';
 
 /**
@@ -122,6 +123,8 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       throw error;
     }
     options.onEvent({ type: 'xds-listening', address: xds.address });
+    const running = xds;
+    if (metrics) registerXdsMetrics(metrics.registry, () => running.status());
   }
   let metricsServer: RunningMetricsServer | undefined;
   if (metrics && options.metricsPort !== undefined) {

@@ -40,6 +40,18 @@ export interface AdsClientView {
   readonly types: Readonly<Record<string, TypeState>>;
 }
 
+/** Totals over every stream, by type URL: for metrics. */
+export interface AdsCounters {
+  readonly responses: Map<string, number>;
+  readonly acks: Map<string, number>;
+  readonly nacks: Map<string, number>;
+}
+
+export const newAdsCounters = (): AdsCounters => ({ responses: new Map(), acks: new Map(), nacks: new Map() });
+const count = (counts: Map<string, number>, typeUrl: string): void => {
+  counts.set(typeUrl, (counts.get(typeUrl) ?? 0) + 1);
+};
+
 export type AdsStreamEvent =
   | { readonly type: 'xds-nack'; readonly nodeId: string; readonly typeUrl: string; readonly version: string; readonly message: string }
   | { readonly type: 'xds-unknown'; readonly nodeId: string; readonly typeUrl: string; readonly names: readonly string[] };
@@ -76,6 +88,7 @@ export class AdsStream {
     private readonly call: Call,
     private readonly current: () => VersionedResources,
     private readonly onEvent: (event: AdsStreamEvent) => void,
+    private readonly counters: AdsCounters = newAdsCounters(),
   ) {
     call.on('drain', () => {
       this.isBlocked = false;
@@ -141,8 +154,10 @@ export class AdsStream {
   private settle(subscription: Subscription, request: DiscoveryRequest): void {
     if (request.errorDetail === undefined) {
       subscription.ackedVersion = request.versionInfo;
+      count(this.counters.acks, request.typeUrl);
       return;
     }
+    count(this.counters.nacks, request.typeUrl);
     const nack = { version: subscription.sentVersion, nonce: request.responseNonce, message: request.errorDetail.message, atUnixMs: Date.now() };
     subscription.lastNack = nack;
     this.onEvent({ type: 'xds-nack', nodeId: this.nodeId, typeUrl: request.typeUrl, version: nack.version, message: nack.message });
@@ -170,6 +185,7 @@ export class AdsStream {
     this.nonces += 1;
     subscription.sentVersion = version;
     subscription.sentNonce = String(this.nonces);
+    count(this.counters.responses, typeUrl);
     const isFlowing = this.call.write({ versionInfo: version, resources: chosen, canary: false, typeUrl, nonce: subscription.sentNonce });
     if (!isFlowing) this.isBlocked = true;
   }

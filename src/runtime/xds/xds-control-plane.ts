@@ -7,7 +7,7 @@
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { isMaterialChange, type XdsPlan } from '../../core/xds/xds-plan.js';
 import { AggregatedDiscoveryServiceService, type AggregatedDiscoveryServiceServer, type DiscoveryRequest, type DiscoveryResponse } from '../wire/gen/envoy/service/discovery/v3/discovery_subset.js';
-import { AdsStream, type AdsClientView, type AdsStreamEvent, type VersionedResources } from './ads-stream.js';
+import { AdsStream, newAdsCounters, type AdsClientView, type AdsCounters, type AdsStreamEvent, type VersionedResources } from './ads-stream.js';
 import { buildResources, SERVED_TYPES, type ResourceSet, type ServedType } from './xds-resources.js';
 
 /** Streams served at once: 1,000 idle clients fit; beyond the cap a new stream is refused, not queued. */
@@ -30,6 +30,9 @@ export interface XdsStatus {
   readonly versions: Readonly<Record<string, string>>;
   readonly plan: XdsPlan | undefined;
   readonly clients: readonly AdsClientView[];
+  /** Publishes that changed what clients are sent. */
+  readonly pushes: number;
+  readonly counters: AdsCounters;
 }
 
 export class XdsControlPlane {
@@ -39,6 +42,8 @@ export class XdsControlPlane {
   private readonly encoded = new Map<ServedType, string>();
   private lastPlan: XdsPlan | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private pushes = 0;
+  private readonly counters = newAdsCounters();
 
   constructor(private readonly options: XdsControlPlaneOptions) {
     this.publish();
@@ -74,6 +79,7 @@ export class XdsControlPlane {
       this.encoded.set(typeUrl, bytes);
       this.versions.set(typeUrl, String(Number(this.versions.get(typeUrl) ?? '0') + 1));
     }
+    this.pushes += 1;
     for (const stream of this.streams.keys()) stream.push();
     this.options.onEvent({
       type: 'xds-push',
@@ -89,6 +95,8 @@ export class XdsControlPlane {
       versions: Object.fromEntries(this.versions),
       plan: this.lastPlan,
       clients: [...this.streams].map(([stream, peer]) => stream.view(peer)),
+      pushes: this.pushes,
+      counters: this.counters,
     };
   }
 
@@ -110,7 +118,7 @@ export class XdsControlPlane {
       call.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details, message: details });
       return;
     }
-    const stream = new AdsStream(call, this.current, this.options.onEvent);
+    const stream = new AdsStream(call, this.current, this.options.onEvent, this.counters);
     this.streams.set(stream, peer);
     const forget = (): void => {
       this.streams.delete(stream);
