@@ -1,0 +1,35 @@
+// What a backend is started with, and the events it emits while it runs (re-exported by backend-server.ts).
+import type { RegistryConnection } from '../registry/create-registry.js';
+
+export interface BackendOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly id: string;
+  /** The registry it registers in (Consul API or etcd). */
+  readonly registry: RegistryConnection;
+  /** The LB to register with; found through the registry when absent. */
+  readonly lbAddress?: string;
+  readonly reportIntervalMs: number;
+  readonly checkIntervalMs: number;
+  readonly defaultHeavyUnits: number;
+  /** Relative capacity announced to the LB for weighted policies. */
+  readonly weight: number;
+  /** CPU_HEAVY speed: 0.25 does each task's work 4 times over, like a machine a quarter as fast. */
+  readonly speed: number;
+  /** Keep served counts in this file (see durable-served-counts.ts); in memory only when absent. */
+  readonly servedCountsFile?: string;
+  /** The cluster token file: sent on every call to the LB, which requires it for registering and reporting. */
+  readonly tokenFile?: string;
+  /** Serve Prometheus metrics over HTTP on this port (host as above); none when absent. */
+  readonly metricsPort?: number;
+  /** How long registering may take, tries and backoff included (default: see DEFAULT_START_TIMEOUT_MS). */
+  readonly startTimeoutMs?: number;
+  readonly onEvent: (event: BackendEvent) => void;
+}
+
+export type BackendEvent =
+  | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'metrics'; readonly url: string }
+  | { readonly type: 'registered'; readonly where: 'registry' | 'lb'; readonly target: string }
+  | { readonly type: 'draining'; readonly reason: string }
+  | { readonly type: 'warning'; readonly message: string };
