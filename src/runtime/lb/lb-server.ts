@@ -5,26 +5,22 @@
 // again once the registry has lost it. Backends' traits come from their registry meta, so an
 // LB that restarts weighs them right before any has registered with it again.
 import type { PolicyConfig, PolicyFactory } from '../../core/policies/policy.js';
-import { Balancer, type BalancerEvent, type RegistryInstance } from '../../core/balancer.js';
+import { Balancer, type BalancerEvent } from '../../core/balancer.js';
 import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
 import { BackendService } from '../wire/gen/lbx/v1/backend.js';
-import { createProxyService } from './proxy-service.js';
-import { startGrpcServer } from '../grpc/grpc-server.js';
-import { waitFor } from '../process/wait-for.js';
-import { traitsFromMeta } from '../backend/backend-meta.js';
-import type { ServiceInstance } from '../registry/registry-contract.js';
-import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
-import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
+import { createProxyService, type ProxyService } from './proxy-service.js';
+import type { ServiceBinding } from '../grpc/grpc-server.js';
+import type { RegistryConnection } from '../registry/create-registry.js';
 import { createLbService } from './lb-service.js';
-import { dialOnce, probeBackendHealth, verifyBackendIdentity } from './admission-probe.js';
-import { RegistryAdmission } from './registry-admission.js';
+import { dialOnce, probeBackendHealth } from './admission-probe.js';
+import { LbListeners } from './lb-listeners.js';
+import { LbRegistryLink } from './lb-registry-link.js';
 import { LB_WIDE_FIELDS } from './validate-lb-request.js';
 import { withTolerantDecoders } from '../grpc/wide-integers.js';
 import { readTokenFile, requireToken } from '../grpc/bearer-token.js';
 import type { LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { LbMetrics } from '../metrics/lb-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
-import { formatHostPort } from '../../core/host-port.js';
 import { startXdsServer, type RunningXdsServer } from '../xds/xds-server.js';
 import { registerXdsMetrics } from '../metrics/xds-metrics.js';
 import type { XdsEvent } from '../xds/xds-control-plane.js';
@@ -37,9 +33,6 @@ function guardStateChanges(service: LoadBalancerServer, tokenFile: string | unde
   if (tokenFile === undefined) return service;
   return requireToken(service, readTokenFile(tokenFile), tokenFile, ['registerServer', 'deregisterServer', 'reportLoad', 'setPolicy']);
 }
-
-/** How long the LB waits for the registry to list it as passing before it calls itself ready. */
-const REGISTRY_VISIBLE_TIMEOUT_MS = 10_000;
 
 export interface LbOptions {
   readonly host: string;
@@ -85,6 +78,11 @@ export interface RunningLb {
   stop(graceMs: number): Promise<void>;
 }
 
+/**
+ * Starts the parts in order: balancer, gRPC server, the listeners beside it (xDS, metrics: each one
+ * LbListeners.add), then the registry link. A failed start stops what was started; stop() leaves
+ * the registry first, then stops the listeners.
+ */
 export async function startLb(options: LbOptions): Promise<RunningLb> {
   const nowMs = (): number => performance.now();
   const metrics = options.metricsPort === undefined ? undefined : new LbMetrics({ nowMs, includeProcessMetrics: true });
@@ -95,126 +93,68 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
     options.onEvent(event);
     xds?.publish();
   };
-  // One client's failure reports only make the LB look for itself (see Balancer.recordOutcome).
-  const probeBackend = (address: string): void =>
-    void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
-  const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now, probeBackend }, onBalancerEvent);
+  const balancer = createBalancer(options, nowMs, onBalancerEvent);
   metrics?.meter(balancer);
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
   if (options.slowStartMs !== undefined) balancer.setSlowStart(options.slowStartMs);
   const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
-  const lbService = guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile);
-  const server = await startGrpcServer(options.host, options.port, [
-    {
-      name: 'lbx.v1.LoadBalancer',
-      definition: withTolerantDecoders(LoadBalancerService, LB_WIDE_FIELDS),
-      implementation: metrics ? metrics.instrument(lbService) : lbService,
-    },
-    ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
-  ]);
+  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy), proxy);
+  const server = listeners.grpc;
   options.onEvent({ type: 'listening', address: server.address });
   if (options.xdsPort !== undefined) {
-    try {
-      xds = await startXdsServer({ host: options.host, port: options.xdsPort, balancer, onEvent: options.onEvent });
-    } catch (error) {
-      proxy?.close();
-      await server.stop(0);
-      throw error;
-    }
-    options.onEvent({ type: 'xds-listening', address: xds.address });
-    const running = xds;
+    const xdsPort = options.xdsPort;
+    const running = await listeners.add(() => startXdsServer({ host: options.host, port: xdsPort, balancer, onEvent: options.onEvent }));
+    xds = running;
+    options.onEvent({ type: 'xds-listening', address: running.address });
     if (metrics) registerXdsMetrics(metrics.registry, () => running.status());
   }
   let metricsServer: RunningMetricsServer | undefined;
   if (metrics && options.metricsPort !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(options.host, options.metricsPort, metrics);
-    } catch (error) {
-      proxy?.close();
-      await xds?.stop();
-      await server.stop(0);
-      throw error;
-    }
+    const metricsPort = options.metricsPort;
+    metricsServer = await listeners.add(() => startMetricsServer(options.host, metricsPort, metrics));
     options.onEvent({ type: 'metrics', url: `http://${metricsServer.address}/metrics` });
   }
 
-  // The cluster token: the embedded registry takes writes (this LB's own registration) only with it.
-  const registry = createRegistry(options.registry, options.tokenFile === undefined ? {} : { clusterTokenFile: options.tokenFile });
-  const admission = new RegistryAdmission({
-    isKnown: (id, address) => balancer.hasMember(id, address),
-    apply: (instances) => balancer.applyRegistrySnapshot(instances),
-    verify: (address) => verifyBackendIdentity(address),
-    onRefused: (instance, reason) =>
-      options.onEvent({ type: 'warning', message: `registry lists ${instance.id} at ${instance.address}, not admitted until it answers as an lbx backend: ${reason}` }),
-  });
-  // The watch retries every second or two while the registry is down: one warning per outage.
-  let isWatchFailing = false;
-  const watch = registry.watch(
-    BACKEND_SERVICE,
-    (instances) => {
-      isWatchFailing = false;
-      admission.snapshot(instances.map(toRegistryInstance));
-    },
-    (error) => {
-      balancer.registryOutage();
-      if (!isWatchFailing) options.onEvent({ type: 'warning', message: `registry watch: ${error.message}; members are kept until the registry has had time to resync` });
-      isWatchFailing = true;
-    },
-  );
-
+  const registryLink = new LbRegistryLink(options, balancer);
   try {
-    await registry.register(
-      { id: options.id, service: LB_SERVICE, address: options.host, port: server.port, meta: { role: 'lb' } },
-      { kind: 'tcp', intervalMs: options.checkIntervalMs },
-    );
-    // Clients find the LB through the registry, so it is ready only once the registry lists it as passing.
-    await waitFor(
-      async () => ((await registry.resolve(LB_SERVICE)).some((instance) => instance.id === options.id) ? true : undefined),
-      { description: `LB ${server.address} in the registry's passing set`, timeoutMs: REGISTRY_VISIBLE_TIMEOUT_MS, intervalMs: 25 },
-    );
-    options.onEvent({ type: 'registered', service: LB_SERVICE });
+    await registryLink.register(server.port, server.address);
   } catch (error) {
-    watch.stop();
-    admission.stop();
-    registry.close?.();
-    proxy?.close();
-    await metricsServer?.stop();
-    await xds?.stop();
-    await server.stop(0);
+    registryLink.close();
+    await listeners.abort();
     throw error;
   }
-
-  const keeper = registry.keepRegistered(options.id, options.checkIntervalMs, (event) =>
-    options.onEvent(
-      event.type === 're-registered'
-        ? { type: 'registered', service: `${LB_SERVICE} again (the registry had lost this LB)` }
-        : { type: 'warning', message: `${event.message}; retrying quietly every ${options.checkIntervalMs} ms until it answers` },
-    ),
-  );
+  registryLink.keepRegistered();
 
   return {
     address: server.address,
     ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     ...(xds ? { xds } : {}),
     stop: async (graceMs) => {
-      // Before deregistering, so no check in flight can register this LB again.
-      await keeper.stop();
-      await registry.deregister(options.id).catch((error: Error) => options.onEvent({ type: 'warning', message: `deregistration failed: ${error.message}` }));
-      watch.stop();
-      admission.stop();
-      registry.close?.();
-      // Picks are answered synchronously; in proxy mode forwarded tasks get the grace to finish.
-      await server.stop(graceMs, proxy ? undefined : () => true);
-      proxy?.close();
-      await metricsServer?.stop();
-      await xds?.stop();
+      await registryLink.leave();
+      await listeners.stop(graceMs);
     },
   };
 }
 
-/** A passing backend as the balancer takes it; traits from its meta, when it announced valid ones. */
-function toRegistryInstance(instance: ServiceInstance): RegistryInstance {
-  const traits = traitsFromMeta(instance.meta);
-  return { id: instance.id, address: formatHostPort(instance.address, instance.port), ...(traits ? { traits } : {}) };
+/** The balancer, probing a backend itself when clients report failures. */
+function createBalancer(options: LbOptions, nowMs: () => number, onEvent: (event: BalancerEvent) => void): Balancer {
+  // One client's failure reports only make the LB look for itself (see Balancer.recordOutcome).
+  const probeBackend = (address: string): void =>
+    void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
+  const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now, probeBackend }, onEvent);
+  return balancer;
+}
+
+/** What the gRPC port serves: lbx.v1.LoadBalancer (token-guarded, metered), and lbx.v1.Backend in proxy mode. */
+function lbServiceBindings(options: LbOptions, balancer: Balancer, metrics: LbMetrics | undefined, proxy: ProxyService | undefined): ServiceBinding[] {
+  const lbService = guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile);
+  return [
+    {
+      name: 'lbx.v1.LoadBalancer',
+      definition: withTolerantDecoders(LoadBalancerService, LB_WIDE_FIELDS),
+      implementation: metrics ? metrics.instrument(lbService) : lbService,
+    },
+    ...(proxy ? [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: proxy.implementation }] : []),
+  ];
 }
