@@ -46,7 +46,8 @@ await build({
   format: 'cjs',
   minify: false,
   // oclif loads typescript only to run .ts commands in development; bundled it makes the file ten times larger.
-  external: ['typescript'],
+  // @grpc/grpc-js-xds reads its protos from its package directory at run time: it cannot run from the binary, so send --client xds says so there.
+  external: ['typescript', '@grpc/grpc-js-xds'],
   define: { LBX_EMBEDDED_PACKAGE: JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, oclif: pkg.oclif }) },
   // oclif warns on every run that the node version is not in package.json "engines", which the SEA does not have.
   banner: { js: "process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';" },

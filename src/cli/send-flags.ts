@@ -31,6 +31,12 @@ export const sendFlags = {
     options: ['lookaside', 'proxy'] as const,
     dependsOn: ['registry-addr'],
   })(),
+  client: Flags.option({
+    description: 'Who picks the backends: lbx (its look-aside picks, or the proxy) or xds (a stock gRPC client, @grpc/grpc-js-xds, following the LB\'s xDS control plane; no lbx pick code).',
+    options: ['lbx', 'xds'] as const,
+    default: 'lbx',
+  })(),
+  'xds-addr': Flags.string({ description: "With --client xds: the LB's xDS address (default: the LB's host and base+107, as lbx up lays it out).", helpValue: '<host:port>' }),
   ...workloadFlags(''),
   timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
   retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),

@@ -22,7 +22,8 @@ export function concludeSend(
   const { run, saveError } = recorded;
   const { progress, out, json } = context;
   const { summary } = run;
-  const line = `${summary.ok}/${summary.sent} ok (${run.mode} mode, policy ${run.policy}), ${summary.failed} failed${run.interrupted ? `, interrupted after ${summary.sent} of ${run.planned}` : ''}`;
+  const how = run.target.kind === 'xds' ? `a stock xDS client, policy ${run.policy} as pushed by ${run.target.address}` : `${run.mode} mode, policy ${run.policy}`;
+  const line = `${summary.ok}/${summary.sent} ok (${how}), ${summary.failed} failed${run.interrupted ? `, interrupted after ${summary.sent} of ${run.planned}` : ''}`;
   if (summary.failed > 0 || run.interrupted) progress.fail(line);
   else progress.succeed(line);
   if (!json) out.log(renderSendRun(run));

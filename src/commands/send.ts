@@ -36,6 +36,7 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
     '<%= config.bin %> send --simple 5000 --max-p99 200ms --max-error-rate 0   # a CI gate: exit 5 when not met',
     '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',
     '<%= config.bin %> send --registry etcd --registry-addr 10.0.0.5:2379 --cluster lab --simple 500',
+    '<%= config.bin %> send --client xds --simple 5000   # a stock gRPC client balanced by the LB\'s xDS',
   ];
 
   static override flags = sendFlags;
@@ -53,7 +54,9 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
     const destination = registry === undefined ? await localDestination(flags.name) : await registryDestination(registry, flags.mode ?? 'lookaside');
     for (const warning of destination.warnings) this.logToStderr(`warning: ${warning}`);
 
-    const progress = await startProgress(`sending ${simple + heavy} tasks via ${destination.lbAddress}`, { quiet: flags.json });
+    const { exitDespiteXdsClient, sendClient } = await import('../cli/send-client.js');
+    const client = sendClient(flags, destination.lbAddress);
+    const progress = await startProgress(`sending ${simple + heavy} tasks via ${client.kind === 'xds' ? `a stock xDS client (control plane ${client.xdsAddress})` : destination.lbAddress}`, { quiet: flags.json });
     const interrupts = guardInterrupts({
       onStop: (signal) => this.logToStderr(`\n${signal}: no new tasks; waiting for the ones in flight (Ctrl-C again to abort)`),
       onAbort: (signal) => {
@@ -76,7 +79,10 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
       ...(flags.keys === undefined ? {} : { keys: flags.keys }),
       onProgress: trackTaskProgress(progress, 'sending'),
       stop: interrupts.signal,
-    }).finally(() => interrupts.dispose());
+    }, client).finally(() => {
+      interrupts.dispose();
+      exitDespiteXdsClient(client);
+    });
 
     const context = { progress, out: this, json: flags.json ?? false, thresholds, runsDir: destination.paths?.runsDir, interruptExitCode: interrupts.exitCode };
     const outcome = concludeSend(recorded, context);

@@ -148,10 +148,23 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
   });
 });
 
-stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8', async () => {
+stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8; send --client xds drives the same tasks and reconciles', async () => {
   const cluster = defineCluster(sandbox, 'weights', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '3', '--policy', 'wrr', '--weights', '1,2,5'], 120_000, async () => {
     const bootstrap = (await cluster.run(['xds', 'bootstrap'])).stdout;
+    // lbx send --client xds: the same tasks through a stock client inside lbx; counts per backend reconcile in report
+    // (before any outside client calls: report cannot account for calls lbx did not make).
+    const sent = await cluster.send(['--client', 'xds', '--simple', '3000', '--heavy', '20']) as { target: { kind: string }; summary: { ok: number; failed: number; backends: { address: string; ok: number }[] } };
+    assert.is(sent.target.kind, 'xds');
+    assert.equal([sent.summary.ok, sent.summary.failed], [3_020, 0]);
+    const byBackend = new Map(sent.summary.backends.map((backend) => [backend.address, backend.ok]));
+    [1, 2, 5].forEach((weight, index) => {
+      const share = (byBackend.get(cluster.backend(index).address) ?? 0) / 3_020;
+      assert.ok(Math.abs(share - weight / 8) <= 0.25 * (weight / 8), `send --client xds, backend ${index + 1}: share ${share.toFixed(3)}`);
+    });
+    const report = await cluster.report() as { reconciliation: { matches: boolean; rows: unknown[] } };
+    assert.ok(report.reconciliation.matches, `report reconciles the xds run: ${JSON.stringify(report.reconciliation.rows)}`);
+
     // grpc-js picks localities at random by weight: 8,000 calls put 10 % of the smallest share (1/8) at 3.4 standard deviations.
     const calls = await stockClient(bootstrap, { calls: 8_000, intervalMs: 0, concurrency: 8 }).done;
     const shares = sharesOf(calls);
@@ -188,6 +201,17 @@ stock('slow start: a backend added under --slow-start 8s ramps its share for a s
     assert.ok(early.share <= 0.5 * 0.25, `first second: ${(early.share * 100).toFixed(1)} % of ${early.calls} calls`);
     assert.ok(Math.abs(late.share - 0.25) <= 0.3 * 0.25, `after the window: ${(late.share * 100).toFixed(1)} % of ${late.calls} calls`);
     console.log(`  slow start, the added backend's share per second: ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((second) => `${(shareIn(second * 1_000, (second + 1) * 1_000).share * 100).toFixed(1)}%`).join(' ')}`);
+  });
+});
+
+stock('a load-aware policy (ll) becomes pushed weights: with speeds 1,1,1,0.25 under CPU_HEAVY the slow backend gets under 15 %', async () => {
+  const cluster = defineCluster(sandbox, 'loadaware', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '4', '--policy', 'll', '--speeds', '1,1,1,0.25'], 180_000, async () => {
+    const sent = (await cluster.send(['--client', 'xds', '--heavy', '600', '--concurrency', '12'])) as { summary: { ok: number; failed: number; backends: { address: string; ok: number }[] } };
+    assert.equal([sent.summary.ok, sent.summary.failed], [600, 0]);
+    const slow = sent.summary.backends.find((backend) => backend.address === cluster.backend(3).address)?.ok ?? 0;
+    assert.ok(slow / 600 < 0.15, `the slow backend's share: ${((slow / 600) * 100).toFixed(1)} % (round robin would give 25 %)`);
+    console.log(`  ll via xDS weights, speeds 1,1,1,0.25: ${sent.summary.backends.map((backend) => `${backend.address} ${backend.ok}`).join(', ')}`);
   });
 });
 

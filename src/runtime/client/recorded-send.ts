@@ -5,6 +5,7 @@ import { markRunInProgress, RUN_SCHEMA_VERSION, saveRun, type SavedRun } from '.
 import { askLbPolicy } from './ask-lb-policy.js';
 import type { SendDestination } from './send-destination.js';
 import { runSend, type SendOptions } from './send-run.js';
+import { runXdsSend } from './xds-send-run.js';
 
 export interface RecordedSend {
   readonly run: SavedRun;
@@ -15,15 +16,21 @@ export interface RecordedSend {
 }
 
 /** Sends, then saves the run where the destination keeps runs; every outcome of the save is reported, none thrown. */
-export async function sendAndRecord(destination: SendDestination, options: Omit<SendOptions, 'target' | 'registry'>): Promise<RecordedSend> {
+/** Who balances the run: lbx's look-aside picks (or its proxy), or a stock gRPC client following the LB's xDS at `xdsAddress`. */
+export type SendClient = { readonly kind: 'lbx' } | { readonly kind: 'xds'; readonly xdsAddress: string };
+
+export async function sendAndRecord(destination: SendDestination, options: Omit<SendOptions, 'target' | 'registry'>, client: SendClient = { kind: 'lbx' }): Promise<RecordedSend> {
   const { paths } = destination;
   const unmark = paths ? await markRunInProgress(paths, 'send') : async () => undefined;
   try {
-    const result = await runSend({
-      ...options,
-      target: { kind: destination.mode === 'proxy' ? 'proxy' : 'lb', address: destination.lbAddress },
-      registry: destination.registry,
-    });
+    const result =
+      client.kind === 'xds'
+        ? await runXdsSend({ ...options, xdsAddress: client.xdsAddress })
+        : await runSend({
+            ...options,
+            target: { kind: destination.mode === 'proxy' ? 'proxy' : 'lb', address: destination.lbAddress },
+            registry: destination.registry,
+          });
     // Through a proxy the client never sees a pick; the policy is the cluster's at send time (or the LB's own word).
     const policy = result.policy || destination.policy || (await askLbPolicy(destination.lbAddress)) || 'unknown';
     const run: SavedRun = {
