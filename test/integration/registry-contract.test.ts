@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { createControlToken, tokenFile } from '../../src/runtime/grpc/bearer-token.js';
+import { createControlToken, tokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import { createRegistry, type CreateRegistryOptions, type RegistryConnection, type RegistryKind } from '../../src/runtime/registry/create-registry.js';
 import { ETCD_LEASE_TTL_S } from '../../src/runtime/registry/etcd/etcd-registry-client.js';
 import { findExecutable } from '../../src/runtime/registry/find-executable.js';

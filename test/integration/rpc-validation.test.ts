@@ -10,7 +10,8 @@ import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
 import { encodeStringField, encodeVarintField } from '../helpers/proto-fuzz.js';
-import { readTokenFile, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { readTokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import path from 'node:path';
 
 const BASE_PORT = await freeBasePort();

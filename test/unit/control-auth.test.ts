@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 
 import { isLbxError } from '../../src/core/lbx-error.js';
 import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
-import { createControlToken, readControlToken, requireToken, tokenFile, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { requireToken, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { createControlToken, readControlToken, tokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import { SupervisorClient, SupervisorService, type SupervisorServer } from '../../src/runtime/wire/gen/lbx/v1/supervisor.js';
 import { statusError } from '../../src/runtime/grpc/unary.js';
 import { withTimeout } from '../helpers/with-timeout.js';

@@ -18,7 +18,7 @@ export function isLoopbackHost(host: string): boolean {
 export async function serveRegistry(flags: Interfaces.InferredFlags<typeof registryRoleFlags>): Promise<void> {
   const { startEmbeddedRegistry } = await import('../../runtime/registry/embedded/embedded-registry.js');
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const { readTokenFile, tokenFile } = await import('../../runtime/grpc/bearer-token.js');
+  const { readTokenFile, tokenFile } = await import('../../runtime/cluster/cluster-token.js');
   // Under a supervisor the cluster token guards writes, as the LB's state-changing calls.
   const file = flags['cluster-dir'] === undefined ? undefined : tokenFile({ dir: flags['cluster-dir'] });
   const acl = file === undefined ? {} : { token: readTokenFile(file), tokenSource: file };

@@ -13,7 +13,8 @@ import {
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
-import { readControlToken, tokenInterceptor } from '../grpc/bearer-token.js';
+import { tokenInterceptor } from '../grpc/bearer-token.js';
+import { readControlToken } from './cluster-token.js';
 import type { ClusterFile } from './cluster-file.js';
 import { clusterPaths, type ClusterPaths } from './cluster-paths.js';
 

@@ -1,5 +1,5 @@
 // The one place a role gets its registry client: the Consul-API adapter (a real Consul or the embedded registry) or the etcd adapter.
-import { readTokenFile } from '../grpc/bearer-token.js';
+import { readTokenFile } from '../cluster/cluster-token.js';
 import { createEtcdRegistryClient } from './etcd/etcd-registry-client.js';
 import { createConsulRegistryClient, type RegistryClientOptions } from './consul-registry-client.js';
 import type { RegistryClient } from './registry-contract.js';

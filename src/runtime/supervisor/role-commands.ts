@@ -5,7 +5,7 @@ import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { backendMetricsPort, type PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
-import { tokenFile } from '../grpc/bearer-token.js';
+import { tokenFile } from '../cluster/cluster-token.js';
 
 export interface RoleCommand {
   readonly file: string;
