@@ -9,6 +9,12 @@ export const LAYOUT_SPAN = Math.max(...portsToBind(portLayout(0), MAX_BACKENDS, 
 const LOWEST_BASE_PORT = 10_000;
 /** Candidate bases this far apart: the layout rounded up to a round number, so ranges read well in logs. */
 const CANDIDATE_STEP = 200;
+/**
+ * The top of the range is kept for files that lay out several clusters from one base (a span of up to 2,400): they
+ * are packed there from the top down, while one-cluster ranges take random candidates below it. Mixed at random,
+ * 25 small ranges left no 2,400-port gap often enough to fail a run.
+ */
+const WIDE_ZONE_PORTS = 12_000;
 /** Ports probed at once: enough to be quick, few enough not to exhaust file descriptors. */
 const PROBE_BATCH = 128;
 
@@ -50,9 +56,13 @@ export async function freeBasePort(options: FreeBasePortOptions = {}): Promise<n
   const highest = MAX_BASE_PORT + LAYOUT_SPAN - span;
   const candidates = Math.floor((highest - LOWEST_BASE_PORT) / CANDIDATE_STEP) + 1;
   if (candidates < 1) throw new Error(`no base port leaves ${span} ports below 32768`);
-  const first = Math.floor(Math.random() * candidates);
+  const isWide = span > LAYOUT_SPAN;
+  const smallCandidates = Math.max(1, Math.floor((MAX_BASE_PORT - WIDE_ZONE_PORTS - LOWEST_BASE_PORT) / CANDIDATE_STEP) + 1);
+  const first = Math.floor(Math.random() * smallCandidates);
   for (let tried = 0; tried < candidates; tried += 1) {
-    const from = LOWEST_BASE_PORT + ((first + tried) % candidates) * CANDIDATE_STEP;
+    // Wide: from the highest candidate down. Small: a random start below the wide zone, then onwards (wrapping).
+    const index = isWide ? candidates - 1 - tried : (first + tried) % candidates;
+    const from = LOWEST_BASE_PORT + index * CANDIDATE_STEP;
     const to = from + span;
     if (handedOut.some((range) => from < range.to && range.from < to)) continue;
     if (!(await isRangeFree(from, to))) continue;
