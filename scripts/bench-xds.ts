@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { execa } from 'execa';
 
+import type { DiscoveryResponse } from '../src/runtime/wire/gen/envoy/service/discovery/v3/discovery_subset.js';
+
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const home = mkdtempSync(path.join(os.tmpdir(), 'lbx-bench-xds-'));
 process.env.LBX_HOME = home;
@@ -23,6 +25,8 @@ const { requireRunningCluster } = await import('../src/runtime/cluster/cluster-l
 const { AggregatedDiscoveryServiceClient } = await import('../src/runtime/wire/gen/envoy/service/discovery/v3/discovery_subset.js');
 const { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, XDS_SERVICE_NAME } = await import('../src/runtime/xds/xds-resources.js');
 const { freeBasePort } = await import('../test/helpers/free-base-port.js');
+const { ClusterLoadAssignment } = await import('../src/runtime/wire/gen/envoy/config/endpoint/v3/endpoint_subset.js');
+const { HealthStatus } = await import('../src/runtime/wire/gen/envoy/config/core/v3/core_subset.js');
 
 const lbxBin = path.join(root, 'bin/lbx.js');
 const STOCK_CLIENT = path.join(root, 'test/helpers/stock-xds-client.ts');
@@ -61,7 +65,7 @@ async function stockCalls(bootstrap: string, plan: Record<string, unknown>, duri
   return { calls, ms: performance.now() - startedAt };
 }
 
-async function killAndRemove(control: InstanceType<typeof ControlClient>, bootstrap: string, ports: number[]): Promise<void> {
+async function killAndRemove(control: InstanceType<typeof ControlClient>, bootstrap: string, ports: number[], xdsAddress: string): Promise<void> {
   const lastCallAfter = (calls: readonly Call[], address: string, t0: number): number => Math.max(...calls.filter((call) => call.backend === address).map((call) => call.atUnixMs)) - t0;
   for (const port of ports.slice(0, 3)) {
     let t0 = 0;
@@ -74,23 +78,43 @@ async function killAndRemove(control: InstanceType<typeof ControlClient>, bootst
   }
   let t0 = 0;
   const port = ports[3]!;
+  // A raw ADS stream beside the stock client: when does the endpoint arrive as DRAINING?
+  let drainingAt = 0;
+  const watcher = openStreams(xdsAddress, () => undefined, 1, (response, atMs) => {
+    if (drainingAt === 0 && t0 > 0 && response.typeUrl === ENDPOINT_TYPE) {
+      const assignment = ClusterLoadAssignment.decode(response.resources[0]?.value ?? new Uint8Array());
+      const draining = assignment.endpoints.flatMap((locality) => locality.lbEndpoints).some((endpoint) => endpoint.endpoint?.address?.socketAddress?.portValue === port && endpoint.healthStatus === HealthStatus.DRAINING);
+      if (draining) drainingAt = atMs;
+    }
+  });
+  let t0Perf = 0;
   const { calls } = await stockCalls(bootstrap, { calls: 700, intervalMs: 5 }, async () => {
     t0 = Date.now();
+    t0Perf = performance.now();
     await control.removeBackend(port, 30_000);
   });
-  console.log(`  rm ${port}: last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after the rm call; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`);
+  watcher.close();
+  console.log(
+    `  rm ${port}: DRAINING received ${drainingAt > 0 ? `${(drainingAt - t0Perf).toFixed(1)} ms` : 'never'} after the rm call; last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
+  );
   await control.startBackend(port, 30_000);
 }
 
 /** STREAMS raw ADS streams subscribed to Listener, Cluster and the endpoints, ACKing every response. */
-function openStreams(xdsAddress: string, onCluster: (stream: number, atMs: number) => void): { close(): void; ready: () => number } {
+function openStreams(
+  xdsAddress: string,
+  onCluster: (stream: number, atMs: number) => void,
+  count = STREAMS,
+  onResponse: (response: DiscoveryResponse, atMs: number) => void = () => undefined,
+): { close(): void; ready: () => number } {
   const client = new AggregatedDiscoveryServiceClient(xdsAddress, credentials.createInsecure());
   let ready = 0;
-  const streams = Array.from({ length: STREAMS }, (_, index) => {
+  const streams = Array.from({ length: count }, (_, index) => {
     const stream = client.streamAggregatedResources();
     const node = { id: `bench-${index}`, cluster: '', locality: { region: '', zone: 'bench', subZone: '' }, userAgentName: 'bench', clientFeatures: [] };
     const received = new Set<string>();
-    stream.on('data', (response) => {
+    stream.on('data', (response: DiscoveryResponse) => {
+      onResponse(response, performance.now());
       if (response.typeUrl === CLUSTER_TYPE) onCluster(index, performance.now());
       if (!received.has(response.typeUrl)) {
         received.add(response.typeUrl);
@@ -157,7 +181,7 @@ async function main(): Promise<void> {
     const lbPid = status.components.find((component) => component.name === 'lb')!.pid;
     const ports = [1, 2, 3, 4].map((index) => basePort + index);
     console.log('kill and rm, followed by a stock grpc-js-xds client:');
-    await killAndRemove(control, bootstrap, ports);
+    await killAndRemove(control, bootstrap, ports, `127.0.0.1:${basePort + 107}`);
     console.log(`push latency and memory (load average ${loadAverage()}):`);
     await pushLatency(control, `127.0.0.1:${basePort + 107}`, lbPid);
     await control.setPolicy({ policy: 'rr', config: undefined });
