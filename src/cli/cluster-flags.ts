@@ -11,6 +11,7 @@ import {
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_REPORT_INTERVAL_MS,
   DEFAULT_UP_TIMEOUT_MS,
+  defaultUpTimeoutMs,
   REGISTRY_CHOICES,
   type ClusterSpec,
   type RegistryChoice,
@@ -51,7 +52,11 @@ export const clusterFlags = {
   weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
   speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
   ...policyConfigFlags,
-  timeout: durationFlag({ description: 'How long to wait for the cluster to be ready (1s–10m).', minMs: 1_000, maxMs: 600_000, defaultMs: DEFAULT_UP_TIMEOUT_MS }),
+  timeout: durationFlag({
+    description: `How long to wait for the cluster to be ready (1s–10m; default ${DEFAULT_UP_TIMEOUT_MS / 1_000}s, plus 1.5s per backend beyond 8, so 64 backends get 114s).`,
+    minMs: 1_000,
+    maxMs: 600_000,
+  }),
   'slow-start': durationFlag({
     description: "Ramp a new or restarted backend's share of new work over this window (Envoy's formula, from 10 %), for lbx's picks and for stock xDS clients (0 = off; up to 10m).",
     minMs: 0,
@@ -74,7 +79,7 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly mode: string;
   readonly weights?: string;
   readonly speeds?: string;
-  readonly timeout: number;
+  readonly timeout?: number;
   readonly respawn: boolean;
   readonly 'slow-start': number;
 }
@@ -112,7 +117,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     heavyWorkUnits: flags['heavy-work-units'],
     reportIntervalMs: flags['report-interval'],
     checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
-    readyTimeoutMs: flags.timeout,
+    readyTimeoutMs: flags.timeout ?? defaultUpTimeoutMs(flags.backends),
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
   };

@@ -12,6 +12,12 @@ export const DEFAULT_REPORT_INTERVAL_MS = 500;
 export const DEFAULT_CHECK_INTERVAL_MS = 1_000;
 /** How long `up` waits for each component to become ready, by default. */
 export const DEFAULT_UP_TIMEOUT_MS = 30_000;
+/** Beyond this many backends the default readiness budget grows: 64 backends took 60 s to be ready on a loaded 2-core machine. */
+const BACKENDS_IN_DEFAULT_TIMEOUT = 8;
+const EXTRA_MS_PER_BACKEND = 1_500;
+
+/** `up`'s readiness budget when --timeout is not given: 30 s, plus 1.5 s per backend beyond 8 (64 backends: 114 s). */
+export const defaultUpTimeoutMs = (backends: number): number => DEFAULT_UP_TIMEOUT_MS + Math.max(0, backends - BACKENDS_IN_DEFAULT_TIMEOUT) * EXTRA_MS_PER_BACKEND;
 
 export interface ClusterSpec {
   readonly name: string;
