@@ -100,206 +100,244 @@ export interface SendResult {
 
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
 
-/** How one try of a request ended: served, worth another attempt, hopeless, or waiting on the LB. */
 /** Before trying every backend again after all were excluded: time for a crashed one to come back, bounded by the retries. */
 const RETRY_ALL_PAUSE_MS = 200;
 
+/** How one try of a request ended: served, worth another attempt, hopeless, or waiting on the LB. */
 type TryOutcome =
   | { readonly kind: 'ok' }
   | { readonly kind: 'retry' | 'final'; readonly reason: string; readonly pauseMs?: number }
   | { readonly kind: 'wait-for-lb'; readonly reason: string };
 
 export async function runSend(options: SendOptions): Promise<SendResult> {
-  const plan = planTasks(options.simple, options.heavy, options.seed);
-  const clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const ledger = new RunLedger();
-  const pool = new BackendPool();
-  const { target } = options;
-  const random = options.random ?? Math.random;
-  const lbWaitMs = options.lbWaitMs ?? DEFAULT_LB_WAIT_MS;
-  const outage = new LbOutageClock(lbWaitMs, () => performance.now());
+  return new SendSession(options).run();
+}
 
-  // Look-aside: the LB's client and pick stream, replaced when the registry names another LB.
-  let lb: LoadBalancerClient | undefined;
-  let picks: PickStream | undefined;
-  const connectLb = (address: string): void => {
-    lb = new LoadBalancerClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
-    picks = options.pickTransport !== 'unary' ? new PickStream(lb, GET_SERVER_TIMEOUT_MS) : undefined;
-  };
-  if (target.kind === 'lb') connectLb(target.address);
-  // Waiting picks on the old stream fail with CANCELLED and wait again, now for the new LB.
-  const locator =
-    target.kind === 'direct'
-      ? undefined
-      : new LbLocator(target.address, options.registry, (address) => {
-          if (target.kind !== 'lb') return;
-          const [oldLb, oldPicks] = [lb, picks];
-          connectLb(address);
-          oldPicks?.close();
-          oldLb?.close();
-        });
-  const targetAddress = (): string => locator?.address ?? target.address;
+/** The picked backend of one attempt, and the stream (with its id of the pick) its end is reported to. */
+interface Picked {
+  readonly address: string;
+  readonly pickId?: number;
+  readonly stream?: PickStream;
+}
 
-  let policy = '';
-  let next = 0;
-  let done = 0;
-  let lbWaits = 0;
-  const isStopping = (): boolean => options.stop?.aborted === true;
+/**
+ * One run's state, in one place: the plan, the ledger every request ends in, the LB connection (replaced when the
+ * registry names another LB), and the counters the workers share. Workers take tasks from `next` in turn.
+ */
+class SendSession {
+  private readonly plan: TaskKind[];
+  private readonly clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly ledger = new RunLedger();
+  private readonly pool = new BackendPool();
+  private readonly random: () => number;
+  private readonly lbWaitMs: number;
+  private readonly outage: LbOutageClock;
+  private readonly locator: LbLocator | undefined;
+  /** Look-aside only: the LB's client and pick stream. */
+  private lb: LoadBalancerClient | undefined;
+  private picks: PickStream | undefined;
+  private policy = '';
+  /** Tasks started (the next one to take), ended, and pauses spent waiting for the LB. */
+  private next = 0;
+  private done = 0;
+  private lbWaits = 0;
 
-  const keyFor = (index: number): string => (options.keys ? `key-${index % options.keys}` : (options.key ?? ''));
+  constructor(private readonly options: SendOptions) {
+    this.plan = planTasks(options.simple, options.heavy, options.seed);
+    this.random = options.random ?? Math.random;
+    this.lbWaitMs = options.lbWaitMs ?? DEFAULT_LB_WAIT_MS;
+    this.outage = new LbOutageClock(this.lbWaitMs, () => performance.now());
+    const { target } = options;
+    if (target.kind === 'lb') this.connectLb(target.address);
+    // Waiting picks on the old stream fail with CANCELLED and wait again, now for the new LB.
+    this.locator =
+      target.kind === 'direct'
+        ? undefined
+        : new LbLocator(target.address, options.registry, (address) => {
+            if (target.kind !== 'lb') return;
+            const [oldLb, oldPicks] = [this.lb, this.picks];
+            this.connectLb(address);
+            oldPicks?.close();
+            oldLb?.close();
+          });
+  }
 
-  /** The backend for one attempt, and the stream (and its id of the pick) its end should be reported to. */
-  const pickBackend = async (kind: TaskKind, key: string, exclude: readonly string[]): Promise<{ address: string; pickId?: number; stream?: PickStream }> => {
-    // Direct and proxy targets take every task themselves; only look-aside asks the LB first.
-    if (lb === undefined) return { address: targetAddress() };
-    const request = { clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
-    if (picks) {
-      const stream = picks;
+  async run(): Promise<SendResult> {
+    const startedAtUnixMs = Date.now();
+    const startedAt = performance.now();
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, Math.max(this.plan.length, 1)) }, () => this.worker()));
+    } finally {
+      this.locator?.close();
+      this.picks?.close();
+      this.lb?.close();
+      this.pool.close();
+    }
+    const summary = this.ledger.summary(performance.now() - startedAt);
+    // `next` is the number of tasks that started: each must have ended exactly once.
+    if (summary.sent !== this.next) {
+      throw new LbxError('runtime', `accounting error: ${this.next} tasks started but ${summary.sent} recorded`);
+    }
+    const interrupted = this.next < this.plan.length;
+    return {
+      id: `${startedAtUnixMs}-${this.clientId.slice(-8)}`,
+      clientId: this.clientId,
+      target: this.options.target,
+      policy: this.policy,
+      seed: this.options.seed,
+      startedAtUnixMs,
+      finishedAtUnixMs: Date.now(),
+      summary,
+      lbWaits: this.lbWaits,
+      planned: this.plan.length,
+      ...(interrupted ? { interrupted } : {}),
+    };
+  }
+
+  private connectLb(address: string): void {
+    this.lb = new LoadBalancerClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    this.picks = this.options.pickTransport !== 'unary' ? new PickStream(this.lb, GET_SERVER_TIMEOUT_MS) : undefined;
+  }
+
+  private targetAddress(): string {
+    return this.locator?.address ?? this.options.target.address;
+  }
+
+  private isStopping(): boolean {
+    return this.options.stop?.aborted === true;
+  }
+
+  private keyFor(index: number): string {
+    return this.options.keys ? `key-${index % this.options.keys}` : (this.options.key ?? '');
+  }
+
+  private async worker(): Promise<void> {
+    while (this.next < this.plan.length && !this.isStopping()) {
+      const index = this.next;
+      this.next += 1;
+      await this.sendOne(index, this.plan[index] as TaskKind);
+      this.done += 1;
+      this.options.onProgress?.(this.done, this.plan.length, this.ledger.failedCount);
+    }
+  }
+
+  /** One request to its end: tries, retries on another backend, waits for the LB; recorded exactly once. */
+  private async sendOne(index: number, kind: TaskKind): Promise<void> {
+    const startedAt = performance.now();
+    const exclude: string[] = [];
+    const key = this.keyFor(index);
+    const lbWait = new LbWait(this.outage, this.random);
+    let attempt = 1;
+    // Bounded: every pass ends the request, uses one of maxAttempts, or pauses within the LB-wait budget.
+    for (;;) {
+      const outcome = await this.tryOnce(index, kind, key, exclude, lbWait, startedAt);
+      if (outcome.kind === 'ok') return;
+      if (this.isStopping() && outcome.kind !== 'final') {
+        this.ledger.recordFailed(`interrupted before a retry: ${outcome.reason}`, elapsedSince(startedAt));
+        return;
+      }
+      if (outcome.kind === 'wait-for-lb') {
+        const pauseMs = lbWait.nextPauseMs();
+        if (pauseMs === undefined) {
+          this.ledger.recordFailed(`gave up waiting for the LB after the --lb-wait budget (${this.lbWaitMs} ms): ${outcome.reason}`, elapsedSince(startedAt));
+          return;
+        }
+        this.lbWaits += 1;
+        void this.locator?.relocate();
+        await sleep(pauseMs);
+        continue;
+      }
+      if (outcome.kind === 'final' || attempt >= this.options.maxAttempts) {
+        this.ledger.recordFailed(outcome.reason, elapsedSince(startedAt));
+        return;
+      }
+      attempt += 1;
+      this.ledger.recordRetry();
+      if (outcome.kind === 'retry' && outcome.pauseMs !== undefined) await sleep(outcome.pauseMs);
+    }
+  }
+
+  /** The backend for one attempt: the LB's pick in look-aside mode; direct and proxy targets take every task themselves. */
+  private async pickBackend(kind: TaskKind, key: string, exclude: readonly string[]): Promise<Picked> {
+    if (this.lb === undefined) return { address: this.targetAddress() };
+    const request = { clientId: this.clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
+    if (this.picks) {
+      const stream = this.picks;
       const pick = await stream.pick(request);
-      policy ||= pick.server.policy;
+      this.policy ||= pick.server.policy;
       return { address: pick.server.address, pickId: pick.requestId, stream };
     }
-    const response = await callUnary(lb.getServer.bind(lb), { ...request, requestId: 0, done: [] }, GET_SERVER_TIMEOUT_MS);
-    policy ||= response.policy;
+    const response = await callUnary(this.lb.getServer.bind(this.lb), { ...request, requestId: 0, done: [] }, GET_SERVER_TIMEOUT_MS);
+    this.policy ||= response.policy;
     return { address: response.address };
-  };
+  }
 
   /** One pick and one call; the LB being gone is reported as 'wait-for-lb' and recorded nowhere. */
-  const tryOnce = async (index: number, kind: TaskKind, key: string, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> => {
-    let picked: { address: string; pickId?: number; stream?: PickStream };
+  private async tryOnce(index: number, kind: TaskKind, key: string, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> {
+    let picked: Picked;
     try {
-      picked = await pickBackend(kind, key, exclude);
+      picked = await this.pickBackend(kind, key, exclude);
     } catch (error) {
       const action = pickFailureAction(error);
-      if (action === 'wait-for-lb') return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, targetAddress()) };
-      if (action === 'retry-all') {
-        // Every backend this request tried failed; one may be back by now (respawned, restarted).
-        exclude.length = 0;
-        return { kind: 'retry', reason: `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`, pauseMs: RETRY_ALL_PAUSE_MS };
-      }
-      return { kind: 'final', reason: `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}` };
+      if (action === 'wait-for-lb') return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, this.targetAddress()) };
+      const reason = `GetServer ${statusName(error)}: ${isServiceError(error) ? error.details : String(error)}`;
+      if (action !== 'retry-all') return { kind: 'final', reason };
+      // Every backend this request tried failed; one may be back by now (respawned, restarted).
+      exclude.length = 0;
+      return { kind: 'retry', reason, pauseMs: RETRY_ALL_PAUSE_MS };
     }
-    const { address, pickId, stream } = picked;
-    if (target.kind === 'lb') {
-      outage.answered();
+    if (this.options.target.kind === 'lb') {
+      this.outage.answered();
       lbWait.reset();
     }
+    return this.callBackend(index, kind, key, picked, exclude, lbWait, startedAt);
+  }
+
+  /** ProcessTask on the picked backend; its outcome goes to the ledger and, with the status code, back to the LB. */
+  private async callBackend(index: number, kind: TaskKind, key: string, picked: Picked, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> {
+    const { address, pickId, stream } = picked;
+    const { target } = this.options;
     const attemptStartedAt = performance.now();
     /** The pick's outcome goes back to the LB with the status code, which decides whether it counts towards ejection. */
     const reportDone = (ok: boolean, statusCode = 0): void => {
       if (pickId !== undefined) stream?.reportDone(pickId, performance.now() - attemptStartedAt, ok, statusCode);
     };
-    const backend = pool.get(address);
+    const backend = this.pool.get(address);
     try {
       const response = await callUnary(
         backend.processTask.bind(backend),
-        { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key },
-        options.timeoutMs,
+        { taskId: `${this.clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? this.options.workUnits : 0, clientId: this.clientId, key },
+        this.options.timeoutMs,
       );
       reportDone(true);
       if (target.kind === 'proxy') {
-        outage.answered();
+        this.outage.answered();
         lbWait.reset();
       }
       // Forwards the proxy tried first may have been served by a backend that then died: attempts
       // that failed at no backend the client knows of, as far as reconciliation goes.
-      for (let failed = 0; failed < response.failedForwards; failed += 1) ledger.recordAttemptFailure(undefined, 'proxy forward failed (retried by the LB)');
+      for (let failed = 0; failed < response.failedForwards; failed += 1) this.ledger.recordAttemptFailure(undefined, 'proxy forward failed (retried by the LB)');
       // Through a proxy the response says which backend served it; credit that one.
-      ledger.recordOk(target.kind === 'proxy' ? response.backendAddress || address : address, elapsedSince(startedAt));
+      this.ledger.recordOk(target.kind === 'proxy' ? response.backendAddress || address : address, elapsedSince(startedAt));
       return { kind: 'ok' };
     } catch (error) {
       // Through a proxy, an LB that is down or restarting is waited for like a pick it could not give.
       if (target.kind === 'proxy' && isProxyUnavailable(error, backend.getChannel().getConnectivityState(false) === connectivityState.READY)) {
         // A call cut mid-way may have been forwarded before the LB went: a failed attempt at no known backend.
-        if (mayHaveBeenForwarded(error)) ledger.recordAttemptFailure(undefined, statusName(error));
+        if (mayHaveBeenForwarded(error)) this.ledger.recordAttemptFailure(undefined, statusName(error));
         return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, address) };
       }
       reportDone(false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
       const code = statusName(error);
       // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
       const isDeadline = isServiceError(error) && error.code === GrpcStatus.DEADLINE_EXCEEDED;
-      ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { isDeadline });
+      this.ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { isDeadline });
       const reason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
       if (!isServiceError(error) || !RETRYABLE.has(error.code)) return { kind: 'final', reason };
       exclude.push(address);
       return { kind: 'retry', reason };
     }
-  };
-
-  const sendOne = async (index: number, kind: TaskKind): Promise<void> => {
-    const startedAt = performance.now();
-    const exclude: string[] = [];
-    const key = keyFor(index);
-    const lbWait = new LbWait(outage, random);
-    let attempt = 1;
-    // Bounded: every pass ends the request, uses one of maxAttempts, or pauses within the LB-wait budget.
-    for (;;) {
-      const outcome = await tryOnce(index, kind, key, exclude, lbWait, startedAt);
-      if (outcome.kind === 'ok') return;
-      if (isStopping() && outcome.kind !== 'final') {
-        ledger.recordFailed(`interrupted before a retry: ${outcome.reason}`, elapsedSince(startedAt));
-        return;
-      }
-      if (outcome.kind === 'wait-for-lb') {
-        const pauseMs = lbWait.nextPauseMs();
-        if (pauseMs === undefined) {
-          ledger.recordFailed(`gave up waiting for the LB after the --lb-wait budget (${lbWaitMs} ms): ${outcome.reason}`, elapsedSince(startedAt));
-          return;
-        }
-        lbWaits += 1;
-        void locator?.relocate();
-        await sleep(pauseMs);
-        continue;
-      }
-      if (outcome.kind === 'final' || attempt >= options.maxAttempts) {
-        ledger.recordFailed(outcome.reason, elapsedSince(startedAt));
-        return;
-      }
-      attempt += 1;
-      ledger.recordRetry();
-      if (outcome.kind === 'retry' && outcome.pauseMs !== undefined) await sleep(outcome.pauseMs);
-    }
-  };
-
-  const worker = async (): Promise<void> => {
-    while (next < plan.length && !isStopping()) {
-      const index = next;
-      next += 1;
-      await sendOne(index, plan[index] as TaskKind);
-      done += 1;
-      options.onProgress?.(done, plan.length, ledger.failedCount);
-    }
-  };
-
-  const startedAtUnixMs = Date.now();
-  const startedAt = performance.now();
-  try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(plan.length, 1)) }, worker));
-  } finally {
-    locator?.close();
-    picks?.close();
-    lb?.close();
-    pool.close();
   }
-  const summary = ledger.summary(performance.now() - startedAt);
-  // `next` is the number of tasks that started: each must have ended exactly once.
-  if (summary.sent !== next) {
-    throw new LbxError('runtime', `accounting error: ${next} tasks started but ${summary.sent} recorded`);
-  }
-  const interrupted = next < plan.length;
-  return {
-    id: `${startedAtUnixMs}-${clientId.slice(-8)}`,
-    clientId,
-    target,
-    policy,
-    seed: options.seed,
-    startedAtUnixMs,
-    finishedAtUnixMs: Date.now(),
-    summary,
-    lbWaits,
-    planned: plan.length,
-    ...(interrupted ? { interrupted } : {}),
-  };
 }
 
 const elapsedSince = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1_000);
