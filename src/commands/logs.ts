@@ -47,37 +47,11 @@ The logs live in the cluster's state directory, which \`lbx down\` removes: a st
 
   async run(): Promise<LogsResult> {
     const { args, flags } = await this.parse(Logs);
-    const { clusterPaths } = await import('../runtime/cluster/cluster-paths.js');
-    const { listLogComponents, readLastLines } = await import('../runtime/logs/log-files.js');
-    const { formatLogLine, matchesComponent, mergeLogLines, parseLogLine, prefixWidth } = await import('../runtime/logs/log-multiplex.js');
     if (flags.follow && this.jsonEnabled()) throw new LbxError('usage', '--follow prints lines as they come and has no --json; drop one of them');
-
-    const paths = clusterPaths(flags.name);
-    const components = await listLogComponents(paths.logsDir);
-    if (components === undefined) {
-      throw new LbxError('no-cluster', `no cluster "${flags.name}": its state directory ${paths.dir} is gone, and its logs with it (\`lbx down\` removes both)`, [
-        `start one with: lbx up${flags.name === DEFAULT_CLUSTER_NAME ? '' : ` --name ${flags.name}`}`,
-      ]);
-    }
-    const select = (component: string): boolean => matchesComponent(component, args.component);
-    const shown = components.filter(select);
-    if (args.component !== undefined && shown.length === 0) {
-      throw new LbxError(
-        'usage',
-        `unknown component "${args.component}" in cluster "${flags.name}"; its components are: ${components.join(', ') || '(none)'} (or "backend" for every backend)`,
-      );
-    }
-
-    const offsets = new Map<string, number>();
-    const groups = await Promise.all(
-      shown.map(async (component) => {
-        const tail = await readLastLines(paths.logFile(component), flags.lines);
-        offsets.set(component, tail.endOffset);
-        return tail.lines.map((text) => parseLogLine(component, text));
-      }),
-    );
-    const lines = mergeLogLines(groups);
-    let width = prefixWidth(shown);
+    const { readClusterLogTails } = await import('../runtime/logs/cluster-log-tails.js');
+    const { formatLogLine } = await import('../runtime/logs/log-multiplex.js');
+    const { paths, shown, select, lines, offsets, width: shownWidth } = await readClusterLogTails(flags.name, args.component, flags.lines);
+    let width = shownWidth;
     const print = (batch: readonly LogLine[]): void => {
       if (batch.length > 0) process.stdout.write(batch.map((line) => `${formatLogLine(line, width)}\n`).join(''));
     };
