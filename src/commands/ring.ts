@@ -3,12 +3,10 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { renderRing } from '../cli/render-ring.js';
-import { analyzeRing, DEFAULT_RING_KEYS, MAX_RING_KEYS, type RingInput, type RingResult, type RingSource } from '../core/hash/ring-analysis.js';
-import type { RingMember } from '../core/hash/hash-ring.js';
+import { analyzeRing, DEFAULT_RING_KEYS, MAX_RING_KEYS, type RingResult } from '../core/hash/ring-analysis.js';
 import type { PolicyConfig } from '../core/policies/policy.js';
 import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 
-const HYPOTHETICAL_HOST = '127.0.0.1';
 const RING_HASHES = ['murmur3', 'course'] as const;
 
 export default class Ring extends LbxCommand {
@@ -52,53 +50,23 @@ The ring is the running cluster's settings (512 slots × 9 virtual nodes, murmur
 
   async run(): Promise<RingResult> {
     const { flags } = await this.parse(Ring);
-    // The supervisor's own naming: murmur3 places a backend's nodes by this id, so the ring matches the LB's.
-    const { backendId } = await import('../runtime/supervisor/role-commands.js');
-    const ringMember = (host: string, port: number): RingMember => ({ address: `${host}:${port}`, id: backendId(port) });
+    const { ringInputOf } = await import('../runtime/cluster/ring-input.js');
     // Flags override only what they set; the ring checks the values (0 included) and names the flag.
     const overrides: PolicyConfig = {
       ...(flags['ring-slots'] === undefined ? {} : { ringSlots: flags['ring-slots'] }),
       ...(flags.vnodes === undefined ? {} : { virtualNodes: flags.vnodes }),
       ...(flags['ring-hash'] === undefined ? {} : { ringHash: flags['ring-hash'] }),
     };
-
-    let source: RingSource;
-    let members: RingMember[];
-    let config: PolicyConfig;
-    let host: string;
-    /** Highest backend port the cluster uses (exited ones included); added backends go after it. */
-    let lastPort: number;
-    if (flags.backends === undefined) {
-      const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
-      const cluster = await requireRunningCluster(flags.name);
-      const backends = cluster.components.filter((component) => component.role === 'backend');
-      const live = backends.filter((component) => component.state !== 'exited' && component.state !== 'removed');
-      members = live.map((component) => ({ address: component.address, id: backendId(component.port) }));
-      source = {
-        kind: 'cluster',
-        name: cluster.name,
-        policy: cluster.spec.policy,
-        exited: backends.filter((component) => component.state === 'exited').map((component) => component.address),
-      };
-      config = { ...cluster.spec.policyConfig, ...overrides };
-      host = cluster.spec.host;
-      lastPort = Math.max(cluster.spec.basePort, ...backends.map((component) => component.port));
-    } else {
-      const basePort = flags['base-port'] ?? DEFAULT_BASE_PORT;
-      host = HYPOTHETICAL_HOST;
-      members = Array.from({ length: flags.backends }, (_, index) => ringMember(host, basePort + 1 + index));
-      source = { kind: 'hypothetical', host, basePort };
-      config = overrides;
-      lastPort = basePort + flags.backends;
-    }
-
-    const change: RingInput['change'] =
-      flags.add !== undefined
-        ? { kind: 'add', members: Array.from({ length: flags.add }, (_, index) => ringMember(host, lastPort + 1 + index)) }
-        : flags.remove !== undefined
-          ? { kind: 'remove', port: flags.remove }
-          : undefined;
-    const result = analyzeRing({ source, members, config, keyCount: flags.keys, ...(change === undefined ? {} : { change }) });
+    const input = await ringInputOf({
+      name: flags.name,
+      ...(flags.backends === undefined ? {} : { backends: flags.backends }),
+      ...(flags['base-port'] === undefined ? {} : { basePort: flags['base-port'] }),
+      overrides,
+      ...(flags.add === undefined ? {} : { add: flags.add }),
+      ...(flags.remove === undefined ? {} : { remove: flags.remove }),
+      keyCount: flags.keys,
+    });
+    const result = analyzeRing(input);
     if (!flags.json) this.log(renderRing(result));
     return result;
   }
