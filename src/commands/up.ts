@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterFlags, planCluster, startCluster } from '../cli/cluster-flags.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { renderComponents } from '../cli/render-components.js';
+import { renderUp } from '../cli/render-up.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
@@ -27,7 +27,7 @@ export default class Up extends LbxCommand {
 
   static override description = `Returns once every component is ready. Ports are fixed from --base-port (default ${DEFAULT_BASE_PORT}):
 
-backends base+1…base+N (7001, 7002, …), LB base+100 (7100), control API base+101 (7101), registry base+102 (7102).
+backends base+1…base+N (7001, 7002, …), LB base+100 (7100), control API base+101 (7101), registry base+102 (7102), LB metrics base+106 (7106), xDS for stock gRPC clients base+107 (7107).
 
 The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--registry auto), otherwise lbx's embedded, Consul-compatible one.
 
@@ -44,6 +44,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --policy wrr --speeds 1,1,1,0.25 --weights speeds',
     '<%= config.bin %> up --respawn',
     '<%= config.bin %> up --mode proxy --policy p2c',
+    '<%= config.bin %> up --slow-start 10s   # new and restarted backends ramp up',
   ];
 
   static override flags = {
@@ -62,7 +63,6 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     const { findExecutable } = await import('../runtime/registry/find-executable.js');
     // Every bad value is a usage error here, before anything starts.
     const planned = planCluster(flags.name, policy, flags, findExecutable);
-    const { registry } = planned.spec;
     const { file, readyMs } = await startCluster(planned, { quiet: flags.json ?? false, note: (line) => this.logToStderr(line) });
 
     const result: UpResult = {
@@ -77,24 +77,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       readyMs,
       components: file.components,
     };
-    if (!flags.json) {
-      this.log(renderComponents(file.components, Date.now()));
-      this.log('');
-      this.log(`registry: ${describeRegistry(registry, planned.registryBinary, flags.registry)} at ${file.registryAddress}`);
-      this.log(`policy:   ${policy.name} (${file.spec.mode} mode)    LB: ${file.lbAddress}    supervisor: pid ${file.supervisorPid}`);
-      this.log(`next:     lbx send --simple 1000 --heavy 50    lbx status    lbx down`);
-    }
+    if (!flags.json) this.log(renderUp(file, planned.registryBinary, flags.registry));
     return result;
-  }
-}
-
-function describeRegistry(registry: RegistryKind, binary: string, choice: string): string {
-  switch (registry) {
-    case 'embedded':
-      return `embedded (Consul-compatible, single machine${choice === 'auto' ? '; no consul binary on PATH' : ''})`;
-    case 'consul':
-      return `consul agent -dev (${binary})`;
-    case 'etcd':
-      return `etcd (${binary}, one member, data in the cluster directory)`;
   }
 }

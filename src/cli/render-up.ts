@@ -1,0 +1,27 @@
+// What `lbx up` prints once the cluster is ready: its components, its registry, and what to do next.
+import type { ClusterFile } from '../runtime/cluster/cluster-file.js';
+import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
+import { xdsAddressOf } from '../runtime/cluster/ports.js';
+import { renderComponents } from './render-components.js';
+
+function describeRegistry(registry: RegistryKind, binary: string, choice: string): string {
+  switch (registry) {
+    case 'embedded':
+      return `embedded (Consul-compatible, single machine${choice === 'auto' ? '; no consul binary on PATH' : ''})`;
+    case 'consul':
+      return `consul agent -dev (${binary})`;
+    case 'etcd':
+      return `etcd (${binary}, one member, data in the cluster directory)`;
+  }
+}
+
+/** `registryBinary` as found on PATH ('' for the embedded registry); `registryChoice` what --registry said (auto, …). */
+export function renderUp(file: ClusterFile, registryBinary: string, registryChoice: string): string {
+  return [
+    renderComponents(file.components, Date.now()),
+    '',
+    `registry: ${describeRegistry(file.spec.registry, registryBinary, registryChoice)} at ${file.registryAddress}`,
+    `policy:   ${file.spec.policy} (${file.spec.mode} mode)    LB: ${file.lbAddress}    xDS: ${xdsAddressOf(file.lbAddress)}    supervisor: pid ${file.supervisorPid}`,
+    `next:     lbx send --simple 1000 --heavy 50    lbx status    lbx xds bootstrap    lbx down`,
+  ].join('\n');
+}
