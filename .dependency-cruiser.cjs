@@ -26,7 +26,7 @@ module.exports = {
     },
     {
       name: 'commands-are-leaves',
-      comment: 'oclif turns every file in src/commands into a command: nothing imports one (types aside, via src/bin\'s explicit map).',
+      comment: "oclif turns every file in src/commands into a command: nothing imports one (types aside, via src/bin's explicit map).",
       severity: 'error',
       from: { path: '^src/(core|runtime|cli)/' },
       to: { path: '^src/commands/', dependencyTypesNot: ['type-only'] },

@@ -39,7 +39,9 @@ const RSS_FIRST = 10_000;
 const RSS_TOTAL = 100_000;
 const RSS_CONCURRENCY = '256';
 
-interface RunJson { summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; elapsedMs: number; throughputPerSec: number } }
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; elapsedMs: number; throughputPerSec: number };
+}
 
 /** Runs the lbx CLI on the bench cluster, bounded in time; --json output parsed. A send with failed tasks (exit 1) still resolves: its figures count. */
 async function lbxJson<T>(args: string[], timeoutMs = 300_000): Promise<T> {
@@ -96,7 +98,12 @@ async function canPick(cluster: ClusterFile): Promise<boolean> {
   }
 }
 
-interface KillRound { port: number; lingerMs: number; failed: number; retried: number }
+interface KillRound {
+  port: number;
+  lingerMs: number;
+  failed: number;
+  retried: number;
+}
 
 /** (a) SIGKILL one backend in the middle of a send; how long the LB went on assigning it, and what the send lost. */
 async function killRound(cluster: ClusterFile, control: ControlClient, port: number): Promise<KillRound> {
@@ -159,7 +166,9 @@ async function main(): Promise<void> {
     const downStartedAt = performance.now();
     const down = await lbxJson<{ elapsedMs: number; removed: unknown[] }>(['scale', '--backends', String(BACKENDS)]);
     const scaleDownWallMs = performance.now() - downStartedAt;
-    console.log(`    up: ${up.added.length} added in ${up.elapsedMs} ms (wall ${Math.round(scaleWallMs)} ms); back down: ${down.removed.length} removed in ${down.elapsedMs} ms (wall ${Math.round(scaleDownWallMs)} ms)`);
+    console.log(
+      `    up: ${up.added.length} added in ${up.elapsedMs} ms (wall ${Math.round(scaleWallMs)} ms); back down: ${down.removed.length} removed in ${down.elapsedMs} ms (wall ${Math.round(scaleDownWallMs)} ms)`,
+    );
 
     console.log(`(d) ${RSS_TOTAL} SIMPLE at concurrency ${RSS_CONCURRENCY}: ${RSS_FIRST}, then ${RSS_TOTAL - RSS_FIRST}`);
     const lbPid = (await control.status()).components.find((component) => component.role === 'lb')?.pid ?? 0;
@@ -170,7 +179,9 @@ async function main(): Promise<void> {
     const rssTotalMb = rssMb(lbPid);
     const loadFailed = first.summary.failed + rest.summary.failed;
     const growth = rssTotalMb / rssFirstMb - 1;
-    console.log(`    ${Math.round(first.summary.throughputPerSec)}/s then ${Math.round(rest.summary.throughputPerSec)}/s; ${loadFailed} failed ${JSON.stringify({ ...first.summary.failuresByReason, ...rest.summary.failuresByReason })}`);
+    console.log(
+      `    ${Math.round(first.summary.throughputPerSec)}/s then ${Math.round(rest.summary.throughputPerSec)}/s; ${loadFailed} failed ${JSON.stringify({ ...first.summary.failuresByReason, ...rest.summary.failuresByReason })}`,
+    );
     console.log(`    LB RSS: ${rssAtStartMb.toFixed(1)} MB before, ${rssFirstMb.toFixed(1)} MB after ${RSS_FIRST}, ${rssTotalMb.toFixed(1)} MB after ${RSS_TOTAL}`);
 
     console.log('');

@@ -48,7 +48,12 @@ async function main(): Promise<void> {
   }
 
   const upStartedAt = performance.now();
-  const up = JSON.parse(lbx(['up', ...CLUSTER, '--backends', '4', '--policy', 'rr', '--json'])) as { readyMs: number; supervisorPid: number; lbAddress: string; components: Array<{ name: string; address: string; pid: number; role: string }> };
+  const up = JSON.parse(lbx(['up', ...CLUSTER, '--backends', '4', '--policy', 'rr', '--json'])) as {
+    readyMs: number;
+    supervisorPid: number;
+    lbAddress: string;
+    components: Array<{ name: string; address: string; pid: number; role: string }>;
+  };
   const upWallMs = performance.now() - upStartedAt;
   try {
     const backend = up.components.find((component) => component.role === 'backend');

@@ -70,7 +70,12 @@ async function timedStats(client: LoadBalancerClient): Promise<{ picks: number; 
 }
 
 async function main(): Promise<void> {
-  console.log(`lbx bench lb-stream: ${PICKS} picks written, none read; ${lbxBin}; load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `lbx bench lb-stream: ${PICKS} picks written, none read; ${lbxBin}; load average ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   const basePort = await freeBasePort();
   await lbxJson(['up', '--backends', '2', '--base-port', String(basePort)]);
   const lbAddress = `127.0.0.1:${basePort + 100}`;

@@ -31,9 +31,19 @@ const BIG_UP_TIMEOUT = '180s';
 const ORPHAN_POLL_MS = 5;
 const ORPHAN_LIMIT_MS = 10_000;
 
-interface RunJson { summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number> } }
-interface ChaosJson { killed: number; started: number; skipped: number; failed: number }
-interface StatusJson { supervisorPid: number; components: Array<{ pid: number; state: string }> }
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number> };
+}
+interface ChaosJson {
+  killed: number;
+  started: number;
+  skipped: number;
+  failed: number;
+}
+interface StatusJson {
+  supervisorPid: number;
+  components: Array<{ pid: number; state: string }>;
+}
 
 /** The lbx CLI on cluster `name` with --json, parsed. A send with failed tasks (exit 1) still resolves: its figures count. */
 async function lbxJson<T>(name: string, args: string[], timeoutMs = 600_000): Promise<T> {
@@ -59,7 +69,11 @@ async function freeBasePort(from: number): Promise<number> {
   throw new Error(`no free range of ${LAYOUT_PORTS} ports from ${from}`);
 }
 
-const loadAverage = (): string => os.loadavg().map((value) => value.toFixed(2)).join(' ');
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 
 const rssKb = (pid: number): number => {
   try {
@@ -142,7 +156,9 @@ async function main(): Promise<void> {
     console.log(`    ${describeRun(backend)}`);
     console.log(`(d) up --backends ${BIG_CLUSTER_BACKENDS}, then (e) SIGKILL to its supervisor`);
     const big = await bigCluster();
-    console.log(`    ready in ${Math.round(big.readyMs)} ms; ${big.processes} processes, ${big.rssMb.toFixed(0)} MB RSS in all; no child ${Math.round(big.orphanMs)} ms after the SIGKILL (${big.left} left)`);
+    console.log(
+      `    ready in ${Math.round(big.readyMs)} ms; ${big.processes} processes, ${big.rssMb.toFixed(0)} MB RSS in all; no child ${Math.round(big.orphanMs)} ms after the SIGKILL (${big.left} left)`,
+    );
 
     console.log(`\nload average at the end: ${loadAverage()}\n`);
     row('figure', 'measured', 'target');

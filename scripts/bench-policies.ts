@@ -42,7 +42,9 @@ function benchMode(mode: 'lookaside' | 'proxy'): void {
     }
     const rrP99 = rows.find((row) => row.policy === 'rr')?.run.summary.latencyMs.p99 ?? Number.NaN;
     console.log(`\n${mode} mode: ${HEAVY} CPU_HEAVY @ c=${CONCURRENCY}, speeds 1,1,1,0.25`);
-    console.log(`${'policy'.padEnd(22)} ${'tasks/s'.padStart(8)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)}  ${'p99/rr'.padStart(6)}  failed  share 9201/9202/9203/9204(slow)`);
+    console.log(
+      `${'policy'.padEnd(22)} ${'tasks/s'.padStart(8)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)}  ${'p99/rr'.padStart(6)}  failed  share 9201/9202/9203/9204(slow)`,
+    );
     for (const { run } of rows) {
       const summary = run.summary;
       const share = ['9201', '9202', '9203', '9204']
@@ -74,12 +76,16 @@ function benchRing(): void {
   }
   const counts = backends.map((backend) => backend.load.assignedTotal);
   const maxOverMean = Math.max(...counts) / (counts.reduce((sum, count) => sum + count, 0) / counts.length);
-  console.log(`  --hash-balance 1.25, 10,000 picks over 1,000 keys: assignments ${counts.join(' / ')}, max/mean ${maxOverMean.toFixed(3)} (target ≤ 1.25) ${maxOverMean <= 1.25 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  --hash-balance 1.25, 10,000 picks over 1,000 keys: assignments ${counts.join(' / ')}, max/mean ${maxOverMean.toFixed(3)} (target ≤ 1.25) ${maxOverMean <= 1.25 ? 'ok' : 'MISSED'}`,
+  );
 
   const fifth = { address: '127.0.0.1:7005', id: 'backend-7005' };
   const moved = keyMovement(keys, buildRing(members, {}), buildRing([...members, fifth], {}));
   const fraction = moved.moved / keys.length;
-  console.log(`  adding a 5th backend moves ${moved.moved} of 10,000 keys (${(fraction * 100).toFixed(1)}%) (target 15–25%) ${fraction >= 0.15 && fraction <= 0.25 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  adding a 5th backend moves ${moved.moved} of 10,000 keys (${(fraction * 100).toFixed(1)}%) (target 15–25%) ${fraction >= 0.15 && fraction <= 0.25 ? 'ok' : 'MISSED'}`,
+  );
   benchMovementSpread(keys);
 }
 

@@ -78,8 +78,23 @@ async function benchRegistry(kind: RegistryKind, basePort: number): Promise<Figu
     const startByHand = async (port: number): Promise<ChildProcess> => {
       const child = spawn(
         process.execPath,
-        [lbxBin, 'serve', 'backend', '--port', String(port), '--registry', kind === 'embedded' ? 'consul' : kind, '--registry-addr', up.registryAddress, '--cluster', name,
-          '--lb-addr', up.lbAddress, '--token-file', path.join(home, name, 'control.token')],
+        [
+          lbxBin,
+          'serve',
+          'backend',
+          '--port',
+          String(port),
+          '--registry',
+          kind === 'embedded' ? 'consul' : kind,
+          '--registry-addr',
+          up.registryAddress,
+          '--cluster',
+          name,
+          '--lb-addr',
+          up.lbAddress,
+          '--token-file',
+          path.join(home, name, 'control.token'),
+        ],
         { env, stdio: 'ignore' },
       );
       handStarted.push(child);
@@ -119,13 +134,17 @@ async function main(): Promise<void> {
   for (const { kind, basePort } of kinds) rows.push(await benchRegistry(kind, basePort));
 
   const ms = (value: number): string => `${Math.round(value).toLocaleString('en-US')} ms`;
-  console.log(`\n${'registry'.padEnd(10)} ${'up → ready (wall)'.padStart(20)} ${'SIGKILL, supervised'.padStart(20)} ${'SIGKILL, own signal'.padStart(20)} ${'SIGTERM'.padStart(10)} ${'send'.padStart(10)} failed`);
+  console.log(
+    `\n${'registry'.padEnd(10)} ${'up → ready (wall)'.padStart(20)} ${'SIGKILL, supervised'.padStart(20)} ${'SIGKILL, own signal'.padStart(20)} ${'SIGTERM'.padStart(10)} ${'send'.padStart(10)} failed`,
+  );
   for (const row of rows) {
     console.log(
       `${row.kind.padEnd(10)} ${`${ms(row.upMs)} (${ms(row.upWallMs)})`.padStart(20)} ${ms(row.killSupervisedMs).padStart(20)} ${ms(row.killSignalMs).padStart(20)} ${ms(row.gracefulMs).padStart(10)} ${`${Math.round(row.throughput).toLocaleString('en-US')}/s`.padStart(10)} ${row.failed}`,
     );
   }
-  console.log('\nSIGKILL times run to the backend\'s disappearance from the registry\'s healthy set; "own signal" is a backend no supervisor watches (TCP check every 1 s for the Consul API, a 2 s lease for etcd).');
+  console.log(
+    '\nSIGKILL times run to the backend\'s disappearance from the registry\'s healthy set; "own signal" is a backend no supervisor watches (TCP check every 1 s for the Consul API, a 2 s lease for etcd).',
+  );
 }
 
 try {

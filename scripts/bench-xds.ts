@@ -35,7 +35,11 @@ const STREAMS = Number(process.env.LBX_BENCH_XDS_STREAMS ?? 100);
 const SWITCHES = 5;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const loadAverage = (): string => os.loadavg().map((value) => value.toFixed(2)).join(' ');
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -54,39 +58,58 @@ interface Call {
 /** A stock client process (grpc-js-xds) calling until `calls` are done; resolves its calls. */
 async function stockCalls(bootstrap: string, plan: Record<string, unknown>, during?: () => Promise<void>): Promise<{ calls: Call[]; ms: number }> {
   const startedAt = performance.now();
-  const child = execa(process.execPath, ['--import', 'tsx', STOCK_CLIENT, JSON.stringify(plan)], { cwd: root, env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, reject: false, timeout: 300_000, stdin: 'ignore' });
+  const child = execa(process.execPath, ['--import', 'tsx', STOCK_CLIENT, JSON.stringify(plan)], {
+    cwd: root,
+    env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap },
+    reject: false,
+    timeout: 300_000,
+    stdin: 'ignore',
+  });
   if (during) {
     await sleep(1_500);
     await during();
   }
   const result = await child;
   if (result.exitCode !== 0) throw new Error(`stock client exited ${result.exitCode}: ${result.stderr}`);
-  const calls = String(result.stdout).split('\n').filter((line) => line.startsWith('{"i"')).map((line) => JSON.parse(line) as Call);
+  const calls = String(result.stdout)
+    .split('\n')
+    .filter((line) => line.startsWith('{"i"'))
+    .map((line) => JSON.parse(line) as Call);
   return { calls, ms: performance.now() - startedAt };
 }
 
 async function killAndRemove(control: InstanceType<typeof ControlClient>, bootstrap: string, ports: number[], xdsAddress: string): Promise<void> {
-  const lastCallAfter = (calls: readonly Call[], address: string, t0: number): number => Math.max(...calls.filter((call) => call.backend === address).map((call) => call.atUnixMs)) - t0;
+  const lastCallAfter = (calls: readonly Call[], address: string, t0: number): number =>
+    Math.max(...calls.filter((call) => call.backend === address).map((call) => call.atUnixMs)) - t0;
   for (const port of ports.slice(0, 3)) {
     let t0 = 0;
     const { calls } = await stockCalls(bootstrap, { calls: 700, intervalMs: 5 }, async () => {
       t0 = Date.now();
       await control.killBackend(port, 'SIGKILL');
     });
-    console.log(`  kill ${port}: last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after the kill call; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`);
+    console.log(
+      `  kill ${port}: last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after the kill call; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
+    );
     await control.startBackend(port, 30_000);
   }
   let t0 = 0;
   const port = ports[3]!;
   // A raw ADS stream beside the stock client: when does the endpoint arrive as DRAINING?
   let drainingAt = 0;
-  const watcher = openStreams(xdsAddress, () => undefined, 1, (response, atMs) => {
-    if (drainingAt === 0 && t0 > 0 && response.typeUrl === ENDPOINT_TYPE) {
-      const assignment = ClusterLoadAssignment.decode(response.resources[0]?.value ?? new Uint8Array());
-      const draining = assignment.endpoints.flatMap((locality) => locality.lbEndpoints).some((endpoint) => endpoint.endpoint?.address?.socketAddress?.portValue === port && endpoint.healthStatus === HealthStatus.DRAINING);
-      if (draining) drainingAt = atMs;
-    }
-  });
+  const watcher = openStreams(
+    xdsAddress,
+    () => undefined,
+    1,
+    (response, atMs) => {
+      if (drainingAt === 0 && t0 > 0 && response.typeUrl === ENDPOINT_TYPE) {
+        const assignment = ClusterLoadAssignment.decode(response.resources[0]?.value ?? new Uint8Array());
+        const draining = assignment.endpoints
+          .flatMap((locality) => locality.lbEndpoints)
+          .some((endpoint) => endpoint.endpoint?.address?.socketAddress?.portValue === port && endpoint.healthStatus === HealthStatus.DRAINING);
+        if (draining) drainingAt = atMs;
+      }
+    },
+  );
   let t0Perf = 0;
   const { calls } = await stockCalls(bootstrap, { calls: 700, intervalMs: 5 }, async () => {
     t0 = Date.now();
@@ -120,7 +143,14 @@ function openStreams(
         received.add(response.typeUrl);
         if (received.size === 3) ready += 1;
       }
-      stream.write({ versionInfo: response.versionInfo, node, resourceNames: response.typeUrl === ENDPOINT_TYPE ? [XDS_SERVICE_NAME] : [], typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail: undefined });
+      stream.write({
+        versionInfo: response.versionInfo,
+        node,
+        resourceNames: response.typeUrl === ENDPOINT_TYPE ? [XDS_SERVICE_NAME] : [],
+        typeUrl: response.typeUrl,
+        responseNonce: response.nonce,
+        errorDetail: undefined,
+      });
     });
     stream.on('error', () => undefined);
     for (const typeUrl of [LISTENER_TYPE, CLUSTER_TYPE, ENDPOINT_TYPE]) {
@@ -153,7 +183,9 @@ async function pushLatency(control: InstanceType<typeof ControlClient>, xdsAddre
   }
   streams.close();
   const sorted = [...latencies].sort((a, b) => a - b);
-  console.log(`  push latency, SetPolicy call → Cluster received, ${STREAMS} streams × ${SWITCHES} switches (${sorted.length} pushes): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`);
+  console.log(
+    `  push latency, SetPolicy call → Cluster received, ${STREAMS} streams × ${SWITCHES} switches (${sorted.length} pushes): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
+  );
   console.log(`  LB RSS: ${rssBefore.toFixed(1)} MB before, ${rssWith.toFixed(1)} MB with ${streams.ready()} ADS streams connected`);
 }
 
@@ -166,7 +198,9 @@ async function throughput(bootstrap: string): Promise<void> {
     rates['lbx']!.push(send.summary.throughputPerSec);
   }
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
-  console.log(`  throughput (SIMPLE, 8 in flight, A B A B): stock xDS client ${rates['stock']!.map((rate) => rate.toFixed(0)).join(', ')} calls/s (incl. process start); lbx send ${rates['lbx']!.map((rate) => rate.toFixed(0)).join(', ')} tasks/s; ratio ${(mean(rates['stock']!) / mean(rates['lbx']!)).toFixed(2)}`);
+  console.log(
+    `  throughput (SIMPLE, 8 in flight, A B A B): stock xDS client ${rates['stock']!.map((rate) => rate.toFixed(0)).join(', ')} calls/s (incl. process start); lbx send ${rates['lbx']!.map((rate) => rate.toFixed(0)).join(', ')} tasks/s; ratio ${(mean(rates['stock']!) / mean(rates['lbx']!)).toFixed(2)}`,
+  );
 }
 
 async function main(): Promise<void> {

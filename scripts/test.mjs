@@ -18,15 +18,11 @@ const runMarker = `LBX_TEST_RUN=${randomUUID()}`;
 // A hard ceiling: a hung suite must end the run with a failure, not hold CI until its own timeout.
 const ceilingMs = Number(process.env.LBX_TEST_CEILING_MS ?? 45 * 60_000);
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, pattern, '-i', 'helpers', '-i', 'fixtures'],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NO_COLOR: '1', LBX_TEST_RUN: runMarker.split('=')[1] },
-  },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), dir, pattern, '-i', 'helpers', '-i', 'fixtures'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, NO_COLOR: '1', LBX_TEST_RUN: runMarker.split('=')[1] },
+});
 const ceiling = setTimeout(() => {
   console.error(`test run passed its ceiling of ${ceilingMs / 60_000} min: ending it`);
   child.kill('SIGKILL');

@@ -22,12 +22,7 @@ export interface ExplicitHooks {
  * @oclif/core 4.14.0: package.json pins that version exactly and test/unit/command-map.test.ts
  * fails if the field stops being used. Hooks are called directly for the same reason.
  */
-export async function loadExplicitConfig(
-  pkg: EmbeddedPackage,
-  commands: Readonly<Record<string, Command.Class>>,
-  root: string,
-  hooks: ExplicitHooks = {},
-): Promise<Config> {
+export async function loadExplicitConfig(pkg: EmbeddedPackage, commands: Readonly<Record<string, Command.Class>>, root: string, hooks: ExplicitHooks = {}): Promise<Config> {
   const pjson = {
     name: pkg.name,
     version: pkg.version,

@@ -15,8 +15,17 @@ export function describeChange(verb: string, change: BackendChange): string {
   return `${verb} ${change.name} on ${change.address}${pid} in ${change.elapsedMs} ms`;
 }
 
+/** One backend started or stopped, as --json prints it. */
+export interface ChangeJson {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  readonly pid: number;
+  readonly elapsedMs: number;
+}
+
 /** The JSON shape of one change, as --json prints it. */
-export const changeJson = (change: BackendChange): Record<string, unknown> => ({
+export const changeJson = (change: BackendChange): ChangeJson => ({
   name: change.name,
   port: change.port,
   address: change.address,

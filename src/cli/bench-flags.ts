@@ -14,13 +14,19 @@ const DEFAULT_POLICIES = 'rr,pf,ll,lc,p2c,ewma,ch';
 const CLUSTER_SHAPE_FLAGS = ['backends', 'registry', 'base-port', 'host', 'heavy-work-units', 'report-interval', 'mode', 'weights', 'speeds', 'respawn'];
 
 export const benchFlags = {
-  name: Flags.string({ description: 'Bench this running cluster (left running) instead of a private one; a cluster by that name that is not running is started and stopped like a private one.' }),
+  name: Flags.string({
+    description: 'Bench this running cluster (left running) instead of a private one; a cluster by that name that is not running is started and stopped like a private one.',
+  }),
   policies: Flags.string({
     description: `Policies to compare, comma-separated, in order: ${POLICIES.map((policy) => policy.shortName).join(', ')} (or long names).`,
     default: DEFAULT_POLICIES,
   }),
   ...workloadFlags(' per policy'),
-  keys: Flags.integer({ description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.', min: 1, max: 10_000_000 }),
+  keys: Flags.integer({
+    description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.',
+    min: 1,
+    max: 10_000_000,
+  }),
   html: Flags.string({ description: 'Also write the results as one self-contained HTML file.', helpValue: '<file>' }),
   ...clusterFlags,
   ...thresholdFlags,
@@ -28,7 +34,10 @@ export const benchFlags = {
 
 /** "rr,ll,ch" → the policies, in order, each once; an unknown name is a usage error naming the choices. */
 export function parsePolicyList(text: string): PolicyFactory[] {
-  const names = text.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
   if (names.length === 0) throw new LbxError('usage', `--policies "${text}": expected policy names separated by commas, e.g. rr,ll,p2c`);
   const policies = names.map((name) => resolvePolicy(name));
   return policies.filter((policy, index) => policies.findIndex((other) => other.name === policy.name) === index);

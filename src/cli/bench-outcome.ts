@@ -29,7 +29,11 @@ export async function concludeBench(measured: BenchResult, ending: BenchEnding):
   if (measured.interrupted) ending.progress.fail(`bench interrupted: ${line}`);
   else ending.progress.succeed(`bench done: ${line}`);
 
-  const { outcome, verdict } = concludeRun(ending.thresholds, measured.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance })), failedTasks);
+  const { outcome, verdict } = concludeRun(
+    ending.thresholds,
+    measured.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance })),
+    failedTasks,
+  );
   const result: BenchResult = { ...measured, ...(outcome ? { thresholds: outcome } : {}) };
   if (ending.renderHtml && ending.html !== undefined) await writeFile(ending.html, ending.renderHtml(result));
   if (!ending.json) ending.out.log(renderBenchResult(result, { color: shouldColor(process.stdout, process.env), keys: ending.keys, html: ending.html }));

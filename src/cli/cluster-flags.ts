@@ -22,6 +22,7 @@ import { durationFlag, hostFlag } from './flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
+import { LB_MODES, type LbMode } from '../runtime/lb/lb-mode.js';
 
 export const clusterFlags = {
   backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
@@ -44,11 +45,11 @@ export const clusterFlags = {
     default: DEFAULT_HEAVY_WORK_UNITS,
   }),
   'report-interval': durationFlag({ description: 'How often backends report load to the LB (50ms–1m).', minMs: 50, maxMs: 60_000, defaultMs: DEFAULT_REPORT_INTERVAL_MS }),
-  mode: Flags.string({
+  mode: Flags.option({
     description: 'lookaside: clients ask the LB, then call the backend themselves; proxy: clients call the LB, which forwards every task (and sees every start and end).',
-    options: ['lookaside', 'proxy'],
-    default: 'lookaside',
-  }),
+    options: LB_MODES,
+    default: 'lookaside' as const,
+  })(),
   weights: Flags.string({ description: 'Weight of each backend for weighted policies, in port order, e.g. 1,1,2,4; "speeds" to use the --speeds values (default: all 1).' }),
   speeds: Flags.string({ description: 'CPU_HEAVY speed of each backend, in port order, e.g. 1,1,1,0.25: a 0.25 backend pays 4 times the work (default: all 1).' }),
   ...policyConfigFlags,
@@ -58,7 +59,8 @@ export const clusterFlags = {
     maxMs: 600_000,
   }),
   'slow-start': durationFlag({
-    description: "Ramp a new or restarted backend's share of new work over this window (Envoy's formula, from 10 %), for lbx's picks and for stock xDS clients (0 = off; up to 10m).",
+    description:
+      "Ramp a new or restarted backend's share of new work over this window (Envoy's formula, from 10 %), for lbx's picks and for stock xDS clients (0 = off; up to 10m).",
     minMs: 0,
     maxMs: 600_000,
     defaultMs: 0,
@@ -76,7 +78,7 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly host: string;
   readonly 'heavy-work-units': number;
   readonly 'report-interval': number;
-  readonly mode: string;
+  readonly mode: LbMode;
   readonly weights?: string;
   readonly speeds?: string;
   readonly timeout?: number;
@@ -99,7 +101,8 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
   checkPolicyFits(policy, policyConfig, flags.backends);
   const speeds = flags.speeds === undefined ? undefined : parseFactorList('--speeds', flags.speeds, flags.backends, 100, MIN_SPEED);
   if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
-  const weights = flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
+  const weights =
+    flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
   const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry as RegistryChoice, find);
   const spec: ClusterSpec = {
     name,
@@ -107,7 +110,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     basePort: flags['base-port'],
     backends: flags.backends,
     policy: policy.name,
-    mode: flags.mode as 'lookaside' | 'proxy',
+    mode: flags.mode,
     policyConfig,
     ...(weights ? { weights } : {}),
     ...(speeds ? { speeds } : {}),
@@ -125,10 +128,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
 }
 
 /** Starts the planned cluster (refusing a running one or busy ports, cleaning a stale one), with progress on stderr until every component is ready. */
-export async function startCluster(
-  planned: PlannedCluster,
-  options: { quiet: boolean; note: (line: string) => void },
-): Promise<{ file: ClusterFile; readyMs: number }> {
+export async function startCluster(planned: PlannedCluster, options: { quiet: boolean; note: (line: string) => void }): Promise<{ file: ClusterFile; readyMs: number }> {
   const { spec } = planned;
   const { startCluster: launch } = await import('../runtime/supervisor/start-cluster.js');
   const progress = await startProgress(`starting cluster "${spec.name}" (${spec.registry} registry)`, { quiet: options.quiet });
@@ -152,10 +152,7 @@ export async function startCluster(
 }
 
 /** The registry a cluster runs: what was asked for, with the binary it needs found on PATH (a usage error when missing). */
-function chooseRegistry(
-  choice: RegistryChoice,
-  find: (name: string) => string | undefined,
-): { registry: RegistryKind; consulBinary?: string; etcdBinary?: string } {
+function chooseRegistry(choice: RegistryChoice, find: (name: string) => string | undefined): { registry: RegistryKind; consulBinary?: string; etcdBinary?: string } {
   switch (choice) {
     case 'embedded':
       return { registry: 'embedded' };

@@ -13,7 +13,7 @@ export const clusterNameFlag = Flags.string({
 
 /** Where a role reaches the registry (host:port); each role also needs it when run on its own. */
 export const registryAddressFlag = Flags.string({
-  description: 'Registry address, host:port: a Consul agent\'s (or the embedded registry\'s) HTTP API, or an etcd client URL.',
+  description: "Registry address, host:port: a Consul agent's (or the embedded registry's) HTTP API, or an etcd client URL.",
   required: true,
 });
 
@@ -22,7 +22,7 @@ export const REGISTRY_KINDS = ['embedded', 'consul', 'etcd'] as const satisfies 
 
 /** Which API the registry at --registry-addr speaks. */
 export const registryKindFlag = Flags.string({
-  description: 'What the registry at --registry-addr is: consul (a Consul agent; lbx\'s embedded registry speaks the same API), embedded, or etcd.',
+  description: "What the registry at --registry-addr is: consul (a Consul agent; lbx's embedded registry speaks the same API), embedded, or etcd.",
   options: [...REGISTRY_KINDS],
   default: 'consul',
 });
@@ -40,7 +40,7 @@ export function registryConnectionFromFlags(flags: { readonly registry: string; 
 
 /** An address of this machine to listen on (checked: an empty or foreign one is a usage error); IPv6 with or without brackets. */
 export const hostFlag = Flags.custom<string>({
-  description: 'Address to listen on: an address of this machine (127.0.0.1, ::1, an interface\'s address) or 0.0.0.0 / :: for all.',
+  description: "Address to listen on: an address of this machine (127.0.0.1, ::1, an interface's address) or 0.0.0.0 / :: for all.",
   default: '127.0.0.1',
   parse: async (input, _context, flag) => {
     const { checkLocalHost } = await import('../runtime/cluster/local-host.js');
@@ -86,3 +86,12 @@ export function durationFlag(options: DurationFlagOptions & { readonly defaultMs
   // Help shows the default as typed (10s), not as the ms it parses to.
   return build({ ...common, default: defaultMs, defaultHelp: async () => formatDurationMs(defaultMs) });
 }
+
+/** The signals `kill` and `chaos` may send: a crash, or a graceful stop. */
+export const KILL_SIGNALS = ['SIGKILL', 'SIGTERM'] as const;
+export const killSignalFlag = Flags.option({
+  char: 's',
+  description: 'Signal to send: SIGKILL (a crash) or SIGTERM (a graceful stop).',
+  options: KILL_SIGNALS,
+  default: 'SIGKILL' as const,
+})();

@@ -15,5 +15,3 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
-
-export const formatBytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;

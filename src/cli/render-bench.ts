@@ -52,7 +52,8 @@ export function renderBenchResult(result: BenchResult, options: { color: boolean
     '',
     renderBenchDistribution(result, { color: options.color }),
   ];
-  if (result.interrupted) lines.push('', `interrupted: ${result.policies.length} polic${result.policies.length === 1 ? 'y' : 'ies'} measured; the last one covers only the tasks that started`);
+  if (result.interrupted)
+    lines.push('', `interrupted: ${result.policies.length} polic${result.policies.length === 1 ? 'y' : 'ies'} measured; the last one covers only the tasks that started`);
   if (options.html !== undefined) lines.push('', `HTML report: ${options.html}`);
   return lines.join('\n');
 }

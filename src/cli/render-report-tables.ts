@@ -57,7 +57,10 @@ export function renderBackendTable(report: ClusterReport, options: ReportTableOp
   const total = report.backends.reduce((sum, backend) => sum + backend.servedSimple + backend.servedHeavy, 0);
   const share = (backend: BackendReport): number => (total === 0 ? 0 : (backend.servedSimple + backend.servedHeavy) / total);
   const shareCell = (backend: BackendReport): string => (total === 0 ? '-' : formatPercent(share(backend)));
-  const bar = (width: number) => (backend: BackendReport): string => renderBar(share(backend), { color: options.color, pad: true, width });
+  const bar =
+    (width: number) =>
+    (backend: BackendReport): string =>
+      renderBar(share(backend), { color: options.color, pad: true, width });
   const right: Align = 'right';
 
   if (options.wide) {
@@ -98,7 +101,9 @@ export function renderBackendTable(report: ClusterReport, options: ReportTableOp
     { head: '', cell: bar(NARROW_BAR_WIDTH), keep: 20 },
     { head: 'ASSIGNED', align: right, cell: (backend) => formatCount(backend.assigned), keep: 70 },
     { head: 'CLIENT OK', align: right, cell: (backend) => formatCount(backend.clientOk), keep: 75 },
-    ...(isAll(backends, (backend) => backend.inFlight === 0) ? [] : [{ head: 'IN FLIGHT', align: right, cell: (backend: BackendReport) => formatCount(backend.inFlight), keep: 10 }]),
+    ...(isAll(backends, (backend) => backend.inFlight === 0)
+      ? []
+      : [{ head: 'IN FLIGHT', align: right, cell: (backend: BackendReport) => formatCount(backend.inFlight), keep: 10 }]),
     { head: 'CPU %', align: right, cell: (backend) => backend.cpuPercent.toFixed(1), keep: 50 },
   ];
   const fitted = renderFittedTable(columns, backends, REPORT_WIDTH);
@@ -106,7 +111,9 @@ export function renderBackendTable(report: ClusterReport, options: ReportTableOp
     const details = [
       backend.state === 'exited' && backend.exitReason ? `exited (${backend.exitReason})` : '',
       // A backend that exited was removed for exiting: said once.
-      backend.lbState.startsWith('removed: ') && !(backend.state === 'exited' && backend.lbState.includes('exit')) ? `the LB removed it (${backend.lbState.slice('removed: '.length)})` : '',
+      backend.lbState.startsWith('removed: ') && !(backend.state === 'exited' && backend.lbState.includes('exit'))
+        ? `the LB removed it (${backend.lbState.slice('removed: '.length)})`
+        : '',
     ].filter(Boolean);
     if (details.length > 0) notes.push(`${backend.address}: ${details.join('; ')}`);
   }
@@ -129,7 +136,14 @@ export function renderPolicyAssignments(report: ClusterReport, options: ReportTa
   let chunk: string[] = [];
   for (const policy of policies) {
     const tried = [...chunk, policy];
-    if (chunk.length > 0 && Math.max(...tableOf(tried).split('\n').map((line) => line.length)) > REPORT_WIDTH) {
+    if (
+      chunk.length > 0 &&
+      Math.max(
+        ...tableOf(tried)
+          .split('\n')
+          .map((line) => line.length),
+      ) > REPORT_WIDTH
+    ) {
       tables.push(tableOf(chunk));
       chunk = [policy];
     } else {
@@ -168,7 +182,12 @@ export function renderRunsTable(runs: readonly SavedRun[], options: ReportTableO
     { head: 'RUN', cell: (run) => new Date(run.startedAtUnixMs).toISOString().replace('T', ' ').slice(5, 19) },
     ...(isAll(runs, (run) => (run.mode ?? 'lookaside') === 'lookaside') ? [] : [{ head: 'MODE', cell: (run: SavedRun) => run.mode ?? 'lookaside', keep: 30 }]),
     { head: 'POLICY', cell: (run) => (run.policy ? shortPolicy(run.policy) : '-'), keep: 80 },
-    { head: 'TASKS', align: right, cell: (run) => (run.request.heavy === 0 ? formatCount(run.request.simple) : `${formatCount(run.request.simple)}+${formatCount(run.request.heavy)}`), keep: 60 },
+    {
+      head: 'TASKS',
+      align: right,
+      cell: (run) => (run.request.heavy === 0 ? formatCount(run.request.simple) : `${formatCount(run.request.simple)}+${formatCount(run.request.heavy)}`),
+      keep: 60,
+    },
     { head: 'OK', align: right, cell: (run) => formatCount(run.summary.ok) },
     { head: 'FAILED', align: right, cell: (run) => formatCount(run.summary.failed) },
     { head: 'RETRIED', align: right, cell: (run) => formatCount(run.summary.retried), keep: 40 },
@@ -180,5 +199,4 @@ export function renderRunsTable(runs: readonly SavedRun[], options: ReportTableO
 }
 
 /** Notes wrapped at the report width (unwrapped with --wide). */
-export const fitNotes = (lines: readonly string[], options: ReportTableOptions): string =>
-  lines.map((line) => (options.wide ? line : wrapLine(line, REPORT_WIDTH))).join('\n');
+export const fitNotes = (lines: readonly string[], options: ReportTableOptions): string => lines.map((line) => (options.wide ? line : wrapLine(line, REPORT_WIDTH))).join('\n');

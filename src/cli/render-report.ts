@@ -27,10 +27,7 @@ export function renderReport(report: ClusterReport, options: { color?: boolean; 
 
   if (report.runs.length > 0) {
     const recent = report.runs.slice(-10);
-    sections.push(
-      `last ${recent.length} send run${recent.length > 1 ? 's' : ''}:\n` +
-        renderRunsTable(recent, tableOptions),
-    );
+    sections.push(`last ${recent.length} send run${recent.length > 1 ? 's' : ''}:\n` + renderRunsTable(recent, tableOptions));
   } else {
     sections.push('no send runs yet: lbx send --simple 1000');
   }

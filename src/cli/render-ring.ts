@@ -25,8 +25,7 @@ function renderHeader(result: RingResult): string {
     const range = ring.backends.length === 1 ? `${source.basePort + 1}` : `${source.basePort + 1}–${source.basePort + ring.backends.length}`;
     lines.push(`hypothetical cluster: ${count} on ${source.host}:${range}`);
   } else {
-    const policy =
-      source.policy === 'consistent_hash' ? 'policy consistent_hash' : `policy ${source.policy}; shown as consistent_hash would place them`;
+    const policy = source.policy === 'consistent_hash' ? 'policy consistent_hash' : `policy ${source.policy}; shown as consistent_hash would place them`;
     lines.push(`cluster "${source.name}": ${count} (${policy})`);
     if (source.exited.length > 0) lines.push(`left out, exited: ${source.exited.join(', ')}`);
   }

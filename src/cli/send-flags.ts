@@ -9,6 +9,7 @@ import type { RegistryConnection } from '../runtime/registry/create-registry.js'
 import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags } from './flags.js';
 import { thresholdFlags } from './threshold-flags.js';
 import { workloadFlags } from './workload-flags.js';
+import { LB_MODES } from '../runtime/lb/lb-mode.js';
 
 const MAX_KEY_LENGTH = 256;
 
@@ -16,7 +17,8 @@ export const sendFlags = {
   name: clusterNameFlag,
   // No defaults on the --registry-addr flags: oclif's dependsOn would count a default as given.
   'registry-addr': Flags.string({
-    description: 'Send to a cluster found through this registry (host:port) instead of a local one: e.g. roles started with `lbx serve lb|backend` on other machines. The run is not saved.',
+    description:
+      'Send to a cluster found through this registry (host:port) instead of a local one: e.g. roles started with `lbx serve lb|backend` on other machines. The run is not saved.',
     helpValue: '<host:port>',
     exclusive: ['name'],
   }),
@@ -28,11 +30,12 @@ export const sendFlags = {
   cluster: Flags.string({ description: "The cluster's name in that registry: etcd keys live under /lbx/<name>/ (default: default).", dependsOn: ['registry-addr'] }),
   mode: Flags.option({
     description: "With --registry-addr: how the LB was started, lookaside (default) or proxy. A local cluster's own mode is used otherwise.",
-    options: ['lookaside', 'proxy'] as const,
+    options: LB_MODES,
     dependsOn: ['registry-addr'],
   })(),
   client: Flags.option({
-    description: 'Who picks the backends: lbx (its look-aside picks, or the proxy) or xds (a stock gRPC client, @grpc/grpc-js-xds, following the LB\'s xDS control plane; no lbx pick code).',
+    description:
+      "Who picks the backends: lbx (its look-aside picks, or the proxy) or xds (a stock gRPC client, @grpc/grpc-js-xds, following the LB's xDS control plane; no lbx pick code).",
     options: ['lbx', 'xds'] as const,
     default: 'lbx',
   })(),

@@ -28,7 +28,8 @@ export function concludeSend(
   else progress.succeed(line);
   if (!json) out.log(renderSendRun(run));
   if (saveError !== undefined) out.logToStderr(`error: run ${run.id} could not be saved in ${context.runsDir}: ${saveError}; its figures are above`);
-  else if (context.runsDir === undefined && !json) out.logToStderr(`note: run ${run.id} not saved: a cluster found through --registry-addr has no local directory (use --json to keep it)`);
+  else if (context.runsDir === undefined && !json)
+    out.logToStderr(`note: run ${run.id} not saved: a cluster found through --registry-addr has no local directory (use --json to keep it)`);
   if (summary.failed > 0 && !json) out.logToStderr(`error: ${summary.failed} of ${summary.sent} tasks failed`);
 
   const { outcome, verdict } = concludeRun(context.thresholds, [{ summary, imbalance: computeImbalance(summary) }], summary.failed);

@@ -10,8 +10,7 @@ export interface Progress {
 let active: Progress | undefined;
 
 /** ora spins at 100% CPU when a terminal reports 0 columns, so it is used only where it can draw. */
-const canSpin = (): boolean =>
-  Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
+const canSpin = (): boolean => Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI;
 
 /** Without a terminal, progress prints a heartbeat line at most this often, so CI logs show life without flooding. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;

@@ -8,7 +8,10 @@ import { parseMaxErrorRate, parseMaxImbalance, parseMaxP99Ms, parseMinThroughput
 // Strings parsed in run(), so a bad value gets lbx's own one-line usage error naming the expected form.
 export const thresholdFlags = {
   'max-p99': Flags.string({ description: 'Fail (exit 5) when p99 latency is above this: 200ms, 0.5s, 1m, or a bare number of ms.', helpValue: '<duration>' }),
-  'max-error-rate': Flags.string({ description: 'Fail (exit 5) when the share of failed tasks is above this: a fraction 0–1 (0, 0.01) or a percentage (1%).', helpValue: '<N%|fraction>' }),
+  'max-error-rate': Flags.string({
+    description: 'Fail (exit 5) when the share of failed tasks is above this: a fraction 0–1 (0, 0.01) or a percentage (1%).',
+    helpValue: '<N%|fraction>',
+  }),
   'min-throughput': Flags.string({ description: 'Fail (exit 5) when throughput is below this many tasks per second.', helpValue: '<tasks/s>' }),
   'max-imbalance': Flags.string({ description: 'Fail (exit 5) when the busiest backend got more than this × the mean ok count (1 = even; at least 1).', helpValue: '<ratio>' }),
 };

@@ -2,8 +2,16 @@ import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+import { changeJson, type ChangeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../cli/number-lists.js';
+
+/** What `add --json` prints. */
+export interface AddResult {
+  readonly cluster: string;
+  readonly added: ChangeJson;
+  readonly speed: number;
+  readonly weight: number;
+}
 
 export default class Add extends LbxCommand {
   static override summary = 'Start one more backend, on the lowest free backend port, while traffic runs.';
@@ -20,7 +28,7 @@ Weighted policies use its --weight; --speed makes it slower (or faster) at CPU_H
     weight: Flags.string({ description: `Weight for weighted policies (${MIN_WEIGHT}–${MAX_WEIGHT}).`, default: '1' }),
   };
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<AddResult> {
     const { flags } = await this.parse(Add);
     const speed = parseFactor('--speed', flags.speed, 100, MIN_SPEED);
     const weight = parseFactor('--weight', flags.weight, MAX_WEIGHT, MIN_WEIGHT);

@@ -49,7 +49,9 @@ Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared 
     // Ctrl-C or SIGTERM: the policy being measured winds down and the partial results are shown; a second one ends at once. Either way a private cluster is stopped.
     const interrupts = guardInterrupts({
       onStop: (signal) =>
-        this.logToStderr(`\n${signal}: finishing the tasks in flight, then ${bench.isShared ? `leaving cluster "${bench.name}" running on the policy being benched (lbx policy shows it)` : `stopping cluster "${bench.name}"`} (Ctrl-C again to abort)`),
+        this.logToStderr(
+          `\n${signal}: finishing the tasks in flight, then ${bench.isShared ? `leaving cluster "${bench.name}" running on the policy being benched (lbx policy shows it)` : `stopping cluster "${bench.name}"`} (Ctrl-C again to abort)`,
+        ),
       onAbort: () => void bench.release().finally(() => process.exit(interrupts.exitCode ?? 130)),
     });
     try {
@@ -62,7 +64,16 @@ Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared 
       for (const policy of policies) checkPolicyFits(policy, { ...cluster.spec.policyConfig, ...policyConfig }, serving);
 
       const progress = await startProgress(`bench on cluster "${bench.name}": ${policies.length} policies`, { quiet });
-      const workload = { simple, heavy, concurrency: flags.concurrency, seed, ...(flags.keys === undefined ? {} : { keys: flags.keys }), timeoutMs: DEFAULT_TIMEOUT_MS, maxAttempts: DEFAULT_RETRIES + 1, workUnits: flags['work-units'] };
+      const workload = {
+        simple,
+        heavy,
+        concurrency: flags.concurrency,
+        seed,
+        ...(flags.keys === undefined ? {} : { keys: flags.keys }),
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+        maxAttempts: DEFAULT_RETRIES + 1,
+        workUnits: flags['work-units'],
+      };
       const measured = await runBench({
         cluster,
         policies: policies.map((policy) => policy.name),

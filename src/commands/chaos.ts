@@ -1,10 +1,22 @@
 import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
-import { clusterNameFlag, durationFlag } from '../cli/flags.js';
+import { clusterNameFlag, durationFlag, killSignalFlag } from '../cli/flags.js';
 import { changeTimeoutMs } from '../cli/backend-change.js';
+import type { ChaosAction } from '../runtime/chaos/chaos-types.js';
 
 const TARGETS = ['backend', 'lb', 'registry'] as const;
+
+/** What `chaos --json` prints: counts by kind, and every action in order. */
+export interface ChaosResult {
+  readonly cluster: string;
+  readonly seed: number;
+  readonly killed: number;
+  readonly started: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly actions: readonly ChaosAction[];
+}
 
 export default class Chaos extends LbxCommand {
   static override summary = 'Kill a random backend (or the LB, or the registry) every interval, for a bounded time.';
@@ -23,12 +35,18 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     name: clusterNameFlag,
     interval: durationFlag({ char: 'i', description: 'Time between kills (100ms–10m).', minMs: 100, maxMs: 600_000, defaultMs: 1_000 }),
     duration: durationFlag({ char: 'd', description: 'How long chaos runs (1ms–1h).', minMs: 1, maxMs: 3_600_000, defaultMs: 20_000 }),
-    target: Flags.string({ char: 't', description: 'What may be killed; repeat for several (one is drawn each round).', options: [...TARGETS], multiple: true, default: ['backend'] }),
-    signal: Flags.string({ char: 's', description: 'Signal to send.', options: ['SIGKILL', 'SIGTERM'], default: 'SIGKILL' }),
+    target: Flags.option({
+      char: 't',
+      description: 'What may be killed; repeat for several (one is drawn each round).',
+      options: TARGETS,
+      multiple: true,
+      default: ['backend' as const],
+    })(),
+    signal: killSignalFlag,
     seed: Flags.integer({ description: 'Seed of the random choices; default: random, printed.', min: 0, max: 4_294_967_295 }),
   };
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<ChaosResult> {
     const { flags } = await this.parse(Chaos);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');
@@ -37,7 +55,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     const { setTimeout: sleep } = await import('node:timers/promises');
     const cluster = await requireRunningCluster(flags.name);
     const seed = flags.seed ?? Math.floor(Math.random() * 4_294_967_296);
-    const targets = [...new Set(flags.target)] as Array<(typeof TARGETS)[number]>;
+    const targets = [...new Set(flags.target)];
     const control = new ControlClient(cluster);
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -50,7 +68,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
         targets,
         intervalMs: flags.interval,
         durationMs: flags.duration,
-        signal: flags.signal as 'SIGKILL' | 'SIGTERM',
+        signal: flags.signal,
         revive: !status.respawn,
         startTimeoutMs: changeTimeoutMs(cluster),
         random: seededRandom(seed),

@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
-import { clusterNameFlag } from '../cli/flags.js';
+import { clusterNameFlag, killSignalFlag } from '../cli/flags.js';
 
 export interface KillResult {
   readonly name: string;
@@ -25,7 +25,7 @@ Use --signal SIGTERM for a graceful stop instead (the backend deregisters and fi
 
   static override flags = {
     name: clusterNameFlag,
-    signal: Flags.string({ char: 's', description: 'Signal to send.', options: ['SIGKILL', 'SIGTERM'], default: 'SIGKILL' }),
+    signal: killSignalFlag,
   };
 
   async run(): Promise<KillResult> {
@@ -35,7 +35,7 @@ Use --signal SIGTERM for a graceful stop instead (the backend deregisters and fi
     const cluster = await requireRunningCluster(flags.name);
     const control = new ControlClient(cluster);
     try {
-      const killed = await control.killBackend(args.port, flags.signal as 'SIGKILL' | 'SIGTERM');
+      const killed = await control.killBackend(args.port, flags.signal);
       if (!flags.json) this.log(`sent ${flags.signal} to ${killed.name} (pid ${killed.pid})`);
       return { name: killed.name, port: args.port, pid: killed.pid, signal: flags.signal };
     } finally {

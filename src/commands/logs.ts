@@ -14,7 +14,7 @@ export interface LogsResult {
 }
 
 export default class Logs extends LbxCommand {
-  static override summary = 'Show the components\' logs, multiplexed with aligned name prefixes; -f follows them.';
+  static override summary = "Show the components' logs, multiplexed with aligned name prefixes; -f follows them.";
 
   static override description = `Reads $LBX_HOME/<name>/logs/*.log: the supervisor, the registry, the LB and every backend. Lines are ordered by their ISO time stamps (a line without one stays after the line before it in its file).
 

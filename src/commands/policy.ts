@@ -13,17 +13,13 @@ export interface PolicyResult {
 }
 
 export default class Policy extends LbxCommand {
-  static override summary = 'Switch the running LB\'s policy without a restart, or show the current one.';
+  static override summary = "Switch the running LB's policy without a restart, or show the current one.";
 
   static override description = `Later picks use the new policy; requests already assigned are unaffected. \`lbx report\` shows each backend's assignments by the policy that made them.
 
 Policies: ${POLICIES.map((policy) => `${policy.shortName} (${policy.name})`).join(', ')}.`;
 
-  static override examples = [
-    '<%= config.bin %> policy',
-    '<%= config.bin %> policy ll',
-    '<%= config.bin %> policy consistent_hash --hash-balance 1.25',
-  ];
+  static override examples = ['<%= config.bin %> policy', '<%= config.bin %> policy ll', '<%= config.bin %> policy consistent_hash --hash-balance 1.25'];
 
   static override args = { policy: Args.string({ description: 'Short or long policy name; omit to show the current one.' }) };
 

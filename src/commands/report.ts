@@ -21,13 +21,16 @@ The reconciliation line says whether client and backend counts agree.`;
 
   static override flags = {
     name: clusterNameFlag,
-    wide: Flags.boolean({ description: 'Every column (speed, weight, LB view, join and leave times, SIMPLE/HEAVY, each run\'s split); without it the tables fit 100 columns.', default: false }),
+    wide: Flags.boolean({
+      description: "Every column (speed, weight, LB view, join and leave times, SIMPLE/HEAVY, each run's split); without it the tables fit 100 columns.",
+      default: false,
+    }),
     watch: watchFlag,
     ...liveFlags,
     html: htmlFileFlag,
   };
 
-  async run(): Promise<LiveViewResult | ClusterReport & { readonly schema: 'lbx.report/v1' }> {
+  async run(): Promise<LiveViewResult | (ClusterReport & { readonly schema: 'lbx.report/v1' })> {
     const { flags } = await this.parse(Report);
     if (flags.html !== undefined && flags.html.trim() === '') throw new LbxError('usage', '--html needs a file name: got an empty string', ['e.g. lbx report --html report.html']);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');

@@ -43,8 +43,8 @@ The ring is the running cluster's settings (512 slots × 9 virtual nodes, murmur
     add: Flags.integer({ description: 'Show what adding this many backends (on the next ports) would move.', min: 1, max: MAX_BACKENDS, exclusive: ['remove'] }),
     remove: Flags.integer({ description: 'Show what removing the backend on this port would move.', min: 1, max: 65_535 }),
     keys: Flags.integer({ description: `Size of the key set key-0 … key-(N-1) (1–${MAX_RING_KEYS}).`, default: DEFAULT_RING_KEYS }),
-    'ring-slots': Flags.integer({ description: 'Slots on the ring (default: the cluster\'s, else 512).' }),
-    vnodes: Flags.integer({ description: 'Virtual nodes per backend (default: the cluster\'s, else 9).' }),
+    'ring-slots': Flags.integer({ description: "Slots on the ring (default: the cluster's, else 512)." }),
+    vnodes: Flags.integer({ description: "Virtual nodes per backend (default: the cluster's, else 9)." }),
     'ring-hash': Flags.option({ description: "Placement: murmur3, or course for the source course's formulas (default: the cluster's, else murmur3).", options: RING_HASHES })(),
   };
 

@@ -2,7 +2,13 @@ import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+import { changeJson, type ChangeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+
+/** What `rm --json` prints. */
+export interface RmResult {
+  readonly cluster: string;
+  readonly removed: ChangeJson;
+}
 
 export default class Rm extends LbxCommand {
   static override summary = 'Remove one backend gracefully: no new assignments, in-flight tasks finish, then it exits.';
@@ -19,7 +25,7 @@ To crash a backend instead, use \`lbx kill\`.`;
 
   static override flags = { name: clusterNameFlag };
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<RmResult> {
     const { args, flags } = await this.parse(Rm);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');

@@ -2,8 +2,17 @@ import { Flags } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+import { changeJson, type ChangeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
 import { MAX_BACKENDS } from '../runtime/cluster/ports.js';
+
+/** What `scale --json` prints. */
+export interface ScaleResult {
+  readonly cluster: string;
+  readonly backends: number;
+  readonly added: readonly ChangeJson[];
+  readonly removed: readonly ChangeJson[];
+  readonly elapsedMs: number;
+}
 
 export default class Scale extends LbxCommand {
   static override summary = 'Grow or shrink the set of backends while traffic runs.';
@@ -21,7 +30,7 @@ Shrinking removes the highest running ports first, gracefully (as \`lbx rm\`): n
     backends: Flags.integer({ char: 'b', description: `Number of backends wanted (1–${MAX_BACKENDS}).`, required: true, min: 1, max: MAX_BACKENDS }),
   };
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<ScaleResult> {
     const { flags } = await this.parse(Scale);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');
@@ -33,7 +42,11 @@ Shrinking removes the highest running ports first, gracefully (as \`lbx rm\`): n
         for (const change of result.added) this.log(describeChange('added', change));
         for (const change of result.removed) this.log(describeChange('removed', change));
         const changed = result.added.length + result.removed.length;
-        this.log(changed === 0 ? `cluster "${cluster.name}" already has ${flags.backends} backends` : `cluster "${cluster.name}" now has ${flags.backends} backends (${result.elapsedMs} ms)`);
+        this.log(
+          changed === 0
+            ? `cluster "${cluster.name}" already has ${flags.backends} backends`
+            : `cluster "${cluster.name}" now has ${flags.backends} backends (${result.elapsedMs} ms)`,
+        );
       }
       return { cluster: cluster.name, backends: flags.backends, added: result.added.map(changeJson), removed: result.removed.map(changeJson), elapsedMs: result.elapsedMs };
     } finally {

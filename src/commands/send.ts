@@ -36,7 +36,7 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
     '<%= config.bin %> send --simple 5000 --max-p99 200ms --max-error-rate 0   # a CI gate: exit 5 when not met',
     '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',
     '<%= config.bin %> send --registry etcd --registry-addr 10.0.0.5:2379 --cluster lab --simple 500',
-    '<%= config.bin %> send --client xds --simple 5000   # a stock gRPC client balanced by the LB\'s xDS',
+    "<%= config.bin %> send --client xds --simple 5000   # a stock gRPC client balanced by the LB's xDS",
   ];
 
   static override flags = sendFlags;
@@ -56,7 +56,10 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
 
     const { exitDespiteXdsClient, sendClient } = await import('../cli/send-client.js');
     const client = sendClient(flags, destination.lbAddress);
-    const progress = await startProgress(`sending ${simple + heavy} tasks via ${client.kind === 'xds' ? `a stock xDS client (control plane ${client.xdsAddress})` : destination.lbAddress}`, { quiet: flags.json });
+    const progress = await startProgress(
+      `sending ${simple + heavy} tasks via ${client.kind === 'xds' ? `a stock xDS client (control plane ${client.xdsAddress})` : destination.lbAddress}`,
+      { quiet: flags.json },
+    );
     const interrupts = guardInterrupts({
       onStop: (signal) => this.logToStderr(`\n${signal}: no new tasks; waiting for the ones in flight (Ctrl-C again to abort)`),
       onAbort: (signal) => {
@@ -66,20 +69,24 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
         process.exit(interrupts.exitCode ?? 130);
       },
     });
-    const recorded = await sendAndRecord(destination, {
-      simple,
-      heavy,
-      concurrency: flags.concurrency,
-      timeoutMs: flags.timeout,
-      maxAttempts: flags.retries + 1,
-      workUnits: flags['work-units'],
-      lbWaitMs: flags['lb-wait'],
-      seed: flags.seed ?? randomSeed(),
-      ...(flags.key === undefined ? {} : { key: flags.key }),
-      ...(flags.keys === undefined ? {} : { keys: flags.keys }),
-      onProgress: trackTaskProgress(progress, 'sending'),
-      stop: interrupts.signal,
-    }, client).finally(() => {
+    const recorded = await sendAndRecord(
+      destination,
+      {
+        simple,
+        heavy,
+        concurrency: flags.concurrency,
+        timeoutMs: flags.timeout,
+        maxAttempts: flags.retries + 1,
+        workUnits: flags['work-units'],
+        lbWaitMs: flags['lb-wait'],
+        seed: flags.seed ?? randomSeed(),
+        ...(flags.key === undefined ? {} : { key: flags.key }),
+        ...(flags.keys === undefined ? {} : { keys: flags.keys }),
+        onProgress: trackTaskProgress(progress, 'sending'),
+        stop: interrupts.signal,
+      },
+      client,
+    ).finally(() => {
       interrupts.dispose();
       exitDespiteXdsClient(client);
     });

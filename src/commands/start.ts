@@ -2,7 +2,13 @@ import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { changeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+import { changeJson, type ChangeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
+
+/** What `start --json` prints. */
+export interface StartResult {
+  readonly cluster: string;
+  readonly started: ChangeJson;
+}
 
 export default class Start extends LbxCommand {
   static override summary = 'Start again a backend that was killed or crashed, on the same port.';
@@ -17,7 +23,7 @@ export default class Start extends LbxCommand {
 
   static override flags = { name: clusterNameFlag };
 
-  async run(): Promise<Record<string, unknown>> {
+  async run(): Promise<StartResult> {
     const { args, flags } = await this.parse(Start);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ControlClient } = await import('../runtime/cluster/control-client.js');

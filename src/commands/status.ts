@@ -8,9 +8,10 @@ import type { StatusResult } from '../runtime/cluster/collect-status.js';
 export type { StatusResult };
 
 export default class Status extends LbxCommand {
-  static override summary = 'Show a cluster\'s components (pids, ports, state, health, uptime, metrics addresses) and its xDS clients.';
+  static override summary = "Show a cluster's components (pids, ports, state, health, uptime, metrics addresses) and its xDS clients.";
 
-  static override description = 'Health is probed live: grpc.health.v1 for the LB and backends, the registry\'s own API for the registry (Consul\'s status/leader, etcd\'s health). Exits 3 when the cluster is not running.';
+  static override description =
+    "Health is probed live: grpc.health.v1 for the LB and backends, the registry's own API for the registry (Consul's status/leader, etcd's health). Exits 3 when the cluster is not running.";
 
   // `ps`, as in docker compose.
   static override aliases = ['ps'];
@@ -24,7 +25,9 @@ export default class Status extends LbxCommand {
     const { collectStatus } = await import('../runtime/cluster/collect-status.js');
     const status = await collectStatus(flags.name);
     if (!flags.json) {
-      this.log(`cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(status.uptimeMs)}  policy ${status.policy}  registry ${status.registry} at ${status.registryAddress}${status.respawn ? '  respawn on' : ''}`);
+      this.log(
+        `cluster "${status.name}"  supervisor pid ${status.supervisorPid}  up ${formatDuration(status.uptimeMs)}  policy ${status.policy}  registry ${status.registry} at ${status.registryAddress}${status.respawn ? '  respawn on' : ''}`,
+      );
       this.log('');
       this.log(renderComponents(status.components, Date.now()));
       this.log('');

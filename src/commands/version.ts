@@ -9,7 +9,7 @@ export interface VersionResult {
 }
 
 export default class Version extends LbxCommand {
-  static override summary = 'Show lbx\'s version, with the Node.js version and platform it runs on (as --version).';
+  static override summary = "Show lbx's version, with the Node.js version and platform it runs on (as --version).";
 
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --json'];
 

@@ -5,8 +5,7 @@ export function compareAddresses(a: string, b: string): number {
   const [hostA, portA] = splitAddress(a);
   const [hostB, portB] = splitAddress(b);
   // An address without a numeric port sorts after all that have one.
-  const byPort =
-    Number.isNaN(portA) || Number.isNaN(portB) ? Number(Number.isNaN(portA)) - Number(Number.isNaN(portB)) : portA - portB;
+  const byPort = Number.isNaN(portA) || Number.isNaN(portB) ? Number(Number.isNaN(portA)) - Number(Number.isNaN(portB)) : portA - portB;
   return byPort || compareText(hostA, hostB) || compareText(a, b);
 }
 

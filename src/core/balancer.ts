@@ -509,9 +509,7 @@ export class Balancer {
   }
 
   private eligible(): Member[] {
-    return [...this.members.values()]
-      .filter((member) => member.state === 'serving' && !member.outlier.isEjected)
-      .sort((a, b) => compareAddresses(a.address, b.address));
+    return [...this.members.values()].filter((member) => member.state === 'serving' && !member.outlier.isEjected).sort((a, b) => compareAddresses(a.address, b.address));
   }
 
   /**

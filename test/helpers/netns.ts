@@ -100,7 +100,10 @@ export class NetnsLab {
   private readonly rootLinks: string[] = [];
   private readonly subnets: number[];
 
-  constructor(private readonly tag: string, hostCount: number) {
+  constructor(
+    private readonly tag: string,
+    hostCount: number,
+  ) {
     if (`lbx${tag}r${hostCount}`.length > MAX_LINK_NAME_LENGTH) throw new Error(`tag ${tag} makes link names longer than ${MAX_LINK_NAME_LENGTH} characters`);
     this.subnets = pickFreeSubnets(hostCount, Number.parseInt(tag, 10) || 0);
   }

@@ -59,25 +59,103 @@ function fixed64Double(no: number, value: number): Buffer {
 // ---------------------------------------------------------------- the fuzzer
 
 const VARINTS: readonly bigint[] = [
-  0n, 1n, 2n, 3n, 99n, -1n, -2n,
-  2n ** 31n - 1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n,
-  2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 64n - 1n,
+  0n,
+  1n,
+  2n,
+  3n,
+  99n,
+  -1n,
+  -2n,
+  2n ** 31n - 1n,
+  2n ** 31n,
+  -(2n ** 31n),
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  2n ** 64n - 1n,
 ];
 const DOUBLES: readonly number[] = [
-  Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, -1, 0.5, 1, 0.01, 0.0099, 100, 100.5, 1000, 1000.0001,
-  5e-324, 1e-300, 1e308, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MAX_SAFE_INTEGER + 2,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  -0,
+  0,
+  -1,
+  0.5,
+  1,
+  0.01,
+  0.0099,
+  100,
+  100.5,
+  1000,
+  1000.0001,
+  5e-324,
+  1e-300,
+  1e308,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MAX_SAFE_INTEGER + 2,
 ];
 /** Task types: the two valid ones, UNSPECIFIED, and unknown ones. */
 const ENUMS: readonly bigint[] = [0n, 1n, 2n, 3n, 99n, -1n, 2n ** 31n - 1n];
 const STRINGS: readonly string[] = [
-  '', ' ', 'a', 'rr', 'SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGKILL\u0000', 'lb', 'registry', 'backend-', 'backend-0', 'backend-99999',
-  '..', '../../../etc/passwd', '%s%s%n', '${process.exit()}', '\u202e', '\u0000\u0000', 'line\nbreak', 'é', '😀', '\ud800',
-  'a'.repeat(128), 'a'.repeat(129), 'k'.repeat(256), 'k'.repeat(257), 'x'.repeat(4096),
+  '',
+  ' ',
+  'a',
+  'rr',
+  'SIGKILL',
+  'SIGTERM',
+  'SIGSTOP',
+  'SIGKILL\u0000',
+  'lb',
+  'registry',
+  'backend-',
+  'backend-0',
+  'backend-99999',
+  '..',
+  '../../../etc/passwd',
+  '%s%s%n',
+  '${process.exit()}',
+  '\u202e',
+  '\u0000\u0000',
+  'line\nbreak',
+  'é',
+  '😀',
+  '\ud800',
+  'a'.repeat(128),
+  'a'.repeat(129),
+  'k'.repeat(256),
+  'k'.repeat(257),
+  'x'.repeat(4096),
 ];
 const ADDRESSES: readonly string[] = [
-  '', ':', ':0', '127.0.0.1', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:99999', '127.0.0.1:-1', '127.0.0.1:1:2',
-  'localhost:1', '[::1]:9', '[::1]', '[zz]:1', '0.0.0.0:9', '255.255.255.255:9', `${'a'.repeat(253)}:9`, `${'a'.repeat(254)}:9`,
-  '127.0.0.1:00009', 'http://127.0.0.1:9', ' 127.0.0.1:9', '127.0.0.1:9 ', '-:9', '.:9', 'a..b:9',
+  '',
+  ':',
+  ':0',
+  '127.0.0.1',
+  '127.0.0.1:',
+  '127.0.0.1:0',
+  '127.0.0.1:65536',
+  '127.0.0.1:99999',
+  '127.0.0.1:-1',
+  '127.0.0.1:1:2',
+  'localhost:1',
+  '[::1]:9',
+  '[::1]',
+  '[zz]:1',
+  '0.0.0.0:9',
+  '255.255.255.255:9',
+  `${'a'.repeat(253)}:9`,
+  `${'a'.repeat(254)}:9`,
+  '127.0.0.1:00009',
+  'http://127.0.0.1:9',
+  ' 127.0.0.1:9',
+  '127.0.0.1:9 ',
+  '-:9',
+  '.:9',
+  'a..b:9',
 ];
 const POLICY_NAMES: readonly string[] = ['rr', 'round_robin', 'ROUND_ROBIN', ' rr ', 'p2c', 'ch', 'pick_first', 'least_load', 'random', 'fastest', 'consistent_hash'];
 
@@ -105,7 +183,11 @@ export function createFuzzer(random: () => number, hugeStringBudget: number): Fu
     return buffer;
   };
   // One random 1 MiB string, reused: generating a fresh one per call would dominate the run time.
-  const huge = Buffer.from(Array.from({ length: 64 }, () => String.fromCharCode(33 + int(94))).join('').repeat(HUGE_STRING_BYTES / 64));
+  const huge = Buffer.from(
+    Array.from({ length: 64 }, () => String.fromCharCode(33 + int(94)))
+      .join('')
+      .repeat(HUGE_STRING_BYTES / 64),
+  );
   let hugeSent = 0;
 
   const stringValue = (hints: readonly string[] = [], onlyHints = false): Buffer => {
@@ -140,7 +222,10 @@ export function createFuzzer(random: () => number, hugeStringBudget: number): Fu
 
   const encodeField = (field: FieldShape, depth: number): Buffer => {
     // Now and then the right field number with the wrong wire type.
-    if (chance(0.03) && !field.onlyHints) return field.kind === 'string' || typeof field.kind !== 'string' ? Buffer.concat([tag(field.no, WIRE_VARINT), encodeVarint(varintValue())]) : lengthDelimited(field.no, bytes(int(16)));
+    if (chance(0.03) && !field.onlyHints)
+      return field.kind === 'string' || typeof field.kind !== 'string'
+        ? Buffer.concat([tag(field.no, WIRE_VARINT), encodeVarint(varintValue())])
+        : lengthDelimited(field.no, bytes(int(16)));
     switch (field.kind) {
       case 'string':
         return lengthDelimited(field.no, stringValue(field.hints, field.onlyHints));
@@ -254,14 +339,23 @@ export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
   '/grpc.health.v1.Health/Check': [{ no: 1, kind: 'string', hints: ['', 'lbx.v1.Backend', 'lbx.v1.LoadBalancer', 'lbx.v1.Supervisor'] }],
   '/grpc.health.v1.Health/Watch': [{ no: 1, kind: 'string', hints: ['', 'lbx.v1.Backend', 'nope'] }],
   '/lbx.v1.Supervisor/GetStatus': [],
-  '/lbx.v1.Supervisor/KillBackend': [{ no: 1, kind: 'varint' }, { no: 2, ...SIGNAL }],
+  '/lbx.v1.Supervisor/KillBackend': [
+    { no: 1, kind: 'varint' },
+    { no: 2, ...SIGNAL },
+  ],
   '/lbx.v1.Supervisor/Shutdown': [],
   '/lbx.v1.Supervisor/SetPolicy': SET_POLICY,
-  '/lbx.v1.Supervisor/AddBackend': [{ no: 1, kind: 'double' }, { no: 2, kind: 'double' }],
+  '/lbx.v1.Supervisor/AddBackend': [
+    { no: 1, kind: 'double' },
+    { no: 2, kind: 'double' },
+  ],
   '/lbx.v1.Supervisor/RemoveBackend': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.Supervisor/StartBackend': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.Supervisor/Scale': [{ no: 1, kind: 'varint' }],
-  '/lbx.v1.Supervisor/KillComponent': [{ no: 1, kind: 'string', hints: ['lb', 'registry', 'supervisor', 'backend-1', 'backend-'] }, { no: 2, ...SIGNAL }],
+  '/lbx.v1.Supervisor/KillComponent': [
+    { no: 1, kind: 'string', hints: ['lb', 'registry', 'supervisor', 'backend-1', 'backend-'] },
+    { no: 2, ...SIGNAL },
+  ],
 };
 
 /** A short printable form of a request body for a failure message: its length and the first bytes in hex. */

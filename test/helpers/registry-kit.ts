@@ -2,12 +2,7 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  startEmbeddedRegistry,
-  type CatalogLimits,
-  type EmbeddedRegistry,
-  type RegistryEvent,
-} from '../../src/runtime/registry/embedded/embedded-registry.js';
+import { startEmbeddedRegistry, type CatalogLimits, type EmbeddedRegistry, type RegistryEvent } from '../../src/runtime/registry/embedded/embedded-registry.js';
 import { withTimeout } from './with-timeout.js';
 
 /** Every event the registry emitted, with a way to wait for the next one that matches. */
@@ -113,13 +108,7 @@ export interface HealthEntry {
 }
 
 /** Follows /v1/health/service with blocking queries until `predicate` holds; fails after `ms`. */
-export async function untilHealth(
-  base: string,
-  service: string,
-  predicate: (entries: HealthEntry[]) => boolean,
-  ms: number,
-  extraQuery = '',
-): Promise<HealthEntry[]> {
+export async function untilHealth(base: string, service: string, predicate: (entries: HealthEntry[]) => boolean, ms: number, extraQuery = ''): Promise<HealthEntry[]> {
   const deadline = performance.now() + ms;
   let index = 0;
   let last: HealthEntry[] = [];

@@ -67,9 +67,16 @@ test('an LB that misses the first two RegisterServer deadlines: the backend trie
   try {
     backend = await withTimeout(startBackend(backendOptions(lb.server.address, 20_000, events)), 30_000, 'the backend start');
     assert.ok(lb.registerCalls() >= 3, `RegisterServer tried ${lb.registerCalls()} times`);
-    assert.ok(events.some((event) => event.type === 'registered' && event.where === 'lb'), 'registered with the LB');
+    assert.ok(
+      events.some((event) => event.type === 'registered' && event.where === 'lb'),
+      'registered with the LB',
+    );
     const warnings = events.filter((event) => event.type === 'warning').map((event) => (event.type === 'warning' ? event.message : ''));
-    assert.equal(warnings.filter((message) => message.startsWith(`registering with the LB at ${lb.server.address} failed`)).length, 1, `one warning for the outage: ${warnings.join(' | ')}`);
+    assert.equal(
+      warnings.filter((message) => message.startsWith(`registering with the LB at ${lb.server.address} failed`)).length,
+      1,
+      `one warning for the outage: ${warnings.join(' | ')}`,
+    );
   } finally {
     await backend?.stop('test over', 0);
     await lb.server.stop(0);
@@ -85,7 +92,10 @@ test('an LB that never answers in time: the start fails at its deadline, naming 
   } catch (error) {
     assert.instance(error, LbxError);
     assert.is((error as LbxError).code, 'timeout');
-    assert.match((error as LbxError).message, new RegExp(`^registering with the LB at ${lb.server.address} failed \\d+ times in \\d+ ms, until the start-up deadline \\(last error: .*DEADLINE_EXCEEDED`));
+    assert.match(
+      (error as LbxError).message,
+      new RegExp(`^registering with the LB at ${lb.server.address} failed \\d+ times in \\d+ ms, until the start-up deadline \\(last error: .*DEADLINE_EXCEEDED`),
+    );
     const elapsedMs = performance.now() - startedAt;
     assert.ok(elapsedMs >= 3_000 && elapsedMs < 8_000, `gave up after ${Math.round(elapsedMs)} ms`);
   } finally {

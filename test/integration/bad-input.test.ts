@@ -235,7 +235,12 @@ usability('--host: empty, or not an address of this machine, is a usage error sa
   assert.match(empty.stderr, /--host is empty: expected an address of this machine/);
   // TEST-NET-2 (RFC 5737): documentation only, on no interface here.
   const foreign = '198.51.100.77';
-  assert.not.ok(Object.values(os.networkInterfaces()).flat().some((entry) => entry?.address === foreign), `${foreign} is an address of this machine`);
+  assert.not.ok(
+    Object.values(os.networkInterfaces())
+      .flat()
+      .some((entry) => entry?.address === foreign),
+    `${foreign} is an address of this machine`,
+  );
   const result = await plain.run(['up', '--host', foreign, '--base-port', String(BASE_PORT)]);
   assert.equal(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, /--host "198\.51\.100\.77" is not an address of this machine/);
@@ -307,7 +312,10 @@ running.after(async () => {
 
 const assertClusterHealthy = async (): Promise<void> => {
   const status = await live.json<{ components: Array<{ health: string }> }>(['status']);
-  assert.ok(status.components.every((component) => component.health === 'serving'), 'cluster still healthy');
+  assert.ok(
+    status.components.every((component) => component.health === 'serving'),
+    'cluster still healthy',
+  );
 };
 
 running('up again is refused and leaves the cluster running', async () => {
@@ -343,7 +351,10 @@ running('send with nothing to send, or a bad --concurrency, is a usage error', a
 running('ps lists the same components as status', async () => {
   const ps = await live.json<{ components: Array<{ name: string }> }>(['ps']);
   const status = await live.json<{ components: Array<{ name: string }> }>(['status']);
-  assert.equal(ps.components.map((component) => component.name), status.components.map((component) => component.name));
+  assert.equal(
+    ps.components.map((component) => component.name),
+    status.components.map((component) => component.name),
+  );
 });
 
 running('report fits 100 columns; --wide has every column', async () => {
@@ -353,7 +364,8 @@ running('report fits 100 columns; --wide has every column', async () => {
   const tooWide = plainText.stdout.split('\n').filter((line) => [...line].length > 100);
   assert.equal(tooWide, [], 'lines over 100 columns');
   const wide = await live.run(['report', '--wide']);
-  for (const head of ['SPEED', 'WEIGHT', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'IN FLIGHT', 'SPLIT']) assert.match(wide.stdout, new RegExp(head));
+  for (const head of ['SPEED', 'WEIGHT', 'LB VIEW', 'JOINED', 'LEFT', 'RESTARTS', 'SIMPLE', 'HEAVY', 'LB ASSIGNED', 'IN FLIGHT', 'SPLIT'])
+    assert.match(wide.stdout, new RegExp(head));
 });
 
 /** Numbers in a --json document that are not rounded (durations of 10 ms or more in whole ms, the rest to three decimals), by path. */
@@ -388,7 +400,9 @@ running('durations with units work on a live cluster: top --interval 250ms, repo
 running.run();
 
 // ---------------------------------------------------------------- IPv6 loopback
-const hasIpv6Loopback = Object.values(os.networkInterfaces()).flat().some((entry) => entry?.address === '::1');
+const hasIpv6Loopback = Object.values(os.networkInterfaces())
+  .flat()
+  .some((entry) => entry?.address === '::1');
 const v6 = createSandbox('bad-ipv6');
 const ipv6 = suite('--host ::1 (IPv6 loopback)');
 ipv6.after(async () => {
@@ -402,9 +416,24 @@ ipv6('a cluster on ::1 starts, serves a send through bracketed addresses, and st
     console.warn('SKIPPED --host ::1: this machine has no IPv6 loopback');
     return;
   }
-  const up = await v6.json<{ lbAddress: string; components: Array<{ address: string }> }>(['up', '--host', '::1', '--backends', '2', '--registry', 'embedded', '--timeout', '2m', '--base-port', String(BASE_PORT + 800)]);
+  const up = await v6.json<{ lbAddress: string; components: Array<{ address: string }> }>([
+    'up',
+    '--host',
+    '::1',
+    '--backends',
+    '2',
+    '--registry',
+    'embedded',
+    '--timeout',
+    '2m',
+    '--base-port',
+    String(BASE_PORT + 800),
+  ]);
   assert.equal(up.lbAddress, `[::1]:${BASE_PORT + 900}`);
-  assert.ok(up.components.every((component) => component.address.startsWith('[::1]:')), JSON.stringify(up.components));
+  assert.ok(
+    up.components.every((component) => component.address.startsWith('[::1]:')),
+    JSON.stringify(up.components),
+  );
   const send = await v6.json<{ summary: { ok: number; failed: number; backends: Array<{ address: string }> } }>(['send', '--simple', '50']);
   assert.equal([send.summary.ok, send.summary.failed], [50, 0], v6.logs());
   assert.equal(send.summary.backends.map((backend) => backend.address).sort(), [`[::1]:${BASE_PORT + 801}`, `[::1]:${BASE_PORT + 802}`]);

@@ -27,7 +27,26 @@ privateBench.after(async () => {
 
 privateBench('rr and ll on 2 backends: two summaries, no errors, the cluster gone afterwards', async () => {
   const result = await withTimeout(
-    privateBox.run(['bench', '--policies', 'rr,ll', '--backends', '2', '--simple', '300', '--heavy', '10', '--base-port', String(BENCH_BASE_PORT), '--registry', 'embedded', '--seed', '7', '--json', '--html', path.join(privateBox.home, 'bench.html')]),
+    privateBox.run([
+      'bench',
+      '--policies',
+      'rr,ll',
+      '--backends',
+      '2',
+      '--simple',
+      '300',
+      '--heavy',
+      '10',
+      '--base-port',
+      String(BENCH_BASE_PORT),
+      '--registry',
+      'embedded',
+      '--seed',
+      '7',
+      '--json',
+      '--html',
+      path.join(privateBox.home, 'bench.html'),
+    ]),
     TEST_TIMEOUT_MS,
     'lbx bench',
   );
@@ -37,27 +56,45 @@ privateBench('rr and ll on 2 backends: two summaries, no errors, the cluster gon
   assert.is(bench.schema, 'lbx.bench/v1');
   assert.equal(bench.workload, { simple: 300, heavy: 10, concurrency: 16, seed: 7 });
   assert.equal(bench.cluster.backends, 2);
-  assert.equal(bench.policies.map((entry) => entry.policy), ['round_robin', 'least_load']);
+  assert.equal(
+    bench.policies.map((entry) => entry.policy),
+    ['round_robin', 'least_load'],
+  );
   for (const entry of bench.policies) {
     assert.is(entry.summary.sent, 310, entry.policy);
     assert.is(entry.summary.ok, 310, entry.policy);
     assert.is(entry.summary.failed, 0, entry.policy);
     assert.ok(entry.imbalance >= 1, `${entry.policy} imbalance ${entry.imbalance}`);
-    assert.equal(entry.summary.backends.map((backend) => backend.address), [`127.0.0.1:${BENCH_BASE_PORT + 1}`, `127.0.0.1:${BENCH_BASE_PORT + 2}`]);
+    assert.equal(
+      entry.summary.backends.map((backend) => backend.address),
+      [`127.0.0.1:${BENCH_BASE_PORT + 1}`, `127.0.0.1:${BENCH_BASE_PORT + 2}`],
+    );
     // Fresh counters per policy: each run's ok counts add up to its own tasks only.
-    assert.is(entry.summary.backends.reduce((sum, backend) => sum + backend.ok, 0), 310);
+    assert.is(
+      entry.summary.backends.reduce((sum, backend) => sum + backend.ok, 0),
+      310,
+    );
     assert.is(entry.loadSeries?.length, 2, `${entry.policy} load series`);
   }
   // Round robin alternates exactly.
-  assert.equal(bench.policies[0]!.summary.backends.map((backend) => backend.ok), [155, 155]);
+  assert.equal(
+    bench.policies[0]!.summary.backends.map((backend) => backend.ok),
+    [155, 155],
+  );
   // The same run's HTML page: every chart drawn with data, and no reference to anything outside the file.
   const html = readFileSync(path.join(privateBox.home, 'bench.html'), 'utf8');
   const charts = [...html.matchAll(/data-chart="([^"]+)" data-points="(\d+)"/g)].map((match) => [match[1], Number(match[2])] as const);
   assert.ok(charts.length >= 4, `charts in the page: ${JSON.stringify(charts)}`);
-  assert.ok(charts.every(([, points]) => points > 0), `every chart has data: ${JSON.stringify(charts)}`);
+  assert.ok(
+    charts.every(([, points]) => points > 0),
+    `every chart has data: ${JSON.stringify(charts)}`,
+  );
   assert.not.match(html, /<script|https?:\/\//);
   assert.ok(await eventually(() => privateBox.leftoverPids().length === 0, 5_000), `leftover pids: ${privateBox.leftoverPids().join(', ')}`);
-  assert.equal(readdirSync(privateBox.home).filter((entry) => entry.startsWith('bench-')), []);
+  assert.equal(
+    readdirSync(privateBox.home).filter((entry) => entry.startsWith('bench-')),
+    [],
+  );
 });
 
 privateBench('a bad threshold is a usage error (exit 2) before any cluster starts', async () => {

@@ -80,8 +80,14 @@ if (!isSupported) {
         const up = JSON.parse(await lbxOk(['up', '--backends', '3', '--base-port', String(BASE_PORT), '--json'])) as {
           components: { role: string; state: string; pid: number }[];
         };
-        assert.equal(up.components.map((component) => component.role), ['registry', 'lb', 'backend', 'backend', 'backend']);
-        assert.ok(up.components.every((component) => component.state === 'ready'), 'every component ready');
+        assert.equal(
+          up.components.map((component) => component.role),
+          ['registry', 'lb', 'backend', 'backend', 'backend'],
+        );
+        assert.ok(
+          up.components.every((component) => component.state === 'ready'),
+          'every component ready',
+        );
         // Every role is this binary re-run (no node, no script path): 1 supervisor + 5 children.
         assert.is(findPidsMentioning(lbxFile).length, 6, 'six processes run the binary');
         // The young-generation cap reaches the roles through NODE_OPTIONS (a SEA takes no node flags on its command line).

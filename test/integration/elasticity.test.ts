@@ -16,13 +16,47 @@ const TEST_TIMEOUT_MS = 100_000;
 /** Picks the LB must have made before a change, so the change lands inside the running send. */
 const PICKS_BEFORE_CHANGE = 1_000;
 
-interface Component { name: string; role: string; address: string; pid: number; state: string; health: string; restarts: number }
-interface StatusJson { components: Component[] }
-interface BackendOk { address: string; ok: number; errors: number }
-interface RunJson { summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: BackendOk[] } }
-interface Change { name: string; port: number; address: string; pid: number; elapsedMs: number }
-interface BackendReport { address: string; state: string; servedSimple: number; servedSource: string; clientOk: number; speed: number; joinedAtUnixMs: number; leftAtUnixMs: number }
-interface ReportJson { backends: BackendReport[]; reconciliation: { matches: boolean; rows: unknown[] } }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+  health: string;
+  restarts: number;
+}
+interface StatusJson {
+  components: Component[];
+}
+interface BackendOk {
+  address: string;
+  ok: number;
+  errors: number;
+}
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: BackendOk[] };
+}
+interface Change {
+  name: string;
+  port: number;
+  address: string;
+  pid: number;
+  elapsedMs: number;
+}
+interface BackendReport {
+  address: string;
+  state: string;
+  servedSimple: number;
+  servedSource: string;
+  clientOk: number;
+  speed: number;
+  joinedAtUnixMs: number;
+  leftAtUnixMs: number;
+}
+interface ReportJson {
+  backends: BackendReport[];
+  reconciliation: { matches: boolean; rows: unknown[] };
+}
 
 const sandbox = createSandbox('elasticity');
 const elasticity = suite('elasticity: scale, rm and add under traffic; bad requests refused');
@@ -80,7 +114,11 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     const growing = cluster.send(['--simple', '20000', '--concurrency', '32']);
     const picksBeforeUp = await awaitPicks(cluster, 0, PICKS_BEFORE_CHANGE);
     const up = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '6'], { timeoutMs: 60_000 });
-    assert.equal(up.added.map((change) => change.port), [port(3), port(4), port(5)], 'new backends on the lowest free ports');
+    assert.equal(
+      up.added.map((change) => change.port),
+      [port(3), port(4), port(5)],
+      'new backends on the lowest free ports',
+    );
     assert.equal(up.removed, []);
     const run = await growing;
     assertNoFailures(run, 'send while scaling up');
@@ -92,23 +130,36 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     const shrinking = cluster.send(['--simple', '10000', '--concurrency', '32']);
     await awaitPicks(cluster, (await cluster.lbStats()).picks, PICKS_BEFORE_CHANGE);
     const down = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '2'], { timeoutMs: 60_000 });
-    assert.equal(down.removed.map((change) => change.port).sort((a, b) => a - b), [port(2), port(3), port(4), port(5)], 'the highest ports removed');
+    assert.equal(
+      down.removed.map((change) => change.port).sort((a, b) => a - b),
+      [port(2), port(3), port(4), port(5)],
+      'the highest ports removed',
+    );
     assertNoFailures(await shrinking, 'send while scaling down');
 
     const status = await cluster.status();
     const states = backendsOf(status).map((backend) => `${backend.address} ${backend.state}`);
-    assert.equal(states, [0, 1, 2, 3, 4, 5].map((index) => `${addressOf(port(index))} ${index < 2 ? 'ready' : 'removed'}`));
+    assert.equal(
+      states,
+      [0, 1, 2, 3, 4, 5].map((index) => `${addressOf(port(index))} ${index < 2 ? 'ready' : 'removed'}`),
+    );
     assertReconciles(await cluster.report());
     // Only the two that are left take a new run.
     const after = await cluster.send(['--simple', '500', '--concurrency', '8']);
     assertNoFailures(after, 'send after scaling down');
-    assert.equal(after.summary.backends.map((backend) => backend.address), [port(0), port(1)].map(addressOf));
+    assert.equal(
+      after.summary.backends.map((backend) => backend.address),
+      [port(0), port(1)].map(addressOf),
+    );
 
     // A crashed backend (no --respawn) is not one of the N: scaling to N starts it again, and shrinking never removes a running one for it.
     const crash = async (index: number): Promise<void> => {
       assert.equal((await cluster.run(['kill', String(port(index))])).exitCode, 0);
       const address = addressOf(port(index));
-      assert.ok(await eventually(async () => backendsOf(await cluster.status()).some((backend) => backend.address === address && backend.state === 'exited'), 10_000), `${address} exited`);
+      assert.ok(
+        await eventually(async () => backendsOf(await cluster.status()).some((backend) => backend.address === address && backend.state === 'exited'), 10_000),
+        `${address} exited`,
+      );
     };
     await crash(1);
     const refill = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '2'], { timeoutMs: 60_000 });
@@ -117,7 +168,10 @@ elasticity('scale 3 → 6 and 6 → 2 while sends run: nothing fails, new backen
     const same = await cluster.json<{ added: Change[]; removed: Change[] }>(['scale', '--backends', '1'], { timeoutMs: 60_000 });
     assert.equal([same.added, same.removed], [[], []], 'one backend runs already: nothing to remove');
     const final = backendsOf(await cluster.status()).filter((backend) => backend.state !== 'removed');
-    assert.equal(final.map((backend) => `${backend.address} ${backend.state}`), [`${addressOf(port(0))} exited`, `${addressOf(port(1))} ready`]);
+    assert.equal(
+      final.map((backend) => `${backend.address} ${backend.state}`),
+      [`${addressOf(port(0))} exited`, `${addressOf(port(1))} ready`],
+    );
     const lastRunning = await cluster.run(['rm', String(port(1))]);
     assert.equal(lastRunning.exitCode, 2, 'the last running backend cannot be removed, though a crashed one is listed');
     assert.match(lastRunning.stderr, new RegExp(`backend ${port(1)} is the last running backend`));

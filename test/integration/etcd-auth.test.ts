@@ -94,7 +94,10 @@ check('without credentials writes are refused; with them register, resolve and w
         );
         assert.match(refused, /etcd at .* answered HTTP [0-9]+/, refused);
         await member.register(instance, { kind: 'ttl', ttlMs: 2_000 });
-        assert.equal((await member.resolve('lbx-backend')).map((entry) => entry.id), ['b-1']);
+        assert.equal(
+          (await member.resolve('lbx-backend')).map((entry) => entry.id),
+          ['b-1'],
+        );
         const seen: string[][] = [];
         const watch = member.watch('lbx-backend', (instances) => seen.push(instances.map((entry) => entry.id)));
         try {
@@ -103,7 +106,10 @@ check('without credentials writes are refused; with them register, resolve and w
           const idleUntil = Date.now() + (TOKEN_TTL_S + 1) * 1_000;
           await waitFor(async () => (Date.now() >= idleUntil ? true : undefined), { description: 'the token to lapse', timeoutMs: 10_000, intervalMs: 100 });
           await member.deregister('b-1');
-          assert.equal((await member.resolve('lbx-backend')).map((entry) => entry.id), []);
+          assert.equal(
+            (await member.resolve('lbx-backend')).map((entry) => entry.id),
+            [],
+          );
           await waitFor(async () => (seen.at(-1)?.length === 0 ? true : undefined), { description: 'the watch to see b-1 go', timeoutMs: 10_000, intervalMs: 20 });
         } finally {
           watch.stop();
@@ -115,6 +121,7 @@ check('without credentials writes are refused; with them register, resolve and w
     })(),
     TEST_TIMEOUT_MS,
     'the etcd auth test',
-  ));
+  ),
+);
 
 test.run();

@@ -29,10 +29,29 @@ const HAND = { etcdClient: BASE_PORT + 202, etcdPeer: BASE_PORT + 203, lb: BASE_
 const HAND_REGISTRY: RegistryConnection = { kind: 'etcd', address: `127.0.0.1:${HAND.etcdClient}`, cluster: 'hand' };
 const MISSING_BASE_PORT = BASE_PORT + 400;
 
-interface Component { name: string; role: string; address: string; pid: number; state: string; health?: string; restarts?: number }
-interface RunJson { summary: { sent: number; ok: number; failed: number; backends: Array<{ address: string; ok: number }> } }
-interface ReportJson { reconciliation: { matches: boolean }; unverified: string[]; runs: unknown[]; backends: Array<{ address: string; clientOk: number; servedSimple: number; servedHeavy: number }> }
-interface StatusJson { registry: string; registryAddress: string; components: Component[] }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+  health?: string;
+  restarts?: number;
+}
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; backends: Array<{ address: string; ok: number }> };
+}
+interface ReportJson {
+  reconciliation: { matches: boolean };
+  unverified: string[];
+  runs: unknown[];
+  backends: Array<{ address: string; clientOk: number; servedSimple: number; servedHeavy: number }>;
+}
+interface StatusJson {
+  registry: string;
+  registryAddress: string;
+  components: Component[];
+}
 
 const sandbox = createSandbox('etcd');
 const etcdFlow = suite('--registry etcd: up, send, kill, send, report, status, down');
@@ -64,7 +83,7 @@ async function timeUntilGone(connection: RegistryConnection, service: string, id
 const whenEtcd = ETCD === undefined ? etcdFlow.skip : etcdFlow;
 if (ETCD === undefined) console.log('etcd-flow: SKIPPED — no etcd binary on PATH (apt-get install etcd-server)');
 
-whenEtcd('the whole flow on a real etcd; a killed backend\'s key is gone within its lease; a crashed etcd comes back with its data', async () => {
+whenEtcd("the whole flow on a real etcd; a killed backend's key is gone within its lease; a crashed etcd comes back with its data", async () => {
   await withTimeout(
     (async () => {
       try {
@@ -74,14 +93,20 @@ whenEtcd('the whole flow on a real etcd; a killed backend\'s key is gone within 
         );
         assert.equal(up.registry, 'etcd');
         assert.equal(up.registryAddress, UP_REGISTRY.address);
-        assert.equal(up.components.map((component) => component.role), ['registry', 'lb', 'backend', 'backend', 'backend', 'backend']);
+        assert.equal(
+          up.components.map((component) => component.role),
+          ['registry', 'lb', 'backend', 'backend', 'backend', 'backend'],
+        );
         const etcdDir = path.join(sandbox.home, 'default', 'etcd');
         assert.ok(existsSync(path.join(etcdDir, 'member')), `etcd keeps its data in ${etcdDir}`);
         assert.equal((await liveIds(UP_REGISTRY, BACKEND_SERVICE)).length, 4, 'the four backends are in etcd');
 
         const status = await sandbox.json<StatusJson>(['status']);
         assert.equal(status.registry, 'etcd');
-        assert.equal(status.components.map((component) => component.health), ['serving', 'serving', 'serving', 'serving', 'serving', 'serving']);
+        assert.equal(
+          status.components.map((component) => component.health),
+          ['serving', 'serving', 'serving', 'serving', 'serving', 'serving'],
+        );
 
         const first = await sandbox.json<RunJson>(['send', '--simple', '1000', '--heavy', '20']);
         assert.equal([first.summary.sent, first.summary.ok, first.summary.failed], [1020, 1020, 0]);
@@ -126,7 +151,7 @@ whenEtcd('the whole flow on a real etcd; a killed backend\'s key is gone within 
         const down = await sandbox.json<{ outcome: string }>(['down']);
         assert.equal(down.outcome, 'stopped');
         assert.equal(sandbox.leftoverPids(), [], 'no process of the cluster is left, etcd included');
-        assert.equal(existsSync(etcdDir), false, 'down removes etcd\'s data directory');
+        assert.equal(existsSync(etcdDir), false, "down removes etcd's data directory");
         console.log(`  etcd flow: killed backend's key gone after ${goneMs} ms`);
       } catch (error) {
         console.error(sandbox.logs());
@@ -142,9 +167,9 @@ etcdFlow('up --registry etcd with no etcd on PATH is a usage error that says how
   // A PATH holding node alone: node's own directory may hold etcd too (/usr/bin here).
   const nodeOnly = mkdtempSync(path.join(os.tmpdir(), 'lbx-test-node-only-'));
   symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
-  const result = await sandbox.run(['up', '--name', 'no-etcd', '--registry', 'etcd', '--base-port', String(MISSING_BASE_PORT)], { env: { PATH: nodeOnly } }).finally(() =>
-    rmSync(nodeOnly, { recursive: true, force: true }),
-  );
+  const result = await sandbox
+    .run(['up', '--name', 'no-etcd', '--registry', 'etcd', '--base-port', String(MISSING_BASE_PORT)], { env: { PATH: nodeOnly } })
+    .finally(() => rmSync(nodeOnly, { recursive: true, force: true }));
   assert.equal(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, /--registry etcd: no etcd binary on PATH/);
   assert.match(result.stderr, /apt-get install etcd-server/);
@@ -235,17 +260,31 @@ whenEtcdHand('no supervisor: 500 tasks with 0 failed, a SIGKILLed backend leaves
     (async () => {
       try {
         const peerUrl = `http://127.0.0.1:${HAND.etcdPeer}`;
-        const etcd = startHand('etcd', ETCD as string, [
-          '--name', 'hand',
-          '--data-dir', path.join(handDir, 'etcd'),
-          '--listen-client-urls', `http://127.0.0.1:${HAND.etcdClient}`,
-          '--advertise-client-urls', `http://127.0.0.1:${HAND.etcdClient}`,
-          '--listen-peer-urls', peerUrl,
-          '--initial-advertise-peer-urls', peerUrl,
-          '--initial-cluster', `hand=${peerUrl}`,
-          '--logger', 'zap',
-          '--log-outputs', 'stderr',
-        ], process.env);
+        const etcd = startHand(
+          'etcd',
+          ETCD as string,
+          [
+            '--name',
+            'hand',
+            '--data-dir',
+            path.join(handDir, 'etcd'),
+            '--listen-client-urls',
+            `http://127.0.0.1:${HAND.etcdClient}`,
+            '--advertise-client-urls',
+            `http://127.0.0.1:${HAND.etcdClient}`,
+            '--listen-peer-urls',
+            peerUrl,
+            '--initial-advertise-peer-urls',
+            peerUrl,
+            '--initial-cluster',
+            `hand=${peerUrl}`,
+            '--logger',
+            'zap',
+            '--log-outputs',
+            'stderr',
+          ],
+          process.env,
+        );
         await waitUntil(
           etcd,
           async () => {
@@ -258,12 +297,28 @@ whenEtcdHand('no supervisor: 500 tasks with 0 failed, a SIGKILLed backend leaves
         const lb = await startRole('lb', ['lb', '--port', String(HAND.lb), ...roleArgs]);
         assert.match(lb.output(), /warning: no --token-file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy are open/);
         const backends = await Promise.all(HAND.backends.map((port) => startRole(`backend-${port}`, ['backend', '--port', String(port), ...roleArgs])));
-        assert.equal(await liveIds(HAND_REGISTRY, BACKEND_SERVICE), HAND.backends.map((port) => `backend-${port}`));
+        assert.equal(
+          await liveIds(HAND_REGISTRY, BACKEND_SERVICE),
+          HAND.backends.map((port) => `backend-${port}`),
+        );
         assert.equal(await liveIds(HAND_REGISTRY, LB_SERVICE), [`lb-${HAND.lb}`]);
 
-        const sent = await handSandbox.json<RunJson>(['send', '--registry', 'etcd', '--registry-addr', HAND_REGISTRY.address, '--cluster', HAND_REGISTRY.cluster, '--simple', '500']);
+        const sent = await handSandbox.json<RunJson>([
+          'send',
+          '--registry',
+          'etcd',
+          '--registry-addr',
+          HAND_REGISTRY.address,
+          '--cluster',
+          HAND_REGISTRY.cluster,
+          '--simple',
+          '500',
+        ]);
         assert.equal([sent.summary.sent, sent.summary.ok, sent.summary.failed], [500, 500, 0]);
-        assert.equal(sent.summary.backends.map((backend) => backend.address).sort(), HAND.backends.map((port) => `127.0.0.1:${port}`));
+        assert.equal(
+          sent.summary.backends.map((backend) => backend.address).sort(),
+          HAND.backends.map((port) => `127.0.0.1:${port}`),
+        );
         assert.equal(readdirSync(handSandbox.home), [], 'a run through --registry-addr is not saved under any cluster directory');
 
         // Nobody deregisters a SIGKILLed role here: its key goes when its lease runs out.

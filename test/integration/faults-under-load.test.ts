@@ -15,10 +15,27 @@ import { freeBasePort } from '../helpers/free-base-port.js';
 const CHAOS_TEST_TIMEOUT_MS = 240_000;
 const TEST_TIMEOUT_MS = 120_000;
 
-interface Component { name: string; role: string; port: number; pid: number; state: string }
-interface StatusJson { supervisorPid: number; components: Component[] }
-interface RunJson { summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> } }
-interface ChaosJson { killed: number; started: number; skipped: number; failed: number; actions: Array<{ atMs: number; kind: string; component: string; detail: string }> }
+interface Component {
+  name: string;
+  role: string;
+  port: number;
+  pid: number;
+  state: string;
+}
+interface StatusJson {
+  supervisorPid: number;
+  components: Component[];
+}
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> };
+}
+interface ChaosJson {
+  killed: number;
+  started: number;
+  skipped: number;
+  failed: number;
+  actions: Array<{ atMs: number; kind: string; component: string; detail: string }>;
+}
 
 const sandbox = createSandbox('faults-under-load');
 const test = suite('faults under load: LB, registry and backend chaos, 64 backends, scale failures, orphans, a quiet down');
@@ -88,7 +105,10 @@ test('backend chaos (20 s) beside 6,000 SIMPLE + 1,500 CPU_HEAVY at c=64: nothin
     assert.equal(chaos.failed, 0, JSON.stringify(chaos.actions.filter((action) => action.kind === 'failed')));
     // No bursts: kills fall on distinct ticks, a second or more apart (they came 10–90 ms apart when a slow start held the loop).
     const gapsMs = kills.slice(1).map((kill, index) => kill.atMs - (kills[index]?.atMs ?? 0));
-    assert.ok(gapsMs.every((gapMs) => gapMs >= 900), `kills ${gapsMs.join(', ')} ms apart`);
+    assert.ok(
+      gapsMs.every((gapMs) => gapMs >= 900),
+      `kills ${gapsMs.join(', ')} ms apart`,
+    );
     assertNoFailures(run, 'send during backend chaos');
     assert.ok(run.summary.retried > 0, 'the kills were ridden out by retries');
   });
@@ -102,7 +122,10 @@ test('up --backends 64 becomes ready, and every backend serves', async () => {
     const status = await subject.status();
     const backends = status.components.filter((component) => component.role === 'backend');
     assert.is(backends.length, 64);
-    assert.ok(backends.every((backend) => backend.state === 'ready'), JSON.stringify(backends.filter((backend) => backend.state !== 'ready')));
+    assert.ok(
+      backends.every((backend) => backend.state === 'ready'),
+      JSON.stringify(backends.filter((backend) => backend.state !== 'ready')),
+    );
     const run = await subject.send(['--simple', '1280', '--concurrency', '32']);
     assertNoFailures(run, 'send on 64 backends');
     assert.is(run.summary.backends.filter((backend) => backend.ok > 0).length, 64, 'every backend served');
@@ -185,7 +208,7 @@ test('a normal down logs no "deregistration failed" in any backend', async () =>
 
 function readAll(fd: number): string {
   const chunks: Buffer[] = [];
-  for (let position = 0; ; ) {
+  for (let position = 0; ;) {
     const chunk = Buffer.alloc(64 * 1024);
     const read = readSync(fd, chunk, 0, chunk.length, position);
     if (read === 0) return Buffer.concat(chunks).toString('utf8');

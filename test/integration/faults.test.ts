@@ -16,17 +16,47 @@ const BASE_PORT = await freeBasePort({ span: 2_400 });
 const PORT_STEP = 110;
 const TEST_TIMEOUT_MS = 90_000;
 
-interface Component { name: string; role: string; address: string; pid: number; state: string; restarts: number; exitReason?: string }
-interface StatusJson { supervisorPid: number; respawn: boolean; components: Component[] }
-interface BackendOk { address: string; ok: number; errors: number }
-interface RunJson { summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: BackendOk[] } }
-interface ReconcileRow { address: string; clientOk: number; backendServed: number; failedAttempts: number; lostAnswers: number }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+  restarts: number;
+  exitReason?: string;
+}
+interface StatusJson {
+  supervisorPid: number;
+  respawn: boolean;
+  components: Component[];
+}
+interface BackendOk {
+  address: string;
+  ok: number;
+  errors: number;
+}
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: BackendOk[] };
+}
+interface ReconcileRow {
+  address: string;
+  clientOk: number;
+  backendServed: number;
+  failedAttempts: number;
+  lostAnswers: number;
+}
 interface ReportJson {
   picks: number;
   backends: Array<{ address: string; state: string; servedSimple: number; servedHeavy: number; servedSource: string; clientOk: number; restarts: number }>;
   reconciliation: { matches: boolean; rows: ReconcileRow[] };
 }
-interface ChaosJson { killed: number; started: number; skipped: number; failed: number; actions: Array<{ kind: string; component: string; detail: string }> }
+interface ChaosJson {
+  killed: number;
+  started: number;
+  skipped: number;
+  failed: number;
+  actions: Array<{ kind: string; component: string; detail: string }>;
+}
 
 const sandbox = createSandbox('faults');
 const faults = suite('faults: crashes under load, respawn, chaos, supervisor and LB crashes');
@@ -161,13 +191,20 @@ faults('with --respawn a killed backend comes back and takes traffic; quick repe
     // round trip per poll and per kill could outlast the 10 s that end a crash streak on a loaded machine.
     for (const restarts of [3, 4]) await killOnReadyAndAwaitReturn(restarts);
     const log = readFileSync(path.join(sandbox.home, cluster.name, 'logs', 'supervisor.log'), 'utf8');
-    const restarts = [...log.matchAll(new RegExp(`restarting component=${name} crashesInARow=(\\d+) delayMs=(\\d+)`, 'g'))].map((match) => ({ crashes: Number(match[1]), delayMs: Number(match[2]) }));
+    const restarts = [...log.matchAll(new RegExp(`restarting component=${name} crashesInARow=(\\d+) delayMs=(\\d+)`, 'g'))].map((match) => ({
+      crashes: Number(match[1]),
+      delayMs: Number(match[2]),
+    }));
     assert.equal(restarts.length, 4, `four restarts logged:\n${log}`);
     assert.equal(restarts[0], { crashes: 1, delayMs: 0 }, 'the first crash restarts at once');
     // A run of 10 s or more resets the streak; on a loaded machine a start alone can take that long, so the streak
     // is read from the log: each restart waits as afterCrash says for its streak, and kills 3 and 4 (back to back) make one.
-    for (const restart of restarts) assert.is(restart.delayMs, afterCrash(restart.crashes - 1, 0).delayMs, `the wait for a streak of ${restart.crashes}: ${JSON.stringify(restarts)}`);
-    assert.ok(restarts.some((restart) => restart.crashes >= 2 && restart.delayMs > 0), `quick repeated crashes back off: ${JSON.stringify(restarts)}`);
+    for (const restart of restarts)
+      assert.is(restart.delayMs, afterCrash(restart.crashes - 1, 0).delayMs, `the wait for a streak of ${restart.crashes}: ${JSON.stringify(restarts)}`);
+    assert.ok(
+      restarts.some((restart) => restart.crashes >= 2 && restart.delayMs > 0),
+      `quick repeated crashes back off: ${JSON.stringify(restarts)}`,
+    );
     const final = component(await cluster.status(), name);
     assert.equal([final.state, final.restarts], ['ready', 4]);
   });
@@ -202,10 +239,7 @@ faults('20 s of chaos killing backends while sends run: no request fails, and th
     assert.ok(retried > 0, `crashes were ridden out by retries (${retried} over ${sent} requests)`);
 
     // Chaos revived its victims at the end: all four serve, and every count agrees.
-    assert.ok(
-      await eventually(async () => (await cluster.status()).components.every((entry) => entry.state === 'ready'), 15_000),
-      'every component ready after chaos',
-    );
+    assert.ok(await eventually(async () => (await cluster.status()).components.every((entry) => entry.state === 'ready'), 15_000), 'every component ready after chaos');
     const report = await cluster.json<ReportJson>(['report']);
     assertReconciles(report);
     const clientOk = report.reconciliation.rows.reduce((sum, row) => sum + row.clientOk, 0);
@@ -234,8 +268,14 @@ faults('a SIGKILLed supervisor takes every child with it within 2 s; status says
     assert.match(gone.stderr, new RegExp(`supervisor \\(pid ${status.supervisorPid}\\) is gone`));
 
     const again = await cluster.json<{ components: Component[] }>(['up', '--backends', '3', '--base-port', String(cluster.basePort)]);
-    assert.equal(again.components.map((entry) => entry.state), ['ready', 'ready', 'ready', 'ready', 'ready']);
-    assert.ok(again.components.every((entry) => !childPids.includes(entry.pid)), 'all new processes');
+    assert.equal(
+      again.components.map((entry) => entry.state),
+      ['ready', 'ready', 'ready', 'ready', 'ready'],
+    );
+    assert.ok(
+      again.components.every((entry) => !childPids.includes(entry.pid)),
+      'all new processes',
+    );
     assertNoFailures(await cluster.send(['--simple', '300']), 'send on the new cluster');
   });
 });
@@ -260,7 +300,10 @@ faults('a SIGKILLed LB is restarted by the supervisor, and a send afterwards suc
     assert.ok(hasExited(before.pid), 'the old LB is gone');
 
     // The new LB learns the backends again (from the registry and their re-registration) before it can pick.
-    assert.ok(await eventually(async () => (await cluster.lbStats()).backends.filter((entry) => entry.state === 'serving').length === 3, 15_000), 'the new LB knows the 3 backends');
+    assert.ok(
+      await eventually(async () => (await cluster.lbStats()).backends.filter((entry) => entry.state === 'serving').length === 3, 15_000),
+      'the new LB knows the 3 backends',
+    );
     const run = await cluster.send(['--simple', '1000', '--concurrency', '16']);
     assertNoFailures(run, 'send after the LB restart');
     assert.equal(run.summary.backends.length, 3, 'every backend used');

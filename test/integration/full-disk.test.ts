@@ -16,8 +16,13 @@ const BASE_PORT = await freeBasePort({ span: 200 });
 const TMPFS_SIZE = '8m';
 const TEST_TIMEOUT_MS = 90_000;
 
-interface SendJson { summary: { sent: number; ok: number; failed: number }; saveError?: string }
-interface ReportJson { backends: Array<{ address: string; servedSource: string }> }
+interface SendJson {
+  summary: { sent: number; ok: number; failed: number };
+  saveError?: string;
+}
+interface ReportJson {
+  backends: Array<{ address: string; servedSource: string }>;
+}
 
 const sandbox = createSandbox('full-disk');
 const full = suite('a full LBX_HOME');
@@ -48,8 +53,7 @@ function fillDisk(): void {
   }
 }
 
-const tempFilesUnder = (dir: string): string[] =>
-  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) => entry.endsWith('.tmp'));
+const tempFilesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((entry) => entry.endsWith('.tmp'));
 
 const skipReason = mountTmpfs();
 full.after(() => {

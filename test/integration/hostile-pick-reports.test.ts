@@ -74,7 +74,10 @@ test('fake UNAVAILABLE reports from one client trigger probes, not ejections; th
       stats.backends.map((backend) => `${backend.address} ejections=0`),
       'no backend was ejected',
     );
-    assert.ok(stats.backends.every((backend) => backend.failuresReported > 0), 'the reports were counted, as reports');
+    assert.ok(
+      stats.backends.every((backend) => backend.failuresReported > 0),
+      'the reports were counted, as reports',
+    );
     const run = await cluster.send(['--simple', '200', '--concurrency', '8']);
     assert.is(run.summary.failed, 0);
     assert.is(run.summary.backends.filter((backend) => backend.ok > 0).length, 4, `every backend served: ${JSON.stringify(run.summary.backends)}`);

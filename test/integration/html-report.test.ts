@@ -46,7 +46,10 @@ async function checkInBrowser(file: string, expectedCharts: readonly string[]): 
   assert.is(dom.exitCode, 0, dom.stderr);
   const charts = chartsInDom(dom.stdout);
   assert.equal([...new Set(charts.map((entry) => entry.chart))].sort(), [...expectedCharts].sort(), `charts in the rendered DOM: ${JSON.stringify(charts)}`);
-  assert.ok(charts.every((entry) => entry.points > 0), `every chart has data: ${JSON.stringify(charts)}`);
+  assert.ok(
+    charts.every((entry) => entry.points > 0),
+    `every chart has data: ${JSON.stringify(charts)}`,
+  );
   assert.ok(/<svg[^>]*>.*<rect class="bar"/s.test(dom.stdout), 'bars drawn');
   assert.equal(consoleErrorsIn(dom.stderr), [], 'no console errors');
 
@@ -87,7 +90,15 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         // The terminal report is still printed as before.
         assert.match(written.stdout, `127.0.0.1:${BASE_PORT + 1}`);
 
-        const charts = await checkInBrowser(file, ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-utilisation', 'load-in-flight', 'load-cpu']);
+        const charts = await checkInBrowser(file, [
+          'requests-per-backend',
+          'share-per-backend',
+          'latency-percentiles',
+          'throughput',
+          'load-utilisation',
+          'load-in-flight',
+          'load-cpu',
+        ]);
         // 3 backends × (served, assigned, client ok); one run × 4 percentiles.
         assert.is(charts.find((entry) => entry.chart === 'requests-per-backend')?.points, 9);
         assert.is(charts.find((entry) => entry.chart === 'latency-percentiles')?.points, 4);

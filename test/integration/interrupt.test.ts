@@ -16,8 +16,16 @@ const TEST_TIMEOUT_MS = 120_000;
 /** Far more tasks than a test lets run: the interrupt, not the count, ends them. */
 const ENDLESS_TASKS = '2000000';
 
-interface RunJson { interrupted?: boolean; planned: number; summary: { sent: number; ok: number; failed: number } }
-interface ReportJson { reconciliation: { matches: boolean }; inProgress: Array<{ pid: number; command: string }>; runs: RunJson[] }
+interface RunJson {
+  interrupted?: boolean;
+  planned: number;
+  summary: { sent: number; ok: number; failed: number };
+}
+interface ReportJson {
+  reconciliation: { matches: boolean };
+  inProgress: Array<{ pid: number; command: string }>;
+  runs: RunJson[];
+}
 
 const sandbox = createSandbox('interrupt');
 const interrupt = suite('Ctrl-C during send and bench');
@@ -50,7 +58,11 @@ interrupt('send: report says in progress; the first SIGINT ends the run with its
     const send = startLbx(['send', '--simple', ENDLESS_TASKS, '--concurrency', '8', '--json']);
     await waitUntilSending();
     const during = await cluster.report();
-    assert.equal(during.inProgress.map((run) => run.pid), [send.pid], 'report names the send in progress');
+    assert.equal(
+      during.inProgress.map((run) => run.pid),
+      [send.pid],
+      'report names the send in progress',
+    );
     const text = await cluster.run(['report']);
     assert.not.match(text.stdout, /MISMATCH/);
     assert.match(text.stdout, /in progress/);
@@ -101,7 +113,11 @@ interrupt('bench --name on a running cluster: its runs are saved, report reconci
     assert.equal(ended.exitCode, 130, String(ended.stderr));
     const result = JSON.parse(String(ended.stdout)) as { interrupted?: boolean; policies: Array<{ policy: string; interrupted?: boolean }> };
     assert.equal(result.interrupted, true);
-    assert.equal(result.policies.map((entry) => entry.interrupted), [true], 'only the first policy ran, cut short');
+    assert.equal(
+      result.policies.map((entry) => entry.interrupted),
+      [true],
+      'only the first policy ran, cut short',
+    );
     assert.ok((await cluster.report()).reconciliation.matches, 'report reconciles after the interrupted bench');
   });
 });

@@ -80,8 +80,11 @@ test('a client that writes 100,000 picks and reads none gets only a few thousand
       stream.end();
       const end = await withTimeout(reading, 30_000, 'the stream to end once the client reads');
       assert.equal([end.status, end.replies.length], [GrpcStatus.OK, PICKS_WRITTEN], end.message);
-      assert.ok(end.replies.every((reply, index) => reply.requestId === index + 1 && reply.statusCode === GrpcStatus.OK), 'every reply, in request order');
-      assert.is(lab.balancer.stats().picks, PICKS_WRITTEN + 1, 'the stream\'s picks and the other client\'s');
+      assert.ok(
+        end.replies.every((reply, index) => reply.requestId === index + 1 && reply.statusCode === GrpcStatus.OK),
+        'every reply, in request order',
+      );
+      assert.is(lab.balancer.stats().picks, PICKS_WRITTEN + 1, "the stream's picks and the other client's");
     })(),
     TEST_TIMEOUT_MS,
     'the non-reading client test',

@@ -57,7 +57,11 @@ live('report --watch --count 1 is the same view', async () => {
 });
 
 live('bad --interval and --count are usage errors', async () => {
-  for (const args of [['--interval', '5'], ['--interval', 'soon'], ['--count', '0']]) {
+  for (const args of [
+    ['--interval', '5'],
+    ['--interval', 'soon'],
+    ['--count', '0'],
+  ]) {
     const result = await sandbox.run(['top', ...args], { timeoutMs: 20_000 });
     assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`);
   }

@@ -43,9 +43,16 @@ logs('every component, prefixed, aligned and ordered by time', async () => {
   const prefixes = prefixesOf(result.stdout);
   assert.equal([...new Set(prefixes)].sort(), [...COMPONENTS].sort());
   // Lines without a time stamp (a runtime warning on a child's stderr) stay next to their neighbours; the stamped ones are in order.
-  const times = result.stdout.trimEnd().split('\n').map((line) => Date.parse(line.split(' | ')[1]?.slice(0, 24) ?? '')).filter((time) => !Number.isNaN(time));
+  const times = result.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => Date.parse(line.split(' | ')[1]?.slice(0, 24) ?? ''))
+    .filter((time) => !Number.isNaN(time));
   assert.ok(times.length >= COMPONENTS.length, result.stdout);
-  assert.ok(times.every((time, index) => index === 0 || time >= (times[index - 1] ?? 0)), `in time order:\n${result.stdout}`);
+  assert.ok(
+    times.every((time, index) => index === 0 || time >= (times[index - 1] ?? 0)),
+    `in time order:\n${result.stdout}`,
+  );
 });
 
 logs('a component filters; -n bounds the lines; "backend" selects every backend', async () => {

@@ -13,8 +13,16 @@ const TASKS = 200;
 const TEST_TIMEOUT_MS = 90_000;
 const SCRAPE_TIMEOUT_MS = 3_000;
 
-interface Component { name: string; role: string; address: string; metricsAddress?: string }
-interface RunJson { policy: string; summary: { sent: number; ok: number; failed: number; backends: Array<{ address: string; ok: number }> } }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  metricsAddress?: string;
+}
+interface RunJson {
+  policy: string;
+  summary: { sent: number; ok: number; failed: number; backends: Array<{ address: string; ok: number }> };
+}
 
 const sandbox = createSandbox('metrics');
 const metrics = suite('metrics');
@@ -45,7 +53,10 @@ metrics('picks and served counters match what send reports per backend; status l
 
         const status = await sandbox.json<{ components: Component[] }>(['status']);
         const byRole = (role: string) => status.components.filter((component) => component.role === role);
-        assert.equal(byRole('lb').map((component) => component.metricsAddress), [LB_METRICS]);
+        assert.equal(
+          byRole('lb').map((component) => component.metricsAddress),
+          [LB_METRICS],
+        );
         assert.equal(
           byRole('backend').map((component) => component.metricsAddress),
           [`127.0.0.1:${BASE_PORT + 111}`, `127.0.0.1:${BASE_PORT + 112}`],

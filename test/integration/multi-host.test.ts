@@ -22,7 +22,15 @@ import { freeBasePort } from '../helpers/free-base-port.js';
 
 /** This file's ports: a free range (etcd and the LB listen in the root namespace). Backend ports differ across hosts too: ids (backend-<port>) are etcd keys. */
 const BASE_PORT = await freeBasePort();
-const PORTS = { etcdClient: BASE_PORT + 102, etcdPeer: BASE_PORT + 103, lb: BASE_PORT + 100, backends: [[BASE_PORT + 1, BASE_PORT + 2], [BASE_PORT + 3, BASE_PORT + 4]] } as const;
+const PORTS = {
+  etcdClient: BASE_PORT + 102,
+  etcdPeer: BASE_PORT + 103,
+  lb: BASE_PORT + 100,
+  backends: [
+    [BASE_PORT + 1, BASE_PORT + 2],
+    [BASE_PORT + 3, BASE_PORT + 4],
+  ],
+} as const;
 const SCENARIO_TIMEOUT_MS = 50_000;
 const STATS_TIMEOUT_MS = 2_000;
 const READY_TIMEOUT_MS = 15_000;
@@ -47,7 +55,12 @@ const LONG_SEND_TARGET_MS = 9_000;
 const BEFORE_CUT_MS = 1_500;
 const REMOVED_BY_REGISTRY = 'registry: no longer passing';
 
-interface BackendRun { address: string; ok: number; share: number; errors: number }
+interface BackendRun {
+  address: string;
+  ok: number;
+  share: number;
+  errors: number;
+}
 interface RunJson {
   summary: {
     sent: number;
@@ -247,17 +260,31 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
     // 1. etcd in the root namespace, on loopback and on each host's gateway address (never 0.0.0.0).
     const clientUrls = ['127.0.0.1', ...hosts.map((host) => host.rootAddress)].map((address) => `http://${address}:${PORTS.etcdClient}`).join(',');
     const peerUrl = `http://127.0.0.1:${PORTS.etcdPeer}`;
-    const etcd = start('etcd', ETCD as string, [
-      '--name', 'multi-host',
-      '--data-dir', path.join(workDir, 'etcd'),
-      '--listen-client-urls', clientUrls,
-      '--advertise-client-urls', clientUrls,
-      '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `multi-host=${peerUrl}`,
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
-    ], process.env);
+    const etcd = start(
+      'etcd',
+      ETCD as string,
+      [
+        '--name',
+        'multi-host',
+        '--data-dir',
+        path.join(workDir, 'etcd'),
+        '--listen-client-urls',
+        clientUrls,
+        '--advertise-client-urls',
+        clientUrls,
+        '--listen-peer-urls',
+        peerUrl,
+        '--initial-advertise-peer-urls',
+        peerUrl,
+        '--initial-cluster',
+        `multi-host=${peerUrl}`,
+        '--logger',
+        'zap',
+        '--log-outputs',
+        'stderr',
+      ],
+      process.env,
+    );
     await waitUntil(
       etcd,
       async () => {
@@ -268,7 +295,21 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
     );
 
     // 2. The LB in the root namespace; it registers its own address, which both hosts reach by their default route.
-    const lb = start('lb', process.execPath, [LBX_BIN, 'serve', 'lb', '--host', keptHost.rootAddress, '--port', String(PORTS.lb), '--registry', 'etcd', '--registry-addr', rootRegistry.address, '--cluster', cluster]);
+    const lb = start('lb', process.execPath, [
+      LBX_BIN,
+      'serve',
+      'lb',
+      '--host',
+      keptHost.rootAddress,
+      '--port',
+      String(PORTS.lb),
+      '--registry',
+      'etcd',
+      '--registry-addr',
+      rootRegistry.address,
+      '--cluster',
+      cluster,
+    ]);
     await waitUntil(lb, () => / ready on /.test(lb.output()), READY_TIMEOUT_MS);
     assert.equal(await listed(rootRegistry, LB_SERVICE), [{ id: `lb-${PORTS.lb}`, address: lbAddress }], 'the LB is in etcd at its gateway address');
     lbClient = new LoadBalancerClient(lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
@@ -279,10 +320,25 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
         host,
         port,
         address: `${host.address}:${port}`,
-        process: start(`backend-${port}`, IP, netns.execArgs(host, process.execPath, [
-          LBX_BIN, 'serve', 'backend', '--host', host.address, '--port', String(port),
-          '--registry', 'etcd', '--registry-addr', `${host.rootAddress}:${PORTS.etcdClient}`, '--cluster', cluster,
-        ])),
+        process: start(
+          `backend-${port}`,
+          IP,
+          netns.execArgs(host, process.execPath, [
+            LBX_BIN,
+            'serve',
+            'backend',
+            '--host',
+            host.address,
+            '--port',
+            String(port),
+            '--registry',
+            'etcd',
+            '--registry-addr',
+            `${host.rootAddress}:${PORTS.etcdClient}`,
+            '--cluster',
+            cluster,
+          ]),
+        ),
       }));
     const backends = [...backendsOf(cutHost, 0), ...backendsOf(keptHost, 1)];
     const cutAddresses = backends.filter((backend) => backend.host === cutHost).map((backend) => backend.address);
@@ -291,12 +347,18 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
     const allServing = await eventually(async () => {
       const stats = await lbStats().catch(() => undefined);
       // A load report has arrived from each: every host reaches the LB, not only the LB each host.
-      return stats !== undefined && backends.every((backend) => {
-        const member = byAddress(stats, backend.address);
-        return member?.state === 'serving' && member.inRegistry && member.lastReportAgeMs >= 0;
-      });
+      return (
+        stats !== undefined &&
+        backends.every((backend) => {
+          const member = byAddress(stats, backend.address);
+          return member?.state === 'serving' && member.inRegistry && member.lastReportAgeMs >= 0;
+        })
+      );
     }, READY_TIMEOUT_MS);
-    assert.ok(allServing, `the LB lists the 4 backends as serving, from etcd, with load reports: ${JSON.stringify((await lbStats()).backends.map((b) => [b.address, b.state, b.inRegistry, b.lastReportAgeMs]))}`);
+    assert.ok(
+      allServing,
+      `the LB lists the 4 backends as serving, from etcd, with load reports: ${JSON.stringify((await lbStats()).backends.map((b) => [b.address, b.state, b.inRegistry, b.lastReportAgeMs]))}`,
+    );
     assert.equal((await listed(rootRegistry, BACKEND_SERVICE)).map((instance) => instance.address).sort(), backends.map((backend) => backend.address).sort());
 
     // 4. Traffic from the root namespace, the LB found through etcd: every backend serves, nothing fails.
@@ -333,7 +395,7 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
     for (const address of cutAddresses) assert.equal(byAddress(removedStats, address)?.removedReason, REMOVED_BY_REGISTRY, `${address} left because its lease expired`);
     for (const address of keptAddresses) assert.equal(byAddress(removedStats, address)?.state, 'serving', `${address} still serving`);
     assert.ok(removalMs >= REMOVAL_MIN_MS && removalMs <= REMOVAL_MAX_MS, `cut to removal ${removalMs} ms: within the lease (${REMOVAL_MIN_MS}–${REMOVAL_MAX_MS} ms)`);
-    assert.equal((await listed(rootRegistry, BACKEND_SERVICE)).map((instance) => instance.address).sort(), [...keptAddresses].sort(), 'etcd lists the kept host\'s backends only');
+    assert.equal((await listed(rootRegistry, BACKEND_SERVICE)).map((instance) => instance.address).sort(), [...keptAddresses].sort(), "etcd lists the kept host's backends only");
     const assignedAtRemoval = new Map(cutAddresses.map((address) => [address, byAddress(removedStats as GetStatsResponse, address)?.assigned ?? 0]));
 
     const longRun = await long.result;
@@ -357,7 +419,11 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
     for (const backend of backends.filter((backend_) => backend_.host === keptHost)) {
       await stop(backend.process);
       assert.equal(backend.process.child.exitCode, 0, backend.process.output());
-      assert.equal((await listed(rootRegistry, BACKEND_SERVICE)).some((instance) => instance.address === backend.address), false, `${backend.address} deregistered on SIGTERM`);
+      assert.equal(
+        (await listed(rootRegistry, BACKEND_SERVICE)).some((instance) => instance.address === backend.address),
+        false,
+        `${backend.address} deregistered on SIGTERM`,
+      );
     }
     const cutStopStartedAt = performance.now();
     await Promise.all(backends.filter((backend) => backend.host === cutHost).map((backend) => stop(backend.process)));
@@ -381,7 +447,11 @@ whenSupported('backends in two namespaces serve through an LB in the root one; a
   const problems = await tearDown();
   if (failure !== undefined) throw failure;
   assert.equal(problems, [], 'teardown found nothing to force');
-  assert.equal(pids.filter((pid) => !isGone(pid)), [], 'no process this test started is alive');
+  assert.equal(
+    pids.filter((pid) => !isGone(pid)),
+    [],
+    'no process this test started is alive',
+  );
   assert.equal(lab?.leftovers() ?? [], [], 'no namespace or veth of this run is left');
 });
 

@@ -15,7 +15,8 @@ const PREPARE = path.join(root, 'scripts/prepare.mjs');
 const NPM_TIMEOUT_MS = 120_000;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'lbx-package-'));
 
-const npm = (args: readonly string[], cwd: string) => spawnSync('npm', [...args], { cwd, encoding: 'utf8', timeout: NPM_TIMEOUT_MS, env: { ...process.env, npm_config_update_notifier: 'false' } });
+const npm = (args: readonly string[], cwd: string) =>
+  spawnSync('npm', [...args], { cwd, encoding: 'utf8', timeout: NPM_TIMEOUT_MS, env: { ...process.env, npm_config_update_notifier: 'false' } });
 
 const test = suite('npm package');
 
@@ -29,8 +30,16 @@ test('npm pack: bin, dist, protos and the prepare script; no source maps, source
   for (const needed of ['bin/lbx.js', 'dist/commands/up.js', 'dist/cli/html/svg-charts.js', 'protos/lbx/v1/load_balancer.proto', 'scripts/prepare.mjs', 'package.json']) {
     assert.ok(files.includes(needed), `${needed} is in the package`);
   }
-  assert.equal(files.filter((file) => file.endsWith('.map')), [], 'no source map (the sources are not shipped)');
-  assert.equal(files.filter((file) => /^(src|test|fixtures|\.ci)\//.test(file) || file.endsWith('.ts')), [], 'no sources, tests or CI files');
+  assert.equal(
+    files.filter((file) => file.endsWith('.map')),
+    [],
+    'no source map (the sources are not shipped)',
+  );
+  assert.equal(
+    files.filter((file) => /^(src|test|fixtures|\.ci)\//.test(file) || file.endsWith('.ts')),
+    [],
+    'no sources, tests or CI files',
+  );
 });
 
 /** A checkout in miniature: src/a.ts (unless it is an installed package), and a stub tsc that records each build and writes dist/a.js. */
@@ -55,7 +64,13 @@ function miniCheckout(options: { src: boolean; tsc: boolean }): { dir: string; b
     // The stub is CommonJS inside a "type": "module" project.
     writeFileSync(path.join(dir, 'node_modules/typescript/package.json'), '{"type":"commonjs"}\n');
   }
-  const builds = (): number => (existsSync(path.join(dir, 'builds.log')) ? spawnSync('wc', ['-l', path.join(dir, 'builds.log')], { encoding: 'utf8' }).stdout.trim().split(' ').map(Number)[0]! : 0);
+  const builds = (): number =>
+    existsSync(path.join(dir, 'builds.log'))
+      ? spawnSync('wc', ['-l', path.join(dir, 'builds.log')], { encoding: 'utf8' })
+          .stdout.trim()
+          .split(' ')
+          .map(Number)[0]!
+      : 0;
   return { dir, builds };
 }
 
@@ -105,7 +120,8 @@ test('the packed tarball installs without devDependencies, and lbx --help runs f
         return;
       }
       assert.is(installed.status, 0, installed.stderr);
-      for (const dev of ['typescript', 'tsx', 'uvu', 'esbuild', 'ts-proto']) assert.not.ok(existsSync(path.join(project, 'node_modules', dev)), `devDependency ${dev} was not installed`);
+      for (const dev of ['typescript', 'tsx', 'uvu', 'esbuild', 'ts-proto'])
+        assert.not.ok(existsSync(path.join(project, 'node_modules', dev)), `devDependency ${dev} was not installed`);
       const help = spawnSync(path.join(project, 'node_modules/.bin/lbx'), ['--help'], { cwd: project, encoding: 'utf8', timeout: 30_000 });
       assert.is(help.status, 0, help.stderr);
       assert.match(help.stdout, /A load-balancing lab/);

@@ -8,8 +8,14 @@ import { freeBasePort } from '../helpers/free-base-port.js';
 const BASE_PORT = await freeBasePort();
 const [B1, B2, B3] = [1, 2, 3].map((offset) => `127.0.0.1:${BASE_PORT + offset}`) as [string, string, string];
 
-interface RunJson { policy: string; summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number; share: number }> } }
-interface ReportJson { policy: string; backends: Array<{ address: string; speed: number; weight: number; assignedByPolicy: Record<string, number> }> }
+interface RunJson {
+  policy: string;
+  summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number; share: number }> };
+}
+interface ReportJson {
+  policy: string;
+  backends: Array<{ address: string; speed: number; weight: number; assignedByPolicy: Record<string, number> }>;
+}
 
 const sandbox = createSandbox('policies');
 const policies = suite('policies on a live cluster (weights 1,1,2; speeds 1,1,0.25)');
@@ -38,17 +44,38 @@ const switchTo = async (policy: string, ...flags: string[]): Promise<void> => {
 
 policies('pick_first (chosen on up) sends everything to the first backend', async () => {
   // The other two are listed with 0: a send shows every ready backend, also one the policy never chose.
-  assert.equal([...(await send(['--simple', '300']))], [[B1, 300], [B2, 0], [B3, 0]]);
+  assert.equal(
+    [...(await send(['--simple', '300']))],
+    [
+      [B1, 300],
+      [B2, 0],
+      [B3, 0],
+    ],
+  );
 });
 
 policies('round_robin, switched at run time, visits each backend equally', async () => {
   await switchTo('rr');
-  assert.equal([...(await send(['--simple', '300']))], [[B1, 100], [B2, 100], [B3, 100]]);
+  assert.equal(
+    [...(await send(['--simple', '300']))],
+    [
+      [B1, 100],
+      [B2, 100],
+      [B3, 100],
+    ],
+  );
 });
 
 policies('weighted_round_robin follows the weights exactly', async () => {
   await switchTo('wrr');
-  assert.equal([...(await send(['--simple', '400']))], [[B1, 100], [B2, 100], [B3, 200]]);
+  assert.equal(
+    [...(await send(['--simple', '400']))],
+    [
+      [B1, 100],
+      [B2, 100],
+      [B3, 200],
+    ],
+  );
 });
 
 policies('consistent_hash sends a key to the same backend every time', async () => {
@@ -56,7 +83,10 @@ policies('consistent_hash sends a key to the same backend every time', async () 
   const first = await send(['--simple', '300', '--keys', '30', '--seed', '1']);
   const second = await send(['--simple', '300', '--keys', '30', '--seed', '2']);
   assert.equal([...first], [...second]);
-  assert.equal([...(await send(['--simple', '50', '--key', 'user-42'])).values()].filter((ok) => ok > 0), [50]);
+  assert.equal(
+    [...(await send(['--simple', '50', '--key', 'user-42'])).values()].filter((ok) => ok > 0),
+    [50],
+  );
 });
 
 policies('least_load gives the slow backend (speed 0.25) fewer heavy tasks', async () => {
@@ -88,7 +118,14 @@ policies('report shows speeds, weights and who assigned what under which policy'
   await switchTo('ll');
   const report = await sandbox.json<ReportJson>(['report']);
   assert.equal(report.policy, 'least_load');
-  assert.equal(report.backends.map((backend) => [backend.speed, backend.weight]), [[1, 1], [1, 1], [0.25, 2]]);
+  assert.equal(
+    report.backends.map((backend) => [backend.speed, backend.weight]),
+    [
+      [1, 1],
+      [1, 1],
+      [0.25, 2],
+    ],
+  );
   const first = report.backends[0]?.assignedByPolicy ?? {};
   assert.equal([first.pick_first, first.round_robin, first.weighted_round_robin], [300, 100, 100]);
   const status = await sandbox.json<{ policy: string }>(['status']);

@@ -8,8 +8,16 @@ import { freeBasePort } from '../helpers/free-base-port.js';
 const BASE_PORT = await freeBasePort();
 const SLOW = `127.0.0.1:${BASE_PORT + 3}`;
 
-interface RunJson { mode: string; policy: string; summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number }> } }
-interface ReportJson { mode: string; reconciliation: { matches: boolean }; runs: Array<{ mode: string }> }
+interface RunJson {
+  mode: string;
+  policy: string;
+  summary: { ok: number; failed: number; backends: Array<{ address: string; ok: number }> };
+}
+interface ReportJson {
+  mode: string;
+  reconciliation: { matches: boolean };
+  runs: Array<{ mode: string }>;
+}
 
 const sandbox = createSandbox('proxy');
 const proxy = suite('--mode proxy');

@@ -456,7 +456,7 @@ function defineContract(label: string, create: (() => Promise<RegistryUnderTest>
   });
 
   test(
-    'a registration becomes visible to a watcher within 1 s (Consul: its first check\'s stagger more)',
+    "a registration becomes visible to a watcher within 1 s (Consul: its first check's stagger more)",
     contractCase('visible', async (context) => {
       const recorder = await watchEmpty(context, 'contract-visible');
       const startedAt = performance.now();
@@ -498,7 +498,9 @@ function defineContract(label: string, create: (() => Promise<RegistryUnderTest>
       await kill();
       const goneAt = await recorder.until(() => sameIds(recorder.last(), []), registry.deadWithinMs + 2_000, 'dead-1 gone');
       const elapsedMs = goneAt - killedAt;
-      context.report.push(`dead instance gone ${Math.round(elapsedMs)} ms after its ${registry.deathBy === 'process' ? 'process was killed' : 'listener closed'} (bound ${registry.deadWithinMs} ms)`);
+      context.report.push(
+        `dead instance gone ${Math.round(elapsedMs)} ms after its ${registry.deathBy === 'process' ? 'process was killed' : 'listener closed'} (bound ${registry.deadWithinMs} ms)`,
+      );
       assert.ok(elapsedMs < registry.deadWithinMs, `gone after ${Math.round(elapsedMs)} ms (bound ${registry.deadWithinMs} ms)`);
     }),
   );
@@ -597,18 +599,28 @@ function defineEtcdCases(test: AddCase): void {
     contractCase('malformed values', async (context) => {
       const recorder = await watchEmpty(context, 'contract-junk');
       await etcdCall(context, '/v3/kv/put', { key: base64(etcdKey('contract-junk', 'junk-1')), value: base64('not json') });
-      await etcdCall(context, '/v3/kv/put', { key: base64(etcdKey('contract-junk', 'junk-2')), value: base64(JSON.stringify({ id: 'junk-2', service: 'contract-junk', address: '127.0.0.1', port: 0 })) });
+      await etcdCall(context, '/v3/kv/put', {
+        key: base64(etcdKey('contract-junk', 'junk-2')),
+        value: base64(JSON.stringify({ id: 'junk-2', service: 'contract-junk', address: '127.0.0.1', port: 0 })),
+      });
       await etcdCall(context, '/v3/kv/put', { key: base64(`${etcdKey('contract-junk', 'junk-3')}/deeper`), value: base64('{}') });
       await registerListening(context, 'good-1', 'contract-junk');
       await recorder.until(() => sameIds(recorder.last(), ['good-1']), 2_000, 'good-1 seen');
-      assert.equal((await context.owner.resolve('contract-junk')).map((instance) => instance.id), ['good-1']);
-      assert.equal(recorder.sets.map((set) => set.ids), [[], ['good-1']], 'no set ever held the junk');
+      assert.equal(
+        (await context.owner.resolve('contract-junk')).map((instance) => instance.id),
+        ['good-1'],
+      );
+      assert.equal(
+        recorder.sets.map((set) => set.ids),
+        [[], ['good-1']],
+        'no set ever held the junk',
+      );
       assert.equal(recorder.errors, []);
     }),
   );
 
   test(
-    'etcd: a lease lost behind the client\'s back (revoked, as when etcd loses its data) is replaced and the key put back',
+    "etcd: a lease lost behind the client's back (revoked, as when etcd loses its data) is replaced and the key put back",
     contractCase('lost lease', async (context) => {
       const recorder = await watchEmpty(context, 'contract-lease');
       await registerListening(context, 'lease-1', 'contract-lease');
@@ -621,10 +633,13 @@ function defineEtcdCases(test: AddCase): void {
       assert.ok(lost !== undefined && lost !== '0', `the key is on a lease (${lost})`);
       await etcdCall(context, '/v3/lease/revoke', { ID: lost });
       // The owner's next keepalive finds the lease gone (within a third of the TTL) and puts the key back on a new one.
-      const fresh = await waitFor(async () => {
-        const lease = await readLease();
-        return lease !== undefined && lease !== lost ? lease : undefined;
-      }, { description: 'lease-1 back on a fresh lease', timeoutMs: 3_000, intervalMs: 25 });
+      const fresh = await waitFor(
+        async () => {
+          const lease = await readLease();
+          return lease !== undefined && lease !== lost ? lease : undefined;
+        },
+        { description: 'lease-1 back on a fresh lease', timeoutMs: 3_000, intervalMs: 25 },
+      );
       assert.is.not(fresh, '0');
       await recorder.until(() => sameIds(recorder.last(), ['lease-1']), 2_000, 'lease-1 seen again');
       assert.is(await context.owner.ensureRegistered('lease-1'), 're-registered', 'the keeper hears about it once');

@@ -20,11 +20,27 @@ const PICKS_BEFORE_CRASH = 30;
 /** Many quick tasks (about 5 s here): a removal meets picks made just before the LB heard of it. */
 const BUSY_SEND = ['--simple', '20000', '--concurrency', '16'];
 
-interface Component { name: string; role: string; address: string; pid: number; state: string }
-interface StatusJson { components: Component[] }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+}
+interface StatusJson {
+  components: Component[];
+}
 interface RunJson {
   lbWaits: number;
-  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; attemptFailuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> };
+  summary: {
+    sent: number;
+    ok: number;
+    failed: number;
+    retried: number;
+    failuresByReason: Record<string, number>;
+    attemptFailuresByReason: Record<string, number>;
+    backends: Array<{ address: string; ok: number }>;
+  };
 }
 
 const sandbox = createSandbox('resilience');
@@ -135,9 +151,20 @@ resilience('a registry SIGKILLed mid-send: nothing is lost, every backend and th
       // A registry back within one check interval is never seen down: at most one warning, never one per check.
       assert.ok(lines.filter((line) => line.includes('retrying quietly')).length <= 1, `backend ${index + 1} warned at most once about the outage`);
     }
-    assert.is(cluster.log('lb').split('\n').filter((line) => line.includes('the registry had lost this LB')).length, 1, 'the LB registered again once');
+    assert.is(
+      cluster
+        .log('lb')
+        .split('\n')
+        .filter((line) => line.includes('the registry had lost this LB')).length,
+      1,
+      'the LB registered again once',
+    );
     const stats = await cluster.lbStats();
-    assert.equal(stats.backends.map((backend) => backend.state), ['serving', 'serving', 'serving'], 'the LB kept every backend through the registry restart');
+    assert.equal(
+      stats.backends.map((backend) => backend.state),
+      ['serving', 'serving', 'serving'],
+      'the LB kept every backend through the registry restart',
+    );
   });
 });
 

@@ -57,16 +57,36 @@ async function expectStatus(call: Promise<unknown>, code: GrpcStatus, pattern: R
 }
 
 rpc('ProcessTask: unknown task type', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 7, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown type 7: expected SIMPLE \(1\) or CPU_HEAVY \(2\)/));
+  expectStatus(
+    callUnary(backend.processTask.bind(backend), { taskId: 't', type: 7, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /unknown type 7: expected SIMPLE \(1\) or CPU_HEAVY \(2\)/,
+  ),
+);
 
 rpc('ProcessTask: UNSPECIFIED task type', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 0, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown type 0/));
+  expectStatus(
+    callUnary(backend.processTask.bind(backend), { taskId: 't', type: 0, workUnits: 0, clientId: '', key: '' }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /unknown type 0/,
+  ),
+);
 
 rpc('ProcessTask: work_units out of range', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 2, workUnits: 10_001, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /work_units 10001 is out of range/));
+  expectStatus(
+    callUnary(backend.processTask.bind(backend), { taskId: 't', type: 2, workUnits: 10_001, clientId: '', key: '' }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /work_units 10001 is out of range/,
+  ),
+);
 
 rpc('ProcessTask: work_units on a SIMPLE task', () =>
-  expectStatus(callUnary(backend.processTask.bind(backend), { taskId: 't', type: 1, workUnits: 5, clientId: '', key: '' }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /CPU_HEAVY only/));
+  expectStatus(
+    callUnary(backend.processTask.bind(backend), { taskId: 't', type: 1, workUnits: 5, clientId: '', key: '' }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /CPU_HEAVY only/,
+  ),
+);
 
 rpc('ProcessTask: a valid CPU_HEAVY task runs and says where and how long', async () => {
   const response = await callUnary(backend.processTask.bind(backend), { taskId: 'heavy-1', type: 2, workUnits: 10, clientId: 'test', key: '' }, CALL_TIMEOUT_MS);
@@ -77,17 +97,28 @@ rpc('ProcessTask: a valid CPU_HEAVY task runs and says where and how long', asyn
 });
 
 rpc('GetServer: unknown task type', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [], requestId: 0, done: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /unknown task_type 9/));
+  expectStatus(
+    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 9, key: '', exclude: [], requestId: 0, done: [] }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /unknown task_type 9/,
+  ),
+);
 
 rpc('GetServer: a malformed exclude entry', () =>
-  expectStatus(callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'], requestId: 0, done: [] }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /exclude entry "not an address"/));
+  expectStatus(
+    callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: ['not an address'], requestId: 0, done: [] }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /exclude entry "not an address"/,
+  ),
+);
 
 rpc('GetServer: everything excluded is UNAVAILABLE with the reason', () =>
   expectStatus(
     callUnary(lb.getServer.bind(lb), { clientId: 'c', taskType: 1, key: '', exclude: [BACKEND, `127.0.0.1:${BASE_PORT + 2}`], requestId: 0, done: [] }, CALL_TIMEOUT_MS),
     GrpcStatus.UNAVAILABLE,
     /excluded by the client/,
-  ));
+  ),
+);
 
 rpc('GetServerStream: picks and failures come back in-band, matched by request_id', async () => {
   const stream = lb.getServerStream();
@@ -177,28 +208,63 @@ rpc('GetServerStream: overflowing ids are answered in-band with INVALID_ARGUMENT
 });
 
 rpc('RegisterServer: empty address and empty id', async () => {
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /address "" is not a host:port/);
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: '', address: '127.0.0.1:1', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /backend_id is empty/);
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:70000', weight: 0, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /port 1–65535/);
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '', weight: 0, speed: 0 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /address "" is not a host:port/,
+  );
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: '', address: '127.0.0.1:1', weight: 0, speed: 0 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /backend_id is empty/,
+  );
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:70000', weight: 0, speed: 0 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /port 1–65535/,
+  );
 });
 
 rpc('RegisterServer: weight and speed out of range', async () => {
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: -1, speed: 0 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /weight -1 is out of range/);
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: 0, speed: 1e9 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /speed 1000000000 is out of range/);
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: -1, speed: 0 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /weight -1 is out of range/,
+  );
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: 'x', address: '127.0.0.1:1', weight: 0, speed: 1e9 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /speed 1000000000 is out of range/,
+  );
 });
 
 rpc('RegisterServer: an address where nothing listens is refused, and picks never go there', async () => {
   // Port 1 on loopback: nothing listens there.
-  await expectStatus(callUnary(lb.registerServer.bind(lb), { backendId: 'ghost', address: '127.0.0.1:1', weight: 1, speed: 1 }, CALL_TIMEOUT_MS), GrpcStatus.FAILED_PRECONDITION, /nothing accepts connections there/);
+  await expectStatus(
+    callUnary(lb.registerServer.bind(lb), { backendId: 'ghost', address: '127.0.0.1:1', weight: 1, speed: 1 }, CALL_TIMEOUT_MS),
+    GrpcStatus.FAILED_PRECONDITION,
+    /nothing accepts connections there/,
+  );
   const stats = await callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS);
-  assert.equal(stats.backends.some((entry) => entry.address === '127.0.0.1:1'), false);
+  assert.equal(
+    stats.backends.some((entry) => entry.address === '127.0.0.1:1'),
+    false,
+  );
 });
 
 rpc('without the cluster token, calls that change the LB are UNAUTHENTICATED and change nothing; picks and stats stay open', async () => {
   const before = await callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS);
-  await expectStatus(callUnary(anonymousLb.deregisterServer.bind(anonymousLb), { address: BACKEND, reason: 'spoofed' }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  await expectStatus(
+    callUnary(anonymousLb.deregisterServer.bind(anonymousLb), { address: BACKEND, reason: 'spoofed' }, CALL_TIMEOUT_MS),
+    GrpcStatus.UNAUTHENTICATED,
+    /cluster token/,
+  );
   await expectStatus(callUnary(anonymousLb.setPolicy.bind(anonymousLb), { policy: 'random', config: undefined }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
-  await expectStatus(callUnary(anonymousLb.registerServer.bind(anonymousLb), { backendId: 'x', address: BACKEND, weight: 1, speed: 1 }, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
+  await expectStatus(
+    callUnary(anonymousLb.registerServer.bind(anonymousLb), { backendId: 'x', address: BACKEND, weight: 1, speed: 1 }, CALL_TIMEOUT_MS),
+    GrpcStatus.UNAUTHENTICATED,
+    /cluster token/,
+  );
   const report = { address: BACKEND, inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 0, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 0 };
   await expectStatus(callUnary(anonymousLb.reportLoad.bind(anonymousLb), report, CALL_TIMEOUT_MS), GrpcStatus.UNAUTHENTICATED, /cluster token/);
   const after = await callUnary(anonymousLb.getStats.bind(anonymousLb), {}, CALL_TIMEOUT_MS);
@@ -222,7 +288,11 @@ rpc('ReportLoad: unknown backend is NOT_FOUND; impossible figures are INVALID_AR
   const report = { address: '127.0.0.1:1', inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 0, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 0 };
   await expectStatus(callUnary(lb.reportLoad.bind(lb), report, CALL_TIMEOUT_MS), GrpcStatus.NOT_FOUND, /not registered/);
   await expectStatus(callUnary(lb.reportLoad.bind(lb), { ...report, address: BACKEND, cpuPercent: -5 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /cpu_percent -5/);
-  await expectStatus(callUnary(lb.reportLoad.bind(lb), { ...report, address: BACKEND, queueDepth: 3, inFlight: 1 }, CALL_TIMEOUT_MS), GrpcStatus.INVALID_ARGUMENT, /queue_depth 3 exceeds in_flight 1/);
+  await expectStatus(
+    callUnary(lb.reportLoad.bind(lb), { ...report, address: BACKEND, queueDepth: 3, inFlight: 1 }, CALL_TIMEOUT_MS),
+    GrpcStatus.INVALID_ARGUMENT,
+    /queue_depth 3 exceeds in_flight 1/,
+  );
 });
 
 rpc('after all that, the LB still serves both backends', async () => {

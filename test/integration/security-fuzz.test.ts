@@ -52,7 +52,13 @@ interface StatusJson {
   readonly components: ReadonlyArray<{ readonly name: string; readonly pid: number; readonly state: string; readonly health: string }>;
 }
 interface RunJson {
-  readonly summary: { readonly sent: number; readonly ok: number; readonly failed: number; readonly failuresByReason: Record<string, number>; readonly backends: ReadonlyArray<{ address: string; ok: number }> };
+  readonly summary: {
+    readonly sent: number;
+    readonly ok: number;
+    readonly failed: number;
+    readonly failuresByReason: Record<string, number>;
+    readonly backends: ReadonlyArray<{ address: string; ok: number }>;
+  };
 }
 
 const sandbox = createSandbox('security');
@@ -215,10 +221,7 @@ function planFuzz(fuzzer: Fuzzer, targets: readonly Target[]): PlannedCall[] {
       const shape = target.shapes?.[method.path] ?? REQUEST_SHAPES[method.path];
       if (shape === undefined) throw new Error(`no request shape for ${method.path}: add it to test/helpers/proto-fuzz.ts`);
       const label = `${target.label} ${method.path}`;
-      const bodies = [
-        ...Array.from({ length: RANDOM_BODY_CALLS }, () => fuzzer.randomBody()),
-        ...Array.from({ length: SHAPED_CALLS }, () => fuzzer.message(shape)),
-      ];
+      const bodies = [...Array.from({ length: RANDOM_BODY_CALLS }, () => fuzzer.randomBody()), ...Array.from({ length: SHAPED_CALLS }, () => fuzzer.message(shape))];
       if (method.requestStream) {
         // Bidi: a handful of streams, each carrying a run of bodies.
         for (let index = 0; index < bodies.length; index += 10) {
@@ -271,7 +274,9 @@ auth.before(async () => {
   try {
     await Promise.all(
       [LOOKASIDE, PROXY].map((cluster) =>
-        sandbox.json(['up', '--name', cluster.name, '--backends', '2', '--base-port', String(cluster.basePort), ...(cluster === PROXY ? ['--mode', 'proxy'] : [])], { timeoutMs: 60_000 }),
+        sandbox.json(['up', '--name', cluster.name, '--backends', '2', '--base-port', String(cluster.basePort), ...(cluster === PROXY ? ['--mode', 'proxy'] : [])], {
+          timeoutMs: 60_000,
+        }),
       ),
     );
   } catch (error) {
@@ -317,7 +322,8 @@ auth('without the token, GetStatus, Shutdown and KillBackend are UNAUTHENTICATED
     })(),
     20_000,
     'unauthenticated control calls',
-  ));
+  ),
+);
 
 auth.run();
 
@@ -371,7 +377,12 @@ fuzz('random bytes, random fields and floods on every RPC: no handler throws, no
       // names that exist, and only invalid sizes for AddBackend and Scale.
       const harmlessKillComponent: MessageShape = [
         // Never a generic string: the pools hold "lb" and "registry", which are real components.
-        { no: 1, kind: 'string', onlyHints: true, hints: ['', 'supervisor', 'backend-1', 'backend-', 'backend-99999', 'LB', 'lb ', ' lb', 'lb\u0000', 'REGISTRY', '\u202elb', '../lb'] },
+        {
+          no: 1,
+          kind: 'string',
+          onlyHints: true,
+          hints: ['', 'supervisor', 'backend-1', 'backend-', 'backend-99999', 'LB', 'lb ', ' lb', 'lb\u0000', 'REGISTRY', '\u202elb', '../lb'],
+        },
         { no: 2, kind: 'string', hints: ['SIGKILL', 'SIGSTOP', 'SIGHUP'] },
       ];
       const targets: Target[] = [
@@ -400,10 +411,7 @@ fuzz('random bytes, random fields and floods on every RPC: no handler throws, no
       // AddBackend and Scale with the token: invalid sizes only, each must be refused.
       const double = encodeDoubleField;
       const notFinite = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, -Number.MIN_VALUE, 1e308];
-      for (const body of [
-        ...[...notFinite, 0.0099, Number.MIN_VALUE, 100.5].map((speed) => double(1, speed)),
-        ...[...notFinite, 1_000.5].map((weight) => double(2, weight)),
-      ]) {
+      for (const body of [...[...notFinite, 0.0099, Number.MIN_VALUE, 100.5].map((speed) => double(1, speed)), ...[...notFinite, 1_000.5].map((weight) => double(2, weight))]) {
         plan.push({ label: 'supervisor (token) AddBackend invalid', body, run: () => rawUnary(control, '/lbx.v1.Supervisor/AddBackend', body, withToken()) });
       }
       for (const value of [65n, 99n, 2n ** 31n, 2n ** 32n - 1n, -1n, 2n ** 64n - 1n]) {
@@ -415,12 +423,15 @@ fuzz('random bytes, random fields and floods on every RPC: no handler throws, no
       const startedAt = performance.now();
       await runPlan(plan, tally);
       const elapsedMs = Math.round(performance.now() - startedAt);
-      console.log(`fuzz: ${tally.total} calls in ${elapsedMs} ms (seed ${SEED}, ${fuzzer.hugeStringsSent} strings of 1 MiB; slowest call ${tally.slowest.ms} ms, ${tally.slowest.label} with ${tally.slowest.bytes} bytes)\n${tally.render()}`);
+      console.log(
+        `fuzz: ${tally.total} calls in ${elapsedMs} ms (seed ${SEED}, ${fuzzer.hugeStringsSent} strings of 1 MiB; slowest call ${tally.slowest.ms} ms, ${tally.slowest.label} with ${tally.slowest.bytes} bytes)\n${tally.render()}`,
+      );
       assert.equal(tally.suspicious.slice(0, 20), [], `seed ${SEED}: answers that mean a handler threw or a server broke (${tally.suspicious.length})`);
     })(),
     60_000,
     'the fuzz run',
-  ));
+  ),
+);
 
 for (const cluster of [LOOKASIDE, PROXY]) {
   fuzz(`after the fuzz the ${cluster.name} cluster has the same processes, all alive and ready, and its LB answers GetStats`, () =>
@@ -444,7 +455,8 @@ for (const cluster of [LOOKASIDE, PROXY]) {
       })(),
       30_000,
       `checks of ${cluster.name} after the fuzz`,
-    ));
+    ),
+  );
 }
 
 fuzz('a message over the 4 MiB receive cap is RESOURCE_EXHAUSTED, on every kind of server', () =>
@@ -464,7 +476,8 @@ fuzz('a message over the 4 MiB receive cap is RESOURCE_EXHAUSTED, on every kind 
     })(),
     20_000,
     'over-cap messages',
-  ));
+  ),
+);
 
 fuzz('a 1 MiB string in a field that error messages quote gets an answer, and the connection still works', () =>
   withTimeout(
@@ -486,7 +499,9 @@ fuzz('a 1 MiB string in a field that error messages quote gets an answer, and th
           const outcome = await rawUnary(client, methodPath, body, new Metadata(), HUGE_ECHO_TIMEOUT_MS);
           const next = await rawUnary(client, followUp.path, followUp.body, new Metadata(), CALL_TIMEOUT_MS);
           if (outcome.code === GrpcStatus.DEADLINE_EXCEEDED || next.code !== GrpcStatus.OK) {
-            stalled.push(`${address} ${methodPath} (${describeBody(body).slice(0, 60)}): ${GrpcStatus[outcome.code]}, then ${followUp.path} on the same connection: ${GrpcStatus[next.code]} ${next.details.slice(0, 80)}`);
+            stalled.push(
+              `${address} ${methodPath} (${describeBody(body).slice(0, 60)}): ${GrpcStatus[outcome.code]}, then ${followUp.path} on the same connection: ${GrpcStatus[next.code]} ${next.details.slice(0, 80)}`,
+            );
           }
         } finally {
           client.close();
@@ -496,7 +511,8 @@ fuzz('a 1 MiB string in a field that error messages quote gets an answer, and th
     })(),
     60_000,
     'huge quoted strings',
-  ));
+  ),
+);
 
 for (const cluster of [LOOKASIDE, PROXY]) {
   fuzz(`after the fuzz, lbx send --simple 200 on the ${cluster === PROXY ? 'proxy' : 'look-aside'} cluster has no failure (bogus members must not poison picks)`, () =>
@@ -513,7 +529,8 @@ for (const cluster of [LOOKASIDE, PROXY]) {
       })(),
       SEND_TIMEOUT_MS + 5_000,
       `send on ${cluster.name}`,
-    ));
+    ),
+  );
 }
 
 fuzz.run();

@@ -42,7 +42,10 @@ function machine(options: { tools: readonly string[]; uid: number; sudo: boolean
   if (options.sudo) stub('sudo', `echo "sudo $*" >> ${log}\nexec "$@"`);
   if (options.apt) {
     const commandOf = 'case "$p" in etcd-server) c=etcd;; chromium|chromium-browser) c=chromium;; iproute2) c=ip;; bsdutils) c=script;; *) c="$p";; esac';
-    stub('apt-get', `echo "apt-get $*" >> ${log}\nif [ "$1" = install ]; then for p in "$@"; do ${commandOf}; case "$p" in -*|install) ;; *) printf '#!/bin/sh\\nexit 0\\n' > ${bin}/$c; /bin/chmod 755 ${bin}/$c;; esac; done; fi`);
+    stub(
+      'apt-get',
+      `echo "apt-get $*" >> ${log}\nif [ "$1" = install ]; then for p in "$@"; do ${commandOf}; case "$p" in -*|install) ;; *) printf '#!/bin/sh\\nexit 0\\n' > ${bin}/$c; /bin/chmod 755 ${bin}/$c;; esac; done; fi`,
+    );
     stub('apt-cache', options.aptHasChromium === false ? 'exit 100' : 'exit 0');
   }
   return {
@@ -71,7 +74,10 @@ test('as root it apt-installs exactly the missing packages, without sudo', () =>
   assert.is(result.status, 0, result.stderr);
   const apt = result.calls.filter((call) => call.startsWith('apt-get'));
   assert.equal(apt, ['apt-get update -qq', 'apt-get install -y -qq etcd-server chromium']);
-  assert.not.ok(result.calls.some((call) => call.startsWith('sudo')), result.calls.join('\n'));
+  assert.not.ok(
+    result.calls.some((call) => call.startsWith('sudo')),
+    result.calls.join('\n'),
+  );
   assert.match(result.stdout, 'setup: installed etcd-server chromium');
 });
 
@@ -81,7 +87,11 @@ test('not root: through sudo; the daemons are kept from starting (policy-rc.d) w
   const viaSudo = result.calls.filter((call) => call.startsWith('sudo') && call.includes('apt-get'));
   assert.equal(viaSudo, ['sudo apt-get update -qq', 'sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx']);
   // Only when this machine has no policy-rc.d of its own does the script add (and then remove) one.
-  if (!existsSync('/usr/sbin/policy-rc.d')) assert.ok(result.calls.some((call) => call.startsWith('sudo sh -c')), result.calls.join('\n'));
+  if (!existsSync('/usr/sbin/policy-rc.d'))
+    assert.ok(
+      result.calls.some((call) => call.startsWith('sudo sh -c')),
+      result.calls.join('\n'),
+    );
 });
 
 test('Ubuntu: chromium-browser when apt has no chromium package', () => {
@@ -97,7 +107,10 @@ test('without apt-get, or without root and sudo, it says what to install and exi
   const noSudo = machine({ tools: ['etcd', 'chromium', 'haproxy', 'nginx', 'ip'], uid: 1000, sudo: false, apt: true }).run();
   assert.is(noSudo.status, 0);
   assert.match(noSudo.stderr, /not root and no sudo; as root run: apt-get install -y bsdutils/);
-  assert.not.ok(noSudo.calls.some((call) => call.startsWith('apt-get')), noSudo.calls.join('\n'));
+  assert.not.ok(
+    noSudo.calls.some((call) => call.startsWith('apt-get')),
+    noSudo.calls.join('\n'),
+  );
 });
 
 test('an install that leaves a tool missing fails', () => {

@@ -11,11 +11,32 @@ const CLUSTER = ['--base-port', String(BASE_PORT)];
 const KILLED_PORT = BASE_PORT + 3;
 const KILLED = `127.0.0.1:${KILLED_PORT}`;
 
-interface Component { name: string; role: string; address: string; pid: number; state: string; health?: string; exitReason?: string }
-interface RunJson { policy: string; summary: { sent: number; ok: number; failed: number; retried: number; backends: Array<{ address: string; ok: number; share: number }> } }
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+  health?: string;
+  exitReason?: string;
+}
+interface RunJson {
+  policy: string;
+  summary: { sent: number; ok: number; failed: number; retried: number; backends: Array<{ address: string; ok: number; share: number }> };
+}
 interface ReportJson {
   policy: string;
-  backends: Array<{ address: string; state: string; health: string; lbState: string; servedSimple: number; servedHeavy: number; servedSource: string; clientOk: number; assigned: number }>;
+  backends: Array<{
+    address: string;
+    state: string;
+    health: string;
+    lbState: string;
+    servedSimple: number;
+    servedHeavy: number;
+    servedSource: string;
+    clientOk: number;
+    assigned: number;
+  }>;
   reconciliation: { matches: boolean };
   unverified: string[];
   runs: unknown[];
@@ -36,11 +57,20 @@ flow('the whole flow', async () => {
     const up = await sandbox.json<{ registry: string; policy: string; components: Component[] }>(['up', '--backends', '4', '--policy', 'rr', ...CLUSTER]);
     assert.equal(up.registry, 'embedded');
     assert.equal(up.policy, 'round_robin');
-    assert.equal(up.components.map((component) => component.role), ['registry', 'lb', 'backend', 'backend', 'backend', 'backend']);
-    assert.ok(up.components.every((component) => component.state === 'ready' && component.pid > 0), 'every component ready with a pid');
+    assert.equal(
+      up.components.map((component) => component.role),
+      ['registry', 'lb', 'backend', 'backend', 'backend', 'backend'],
+    );
+    assert.ok(
+      up.components.every((component) => component.state === 'ready' && component.pid > 0),
+      'every component ready with a pid',
+    );
 
     const status = await sandbox.json<{ components: Component[] }>(['status']);
-    assert.equal(status.components.map((component) => component.health), ['serving', 'serving', 'serving', 'serving', 'serving', 'serving']);
+    assert.equal(
+      status.components.map((component) => component.health),
+      ['serving', 'serving', 'serving', 'serving', 'serving', 'serving'],
+    );
 
     const first = await sandbox.json<RunJson>(['send', '--simple', '2000', '--heavy', '50']);
     assert.equal(first.policy, 'round_robin');

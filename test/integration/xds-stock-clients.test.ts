@@ -90,7 +90,10 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
     await cluster.run(['kill', String(killed.port)]);
     const afterKill = Date.now();
     assert.ok(await callsAfter(afterKill, 100));
-    assert.not.ok(run.calls.some((call) => call.atUnixMs > afterKill && call.backend === killed.address), 'no call reaches the killed backend once kill returned');
+    assert.not.ok(
+      run.calls.some((call) => call.atUnixMs > afterKill && call.backend === killed.address),
+      'no call reaches the killed backend once kill returned',
+    );
 
     const removed = cluster.backend(2);
     const beforeRm = Date.now();
@@ -105,8 +108,15 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
     assert.ok(drainingShown, 'the removed backend is pushed as DRAINING before it stops');
     const afterRm = Date.now();
     assert.ok(await callsAfter(afterRm, 100));
-    assert.not.ok(run.calls.some((call) => call.atUnixMs > afterRm && call.backend === removed.address), 'none reaches the removed backend');
-    assert.equal(run.calls.filter((call) => call.atUnixMs >= beforeRm && !call.ok), [], 'rm drains: no call fails');
+    assert.not.ok(
+      run.calls.some((call) => call.atUnixMs > afterRm && call.backend === removed.address),
+      'none reaches the removed backend',
+    );
+    assert.equal(
+      run.calls.filter((call) => call.atUnixMs >= beforeRm && !call.ok),
+      [],
+      'rm drains: no call fails',
+    );
 
     const scale = await cluster.run(['scale', '--backends', '3']);
     assert.is(scale.exitCode, 0, scale.stderr);
@@ -131,10 +141,17 @@ stock('membership: a stock client follows kill, rm (0 failed calls on drain) and
     }, slackMs(10_000));
     assert.ok(nacked, 'the refused Cluster shows as a NACK');
     assert.ok(await callsAfter(afterPf, 100));
-    assert.equal(run.calls.filter((call) => call.atUnixMs > afterPf && !call.ok), [], 'calls go on under the last good config');
+    assert.equal(
+      run.calls.filter((call) => call.atUnixMs > afterPf && !call.ok),
+      [],
+      'calls go on under the last good config',
+    );
     const status = await cluster.json<{ xds?: { clients: { nodeId: string; nacks: { message: string }[] }[] } }>(['status']);
     const shown = status.xds?.clients.find((client) => client.nodeId === 'follow-test');
-    assert.ok(shown !== undefined && shown.nacks.some((nack) => /pick|LB policy|load_balancing_policy/i.test(nack.message)), `status --json shows the NACK: ${JSON.stringify(status.xds)}`);
+    assert.ok(
+      shown !== undefined && shown.nacks.some((nack) => /pick|LB policy|load_balancing_policy/i.test(nack.message)),
+      `status --json shows the NACK: ${JSON.stringify(status.xds)}`,
+    );
 
     const ch = await cluster.run(['policy', 'ch']);
     assert.is(ch.exitCode, 0, ch.stderr);
@@ -154,7 +171,10 @@ stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8;
     const bootstrap = (await cluster.run(['xds', 'bootstrap'])).stdout;
     // lbx send --client xds: the same tasks through a stock client inside lbx; counts per backend reconcile in report
     // (before any outside client calls: report cannot account for calls lbx did not make).
-    const sent = await cluster.send(['--client', 'xds', '--simple', '3000', '--heavy', '20']) as { target: { kind: string }; summary: { ok: number; failed: number; backends: { address: string; ok: number }[] } };
+    const sent = (await cluster.send(['--client', 'xds', '--simple', '3000', '--heavy', '20'])) as {
+      target: { kind: string };
+      summary: { ok: number; failed: number; backends: { address: string; ok: number }[] };
+    };
     assert.is(sent.target.kind, 'xds');
     assert.equal([sent.summary.ok, sent.summary.failed], [3_020, 0]);
     const byBackend = new Map(sent.summary.backends.map((backend) => [backend.address, backend.ok]));
@@ -162,7 +182,7 @@ stock('wrr weights 1,2,5 give a stock client shares within 10% of 1/8, 2/8, 5/8;
       const share = (byBackend.get(cluster.backend(index).address) ?? 0) / 3_020;
       assert.ok(Math.abs(share - weight / 8) <= 0.25 * (weight / 8), `send --client xds, backend ${index + 1}: share ${share.toFixed(3)}`);
     });
-    const report = await cluster.report() as { reconciliation: { matches: boolean; rows: unknown[] } };
+    const report = (await cluster.report()) as { reconciliation: { matches: boolean; rows: unknown[] } };
     assert.ok(report.reconciliation.matches, `report reconciles the xds run: ${JSON.stringify(report.reconciliation.rows)}`);
 
     // grpc-js picks localities at random by weight: 8,000 calls put 10 % of the smallest share (1/8) at 3.4 standard deviations.
@@ -200,14 +220,18 @@ stock('slow start: a backend added under --slow-start 8s ramps its share for a s
     // Steady: a quarter. The first second sits at the 10 % floor (2.5 % of calls); sampling noise allows up to half the steady share.
     assert.ok(early.share <= 0.5 * 0.25, `first second: ${(early.share * 100).toFixed(1)} % of ${early.calls} calls`);
     assert.ok(Math.abs(late.share - 0.25) <= 0.3 * 0.25, `after the window: ${(late.share * 100).toFixed(1)} % of ${late.calls} calls`);
-    console.log(`  slow start, the added backend's share per second: ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((second) => `${(shareIn(second * 1_000, (second + 1) * 1_000).share * 100).toFixed(1)}%`).join(' ')}`);
+    console.log(
+      `  slow start, the added backend's share per second: ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((second) => `${(shareIn(second * 1_000, (second + 1) * 1_000).share * 100).toFixed(1)}%`).join(' ')}`,
+    );
   });
 });
 
 stock('a load-aware policy (ll) becomes pushed weights: with speeds 1,1,1,0.25 under CPU_HEAVY the slow backend gets under 15 %', async () => {
   const cluster = defineCluster(sandbox, 'loadaware', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '4', '--policy', 'll', '--speeds', '1,1,1,0.25'], 180_000, async () => {
-    const sent = (await cluster.send(['--client', 'xds', '--heavy', '600', '--concurrency', '12'])) as { summary: { ok: number; failed: number; backends: { address: string; ok: number }[] } };
+    const sent = (await cluster.send(['--client', 'xds', '--heavy', '600', '--concurrency', '12'])) as {
+      summary: { ok: number; failed: number; backends: { address: string; ok: number }[] };
+    };
     assert.equal([sent.summary.ok, sent.summary.failed], [600, 0]);
     const slow = sent.summary.backends.find((backend) => backend.address === cluster.backend(3).address)?.ok ?? 0;
     assert.ok(slow / 600 < 0.15, `the slow backend's share: ${((slow / 600) * 100).toFixed(1)} % (round robin would give 25 %)`);

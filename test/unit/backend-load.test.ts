@@ -138,7 +138,7 @@ calls('proxy mode: once a call is tracked, inFlight is the exact count and ignor
   assert.is(load.score(0), 9, 'the score itself is unchanged');
   load.callEnded(3, 1);
   load.callEnded(3, 2);
-  assert.is(load.inFlight(2), 0, 'all ended: exactly 0, not the report\'s 9');
+  assert.is(load.inFlight(2), 0, "all ended: exactly 0, not the report's 9");
 });
 
 calls('a call that ends feeds its latency to the EWMA', () => {
@@ -222,14 +222,14 @@ ewma('negative or non-finite samples are dropped', () => {
   assert.is(load.peakEwmaMs(0), 0);
 });
 
-ewma('a report\'s recentLatencyMs feeds the EWMA at the report\'s time; 0 does not', () => {
+ewma("a report's recentLatencyMs feeds the EWMA at the report's time; 0 does not", () => {
   const load = new BackendLoad();
   load.recordReport({ ...sample(1), recentLatencyMs: 0 }, 0);
   assert.is(load.hasLatencySample, false);
   load.recordReport({ ...sample(1), recentLatencyMs: 30 }, 1_000);
   assert.is(load.peakEwmaMs(1_000), 30);
   load.recordReport({ ...sample(1), recentLatencyMs: 90 }, 2_000);
-  assert.is(load.peakEwmaMs(2_000), 90, 'a report\'s peak replaces too');
+  assert.is(load.peakEwmaMs(2_000), 90, "a report's peak replaces too");
   load.recordReport({ ...sample(1), recentLatencyMs: 10 }, 2_000 + TAU);
   assert.ok(Math.abs(load.peakEwmaMs(2_000 + TAU) - (90 * Math.exp(-1) + 10 * (1 - Math.exp(-1)))) < 1e-9);
 });
@@ -238,7 +238,8 @@ ewma('rejects an ewmaDecayMs that is not positive', () => {
   for (const ewmaDecayMs of [0, -5, Number.NaN, Infinity]) {
     assert.throws(
       () => new BackendLoad({ ewmaDecayMs }),
-      (error: unknown) => error instanceof LbxError && error.code === 'usage' && error.message.includes(`ewmaDecayMs must be a positive number of milliseconds, got ${ewmaDecayMs}`),
+      (error: unknown) =>
+        error instanceof LbxError && error.code === 'usage' && error.message.includes(`ewmaDecayMs must be a positive number of milliseconds, got ${ewmaDecayMs}`),
     );
   }
 });

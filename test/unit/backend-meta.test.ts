@@ -7,7 +7,12 @@ import { backendMeta, traitsFromMeta } from '../../src/runtime/backend/backend-m
 const meta = suite('backend meta');
 
 meta('a backend announces role, weight and speed as strings, and the LB reads the same traits back', () => {
-  for (const traits of [{ weight: 1, speed: 1 }, { weight: 3, speed: 0.25 }, { weight: 1_000, speed: 0.01 }, { weight: 0.5, speed: 100 }]) {
+  for (const traits of [
+    { weight: 1, speed: 1 },
+    { weight: 3, speed: 0.25 },
+    { weight: 1_000, speed: 0.01 },
+    { weight: 0.5, speed: 100 },
+  ]) {
     const announced = backendMeta(traits);
     assert.equal(announced, { role: 'backend', weight: String(traits.weight), speed: String(traits.speed) });
     assert.equal(traitsFromMeta(announced), traits);

@@ -110,7 +110,7 @@ test('re-registering with another weight keeps what the registry said: a later a
   assert.equal(balancer.pick(pickRequest()).kind, 'unavailable');
 });
 
-test('load reports from unknown backends are refused (so they register again); a removed member\'s are kept but do not revive it', () => {
+test("load reports from unknown backends are refused (so they register again); a removed member's are kept but do not revive it", () => {
   const balancer = newBalancer();
   const sample = { inFlight: 1, queueDepth: 0, cpuPercent: 5, servedSimple: 1, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 1 };
   assert.not.ok(balancer.recordReport(A, sample));
@@ -141,8 +141,14 @@ test('every successful pick counts as an assignment on the chosen backend', () =
   pickMany(balancer, 30);
   const stats = balancer.stats();
   assert.equal(stats.picks, 30);
-  assert.equal(stats.backends.reduce((sum, backend) => sum + backend.assigned, 0), 30);
-  assert.equal(stats.backends.map((backend) => backend.assigned), [15, 15]);
+  assert.equal(
+    stats.backends.reduce((sum, backend) => sum + backend.assigned, 0),
+    30,
+  );
+  assert.equal(
+    stats.backends.map((backend) => backend.assigned),
+    [15, 15],
+  );
 });
 
 test('excluded addresses are skipped for that pick only', () => {
@@ -155,7 +161,12 @@ test('excluded addresses are skipped for that pick only', () => {
 
 test('switching policy rebuilds the picker over the same members', () => {
   const balancer = newBalancer();
-  for (const [id, address] of [['backend-7003', C], ['backend-7001', A], ['backend-7002', B]] as const) balancer.register(id, address);
+  for (const [id, address] of [
+    ['backend-7003', C],
+    ['backend-7001', A],
+    ['backend-7002', B],
+  ] as const)
+    balancer.register(id, address);
   balancer.setPolicy(pickFirst);
   assert.equal(balancer.policyName, 'pick_first');
   // Pick-first's stable order is by port, whatever the registration order.
@@ -179,7 +190,10 @@ test('a new LB rebuilds weights from the registry alone; a registry that changes
     { id: 'backend-7002', address: B },
   ]);
   const traitsOf = () => balancer.stats().backends.map((backend) => [backend.address, backend.weight, backend.speed]);
-  assert.equal(traitsOf(), [[A, 3, 0.5], [B, 1, 1]]);
+  assert.equal(traitsOf(), [
+    [A, 3, 0.5],
+    [B, 1, 1],
+  ]);
   let counts = pickMany(balancer, 40);
   assert.equal([counts.get(A), counts.get(B)], [30, 10]);
 
@@ -187,7 +201,10 @@ test('a new LB rebuilds weights from the registry alone; a registry that changes
     { id: 'backend-7001', address: A, traits: { weight: 1, speed: 1 } },
     { id: 'backend-7002', address: B, traits: { weight: Number.NaN, speed: 1 } },
   ]);
-  assert.equal(traitsOf(), [[A, 1, 1], [B, 1, 1]]);
+  assert.equal(traitsOf(), [
+    [A, 1, 1],
+    [B, 1, 1],
+  ]);
   counts = pickMany(balancer, 40);
   assert.equal([counts.get(A), counts.get(B)], [20, 20]);
 

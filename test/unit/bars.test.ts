@@ -106,7 +106,10 @@ tables('threshold verdicts name the check, the policy, the measured value and th
   const outcome = evaluateThresholds({ maxP99Ms: 2, minThroughputPerSec: 3 }, bench.policies);
   assert.is(
     renderThresholds(outcome),
-    ['threshold failed: max-p99 (policy pick_first): measured 3.001 ms, limit 2 ms', 'threshold failed: min-throughput (policy pick_first): measured 2 tasks/s, limit 3 tasks/s'].join('\n'),
+    [
+      'threshold failed: max-p99 (policy pick_first): measured 3.001 ms, limit 2 ms',
+      'threshold failed: min-throughput (policy pick_first): measured 2 tasks/s, limit 3 tasks/s',
+    ].join('\n'),
   );
   assert.is(renderThresholds(evaluateThresholds({ maxP99Ms: 10 }, bench.policies)), 'thresholds: all 2 checks passed');
 });

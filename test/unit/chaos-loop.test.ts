@@ -8,13 +8,25 @@ import { seededRandom } from '../../src/core/random/seeded-random.js';
 /** A cluster in memory: killComponent marks a component exited, startBackend marks it ready again. */
 function fakeCluster(backendPorts: number[]): { control: ChaosControl; components: Component[]; calls: string[] } {
   const component = (name: string, role: string, port: number): Component => ({
-    name, role, port, address: `127.0.0.1:${port}`, pid: port, state: 'ready', startedAtUnixMs: 0, exitedAtUnixMs: 0, exitReason: '', logPath: '', restarts: 0, speed: 1, weight: 1,
+    name,
+    role,
+    port,
+    address: `127.0.0.1:${port}`,
+    pid: port,
+    state: 'ready',
+    startedAtUnixMs: 0,
+    exitedAtUnixMs: 0,
+    exitReason: '',
+    logPath: '',
+    restarts: 0,
+    speed: 1,
+    weight: 1,
   });
   const components = [component('registry', 'registry', 102), component('lb', 'lb', 100), ...backendPorts.map((port) => component(`backend-${port}`, 'backend', port))];
   const calls: string[] = [];
   let nextPid = 10_000;
   const control: ChaosControl = {
-    status: async () => ({ name: 'fake', components: components.map((entry) => ({ ...entry })), respawn: false } as unknown as ClusterStatus),
+    status: async () => ({ name: 'fake', components: components.map((entry) => ({ ...entry })), respawn: false }) as unknown as ClusterStatus,
     killComponent: async (name) => {
       const target = components.find((entry) => entry.name === name);
       if (target === undefined || target.state !== 'ready') throw new Error(`${name} is not running`);
@@ -42,8 +54,17 @@ function virtualTime(): { nowMs: () => number; sleep: (ms: number) => Promise<vo
 const options = (overrides: Partial<Parameters<typeof runChaos>[1]> = {}): Parameters<typeof runChaos>[1] => {
   const time = virtualTime();
   return {
-    targets: ['backend'], intervalMs: 1_000, durationMs: 10_000, signal: 'SIGKILL', revive: true, startTimeoutMs: 1_000,
-    random: seededRandom(3), nowMs: time.nowMs, sleep: time.sleep, abort: new AbortController().signal, onAction: () => undefined,
+    targets: ['backend'],
+    intervalMs: 1_000,
+    durationMs: 10_000,
+    signal: 'SIGKILL',
+    revive: true,
+    startTimeoutMs: 1_000,
+    random: seededRandom(3),
+    nowMs: time.nowMs,
+    sleep: time.sleep,
+    abort: new AbortController().signal,
+    onAction: () => undefined,
     ...overrides,
   };
 };
@@ -94,8 +115,14 @@ test('a victim still exiting when chaos ends is waited for and started again', a
     return killed;
   };
   const actions = await runChaos(cluster.control, options({ durationMs: 1_000 }));
-  assert.equal(actions.map((action) => action.kind), ['killed', 'started']);
-  assert.ok(cluster.components.every((entry) => entry.state === 'ready'), 'left as found');
+  assert.equal(
+    actions.map((action) => action.kind),
+    ['killed', 'started'],
+  );
+  assert.ok(
+    cluster.components.every((entry) => entry.state === 'ready'),
+    'left as found',
+  );
 });
 
 test('a victim the supervisor still lists as ready is not drawn again when a late round follows at once', async () => {
@@ -120,7 +147,11 @@ test('a victim the supervisor still lists as ready is not drawn again when a lat
   };
   // Every round late: sleep never waits, so rounds follow one another at once.
   const actions = await runChaos(cluster.control, options({ durationMs: 5_000, sleep: async () => undefined, nowMs: () => 0 }));
-  assert.equal(actions.filter((action) => action.kind === 'failed'), [], 'no kill of a process already killed');
+  assert.equal(
+    actions.filter((action) => action.kind === 'failed'),
+    [],
+    'no kill of a process already killed',
+  );
   assert.ok(actions.filter((action) => action.kind === 'killed').length >= 2, 'chaos went on killing');
 });
 
@@ -161,9 +192,16 @@ test('a start that takes 3 s does not hold the loop: an action on every tick, on
   };
   const actions = await time.drive(runChaos(cluster.control, options({ durationMs: 6_000, nowMs: time.nowMs, sleep: time.sleep })));
   const onTicks = actions.filter((action) => action.kind !== 'started');
-  assert.equal(onTicks.map((action) => action.atMs), [0, 1_000, 2_000, 3_000, 4_000, 5_000], JSON.stringify(actions));
+  assert.equal(
+    onTicks.map((action) => action.atMs),
+    [0, 1_000, 2_000, 3_000, 4_000, 5_000],
+    JSON.stringify(actions),
+  );
   // Started again at 1 s (the victim had exited), ready at 4 s: ticks until then are skipped, not stacked.
-  assert.equal(onTicks.map((action) => action.kind), ['killed', 'skipped', 'skipped', 'skipped', 'killed', 'skipped']);
+  assert.equal(
+    onTicks.map((action) => action.kind),
+    ['killed', 'skipped', 'skipped', 'skipped', 'killed', 'skipped'],
+  );
   assert.match(onTicks[1]?.detail ?? '', /is not back yet: one backend down at a time/);
   // Chaos still leaves the cluster as it found it.
   assert.is(actions.filter((action) => action.kind === 'started').length, 2);
@@ -183,7 +221,11 @@ test('under --respawn (the supervisor starts victims) a backend tick waits for t
     return status();
   };
   const actions = await runChaos(cluster.control, options({ revive: false, durationMs: 6_000 }));
-  assert.equal(actions.map((action) => action.kind), ['killed', 'skipped', 'killed', 'skipped', 'killed', 'skipped'], JSON.stringify(actions));
+  assert.equal(
+    actions.map((action) => action.kind),
+    ['killed', 'skipped', 'killed', 'skipped', 'killed', 'skipped'],
+    JSON.stringify(actions),
+  );
 });
 
 test('a round that overruns its tick skips the ticks it missed instead of firing them together', async () => {
@@ -201,7 +243,10 @@ test('a round that overruns its tick skips the ticks it missed instead of firing
   const killedAt = actions.filter((action) => action.kind === 'killed').map((action) => action.atMs);
   assert.equal(killedAt, [0, 3_500, 4_000, 5_000]);
   const gaps = killedAt.slice(1).map((atMs, index) => atMs - (killedAt[index] ?? 0));
-  assert.ok(gaps.every((gapMs) => gapMs >= 500), `no burst: ${gaps.join(', ')}`);
+  assert.ok(
+    gaps.every((gapMs) => gapMs >= 500),
+    `no burst: ${gaps.join(', ')}`,
+  );
 });
 
 test('a duration shorter than one round still makes that one round, even when the clock has moved on', async () => {
@@ -214,25 +259,31 @@ test('a duration shorter than one round still makes that one round, even when th
     return status();
   };
   const actions = await runChaos(cluster.control, options({ durationMs: 1, revive: false, nowMs: () => now, sleep: async (ms) => void (now += ms) }));
-  assert.equal(actions.map((action) => action.kind), ['killed']);
+  assert.equal(
+    actions.map((action) => action.kind),
+    ['killed'],
+  );
 });
 
 test('lb and registry targets are drawn too, and an abort stops the loop', async () => {
   const cluster = fakeCluster([7001, 7002, 7003]);
   const abort = new AbortController();
   let rounds = 0;
-  const actions = await runChaos(cluster.control, options({
-    targets: ['lb', 'registry'],
-    durationMs: 60_000,
-    abort: abort.signal,
-    onAction: (action) => {
-      rounds += 1;
-      // The fake never restarts the LB or registry: make them ready again, as the supervisor would.
-      for (const entry of cluster.components) if (entry.role !== 'backend' && entry.state !== 'ready') Object.assign(entry, { state: 'ready', pid: entry.pid + 1 });
-      if (rounds === 6) abort.abort();
-      assert.ok(action.component === 'lb' || action.component === 'registry', action.component);
-    },
-  }));
+  const actions = await runChaos(
+    cluster.control,
+    options({
+      targets: ['lb', 'registry'],
+      durationMs: 60_000,
+      abort: abort.signal,
+      onAction: (action) => {
+        rounds += 1;
+        // The fake never restarts the LB or registry: make them ready again, as the supervisor would.
+        for (const entry of cluster.components) if (entry.role !== 'backend' && entry.state !== 'ready') Object.assign(entry, { state: 'ready', pid: entry.pid + 1 });
+        if (rounds === 6) abort.abort();
+        assert.ok(action.component === 'lb' || action.component === 'registry', action.component);
+      },
+    }),
+  );
   assert.is(actions.length, 6);
   assert.ok(actions.some((action) => action.component === 'lb'));
   assert.ok(actions.some((action) => action.component === 'registry'));

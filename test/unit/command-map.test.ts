@@ -84,7 +84,7 @@ map('the binary has help, version, the ps alias and the npm description', async 
   }
 });
 
-map('a typo\'d command in the binary: exit 2 and the nearest command, from the hook given as a function', async () => {
+map("a typo'd command in the binary: exit 2 and the nearest command, from the hook given as a function", async () => {
   const empty = mkdtempSync(path.join(os.tmpdir(), 'lbx-config-'));
   try {
     const config = await loadExplicitConfig(pkg, COMMANDS, empty, { command_not_found: commandNotFound });

@@ -53,7 +53,10 @@ test("picks the key's owner on the ring the settings describe; onDone is the sha
 test('the same key always goes to the same backend, and the keys reach every backend', () => {
   const picker = consistentHash.createPicker(makeBackends(4), deps());
   const first = KEYS.map((key) => pickedAddress(picker.pick(keyed(key))));
-  assert.equal(KEYS.map((key) => pickedAddress(picker.pick(keyed(key)))), first);
+  assert.equal(
+    KEYS.map((key) => pickedAddress(picker.pick(keyed(key)))),
+    first,
+  );
   assert.is(new Set(first).size, 4);
 });
 
@@ -105,7 +108,10 @@ function runAssignments(config: PolicyConfig, onPick: (picks: number, assigned: 
     const result = picker.pick(keyed(`key-${(picks - 1) % 1_000}`));
     if (result.kind !== 'backend') throw new Error(`pick ${picks}: ${result.reason}`);
     result.backend.load.recordAssignment();
-    onPick(picks, backends.map((backend) => backend.load.assignedTotal));
+    onPick(
+      picks,
+      backends.map((backend) => backend.load.assignedTotal),
+    );
   }
   return backends.map((backend) => backend.load.assignedTotal);
 }
@@ -144,7 +150,17 @@ test('bounded loads count only the backends a request may use, so one always has
   const picker = consistentHash.createPicker(backends, deps(), { hashBalance: 1 });
   // Two excluded, the third holds 5 of 5 in flight: capacity ceil(1 × 6 / 1) = 6 > 5, so it is picked.
   const last = backends[2]?.address;
-  assert.is(pickedAddress(picker.pick(keyed('key-1', backends.slice(0, 2).map((backend) => backend.address)))), last);
+  assert.is(
+    pickedAddress(
+      picker.pick(
+        keyed(
+          'key-1',
+          backends.slice(0, 2).map((backend) => backend.address),
+        ),
+      ),
+    ),
+    last,
+  );
 });
 
 test('settings out of range are usage errors naming the value', () => {
@@ -169,10 +185,19 @@ test('describeRing: the default ring is 512 × 9 murmur3; course shows its skew'
   const members = makeBackends(3).map(({ address, id }) => ({ address, id }));
   const murmur = describeRing(members, {});
   assert.equal([murmur.placement, murmur.slots, murmur.virtualNodes], ['murmur3', 512, 9]);
-  assert.equal(murmur.members.map((member) => member.heldSlots.length), [9, 9, 9]);
-  assert.is(murmur.members.reduce((sum, member) => sum + member.ownedSlots, 0), 512);
+  assert.equal(
+    murmur.members.map((member) => member.heldSlots.length),
+    [9, 9, 9],
+  );
+  assert.is(
+    murmur.members.reduce((sum, member) => sum + member.ownedSlots, 0),
+    512,
+  );
   const course = describeRing(members, { ringHash: 'course' });
-  assert.equal(course.members.map((member) => member.ownedSlots), [494, 9, 9]);
+  assert.equal(
+    course.members.map((member) => member.ownedSlots),
+    [494, 9, 9],
+  );
 });
 
 test('keyMovement: adding a backend moves keys only to it; removing one moves only its keys', () => {
@@ -182,9 +207,15 @@ test('keyMovement: adding a backend moves keys only to it; removing one moves on
   const added = keyMovement(KEYS, buildRing(four), buildRing(five));
   assert.is(added.keys, 10_000);
   assert.ok(added.moved > 0 && added.flows.every((flow) => flow.to === newcomer), JSON.stringify(added.flows));
-  assert.is(added.flows.reduce((sum, flow) => sum + flow.keys, 0), added.moved);
+  assert.is(
+    added.flows.reduce((sum, flow) => sum + flow.keys, 0),
+    added.moved,
+  );
   assert.is(added.fraction, added.moved / 10_000);
-  assert.equal(added.flows.map((flow) => flow.keys), [...added.flows.map((flow) => flow.keys)].sort((a, b) => b - a));
+  assert.equal(
+    added.flows.map((flow) => flow.keys),
+    [...added.flows.map((flow) => flow.keys)].sort((a, b) => b - a),
+  );
 
   const removed = keyMovement(KEYS, buildRing(five), buildRing(four));
   assert.is(removed.moved, added.moved);

@@ -84,7 +84,17 @@ const ran: string[] = [];
 const fakeSupervisor: SupervisorServer = {
   getStatus: (_call, callback) => {
     ran.push('getStatus');
-    callback(null, { name: 'fake', supervisorPid: 1, startedAtUnixMs: 0, policy: 'rr', registryKind: 'embedded', registryAddress: '', lbAddress: '', components: [], respawn: false });
+    callback(null, {
+      name: 'fake',
+      supervisorPid: 1,
+      startedAtUnixMs: 0,
+      policy: 'rr',
+      registryKind: 'embedded',
+      registryAddress: '',
+      lbAddress: '',
+      components: [],
+      respawn: false,
+    });
   },
   killBackend: (_call, callback) => {
     ran.push('killBackend');
@@ -196,7 +206,7 @@ guard('every method is guarded: Shutdown and KillBackend without the token do no
   assert.equal(ran, []);
 });
 
-guard('tokenInterceptor adds the token to every call, and leaves the caller\'s metadata alone', async () => {
+guard("tokenInterceptor adds the token to every call, and leaves the caller's metadata alone", async () => {
   const client = new SupervisorClient(address, credentials.createInsecure(), { interceptors: [tokenInterceptor(TOKEN)] });
   const shared = new Metadata();
   try {

@@ -4,7 +4,28 @@ import * as assert from 'uvu/assert';
 
 import { closestNames, editDistance } from '../../src/core/did-you-mean.js';
 
-const COMMANDS = ['add', 'bench', 'chaos', 'down', 'help', 'kill', 'logs', 'policy', 'report', 'ring', 'rm', 'scale', 'send', 'start', 'status', 'top', 'up', 'version', 'ps', 'serve lb'];
+const COMMANDS = [
+  'add',
+  'bench',
+  'chaos',
+  'down',
+  'help',
+  'kill',
+  'logs',
+  'policy',
+  'report',
+  'ring',
+  'rm',
+  'scale',
+  'send',
+  'start',
+  'status',
+  'top',
+  'up',
+  'version',
+  'ps',
+  'serve lb',
+];
 
 const test = suite('did you mean');
 

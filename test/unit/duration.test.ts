@@ -66,8 +66,14 @@ flagValue('a bad value names the flag, the value and the accepted forms', () => 
 });
 
 flagValue('a value out of range names the flag, the value and the range', () => {
-  assert.is(usageMessage(() => parseDurationFlag('--interval', '50ms', { minMs: 100, maxMs: 60_000 })), '--interval "50ms" is out of range: expected from 100ms to 1m (a bare number is milliseconds)');
-  assert.match(usageMessage(() => parseDurationFlag('--timeout', '11m', { minMs: 1_000, maxMs: 600_000 })), /"11m" is out of range/);
+  assert.is(
+    usageMessage(() => parseDurationFlag('--interval', '50ms', { minMs: 100, maxMs: 60_000 })),
+    '--interval "50ms" is out of range: expected from 100ms to 1m (a bare number is milliseconds)',
+  );
+  assert.match(
+    usageMessage(() => parseDurationFlag('--timeout', '11m', { minMs: 1_000, maxMs: 600_000 })),
+    /"11m" is out of range/,
+  );
 });
 
 flagValue.run();
@@ -98,7 +104,7 @@ flag('help shows the placeholder and the default as typed', () => {
   assert.is(flags.timeout.type, 'option');
 });
 
-flag('send\'s --timeout and --lb-wait (send-flags.ts): units, bare ms, 0 for no wait, defaults in ms', async () => {
+flag("send's --timeout and --lb-wait (send-flags.ts): units, bare ms, 0 for no wait, defaults in ms", async () => {
   const callTimingFlags = { timeout: sendFlags.timeout, 'lb-wait': sendFlags['lb-wait'] };
   assert.equal((await parse(['--timeout', '2s', '--lb-wait', '0'], { flags: callTimingFlags })).flags, { timeout: 2_000, 'lb-wait': 0 });
   assert.equal((await parse(['--lb-wait', '1m30s'], { flags: callTimingFlags })).flags, { timeout: 5_000, 'lb-wait': 90_000 });

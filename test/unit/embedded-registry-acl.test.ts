@@ -33,7 +33,11 @@ test('an anonymous or wrong-token register is refused with 403 naming the token,
 test('the token is accepted as X-Consul-Token, Authorization: Bearer, and ?token=; reads stay anonymous', async () => {
   const { base } = context.registry!;
   assert.is((await consulRequest(base, 'PUT', '/v1/agent/service/register', junk('by-header'))).status, 200);
-  const bearer = await fetch(`${base}/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify(junk('by-bearer')), headers: { Authorization: `Bearer ${TEST_REGISTRY_TOKEN}` } });
+  const bearer = await fetch(`${base}/v1/agent/service/register`, {
+    method: 'PUT',
+    body: JSON.stringify(junk('by-bearer')),
+    headers: { Authorization: `Bearer ${TEST_REGISTRY_TOKEN}` },
+  });
   assert.is(bearer.status, 200, await bearer.text());
   const query = await consulRequest(base, 'PUT', `/v1/agent/service/register?token=${TEST_REGISTRY_TOKEN}`, junk('by-query'), 5_000, null);
   assert.is(query.status, 200, query.text);
@@ -50,7 +54,11 @@ test('deregister and check updates need the token too', async () => {
   const update = await consulRequest(base, 'PUT', '/v1/agent/check/update/service:victim', { Status: 'critical', Output: 'x' }, 5_000, null);
   assert.is(update.status, 403);
   const [entry] = (await consulRequest(base, 'GET', '/v1/health/service/lbx-backend', undefined, 5_000, null)).json<Array<{ Checks: Array<{ Status: string }> }>>();
-  assert.equal(entry?.Checks.map((check) => check.Status), ['passing', 'passing'], 'still registered and passing');
+  assert.equal(
+    entry?.Checks.map((check) => check.Status),
+    ['passing', 'passing'],
+    'still registered and passing',
+  );
 });
 
 test('past the service limit a register is refused with 429 saying so; replacing a registered service still works', async () => {

@@ -76,13 +76,8 @@ const setup = (context: Context): { client: RegistryClient; registry: TestRegist
 
 adapter('register maps an instance to a Consul service with a TCP check on its own address', async (context) => {
   const { client, registry } = setup(context);
-  await client.register(
-    { id: 'map-1', service: 'map-svc', address: '127.0.0.1', port: 7301, meta: { role: 'backend' } },
-    { kind: 'tcp', intervalMs: 1_500, timeoutMs: 250 },
-  );
-  const checks = (await consulRequest(registry.base, 'GET', '/v1/agent/checks')).json<
-    Record<string, { Definition: Record<string, string>; ServiceID: string }>
-  >();
+  await client.register({ id: 'map-1', service: 'map-svc', address: '127.0.0.1', port: 7301, meta: { role: 'backend' } }, { kind: 'tcp', intervalMs: 1_500, timeoutMs: 250 });
+  const checks = (await consulRequest(registry.base, 'GET', '/v1/agent/checks')).json<Record<string, { Definition: Record<string, string>; ServiceID: string }>>();
   assert.equal(checks['service:map-1']?.Definition, { TCP: '127.0.0.1:7301', Interval: '1.5s', Timeout: '250ms' });
   const services = (await consulRequest(registry.base, 'GET', '/v1/agent/services')).json<
     Record<string, { Service: string; Address: string; Port: number; Meta: Record<string, string> }>
@@ -98,7 +93,10 @@ adapter('resolve returns passing instances only, with address, port and meta', a
   await client.passTtl('res-2');
   assert.equal(await client.resolve('res-svc'), [{ id: 'res-2', service: 'res-svc', address: '127.0.0.2', port: 7302, meta: { zone: 'b' } }]);
   await client.passTtl('res-1');
-  assert.equal((await client.resolve('res-svc')).map((instance) => instance.id), ['res-1', 'res-2']);
+  assert.equal(
+    (await client.resolve('res-svc')).map((instance) => instance.id),
+    ['res-1', 'res-2'],
+  );
 });
 
 adapter('an instance registered without an address resolves to the node address, as in Consul', async (context) => {
@@ -126,9 +124,7 @@ adapter('a TTL registration with deregisterCriticalAfterMs is reaped when it is 
 
 adapter('invalid health parameters are usage errors before any request', async (context) => {
   const { client } = setup(context);
-  const error = await rejectionOf(
-    client.register({ id: 'bad-1', service: 'bad', address: '127.0.0.1', port: 1, meta: {} }, { kind: 'tcp', intervalMs: 0 }),
-  );
+  const error = await rejectionOf(client.register({ id: 'bad-1', service: 'bad', address: '127.0.0.1', port: 1, meta: {} }, { kind: 'tcp', intervalMs: 0 }));
   assert.instance(error, LbxError);
   assert.is((error as LbxError).code, 'usage');
   assert.match((error as LbxError).message, 'intervalMs must be a positive number');

@@ -4,11 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DurationSyntaxError, formatGoDuration, parseGoDurationMs } from '../../src/runtime/registry/embedded/go-duration.js';
 import { HttpError } from '../../src/runtime/registry/embedded/http-error.js';
-import {
-  DEFAULT_TCP_TIMEOUT_MS,
-  MIN_CHECK_INTERVAL_MS,
-  parseServiceDefinition,
-} from '../../src/runtime/registry/embedded/service-definition.js';
+import { DEFAULT_TCP_TIMEOUT_MS, MIN_CHECK_INTERVAL_MS, parseServiceDefinition } from '../../src/runtime/registry/embedded/service-definition.js';
 
 const durations = suite('Go durations');
 
@@ -45,7 +41,11 @@ durations('rejects what Go rejects, with Go messages', () => {
     ['.s', 'time: invalid duration ".s"'],
   ];
   for (const [text, message] of table) {
-    assert.throws(() => parseGoDurationMs(text), (error: unknown) => error instanceof DurationSyntaxError && error.message === message, text);
+    assert.throws(
+      () => parseGoDurationMs(text),
+      (error: unknown) => error instanceof DurationSyntaxError && error.message === message,
+      text,
+    );
   }
 });
 
@@ -82,10 +82,7 @@ definitions("fills in Consul's defaults", () => {
   assert.equal([definition.address, definition.port, definition.tags, definition.meta], ['', 0, [], {}]);
   assert.is(definition.checks.length, 1);
   const [check] = definition.checks;
-  assert.equal(
-    [check?.checkId, check?.name, check?.initialStatus, check?.deregisterCriticalAfterMs],
-    ['service:web', "Service 'web' check", 'critical', undefined],
-  );
+  assert.equal([check?.checkId, check?.name, check?.initialStatus, check?.deregisterCriticalAfterMs], ['service:web', "Service 'web' check", 'critical', undefined]);
   assert.equal(check?.probe, { type: 'tcp', target: '127.0.0.1:80', host: '127.0.0.1', port: 80, intervalMs: 10_000, timeoutMs: DEFAULT_TCP_TIMEOUT_MS });
 });
 
@@ -95,8 +92,14 @@ definitions('numbers several checks from 1, keeps explicit CheckIDs, and honours
     ID: 'api-1',
     Checks: [{ TTL: '5s' }, { TTL: '5s', Status: 'warning' }, { CheckID: 'custom', TCP: '[::1]:9000', Interval: '1ns' }],
   });
-  assert.equal(definition.checks.map((check) => check.checkId), ['service:api-1:1', 'service:api-1:2', 'custom']);
-  assert.equal(definition.checks.map((check) => check.initialStatus), ['critical', 'warning', 'critical']);
+  assert.equal(
+    definition.checks.map((check) => check.checkId),
+    ['service:api-1:1', 'service:api-1:2', 'custom'],
+  );
+  assert.equal(
+    definition.checks.map((check) => check.initialStatus),
+    ['critical', 'warning', 'critical'],
+  );
   const probe = definition.checks[2]?.probe;
   assert.equal(probe?.type === 'tcp' && [probe.host, probe.port, probe.intervalMs], ['::1', 9000, MIN_CHECK_INTERVAL_MS]);
 });
@@ -112,7 +115,16 @@ definitions('accepts durations as Go nanosecond numbers', () => {
 });
 
 definitions('rejects duplicate check IDs and both kinds in one check', () => {
-  assert.match(failureOf({ Name: 'd', Checks: [{ CheckID: 'x', TTL: '1s' }, { CheckID: 'x', TTL: '1s' }] }).message, 'Duplicate check ID "x"');
+  assert.match(
+    failureOf({
+      Name: 'd',
+      Checks: [
+        { CheckID: 'x', TTL: '1s' },
+        { CheckID: 'x', TTL: '1s' },
+      ],
+    }).message,
+    'Duplicate check ID "x"',
+  );
   assert.match(failureOf({ Name: 'd', Check: { TTL: '1s', TCP: '127.0.0.1:1', Interval: '1s' } }).message, 'Check.TTL and Check.TCP');
   assert.match(failureOf({ Name: 'd', Kind: 'connect-proxy' }).message, 'Kind "connect-proxy" is not supported');
   assert.is(failureOf({ Name: 'd', Port: 70_000 }).status, 400);

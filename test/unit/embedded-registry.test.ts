@@ -48,9 +48,7 @@ const get = (base: string, path: string, timeoutMs?: number): Promise<ConsulRepl
 const put = (base: string, path: string, body?: unknown): Promise<ConsulReply> => consulRequest(base, 'PUT', path, body);
 
 const checkStatuses = async (base: string, service: string): Promise<Record<string, string>> =>
-  Object.fromEntries(
-    (await get(base, `/v1/health/checks/${service}`)).json<Array<{ CheckID: string; Status: string }>>().map((check) => [check.CheckID, check.Status]),
-  );
+  Object.fromEntries((await get(base, `/v1/health/checks/${service}`)).json<Array<{ CheckID: string; Status: string }>>().map((check) => [check.CheckID, check.Status]));
 
 const passingIds = async (base: string, service: string): Promise<string[]> =>
   (await get(base, `/v1/health/service/${service}?passing`)).json<HealthEntry[]>().map((entry) => entry.Service.ID);
@@ -86,7 +84,10 @@ api('a TCP-checked instance starts critical and joins the passing set only once 
   // Nothing listens on the port, so no probe can pass: these reads are deterministic.
   assert.equal(await checkStatuses(base, 'tcp-svc'), { 'service:tcp-1': 'critical' });
   assert.equal(await passingIds(base, 'tcp-svc'), []);
-  assert.equal((await get(base, '/v1/health/service/tcp-svc')).json<HealthEntry[]>().map((entry) => entry.Service.ID), ['tcp-1']);
+  assert.equal(
+    (await get(base, '/v1/health/service/tcp-svc')).json<HealthEntry[]>().map((entry) => entry.Service.ID),
+    ['tcp-1'],
+  );
 
   const target = await openTcpTarget(port);
   context.targets.push(target);
@@ -112,10 +113,13 @@ api('the node check is passing and listed with the instance checks', async (cont
   const { base } = setup(context);
   await registerTtl(base, 'node-check-svc', 'ncs-1', { Check: { TTL: '30s', Status: 'passing' } });
   const [entry] = (await get(base, '/v1/health/service/node-check-svc?passing')).json<HealthEntry[]>();
-  assert.equal(entry?.Checks.map((check) => [check.CheckID, check.Status]), [
-    ['serfHealth', 'passing'],
-    ['service:ncs-1', 'passing'],
-  ]);
+  assert.equal(
+    entry?.Checks.map((check) => [check.CheckID, check.Status]),
+    [
+      ['serfHealth', 'passing'],
+      ['service:ncs-1', 'passing'],
+    ],
+  );
   assert.is(entry?.Node.Node, 'lbx-test-node');
 });
 
@@ -208,7 +212,10 @@ api('a TTL check not updated within its TTL turns from passing to critical', asy
   const from = registry.log.mark();
   const passedAt = performance.now(); // before the request, so the server's countdown cannot have started earlier
   await client.passTtl('ttl-1');
-  assert.equal((await client.resolve('ttl-svc')).map((instance) => instance.id), ['ttl-1']);
+  assert.equal(
+    (await client.resolve('ttl-svc')).map((instance) => instance.id),
+    ['ttl-1'],
+  );
 
   const expired = await registry.log.next(
     (event) => event.type === 'check-status-changed' && event.checkId === 'service:ttl-1' && event.to === 'critical',
@@ -225,8 +232,7 @@ api('a TTL check not updated within its TTL turns from passing to critical', asy
 api('pass, warn, fail and update set status and output; warning is not passing', async (context) => {
   const { base } = setup(context);
   await registerTtl(base, 'pwf-svc', 'pwf-1');
-  const output = async (): Promise<string> =>
-    (await get(base, '/v1/agent/checks')).json<Record<string, { Output: string }>>()['service:pwf-1']?.Output ?? '?';
+  const output = async (): Promise<string> => (await get(base, '/v1/agent/checks')).json<Record<string, { Output: string }>>()['service:pwf-1']?.Output ?? '?';
 
   assert.is((await put(base, '/v1/agent/check/warn/service:pwf-1?note=slow%20disk')).status, 200);
   assert.equal(await checkStatuses(base, 'pwf-svc'), { 'service:pwf-1': 'warning' });
@@ -335,7 +341,10 @@ api('re-registering an ID replaces it, keeps its check status, and never moves t
   await registerTtl(base, 'rereg-svc', 'rereg-1', { Port: 7100 });
   const second = await get(base, '/v1/health/service/rereg-svc?passing');
   assert.ok(second.index > first.index);
-  assert.equal(second.json<HealthEntry[]>().map((entry) => [entry.Service.ID, entry.Service.Port]), [['rereg-1', 7100]]);
+  assert.equal(
+    second.json<HealthEntry[]>().map((entry) => [entry.Service.ID, entry.Service.Port]),
+    [['rereg-1', 7100]],
+  );
 
   await registerTtl(base, 'rereg-svc', 'rereg-1', { Port: 7100 });
   assert.is((await get(base, '/v1/health/service/rereg-svc')).index, second.index, 'an identical registration changes nothing');
@@ -384,7 +393,11 @@ api('bad bodies and parameters are 400 with a message naming the field', async (
     assert.match(reply.text, fragment, label);
   }
   const services = (await get(base, '/v1/agent/services')).json<Record<string, unknown>>();
-  assert.equal(Object.keys(services).filter((id) => id.startsWith('bad-')), [], 'nothing was registered');
+  assert.equal(
+    Object.keys(services).filter((id) => id.startsWith('bad-')),
+    [],
+    'nothing was registered',
+  );
 
   const badIndex = await get(base, '/v1/health/service/x?index=abc');
   assert.equal([badIndex.status, badIndex.text.startsWith('Invalid index')], [400, true]);

@@ -100,7 +100,7 @@ values('values lbx cannot use are skipped (undefined), never thrown', () => {
     ['JSON null', KEY, 'null'],
     ['an array', KEY, '[]'],
     ['a number', KEY, '42'],
-    ['an id other than the key\'s', KEY, JSON.stringify({ ...INSTANCE, id: 'backend-7002' })],
+    ["an id other than the key's", KEY, JSON.stringify({ ...INSTANCE, id: 'backend-7002' })],
     ['another service', KEY, JSON.stringify({ ...INSTANCE, service: 'lbx-lb' })],
     ['no address', KEY, JSON.stringify({ ...INSTANCE, address: '' })],
     ['a numeric address', KEY, JSON.stringify({ ...INSTANCE, address: 127 })],

@@ -3,14 +3,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  isHealthyReply,
-  isLeaseNotFound,
-  readGatewayError,
-  readGrantReply,
-  readKeepAliveReply,
-  readRangeReply,
-} from '../../src/runtime/registry/etcd/etcd-gateway-json.js';
+import { isHealthyReply, isLeaseNotFound, readGatewayError, readGrantReply, readKeepAliveReply, readRangeReply } from '../../src/runtime/registry/etcd/etcd-gateway-json.js';
 import { MAX_WATCH_LINE_CHARS, NdjsonSplitter, parseWatchLine } from '../../src/runtime/registry/etcd/etcd-watch-parser.js';
 
 const HEADER = '"header":{"cluster_id":"2375181864447732657","member_id":"9368506742490709939","revision":"4","raft_term":"2"}';
@@ -91,7 +84,9 @@ const replies = suite('gateway replies');
 
 replies('range: the header revision and the decoded pairs; no "kvs" means none', () => {
   assert.equal(
-    readRangeReply(JSON.parse(`{${HEADER},"kvs":[{"key":"L2xieC9h","create_revision":"2","mod_revision":"2","version":"1","value":"eA==","lease":"4590190553992767509"}],"count":"1"}`)),
+    readRangeReply(
+      JSON.parse(`{${HEADER},"kvs":[{"key":"L2xieC9h","create_revision":"2","mod_revision":"2","version":"1","value":"eA==","lease":"4590190553992767509"}],"count":"1"}`),
+    ),
     { revision: '4', kvs: [{ key: '/lbx/a', value: 'x', lease: '4590190553992767509', modRevision: '2' }] },
   );
   assert.equal(readRangeReply(JSON.parse(`{${HEADER}}`)), { revision: '4', kvs: [] });

@@ -77,7 +77,11 @@ test('a reset after a reconnect replaces everything, and is handed out only if i
 
 test('malformed values are skipped; overwriting a good value with a bad one removes the instance', () => {
   const set = new WatchedSet(PREFIX, 'lbx-backend');
-  set.reset([kv(instance(7001)), { key: `${PREFIX}junk`, value: 'not json', lease: '0', modRevision: '1' }, { key: `${PREFIX}a/b`, value: encodeInstance(instance(7009)), lease: '0', modRevision: '1' }]);
+  set.reset([
+    kv(instance(7001)),
+    { key: `${PREFIX}junk`, value: 'not json', lease: '0', modRevision: '1' },
+    { key: `${PREFIX}a/b`, value: encodeInstance(instance(7009)), lease: '0', modRevision: '1' },
+  ]);
   assert.equal(ids(set.takeChange()), ['backend-7001']);
   set.apply([{ type: 'put', key: `${PREFIX}backend-7001`, value: '{"id":"backend-7001"}', modRevision: '4' }]);
   assert.equal(set.takeChange(), []);

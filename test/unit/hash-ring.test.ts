@@ -9,8 +9,7 @@ import { shuffleInPlace } from '../../src/core/random/seeded-random.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 /** Backends as `lbx up` names them: backend-<port> at 127.0.0.1:<port>. */
-const members = (ports: readonly number[]): RingMember[] =>
-  ports.map((port) => ({ address: `127.0.0.1:${port}`, id: `backend-${port}` }));
+const members = (ports: readonly number[]): RingMember[] => ports.map((port) => ({ address: `127.0.0.1:${port}`, id: `backend-${port}` }));
 const portsFrom = (first: number, count: number): number[] => Array.from({ length: count }, (_, index) => first + index);
 const address = (port: number): string => `127.0.0.1:${port}`;
 
@@ -79,7 +78,10 @@ test('adding a 5th backend moves keys only to it: 3,059 of 10,000 (30.6%), exact
   const after = new HashRing(members(portsFrom(7001, 5)));
   const moved = moves(before, after, KEYS);
   assert.is(moved.length, 3_059);
-  assert.equal(moved.filter((move) => move.to !== address(7005)), []);
+  assert.equal(
+    moved.filter((move) => move.to !== address(7005)),
+    [],
+  );
   assert.is(keysPerOwner(after, KEYS)[address(7005)], moved.length);
 });
 
@@ -88,7 +90,10 @@ test('adding a backend that sorts first moves keys only to it too (no collision 
   const after = new HashRing(members([7000, ...portsFrom(7001, 4)]));
   const moved = moves(before, after, KEYS);
   assert.is(moved.length, 2_205);
-  assert.equal(moved.filter((move) => move.to !== address(7000)), []);
+  assert.equal(
+    moved.filter((move) => move.to !== address(7000)),
+    [],
+  );
 });
 
 test('removing a backend no node was pushed by moves only its keys', () => {
@@ -98,7 +103,11 @@ test('removing a backend no node was pushed by moves only its keys', () => {
     const after = new HashRing(members(portsFrom(7001, 4).filter((port) => port !== removed)));
     const moved = moves(before, after, KEYS);
     assert.is(moved.length, counts[address(removed)], `removing ${removed}`);
-    assert.equal(moved.filter((move) => move.from !== address(removed)), [], `removing ${removed}`);
+    assert.equal(
+      moved.filter((move) => move.from !== address(removed)),
+      [],
+      `removing ${removed}`,
+    );
   }
 });
 
@@ -108,7 +117,10 @@ test('removing a backend no node was pushed by moves only its keys', () => {
 test('removing a backend moves all its keys, and others only inside a linear-probing span', () => {
   const before = new HashRing(members(portsFrom(7001, 4)));
   const spans = before.describe().members.flatMap((member) => member.displaced);
-  assert.equal(spans.filter((span) => span.preferredSlot === 509).map((span) => span.slot), [510, 511]);
+  assert.equal(
+    spans.filter((span) => span.preferredSlot === 509).map((span) => span.slot),
+    [510, 511],
+  );
   const counts = keysPerOwner(before, KEYS);
   for (const removed of [7001, 7002]) {
     const after = new HashRing(members(portsFrom(7001, 4).filter((port) => port !== removed)));
@@ -132,7 +144,11 @@ test('the ring does not depend on the order backends are given in', () => {
     for (let round = 0; round < 10; round += 1) {
       const shuffled = new HashRing(shuffleInPlace([...ordered], random), { placement });
       assert.equal(shuffled.describe(), reference.describe(), `${placement.name} round ${round}`);
-      assert.equal(KEYS.map((key) => shuffled.ownerOf(key)?.address), expectedOwners, `${placement.name} round ${round}`);
+      assert.equal(
+        KEYS.map((key) => shuffled.ownerOf(key)?.address),
+        expectedOwners,
+        `${placement.name} round ${round}`,
+      );
     }
   }
 });
@@ -151,7 +167,10 @@ test('linear probing: a node whose slot is taken takes the next free one, wrappi
   const b = { address: '127.0.0.1:7002', id: 'b' };
   const placement = tablePlacement({ 'a#0': 5, 'a#1': 15, 'b#0': 5, 'b#1': 15 });
   // a sorts first, so it keeps 5 and 15 whatever order the members come in.
-  for (const given of [[a, b], [b, a]]) {
+  for (const given of [
+    [a, b],
+    [b, a],
+  ]) {
     const ring = new HashRing(given, { slots: 16, virtualNodes: 2, placement });
     const [first, second] = ring.describe().members;
     assert.equal(first?.heldSlots, [5, 15]);
@@ -165,8 +184,14 @@ test('linear probing: a node whose slot is taken takes the next free one, wrappi
     assert.equal([first?.ownedSlots, second?.ownedSlots], [14, 2]);
     const owners = Array.from({ length: 16 }, (_, slot) => ring.ownerOf(`slot-${slot}`)?.id).join('');
     assert.is(owners, 'baaaaabaaaaaaaaa');
-    assert.equal(ring.ownersInOrderFrom('slot-6').map((member) => member.id), ['b', 'a']);
-    assert.equal(ring.ownersInOrderFrom('slot-7').map((member) => member.id), ['a', 'b']);
+    assert.equal(
+      ring.ownersInOrderFrom('slot-6').map((member) => member.id),
+      ['b', 'a'],
+    );
+    assert.equal(
+      ring.ownersInOrderFrom('slot-7').map((member) => member.id),
+      ['a', 'b'],
+    );
   }
 });
 
@@ -201,7 +226,10 @@ test('the course formulas send 96% of keys to one of 3 backends', () => {
       [27, 30, 37, 48, 63, 82, 105, 132, 163],
     ],
   );
-  assert.equal(description.members.map((member) => member.ownedSlots), [494, 9, 9]);
+  assert.equal(
+    description.members.map((member) => member.ownedSlots),
+    [494, 9, 9],
+  );
   assert.is(description.maxOverMean, (494 / 512) * 3);
   const requestIds = Array.from({ length: 10_000 }, (_, index) => `${index + 1}`);
   const counts = keysPerOwner(ring, requestIds);
@@ -244,7 +272,10 @@ test('an empty ring owns nothing', () => {
   const ring = new HashRing<RingMember>([]);
   assert.is(ring.ownerOf('key-1'), undefined);
   assert.equal(ring.ownersInOrderFrom('key-1'), []);
-  assert.is(ring.findOwner('key-1', () => true), undefined);
+  assert.is(
+    ring.findOwner('key-1', () => true),
+    undefined,
+  );
   assert.is(ring.describe().maxOverMean, 0);
 });
 

@@ -11,12 +11,15 @@ import { renderReportHtml } from '../../src/cli/html/render-report-html.js';
 import { syntheticBenchResult, syntheticReportInput } from '../helpers/html-fixtures.js';
 
 /** data-chart name → data-points, in document order. */
-const chartsOf = (html: string): [string, number][] =>
-  [...html.matchAll(/data-chart="([^"]*)" data-points="(\d+)"/g)].map((match) => [match[1]!, Number(match[2])]);
+const chartsOf = (html: string): [string, number][] => [...html.matchAll(/data-chart="([^"]*)" data-points="(\d+)"/g)].map((match) => [match[1]!, Number(match[2])]);
 
 /** Every axis label: its text, x and anchor. */
 const ticksOf = (html: string): { text: string; x: number; anchor: string }[] =>
-  [...html.matchAll(/<text class="tick" x="([\d.-]+)" y="[\d.-]+" text-anchor="(\w+)">([^<]*)<\/text>/g)].map((match) => ({ x: Number(match[1]), anchor: match[2]!, text: match[3]! }));
+  [...html.matchAll(/<text class="tick" x="([\d.-]+)" y="[\d.-]+" text-anchor="(\w+)">([^<]*)<\/text>/g)].map((match) => ({
+    x: Number(match[1]),
+    anchor: match[2]!,
+    text: match[3]!,
+  }));
 
 /** A label's horizontal extent, at a generous 7 px per character of 11 px text. */
 function extentOf(tick: { text: string; x: number; anchor: string }): [number, number] {
@@ -38,24 +41,86 @@ test('escapeHtml escapes the five markup characters', () => {
 });
 
 test('axis ticks are nice numbers: time in steps of 1, 2 or 5 × 10^k, task counts whole', () => {
-  const html = renderLineChart({ chart: 'l', title: 't', xUnit: 's', unit: 'tasks', integer: true, series: [{ label: 'a', points: [{ x: 0, y: 0 }, { x: 11.3, y: 2 }, { x: 23.7, y: 1 }] }] });
+  const html = renderLineChart({
+    chart: 'l',
+    title: 't',
+    xUnit: 's',
+    unit: 'tasks',
+    integer: true,
+    series: [
+      {
+        label: 'a',
+        points: [
+          { x: 0, y: 0 },
+          { x: 11.3, y: 2 },
+          { x: 23.7, y: 1 },
+        ],
+      },
+    ],
+  });
   const ticks = ticksOf(html);
   const seconds = ticks.filter((tick) => tick.text.endsWith(' s')).map((tick) => Number(tick.text.slice(0, -2)));
   const counts = ticks.filter((tick) => !tick.text.endsWith(' s')).map((tick) => Number(tick.text));
   assert.equal(seconds, [0, 5, 10, 15, 20, 25]);
   assert.equal(counts, [0, 1, 2]);
   // Thousands of requests: round steps with separators, never 0.4-style fractions of a request.
-  const bars = ticksOf(renderBarChart({ chart: 'b', title: 't', series: ['x'], integer: true, groups: [{ label: 'g', values: [3] }, { label: 'h', values: [1_234] }] }));
-  assert.equal(bars.map((tick) => tick.text), ['0', '200', '400', '600', '800', '1,000', '1,200', '1,400']);
+  const bars = ticksOf(
+    renderBarChart({
+      chart: 'b',
+      title: 't',
+      series: ['x'],
+      integer: true,
+      groups: [
+        { label: 'g', values: [3] },
+        { label: 'h', values: [1_234] },
+      ],
+    }),
+  );
+  assert.equal(
+    bars.map((tick) => tick.text),
+    ['0', '200', '400', '600', '800', '1,000', '1,200', '1,400'],
+  );
   // A mean of 1.5 tasks: the axis goes on to 2, so the top of the line is under a labelled tick.
-  const mean = ticksOf(renderLineChart({ chart: 'm', title: 't', xUnit: 's', integer: true, series: [{ label: 'a', points: [{ x: 0, y: 0.5 }, { x: 1, y: 1.5 }] }] }));
-  assert.equal(mean.filter((tick) => !tick.text.endsWith(' s')).map((tick) => tick.text), ['0', '1', '2']);
+  const mean = ticksOf(
+    renderLineChart({
+      chart: 'm',
+      title: 't',
+      xUnit: 's',
+      integer: true,
+      series: [
+        {
+          label: 'a',
+          points: [
+            { x: 0, y: 0.5 },
+            { x: 1, y: 1.5 },
+          ],
+        },
+      ],
+    }),
+  );
+  assert.equal(
+    mean.filter((tick) => !tick.text.endsWith(' s')).map((tick) => tick.text),
+    ['0', '1', '2'],
+  );
 });
 
 test('no tick label reaches past the edges of the picture, the last one included', () => {
   const spans = [1.5, 23.7, 599.9, 1_234.5];
   for (const span of spans) {
-    const html = renderLineChart({ chart: 'l', title: 't', xUnit: 's', series: [{ label: 'a', points: [{ x: 0, y: 1 }, { x: span, y: 2 }] }] });
+    const html = renderLineChart({
+      chart: 'l',
+      title: 't',
+      xUnit: 's',
+      series: [
+        {
+          label: 'a',
+          points: [
+            { x: 0, y: 1 },
+            { x: span, y: 2 },
+          ],
+        },
+      ],
+    });
     for (const tick of ticksOf(html)) {
       const [left, right] = extentOf(tick);
       assert.ok(left >= 0 && right <= CHART_WIDTH, `span ${span}: "${tick.text}" spans ${left.toFixed(1)}…${right.toFixed(1)}, outside 0…${CHART_WIDTH}`);
@@ -73,13 +138,35 @@ test('a line breaks where a series has no value: a second move (M) in its path, 
 });
 
 test('a bar chart counts its finite values and draws a rect for each', () => {
-  const html = renderBarChart({ chart: 'c', title: 't', series: ['x', 'y'], groups: [{ label: 'g1', values: [3, 4] }, { label: 'g2', values: [5, NaN] }] });
+  const html = renderBarChart({
+    chart: 'c',
+    title: 't',
+    series: ['x', 'y'],
+    groups: [
+      { label: 'g1', values: [3, 4] },
+      { label: 'g2', values: [5, NaN] },
+    ],
+  });
   assert.equal(chartsOf(html), [['c', 3]]);
   assert.is(html.match(/<rect class="bar"/g)?.length, 3);
 });
 
 test('a line chart counts its points and draws one path per series', () => {
-  const html = renderLineChart({ chart: 'l', title: 't', xUnit: 's', series: [{ label: 'a', points: [{ x: 0, y: 1 }, { x: 1, y: 2 }] }, { label: 'b', points: [{ x: 0.5, y: 3 }] }] });
+  const html = renderLineChart({
+    chart: 'l',
+    title: 't',
+    xUnit: 's',
+    series: [
+      {
+        label: 'a',
+        points: [
+          { x: 0, y: 1 },
+          { x: 1, y: 2 },
+        ],
+      },
+      { label: 'b', points: [{ x: 0.5, y: 3 }] },
+    ],
+  });
   assert.equal(chartsOf(html), [['l', 3]]);
   assert.is(html.match(/<path class="line"/g)?.length, 2);
 });
@@ -90,7 +177,10 @@ test('the bench page has every chart with data, escapes policy names and address
   const html = renderBenchHtml(hostile);
   const charts = chartsOf(html);
   assert.equal([...new Set(charts.map(([name]) => name))], ['requests-per-backend', 'latency-percentiles', 'throughput', 'load-over-time']);
-  assert.ok(charts.every(([, points]) => points > 0), JSON.stringify(charts));
+  assert.ok(
+    charts.every(([, points]) => points > 0),
+    JSON.stringify(charts),
+  );
   assert.is(charts.filter(([name]) => name === 'load-over-time').length, 4);
   assert.not.ok(html.includes('<script'), 'no script element');
   assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;'));
@@ -101,9 +191,15 @@ test('the bench page has every chart with data, escapes policy names and address
 test('the report page charts backends, runs and load history', () => {
   const html = renderReportHtml(syntheticReportInput());
   const charts = chartsOf(html);
-  assert.equal(charts.map(([name]) => name), ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-utilisation', 'load-in-flight', 'load-cpu']);
+  assert.equal(
+    charts.map(([name]) => name),
+    ['requests-per-backend', 'share-per-backend', 'latency-percentiles', 'throughput', 'load-utilisation', 'load-in-flight', 'load-cpu'],
+  );
   // 3 backends × 3 series; 3 shares; 2 runs × 4 percentiles; 2 throughputs; 3 backends × 4 load reports behind each load chart.
-  assert.equal(charts.map(([, points]) => points), [9, 3, 8, 2, 12, 12, 12]);
+  assert.equal(
+    charts.map(([, points]) => points),
+    [9, 3, 8, 2, 12, 12, 12],
+  );
   assert.not.match(html, /<script|(src|href)=|https?:\/\//);
 });
 
@@ -115,7 +211,13 @@ test('the report draws load per interval: utilisation between 0 and 100 %, and a
     (point) => point.atUnixMs - start < 6_000 || point.atUnixMs - start >= 12_000,
   );
   const steady = Array.from({ length: 40 }, (_, step) => ({ atUnixMs: start + step * 500, inFlight: 1, queueDepth: 0, cpuPercent: 90 }));
-  const html = renderReportHtml({ ...input, loadHistory: [{ address: '127.0.0.1:29601', points: steady }, { address: '127.0.0.1:29602', points }] });
+  const html = renderReportHtml({
+    ...input,
+    loadHistory: [
+      { address: '127.0.0.1:29601', points: steady },
+      { address: '127.0.0.1:29602', points },
+    ],
+  });
   const utilisation = figureOf(html, 'load-utilisation');
   const paths = [...utilisation.matchAll(/<path class="line" d="([^"]*)"/g)].map((match) => match[1]!);
   assert.is(paths.length, 2);
@@ -124,7 +226,10 @@ test('the report draws load per interval: utilisation between 0 and 100 %, and a
   // Busy on half its reports: 50 % in every interval, not a line jumping between 0 and 1 task.
   const ys = (d: string): number[] => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((match) => Number(match[1]));
   assert.is(new Set(ys(paths[1]!)).size, 1, `one level: ${paths[1]}`);
-  assert.ok(ticksOf(utilisation).some((tick) => tick.text === '100'), 'utilisation axis ends at 100 %');
+  assert.ok(
+    ticksOf(utilisation).some((tick) => tick.text === '100'),
+    'utilisation axis ends at 100 %',
+  );
   assert.match(html, /per 2 s/);
 });
 
@@ -136,13 +241,19 @@ test('a throughput chart per interval where samples carry served counts', () => 
   // 25 tasks per 500 ms: 50 tasks/s in every interval, one flat line.
   assert.is(new Set([...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((match) => match[1])).size, 1, d);
   assert.match(html[0]!, 'tasks/s');
-  assert.ok(ticksOf(html[0]!).some((tick) => tick.text === '50'), 'the axis reaches 50 tasks/s');
+  assert.ok(
+    ticksOf(html[0]!).some((tick) => tick.text === '50'),
+    'the axis reaches 50 tasks/s',
+  );
 });
 
 test('a report without runs or history says so instead of drawing empty charts', () => {
   const input = syntheticReportInput();
   const html = renderReportHtml({ ...input, report: { ...input.report, runs: [], lbReachable: false }, loadHistory: [] });
-  assert.equal(chartsOf(html).map(([name]) => name), ['requests-per-backend', 'share-per-backend']);
+  assert.equal(
+    chartsOf(html).map(([name]) => name),
+    ['requests-per-backend', 'share-per-backend'],
+  );
   assert.ok(html.includes('No saved runs'));
   assert.ok(html.includes('The LB did not answer'));
 });

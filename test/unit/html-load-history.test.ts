@@ -14,7 +14,10 @@ test('keeps points per backend oldest first, sorted by port', () => {
   history.record('127.0.0.1:7002', report(2), 1_100);
   history.record('127.0.0.1:10001', report(3), 1_500);
   const snapshot = history.snapshot();
-  assert.equal(snapshot.map((entry) => entry.address), ['127.0.0.1:7002', '127.0.0.1:10001']);
+  assert.equal(
+    snapshot.map((entry) => entry.address),
+    ['127.0.0.1:7002', '127.0.0.1:10001'],
+  );
   assert.equal(snapshot[1]!.points, [
     { atUnixMs: 1_000, inFlight: 1, queueDepth: 0, cpuPercent: 10 },
     { atUnixMs: 1_500, inFlight: 3, queueDepth: 2, cpuPercent: 30 },
@@ -24,7 +27,10 @@ test('keeps points per backend oldest first, sorted by port', () => {
 test('a full ring overwrites its oldest points and stays in order', () => {
   const history = new LoadHistory({ pointsPerBackend: 3 });
   for (let index = 0; index < 8; index += 1) history.record('a:1', report(index), index * 500);
-  assert.equal(history.snapshot()[0]!.points.map((point) => point.inFlight), [5, 6, 7]);
+  assert.equal(
+    history.snapshot()[0]!.points.map((point) => point.inFlight),
+    [5, 6, 7],
+  );
 });
 
 test('bounded over thousands of reports', () => {
@@ -50,7 +56,10 @@ test('beyond maxBackends the backend reported to longest ago is forgotten', () =
   history.record('b:2', report(1), 2_000);
   history.record('a:1', report(1), 3_000);
   history.record('c:3', report(1), 4_000);
-  assert.equal(history.snapshot().map((entry) => entry.address), ['a:1', 'c:3']);
+  assert.equal(
+    history.snapshot().map((entry) => entry.address),
+    ['a:1', 'c:3'],
+  );
 });
 
 test.run();

@@ -71,7 +71,11 @@ buckets('10,000 random score changes: lowest() is exactly the set of slots with 
     const lowestScore = Math.min(...model.values());
     const expected = [...model].filter(([, value]) => value === lowestScore).map(([id]) => id);
     assert.is(subject.lowestScore(), lowestScore, `step ${step}`);
-    assert.equal([...subject.lowest()].sort((a, b) => a - b), expected.sort((a, b) => a - b), `step ${step}`);
+    assert.equal(
+      [...subject.lowest()].sort((a, b) => a - b),
+      expected.sort((a, b) => a - b),
+      `step ${step}`,
+    );
     assert.is(subject.scoreOf(slot), score);
   }
 });

@@ -19,12 +19,18 @@ picks('the LB unreachable, silent, restarting or without backends: wait for it',
     grpcError(GrpcStatus.CANCELLED, 'pick stream closed by the client'),
     grpcError(GrpcStatus.UNAVAILABLE, 'no healthy backend'),
   ];
-  assert.equal(waited.map(pickFailureAction), waited.map(() => 'wait-for-lb'));
+  assert.equal(
+    waited.map(pickFailureAction),
+    waited.map(() => 'wait-for-lb'),
+  );
 });
 
 picks('an invalid request or something that is no gRPC error: final', () => {
   const final = [grpcError(GrpcStatus.INVALID_ARGUMENT, 'key is longer than 256 characters'), new Error('a bug')];
-  assert.equal(final.map(pickFailureAction), final.map(() => 'final'));
+  assert.equal(
+    final.map(pickFailureAction),
+    final.map(() => 'final'),
+  );
 });
 
 picks('every candidate excluded: ask again without exclusions, as a retry', () => {
@@ -32,7 +38,10 @@ picks('every candidate excluded: ask again without exclusions, as a retry', () =
     grpcError(GrpcStatus.UNAVAILABLE, 'all 3 healthy backends excluded by the client'),
     grpcError(GrpcStatus.UNAVAILABLE, 'the only healthy backend (127.0.0.1:21001) is excluded by the client'),
   ];
-  assert.equal(excluded.map(pickFailureAction), excluded.map(() => 'retry-all'));
+  assert.equal(
+    excluded.map(pickFailureAction),
+    excluded.map(() => 'retry-all'),
+  );
 });
 
 picks.run();
@@ -56,7 +65,10 @@ proxy('the LB itself gone or without backends is waited for; failures it passes 
 
 proxy('reasons are the same whatever grpc-js put in the details, so failures group', () => {
   const lb = '127.0.0.1:21100';
-  assert.is(describeLbUnavailable(grpcError(GrpcStatus.UNAVAILABLE, 'No connection established. Last error: x (12:00:01)'), lb), 'the LB at 127.0.0.1:21100 is unreachable (UNAVAILABLE)');
+  assert.is(
+    describeLbUnavailable(grpcError(GrpcStatus.UNAVAILABLE, 'No connection established. Last error: x (12:00:01)'), lb),
+    'the LB at 127.0.0.1:21100 is unreachable (UNAVAILABLE)',
+  );
   assert.is(describeLbUnavailable(grpcError(GrpcStatus.UNAVAILABLE, 'Connection dropped'), lb), 'the LB at 127.0.0.1:21100 is unreachable (UNAVAILABLE)');
   assert.is(describeLbUnavailable(grpcError(GrpcStatus.DEADLINE_EXCEEDED, 'no pick from the LB within 2000 ms'), lb), 'the LB at 127.0.0.1:21100 did not answer in time');
   assert.is(describeLbUnavailable(grpcError(GrpcStatus.UNAVAILABLE, 'no healthy backend'), lb), 'the LB at 127.0.0.1:21100 has no healthy backend');

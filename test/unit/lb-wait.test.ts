@@ -122,10 +122,7 @@ budget.run();
 const parse = suite('parseLbWaitMs');
 
 parse('milliseconds, or a number with ms, s or m', () => {
-  assert.equal(
-    ['0', '10000', '250ms', '10s', '1.5s', '2m', ' 30s '].map(parseLbWaitMs),
-    [0, 10_000, 250, 10_000, 1_500, 120_000, 30_000],
-  );
+  assert.equal(['0', '10000', '250ms', '10s', '1.5s', '2m', ' 30s '].map(parseLbWaitMs), [0, 10_000, 250, 10_000, 1_500, 120_000, 30_000]);
 });
 
 parse('anything else, or more than 10 minutes, is a usage error naming the flag and the value', () => {

@@ -106,7 +106,14 @@ test('the picker only reads: no assignment or call recorded by it; onDone is the
   const backends = makeBackends(3);
   const picker = leastConnections.createPicker(backends, { random: seededRandom(1), nowMs: () => 0 });
   const results = Array.from({ length: 10 }, () => picker.pick(pickRequest()));
-  assert.equal(backends.map((backend) => [backend.load.assignedTotal, backend.load.inFlightExact]), [[0, 0], [0, 0], [0, 0]]);
+  assert.equal(
+    backends.map((backend) => [backend.load.assignedTotal, backend.load.inFlightExact]),
+    [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  );
   assert.ok(results.every((result) => result.kind === 'backend' && result.onDone === IGNORE_OUTCOME));
 });
 

@@ -111,7 +111,10 @@ test('the picker reads loads but never records an assignment itself', () => {
   const backends = makeBackends(3);
   const picker = leastLoad.createPicker(backends, { random: seededRandom(1), nowMs: () => 0 });
   for (let i = 0; i < 10; i += 1) picker.pick(pickRequest());
-  assert.equal(backends.map((backend) => backend.load.assignedTotal), [0, 0, 0]);
+  assert.equal(
+    backends.map((backend) => backend.load.assignedTotal),
+    [0, 0, 0],
+  );
 });
 
 test('reads the injected clock once per pick', () => {

@@ -108,7 +108,10 @@ for (const { policy, figure } of FIGURES) {
       const address = pickedAddress(picker.pick(pickRequest()));
       counts.set(address, (counts.get(address) ?? 0) + 1);
     }
-    assert.equal([...counts.keys()].sort(), backends.slice(0, 6).map((backend) => backend.address));
+    assert.equal(
+      [...counts.keys()].sort(),
+      backends.slice(0, 6).map((backend) => backend.address),
+    );
     for (const [address, count] of counts) assert.ok(Math.abs(count - 10_000) <= 400, `${address}: ${count}`);
   });
 

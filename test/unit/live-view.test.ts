@@ -32,47 +32,64 @@ const sample = (atMs: number, picks: number, backends: BackendSample[]): LiveSam
 });
 
 const first = sample(0, 100, [backend(7001, 60), backend(7002, 40), backend(7003, 0)]);
-const second = sample(500, 400, [
-  backend(7001, 260, { inFlight: 3, queueDepth: 2 }),
-  backend(7002, 140, { ejected: true }),
-  backend(7003, 0, { health: 'exited' }),
-]);
+const second = sample(500, 400, [backend(7001, 260, { inFlight: 3, queueDepth: 2 }), backend(7002, 140, { ejected: true }), backend(7003, 0, { health: 'exited' })]);
 
 const rates = suite('live view: rates and shares from two samples');
 
 rates('the first refresh has no rates, only overall shares', () => {
   const snapshot = toLiveSnapshot(undefined, first);
   assert.equal(snapshot.picksPerSecond, undefined);
-  assert.equal(snapshot.backends.map((entry) => [entry.requestsPerSecond, entry.windowShare, entry.overallShare]), [
-    [undefined, undefined, 0.6],
-    [undefined, undefined, 0.4],
-    [undefined, undefined, 0],
-  ]);
+  assert.equal(
+    snapshot.backends.map((entry) => [entry.requestsPerSecond, entry.windowShare, entry.overallShare]),
+    [
+      [undefined, undefined, 0.6],
+      [undefined, undefined, 0.4],
+      [undefined, undefined, 0],
+    ],
+  );
 });
 
 rates('per second over the window, window and overall shares', () => {
   const snapshot = toLiveSnapshot(first, second);
   assert.equal(snapshot.windowMs, 500);
   assert.equal(snapshot.picksPerSecond, 600);
-  assert.equal(snapshot.backends.map((entry) => entry.requestsPerSecond), [400, 200, 0]);
-  assert.equal(snapshot.backends.map((entry) => entry.windowShare), [200 / 300, 100 / 300, 0]);
-  assert.equal(snapshot.backends.map((entry) => entry.overallShare), [0.65, 0.35, 0]);
+  assert.equal(
+    snapshot.backends.map((entry) => entry.requestsPerSecond),
+    [400, 200, 0],
+  );
+  assert.equal(
+    snapshot.backends.map((entry) => entry.windowShare),
+    [200 / 300, 100 / 300, 0],
+  );
+  assert.equal(
+    snapshot.backends.map((entry) => entry.overallShare),
+    [0.65, 0.35, 0],
+  );
 });
 
 rates('a backend that restarted (counter back to zero) or joined counts from zero', () => {
   const restarted = sample(1_000, 400, [backend(7001, 10), backend(7002, 140), backend(7004, 5)]);
   const snapshot = toLiveSnapshot(second, restarted);
-  assert.equal(snapshot.backends.map((entry) => entry.requestsPerSecond), [20, 0, 10]);
+  assert.equal(
+    snapshot.backends.map((entry) => entry.requestsPerSecond),
+    [20, 0, 10],
+  );
 });
 
 rates('a figure that did not come live (the backend or the LB did not answer) gives no rate, now or at the next refresh', () => {
   // 7001 did not answer: its figure is the LB's stale report, far below what it has served by now.
   const stale = sample(1_000, 400, [backend(7001, 60, { servedIsLive: false, health: 'unreachable' }), backend(7002, 190)]);
   const during = toLiveSnapshot(second, stale);
-  assert.equal(during.backends.map((entry) => entry.requestsPerSecond), [undefined, 100]);
+  assert.equal(
+    during.backends.map((entry) => entry.requestsPerSecond),
+    [undefined, 100],
+  );
   // Back again with its lifetime count: the window since the stale sample must not be credited with it.
   const back = toLiveSnapshot(stale, sample(1_500, 450, [backend(7001, 51_000), backend(7002, 240)]));
-  assert.equal(back.backends.map((entry) => entry.requestsPerSecond), [undefined, 100]);
+  assert.equal(
+    back.backends.map((entry) => entry.requestsPerSecond),
+    [undefined, 100],
+  );
   // The LB did not answer either side: no picks per second rather than a spike.
   const lbDown = toLiveSnapshot(second, { ...stale, lbReachable: false, picks: 0 });
   assert.is(lbDown.picksPerSecond, undefined);
@@ -80,11 +97,14 @@ rates('a figure that did not come live (the backend or the LB did not answer) gi
 
 rates('nothing served in the window: no window shares, zero rates', () => {
   const snapshot = toLiveSnapshot(first, sample(1_000, 100, first.backends.slice()));
-  assert.equal(snapshot.backends.map((entry) => [entry.requestsPerSecond, entry.windowShare]), [
-    [0, undefined],
-    [0, undefined],
-    [0, undefined],
-  ]);
+  assert.equal(
+    snapshot.backends.map((entry) => [entry.requestsPerSecond, entry.windowShare]),
+    [
+      [0, undefined],
+      [0, undefined],
+      [0, undefined],
+    ],
+  );
 });
 
 rates.run();
@@ -93,14 +113,17 @@ const render = suite('live view: golden output, colour off');
 
 render('the terminal screen', () => {
   const lines = renderLiveScreen(toLiveSnapshot(first, second), { color: false, intervalMs: 1_000, title: 'lbx top' });
-  assert.equal(lines.join('\n'), [
-    'lbx top · cluster "default" · policy round_robin · LB 127.0.0.1:7100 · picks 600/s · every 1000 ms · q to quit',
-    '',
-    'BACKEND       ADDRESS         HEALTH   EJECTED  IN FLIGHT  QUEUE  REQ/S  WINDOW  OVERALL  SERVED',
-    'backend-7001  127.0.0.1:7001  serving  no               3      2    400   66.7%    65.0%     260',
-    'backend-7002  127.0.0.1:7002  serving  yes              0      0    200   33.3%    35.0%     140',
-    'backend-7003  127.0.0.1:7003  exited   no               0      0      0    0.0%     0.0%       0',
-  ].join('\n'));
+  assert.equal(
+    lines.join('\n'),
+    [
+      'lbx top · cluster "default" · policy round_robin · LB 127.0.0.1:7100 · picks 600/s · every 1000 ms · q to quit',
+      '',
+      'BACKEND       ADDRESS         HEALTH   EJECTED  IN FLIGHT  QUEUE  REQ/S  WINDOW  OVERALL  SERVED',
+      'backend-7001  127.0.0.1:7001  serving  no               3      2    400   66.7%    65.0%     260',
+      'backend-7002  127.0.0.1:7002  serving  yes              0      0    200   33.3%    35.0%     140',
+      'backend-7003  127.0.0.1:7003  exited   no               0      0      0    0.0%     0.0%       0',
+    ].join('\n'),
+  );
 });
 
 render('the first screen, the LB unreachable, and no backends', () => {

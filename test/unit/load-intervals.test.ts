@@ -20,23 +20,41 @@ test('throughput per interval from cumulative served counts; a restart (counter 
   // 10 tasks per 500 ms, then silent from 2 s to 4.5 s, then a restart whose counter starts again at 0.
   const samples = [served(0, 100), served(500, 110), served(1_000, 120), served(1_500, 130), served(4_500, 200), served(5_000, 0), served(5_500, 5)];
   const intervals = summariseIntervals(samples, 1_000, 6);
-  assert.equal(intervals.map((interval) => interval.throughputPerSec), [20, 20, undefined, undefined, undefined, 10]);
+  assert.equal(
+    intervals.map((interval) => interval.throughputPerSec),
+    [20, 20, undefined, undefined, undefined, 10],
+  );
 });
 
 test('an interval without a sample is a gap (undefined), not zero load', () => {
   const samples = [sample(0, 1), sample(500, 1), sample(3_000, 0)];
   const intervals = summariseIntervals(samples, 1_000, 4);
-  assert.equal(intervals.map((interval) => interval.utilisation), [1, undefined, undefined, 0]);
-  assert.equal(intervals.map((interval) => interval.samples), [2, 0, 0, 1]);
+  assert.equal(
+    intervals.map((interval) => interval.utilisation),
+    [1, undefined, undefined, 0],
+  );
+  assert.equal(
+    intervals.map((interval) => interval.samples),
+    [2, 0, 0, 1],
+  );
 });
 
 test('samples outside the grid and non-finite loads are ignored', () => {
   const intervals = summariseIntervals([sample(-1, 1), sample(100, Number.NaN), sample(5_000, 1)], 1_000, 2);
-  assert.equal(intervals.map((interval) => interval.samples), [0, 0]);
+  assert.equal(
+    intervals.map((interval) => interval.samples),
+    [0, 0],
+  );
 });
 
 test('the typical sample interval is the median step over every series', () => {
-  assert.is(typicalSampleIntervalMs([[sample(0, 0), sample(500, 0), sample(1_000, 0)], [sample(0, 0), sample(480, 0), sample(5_000, 0)]]), 500);
+  assert.is(
+    typicalSampleIntervalMs([
+      [sample(0, 0), sample(500, 0), sample(1_000, 0)],
+      [sample(0, 0), sample(480, 0), sample(5_000, 0)],
+    ]),
+    500,
+  );
   assert.is(typicalSampleIntervalMs([[sample(0, 0)], []]), 0);
 });
 
@@ -61,8 +79,14 @@ test('summariseLoad puts every series on one grid that covers the last sample', 
   const late = steady.filter((point) => point.atMs >= 10_000);
   const grid = summariseLoad([steady, late]);
   assert.is(grid.intervalMs, 2_000);
-  assert.equal(grid.intervals.map((intervals) => intervals.length), [11, 11]);
-  assert.equal(grid.intervals[1]!.map((interval) => interval.utilisation), [undefined, undefined, undefined, undefined, undefined, 1, 1, 1, 1, 1, 1]);
+  assert.equal(
+    grid.intervals.map((intervals) => intervals.length),
+    [11, 11],
+  );
+  assert.equal(
+    grid.intervals[1]!.map((interval) => interval.utilisation),
+    [undefined, undefined, undefined, undefined, undefined, 1, 1, 1, 1, 1, 1],
+  );
 });
 
 test.run();

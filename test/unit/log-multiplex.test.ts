@@ -8,15 +8,7 @@ import * as assert from 'uvu/assert';
 
 import { listLogComponents, readLastLines } from '../../src/runtime/logs/log-files.js';
 import { followLogs } from '../../src/runtime/logs/log-follower.js';
-import {
-  compareComponents,
-  formatLogLine,
-  matchesComponent,
-  mergeLogLines,
-  parseLogLine,
-  prefixWidth,
-  type LogLine,
-} from '../../src/runtime/logs/log-multiplex.js';
+import { compareComponents, formatLogLine, matchesComponent, mergeLogLines, parseLogLine, prefixWidth, type LogLine } from '../../src/runtime/logs/log-multiplex.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const multiplex = suite('log multiplexing');
@@ -36,11 +28,26 @@ multiplex('components in display order: supervisor, registry, lb, backends by po
 
 multiplex('filters: none, an exact name, or "backend" for every backend', () => {
   const names = ['supervisor', 'registry', 'lb', 'backend-7001', 'backend-7002', 'backends'];
-  assert.equal(names.filter((name) => matchesComponent(name, undefined)), names);
-  assert.equal(names.filter((name) => matchesComponent(name, 'backend')), ['backend-7001', 'backend-7002']);
-  assert.equal(names.filter((name) => matchesComponent(name, 'backend-7002')), ['backend-7002']);
-  assert.equal(names.filter((name) => matchesComponent(name, 'lb')), ['lb']);
-  assert.equal(names.filter((name) => matchesComponent(name, 'backend-70')), []);
+  assert.equal(
+    names.filter((name) => matchesComponent(name, undefined)),
+    names,
+  );
+  assert.equal(
+    names.filter((name) => matchesComponent(name, 'backend')),
+    ['backend-7001', 'backend-7002'],
+  );
+  assert.equal(
+    names.filter((name) => matchesComponent(name, 'backend-7002')),
+    ['backend-7002'],
+  );
+  assert.equal(
+    names.filter((name) => matchesComponent(name, 'lb')),
+    ['lb'],
+  );
+  assert.equal(
+    names.filter((name) => matchesComponent(name, 'backend-70')),
+    [],
+  );
 });
 
 const at = (component: string, second: number, text: string): LogLine => parseLogLine(component, `2026-01-02T03:04:0${second}.000Z ${text}`);
@@ -51,7 +58,10 @@ multiplex('time-stamped lines interleave by time; equal times keep component ord
     [at('lb', 2, 'l2'), at('lb', 3, 'l3a'), at('lb', 3, 'l3b')],
     [at('backend-7001', 0, 'b0'), at('backend-7001', 3, 'b3')],
   ]);
-  assert.equal(merged.map((line) => line.text.slice(25)), ['b0', 's1', 'l2', 's3', 'l3a', 'l3b', 'b3']);
+  assert.equal(
+    merged.map((line) => line.text.slice(25)),
+    ['b0', 's1', 'l2', 's3', 'l3a', 'l3b', 'b3'],
+  );
 });
 
 multiplex('a line without a time stamp stays after the line before it in its file (or before the first stamped one)', () => {
@@ -59,16 +69,18 @@ multiplex('a line without a time stamp stays after the line before it in its fil
     [at('supervisor', 2, 's2'), at('supervisor', 4, 's4')],
     [parseLogLine('registry', 'warning first'), at('registry', 3, 'r3'), parseLogLine('registry', '  at trace'), at('registry', 5, 'r5')],
   ]);
-  assert.equal(merged.map((line) => line.text.replace(/^\S+Z /, '')), ['s2', 'warning first', 'r3', '  at trace', 's4', 'r5']);
+  assert.equal(
+    merged.map((line) => line.text.replace(/^\S+Z /, '')),
+    ['s2', 'warning first', 'r3', '  at trace', 's4', 'r5'],
+  );
 });
 
 multiplex('a whole file without time stamps: component after component, in file order', () => {
-  const merged = mergeLogLines([
-    [at('supervisor', 3, 's3')],
-    [parseLogLine('registry', 'no time here'), parseLogLine('registry', 'nor here')],
-    [at('lb', 1, 'l1')],
-  ]);
-  assert.equal(merged.map((line) => line.component), ['supervisor', 'registry', 'registry', 'lb']);
+  const merged = mergeLogLines([[at('supervisor', 3, 's3')], [parseLogLine('registry', 'no time here'), parseLogLine('registry', 'nor here')], [at('lb', 1, 'l1')]]);
+  assert.equal(
+    merged.map((line) => line.component),
+    ['supervisor', 'registry', 'registry', 'lb'],
+  );
   assert.equal(mergeLogLines([[at('lb', 1, 'l1')], []]).length, 1);
 });
 
@@ -76,12 +88,7 @@ multiplex('golden: prefixes padded to the longest shown name, then a bar', () =>
   const lines = [parseLogLine('lb', 'a'), parseLogLine('backend-7001', 'b'), parseLogLine('supervisor', 'c'), parseLogLine('lb', '')];
   const width = prefixWidth(['supervisor', 'lb', 'backend-7001']);
   assert.equal(width, 12);
-  assert.equal(lines.map((line) => formatLogLine(line, width)).join('\n'), [
-    'lb           | a',
-    'backend-7001 | b',
-    'supervisor   | c',
-    'lb           | ',
-  ].join('\n'));
+  assert.equal(lines.map((line) => formatLogLine(line, width)).join('\n'), ['lb           | a', 'backend-7001 | b', 'supervisor   | c', 'lb           | '].join('\n'));
   assert.equal(prefixWidth([]), 0);
 });
 
@@ -136,16 +143,23 @@ files('following: appended lines, a line completed later, a file that appears la
   const following = followLogs({
     logsDir: dir,
     select: (component) => component !== 'supervisor',
-    offsets: new Map([['lb', 4], ['supervisor', 0]]),
+    offsets: new Map([
+      ['lb', 4],
+      ['supervisor', 0],
+    ]),
     pollMs: 10,
     signal: stop.signal,
     onLines: (lines) => seen.push(...lines.map((line) => `${line.component}:${line.text}`)),
     onComponent: (component) => appeared.push(component),
   });
   const waitFor = async (count: number): Promise<void> => {
-    await withTimeout((async () => {
-      while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
-    })(), 3_000, `${count} followed lines (saw ${seen.join(', ')})`);
+    await withTimeout(
+      (async () => {
+        while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      3_000,
+      `${count} followed lines (saw ${seen.join(', ')})`,
+    );
   };
   appendFileSync(path.join(dir, 'lb.log'), 'new 1\nhalf');
   appendFileSync(path.join(dir, 'supervisor.log'), 'not selected\n');

@@ -27,7 +27,9 @@ test('OK answers count as served by type with their service time; others as erro
   const service = metrics.instrument({ processTask, getLoad: () => undefined } as unknown as BackendServer);
   const answers: Array<number | string> = [];
   const call = (type: TaskType): void =>
-    (service.processTask as ProcessTask)({ request: request(type) } as ServerUnaryCall<TaskRequest, TaskResponse>, (error, value) => answers.push(error ? (error.code ?? -1) : (value?.serviceUs ?? -1)));
+    (service.processTask as ProcessTask)({ request: request(type) } as ServerUnaryCall<TaskRequest, TaskResponse>, (error, value) =>
+      answers.push(error ? (error.code ?? -1) : (value?.serviceUs ?? -1)),
+    );
   for (let index = 0; index < 7; index += 1) call(TaskType.SIMPLE);
   for (let index = 0; index < 2; index += 1) call(TaskType.CPU_HEAVY);
   call(TaskType.UNRECOGNIZED);

@@ -20,7 +20,9 @@ const B = '127.0.0.1:7002';
 function meteredBalancer() {
   const clock = fakeClock(1_000);
   const metrics = new LbMetrics({ nowMs: clock.nowMs });
-  const balancer = new Balancer(roundRobin, { random: seededRandom(3), nowMs: clock.nowMs, wallMs: () => 1_700_000_000_000 + clock.nowMs() }, (event) => metrics.onBalancerEvent(event));
+  const balancer = new Balancer(roundRobin, { random: seededRandom(3), nowMs: clock.nowMs, wallMs: () => 1_700_000_000_000 + clock.nowMs() }, (event) =>
+    metrics.onBalancerEvent(event),
+  );
   metrics.meter(balancer);
   balancer.register('backend-7001', A);
   balancer.register('backend-7002', B);
@@ -110,7 +112,8 @@ test('non-OK answers are counted by method and code, on unary calls and on the s
   const metrics = new LbMetrics({ nowMs: () => 0 });
   let streamHandled = 0;
   const service = metrics.instrument({
-    getServer: (_call: ServerUnaryCall<GetServerRequest, GetServerResponse>, callback: sendUnaryData<GetServerResponse>) => callback(statusError(GrpcStatus.UNAVAILABLE, 'no backend')),
+    getServer: (_call: ServerUnaryCall<GetServerRequest, GetServerResponse>, callback: sendUnaryData<GetServerResponse>) =>
+      callback(statusError(GrpcStatus.UNAVAILABLE, 'no backend')),
     getServerStream: (call: ServerDuplexStream<GetServerRequest, GetServerReply>) => {
       streamHandled += 1;
       call.write({ requestId: 1, server: undefined, statusCode: GrpcStatus.OK, statusMessage: '' });

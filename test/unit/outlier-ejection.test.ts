@@ -47,9 +47,12 @@ const picked = (balancer: Balancer, count: number): Set<string> => {
   return seen;
 };
 
-const ejectedNow = (balancer: Balancer): string[] => balancer.stats().backends.filter((backend) => backend.ejected).map((backend) => backend.address);
-const ofType = <T extends BalancerEvent['type']>(events: BalancerEvent[], type: T) =>
-  events.filter((event): event is Extract<BalancerEvent, { type: T }> => event.type === type);
+const ejectedNow = (balancer: Balancer): string[] =>
+  balancer
+    .stats()
+    .backends.filter((backend) => backend.ejected)
+    .map((backend) => backend.address);
+const ofType = <T extends BalancerEvent['type']>(events: BalancerEvent[], type: T) => events.filter((event): event is Extract<BalancerEvent, { type: T }> => event.type === type);
 
 const test = suite('outlier ejection');
 
@@ -137,7 +140,13 @@ test('ejection length grows by the base per ejection up to 30 s', () => {
 });
 
 test('never more than half the serving backends are ejected, however many fail', () => {
-  for (const [count, allowed] of [[1, 0], [2, 1], [3, 1], [4, 2], [5, 2]] as const) {
+  for (const [count, allowed] of [
+    [1, 0],
+    [2, 1],
+    [3, 1],
+    [4, 2],
+    [5, 2],
+  ] as const) {
     const { balancer, events } = lab(count);
     for (const address of addresses(count)) fail(balancer, address, 5);
     assert.is(ejectedNow(balancer).length, allowed, `${count} backends`);

@@ -31,9 +31,12 @@ function lab(): { balancer: Balancer; probes: string[]; events: BalancerEvent[] 
 const report = (balancer: Balancer, address: string, times: number, reporter: string): void => {
   for (let index = 0; index < times; index += 1) balancer.recordOutcome(address, false, UNAVAILABLE, reporter);
 };
-const ejected = (balancer: Balancer): string[] => balancer.stats().backends.filter((backend) => backend.ejected).map((backend) => backend.address);
-const picked = (balancer: Balancer, count: number): Set<string> =>
-  new Set(Array.from({ length: count }, () => pickedAddress(balancer.pick(pickRequest()))));
+const ejected = (balancer: Balancer): string[] =>
+  balancer
+    .stats()
+    .backends.filter((backend) => backend.ejected)
+    .map((backend) => backend.address);
+const picked = (balancer: Balancer, count: number): Set<string> => new Set(Array.from({ length: count }, () => pickedAddress(balancer.pick(pickRequest()))));
 
 const test = suite('PickDone failures are hints');
 
@@ -41,13 +44,16 @@ test('one client faking failures on half the backends ejects none while the prob
   const { balancer, probes, events } = lab();
   report(balancer, A, 10, HOSTILE);
   report(balancer, B, 10, HOSTILE);
-  assert.equal(ejected(balancer), [], 'no ejection on one client\'s word');
+  assert.equal(ejected(balancer), [], "no ejection on one client's word");
   assert.equal(probes, [A, B], 'one probe per suspected backend, not one per report');
   balancer.probeResult(A, true);
   balancer.probeResult(B, true);
   assert.equal(ejected(balancer), []);
   assert.equal(picked(balancer, 40).size, 4, 'every backend still gets picks');
-  assert.equal(events.filter((event) => event.type === 'probe-passed').map((event) => event.address), [A, B]);
+  assert.equal(
+    events.filter((event) => event.type === 'probe-passed').map((event) => event.address),
+    [A, B],
+  );
   // The passed probe forgets the run: three more fake reports ask again, they do not eject.
   report(balancer, A, 3, HOSTILE);
   assert.equal([probes.length, ejected(balancer)], [3, []]);
@@ -89,7 +95,7 @@ test('a probe result for a backend that was not probed, or an unknown one, chang
   assert.equal(ejected(balancer), []);
 });
 
-test('without a probe, and for the LB\'s own calls, failures eject as before', () => {
+test("without a probe, and for the LB's own calls, failures eject as before", () => {
   const { balancer, probes } = lab();
   for (let index = 0; index < 3; index += 1) balancer.recordOutcome(B, false, UNAVAILABLE);
   assert.equal([ejected(balancer), probes], [[B], []]);

@@ -58,7 +58,12 @@ test('a stream that never answers (it never connected) fails its picks at the de
     const next = picks.pick(request);
     assert.is(streams.length, 2, 'a new stream for the next pick');
     const written = streams[1]?.written[0];
-    streams[1]?.emit('data', { requestId: written?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: '127.0.0.1:21001', backendId: 'b', policy: 'round_robin' } });
+    streams[1]?.emit('data', {
+      requestId: written?.requestId,
+      statusCode: GrpcStatus.OK,
+      statusMessage: '',
+      server: { address: '127.0.0.1:21001', backendId: 'b', policy: 'round_robin' },
+    });
     assert.is((await next).server.address, '127.0.0.1:21001');
     assert.ok((written?.requestId ?? 0) > 2, 'request ids are never reused across streams');
   } finally {
@@ -79,7 +84,12 @@ test('a stream that breaks fails what waits on it; the next pick reopens; a late
     const next = picks.pick(request);
     assert.is(streams.length, 2);
     old?.emit('data', { requestId: streams[1]?.written[0]?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: 'stale:1', backendId: 'x', policy: 'p' } });
-    streams[1]?.emit('data', { requestId: streams[1]?.written[0]?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: '127.0.0.1:21002', backendId: 'b', policy: 'p' } });
+    streams[1]?.emit('data', {
+      requestId: streams[1]?.written[0]?.requestId,
+      statusCode: GrpcStatus.OK,
+      statusMessage: '',
+      server: { address: '127.0.0.1:21002', backendId: 'b', policy: 'p' },
+    });
     assert.is((await next).server.address, '127.0.0.1:21002');
   } finally {
     picks.close();

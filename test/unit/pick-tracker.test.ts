@@ -33,7 +33,10 @@ test('a pick starts a tracked call; its reported end ends it once, with its late
   assert.equal(backend.load.inFlightExact, 1);
   assert.ok(backend.load.hasLatencySample, 'the reported latency feeds the EWMA');
   // A second report for the same pick, or one for a pick never made, changes nothing.
-  tracker.ended([{ requestId: 1, latencyMs: 40, ok: true, statusCode: 0 }, { requestId: 99, latencyMs: 1, ok: true, statusCode: 0 }]);
+  tracker.ended([
+    { requestId: 1, latencyMs: 40, ok: true, statusCode: 0 },
+    { requestId: 99, latencyMs: 1, ok: true, statusCode: 0 },
+  ]);
   assert.equal(backend.load.inFlightExact, 1);
 });
 
@@ -47,7 +50,10 @@ test('each reported end tells the balancer its backend, ok and status code, once
     { requestId: 2, latencyMs: 3, ok: false, statusCode: UNAVAILABLE },
     { requestId: 77, latencyMs: 3, ok: false, statusCode: UNAVAILABLE },
   ]);
-  tracker.ended([{ requestId: 1, latencyMs: 3, ok: true, statusCode: 0 }, { requestId: 2, latencyMs: 3, ok: false, statusCode: UNAVAILABLE }]);
+  tracker.ended([
+    { requestId: 1, latencyMs: 3, ok: true, statusCode: 0 },
+    { requestId: 2, latencyMs: 3, ok: false, statusCode: UNAVAILABLE },
+  ]);
   assert.equal(sink.calls, [
     ['127.0.0.1:7002', false, UNAVAILABLE],
     ['127.0.0.1:7001', true, 0],

@@ -40,7 +40,10 @@ test('a random() that repeats the same value still yields two distinct candidate
   for (const value of [0, 0.25, 0.5, 0.999_999, 1]) {
     for (const count of [2, 3, 4, 7]) {
       const reads: string[] = [];
-      const picker = powerOfTwo.createPicker(spiedBackends(count, reads), deps(() => value));
+      const picker = powerOfTwo.createPicker(
+        spiedBackends(count, reads),
+        deps(() => value),
+      );
       for (let i = 0; i < 20; i += 1) {
         reads.length = 0;
         picker.pick(pickRequest());
@@ -122,7 +125,10 @@ test('candidates come only from backends not excluded', () => {
     assert.not.ok(exclude.includes(address));
     assert.is(reads.length, 2);
     assert.is.not(reads[0], reads[1]);
-    assert.not.ok(reads.some((read) => exclude.includes(read)), reads.join(' '));
+    assert.not.ok(
+      reads.some((read) => exclude.includes(read)),
+      reads.join(' '),
+    );
   }
 });
 

@@ -85,7 +85,7 @@ watchSuite('after an error the watch asks with index 0, so a registry back at a 
     );
     await consul.close();
     consul = await startBlockingConsul(port, 3, ['new']);
-    await until(() => sets.at(-1)?.[0] === 'new', 2_000, 'the restarted registry\'s set (the watch must not wait 10 s at index 50)');
+    await until(() => sets.at(-1)?.[0] === 'new', 2_000, "the restarted registry's set (the watch must not wait 10 s at index 50)");
     assert.ok(errors >= 1, 'the outage was reported');
     assert.is(consul.queries[0], '0', 'the first query to the restarted registry asks for the current set');
   } finally {
@@ -110,7 +110,10 @@ keep('ensureRegistered finds its instance, re-registers it (same id, meta and ch
     assert.is(await client.ensureRegistered('someone-else'), 'not-ours');
 
     await current.registry.close();
-    const error = await client.ensureRegistered('keep-1').then(() => undefined, (caught: unknown) => caught);
+    const error = await client.ensureRegistered('keep-1').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     assert.instance(error, LbxError);
     assert.match((error as LbxError).message, `registry at ${address} unreachable`);
 
@@ -120,7 +123,11 @@ keep('ensureRegistered finds its instance, re-registers it (same id, meta and ch
     const service = (await consulRequest(current.base, 'GET', '/v1/agent/service/keep-1')).json<{ ID: string; Meta: Record<string, string>; Port: number }>();
     assert.equal([service.ID, service.Port, service.Meta], ['keep-1', 7401, instance.meta]);
     const checks = (await consulRequest(current.base, 'GET', '/v1/agent/checks')).json<Record<string, { ServiceID: string }>>();
-    assert.equal(Object.values(checks).map((check) => check.ServiceID), ['keep-1'], 'the same check came back with it');
+    assert.equal(
+      Object.values(checks).map((check) => check.ServiceID),
+      ['keep-1'],
+      'the same check came back with it',
+    );
     assert.is(await client.ensureRegistered('keep-1'), 'present');
 
     await client.deregister('keep-1');

@@ -22,7 +22,10 @@ function listedAB(): { balancer: Balancer; clock: FakeClock } {
 }
 
 const servingNow = (balancer: Balancer): string[] =>
-  balancer.stats().backends.filter((backend) => backend.state === 'serving').map((backend) => backend.address);
+  balancer
+    .stats()
+    .backends.filter((backend) => backend.state === 'serving')
+    .map((backend) => backend.address);
 
 const picked = (balancer: Balancer, count: number): string[] => {
   const seen = new Set<string>();

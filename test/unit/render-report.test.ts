@@ -67,7 +67,14 @@ function busyReport(): ClusterReport {
       weight: index === 2 ? 4 : 1,
       restarts: index === 5 ? 3 : 0,
       ...(index === 1
-        ? { state: 'exited', exitReason: 'signal SIGKILL (killed by lbx kill)', health: '-', lbState: 'removed: health check failed', servedSource: 'last-report', leftAtUnixMs: START_MS + 9_000 }
+        ? {
+            state: 'exited',
+            exitReason: 'signal SIGKILL (killed by lbx kill)',
+            health: '-',
+            lbState: 'removed: health check failed',
+            servedSource: 'last-report',
+            leftAtUnixMs: START_MS + 9_000,
+          }
         : {}),
     }),
   );

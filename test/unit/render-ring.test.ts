@@ -68,11 +68,17 @@ test('the data behind the table: held slots, displaced nodes, owned slots summin
       ['127.0.0.1:7003', [0, 4], 0, 10, 11],
     ],
   );
-  assert.is(ring.backends.reduce((sum, row) => sum + row.ownedSlots, 0), 17);
+  assert.is(
+    ring.backends.reduce((sum, row) => sum + row.ownedSlots, 0),
+    17,
+  );
   // KEYS counted independently of analyzeRing, from the ring the policy would build.
   const reference = buildRing(THREE, TINY);
   const expected = THREE.map((backend) => ringKeys(20).filter((key) => reference.ownerOf(key)?.address === backend.address).length);
-  assert.equal(ring.backends.map((row) => row.keys), expected);
+  assert.equal(
+    ring.backends.map((row) => row.keys),
+    expected,
+  );
   assert.equal([ring.maxOverMean, ring.keysMaxOverMean], [(10 / 17) * 3, (11 * 3) / 20]);
 });
 
@@ -94,10 +100,13 @@ test('removing the backend that pushed a node: the node moves back, and its keys
   const { movement } = result;
   assert.ok(movement);
   // 7002's displaced node returns from slot 10 to slot 9; slot 10's keys now wrap to 7003's node at 0.
-  assert.equal(movement.after.backends.map((row) => [row.address, row.heldSlots, row.displaced]), [
-    ['127.0.0.1:7002', [5, 9], 0],
-    ['127.0.0.1:7003', [0, 4], 0],
-  ]);
+  assert.equal(
+    movement.after.backends.map((row) => [row.address, row.heldSlots, row.displaced]),
+    [
+      ['127.0.0.1:7002', [5, 9], 0],
+      ['127.0.0.1:7003', [0, 4], 0],
+    ],
+  );
   assert.equal([movement.verdict, movement.movedBetweenRemaining, movement.shiftedNodes], ['between-remaining', 3, 1]);
   assert.fixture(
     renderMovement(movement, 'murmur3'),
@@ -166,29 +175,35 @@ test('no key moved: said so, for an addition and for a removal; an empty ring sh
 });
 
 test('usage errors name the value: a port that is no backend, an exited one, a key count, a change the ring cannot hold', () => {
-  assert.is(usageError(() => tiny({ kind: 'remove', port: 9999 })), '--remove 9999: no backend of the hypothetical cluster is on port 9999; backend ports: 7001, 7002, 7003');
+  assert.is(
+    usageError(() => tiny({ kind: 'remove', port: 9999 })),
+    '--remove 9999: no backend of the hypothetical cluster is on port 9999; backend ports: 7001, 7002, 7003',
+  );
   const cluster = { kind: 'cluster', name: 'lab', policy: 'round_robin', exited: ['127.0.0.1:7003'] } as const;
   const members = THREE.slice(0, 2);
   assert.is(
     usageError(() => analyzeRing({ source: cluster, members, config: {}, keyCount: 10, change: { kind: 'remove', port: 7003 } })),
     '--remove 7003: backend 127.0.0.1:7003 has exited and is already off the ring',
   );
-  assert.is(usageError(() => analyzeRing({ source: HYPOTHETICAL, members, config: {}, keyCount: 0 })), '--keys must be an integer from 1 to 1000000, got 0');
+  assert.is(
+    usageError(() => analyzeRing({ source: HYPOTHETICAL, members, config: {}, keyCount: 0 })),
+    '--keys must be an integer from 1 to 1000000, got 0',
+  );
   assert.is(
     usageError(() => tiny({ kind: 'add', members: [member(7004), member(7005), member(7006)] }, THREE, { ringSlots: 11, virtualNodes: 2 })),
     '--add 3: a ring of 11 slots cannot hold 6 backends × 2 virtual nodes (12)',
   );
-  assert.is(usageError(() => tiny(undefined, THREE, { ringSlots: 5, virtualNodes: 2 })), 'a ring of 5 slots cannot hold 3 backends × 2 virtual nodes (6)');
+  assert.is(
+    usageError(() => tiny(undefined, THREE, { ringSlots: 5, virtualNodes: 2 })),
+    'a ring of 5 slots cannot hold 3 backends × 2 virtual nodes (6)',
+  );
 });
 
 test('a cluster: its name and policy in the header, exited backends named, bounded loads noted only under consistent_hash', () => {
   const source = { kind: 'cluster', name: 'lab', policy: 'round_robin', exited: ['127.0.0.1:7004'] } as const;
   const config = { ...TINY, hashBalance: 1.25 };
   const other = renderRing(analyzeRing({ source, members: THREE, config, keyCount: 20 }));
-  assert.ok(
-    other.startsWith('cluster "lab": 3 backends (policy round_robin; shown as consistent_hash would place them)\nleft out, exited: 127.0.0.1:7004\n\nBACKEND'),
-    other,
-  );
+  assert.ok(other.startsWith('cluster "lab": 3 backends (policy round_robin; shown as consistent_hash would place them)\nleft out, exited: 127.0.0.1:7004\n\nBACKEND'), other);
   const hashed = renderRing(analyzeRing({ source: { ...source, policy: 'consistent_hash' }, members: THREE, config, keyCount: 20 }));
   assert.match(hashed, 'cluster "lab": 3 backends (policy consistent_hash)\nleft out, exited: 127.0.0.1:7004\nbounded loads (1.25)');
   assert.is(analyzeRing({ source, members: THREE, config, keyCount: 20 }).hashBalance, 1.25);

@@ -9,7 +9,10 @@ import { POLICY_NAMES } from '../../src/core/policies/policy.js';
 const test = suite('resolvePolicy');
 
 test('POLICIES holds every policy name, in order', () => {
-  assert.equal(POLICIES.map((policy) => policy.name), [...POLICY_NAMES]);
+  assert.equal(
+    POLICIES.map((policy) => policy.name),
+    [...POLICY_NAMES],
+  );
 });
 
 test('POLICY_CHOICES lists every short and long name', () => {

@@ -42,14 +42,23 @@ function infrastructureDelays(count: number, ranForMs: number): number[] {
 }
 
 test('infrastructure killed after running a second or more (chaos every second) is always restarted at once', () => {
-  assert.equal(infrastructureDelays(20, INFRASTRUCTURE_QUICK_CRASH_MS), Array.from({ length: 20 }, () => 0));
-  assert.equal(infrastructureDelays(20, 1_500), Array.from({ length: 20 }, () => 0));
+  assert.equal(
+    infrastructureDelays(20, INFRASTRUCTURE_QUICK_CRASH_MS),
+    Array.from({ length: 20 }, () => 0),
+  );
+  assert.equal(
+    infrastructureDelays(20, 1_500),
+    Array.from({ length: 20 }, () => 0),
+  );
 });
 
 test('infrastructure that crash-loops within a second of starting backs off, never more than 1 s', () => {
   const delays = infrastructureDelays(10, 200);
   assert.equal(delays.slice(0, 4), [0, FIRST_BACKOFF_MS, FIRST_BACKOFF_MS * 2, INFRASTRUCTURE_MAX_BACKOFF_MS]);
-  assert.ok(delays.every((delay) => delay <= INFRASTRUCTURE_MAX_BACKOFF_MS), delays.join(', '));
+  assert.ok(
+    delays.every((delay) => delay <= INFRASTRUCTURE_MAX_BACKOFF_MS),
+    delays.join(', '),
+  );
   assert.is(INFRASTRUCTURE_MAX_BACKOFF_MS, 1_000);
   // One run of a second ends the loop: the next crash restarts at once.
   assert.equal(afterInfrastructureCrash(9, INFRASTRUCTURE_QUICK_CRASH_MS), { crashes: 1, delayMs: 0 });

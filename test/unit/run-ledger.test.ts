@@ -62,7 +62,10 @@ test('shares of ok add up to 1', () => {
   const ports = [7001, 7002, 7003];
   for (let i = 0; i < 300; i += 1) ledger.recordOk(`127.0.0.1:${ports[i % 3]}`, 100);
   const shares = ledger.summary(1_000).backends.map((backend) => backend.share);
-  assert.equal(shares.map((share) => Math.round(share * 1_000) / 1_000), [0.333, 0.333, 0.333]);
+  assert.equal(
+    shares.map((share) => Math.round(share * 1_000) / 1_000),
+    [0.333, 0.333, 0.333],
+  );
   assert.ok(Math.abs(shares.reduce((sum, share) => sum + share, 0) - 1) < 1e-9);
 });
 
@@ -124,7 +127,10 @@ reconcileTest('a surplus a crash explains (no more than the failed attempts ther
   // Through a proxy, failures pinned on no backend explain a surplus anywhere, up to their total.
   const proxied = reconcile({ '127.0.0.1:7001': 10, '127.0.0.1:7002': 5 }, { '127.0.0.1:7001': 11, '127.0.0.1:7002': 7 }, {}, 3);
   assert.is(proxied.matches, true);
-  assert.equal(proxied.rows.map((row) => row.lostAnswers), [1, 2]);
+  assert.equal(
+    proxied.rows.map((row) => row.lostAnswers),
+    [1, 2],
+  );
   assert.is(reconcile({ '127.0.0.1:7001': 10, '127.0.0.1:7002': 5 }, { '127.0.0.1:7001': 11, '127.0.0.1:7002': 7 }, {}, 2).matches, false);
   // Failed attempts never excuse a backend that served fewer than clients counted.
   assert.is(reconcile({ '127.0.0.1:7001': 10 }, { '127.0.0.1:7001': 9 }, { '127.0.0.1:7001': 5 }).matches, false);
@@ -142,11 +148,14 @@ idle('backends no request reached get a zero row, in address order, so a skew ca
   const ledger = new RunLedger();
   for (let index = 0; index < 5; index += 1) ledger.recordOk('127.0.0.1:7002', 1_000);
   const summary = withIdleBackends(ledger.summary(10), ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
-  assert.equal(summary.backends.map((backend) => [backend.address, backend.ok, backend.share]), [
-    ['127.0.0.1:7001', 0, 0],
-    ['127.0.0.1:7002', 5, 1],
-    ['127.0.0.1:7003', 0, 0],
-  ]);
+  assert.equal(
+    summary.backends.map((backend) => [backend.address, backend.ok, backend.share]),
+    [
+      ['127.0.0.1:7001', 0, 0],
+      ['127.0.0.1:7002', 5, 1],
+      ['127.0.0.1:7003', 0, 0],
+    ],
+  );
   assert.is(summary.ok, 5);
 });
 

@@ -11,7 +11,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 
 const ramp = suite('slow start');
 
-ramp("the factor is max(10 %, t / window), 1 after the window or without one", () => {
+ramp('the factor is max(10 %, t / window), 1 after the window or without one', () => {
   assert.is(slowStartFactor(0, 10_000), SLOW_START_MIN_FRACTION);
   assert.is(slowStartFactor(500, 10_000), SLOW_START_MIN_FRACTION);
   assert.is(slowStartFactor(5_000, 10_000), 0.5);
@@ -60,12 +60,22 @@ ramp('stock clients: while one backend ramps, weights are scaled so its share fo
   const backends = [7001, 7002, 7003].map((port) => ({ host: '127.0.0.1', port, weight: 1, inFlight: undefined, health: 'healthy' as const }));
   const ramping = planXds('round_robin', [...backends, { host: '127.0.0.1', port: 7004, weight: 1, inFlight: undefined, health: 'healthy', slowStartFactor: 0.1 }]);
   assert.ok(ramping.weighted, 'one locality per backend while ramping');
-  assert.equal(ramping.endpoints.map((endpoint) => endpoint.weight), [RAMP_SCALE, RAMP_SCALE, RAMP_SCALE, RAMP_SCALE / 10]);
+  assert.equal(
+    ramping.endpoints.map((endpoint) => endpoint.weight),
+    [RAMP_SCALE, RAMP_SCALE, RAMP_SCALE, RAMP_SCALE / 10],
+  );
   const done = planXds('round_robin', [...backends, { host: '127.0.0.1', port: 7004, weight: 1, inFlight: undefined, health: 'healthy', slowStartFactor: 1 }]);
   assert.not.ok(done.weighted);
-  assert.equal(done.endpoints.map((endpoint) => endpoint.weight), [1, 1, 1, 1]);
+  assert.equal(
+    done.endpoints.map((endpoint) => endpoint.weight),
+    [1, 1, 1, 1],
+  );
   const hashed = planXds('consistent_hash', [...backends, { host: '127.0.0.1', port: 7004, weight: 1, inFlight: undefined, health: 'healthy', slowStartFactor: 0.1 }]);
-  assert.equal(hashed.endpoints.map((endpoint) => endpoint.weight), [1, 1, 1, 1], 'ring_hash keeps its weights');
+  assert.equal(
+    hashed.endpoints.map((endpoint) => endpoint.weight),
+    [1, 1, 1, 1],
+    'ring_hash keeps its weights',
+  );
 });
 
 ramp.run();

@@ -65,7 +65,7 @@ function compareWithScan(weights: readonly number[], picks: number, random: () =
 
 const test = suite('smooth WRR tournament');
 
-test('same picks as nginx\'s scan: 300 random weight sets of 1–300 backends, whole and binary-fraction weights, with exclusions', () => {
+test("same picks as nginx's scan: 300 random weight sets of 1–300 backends, whole and binary-fraction weights, with exclusions", () => {
   const random = seededRandom(808);
   const menus: readonly (readonly number[])[] = [[1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [0.25, 0.5, 1, 1.5, 3], [1, 100, 1_000, 12_345], [0.125, 7.875, 2]];
   for (let trial = 0; trial < 300; trial += 1) {
@@ -77,7 +77,7 @@ test('same picks as nginx\'s scan: 300 random weight sets of 1–300 backends, w
   }
 });
 
-test('same picks as nginx\'s scan over 200,000 picks (three folds of time) with every weight distinct', () => {
+test("same picks as nginx's scan over 200,000 picks (three folds of time) with every weight distinct", () => {
   const weights = Array.from({ length: 37 }, (_, index) => index + 1 + (index % 4) * 0.25);
   assert.is(compareWithScan(weights, 200_000, seededRandom(5), 0.01), '');
 });
@@ -87,7 +87,15 @@ test('weights that are no short binary fraction (0.1, 1/3) use the scan itself, 
   assert.is(exactWeightScale([1 / 3]), undefined);
   const random = seededRandom(9);
   assert.is(compareWithScan([0.1, 0.2, 0.3, 1 / 3, 0.7], 20_000, random, 0.05), '');
-  assert.is(compareWithScan(Array.from({ length: 50 }, (_, index) => 0.1 * (index + 1)), 20_000, random, 0), '');
+  assert.is(
+    compareWithScan(
+      Array.from({ length: 50 }, (_, index) => 0.1 * (index + 1)),
+      20_000,
+      random,
+      0,
+    ),
+    '',
+  );
 });
 
 test('exactWeightScale: the power of two that makes every weight whole, within the total the tournament takes', () => {
@@ -113,7 +121,7 @@ test('folding time back to 0 every few picks changes no pick', () => {
   assert.ok(tournament.isExact);
 });
 
-test('past its exactness limit the tournament says so, and the currents it hands over are nginx\'s', () => {
+test("past its exactness limit the tournament says so, and the currents it hands over are nginx's", () => {
   const weights = [1, 2, 4];
   const tournament = new SmoothWrrTournament(weights, { renormalizeEverySteps: 5, maxExactCurrent: 0 });
   const reference = new Float64Array(weights.length);

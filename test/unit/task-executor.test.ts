@@ -21,7 +21,10 @@ test('heavy tasks queue behind each other and are counted when done', async () =
   assert.equal(executor.counters.inFlight, 3);
   assert.equal(executor.counters.queueDepth, 3);
   const outcomes = await Promise.all(runs);
-  assert.equal(outcomes.map((outcome) => outcome.kind), ['done', 'done', 'done']);
+  assert.equal(
+    outcomes.map((outcome) => outcome.kind),
+    ['done', 'done', 'done'],
+  );
   assert.equal(executor.counters.servedHeavy, 3);
   assert.equal(executor.counters.inFlight, 0);
   const last = outcomes[2];
@@ -37,7 +40,10 @@ test('a task abandoned while queued is neither run nor counted; the rest are una
   gaveUp = true;
   const startedAt = performance.now();
   const outcomes = await Promise.all([first, abandoned, third]);
-  assert.equal(outcomes.map((outcome) => outcome.kind), ['done', 'abandoned', 'done']);
+  assert.equal(
+    outcomes.map((outcome) => outcome.kind),
+    ['done', 'abandoned', 'done'],
+  );
   assert.equal(executor.counters.servedHeavy, 2);
   assert.equal(executor.counters.inFlight, 0);
   // 2,000 units (about 1.1 s here) were skipped, not run.

@@ -127,7 +127,10 @@ evaluate('a bench fails when any policy fails, and the check names that policy',
   const skewed = { policy: 'pick_first', summary: summaryOf({ a: 8 }, { latencyMs: 50 }), imbalance: 1 };
   const outcome = evaluateThresholds({ maxP99Ms: 20 }, [even, skewed]);
   assert.is(outcome.passed, false);
-  assert.equal(outcome.checks.filter((check) => !check.passed).map((check) => check.policy), ['pick_first']);
+  assert.equal(
+    outcome.checks.filter((check) => !check.passed).map((check) => check.policy),
+    ['pick_first'],
+  );
   assert.is(describeCheck(outcome.checks[1]!), `max-p99 (policy pick_first): measured ${skewed.summary.latencyMs.p99} ms, limit 20 ms`);
 });
 

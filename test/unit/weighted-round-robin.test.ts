@@ -29,7 +29,7 @@ function pickLetters(picker: Picker, count: number, exclude: string[] = []): str
 
 const test = suite('weighted_round_robin');
 
-test('weights a=5, b=1, c=1 give nginx\'s sequence a a b a c a a, cycle after cycle', () => {
+test("weights a=5, b=1, c=1 give nginx's sequence a a b a c a a, cycle after cycle", () => {
   const picker = weightedRoundRobin.createPicker(withWeights(5, 1, 1), deps);
   const cycle = ['a', 'a', 'b', 'a', 'c', 'a', 'a'];
   assert.equal(pickLetters(picker, 7), cycle);
@@ -58,7 +58,7 @@ test('exact proportions over many cycles, integer and fractional weights', () =>
   assert.equal(count(weightedRoundRobin.createPicker(withWeights(1, 1, 1, 0.25), deps), 13 * 400), { a: 1_600, b: 1_600, c: 1_600, d: 400 });
 });
 
-test('within any window of up to 40 picks, each backend\'s count stays within 1 of its exact share (smoothness)', () => {
+test("within any window of up to 40 picks, each backend's count stays within 1 of its exact share (smoothness)", () => {
   const weights = [1, 1, 2, 4];
   const picker = weightedRoundRobin.createPicker(withWeights(...weights), deps);
   const picks = pickLetters(picker, 800);
@@ -124,7 +124,7 @@ test('excluding a backend for a whole cycle runs smooth WRR over the rest, then 
   assert.equal(pickLetters(picker, 8), ['d', 'c', 'd', 'a', 'b', 'd', 'c', 'd']);
 });
 
-test('under random exclusions, picks among the others keep their weights\' proportions', () => {
+test("under random exclusions, picks among the others keep their weights' proportions", () => {
   const picker = weightedRoundRobin.createPicker(withWeights(1, 1, 2, 4), deps);
   const counts = new Map<string, number>();
   // b is excluded on every third pick; a, c and d are never excluded and must keep ratio 1:2:4.

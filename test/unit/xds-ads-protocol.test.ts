@@ -8,11 +8,7 @@ import { XdsControlPlane, type XdsEvent } from '../../src/runtime/xds/xds-contro
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, XDS_SERVICE_NAME } from '../../src/runtime/xds/xds-resources.js';
 import { ClusterLoadAssignment } from '../../src/runtime/wire/gen/envoy/config/endpoint/v3/endpoint_subset.js';
 import { Cluster, Cluster_LbPolicy } from '../../src/runtime/wire/gen/envoy/config/cluster/v3/cluster_subset.js';
-import {
-  AggregatedDiscoveryServiceClient,
-  type DiscoveryRequest,
-  type DiscoveryResponse,
-} from '../../src/runtime/wire/gen/envoy/service/discovery/v3/discovery_subset.js';
+import { AggregatedDiscoveryServiceClient, type DiscoveryRequest, type DiscoveryResponse } from '../../src/runtime/wire/gen/envoy/service/discovery/v3/discovery_subset.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 interface Harness {
@@ -32,7 +28,9 @@ async function harness(): Promise<Harness> {
   const plane = new XdsControlPlane({ plan: () => planXds(state.policy, state.backends), onEvent: (event) => events.push(event) });
   const server = new Server();
   server.addService(plane.service, plane.implementation);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const client = new AggregatedDiscoveryServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   return {
     plane,
@@ -54,7 +52,11 @@ async function harness(): Promise<Harness> {
 }
 
 /** An ADS stream whose responses queue up for next(). */
-function open(client: AggregatedDiscoveryServiceClient): { stream: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>; next(ms?: number): Promise<DiscoveryResponse>; ended: Promise<{ code: number; details: string }> } {
+function open(client: AggregatedDiscoveryServiceClient): {
+  stream: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  next(ms?: number): Promise<DiscoveryResponse>;
+  ended: Promise<{ code: number; details: string }>;
+} {
   const stream = client.streamAggregatedResources();
   const queue: DiscoveryResponse[] = [];
   const waiters: ((response: DiscoveryResponse) => void)[] = [];

@@ -5,7 +5,14 @@ import * as assert from 'uvu/assert';
 import { POLICIES } from '../../src/core/policies/index.js';
 import { isMaterialChange, loadDrivenWeights, mapPolicyForXds, MAX_LOAD_WEIGHT, planXds, XDS_HASH_HEADER, type XdsBackendInput } from '../../src/core/xds/xds-plan.js';
 
-const backend = (port: number, fields: Partial<XdsBackendInput> = {}): XdsBackendInput => ({ host: '127.0.0.1', port, weight: 1, inFlight: undefined, health: 'healthy', ...fields });
+const backend = (port: number, fields: Partial<XdsBackendInput> = {}): XdsBackendInput => ({
+  host: '127.0.0.1',
+  port,
+  weight: 1,
+  inFlight: undefined,
+  health: 'healthy',
+  ...fields,
+});
 
 const plan = suite('xDS plan');
 
@@ -20,8 +27,19 @@ plan('ch hashes the x-lbx-key header on ring_hash; wrr carries the backend weigh
   assert.is(ch.mapping.lbPolicy, 'ring_hash');
   assert.is(ch.mapping.hashHeader, XDS_HASH_HEADER);
   const wrr = planXds('weighted_round_robin', backends);
-  assert.equal(wrr.endpoints.map((endpoint) => [endpoint.port, endpoint.weight]), [[7001, 1], [7002, 2], [7003, 5]], 'sorted by port, weights kept');
-  assert.equal(planXds('round_robin', backends).endpoints.map((endpoint) => endpoint.weight), [1, 1, 1]);
+  assert.equal(
+    wrr.endpoints.map((endpoint) => [endpoint.port, endpoint.weight]),
+    [
+      [7001, 1],
+      [7002, 2],
+      [7003, 5],
+    ],
+    'sorted by port, weights kept',
+  );
+  assert.equal(
+    planXds('round_robin', backends).endpoints.map((endpoint) => endpoint.weight),
+    [1, 1, 1],
+  );
 });
 
 plan('load-driven weights fall with in flight; a backend without a report gets the median', () => {

@@ -40,7 +40,10 @@ export function renderBenchHtml(result: BenchResult): string {
       chart: 'latency-percentiles',
       title: 'Latency percentiles per policy',
       series: ['p50', 'p90', 'p99', 'max'],
-      groups: policies.map((entry) => ({ label: entry.policy, values: [entry.summary.latencyMs.p50, entry.summary.latencyMs.p90, entry.summary.latencyMs.p99, entry.summary.latencyMs.max] })),
+      groups: policies.map((entry) => ({
+        label: entry.policy,
+        values: [entry.summary.latencyMs.p50, entry.summary.latencyMs.p90, entry.summary.latencyMs.p99, entry.summary.latencyMs.max],
+      })),
       unit: 'ms',
     }),
     renderBarChart({
@@ -76,7 +79,9 @@ export function renderBenchHtml(result: BenchResult): string {
   for (const entry of charted) {
     const series = [...(entry.loadSeries ?? [])].filter((line) => line.points.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
     const backends = series.map((line) => ({ address: line.address, samples: line.points }));
-    sections.push(...renderLoadCharts(backends, [{ figure: 'utilisation', chart: 'load-over-time', titlePrefix: entry.policy, height: 220, attributes: { policy: entry.policy } }]).html);
+    sections.push(
+      ...renderLoadCharts(backends, [{ figure: 'utilisation', chart: 'load-over-time', titlePrefix: entry.policy, height: 220, attributes: { policy: entry.policy } }]).html,
+    );
   }
 
   return renderHtmlPage(`lbx bench: ${cluster.name}`, sections.join('\n'));

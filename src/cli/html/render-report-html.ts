@@ -82,7 +82,9 @@ function renderRequestsSection(report: ClusterReport): string[] {
       ]),
     }),
   );
-  sections.push(`<p class="meta">${escapeHtml(report.reconciliation.matches ? 'Client and backend counts reconcile.' : 'Client and backend counts do NOT reconcile: see `lbx report`.')}</p>`);
+  sections.push(
+    `<p class="meta">${escapeHtml(report.reconciliation.matches ? 'Client and backend counts reconcile.' : 'Client and backend counts do NOT reconcile: see `lbx report`.')}</p>`,
+  );
   return sections;
 }
 
@@ -99,7 +101,10 @@ function renderRunsSection(report: ClusterReport): string[] {
       chart: 'latency-percentiles',
       title: 'Latency percentiles per run',
       series: ['p50', 'p90', 'p99', 'max'],
-      groups: runs.map((run, index) => ({ label: runLabel(index), values: [run.summary.latencyMs.p50, run.summary.latencyMs.p90, run.summary.latencyMs.p99, run.summary.latencyMs.max] })),
+      groups: runs.map((run, index) => ({
+        label: runLabel(index),
+        values: [run.summary.latencyMs.p50, run.summary.latencyMs.p90, run.summary.latencyMs.p99, run.summary.latencyMs.max],
+      })),
       unit: 'ms',
     }),
     renderBarChart({

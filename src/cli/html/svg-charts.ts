@@ -125,8 +125,17 @@ export function renderLineChart(spec: LineChartSpec): string {
   const plotBottom = height - MARGIN.bottom;
   const drawn = spec.series.flatMap((series) => series.points.filter(hasValue));
   const maxOf = (pick: (point: { x: number; y: number }) => number): number => drawn.reduce((max, point) => Math.max(max, pick(point)), 0);
-  const x = timeAxis(maxOf((point) => point.x), MARGIN.left, MARGIN.left + plotWidth);
-  const y = valueAxis(maxOf((point) => point.y), plotBottom, MARGIN.top, { integer: spec.integer ?? false, ...(spec.maxY === undefined ? {} : { max: spec.maxY }) });
+  const x = timeAxis(
+    maxOf((point) => point.x),
+    MARGIN.left,
+    MARGIN.left + plotWidth,
+  );
+  const y = valueAxis(
+    maxOf((point) => point.y),
+    plotBottom,
+    MARGIN.top,
+    { integer: spec.integer ?? false, ...(spec.maxY === undefined ? {} : { max: spec.maxY }) },
+  );
   const path = line<LinePoint>()
     .defined(hasValue)
     .x((point) => x.scale(point.x))
@@ -140,7 +149,10 @@ export function renderLineChart(spec: LineChartSpec): string {
     parts.push(`<path class="line" d="${path(series.points) ?? ''}" stroke="${colourOf(index)}">${title}</path>`);
     series.points.forEach((point, at) => {
       const isLone = hasValue(point) && !(at > 0 && hasValue(series.points[at - 1]!)) && !(at + 1 < series.points.length && hasValue(series.points[at + 1]!));
-      if (isLone) parts.push(`<circle class="dot" cx="${round1(x.scale(point.x))}" cy="${round1(y.scale(Math.max(0, point.y!)))}" r="${LONE_POINT_RADIUS}" fill="${colourOf(index)}">${title}</circle>`);
+      if (isLone)
+        parts.push(
+          `<circle class="dot" cx="${round1(x.scale(point.x))}" cy="${round1(y.scale(Math.max(0, point.y!)))}" r="${LONE_POINT_RADIUS}" fill="${colourOf(index)}">${title}</circle>`,
+        );
     });
   });
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${plotBottom}" y2="${plotBottom}"/>`);

@@ -60,7 +60,12 @@ export async function runLiveView(
       if (output === 'json') snapshots.push(snapshot);
       else snapshots.splice(0, snapshots.length, snapshot);
       if (screen) screen.draw(renderLiveScreen(snapshot, { color, intervalMs: options.intervalMs, title: options.title }));
-      else if (output === 'plain') io.stdout.write(renderLivePlain(snapshot).map((line) => `${line}\n`).join(''));
+      else if (output === 'plain')
+        io.stdout.write(
+          renderLivePlain(snapshot)
+            .map((line) => `${line}\n`)
+            .join(''),
+        );
       if (options.count !== undefined && refreshes >= options.count) break;
       await sleep(options.intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
     }

@@ -23,7 +23,12 @@ export const backendRoleFlags = {
   }),
   weight: Flags.string({ description: 'Relative capacity announced to the LB for weighted policies (above 0, up to 1000).', default: '1' }),
   speed: Flags.string({ description: 'CPU_HEAVY speed relative to a full-speed backend: 0.25 makes each heavy task cost 4 times as much (above 0, up to 100).', default: '1' }),
-  'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses the gRPC port + 110).', min: 0, max: 65_535, default: 0 }),
+  'metrics-port': Flags.integer({
+    description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses the gRPC port + 110).',
+    min: 0,
+    max: 65_535,
+    default: 0,
+  }),
   'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
@@ -52,10 +57,13 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
   });
   // Listening for SIGTERM before start-up ends: a backend stopped while it registers still
   // finishes registering and then deregisters, instead of dying with its registration left behind.
-  stopOnSignalOrOrphan(async (reason) => {
-    const backend = await starting.catch(() => undefined);
-    await backend?.stop(reason, reason === 'supervisor-gone' ? 500 : undefined);
-  }, { onStopFailed: logLine });
+  stopOnSignalOrOrphan(
+    async (reason) => {
+      const backend = await starting.catch(() => undefined);
+      await backend?.stop(reason, reason === 'supervisor-gone' ? 500 : undefined);
+    },
+    { onStopFailed: logLine },
+  );
   const backend = await starting;
   logLine(`backend ready on ${backend.address}`);
   announceReady(backend.address);

@@ -4,6 +4,7 @@ import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryCl
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
+import { LB_MODES } from '../../runtime/lb/lb-mode.js';
 
 export const lbRoleFlags = {
   host: hostFlag,
@@ -15,7 +16,11 @@ export const lbRoleFlags = {
   id: Flags.string({ description: 'Instance id in the registry (default: lb-<port>).' }),
   'report-interval': durationFlag({ description: 'Load report interval the backends are asked for (50ms–1m).', minMs: 50, maxMs: 60_000, defaultMs: 500 }),
   'check-interval': durationFlag({ description: 'Registry health-check interval (100ms–1m).', minMs: 100, maxMs: 60_000, defaultMs: 1_000 }),
-  mode: Flags.string({ description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.', options: ['lookaside', 'proxy'], default: 'lookaside' }),
+  mode: Flags.option({
+    description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.',
+    options: LB_MODES,
+    default: 'lookaside' as const,
+  })(),
   ...policyConfigFlags,
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
   'slow-start': durationFlag({ description: "Ramp a joining backend's share of new work over this window (0 = off; up to 10m).", minMs: 0, maxMs: 600_000, defaultMs: 0 }),
@@ -33,7 +38,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     port: flags.port,
     id: flags.id ?? `lb-${flags.port}`,
     policy,
-    mode: flags.mode as 'lookaside' | 'proxy',
+    mode: flags.mode,
     policyConfig: policyConfigFromFlags(flags),
     registry: registryConnectionFromFlags(flags),
     reportIntervalMs: flags['report-interval'],
@@ -45,11 +50,14 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     onEvent: (event) => logEvent(event),
   });
   // Listening for SIGTERM before start-up ends, so an LB stopped while it registers deregisters too.
-  stopOnSignalOrOrphan(async (reason) => {
-    logLine(`stopping (${reason})`);
-    const lb = await starting.catch(() => undefined);
-    await lb?.stop(reason === 'supervisor-gone' ? 0 : 1_000);
-  }, { onStopFailed: logLine });
+  stopOnSignalOrOrphan(
+    async (reason) => {
+      logLine(`stopping (${reason})`);
+      const lb = await starting.catch(() => undefined);
+      await lb?.stop(reason === 'supervisor-gone' ? 0 : 1_000);
+    },
+    { onStopFailed: logLine },
+  );
   const lb = await starting;
   logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode, ${flags.registry} registry at ${flags['registry-addr']})`);
   // Under a supervisor the token guards membership; a hand-started LB has none, and says so.

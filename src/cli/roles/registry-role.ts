@@ -11,7 +11,10 @@ export const registryRoleFlags = {
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
 }
 
@@ -23,10 +26,13 @@ export async function serveRegistry(flags: Interfaces.InferredFlags<typeof regis
   const file = flags['cluster-dir'] === undefined ? undefined : tokenFile({ dir: flags['cluster-dir'] });
   const acl = file === undefined ? {} : { token: readTokenFile(file), tokenSource: file };
   const registry = await startEmbeddedRegistry({ host: flags.host, port: flags.port, ...acl, onEvent: (event) => logEvent(event as never) });
-  stopOnSignalOrOrphan(async (reason) => {
-    logLine(`stopping (${reason})`);
-    await registry.close();
-  }, { onStopFailed: logLine });
+  stopOnSignalOrOrphan(
+    async (reason) => {
+      logLine(`stopping (${reason})`);
+      await registry.close();
+    },
+    { onStopFailed: logLine },
+  );
   logLine(`embedded registry listening on ${registry.address} (single node, not replicated)`);
   if (!isLoopbackHost(flags.host)) {
     logLine(

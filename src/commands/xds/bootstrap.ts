@@ -24,16 +24,18 @@ export default class XdsBootstrapCommand extends LbxCommand {
 
   static override flags = {
     name: clusterNameFlag,
-    'node-id': Flags.string({ description: 'The client\'s node id, shown by lbx status (letters, digits, . _ : -; up to 128).', default: 'lbx-client' }),
-    zone: Flags.string({ description: 'The client\'s locality zone, shown by lbx status.', default: 'local' }),
+    'node-id': Flags.string({ description: "The client's node id, shown by lbx status (letters, digits, . _ : -; up to 128).", default: 'lbx-client' }),
+    zone: Flags.string({ description: "The client's locality zone, shown by lbx status.", default: 'local' }),
     address: Flags.string({ description: 'host:port clients dial for xDS (default: the LB host and base+107).' }),
   };
 
   async run(): Promise<XdsBootstrap> {
     const { flags } = await this.parse(XdsBootstrapCommand);
-    if (!NODE_ID.test(flags['node-id'])) throw new LbxError('usage', `--node-id ${JSON.stringify(flags['node-id'])} is not a node id: expected 1–128 letters, digits, '.', '_', ':' or '-'`);
+    if (!NODE_ID.test(flags['node-id']))
+      throw new LbxError('usage', `--node-id ${JSON.stringify(flags['node-id'])} is not a node id: expected 1–128 letters, digits, '.', '_', ':' or '-'`);
     if (!NODE_ID.test(flags.zone)) throw new LbxError('usage', `--zone ${JSON.stringify(flags.zone)} is not a zone: expected 1–128 letters, digits, '.', '_', ':' or '-'`);
-    if (flags.address !== undefined && !HOST_PORT.test(flags.address)) throw new LbxError('usage', `--address ${JSON.stringify(flags.address)} is not host:port`, ['e.g. --address 10.0.0.5:7107']);
+    if (flags.address !== undefined && !HOST_PORT.test(flags.address))
+      throw new LbxError('usage', `--address ${JSON.stringify(flags.address)} is not host:port`, ['e.g. --address 10.0.0.5:7107']);
     const { requireRunningCluster } = await import('../../runtime/cluster/cluster-lookup.js');
     const { xdsAddressOf } = await import('../../runtime/cluster/ports.js');
     const cluster = await requireRunningCluster(flags.name);

@@ -132,11 +132,9 @@ export class HashRing<M extends RingMember> {
     checkPositiveInteger('virtual nodes', this.virtualNodes);
     const nodeCount = this.members.length * this.virtualNodes;
     if (nodeCount > this.slots) {
-      throw new LbxError(
-        'usage',
-        `a ring of ${this.slots} slots cannot hold ${this.members.length} backends × ${this.virtualNodes} virtual nodes (${nodeCount})`,
-        ['use more ring slots or fewer virtual nodes per backend'],
-      );
+      throw new LbxError('usage', `a ring of ${this.slots} slots cannot hold ${this.members.length} backends × ${this.virtualNodes} virtual nodes (${nodeCount})`, [
+        'use more ring slots or fewer virtual nodes per backend',
+      ]);
     }
 
     const ownerAt = new Int32Array(this.slots).fill(NO_OWNER);

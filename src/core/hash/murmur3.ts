@@ -30,17 +30,13 @@ export function murmur3(text: string, seed = 0): number {
       packed = codePoint;
       count = 1;
     } else if (codePoint < 0x800) {
-      packed = (0xc0 | (codePoint >> 6)) | ((0x80 | (codePoint & 0x3f)) << 8);
+      packed = 0xc0 | (codePoint >> 6) | ((0x80 | (codePoint & 0x3f)) << 8);
       count = 2;
     } else if (codePoint < 0x10000) {
-      packed = (0xe0 | (codePoint >> 12)) | ((0x80 | ((codePoint >> 6) & 0x3f)) << 8) | ((0x80 | (codePoint & 0x3f)) << 16);
+      packed = 0xe0 | (codePoint >> 12) | ((0x80 | ((codePoint >> 6) & 0x3f)) << 8) | ((0x80 | (codePoint & 0x3f)) << 16);
       count = 3;
     } else {
-      packed =
-        (0xf0 | (codePoint >> 18)) |
-        ((0x80 | ((codePoint >> 12) & 0x3f)) << 8) |
-        ((0x80 | ((codePoint >> 6) & 0x3f)) << 16) |
-        ((0x80 | (codePoint & 0x3f)) << 24);
+      packed = 0xf0 | (codePoint >> 18) | ((0x80 | ((codePoint >> 12) & 0x3f)) << 8) | ((0x80 | ((codePoint >> 6) & 0x3f)) << 16) | ((0x80 | (codePoint & 0x3f)) << 24);
       count = 4;
     }
     for (let byte = 0; byte < count; byte += 1) {

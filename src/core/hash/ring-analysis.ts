@@ -48,9 +48,7 @@ export type RingSource =
   | { readonly kind: 'cluster'; readonly name: string; readonly policy: string; readonly exited: readonly string[] }
   | { readonly kind: 'hypothetical'; readonly host: string; readonly basePort: number };
 
-export type RingChange =
-  | { readonly kind: 'add'; readonly backends: readonly string[] }
-  | { readonly kind: 'remove'; readonly backend: string };
+export type RingChange = { readonly kind: 'add'; readonly backends: readonly string[] } | { readonly kind: 'remove'; readonly backend: string };
 
 /**
  * none: no key of the set moved · minimal: keys moved only to the added backends, or only
@@ -130,9 +128,7 @@ export function analyzeRing(input: RingInput): RingResult {
   const movement = keyMovement(keys, before, afterRing);
 
   const changed = new Set(change.kind === 'add' ? change.backends : [change.backend]);
-  const movedBetweenRemaining = movement.flows
-    .filter((flow) => !changed.has(flow.from ?? '') && !changed.has(flow.to ?? ''))
-    .reduce((sum, flow) => sum + flow.keys, 0);
+  const movedBetweenRemaining = movement.flows.filter((flow) => !changed.has(flow.from ?? '') && !changed.has(flow.to ?? '')).reduce((sum, flow) => sum + flow.keys, 0);
   const heldAfter = new Map(after.backends.map((row) => [row.address, new Set(row.heldSlots)]));
   const shiftedNodes = ring.backends.reduce((sum, row) => {
     const held = heldAfter.get(row.address);

@@ -66,7 +66,8 @@ export function toLiveSnapshot(previous: LiveSample | undefined, current: LiveSa
   // whose counter went back (a backend without a counts file restarted) counts from its new start.
   const deltas = current.backends.map((backend): number | undefined => {
     if (!backend.servedIsLive) return undefined;
-    const before = previous === undefined ? undefined : (previousServed.get(backend.address) ?? (previous.backends.some((entry) => entry.address === backend.address) ? undefined : 0));
+    const before =
+      previous === undefined ? undefined : (previousServed.get(backend.address) ?? (previous.backends.some((entry) => entry.address === backend.address) ? undefined : 0));
     if (before === undefined) return undefined;
     return backend.served >= before ? backend.served - before : backend.served;
   });

@@ -57,10 +57,7 @@ export function resolveRingSettings(config: PolicyConfig = {}): RingSettings {
   }
   const { hashBalance } = config;
   if (hashBalance !== undefined && !(Number.isFinite(hashBalance) && hashBalance >= 1)) {
-    throw new LbxError(
-      'usage',
-      `hash balance (--hash-balance) must be a finite number ≥ 1 (1.25 allows 25% over the average), got ${hashBalance}`,
-    );
+    throw new LbxError('usage', `hash balance (--hash-balance) must be a finite number ≥ 1 (1.25 allows 25% over the average), got ${hashBalance}`);
   }
   return { slots, virtualNodes, placement: ringHash === 'course' ? coursePlacement : murmur3Placement, hashBalance };
 }
@@ -116,9 +113,7 @@ export function keyMovement(keys: readonly string[], before: HashRing<RingMember
     keys: keys.length,
     moved,
     fraction: keys.length === 0 ? 0 : moved / keys.length,
-    flows: [...flows.values()].sort(
-      (a, b) => b.keys - a.keys || String(a.from).localeCompare(String(b.from)) || String(a.to).localeCompare(String(b.to)),
-    ),
+    flows: [...flows.values()].sort((a, b) => b.keys - a.keys || String(a.from).localeCompare(String(b.from)) || String(a.to).localeCompare(String(b.to))),
   };
 }
 
@@ -132,9 +127,7 @@ class ConsistentHashPicker implements Picker {
   pick(request: PickRequest): PickResult {
     const { exclude } = request;
     const backend =
-      this.hashBalance === undefined
-        ? this.ring.findOwner(request.key, (candidate) => !exclude.has(candidate.address))
-        : this.#boundedOwner(request, this.hashBalance);
+      this.hashBalance === undefined ? this.ring.findOwner(request.key, (candidate) => !exclude.has(candidate.address)) : this.#boundedOwner(request, this.hashBalance);
     if (backend === undefined) return { kind: 'unavailable', reason: describeUnavailable(this.ring.members) };
     return { kind: 'backend', backend, onDone: IGNORE_OUTCOME };
   }

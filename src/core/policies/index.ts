@@ -14,23 +14,10 @@ import { weightedRoundRobin } from './weighted-round-robin.js';
 
 export { consistentHash, leastConnections, leastLoad, peakEwma, pickFirst, powerOfTwo, random, roundRobin, weightedRoundRobin };
 
-export const POLICIES: readonly PolicyFactory[] = [
-  pickFirst,
-  roundRobin,
-  leastLoad,
-  leastConnections,
-  consistentHash,
-  weightedRoundRobin,
-  powerOfTwo,
-  peakEwma,
-  random,
-];
+export const POLICIES: readonly PolicyFactory[] = [pickFirst, roundRobin, leastLoad, leastConnections, consistentHash, weightedRoundRobin, powerOfTwo, peakEwma, random];
 
 /** Every accepted spelling, short names first (for oclif `options`, which match exactly). */
-export const POLICY_CHOICES: readonly string[] = [
-  ...POLICIES.map((policy) => policy.shortName),
-  ...POLICIES.map((policy) => policy.name),
-];
+export const POLICY_CHOICES: readonly string[] = [...POLICIES.map((policy) => policy.shortName), ...POLICIES.map((policy) => policy.name)];
 
 /** Finds a policy by short or long name, case-insensitively; a usage error names the choices. */
 export function resolvePolicy(name: string): PolicyFactory {

@@ -27,15 +27,7 @@
 
 import { IndexedMinHeap } from '../indexed-heap.js';
 import type { BackendLoad, LoadWatcher } from '../load/backend-load.js';
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickerDeps,
-  type PickRequest,
-  type PickResult,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickerDeps, type PickRequest, type PickResult } from './policy.js';
 import { ScoreBuckets } from './score-buckets.js';
 
 /** The figure a least-* policy minimises, and when it depends on the age of the last report. */

@@ -1,14 +1,6 @@
 // pick_first: always the first healthy backend in address order, failing over down the list.
 
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickRequest,
-  type PickResult,
-  type PolicyFactory,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickRequest, type PickResult, type PolicyFactory } from './policy.js';
 
 // Stateless: the balancer's stable address order makes the choice repeatable.
 class PickFirstPicker implements Picker {

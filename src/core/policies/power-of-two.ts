@@ -5,16 +5,7 @@
 // a full scan, does not send a burst to the one backend that looks best on stale figures.
 // In-flight is BackendLoad.inFlight(now): exact in proxy mode, estimated in look-aside mode.
 
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickerDeps,
-  type PickRequest,
-  type PickResult,
-  type PolicyFactory,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickerDeps, type PickRequest, type PickResult, type PolicyFactory } from './policy.js';
 
 /** What a P2C picker compares; lower wins. Called at most twice per pick, once per candidate. */
 export type CandidateCost = (backend: PickableBackend, nowMs: number) => number;
@@ -24,12 +15,7 @@ export type CandidateCost = (backend: PickableBackend, nowMs: number) => number;
  * (the first drawn on a tie, or when a cost is NaN); with one candidate, that one. Shared by
  * power_of_two and peak_ewma.
  */
-export function pickPowerOfTwo(
-  backends: readonly PickableBackend[],
-  request: PickRequest,
-  deps: PickerDeps,
-  cost: CandidateCost,
-): PickResult {
+export function pickPowerOfTwo(backends: readonly PickableBackend[], request: PickRequest, deps: PickerDeps, cost: CandidateCost): PickResult {
   // Exclusions are rare (a client retrying after a failure), so only then pay for a filtered copy.
   const candidates = request.exclude.size === 0 ? backends : backends.filter((backend) => !request.exclude.has(backend.address));
   const count = candidates.length;
@@ -58,8 +44,7 @@ function randomIndex(count: number, random: PickerDeps['random']): number {
  * orders exactly as in-flight counts do; with `up --weights`, a backend of a quarter the weight
  * counts as four times as busy, so a slow machine is not handed an equal queue.
  */
-const inFlightCost: CandidateCost = (backend, nowMs) =>
-  backend.weight > 0 ? (backend.load.inFlight(nowMs) + 1) / backend.weight : Number.POSITIVE_INFINITY;
+const inFlightCost: CandidateCost = (backend, nowMs) => (backend.weight > 0 ? (backend.load.inFlight(nowMs) + 1) / backend.weight : Number.POSITIVE_INFINITY);
 
 class PowerOfTwoPicker implements Picker {
   constructor(

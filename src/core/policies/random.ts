@@ -1,15 +1,6 @@
 // random: a uniformly random healthy backend, the baseline every other policy should beat.
 
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickerDeps,
-  type PickRequest,
-  type PickResult,
-  type PolicyFactory,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickerDeps, type PickRequest, type PickResult, type PolicyFactory } from './policy.js';
 
 // Stateless apart from the random source: one random() call per pick.
 class RandomPicker implements Picker {

@@ -1,15 +1,6 @@
 // round_robin: each healthy backend in turn, starting at a random one.
 
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickerDeps,
-  type PickRequest,
-  type PickResult,
-  type PolicyFactory,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickerDeps, type PickRequest, type PickResult, type PolicyFactory } from './policy.js';
 
 // Membership is fixed; only the cursor moves, as in grpc-js's RoundRobinPicker.
 class RoundRobinPicker implements Picker {

@@ -21,15 +21,7 @@
 // identical sequence (see smooth-wrr-tournament.ts). Weights such as 0.1 or 1/3 keep the scan:
 // its floating-point rounding decides ties there, and only the scan itself reproduces it.
 
-import {
-  describeUnavailable,
-  IGNORE_OUTCOME,
-  type PickableBackend,
-  type Picker,
-  type PickRequest,
-  type PickResult,
-  type PolicyFactory,
-} from './policy.js';
+import { describeUnavailable, IGNORE_OUTCOME, type PickableBackend, type Picker, type PickRequest, type PickResult, type PolicyFactory } from './policy.js';
 import { exactWeightScale, SmoothWrrTournament, type TournamentLimits } from './smooth-wrr-tournament.js';
 
 // Membership and weights are fixed; only the currents move, as round robin's cursor does.
@@ -60,7 +52,13 @@ export class WeightedRoundRobinPicker implements Picker {
     this.#excluded = new Uint8Array(this.#weighted.length);
     const scale = this.#weighted.length === 0 ? undefined : exactWeightScale(this.#weights);
     this.#scale = scale ?? 1;
-    this.#tournament = scale === undefined ? undefined : new SmoothWrrTournament(this.#weights.map((weight) => weight * scale), tournamentLimits);
+    this.#tournament =
+      scale === undefined
+        ? undefined
+        : new SmoothWrrTournament(
+            this.#weights.map((weight) => weight * scale),
+            tournamentLimits,
+          );
   }
 
   /** True while picks run on the O(log n) tournament rather than the scan. */
@@ -70,11 +68,7 @@ export class WeightedRoundRobinPicker implements Picker {
 
   pick(request: PickRequest): PickResult {
     const chosenIndex =
-      this.#tournament !== undefined
-        ? this.#stepTournament(this.#tournament, request.exclude)
-        : request.exclude.size === 0
-          ? this.#step()
-          : this.#stepExcluding(request.exclude);
+      this.#tournament !== undefined ? this.#stepTournament(this.#tournament, request.exclude) : request.exclude.size === 0 ? this.#step() : this.#stepExcluding(request.exclude);
     if (chosenIndex < 0) return { kind: 'unavailable', reason: this.#describeUnavailable() };
     return { kind: 'backend', backend: this.#weighted[chosenIndex] as PickableBackend, onDone: IGNORE_OUTCOME };
   }
@@ -169,6 +163,6 @@ function isPickableWeight(weight: number): boolean {
 export const weightedRoundRobin: PolicyFactory = {
   name: 'weighted_round_robin',
   shortName: 'wrr',
-  description: 'each healthy backend in proportion to its weight, interleaved smoothly (nginx\'s smooth weighted round robin)',
+  description: "each healthy backend in proportion to its weight, interleaved smoothly (nginx's smooth weighted round robin)",
   createPicker: (backends) => new WeightedRoundRobinPicker([...backends]),
 };

@@ -60,10 +60,7 @@ export function typicalSampleIntervalMs(series: readonly (readonly LoadSample[])
 export function chooseIntervalMs(spanMs: number, sampleIntervalMs: number): number {
   const sampleMs = sampleIntervalMs > 0 ? sampleIntervalMs : NICE_INTERVALS_MS[0];
   const span = Math.max(0, spanMs);
-  const wanted = Math.min(
-    Math.max(sampleMs * PREFERRED_SAMPLES_PER_INTERVAL, span / MAX_INTERVALS),
-    Math.max(sampleMs * MIN_SAMPLES_PER_INTERVAL, span / MIN_INTERVALS),
-  );
+  const wanted = Math.min(Math.max(sampleMs * PREFERRED_SAMPLES_PER_INTERVAL, span / MAX_INTERVALS), Math.max(sampleMs * MIN_SAMPLES_PER_INTERVAL, span / MIN_INTERVALS));
   return NICE_INTERVALS_MS.find((length) => length >= wanted) ?? LONGEST_INTERVAL_MS;
 }
 

@@ -27,7 +27,12 @@ export interface XdsPolicyMapping {
 const MAPPINGS: Readonly<Record<string, XdsPolicyMapping>> = {
   round_robin: { lbPolicy: 'round_robin', weighting: 'equal', note: 'round_robin: the same as lbx' },
   pick_first: { lbPolicy: 'pick_first', weighting: 'equal', note: 'pick_first: each client keeps its first reachable backend (lbx uses one for all clients)' },
-  consistent_hash: { lbPolicy: 'ring_hash', weighting: 'equal', hashHeader: XDS_HASH_HEADER, note: `ring_hash on the ${XDS_HASH_HEADER} header (the client's own ring, not lbx's)` },
+  consistent_hash: {
+    lbPolicy: 'ring_hash',
+    weighting: 'equal',
+    hashHeader: XDS_HASH_HEADER,
+    note: `ring_hash on the ${XDS_HASH_HEADER} header (the client's own ring, not lbx's)`,
+  },
   weighted_round_robin: { lbPolicy: 'round_robin', weighting: 'backend-weights', note: 'weighted_target over one locality per backend, locality weight = backend weight' },
   least_load: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (no least-load policy in stock clients)' },
   least_connections: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (no least-request policy in grpc-js-xds)' },

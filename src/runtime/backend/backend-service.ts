@@ -15,11 +15,7 @@ export interface BackendIdentity {
   readonly speed: number;
 }
 
-export function createBackendService(
-  identity: BackendIdentity,
-  executor: TaskExecutor,
-  currentLoad: () => LoadReport,
-): BackendServer {
+export function createBackendService(identity: BackendIdentity, executor: TaskExecutor, currentLoad: () => LoadReport): BackendServer {
   return {
     processTask: (call: ServerUnaryCall<TaskRequest, TaskResponse>, callback: sendUnaryData<TaskResponse>) => {
       const request = call.request;
@@ -29,22 +25,24 @@ export function createBackendService(
         return;
       }
       const unitsToRun = validation.kind === 'CPU_HEAVY' ? Math.max(1, Math.round(validation.units / identity.speed)) : 0;
-      executor.run(validation.kind, unitsToRun, () => call.cancelled).then((outcome) => {
-        if (outcome.kind === 'abandoned') {
-          callback(statusError(GrpcStatus.CANCELLED, 'the caller gave up while the task was queued; it was not run'));
-          return;
-        }
-        callback(null, {
-          taskId: request.taskId,
-          backendId: identity.id,
-          backendAddress: identity.address,
-          result: outcome.result,
-          workUnits: validation.units,
-          queuedUs: outcome.queuedMicros,
-          serviceUs: outcome.serviceMicros,
-          failedForwards: 0,
-        });
-      }, callback);
+      executor
+        .run(validation.kind, unitsToRun, () => call.cancelled)
+        .then((outcome) => {
+          if (outcome.kind === 'abandoned') {
+            callback(statusError(GrpcStatus.CANCELLED, 'the caller gave up while the task was queued; it was not run'));
+            return;
+          }
+          callback(null, {
+            taskId: request.taskId,
+            backendId: identity.id,
+            backendAddress: identity.address,
+            result: outcome.result,
+            workUnits: validation.units,
+            queuedUs: outcome.queuedMicros,
+            serviceUs: outcome.serviceMicros,
+            failedForwards: 0,
+          });
+        }, callback);
     },
     getLoad: (_call: ServerUnaryCall<GetLoadRequest, LoadReport>, callback: sendUnaryData<LoadReport>) => {
       callback(null, currentLoad());

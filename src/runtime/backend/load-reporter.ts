@@ -55,7 +55,8 @@ export class LoadReporter {
         this.isFailing = false;
         if (!this.stopped) await this.options.reRegister().catch(() => undefined);
       } else {
-        if (!this.isFailing) this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}; retrying every ${this.options.intervalMs} ms, quietly`);
+        if (!this.isFailing)
+          this.options.onError(`load report failed: ${error instanceof Error ? error.message : String(error)}; retrying every ${this.options.intervalMs} ms, quietly`);
         this.isFailing = true;
       }
     } finally {

@@ -14,12 +14,7 @@ export const REGISTER_FIRST_PAUSE_MS = 100;
 export const REGISTER_MAX_PAUSE_MS = 2_000;
 
 /** Answers no later try can change: the request itself is refused. */
-const HOPELESS: ReadonlySet<number> = new Set([
-  GrpcStatus.INVALID_ARGUMENT,
-  GrpcStatus.UNAUTHENTICATED,
-  GrpcStatus.PERMISSION_DENIED,
-  GrpcStatus.UNIMPLEMENTED,
-]);
+const HOPELESS: ReadonlySet<number> = new Set([GrpcStatus.INVALID_ARGUMENT, GrpcStatus.UNAUTHENTICATED, GrpcStatus.PERMISSION_DENIED, GrpcStatus.UNIMPLEMENTED]);
 
 export interface RetryOptions {
   /** When to stop trying, on the `nowMs` clock. */

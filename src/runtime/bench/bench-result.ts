@@ -1,6 +1,7 @@
 // What `lbx bench` measured: the document `--json` prints (schema lbx.bench/v1, docs/json-schema.md) and the HTML report draws.
 import type { RunSummary } from '../../core/stats/run-ledger.js';
 import type { ThresholdOutcome } from '../../core/thresholds.js';
+import type { LbMode } from '../lb/lb-mode.js';
 
 export const BENCH_SCHEMA = 'lbx.bench/v1';
 
@@ -26,7 +27,7 @@ export interface BenchResult {
   readonly cluster: {
     readonly name: string;
     readonly backends: number;
-    readonly mode: 'lookaside' | 'proxy';
+    readonly mode: LbMode;
     readonly registry: string;
     readonly speeds?: readonly number[];
     readonly weights?: readonly number[];

@@ -95,7 +95,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       results.push({ policy, summary, imbalance: computeImbalance(summary), loadSeries, ...(sent.interrupted ? { interrupted: true } : {}) });
       options.onEvent?.({ type: 'policy-done', policy, index, count, summary });
       if (options.paths) {
-        const run = { schemaVersion: RUN_SCHEMA_VERSION, ...sent, summary, mode: cluster.spec.mode ?? 'lookaside', source: 'bench', request: { simple: workload.simple, heavy: workload.heavy, concurrency: workload.concurrency, timeoutMs: workload.timeoutMs } } as const;
+        const run = {
+          schemaVersion: RUN_SCHEMA_VERSION,
+          ...sent,
+          summary,
+          mode: cluster.spec.mode ?? 'lookaside',
+          source: 'bench',
+          request: { simple: workload.simple, heavy: workload.heavy, concurrency: workload.concurrency, timeoutMs: workload.timeoutMs },
+        } as const;
         await saveRun(options.paths, run).catch((error: unknown) => options.onEvent?.({ type: 'save-failed', policy, error: describeError(error) }));
       }
     }
@@ -103,6 +110,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     await unmark();
     control.close();
   }
+  return benchResult(options, { backends, startedAtUnixMs, results, interrupted });
+}
+
+/** The bench's result document: the cluster and workload it ran, and each policy's figures. */
+function benchResult(options: BenchOptions, run: { backends: number; startedAtUnixMs: number; results: BenchPolicyResult[]; interrupted: boolean }): BenchResult {
+  const { cluster, workload } = options;
+  const { backends, startedAtUnixMs, results, interrupted } = run;
   return {
     schema: BENCH_SCHEMA,
     cluster: {

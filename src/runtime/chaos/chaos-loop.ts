@@ -98,7 +98,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     }
   };
 
-  for (let round = 0; !options.abort.aborted; ) {
+  for (let round = 0; !options.abort.aborted;) {
     const roundAt = startedAt + round * options.intervalMs;
     if (roundAt - startedAt >= options.durationMs) break;
     await options.sleep(Math.max(0, roundAt - options.nowMs()), options.abort);
@@ -106,7 +106,9 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     // round always runs: a duration shorter than one interval means one round).
     if (options.abort.aborted || (round > 0 && options.nowMs() - startedAt >= options.durationMs)) break;
     // Not awaited past the status call: a start that takes seconds must not hold the next kill.
-    await victims.reviveInBackground().catch((error: unknown) => record('failed', 'backend', `could not look for victims to start: ${error instanceof Error ? error.message : String(error)}`));
+    await victims
+      .reviveInBackground()
+      .catch((error: unknown) => record('failed', 'backend', `could not look for victims to start: ${error instanceof Error ? error.message : String(error)}`));
     await strike();
     // The next tick still ahead: ticks this round overran are dropped, never fired together.
     round = Math.max(round + 1, Math.floor((options.nowMs() - startedAt) / options.intervalMs) + 1);

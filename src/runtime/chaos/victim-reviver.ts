@@ -39,7 +39,10 @@ export class VictimReviver {
         continue;
       }
       if (component.state !== 'exited' || this.reviving.has(port)) continue;
-      this.reviving.set(port, this.start(port, name).finally(() => this.reviving.delete(port)));
+      this.reviving.set(
+        port,
+        this.start(port, name).finally(() => this.reviving.delete(port)),
+      );
     }
   }
 

@@ -19,12 +19,6 @@ interface PendingPick {
 const pickError = (code: GrpcStatus, details: string): ServiceError =>
   Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
-/** Failures the LB itself replied with; every other pick failure means the LB (or the way to it) is gone. */
-const lbAnswers = new WeakSet<Error>();
-
-/** True when the LB answered the pick with this error, rather than the stream failing or timing out. */
-export const isLbAnswer = (error: unknown): boolean => error instanceof Error && lbAnswers.has(error);
-
 export class PickStream {
   private stream: ClientDuplexStream<GetServerRequest, GetServerReply> | undefined;
   private readonly pending = new Map<number, PendingPick>();
@@ -80,7 +74,6 @@ export class PickStream {
       if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
       else {
         const error = pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply');
-        lbAnswers.add(error);
         pending.reject(error);
       }
     });

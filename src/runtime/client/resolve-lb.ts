@@ -9,7 +9,10 @@ export async function resolveLbAddress(connection: RegistryConnection): Promise<
   try {
     const [instance] = await registry.resolve(LB_SERVICE);
     if (instance === undefined) {
-      throw new LbxError('runtime', `no passing "${LB_SERVICE}" instance in the ${connection.kind} registry at ${connection.address}${connection.kind === 'etcd' ? ` (cluster "${connection.cluster}")` : ''}: the load balancer is down or failing its health check`);
+      throw new LbxError(
+        'runtime',
+        `no passing "${LB_SERVICE}" instance in the ${connection.kind} registry at ${connection.address}${connection.kind === 'etcd' ? ` (cluster "${connection.cluster}")` : ''}: the load balancer is down or failing its health check`,
+      );
     }
     return formatHostPort(instance.address, instance.port);
   } finally {

@@ -105,9 +105,7 @@ const RETRY_ALL_PAUSE_MS = 200;
 
 /** How one try of a request ended: served, worth another attempt, hopeless, or waiting on the LB. */
 type TryOutcome =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'retry' | 'final'; readonly reason: string; readonly pauseMs?: number }
-  | { readonly kind: 'wait-for-lb'; readonly reason: string };
+  { readonly kind: 'ok' } | { readonly kind: 'retry' | 'final'; readonly reason: string; readonly pauseMs?: number } | { readonly kind: 'wait-for-lb'; readonly reason: string };
 
 export async function runSend(options: SendOptions): Promise<SendResult> {
   return new SendSession(options).run();

@@ -57,7 +57,9 @@ export async function runXdsSend(options: XdsSendOptions): Promise<SendResult> {
     if (key !== '') metadata.set(XDS_HASH_HEADER, key);
     const request = { taskId: `${clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? options.workUnits : 0, clientId, key };
     return new Promise((resolve, reject) =>
-      client.processTask(request, metadata, { deadline: Date.now() + options.timeoutMs }, (error: ServiceError | null, response?: TaskResponse) => (error || !response ? reject(error) : resolve(response))),
+      client.processTask(request, metadata, { deadline: Date.now() + options.timeoutMs }, (error: ServiceError | null, response?: TaskResponse) =>
+        error || !response ? reject(error) : resolve(response),
+      ),
     );
   };
 

@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-const tempPathFor = (target: string): string =>
-  path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+const tempPathFor = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
 /** Writes `contents` to `target` whole or not at all; a failed write (a full disk) leaves no temp file behind. */
 export async function writeFileAtomic(target: string, contents: string, mode = 0o600): Promise<void> {

@@ -54,10 +54,7 @@ export async function writeClusterFile(paths: ClusterPaths, file: ClusterFile): 
 }
 
 /** What reading the cluster file found: the file, nothing, or something that is not a cluster file (and why). */
-export type ClusterFileRead =
-  | { readonly kind: 'ok'; readonly file: ClusterFile }
-  | { readonly kind: 'missing' }
-  | { readonly kind: 'unreadable'; readonly problem: string };
+export type ClusterFileRead = { readonly kind: 'ok'; readonly file: ClusterFile } | { readonly kind: 'missing' } | { readonly kind: 'unreadable'; readonly problem: string };
 
 /** Reads the cluster file and says exactly what was wrong with it, so no caller mistakes damage for absence. */
 export async function readClusterFileDetailed(paths: ClusterPaths): Promise<ClusterFileRead> {
@@ -87,7 +84,9 @@ export async function readClusterFileDetailed(paths: ClusterPaths): Promise<Clus
     Array.isArray(parsed.components) &&
     typeof parsed.spec === 'object' &&
     parsed.spec !== null;
-  return isWellFormed ? { kind: 'ok', file: parsed as ClusterFile } : { kind: 'unreadable', problem: 'missing fields (supervisorPid, controlAddress, lbAddress, spec or components)' };
+  return isWellFormed
+    ? { kind: 'ok', file: parsed as ClusterFile }
+    : { kind: 'unreadable', problem: 'missing fields (supervisorPid, controlAddress, lbAddress, spec or components)' };
 }
 
 /** Reads the cluster file; undefined when absent or unreadable (callers that must tell these apart use readClusterFileDetailed). */

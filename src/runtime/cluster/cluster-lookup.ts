@@ -50,7 +50,10 @@ export async function lookupCluster(name: string): Promise<ClusterLookup> {
     // The supervisor writes its identity before its first cluster file: without either, a young spec is an `up` on its way.
     const spec = await fs.stat(paths.specFile).catch(() => undefined);
     if (spec && Date.now() - spec.mtimeMs < STARTING_WINDOW_MS) return { kind: 'starting', paths };
-    const dirExists = await fs.stat(paths.dir).then(() => true, () => false);
+    const dirExists = await fs.stat(paths.dir).then(
+      () => true,
+      () => false,
+    );
     if (!dirExists) return { kind: 'none', paths };
   }
 

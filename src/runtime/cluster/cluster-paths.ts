@@ -27,10 +27,7 @@ export function lbxHome(env: NodeJS.ProcessEnv = process.env): string {
 
 export function validateClusterName(name: string): string {
   if (!CLUSTER_NAME_PATTERN.test(name)) {
-    throw new LbxError(
-      'usage',
-      `invalid cluster name "${name}": expected 1–32 letters, digits, "-" or "_", starting with a letter or digit`,
-    );
+    throw new LbxError('usage', `invalid cluster name "${name}": expected 1–32 letters, digits, "-" or "_", starting with a letter or digit`);
   }
   return name;
 }

@@ -1,5 +1,6 @@
 // What `up` asks for: the input the supervisor builds a cluster from.
 import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
+import type { LbMode } from '../lb/lb-mode.js';
 
 /** `auto` prefers a consul binary on PATH, then the embedded registry; etcd runs only when asked for. */
 export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded', 'etcd'] as const;
@@ -26,7 +27,7 @@ export interface ClusterSpec {
   readonly backends: number;
   readonly policy: PolicyName;
   /** lookaside (clients call backends) or proxy (the LB forwards every task). */
-  readonly mode: 'lookaside' | 'proxy';
+  readonly mode: LbMode;
   readonly policyConfig: PolicyConfig;
   /** Per backend, in port order; absent = all 1. */
   readonly weights?: readonly number[];

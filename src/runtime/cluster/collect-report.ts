@@ -98,9 +98,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
     const totals: RunTotals = { clientOk: sumPerBackend(runs, 'ok'), failedAttempts: sumPerBackend(runs, 'errors'), timeouts: sumPerBackend(runs, 'timeouts') };
     const reports = await Promise.all(
-      status.components
-        .filter((component) => component.role === 'backend')
-        .map((component) => reportBackend(component, lbByAddress.get(component.address), paths, totals)),
+      status.components.filter((component) => component.role === 'backend').map((component) => reportBackend(component, lbByAddress.get(component.address), paths, totals)),
     );
     const withoutBackend = runs.reduce((sum, run) => sum + (run.summary.attemptFailuresWithoutBackend ?? 0), 0);
     return {

@@ -2,14 +2,7 @@
 import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
-import {
-  SupervisorClient,
-  type AddBackendRequest,
-  type BackendChange,
-  type ClusterStatus,
-  type KillBackendResponse,
-  type ScaleResponse,
-} from '../wire/gen/lbx/v1/supervisor.js';
+import { SupervisorClient, type AddBackendRequest, type BackendChange, type ClusterStatus, type KillBackendResponse, type ScaleResponse } from '../wire/gen/lbx/v1/supervisor.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';

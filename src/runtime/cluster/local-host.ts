@@ -38,9 +38,11 @@ export async function checkLocalHost(flag: string, host: string): Promise<string
     }
   }
   if (!resolved.some((address) => isLocal(address, locals))) {
-    throw new LbxError('usage', `${flag} "${host}" is not an address of this machine${net.isIP(bare) === 0 ? ` (it resolves to ${resolved.join(', ')})` : ''}: nothing can listen on it here`, [
-      `this machine's addresses: ${locals.join(', ')} (or 0.0.0.0 / :: for all of them)`,
-    ]);
+    throw new LbxError(
+      'usage',
+      `${flag} "${host}" is not an address of this machine${net.isIP(bare) === 0 ? ` (it resolves to ${resolved.join(', ')})` : ''}: nothing can listen on it here`,
+      [`this machine's addresses: ${locals.join(', ')} (or 0.0.0.0 / :: for all of them)`],
+    );
   }
   return bare;
 }

@@ -88,11 +88,7 @@ export function xdsAddressOf(lbAddress: string): string {
 }
 
 /** Every port `up` will bind, in start order, each with the component that binds it. */
-export function portsToBind(
-  layout: PortLayout,
-  backends: number,
-  registry: RegistryKind,
-): Array<{ port: number; component: string }> {
+export function portsToBind(layout: PortLayout, backends: number, registry: RegistryKind): Array<{ port: number; component: string }> {
   const ports = [
     { port: layout.control, component: 'supervisor control API' },
     { port: layout.registryHttp, component: `registry (${registry})` },
@@ -105,7 +101,11 @@ export function portsToBind(
     );
   }
   if (registry === 'etcd') ports.push({ port: layout.etcdPeer, component: 'etcd peer' });
-  ports.push({ port: layout.lb, component: 'load balancer' }, { port: layout.lbMetrics, component: 'load balancer metrics' }, { port: layout.lbXds, component: 'load balancer xDS' });
+  ports.push(
+    { port: layout.lb, component: 'load balancer' },
+    { port: layout.lbMetrics, component: 'load balancer metrics' },
+    { port: layout.lbXds, component: 'load balancer xDS' },
+  );
   for (let index = 0; index < backends; index += 1) {
     ports.push({ port: layout.backend(index), component: `backend ${index + 1}` }, { port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
   }

@@ -38,7 +38,12 @@ async function clusterRing(query: RingQuery): Promise<RingBase> {
   const backends = cluster.components.filter((component) => component.role === 'backend');
   const live = backends.filter((component) => component.state !== 'exited' && component.state !== 'removed');
   return {
-    source: { kind: 'cluster', name: cluster.name, policy: cluster.spec.policy, exited: backends.filter((component) => component.state === 'exited').map((component) => component.address) },
+    source: {
+      kind: 'cluster',
+      name: cluster.name,
+      policy: cluster.spec.policy,
+      exited: backends.filter((component) => component.state === 'exited').map((component) => component.address),
+    },
     members: live.map((component) => ({ address: component.address, id: backendId(component.port) })),
     config: { ...cluster.spec.policyConfig, ...query.overrides },
     host: cluster.spec.host,

@@ -6,6 +6,7 @@ import type { SendResult } from '../client/send-run.js';
 import { isProcessAlive } from '../process/pid-probe.js';
 import type { ClusterPaths } from './cluster-paths.js';
 import { writeJsonAtomic } from './atomic-file.js';
+import type { LbMode } from '../lb/lb-mode.js';
 
 export const RUN_SCHEMA_VERSION = 1;
 const IN_PROGRESS_SUFFIX = '.running';
@@ -13,7 +14,7 @@ const IN_PROGRESS_SUFFIX = '.running';
 export interface SavedRun extends SendResult {
   readonly schemaVersion: typeof RUN_SCHEMA_VERSION;
   /** lookaside or proxy: how the tasks reached the backends. */
-  readonly mode: 'lookaside' | 'proxy';
+  readonly mode: LbMode;
   readonly request: { readonly simple: number; readonly heavy: number; readonly concurrency: number; readonly timeoutMs: number };
   /** What sent it: `lbx send` (absent in older runs) or one policy's part of `lbx bench`. */
   readonly source?: 'send' | 'bench';

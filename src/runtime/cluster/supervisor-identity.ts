@@ -23,8 +23,7 @@ export async function writeSupervisorIdentity(paths: ClusterPaths, identity: Sup
 export async function readSupervisorIdentity(paths: ClusterPaths): Promise<SupervisorIdentity | undefined> {
   try {
     const parsed = JSON.parse(await fs.readFile(paths.identityFile, 'utf8')) as Partial<SupervisorIdentity>;
-    const isIdentity =
-      parsed.name === paths.name && Number.isInteger(parsed.pid) && (parsed.pid ?? 0) > 0 && typeof parsed.controlAddress === 'string';
+    const isIdentity = parsed.name === paths.name && Number.isInteger(parsed.pid) && (parsed.pid ?? 0) > 0 && typeof parsed.controlAddress === 'string';
     return isIdentity ? (parsed as SupervisorIdentity) : undefined;
   } catch {
     return undefined;

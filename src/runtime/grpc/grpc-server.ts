@@ -44,12 +44,7 @@ export async function startGrpcServer(host: string, port: number, services: read
     server.bindAsync(formatHostPort(host, port), ServerCredentials.createInsecure(), (error, actualPort) => {
       if (error) {
         const inUse = /EADDRINUSE|address already in use/i.test(error.message);
-        reject(
-          new LbxError(
-            inUse ? 'usage' : 'runtime',
-            inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`,
-          ),
-        );
+        reject(new LbxError(inUse ? 'usage' : 'runtime', inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`));
       } else resolve(actualPort);
     });
   });

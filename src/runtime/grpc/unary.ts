@@ -1,12 +1,7 @@
 // Promise form of a grpc-js unary call with a deadline, and helpers for status errors.
 import { Metadata, status as GrpcStatus, type ServiceError, type ClientUnaryCall, type CallOptions } from '@grpc/grpc-js';
 
-type UnaryMethod<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Res) => void,
-) => ClientUnaryCall;
+type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => ClientUnaryCall;
 
 const EMPTY_METADATA = new Metadata();
 
@@ -20,8 +15,7 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req,
   });
 }
 
-export const isServiceError = (error: unknown): error is ServiceError =>
-  error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
+export const isServiceError = (error: unknown): error is ServiceError => error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
 
 /** The status name of a gRPC error ("UNAVAILABLE"), or "INTERNAL" for anything else. */
 export function statusName(error: unknown): string {

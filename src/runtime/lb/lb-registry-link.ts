@@ -64,15 +64,13 @@ export class LbRegistryLink {
   /** Registers the LB listening on `port` (at `address`) and waits until the registry lists it as passing. */
   async register(port: number, address: string): Promise<void> {
     const { options, registry } = this;
-    await registry.register(
-      { id: options.id, service: LB_SERVICE, address: options.host, port, meta: { role: 'lb' } },
-      { kind: 'tcp', intervalMs: options.checkIntervalMs },
-    );
+    await registry.register({ id: options.id, service: LB_SERVICE, address: options.host, port, meta: { role: 'lb' } }, { kind: 'tcp', intervalMs: options.checkIntervalMs });
     // Clients find the LB through the registry, so it is ready only once the registry lists it as passing.
-    await waitFor(
-      async () => ((await registry.resolve(LB_SERVICE)).some((instance) => instance.id === options.id) ? true : undefined),
-      { description: `LB ${address} in the registry's passing set`, timeoutMs: REGISTRY_VISIBLE_TIMEOUT_MS, intervalMs: 25 },
-    );
+    await waitFor(async () => ((await registry.resolve(LB_SERVICE)).some((instance) => instance.id === options.id) ? true : undefined), {
+      description: `LB ${address} in the registry's passing set`,
+      timeoutMs: REGISTRY_VISIBLE_TIMEOUT_MS,
+      intervalMs: 25,
+    });
     options.onEvent({ type: 'registered', service: LB_SERVICE });
   }
 

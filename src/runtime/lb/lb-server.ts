@@ -58,8 +58,9 @@ export interface LbOptions {
   readonly onEvent: (event: LbEvent) => void;
 }
 
-export const LB_MODES = ['lookaside', 'proxy'] as const;
-export type LbMode = (typeof LB_MODES)[number];
+import type { LbMode } from './lb-mode.js';
+
+export { LB_MODES, type LbMode } from './lb-mode.js';
 
 export type LbEvent =
   | BalancerEvent
@@ -141,15 +142,17 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
 /** The balancer, probing a backend itself when clients report failures. */
 function createBalancer(options: LbOptions, nowMs: () => number, onEvent: (event: BalancerEvent) => void): Balancer {
   // One client's failure reports only make the LB look for itself (see Balancer.recordOutcome).
-  const probeBackend = (address: string): void =>
-    void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
+  const probeBackend = (address: string): void => void probeBackendHealth(address).then((failure) => balancer.probeResult(address, failure === undefined));
   const balancer = new Balancer(options.policy, { random: Math.random, nowMs, wallMs: Date.now, probeBackend }, onEvent);
   return balancer;
 }
 
 /** What the gRPC port serves: lbx.v1.LoadBalancer (token-guarded, metered), and lbx.v1.Backend in proxy mode. */
 function lbServiceBindings(options: LbOptions, balancer: Balancer, metrics: LbMetrics | undefined, proxy: ProxyService | undefined): ServiceBinding[] {
-  const lbService = guardStateChanges(createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }), options.tokenFile);
+  const lbService = guardStateChanges(
+    createLbService({ balancer, reportIntervalMs: options.reportIntervalMs, startedAtUnixMs: Date.now(), verifyAddress: dialOnce }),
+    options.tokenFile,
+  );
   return [
     {
       name: 'lbx.v1.LoadBalancer',

@@ -60,7 +60,12 @@ export async function followLogs(options: FollowOptions): Promise<FollowEnd> {
       const lastNewline = pending.lastIndexOf('\n');
       partials.set(component, pending.slice(lastNewline + 1));
       if (lastNewline < 0) continue;
-      groups.push(pending.slice(0, lastNewline).split('\n').map((line) => parseLogLine(component, line)));
+      groups.push(
+        pending
+          .slice(0, lastNewline)
+          .split('\n')
+          .map((line) => parseLogLine(component, line)),
+      );
     }
     const lines = mergeLogLines(groups);
     if (lines.length > 0) options.onLines(lines);

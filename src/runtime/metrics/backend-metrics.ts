@@ -15,7 +15,6 @@ import type { MetricsSource } from './metrics-http.js';
 /** SIMPLE tasks take microseconds, CPU_HEAVY tens of milliseconds (more on a slow backend). */
 export const SERVICE_TIME_BUCKETS_S = [1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-
 export interface BackendCounters {
   readonly inFlight: number;
   readonly queueDepth: number;
@@ -49,9 +48,16 @@ export class BackendMetrics implements MetricsSource {
       this.served.set(type, new CountCell(servedTotal.labels(type)));
       this.serviceTime.set(type, serviceSeconds.cell({ type }));
     }
-    this.errors = new ErrorsByCode(new Counter({ name: 'lbx_backend_errors_total', help: 'Backend RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }));
+    this.errors = new ErrorsByCode(
+      new Counter({ name: 'lbx_backend_errors_total', help: 'Backend RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }),
+    );
     this.inFlight = new Gauge({ name: 'lbx_backend_in_flight', help: 'Tasks running or queued right now.', registers, collect: () => this.inFlight.set(counters().inFlight) });
-    this.queueDepth = new Gauge({ name: 'lbx_backend_queue_depth', help: 'Tasks waiting for the CPU right now.', registers, collect: () => this.queueDepth.set(counters().queueDepth) });
+    this.queueDepth = new Gauge({
+      name: 'lbx_backend_queue_depth',
+      help: 'Tasks waiting for the CPU right now.',
+      registers,
+      collect: () => this.queueDepth.set(counters().queueDepth),
+    });
     if (options.includeProcessMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -70,7 +70,9 @@ export class LbMetrics implements MetricsSource {
       PICK_DURATION_BUCKETS_S,
       this.registry,
     ).cell();
-    this.errors = new ErrorsByCode(new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }));
+    this.errors = new ErrorsByCode(
+      new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }),
+    );
     this.reportedFailures = new Counter({
       name: 'lbx_lb_reported_failures_total',
       help: 'Failed calls reported back to the LB (PickDone, proxy forwards), by backend address and gRPC code.',
@@ -78,11 +80,21 @@ export class LbMetrics implements MetricsSource {
       registers,
     });
     this.membershipChanges = new Counter({ name: 'lbx_lb_membership_changes_total', help: 'Backends joining, leaving, ejected and returned.', labelNames: ['change'], registers });
-    this.inFlight = new Gauge({ name: 'lbx_lb_backend_in_flight', help: 'In-flight calls per backend, as the balancer\'s load model counts them (reported plus assigned since).', labelNames: ['backend'], registers });
-    this.reportedInFlight = new Gauge({ name: 'lbx_lb_reported_in_flight', help: 'In-flight tasks in the backend\'s last load report.', labelNames: ['backend'], registers });
-    this.reportedQueueDepth = new Gauge({ name: 'lbx_lb_reported_queue_depth', help: 'Queued tasks in the backend\'s last load report.', labelNames: ['backend'], registers });
-    this.reportedCpuPercent = new Gauge({ name: 'lbx_lb_reported_cpu_percent', help: 'Process CPU use in the backend\'s last load report (100 = one core).', labelNames: ['backend'], registers });
-    this.reportAge = new Gauge({ name: 'lbx_lb_report_age_seconds', help: 'Age of the backend\'s last load report.', labelNames: ['backend'], registers });
+    this.inFlight = new Gauge({
+      name: 'lbx_lb_backend_in_flight',
+      help: "In-flight calls per backend, as the balancer's load model counts them (reported plus assigned since).",
+      labelNames: ['backend'],
+      registers,
+    });
+    this.reportedInFlight = new Gauge({ name: 'lbx_lb_reported_in_flight', help: "In-flight tasks in the backend's last load report.", labelNames: ['backend'], registers });
+    this.reportedQueueDepth = new Gauge({ name: 'lbx_lb_reported_queue_depth', help: "Queued tasks in the backend's last load report.", labelNames: ['backend'], registers });
+    this.reportedCpuPercent = new Gauge({
+      name: 'lbx_lb_reported_cpu_percent',
+      help: "Process CPU use in the backend's last load report (100 = one core).",
+      labelNames: ['backend'],
+      registers,
+    });
+    this.reportAge = new Gauge({ name: 'lbx_lb_report_age_seconds', help: "Age of the backend's last load report.", labelNames: ['backend'], registers });
     this.serving = new Gauge({ name: 'lbx_lb_backend_serving', help: '1 while the backend is a serving member, 0 once removed.', labelNames: ['backend'], registers });
     this.ejected = new Gauge({ name: 'lbx_lb_backend_ejected', help: '1 while outlier detection has ejected the backend.', labelNames: ['backend'], registers });
     this.members = new Gauge({ name: 'lbx_lb_members', help: 'Backends the LB knows, by state.', labelNames: ['state'], registers });
@@ -189,7 +201,18 @@ export class LbMetrics implements MetricsSource {
     if (balancer === undefined) return;
     const stats = balancer.stats();
     const nowMs = this.options.nowMs();
-    for (const gauge of [this.inFlight, this.reportedInFlight, this.reportedQueueDepth, this.reportedCpuPercent, this.reportAge, this.serving, this.ejected, this.members, this.policy]) gauge.reset();
+    for (const gauge of [
+      this.inFlight,
+      this.reportedInFlight,
+      this.reportedQueueDepth,
+      this.reportedCpuPercent,
+      this.reportAge,
+      this.serving,
+      this.ejected,
+      this.members,
+      this.policy,
+    ])
+      gauge.reset();
     let serving = 0;
     for (const member of stats.backends) {
       const backend = member.address;

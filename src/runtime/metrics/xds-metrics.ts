@@ -31,11 +31,29 @@ export function registerXdsMetrics(registry: Registry, status: () => XdsStatus):
       pushesSeen = pushes;
     },
   });
-  const responses: Counter<'type'> = new Counter({ name: 'lbx_xds_responses_total', help: 'DiscoveryResponses sent, by resource type.', labelNames: ['type'], registers, collect: () => followResponses() });
+  const responses: Counter<'type'> = new Counter({
+    name: 'lbx_xds_responses_total',
+    help: 'DiscoveryResponses sent, by resource type.',
+    labelNames: ['type'],
+    registers,
+    collect: () => followResponses(),
+  });
   const followResponses = followTotals(responses, () => status().counters.responses);
-  const acks: Counter<'type'> = new Counter({ name: 'lbx_xds_acks_total', help: 'Responses clients accepted (ACK), by resource type.', labelNames: ['type'], registers, collect: () => followAcks() });
+  const acks: Counter<'type'> = new Counter({
+    name: 'lbx_xds_acks_total',
+    help: 'Responses clients accepted (ACK), by resource type.',
+    labelNames: ['type'],
+    registers,
+    collect: () => followAcks(),
+  });
   const followAcks = followTotals(acks, () => status().counters.acks);
-  const nacks: Counter<'type'> = new Counter({ name: 'lbx_xds_nacks_total', help: 'Responses clients refused (NACK), by resource type; lbx status shows the message.', labelNames: ['type'], registers, collect: () => followNacks() });
+  const nacks: Counter<'type'> = new Counter({
+    name: 'lbx_xds_nacks_total',
+    help: 'Responses clients refused (NACK), by resource type; lbx status shows the message.',
+    labelNames: ['type'],
+    registers,
+    collect: () => followNacks(),
+  });
   const followNacks = followTotals(nacks, () => status().counters.nacks);
   new Gauge({
     name: 'lbx_xds_clients',

@@ -26,8 +26,7 @@ export interface ChildExit {
   readonly atUnixMs: number;
 }
 
-export const describeExit = (exit: ChildExit): string =>
-  exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? 'unknown'}`;
+export const describeExit = (exit: ChildExit): string => (exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? 'unknown'}`);
 
 interface ManagedChildEvents {
   exit: [ChildExit];

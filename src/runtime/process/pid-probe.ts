@@ -14,7 +14,9 @@ export function isProcessAlive(pid: number): boolean {
 /** The process's argv, or undefined where /proc is unavailable or the process is gone. */
 export function processArgv(pid: number): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((part) => part !== '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((part) => part !== '');
   } catch {
     return undefined;
   }

@@ -6,9 +6,7 @@
 // are orphans too): it gets ORPHAN_STOP_DEADLINE_MS to close what it holds, then its whole
 // process group is SIGKILLed, which takes a guard's consul or etcd with it.
 
-export type RoleMessage =
-  | { readonly type: 'ready'; readonly address: string }
-  | { readonly type: 'event'; readonly event: Record<string, unknown> };
+export type RoleMessage = { readonly type: 'ready'; readonly address: string } | { readonly type: 'event'; readonly event: Record<string, unknown> };
 
 export type StopReason = 'SIGTERM' | 'SIGINT' | 'supervisor-gone';
 

@@ -10,7 +10,6 @@ import { retryDelayMs, WatchLoop } from './watch-loop.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_WATCH_RETRY_MAX_MS, DEFAULT_WATCH_WAIT_MS, parseRegistryAddress } from './registry-address.js';
 import type { HealthSignal, KeeperEvent, RegistrationKeeper, RegistryClient, RegistryWatch, ServiceInstance } from './registry-contract.js';
 
-
 export interface RegistryClientOptions {
   /** host:port of a Consul agent or the embedded registry. */
   address: string;
@@ -62,11 +61,7 @@ interface Registration {
 }
 
 /** What a failed call from the consul client (papi underneath) amounts to. */
-type CallFailure =
-  | { kind: 'unreachable'; code: string }
-  | { kind: 'timeout' }
-  | { kind: 'status'; status: number; text: string }
-  | { kind: 'other'; message: string };
+type CallFailure = { kind: 'unreachable'; code: string } | { kind: 'timeout' } | { kind: 'status'; status: number; text: string } | { kind: 'other'; message: string };
 
 /** The Consul-API client: what it registered (to register again after the registry lost it), its watches and keepers. */
 class ConsulRegistryClient implements RegistryClient {
@@ -167,15 +162,19 @@ class ConsulRegistryClient implements RegistryClient {
   }
 
   keepRegistered(id: string, intervalMs: number, onEvent: (event: KeeperEvent) => void): RegistrationKeeper {
-    const keeper = startRegistrationKeeper(() => this.ensureRegistered(id), id, intervalMs, onEvent, () => this.#keepers.delete(keeper));
+    const keeper = startRegistrationKeeper(
+      () => this.ensureRegistered(id),
+      id,
+      intervalMs,
+      onEvent,
+      () => this.#keepers.delete(keeper),
+    );
     this.#keepers.add(keeper);
     return keeper;
   }
 
   async resolve(service: string): Promise<ServiceInstance[]> {
-    const body = await this.#call(`resolving ${service}`, () =>
-      this.#consul.health.service({ service, passing: true, timeout: this.#requestTimeoutMs }),
-    );
+    const body = await this.#call(`resolving ${service}`, () => this.#consul.health.service({ service, passing: true, timeout: this.#requestTimeoutMs }));
     return toInstances(body, this.#address);
   }
 
@@ -306,17 +305,12 @@ function startWatch(spec: WatchSpec): RegistryWatch {
   };
 }
 
-
 const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
 
 const toGoDuration = (ms: number): string => `${Math.max(1, Math.round(ms))}ms`;
 
 /** The check definition in the consul client's lower-case option names. */
-function describeCheck(
-  instance: ServiceInstance,
-  health: HealthSignal,
-  options: { deregisterCriticalAfterMs?: number },
-): Record<string, unknown> {
+function describeCheck(instance: ServiceInstance, health: HealthSignal, options: { deregisterCriticalAfterMs?: number }): Record<string, unknown> {
   const requirePositive = (name: string, value: number | undefined): void => {
     if (value !== undefined && !(value > 0)) {
       throw new LbxError('usage', `${name} must be a positive number of milliseconds (got ${value}) for ${instance.id}`);
@@ -349,14 +343,11 @@ function toInstances(body: unknown, address: string): ServiceInstance[] {
   if (!Array.isArray(body)) {
     throw new LbxError('runtime', `registry at ${address} sent an unexpected health reply (not a list)`);
   }
-  const asRecord = (value: unknown): Record<string, unknown> =>
-    typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const asRecord = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
   const instances = body.map((entry): ServiceInstance => {
     const service = asRecord(asRecord(entry)['Service']);
     const node = asRecord(asRecord(entry)['Node']);
-    const meta = Object.fromEntries(
-      Object.entries(asRecord(service['Meta'])).filter((pair): pair is [string, string] => typeof pair[1] === 'string'),
-    );
+    const meta = Object.fromEntries(Object.entries(asRecord(service['Meta'])).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
     const serviceAddress = typeof service['Address'] === 'string' ? service['Address'] : '';
     const nodeAddress = typeof node['Address'] === 'string' ? node['Address'] : '';
     return {
@@ -389,9 +380,7 @@ function classifyFailure(error: unknown): CallFailure {
 }
 
 /** A pass that failed because the registry does not know the check (Consul says 404, or 500 "does not have associated TTL"). */
-const isUnknownCheck = (failure: CallFailure): boolean =>
-  failure.kind === 'status' &&
-  (failure.status === 404 || /unknown check|does not have associated TTL/i.test(failure.text));
+const isUnknownCheck = (failure: CallFailure): boolean => failure.kind === 'status' && (failure.status === 404 || /unknown check|does not have associated TTL/i.test(failure.text));
 
 function toLbxError(error: unknown, address: string, action: string, timeoutMs: number): LbxError {
   if (error instanceof LbxError) return error;

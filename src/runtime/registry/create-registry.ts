@@ -5,7 +5,9 @@ import { createConsulRegistryClient, type RegistryClientOptions } from './consul
 import type { RegistryClient } from './registry-contract.js';
 
 /** 'embedded' and 'consul' speak Consul's HTTP API; 'etcd' is etcd's v3 JSON gateway. */
-export type RegistryKind = 'embedded' | 'consul' | 'etcd';
+import type { RegistryKind } from '../cluster/cluster-spec.js';
+
+export type { RegistryKind };
 
 export interface RegistryConnection {
   readonly kind: RegistryKind;

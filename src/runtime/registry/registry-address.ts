@@ -8,7 +8,10 @@ export const DEFAULT_WATCH_RETRY_MAX_MS = 2_000;
 
 /** host and port of "host:port", "[v6]:port", "host" (port 8500) or "http://host:port". */
 export function parseRegistryAddress(address: string): { host: string; port: number } {
-  const bare = address.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const bare = address
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(bare);
   const port = match?.[3] === undefined ? DEFAULT_REGISTRY_PORT : Number(match[3]);
   if (match === null || !(port >= 1 && port <= 65_535)) {

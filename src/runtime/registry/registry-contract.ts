@@ -18,9 +18,7 @@ export interface RegistryWatch {
 }
 
 /** What a registration keeper reports: the registry went quiet (once per outage), or it had lost us and we registered again. */
-export type KeeperEvent =
-  | { readonly type: 'registry-unreachable'; readonly id: string; readonly message: string }
-  | { readonly type: 're-registered'; readonly id: string };
+export type KeeperEvent = { readonly type: 'registry-unreachable'; readonly id: string; readonly message: string } | { readonly type: 're-registered'; readonly id: string };
 
 export interface RegistrationKeeper {
   /** Ends the checks; resolves once none is in flight, so a deregistration after it cannot be undone by one. */

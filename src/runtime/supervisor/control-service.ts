@@ -116,7 +116,10 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
     killComponent: (call, callback) => {
       const signal = call.request.signal || 'SIGKILL';
       if (!KILL_SIGNALS.has(signal)) return callback(invalidArgument(`signal "${signal}" is not supported: expected SIGKILL or SIGTERM`));
-      answer(Promise.resolve().then(() => supervisor.killComponent(call.request.component, signal as NodeJS.Signals)), callback);
+      answer(
+        Promise.resolve().then(() => supervisor.killComponent(call.request.component, signal as NodeJS.Signals)),
+        callback,
+      );
     },
   };
 }

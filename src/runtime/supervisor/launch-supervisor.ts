@@ -36,11 +36,7 @@ export interface LaunchResult {
   readonly readyMs: number;
 }
 
-export async function launchSupervisor(
-  paths: ClusterPaths,
-  spec: ClusterSpec,
-  options: { timeoutMs: number; onEvent: (event: SupervisorEvent) => void },
-): Promise<LaunchResult> {
+export async function launchSupervisor(paths: ClusterPaths, spec: ClusterSpec, options: { timeoutMs: number; onEvent: (event: SupervisorEvent) => void }): Promise<LaunchResult> {
   const startedAt = performance.now();
   await claimClusterDir(paths);
   await fs.mkdir(paths.logsDir, { recursive: true, mode: 0o700 });

@@ -154,14 +154,7 @@ export interface BackendTraits {
   readonly weight: number;
 }
 
-export function backendCommand(
-  spec: ClusterSpec,
-  traits: BackendTraits,
-  port: number,
-  registryAddress: string,
-  lbAddress: string,
-  clusterDir: string,
-): RoleCommand {
+export function backendCommand(spec: ClusterSpec, traits: BackendTraits, port: number, registryAddress: string, lbAddress: string, clusterDir: string): RoleCommand {
   return lbx([
     'serve',
     'backend',

@@ -18,9 +18,7 @@ import { Supervisor, type SupervisorEvent } from './supervisor.js';
 
 /** Messages the supervisor sends to the `lbx up` that spawned it. */
 export type UpProgress =
-  | { readonly type: 'progress'; readonly event: SupervisorEvent }
-  | { readonly type: 'ready' }
-  | { readonly type: 'failed'; readonly message: string; readonly code: string };
+  { readonly type: 'progress'; readonly event: SupervisorEvent } | { readonly type: 'ready' } | { readonly type: 'failed'; readonly message: string; readonly code: string };
 
 const CONTROL_STOP_GRACE_MS = 500;
 
@@ -79,7 +77,11 @@ export async function runSupervisorProcess(paths: ClusterPaths, onEvent: (event:
       {
         name: 'lbx.v1.Supervisor',
         definition: SupervisorService,
-        implementation: requireToken(createControlService(supervisor, () => void shutdown('lbx down')), token, tokenFile(paths)),
+        implementation: requireToken(
+          createControlService(supervisor, () => void shutdown('lbx down')),
+          token,
+          tokenFile(paths),
+        ),
       },
     ]);
     if (stopRequest !== undefined) throw new LbxError('runtime', `stopped before start-up (${stopRequest})`);

@@ -9,9 +9,7 @@ import { launchSupervisor, type LaunchResult } from './launch-supervisor.js';
 import type { SupervisorEvent } from './supervisor.js';
 
 export type StartClusterEvent =
-  | { readonly type: 'cleaned-stale'; readonly reason: string }
-  | { readonly type: 'launching' }
-  | { readonly type: 'supervisor'; readonly event: SupervisorEvent };
+  { readonly type: 'cleaned-stale'; readonly reason: string } | { readonly type: 'launching' } | { readonly type: 'supervisor'; readonly event: SupervisorEvent };
 
 const downHint = (name: string): string => 'stop it first with: lbx down' + (name === 'default' ? '' : ` --name ${name}`);
 

@@ -40,8 +40,7 @@ export async function stopCluster(name: string): Promise<StopClusterResult> {
     }
     case 'running':
     case 'damaged': {
-      const supervisor: LiveSupervisor =
-        lookup.kind === 'running' ? { pid: lookup.file.supervisorPid, controlAddress: lookup.file.controlAddress } : lookup.supervisor;
+      const supervisor: LiveSupervisor = lookup.kind === 'running' ? { pid: lookup.file.supervisorPid, controlAddress: lookup.file.controlAddress } : lookup.supervisor;
       const { forced, killedPids } = await stopSupervisor(lookup.paths, supervisor);
       const detail = lookup.kind === 'damaged' ? `its cluster file was ${lookup.problem}` : '';
       return finish({ outcome: 'stopped', detail, forced, killedPids });

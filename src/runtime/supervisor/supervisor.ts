@@ -51,7 +51,7 @@ function summarizeFailure(error: unknown): string {
 /** Ports as ranges: "7001-7043, 7050". */
 function describePorts(ports: readonly number[]): string {
   const ranges: string[] = [];
-  for (let index = 0; index < ports.length; ) {
+  for (let index = 0; index < ports.length;) {
     let end = index;
     while (end + 1 < ports.length && ports[end + 1] === (ports[end] ?? 0) + 1) end += 1;
     ranges.push(end === index ? String(ports[index]) : `${ports[index]}-${ports[end]}`);
@@ -185,7 +185,9 @@ export class Supervisor {
   killComponent(name: string, signal: NodeJS.Signals): { pid: number; name: string } {
     const slot = this.slots.get(name);
     if (slot === undefined || slot.record.state === 'removed') {
-      const names = this.liveSlots().map((candidate) => candidate.record.name).join(', ');
+      const names = this.liveSlots()
+        .map((candidate) => candidate.record.name)
+        .join(', ');
       throw new LbxError('usage', `"${name}" is not a component of cluster "${this.spec.name}"; components: ${names}`);
     }
     return this.signalSlot(slot, signal);
@@ -235,7 +237,9 @@ export class Supervisor {
     const slot = this.backendByPort(port);
     if (slot.busy) throw new LbxError('usage', `backend ${port} is ${slot.busy} already`);
     // Crashed backends that nothing will restart, and those being removed, are no one to take over.
-    const others = this.backendSlots().filter((candidate) => candidate !== slot && candidate.record.state !== 'removed' && !this.isDown(candidate) && candidate.busy !== 'removing');
+    const others = this.backendSlots().filter(
+      (candidate) => candidate !== slot && candidate.record.state !== 'removed' && !this.isDown(candidate) && candidate.busy !== 'removing',
+    );
     if (others.length === 0 && !this.isDown(slot)) {
       throw new LbxError('usage', `backend ${port} is the last running backend of cluster "${this.spec.name}"; use \`lbx down\` to stop the cluster`);
     }
@@ -271,7 +275,10 @@ export class Supervisor {
     const running = present.filter((slot) => !this.isDown(slot));
     if (backends >= running.length) {
       const missing = backends - running.length;
-      const revived = present.filter((slot) => this.isDown(slot)).sort((a, b) => a.record.port - b.record.port).slice(0, missing);
+      const revived = present
+        .filter((slot) => this.isDown(slot))
+        .sort((a, b) => a.record.port - b.record.port)
+        .slice(0, missing);
       const added = await Promise.allSettled([
         ...revived.map((slot) => this.startBackend(slot.record.port)),
         ...Array.from({ length: missing - revived.length }, () => this.addBackend()),
@@ -490,11 +497,7 @@ export class Supervisor {
     const lb = this.lbClient;
     if (lb !== undefined) {
       try {
-        const response = await callUnary(
-          lb.deregisterServer.bind(lb),
-          { address: slot.record.address, reason: `exited (${reason})` },
-          LB_NOTIFY_TIMEOUT_MS,
-        );
+        const response = await callUnary(lb.deregisterServer.bind(lb), { address: slot.record.address, reason: `exited (${reason})` }, LB_NOTIFY_TIMEOUT_MS);
         this.onEvent({ type: 'lb-notified', component: slot.record.name, removed: response.removed });
       } catch (error) {
         this.onEvent({ type: 'warning', message: `could not tell the LB that ${slot.record.name} exited: ${describeError(error)}` });
@@ -542,7 +545,10 @@ export class Supervisor {
     const backends = this.backendSlots();
     const slot = backends.find((candidate) => candidate.record.port === port && (options.includeRemoved || candidate.record.state !== 'removed'));
     if (slot === undefined) {
-      const ports = backends.filter((candidate) => candidate.record.state !== 'removed').map((candidate) => candidate.record.port).join(', ');
+      const ports = backends
+        .filter((candidate) => candidate.record.state !== 'removed')
+        .map((candidate) => candidate.record.port)
+        .join(', ');
       throw new LbxError('usage', `port ${port} is not a backend of cluster "${this.spec.name}"; backend ports: ${ports || 'none'}`);
     }
     return slot;

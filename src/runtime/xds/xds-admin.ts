@@ -16,7 +16,10 @@ export function toStatusResponse(status: XdsStatus): GetXdsStatusResponse {
         wildcard: state.wildcard,
         sentVersion: state.sentVersion,
         ackedVersion: state.ackedVersion,
-        lastNack: state.lastNack === undefined ? undefined : { version: state.lastNack.version, nonce: state.lastNack.nonce, message: state.lastNack.message, atUnixMs: state.lastNack.atUnixMs },
+        lastNack:
+          state.lastNack === undefined
+            ? undefined
+            : { version: state.lastNack.version, nonce: state.lastNack.nonce, message: state.lastNack.message, atUnixMs: state.lastNack.atUnixMs },
       })),
     })),
     policy: status.plan?.policy ?? '',

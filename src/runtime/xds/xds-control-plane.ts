@@ -6,7 +6,12 @@
 // is sent what changed and nothing else.
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { isMaterialChange, type XdsPlan } from '../../core/xds/xds-plan.js';
-import { AggregatedDiscoveryServiceService, type AggregatedDiscoveryServiceServer, type DiscoveryRequest, type DiscoveryResponse } from '../wire/gen/envoy/service/discovery/v3/discovery_subset.js';
+import {
+  AggregatedDiscoveryServiceService,
+  type AggregatedDiscoveryServiceServer,
+  type DiscoveryRequest,
+  type DiscoveryResponse,
+} from '../wire/gen/envoy/service/discovery/v3/discovery_subset.js';
 import { AdsStream, newAdsCounters, type AdsClientView, type AdsCounters, type AdsStreamEvent, type VersionedResources } from './ads-stream.js';
 import { buildResources, SERVED_TYPES, type ResourceSet, type ServedType } from './xds-resources.js';
 

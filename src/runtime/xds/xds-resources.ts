@@ -62,7 +62,9 @@ function cluster(plan: XdsPlan): Any {
         ? {
             ...base,
             lbPolicy: Cluster_LbPolicy.LOAD_BALANCING_POLICY_CONFIG,
-            loadBalancingPolicy: { policies: [{ typedExtensionConfig: { name: 'pick_first', typedConfig: pack(PICK_FIRST_TYPE, PickFirst.encode({ shuffleAddressList: false }).finish()) } }] },
+            loadBalancingPolicy: {
+              policies: [{ typedExtensionConfig: { name: 'pick_first', typedConfig: pack(PICK_FIRST_TYPE, PickFirst.encode({ shuffleAddressList: false }).finish()) } }],
+            },
           }
         : { ...base, lbPolicy: Cluster_LbPolicy.ROUND_ROBIN };
   return pack(CLUSTER_TYPE, Cluster.encode(message).finish());

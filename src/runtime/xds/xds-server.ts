@@ -44,7 +44,8 @@ export function backendsForXds(stats: BalancerStats, nowUnixMs = Date.now()): Xd
         host: hostOf(member.address),
         port: Number(member.address.slice(colon + 1)),
         weight: member.weight,
-        inFlight: member.lastReport !== undefined && member.lastReportAgeMs !== undefined && member.lastReportAgeMs <= DEFAULT_STALE_AFTER_MS ? member.lastReport.inFlight : undefined,
+        inFlight:
+          member.lastReport !== undefined && member.lastReportAgeMs !== undefined && member.lastReportAgeMs <= DEFAULT_STALE_AFTER_MS ? member.lastReport.inFlight : undefined,
         health: member.state === 'serving' ? ('healthy' as const) : ('draining' as const),
         slowStartFactor: member.slowStartFactor,
       };

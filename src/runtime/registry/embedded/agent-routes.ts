@@ -8,11 +8,9 @@ import type { LocalAgent } from './local-agent.js';
 import type { Reply, ResolvedRouteDependencies, Route } from './route.js';
 import { isCheckStatus, parseServiceDefinition, type CheckStatus } from './service-definition.js';
 
-const unknownServiceId = (id: string): HttpError =>
-  new HttpError(404, `Unknown service ID ${JSON.stringify(id)}. Ensure that the service ID is passed, not the service name.`);
+const unknownServiceId = (id: string): HttpError => new HttpError(404, `Unknown service ID ${JSON.stringify(id)}. Ensure that the service ID is passed, not the service name.`);
 
-const unknownCheckId = (id: string): HttpError =>
-  new HttpError(404, `Unknown check ID ${JSON.stringify(id)}. Ensure that the check ID is passed, not the check name.`);
+const unknownCheckId = (id: string): HttpError => new HttpError(404, `Unknown check ID ${JSON.stringify(id)}. Ensure that the check ID is passed, not the check name.`);
 
 /** The agent routes, reads first, in the order buildRoutes has always listed them. */
 export function agentRoutes(dependencies: ResolvedRouteDependencies): Route[] {
@@ -74,11 +72,7 @@ function agentReadRoutes({ state, self, identity }: ResolvedRouteDependencies): 
       method: 'GET',
       pattern: /^\/v1\/agent\/checks$/,
       handle: () => ({
-        json: Object.fromEntries(
-          state
-            .allChecks()
-            .map((check) => [check.definition.checkId, renderCheck(check, state.service(check.serviceId), state.node)]),
-        ),
+        json: Object.fromEntries(state.allChecks().map((check) => [check.definition.checkId, renderCheck(check, state.service(check.serviceId), state.node)])),
       }),
     },
   ];

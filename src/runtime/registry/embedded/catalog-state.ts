@@ -58,7 +58,10 @@ interface Waiter {
   release: () => void;
 }
 
-const byKey = <T>(key: (item: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (item: T) => string) =>
+  (a: T, b: T): number =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 export class CatalogState {
   readonly node: NodeRecord;
@@ -152,9 +155,7 @@ export class CatalogState {
     const index = this.bump();
     const now = this.nowMs();
     const newCheckIds = new Set(definition.checks.map((check) => check.checkId));
-    const removedCheckIds = (previous?.definition.checks ?? [])
-      .map((check) => check.checkId)
-      .filter((checkId) => !newCheckIds.has(checkId));
+    const removedCheckIds = (previous?.definition.checks ?? []).map((check) => check.checkId).filter((checkId) => !newCheckIds.has(checkId));
     for (const checkId of removedCheckIds) this.checks.delete(checkId);
 
     for (const check of definition.checks) {

@@ -23,10 +23,13 @@ export class CriticalReaper {
     const delayMs = Math.max(0, criticalSinceMs + afterMs - this.nowMs());
     this.timers.set(
       checkId,
-      setTimeout(() => {
-        this.timers.delete(checkId);
-        this.reap(checkId);
-      }, Math.min(delayMs, MAX_TIMER_MS)),
+      setTimeout(
+        () => {
+          this.timers.delete(checkId);
+          this.reap(checkId);
+        },
+        Math.min(delayMs, MAX_TIMER_MS),
+      ),
     );
   }
 

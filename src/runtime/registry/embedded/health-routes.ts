@@ -23,10 +23,7 @@ export function healthRoutes({ state, random }: ResolvedRouteDependencies): Rout
           .map((instance) => ({
             Node: renderNode(state.node),
             Service: renderService(instance.service),
-            Checks: [
-              renderNodeCheck(state.node),
-              ...instance.checks.map((check) => renderCheck(check, instance.service, state.node)),
-            ],
+            Checks: [renderNodeCheck(state.node), ...instance.checks.map((check) => renderCheck(check, instance.service, state.node))],
           }));
         return { json, index: indexOf() };
       },
@@ -37,9 +34,7 @@ export function healthRoutes({ state, random }: ResolvedRouteDependencies): Rout
       handle: async ({ params: [name = ''], query, signal }) => {
         const indexOf = (): number => state.indexOfService(name);
         await blockWhileUnchanged(state, indexOf, parseBlockingParams(query), signal, random);
-        const json = state
-          .instancesOf(name)
-          .flatMap((instance) => instance.checks.map((check) => renderCheck(check, instance.service, state.node)));
+        const json = state.instancesOf(name).flatMap((instance) => instance.checks.map((check) => renderCheck(check, instance.service, state.node)));
         return { json, index: indexOf() };
       },
     },

@@ -30,12 +30,7 @@ export function createHttpApi(dependencies: HttpApiDependencies): (request: Inco
   };
 }
 
-async function serve(
-  routes: readonly Route[],
-  { state, acl }: Pick<HttpApiDependencies, 'state' | 'acl'>,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+async function serve(routes: readonly Route[], { state, acl }: Pick<HttpApiDependencies, 'state' | 'acl'>, request: IncomingMessage, response: ServerResponse): Promise<void> {
   // Ends a pending blocking query when the client goes away, so its waiter does not linger.
   const abort = new AbortController();
   response.once('close', () => abort.abort());
@@ -44,10 +39,7 @@ async function serve(
   try {
     reply = await route(routes, acl, request, abort.signal);
   } catch (error) {
-    reply =
-      error instanceof HttpError
-        ? { status: error.status, text: error.message }
-        : { status: 500, text: error instanceof Error ? error.message : String(error) };
+    reply = error instanceof HttpError ? { status: error.status, text: error.message } : { status: 500, text: error instanceof Error ? error.message : String(error) };
   }
   if (!request.complete) request.resume(); // drain an unread body so the connection can be reused
   if (response.destroyed || response.writableEnded) return;
@@ -56,9 +48,7 @@ async function serve(
 
 async function route(routes: readonly Route[], acl: WriteAcl, request: IncomingMessage, signal: AbortSignal): Promise<Reply> {
   const url = new URL(request.url ?? '/', 'http://registry.invalid');
-  const candidates = routes
-    .map((candidate) => ({ route: candidate, match: candidate.pattern.exec(url.pathname) }))
-    .filter((candidate) => candidate.match !== null);
+  const candidates = routes.map((candidate) => ({ route: candidate, match: candidate.pattern.exec(url.pathname) })).filter((candidate) => candidate.match !== null);
   if (candidates.length === 0) return { status: 404, text: `404 page not found: ${url.pathname}` };
   const chosen = candidates.find((candidate) => candidate.route.method === request.method);
   if (chosen === undefined || chosen.match === null) {

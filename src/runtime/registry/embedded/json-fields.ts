@@ -5,8 +5,7 @@ import { decodeFailed } from './http-error.js';
 
 export type JsonObject = Record<string, unknown>;
 
-export const isJsonObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isJsonObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // Go matches field names case-insensitively; Consul also accepts snake_case for its multi-word keys.
 const foldName = (name: string): string => name.replace(/_/g, '').toLowerCase();

@@ -25,9 +25,7 @@ export interface CatalogLimits {
 export const DEFAULT_CATALOG_LIMITS: CatalogLimits = { maxServices: 1_024, maxChecks: 2_048 };
 
 const truncateOutput = (output: string): string =>
-  output.length <= CHECK_OUTPUT_MAX_CHARS
-    ? output
-    : `${output.slice(0, CHECK_OUTPUT_MAX_CHARS)} ... (captured ${CHECK_OUTPUT_MAX_CHARS} of ${output.length} bytes)`;
+  output.length <= CHECK_OUTPUT_MAX_CHARS ? output : `${output.slice(0, CHECK_OUTPUT_MAX_CHARS)} ... (captured ${CHECK_OUTPUT_MAX_CHARS} of ${output.length} bytes)`;
 
 export class LocalAgent {
   private readonly runner: CheckRunner;
@@ -112,8 +110,7 @@ export class LocalAgent {
     const full = (what: string, count: number, limit: number): HttpError =>
       new HttpError(
         429,
-        `Too many ${what}: registering ${JSON.stringify(definition.id)} would make ${count}, and the lbx embedded registry holds at most ${limit}; ` +
-          'deregister some first',
+        `Too many ${what}: registering ${JSON.stringify(definition.id)} would make ${count}, and the lbx embedded registry holds at most ${limit}; ` + 'deregister some first',
       );
     if (previous === undefined && services > this.limits.maxServices) throw full('services', services, this.limits.maxServices);
     if (checks > this.limits.maxChecks && checks > this.state.checkCount) throw full('checks', checks, this.limits.maxChecks);
@@ -139,12 +136,7 @@ export class LocalAgent {
   }
 
   private trackCritical(check: CheckRecord): void {
-    this.reaper.track(
-      check.definition.checkId,
-      check.status === 'critical',
-      check.statusSinceMs,
-      check.definition.deregisterCriticalAfterMs,
-    );
+    this.reaper.track(check.definition.checkId, check.status === 'critical', check.statusSinceMs, check.definition.deregisterCriticalAfterMs);
   }
 
   private reapCriticalService(checkId: string): void {

@@ -13,5 +13,4 @@ export function readBooleanParam(query: URLSearchParams, name: string): boolean 
 }
 
 /** Whether an instance carries every tag asked for with `?tag=` (all of them, as Consul filters). */
-export const hasAllTags = (instance: ServiceInstanceRecord, tags: readonly string[]): boolean =>
-  tags.every((tag) => instance.service.definition.tags.includes(tag));
+export const hasAllTags = (instance: ServiceInstanceRecord, tags: readonly string[]): boolean => tags.every((tag) => instance.service.definition.tags.includes(tag));

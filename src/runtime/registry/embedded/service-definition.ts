@@ -6,8 +6,7 @@ import { decodeFailed, HttpError } from './http-error.js';
 
 export const CHECK_STATUSES = ['passing', 'warning', 'critical'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
-export const isCheckStatus = (value: unknown): value is CheckStatus =>
-  typeof value === 'string' && (CHECK_STATUSES as readonly string[]).includes(value);
+export const isCheckStatus = (value: unknown): value is CheckStatus => typeof value === 'string' && (CHECK_STATUSES as readonly string[]).includes(value);
 
 /** Consul's default dial timeout for TCP checks. */
 export const DEFAULT_TCP_TIMEOUT_MS = 10_000;
@@ -15,9 +14,7 @@ export const DEFAULT_TCP_TIMEOUT_MS = 10_000;
 export const MIN_CHECK_INTERVAL_MS = 100;
 
 /** How a check learns its status: by dialling a TCP address, or by being told before its TTL runs out. */
-export type CheckProbe =
-  | { type: 'tcp'; target: string; host: string; port: number; intervalMs: number; timeoutMs: number }
-  | { type: 'ttl'; ttlMs: number };
+export type CheckProbe = { type: 'tcp'; target: string; host: string; port: number; intervalMs: number; timeoutMs: number } | { type: 'ttl'; ttlMs: number };
 
 export interface CheckDefinition {
   checkId: string;
@@ -41,18 +38,7 @@ export interface ServiceDefinition {
   checks: CheckDefinition[];
 }
 
-const UNSUPPORTED_CHECK_KINDS = [
-  'HTTP',
-  'Args',
-  'Script',
-  'GRPC',
-  'H2PING',
-  'UDP',
-  'DockerContainerID',
-  'AliasNode',
-  'AliasService',
-  'OSService',
-] as const;
+const UNSUPPORTED_CHECK_KINDS = ['HTTP', 'Args', 'Script', 'GRPC', 'H2PING', 'UDP', 'DockerContainerID', 'AliasNode', 'AliasService', 'OSService'] as const;
 
 // Consul's limits on service metadata (structs.ValidateServiceMetadata).
 const META_MAX_PAIRS = 64;
@@ -94,9 +80,7 @@ export function parseServiceDefinition(body: unknown): ServiceDefinition {
   const single = fields.object('Check');
   if (single !== undefined && !single.isEmpty()) checkFields.push(single);
   checkFields.push(...(fields.objectArray('Checks') ?? []).filter((reader) => !reader.isEmpty()));
-  definition.checks = checkFields.map((reader, position) =>
-    parseCheck(reader, definition, checkFields.length > 1 ? `service:${id}:${position + 1}` : `service:${id}`),
-  );
+  definition.checks = checkFields.map((reader, position) => parseCheck(reader, definition, checkFields.length > 1 ? `service:${id}:${position + 1}` : `service:${id}`));
 
   const seen = new Set<string>();
   for (const check of definition.checks) {
@@ -145,10 +129,7 @@ function parseCheck(fields: FieldReader, service: ServiceDefinition, defaultChec
 
   const status = fields.string('Status');
   if (status !== undefined && status !== '' && !isCheckStatus(status)) {
-    throw new HttpError(
-      400,
-      `${fields.label('Status')}: Status for checks must be 'passing', 'warning' or 'critical' (got ${JSON.stringify(status)})`,
-    );
+    throw new HttpError(400, `${fields.label('Status')}: Status for checks must be 'passing', 'warning' or 'critical' (got ${JSON.stringify(status)})`);
   }
 
   const deregisterAfterMs = fields.durationMs('DeregisterCriticalServiceAfter');

@@ -31,12 +31,7 @@ function describeDialError(error: NodeJS.ErrnoException, host: string): string {
  * Dials host:port once; `done` gets passing on connect, critical on error or after `timeoutMs`.
  * Returns a cancel function; after cancelling, `done` is never called.
  */
-export function probeTcp(
-  host: string,
-  port: number,
-  timeoutMs: number,
-  done: (status: CheckStatus, output: string) => void,
-): () => void {
+export function probeTcp(host: string, port: number, timeoutMs: number, done: (status: CheckStatus, output: string) => void): () => void {
   const target = formatHostPort(host, port);
   let isSettled = false;
   const socket = net.connect({ host, port });

@@ -41,11 +41,11 @@ export function toGatewayLbxError(error: unknown, address: string, action: strin
       : error instanceof StreamEnded
         ? `etcd at ${address} closed the stream while ${action}`
         : error instanceof GatewayStatusError
-        ? `etcd at ${address} answered ${error.message} while ${action}`
-        : error instanceof GatewayReplyError
-          ? `etcd at ${address} sent an unexpected reply while ${action}: ${error.message}`
-          : typeof code === 'string'
-            ? `etcd at ${address} unreachable (${code}) while ${action}`
-            : `etcd at ${address} failed while ${action}: ${error instanceof Error ? error.message : String(error)}`;
+          ? `etcd at ${address} answered ${error.message} while ${action}`
+          : error instanceof GatewayReplyError
+            ? `etcd at ${address} sent an unexpected reply while ${action}: ${error.message}`
+            : typeof code === 'string'
+              ? `etcd at ${address} unreachable (${code}) while ${action}`
+              : `etcd at ${address} failed while ${action}: ${error instanceof Error ? error.message : String(error)}`;
   return new LbxError('runtime', message, [], { cause: error });
 }

@@ -18,7 +18,8 @@ export interface RangeReply {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const int64 = (value: unknown): string => (typeof value === 'string' && /^-?\d+$/.test(value) ? value : typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : '0');
+const int64 = (value: unknown): string =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? value : typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : '0';
 
 /** The reply did not have the shape the gateway documents. */
 export class GatewayReplyError extends Error {

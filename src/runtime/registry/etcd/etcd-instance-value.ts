@@ -29,9 +29,7 @@ export function decodeInstance(serviceKeyPrefix: string, service: string, key: s
   if (parsed['id'] !== id || parsed['service'] !== service) return undefined;
   if (typeof address !== 'string' || address === '') return undefined;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return undefined;
-  const strings = isRecord(meta)
-    ? Object.fromEntries(Object.entries(meta).filter((pair): pair is [string, string] => typeof pair[1] === 'string'))
-    : {};
+  const strings = isRecord(meta) ? Object.fromEntries(Object.entries(meta).filter((pair): pair is [string, string] => typeof pair[1] === 'string')) : {};
   return { id, service, address, port, meta: strings };
 }
 

@@ -89,7 +89,7 @@ class EtcdRegistryClient implements RegistryClient {
     requireKeySegment('instance id', instance.id);
     if (WILDCARD_ADDRESSES.has(instance.address)) {
       throw new LbxError('usage', `instance ${instance.id} has the wildcard address ${JSON.stringify(instance.address)}, which nobody can dial`, [
-        'register the address clients should use, e.g. 127.0.0.1 or the host\'s own IP',
+        "register the address clients should use, e.g. 127.0.0.1 or the host's own IP",
       ]);
     }
     if (!Number.isInteger(instance.port) || instance.port < 1 || instance.port > 65_535) {
@@ -160,7 +160,13 @@ class EtcdRegistryClient implements RegistryClient {
   }
 
   keepRegistered(id: string, intervalMs: number, onEvent: (event: KeeperEvent) => void): RegistrationKeeper {
-    const keeper = startRegistrationKeeper(() => this.ensureRegistered(id), id, intervalMs, onEvent, () => this.#keepers.delete(keeper));
+    const keeper = startRegistrationKeeper(
+      () => this.ensureRegistered(id),
+      id,
+      intervalMs,
+      onEvent,
+      () => this.#keepers.delete(keeper),
+    );
     this.#keepers.add(keeper);
     return keeper;
   }

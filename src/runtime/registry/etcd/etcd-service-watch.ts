@@ -109,4 +109,3 @@ export function startEtcdWatch(spec: EtcdWatchSpec): RegistryWatch {
     },
   };
 }
-
