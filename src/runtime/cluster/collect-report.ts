@@ -14,6 +14,7 @@ import type { ClusterPaths } from './cluster-paths.js';
 import { ControlClient } from './control-client.js';
 import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from './run-store.js';
 import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
+import { probeGrpcHealth } from './probe-health.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
@@ -142,7 +143,8 @@ function reconcileVerifiable(reports: readonly BackendReport[], totals: RunTotal
 /** One backend's row: its own counters (live, from its counts file, or its last load report), the LB's view, the clients' totals. */
 async function reportBackend(component: Component, lbEntry: BackendStats | undefined, paths: ClusterPaths, totals: RunTotals): Promise<BackendReport> {
   const gone = component.state === 'exited' || component.state === 'removed';
-  const live = gone ? undefined : await readLiveLoad(component.address);
+  // Health is the same probe `lbx status` makes (grpc.health.v1), asked beside the live counts.
+  const [live, health] = gone ? [undefined, '-'] : await Promise.all([readLiveLoad(component.address), probeGrpcHealth(component.address)]);
   const persisted = live === undefined ? readPersistedCounts(servedCountsFile(paths.dir, component.name)) : undefined;
   const fromFile = typeof persisted === 'object' ? { servedSimple: persisted.simple, servedHeavy: persisted.heavy } : undefined;
   const figures: Pick<LoadReport, 'servedSimple' | 'servedHeavy'> | undefined = live ?? fromFile ?? lbEntry?.lastReport;
@@ -152,7 +154,7 @@ async function reportBackend(component: Component, lbEntry: BackendStats | undef
     address: component.address,
     state: component.state,
     exitReason: component.exitReason,
-    health: gone ? '-' : live ? 'serving' : 'unreachable',
+    health,
     lbState: lbEntry ? (lbEntry.state === 'removed' ? `removed: ${lbEntry.removedReason}` : lbEntry.state) : 'unknown',
     assigned: lbEntry?.assigned ?? 0,
     servedSimple: figures?.servedSimple ?? 0,

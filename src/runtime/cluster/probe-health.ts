@@ -1,4 +1,4 @@
-// One-shot health probes for `lbx status`: grpc.health.v1 for gRPC components, the registry's own status API for the registry.
+// One-shot health probes for `lbx status` and `lbx report`: grpc.health.v1 for gRPC components, the registry's own status API for the registry.
 import { credentials } from '@grpc/grpc-js';
 
 import { HealthCheckResponse_ServingStatus as ServingStatus, HealthClient } from '../wire/gen/grpc/health/v1/health.js';
@@ -24,7 +24,12 @@ export async function probeHealth(component: ComponentRecord, registryOf: Pick<R
       registry.close?.();
     }
   }
-  const client = new HealthClient(component.address, credentials.createInsecure());
+  return probeGrpcHealth(component.address);
+}
+
+/** grpc.health.v1 Check of the server at `address`: "serving", "not-serving", or the failure's code in lower case ("unavailable"). */
+export async function probeGrpcHealth(address: string): Promise<string> {
+  const client = new HealthClient(address, credentials.createInsecure());
   try {
     const response = await callUnary(client.check.bind(client), { service: '' }, PROBE_TIMEOUT_MS);
     return response.status === ServingStatus.SERVING ? 'serving' : 'not-serving';
