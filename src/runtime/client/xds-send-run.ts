@@ -25,6 +25,13 @@ const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEA
 
 /** Loads the stock xDS resolver; the single binary cannot (grpc-js-xds reads its protos from its package directory). */
 async function registerXds(): Promise<void> {
+  // In the single binary grpc-js is bundled, and grpc-js-xds (left outside) would register with another copy of it.
+  const { isSea } = await import('node:sea');
+  if (isSea()) {
+    throw new LbxError('usage', 'send --client xds cannot run from the single binary: @grpc/grpc-js-xds reads its protos from its npm package', [
+      'run it from the npm package (npx lbx send --client xds); the binary still serves xDS to any stock client',
+    ]);
+  }
   try {
     const xds = (await import('@grpc/grpc-js-xds')) as { register(): void };
     xds.register();
