@@ -43,14 +43,21 @@ export function parsePolicyList(text: string): PolicyFactory[] {
   return policies.filter((policy, index) => policies.findIndex((other) => other.name === policy.name) === index);
 }
 
-/** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. */
-export function refuseShapingFlags(name: string, givenFlags: ReadonlySet<string>): void {
+/** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. `raw` is what oclif parsed, as given. */
+export function refuseShapingFlags(name: string, raw: ReadonlyArray<{ readonly type: string; readonly flag?: string }>): void {
+  const givenFlags = new Set(raw.flatMap((token) => (token.type === 'flag' && token.flag !== undefined ? [token.flag] : [])));
   const shaping = CLUSTER_SHAPE_FLAGS.filter((flag) => givenFlags.has(flag));
   if (shaping.length === 0) return;
   throw new LbxError('usage', `cluster "${name}" is running: ${shaping.map((flag) => `--${flag}`).join(', ')} would shape a new cluster and cannot apply to it`, [
     `drop ${shaping.length > 1 ? 'them' : 'it'} to bench "${name}" as it is`,
     'or leave out --name to bench a private cluster with those settings',
   ]);
+}
+
+/** What a first Ctrl-C during a bench leads to, after the tasks in flight: a shared cluster is left running, a private one stopped. */
+export function benchStopNote(bench: { readonly name: string; readonly isShared: boolean }): string {
+  const then = bench.isShared ? `leaving cluster "${bench.name}" running on the policy being benched (lbx policy shows it)` : `stopping cluster "${bench.name}"`;
+  return `finishing the tasks in flight, then ${then}`;
 }
 
 /** The HTML renderer when --html asks for it (a literal import, so a bundler includes it); an empty path is refused before any work. */

@@ -26,11 +26,11 @@ import { LB_MODES, type LbMode } from '../runtime/lb/lb-mode.js';
 
 export const clusterFlags = {
   backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
-  registry: Flags.string({
+  registry: Flags.option({
     description: 'Service registry: auto (consul when a consul binary is on PATH, else embedded), consul, embedded, or etcd (needs the etcd binary).',
-    options: [...REGISTRY_CHOICES],
-    default: 'auto',
-  }),
+    options: REGISTRY_CHOICES,
+    default: 'auto' as const,
+  })(),
   'base-port': Flags.integer({
     description: `First port of the cluster's layout (${MIN_BASE_PORT}–${MAX_BASE_PORT}; every port stays below 32768).`,
     min: MIN_BASE_PORT,
@@ -73,7 +73,7 @@ export const clusterFlags = {
 
 export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly backends: number;
-  readonly registry: string;
+  readonly registry: RegistryChoice;
   readonly 'base-port': number;
   readonly host: string;
   readonly 'heavy-work-units': number;
@@ -103,7 +103,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
   if (flags.weights === 'speeds' && speeds === undefined) throw new LbxError('usage', '--weights speeds needs --speeds: there are no speeds to derive weights from');
   const weights =
     flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
-  const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry as RegistryChoice, find);
+  const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry, find);
   const spec: ClusterSpec = {
     name,
     host: flags.host,

@@ -21,11 +21,11 @@ export const registryAddressFlag = Flags.string({
 export const REGISTRY_KINDS = ['embedded', 'consul', 'etcd'] as const satisfies readonly RegistryKind[];
 
 /** Which API the registry at --registry-addr speaks. */
-export const registryKindFlag = Flags.string({
+export const registryKindFlag = Flags.option({
   description: "What the registry at --registry-addr is: consul (a Consul agent; lbx's embedded registry speaks the same API), embedded, or etcd.",
-  options: [...REGISTRY_KINDS],
-  default: 'consul',
-});
+  options: REGISTRY_KINDS,
+  default: 'consul' as const,
+})();
 
 /** The cluster's name in the registry: etcd keys live under /lbx/<name>/. */
 export const registryClusterFlag = Flags.string({
@@ -34,8 +34,8 @@ export const registryClusterFlag = Flags.string({
 });
 
 /** The registry a role or command was pointed at with --registry, --registry-addr and --cluster. */
-export function registryConnectionFromFlags(flags: { readonly registry: string; readonly 'registry-addr': string; readonly cluster: string }): RegistryConnection {
-  return { kind: flags.registry as RegistryKind, address: flags['registry-addr'], cluster: validateClusterName(flags.cluster) };
+export function registryConnectionFromFlags(flags: { readonly registry: RegistryKind; readonly 'registry-addr': string; readonly cluster: string }): RegistryConnection {
+  return { kind: flags.registry, address: flags['registry-addr'], cluster: validateClusterName(flags.cluster) };
 }
 
 /** An address of this machine to listen on (checked: an empty or foreign one is a usage error); IPv6 with or without brackets. */
@@ -86,6 +86,15 @@ export function durationFlag(options: DurationFlagOptions & { readonly defaultMs
   // Help shows the default as typed (10s), not as the ms it parses to.
   return build({ ...common, default: defaultMs, defaultHelp: async () => formatDurationMs(defaultMs) });
 }
+
+/** Highest seed: seeds are unsigned 32-bit integers. */
+const MAX_SEED = 4_294_967_295;
+
+/** A --seed flag (send and bench: the task order; chaos: its choices); `description` says what it seeds and what happens without it. */
+export const seedFlag = (description: string) => Flags.integer({ description, min: 0, max: MAX_SEED });
+
+/** The seed used when --seed is not given: random, and reported with the results so a run can be repeated. */
+export const randomSeed = (): number => Math.floor(Math.random() * (MAX_SEED + 1));
 
 /** The signals `kill` and `chaos` may send: a crash, or a graceful stop. */
 export const KILL_SIGNALS = ['SIGKILL', 'SIGTERM'] as const;

@@ -17,7 +17,7 @@ export function exitDespiteXdsClient(client: SendClient): void {
 
 const XDS_EXIT_DELAY_MS = 200;
 
-export function sendClient(flags: { client: 'lbx' | 'xds'; 'xds-addr'?: string }, lbAddress: string): SendClient {
+export function sendClient(flags: { client: SendClient['kind']; 'xds-addr'?: string }, lbAddress: string): SendClient {
   if (flags.client === 'lbx') {
     if (flags['xds-addr'] !== undefined) throw new LbxError('usage', '--xds-addr is for --client xds', ['add --client xds, or drop --xds-addr']);
     return { kind: 'lbx' };
@@ -26,3 +26,7 @@ export function sendClient(flags: { client: 'lbx' | 'xds'; 'xds-addr'?: string }
   if (!HOST_PORT.test(xdsAddress)) throw new LbxError('usage', `--xds-addr ${JSON.stringify(xdsAddress)} is not host:port`, ['e.g. --xds-addr 127.0.0.1:7107']);
   return { kind: 'xds', xdsAddress };
 }
+
+/** What the progress line says the tasks go through: the LB's address, or the stock xDS client and its control plane. */
+export const describeSendClient = (client: SendClient, lbAddress: string): string =>
+  client.kind === 'xds' ? `a stock xDS client (control plane ${client.xdsAddress})` : lbAddress;

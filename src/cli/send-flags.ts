@@ -1,14 +1,15 @@
 // The flags of `lbx send`: where to send (a local cluster, or one found through --registry-addr), what, and how patiently.
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { LbxError } from '../core/lbx-error.js';
+import type { Thresholds } from '../core/thresholds.js';
 import { MAX_LB_WAIT_MS } from '../runtime/client/lb-wait.js';
 import { DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
-import type { RegistryConnection } from '../runtime/registry/create-registry.js';
+import type { RegistryConnection, RegistryKind } from '../runtime/registry/create-registry.js';
 import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags } from './flags.js';
-import { thresholdFlags } from './threshold-flags.js';
-import { workloadFlags } from './workload-flags.js';
+import { thresholdFlags, thresholdsFromFlags } from './threshold-flags.js';
+import { workloadFlags, workloadFromFlags, type TaskWorkload } from './workload-flags.js';
 import { LB_MODES } from '../runtime/lb/lb-mode.js';
 
 const MAX_KEY_LENGTH = 256;
@@ -54,13 +55,28 @@ export const sendFlags = {
   ...thresholdFlags,
 };
 
+/** What a send runs: the workload shared with bench, and send's own --lb-wait and --key. */
+export interface SendWorkload extends TaskWorkload {
+  readonly lbWaitMs: number;
+  readonly key?: string;
+}
+
+/** The parsed flags checked, in the order their usage errors are reported: the tasks, the thresholds, --key, the registry. */
+export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>): { workload: SendWorkload; thresholds: Thresholds; registry?: RegistryConnection } {
+  const workload = workloadFromFlags(flags, { timeoutMs: flags.timeout, retries: flags.retries });
+  const thresholds = thresholdsFromFlags(flags);
+  checkKey(flags.key);
+  const registry = remoteRegistry(flags);
+  return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...(flags.key === undefined ? {} : { key: flags.key }) }, thresholds, ...(registry ? { registry } : {}) };
+}
+
 /** The registry named by --registry-addr (and --registry, --cluster); undefined for a local cluster. */
-export function remoteRegistry(flags: { 'registry-addr'?: string; registry?: string; cluster?: string }): RegistryConnection | undefined {
+function remoteRegistry(flags: { 'registry-addr'?: string; registry?: RegistryKind; cluster?: string }): RegistryConnection | undefined {
   if (flags['registry-addr'] === undefined) return undefined;
   return registryConnectionFromFlags({ registry: flags.registry ?? 'consul', 'registry-addr': flags['registry-addr'], cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME });
 }
 
 /** --key is sent with every task: bounded, so a typo cannot put megabytes on every call. */
-export function checkKey(key: string | undefined): void {
+function checkKey(key: string | undefined): void {
   if (key !== undefined && key.length > MAX_KEY_LENGTH) throw new LbxError('usage', `--key is ${key.length} characters: expected at most ${MAX_KEY_LENGTH}`);
 }

@@ -1,9 +1,13 @@
 // The end of `lbx send`: the summary line, the tables, what could not be saved, the threshold verdict and the exit code.
 import { computeImbalance, type ThresholdOutcome, type Thresholds } from '../core/thresholds.js';
 import type { RecordedSend } from '../runtime/client/recorded-send.js';
+import type { SavedRun } from '../runtime/cluster/run-store.js';
 import type { Progress } from './spinner.js';
 import { renderSendRun } from './render-run.js';
 import { concludeRun } from './workload-flags.js';
+
+/** What `send --json` prints: the run as saved, versioned (docs/json-schema.md), with the threshold checks when any were given. */
+export type SendJson = SavedRun & { readonly schema: 'lbx.send/v1'; readonly thresholds?: ThresholdOutcome; readonly saveError?: string };
 
 /** Where the outcome is written: stdout (data) and stderr (messages), as the command's own log functions. */
 export interface CommandOutput {
@@ -13,12 +17,12 @@ export interface CommandOutput {
 
 /**
  * Prints a finished (or interrupted) send and sets the exit code: 1 on failed tasks or an unsaved
- * run, 5 on a failed threshold, 130/143 when a signal cut it short (that wins: the user asked).
+ * run, 5 on a failed threshold, 130/143 when a signal cut it short (that wins: the user asked). Returns what --json prints.
  */
 export function concludeSend(
   recorded: RecordedSend,
   context: { progress: Progress; out: CommandOutput; json: boolean; thresholds: Thresholds; runsDir?: string; interruptExitCode?: number },
-): ThresholdOutcome | undefined {
+): SendJson {
   const { run, saveError } = recorded;
   const { progress, out, json } = context;
   const { summary } = run;
@@ -37,5 +41,5 @@ export function concludeSend(
   else if (verdict && !json) out.log(verdict.text);
   if (saveError !== undefined && !process.exitCode) process.exitCode = 1;
   if (context.interruptExitCode !== undefined) process.exitCode = context.interruptExitCode;
-  return outcome;
+  return { schema: 'lbx.send/v1', ...run, ...(outcome ? { thresholds: outcome } : {}), ...(saveError === undefined ? {} : { saveError }) };
 }

@@ -1,10 +1,11 @@
-// What `send` and `bench` share: the task-count flags, the default workload, and the exit-code ending (1 on failed tasks, 5 on a threshold).
+// What `send` and `bench` share: the task-count flags, the workload they build (SIMPLE tasks by default), and the exit-code ending (1 on failed tasks, 5 on a threshold).
 import { Flags } from '@oclif/core';
 
 import { EXIT_CODES, LbxError } from '../core/lbx-error.js';
 import { evaluateThresholds, hasThresholds, type MeasuredRun, type ThresholdOutcome, type Thresholds } from '../core/thresholds.js';
 import { MAX_WORK_UNITS } from '../runtime/backend/cpu-work.js';
-import { DEFAULT_CONCURRENCY } from '../runtime/client/send-defaults.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
+import { randomSeed, seedFlag } from './flags.js';
 import { renderThresholds } from './render-thresholds.js';
 
 export const MAX_TASKS = 10_000_000;
@@ -17,7 +18,7 @@ export const workloadFlags = (per: string) => ({
   heavy: Flags.integer({ char: 'H', description: `Number of CPU_HEAVY tasks${per} (real CPU work on the backend).`, min: 0, max: MAX_TASKS }),
   concurrency: Flags.integer({ char: 'c', description: 'Tasks in flight at once.', min: 1, max: 1_024, default: DEFAULT_CONCURRENCY }),
   'work-units': Flags.integer({ description: "CPU_HEAVY size in work units (0 = the backends' default).", min: 0, max: MAX_WORK_UNITS, default: 0 }),
-  seed: Flags.integer({ description: 'Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.', min: 0, max: 4_294_967_295 }),
+  seed: seedFlag('Seed of the task order (SIMPLE and CPU_HEAVY shuffled); default: random, saved with the run.'),
 });
 
 /** The SIMPLE and CPU_HEAVY counts asked for: SIMPLE tasks by default, never nothing at all. */
@@ -28,7 +29,46 @@ export function taskCounts(flags: { simple?: number; heavy?: number }): { simple
   return { simple, heavy };
 }
 
-export const randomSeed = (): number => Math.floor(Math.random() * 4_294_967_296);
+/** The tasks `send` and `bench` run, with how: the same shape for both, so a bench policy's run is a send's. */
+export interface TaskWorkload {
+  readonly simple: number;
+  readonly heavy: number;
+  readonly concurrency: number;
+  readonly seed: number;
+  readonly keys?: number;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  /** CPU_HEAVY size; 0 = the backends' default. */
+  readonly workUnits: number;
+}
+
+export interface WorkloadFlagValues {
+  readonly simple?: number;
+  readonly heavy?: number;
+  readonly concurrency: number;
+  readonly 'work-units': number;
+  readonly seed?: number;
+  readonly keys?: number;
+}
+
+/** Each call's deadline and retries: send's --timeout and --retries; bench has no such flags (its --timeout is `up`'s) and takes the defaults. */
+export interface CallLimits {
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+}
+
+/** The workload the flags ask for: the task counts checked, a random seed when none was given, the default call limits unless given. */
+export function workloadFromFlags(flags: WorkloadFlagValues, limits: CallLimits = {}): TaskWorkload {
+  return {
+    ...taskCounts(flags),
+    concurrency: flags.concurrency,
+    seed: flags.seed ?? randomSeed(),
+    ...(flags.keys === undefined ? {} : { keys: flags.keys }),
+    timeoutMs: limits.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxAttempts: (limits.retries ?? DEFAULT_RETRIES) + 1,
+    workUnits: flags['work-units'],
+  };
+}
 
 /**
  * Sets the exit code of a finished run: 1 when tasks failed, 5 when a threshold was not met (it

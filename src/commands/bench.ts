@@ -1,15 +1,14 @@
+import { readyBenchCluster } from '../cli/bench-cluster-start.js';
+import { benchFlags, benchStopNote, loadHtmlRenderer, parsePolicyList, refuseShapingFlags } from '../cli/bench-flags.js';
 import { concludeBench } from '../cli/bench-outcome.js';
-import { benchFlags, loadHtmlRenderer, parsePolicyList, refuseShapingFlags } from '../cli/bench-flags.js';
-import { planCluster, startCluster } from '../cli/cluster-flags.js';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { policyConfigFromFlags } from '../cli/policy-flags.js';
+import { guardRunInterrupts } from '../cli/run-interrupts.js';
 import { startProgress } from '../cli/spinner.js';
 import { showBenchProgress } from '../cli/task-progress.js';
 import { thresholdsFromFlags } from '../cli/threshold-flags.js';
-import { randomSeed, taskCounts } from '../cli/workload-flags.js';
-import { checkPolicyFits } from '../core/policies/policy-config.js';
+import { workloadFromFlags } from '../cli/workload-flags.js';
 import type { BenchResult } from '../runtime/bench/bench-result.js';
-import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 
 export default class Bench extends LbxCommand {
   static override summary = 'Compare policies: the same workload under each, on one cluster, in one table.';
@@ -31,71 +30,30 @@ Each policy's run is saved in the cluster's runs, so \`lbx report\` on a shared 
 
   async run(): Promise<BenchResult> {
     const { flags, raw } = await this.parse(Bench);
-    const { simple, heavy } = taskCounts(flags);
+    const workload = workloadFromFlags(flags);
     const thresholds = thresholdsFromFlags(flags);
     const policies = parsePolicyList(flags.policies);
     const policyConfig = policyConfigFromFlags(flags);
     const renderHtml = await loadHtmlRenderer(flags.html);
-    const seed = flags.seed ?? randomSeed();
     const quiet = flags.json ?? false;
 
-    const { findExecutable } = await import('../runtime/registry/find-executable.js');
     const { runBench } = await import('../runtime/bench/run-bench.js');
     const { acquireBenchCluster } = await import('../runtime/bench/bench-cluster.js');
-    const { guardInterrupts } = await import('../runtime/process/interrupt-guard.js');
-
     const bench = await acquireBenchCluster(flags.name);
-    if (bench.isShared) refuseShapingFlags(bench.name, new Set(raw.flatMap((token) => (token.type === 'flag' ? [token.flag] : []))));
+    if (bench.isShared) refuseShapingFlags(bench.name, raw);
     // Ctrl-C or SIGTERM: the policy being measured winds down and the partial results are shown; a second one ends at once. Either way a private cluster is stopped.
-    const interrupts = guardInterrupts({
-      onStop: (signal) =>
-        this.logToStderr(
-          `\n${signal}: finishing the tasks in flight, then ${bench.isShared ? `leaving cluster "${bench.name}" running on the policy being benched (lbx policy shows it)` : `stopping cluster "${bench.name}"`} (Ctrl-C again to abort)`,
-        ),
-      onAbort: () => void bench.release().finally(() => process.exit(interrupts.exitCode ?? 130)),
-    });
+    const interrupts = guardRunInterrupts(this, { stopNote: benchStopNote(bench), onAbort: () => bench.release() });
     try {
-      const cluster = await bench.ensureStarted(async () => {
-        for (const policy of policies) checkPolicyFits(policy, policyConfig, flags.backends);
-        return (await startCluster(planCluster(bench.name, policies[0]!, flags, findExecutable), { quiet, note: (line) => this.logToStderr(line) })).file;
-      });
-      // A shared cluster may have been scaled: every policy must fit what serves now.
-      const serving = cluster.components.filter((component) => component.role === 'backend' && component.state !== 'removed').length;
-      for (const policy of policies) checkPolicyFits(policy, { ...cluster.spec.policyConfig, ...policyConfig }, serving);
-
+      const cluster = await readyBenchCluster(bench, policies, policyConfig, flags, { quiet, note: (line) => this.logToStderr(line) });
       const progress = await startProgress(`bench on cluster "${bench.name}": ${policies.length} policies`, { quiet });
-      const workload = {
-        simple,
-        heavy,
-        concurrency: flags.concurrency,
-        seed,
-        ...(flags.keys === undefined ? {} : { keys: flags.keys }),
-        timeoutMs: DEFAULT_TIMEOUT_MS,
-        maxAttempts: DEFAULT_RETRIES + 1,
-        workUnits: flags['work-units'],
-      };
-      const measured = await runBench({
-        cluster,
-        policies: policies.map((policy) => policy.name),
-        policyConfig,
-        workload,
-        paths: bench.paths,
-        stop: interrupts.signal,
-        onEvent: showBenchProgress(progress, this),
-      }).catch((error: unknown) => {
+      const names = policies.map((policy) => policy.name);
+      const onEvent = showBenchProgress(progress, this);
+      const measured = await runBench({ cluster, policies: names, policyConfig, workload, paths: bench.paths, stop: interrupts.signal, onEvent }).catch((error: unknown) => {
         progress.fail('bench failed');
         throw error;
       });
-      return await concludeBench(measured, {
-        progress,
-        out: this,
-        json: quiet,
-        thresholds,
-        ...(flags.keys === undefined ? {} : { keys: flags.keys }),
-        ...(flags.html === undefined ? {} : { html: flags.html }),
-        ...(renderHtml ? { renderHtml } : {}),
-        ...(interrupts.exitCode === undefined ? {} : { interruptExitCode: interrupts.exitCode }),
-      });
+      const { keys, html } = flags;
+      return await concludeBench(measured, { progress, out: this, json: quiet, thresholds, keys, html, renderHtml, interruptExitCode: interrupts.exitCode });
     } finally {
       interrupts.dispose();
       await bench.release();

@@ -1,15 +1,12 @@
 import { LbxCommand } from '../cli/lbx-command.js';
-import { checkKey, remoteRegistry, sendFlags } from '../cli/send-flags.js';
-import { concludeSend } from '../cli/send-outcome.js';
+import { guardRunInterrupts } from '../cli/run-interrupts.js';
+import { parseSendFlags, sendFlags } from '../cli/send-flags.js';
+import { concludeSend, type SendJson } from '../cli/send-outcome.js';
 import { startProgress } from '../cli/spinner.js';
 import { trackTaskProgress } from '../cli/task-progress.js';
-import { thresholdsFromFlags } from '../cli/threshold-flags.js';
-import { DEFAULT_SIMPLE_WHEN_UNSPECIFIED, randomSeed, taskCounts } from '../cli/workload-flags.js';
-import type { ThresholdOutcome } from '../core/thresholds.js';
-import type { SavedRun } from '../runtime/cluster/run-store.js';
+import { DEFAULT_SIMPLE_WHEN_UNSPECIFIED } from '../cli/workload-flags.js';
 
-/** What `send --json` prints: the run as saved, versioned (docs/json-schema.md), with the threshold checks when any were given. */
-export type SendJson = SavedRun & { readonly schema: 'lbx.send/v1'; readonly thresholds?: ThresholdOutcome; readonly saveError?: string };
+export type { SendJson } from '../cli/send-outcome.js';
 
 export default class Send extends LbxCommand {
   static override summary = 'Drive tasks through the cluster and show where they went.';
@@ -43,57 +40,27 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
 
   async run(): Promise<SendJson> {
     const { flags } = await this.parse(Send);
-    const { simple, heavy } = taskCounts(flags);
-    const thresholds = thresholdsFromFlags(flags);
-    checkKey(flags.key);
-
-    const { localDestination, registryDestination } = await import('../runtime/client/send-destination.js');
+    const { workload, thresholds, registry } = parseSendFlags(flags);
+    const { resolveSendDestination } = await import('../runtime/client/send-destination.js');
     const { sendAndRecord } = await import('../runtime/client/recorded-send.js');
-    const { guardInterrupts } = await import('../runtime/process/interrupt-guard.js');
-    const registry = remoteRegistry(flags);
-    const destination = registry === undefined ? await localDestination(flags.name) : await registryDestination(registry, flags.mode ?? 'lookaside');
+    const destination = await resolveSendDestination(flags.name, registry, flags.mode);
     for (const warning of destination.warnings) this.logToStderr(`warning: ${warning}`);
 
-    const { exitDespiteXdsClient, sendClient } = await import('../cli/send-client.js');
+    const { describeSendClient, exitDespiteXdsClient, sendClient } = await import('../cli/send-client.js');
     const client = sendClient(flags, destination.lbAddress);
-    const progress = await startProgress(
-      `sending ${simple + heavy} tasks via ${client.kind === 'xds' ? `a stock xDS client (control plane ${client.xdsAddress})` : destination.lbAddress}`,
-      { quiet: flags.json },
-    );
-    const interrupts = guardInterrupts({
-      onStop: (signal) => this.logToStderr(`\n${signal}: no new tasks; waiting for the ones in flight (Ctrl-C again to abort)`),
+    const progress = await startProgress(`sending ${workload.simple + workload.heavy} tasks via ${describeSendClient(client, destination.lbAddress)}`, { quiet: flags.json });
+    const interrupts = guardRunInterrupts(this, {
+      stopNote: 'no new tasks; waiting for the ones in flight',
       onAbort: (signal) => {
         progress.stop();
         this.logToStderr(`${signal} again: aborted; tasks in flight abandoned, run not saved`);
-        // From a signal handler: oclif's this.exit() throws, which would surface as an uncaught error.
-        process.exit(interrupts.exitCode ?? 130);
       },
     });
-    const recorded = await sendAndRecord(
-      destination,
-      {
-        simple,
-        heavy,
-        concurrency: flags.concurrency,
-        timeoutMs: flags.timeout,
-        maxAttempts: flags.retries + 1,
-        workUnits: flags['work-units'],
-        lbWaitMs: flags['lb-wait'],
-        seed: flags.seed ?? randomSeed(),
-        ...(flags.key === undefined ? {} : { key: flags.key }),
-        ...(flags.keys === undefined ? {} : { keys: flags.keys }),
-        onProgress: trackTaskProgress(progress, 'sending'),
-        stop: interrupts.signal,
-      },
-      client,
-    ).finally(() => {
+    const recorded = await sendAndRecord(destination, { ...workload, onProgress: trackTaskProgress(progress, 'sending'), stop: interrupts.signal }, client).finally(() => {
       interrupts.dispose();
       exitDespiteXdsClient(client);
     });
-
-    const context = { progress, out: this, json: flags.json ?? false, thresholds, runsDir: destination.paths?.runsDir, interruptExitCode: interrupts.exitCode };
-    const outcome = concludeSend(recorded, context);
-    const { run, saveError } = recorded;
-    return { schema: 'lbx.send/v1', ...run, ...(outcome ? { thresholds: outcome } : {}), ...(saveError === undefined ? {} : { saveError }) };
+    const json = flags.json ?? false;
+    return concludeSend(recorded, { progress, out: this, json, thresholds, runsDir: destination.paths?.runsDir, interruptExitCode: interrupts.exitCode });
   }
 }

@@ -39,3 +39,8 @@ export async function registryDestination(registry: RegistryConnection, mode: Lb
   const lbAddress = await resolveLbAddress(registry);
   return { registry, lbAddress, mode, backendAddresses: [], warnings: [] };
 }
+
+/** The registry given on the command line when there is one (look-aside unless `mode` says proxy), otherwise the local cluster `name`. */
+export async function resolveSendDestination(name: string, registry: RegistryConnection | undefined, mode: LbMode = 'lookaside'): Promise<SendDestination> {
+  return registry === undefined ? localDestination(name) : registryDestination(registry, mode);
+}
