@@ -1,22 +1,13 @@
 import { Flags } from '@oclif/core';
 
-import { LbxCommand } from '../cli/lbx-command.js';
-import { clusterNameFlag, durationFlag, killSignalFlag } from '../cli/flags.js';
 import { changeTimeoutMs } from '../cli/backend-change.js';
-import type { ChaosAction } from '../runtime/chaos/chaos-types.js';
+import { clusterNameFlag, durationFlag, killSignalFlag, randomSeed, seedFlag } from '../cli/flags.js';
+import { LbxCommand } from '../cli/lbx-command.js';
+import { describeChaosAction, describeChaosEnd, describeChaosPlan } from '../cli/render-chaos.js';
+import { CHAOS_TARGETS } from '../runtime/chaos/chaos-types.js';
+import type { ChaosResult } from '../runtime/chaos/cluster-chaos.js';
 
-const TARGETS = ['backend', 'lb', 'registry'] as const;
-
-/** What `chaos --json` prints: counts by kind, and every action in order. */
-export interface ChaosResult {
-  readonly cluster: string;
-  readonly seed: number;
-  readonly killed: number;
-  readonly started: number;
-  readonly skipped: number;
-  readonly failed: number;
-  readonly actions: readonly ChaosAction[];
-}
+export type { ChaosResult } from '../runtime/chaos/cluster-chaos.js';
 
 export default class Chaos extends LbxCommand {
   static override summary = 'Kill a random backend (or the LB, or the registry) every interval, for a bounded time.';
@@ -38,54 +29,30 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     target: Flags.option({
       char: 't',
       description: 'What may be killed; repeat for several (one is drawn each round).',
-      options: TARGETS,
+      options: CHAOS_TARGETS,
       multiple: true,
       default: ['backend' as const],
     })(),
     signal: killSignalFlag,
-    seed: Flags.integer({ description: 'Seed of the random choices; default: random, printed.', min: 0, max: 4_294_967_295 }),
+    seed: seedFlag('Seed of the random choices; default: random, printed.'),
   };
 
   async run(): Promise<ChaosResult> {
     const { flags } = await this.parse(Chaos);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
-    const { ControlClient } = await import('../runtime/cluster/control-client.js');
-    const { runChaos } = await import('../runtime/chaos/chaos-loop.js');
-    const { seededRandom } = await import('../core/random/seeded-random.js');
-    const { setTimeout: sleep } = await import('node:timers/promises');
+    const { runClusterChaos } = await import('../runtime/chaos/cluster-chaos.js');
     const cluster = await requireRunningCluster(flags.name);
-    const seed = flags.seed ?? Math.floor(Math.random() * 4_294_967_296);
-    const targets = [...new Set(flags.target)];
-    const control = new ControlClient(cluster);
-    const abort = new AbortController();
-    const stop = (): void => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (!flags.json) this.log(`chaos on cluster "${cluster.name}": ${targets.join('/')} every ${flags.interval} ms for ${flags.duration} ms (seed ${seed})`);
-    try {
-      const status = await control.status();
-      const actions = await runChaos(control, {
-        targets,
-        intervalMs: flags.interval,
-        durationMs: flags.duration,
-        signal: flags.signal,
-        revive: !status.respawn,
-        startTimeoutMs: changeTimeoutMs(cluster),
-        random: seededRandom(seed),
-        nowMs: () => performance.now(),
-        sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
-        abort: abort.signal,
-        onAction: (action) => {
-          if (!flags.json) this.log(`+${(action.atMs / 1_000).toFixed(2)}s  ${action.kind.padEnd(7)} ${action.component.padEnd(14)} ${action.detail}`);
-        },
-      });
-      const count = (kind: string): number => actions.filter((action) => action.kind === kind).length;
-      if (!flags.json) this.log(`chaos done: ${count('killed')} killed, ${count('started')} started again, ${count('skipped')} skipped, ${count('failed')} failed`);
-      return { cluster: cluster.name, seed, killed: count('killed'), started: count('started'), skipped: count('skipped'), failed: count('failed'), actions };
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      control.close();
-    }
+    const plan = { targets: [...new Set(flags.target)], intervalMs: flags.interval, durationMs: flags.duration, seed: flags.seed ?? randomSeed() };
+    if (!flags.json) this.log(describeChaosPlan(cluster.name, plan));
+    const result = await runClusterChaos(cluster, {
+      ...plan,
+      signal: flags.signal,
+      startTimeoutMs: changeTimeoutMs(cluster),
+      onAction: (action) => {
+        if (!flags.json) this.log(describeChaosAction(action));
+      },
+    });
+    if (!flags.json) this.log(describeChaosEnd(result));
+    return result;
   }
 }

@@ -11,13 +11,10 @@
 // when a slow start held the loop and the late rounds then fired together) are a different
 // fault from the one asked for: they took out a retry's second backend in the same burst.
 import type { ClusterStatus } from '../wire/gen/lbx/v1/supervisor.js';
-import type { ChaosAction, ChaosControl } from './chaos-types.js';
+import type { ChaosAction, ChaosControl, ChaosTarget } from './chaos-types.js';
 import { VictimReviver } from './victim-reviver.js';
 
-export type { ChaosAction, ChaosControl } from './chaos-types.js';
-
-export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
-export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
+export type { ChaosAction, ChaosControl, ChaosTarget } from './chaos-types.js';
 
 export interface ChaosOptions {
   readonly targets: readonly ChaosTarget[];

@@ -1,6 +1,10 @@
 // What chaos drives (the slice of the control API it needs) and what it reports, apart from the loop so its helpers can share them.
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
 
+/** What chaos may kill; one is drawn each round. */
+export const CHAOS_TARGETS = ['backend', 'lb', 'registry'] as const;
+export type ChaosTarget = (typeof CHAOS_TARGETS)[number];
+
 /** The part of the control API chaos needs (ControlClient has it). */
 export interface ChaosControl {
   status(): Promise<ClusterStatus>;
