@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 
+import { clusterNameFlag } from '../cli/flags.js';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { LbxError } from '../core/lbx-error.js';
-import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
 import type { LogLine } from '../runtime/logs/log-multiplex.js';
 
 const DEFAULT_TAIL_LINES = 20;
@@ -36,11 +36,7 @@ The logs live in the cluster's state directory, which \`lbx down\` removes: a st
   };
 
   static override flags = {
-    // No -n here: like tail, -n is the number of lines.
-    name: Flags.string({
-      description: 'Cluster name: several clusters can run side by side (state in $LBX_HOME/<name>, default ~/.lbx).',
-      default: DEFAULT_CLUSTER_NAME,
-    }),
+    name: clusterNameFlag,
     follow: Flags.boolean({ char: 'f', description: 'Keep printing lines as they are written, until Ctrl-C or SIGTERM.', default: false }),
     lines: Flags.integer({ char: 'n', description: 'Last lines to show per component (0: none, only what follows).', default: DEFAULT_TAIL_LINES, min: 0 }),
   };
@@ -58,27 +54,12 @@ The logs live in the cluster's state directory, which \`lbx down\` removes: a st
     if (!this.jsonEnabled()) print(lines);
 
     if (flags.follow) {
-      const { followLogs } = await import('../runtime/logs/log-follower.js');
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const end = await followLogs({
-          logsDir: paths.logsDir,
-          select,
-          offsets,
-          signal: stop.signal,
-          onLines: print,
-          onComponent: (component) => {
-            width = Math.max(width, component.length);
-          },
-        });
-        if (end === 'gone') process.stderr.write(`cluster "${flags.name}" stopped: its log directory ${paths.logsDir} is gone\n`);
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      }
+      const { followLogsUntilSignal } = await import('../runtime/logs/log-follower.js');
+      const onComponent = (component: string): void => {
+        width = Math.max(width, component.length);
+      };
+      const end = await followLogsUntilSignal({ logsDir: paths.logsDir, select, offsets, onLines: print, onComponent });
+      if (end === 'gone') process.stderr.write(`cluster "${flags.name}" stopped: its log directory ${paths.logsDir} is gone\n`);
     }
     return { name: flags.name, components: shown, lines };
   }

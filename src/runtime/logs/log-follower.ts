@@ -73,6 +73,20 @@ export async function followLogs(options: FollowOptions): Promise<FollowEnd> {
   return 'stopped';
 }
 
+/** followLogs until SIGINT or SIGTERM (or until the log directory goes): `lbx logs -f`, which ends on either signal with exit 0. */
+export async function followLogsUntilSignal(options: Omit<FollowOptions, 'signal'>): Promise<FollowEnd> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await followLogs({ ...options, signal: stop.signal });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
 /** What was appended to `file` since its offset (from 0 again when it shrank: truncated or replaced); '' when nothing or it vanished. */
 async function readAppended(file: string, offsets: Map<string, number>, component: string, decoder: StringDecoder): Promise<string> {
   let handle: fs.FileHandle;
