@@ -1,8 +1,36 @@
-// What `lbx up` prints once the cluster is ready: its components, its registry, and what to do next.
-import type { ClusterFile } from '../runtime/cluster/cluster-file.js';
+// What `lbx up` prints once the cluster is ready: its components, its registry, and what to do next (or, with --json, the cluster as UpResult).
+import type { ClusterFile, ComponentRecord } from '../runtime/cluster/cluster-file.js';
 import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
+import type { LbMode } from '../runtime/lb/lb-mode.js';
 import { xdsAddressOf } from '../runtime/cluster/ports.js';
 import { renderComponents } from './render-components.js';
+
+/** What `up --json` prints: the cluster as started, and how long it took to be ready. */
+export interface UpResult {
+  readonly name: string;
+  readonly policy: string;
+  readonly mode: LbMode;
+  readonly registry: RegistryKind;
+  readonly registryAddress: string;
+  readonly lbAddress: string;
+  readonly controlAddress: string;
+  readonly supervisorPid: number;
+  readonly readyMs: number;
+  readonly components: readonly ComponentRecord[];
+}
+
+export const upResult = (file: ClusterFile, readyMs: number): UpResult => ({
+  name: file.name,
+  policy: file.spec.policy,
+  mode: file.spec.mode,
+  registry: file.spec.registry,
+  registryAddress: file.registryAddress,
+  lbAddress: file.lbAddress,
+  controlAddress: file.controlAddress,
+  supervisorPid: file.supervisorPid,
+  readyMs,
+  components: file.components,
+});
 
 function describeRegistry(registry: RegistryKind, binary: string, choice: string): string {
   switch (registry) {

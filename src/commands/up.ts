@@ -3,24 +3,11 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterFlags, planCluster, startCluster } from '../cli/cluster-flags.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { renderUp } from '../cli/render-up.js';
+import { renderUp, upResult, type UpResult } from '../cli/render-up.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
-import type { ComponentRecord } from '../runtime/cluster/cluster-file.js';
-import type { RegistryKind } from '../runtime/cluster/cluster-spec.js';
 import { DEFAULT_BASE_PORT } from '../runtime/cluster/ports.js';
 
-export interface UpResult {
-  readonly name: string;
-  readonly policy: string;
-  readonly mode: string;
-  readonly registry: RegistryKind;
-  readonly registryAddress: string;
-  readonly lbAddress: string;
-  readonly controlAddress: string;
-  readonly supervisorPid: number;
-  readonly readyMs: number;
-  readonly components: readonly ComponentRecord[];
-}
+export type { UpResult } from '../cli/render-up.js';
 
 export default class Up extends LbxCommand {
   static override summary = 'Start a cluster: registry, load balancer and N backends, as child processes of one supervisor.';
@@ -65,19 +52,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     const planned = planCluster(flags.name, policy, flags, findExecutable);
     const { file, readyMs } = await startCluster(planned, { quiet: flags.json ?? false, note: (line) => this.logToStderr(line) });
 
-    const result: UpResult = {
-      name: file.name,
-      policy: file.spec.policy,
-      mode: file.spec.mode,
-      registry: file.spec.registry,
-      registryAddress: file.registryAddress,
-      lbAddress: file.lbAddress,
-      controlAddress: file.controlAddress,
-      supervisorPid: file.supervisorPid,
-      readyMs,
-      components: file.components,
-    };
     if (!flags.json) this.log(renderUp(file, planned.registryBinary, flags.registry));
-    return result;
+    return upResult(file, readyMs);
   }
 }

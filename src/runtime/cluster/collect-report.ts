@@ -11,6 +11,7 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import type { ClusterFile } from './cluster-file.js';
 import type { ClusterPaths } from './cluster-paths.js';
+import type { LbMode } from '../lb/lb-mode.js';
 import { ControlClient } from './control-client.js';
 import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from './run-store.js';
 import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
@@ -59,7 +60,7 @@ export interface BackendReport {
 export interface ClusterReport {
   readonly name: string;
   readonly policy: string;
-  readonly mode: string;
+  readonly mode: LbMode;
   /** The policy's settings in words ("slots=512 vnodes=9"); '' when it has none. */
   readonly policyConfig: string;
   readonly lbAddress: string;
