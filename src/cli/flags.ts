@@ -104,3 +104,6 @@ export const killSignalFlag = Flags.option({
   options: KILL_SIGNALS,
   default: 'SIGKILL' as const,
 })();
+
+/** host:port as a flag value: a name or IPv4 address, or a bracketed IPv6 address, and a port (xds bootstrap --address, send --xds-addr). */
+export const HOST_PORT_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;

@@ -2,8 +2,7 @@
 import { LbxError } from '../core/lbx-error.js';
 import type { SendClient } from '../runtime/client/recorded-send.js';
 import { xdsAddressOf } from '../runtime/cluster/ports.js';
-
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+import { HOST_PORT_PATTERN } from './flags.js';
 
 /**
  * The stock xDS client keeps its ADS stream open for the life of the process (grpc-js-xds has no way to close it),
@@ -23,7 +22,7 @@ export function sendClient(flags: { client: SendClient['kind']; 'xds-addr'?: str
     return { kind: 'lbx' };
   }
   const xdsAddress = flags['xds-addr'] ?? xdsAddressOf(lbAddress);
-  if (!HOST_PORT.test(xdsAddress)) throw new LbxError('usage', `--xds-addr ${JSON.stringify(xdsAddress)} is not host:port`, ['e.g. --xds-addr 127.0.0.1:7107']);
+  if (!HOST_PORT_PATTERN.test(xdsAddress)) throw new LbxError('usage', `--xds-addr ${JSON.stringify(xdsAddress)} is not host:port`, ['e.g. --xds-addr 127.0.0.1:7107']);
   return { kind: 'xds', xdsAddress };
 }
 

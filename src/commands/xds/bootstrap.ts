@@ -4,9 +4,9 @@ import { LbxCommand } from '../../cli/lbx-command.js';
 import { clusterNameFlag } from '../../cli/flags.js';
 import { buildBootstrap, type XdsBootstrap } from '../../core/xds/xds-bootstrap.js';
 import { LbxError } from '../../core/lbx-error.js';
+import { HOST_PORT_PATTERN } from '../../cli/flags.js';
 
 const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export default class XdsBootstrapCommand extends LbxCommand {
   static override summary = "Print the xDS bootstrap that points a stock gRPC client at this cluster's control plane.";
@@ -34,7 +34,7 @@ export default class XdsBootstrapCommand extends LbxCommand {
     if (!NODE_ID.test(flags['node-id']))
       throw new LbxError('usage', `--node-id ${JSON.stringify(flags['node-id'])} is not a node id: expected 1–128 letters, digits, '.', '_', ':' or '-'`);
     if (!NODE_ID.test(flags.zone)) throw new LbxError('usage', `--zone ${JSON.stringify(flags.zone)} is not a zone: expected 1–128 letters, digits, '.', '_', ':' or '-'`);
-    if (flags.address !== undefined && !HOST_PORT.test(flags.address))
+    if (flags.address !== undefined && !HOST_PORT_PATTERN.test(flags.address))
       throw new LbxError('usage', `--address ${JSON.stringify(flags.address)} is not host:port`, ['e.g. --address 10.0.0.5:7107']);
     const { requireRunningCluster } = await import('../../runtime/cluster/cluster-lookup.js');
     const { xdsAddressOf } = await import('../../runtime/cluster/ports.js');

@@ -3,6 +3,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 import type { XdsStatus } from '../xds/xds-control-plane.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 const shortType = (typeUrl: string): string => typeUrl.split('.').pop() ?? typeUrl;
 
@@ -71,7 +72,7 @@ export function registerXdsMetrics(registry: Registry, status: () => XdsStatus):
     collect() {
       this.reset();
       for (const endpoint of status().plan?.endpoints ?? []) {
-        const address = endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+        const address = formatHostPort(endpoint.host, endpoint.port);
         this.labels(address).set(endpoint.health === 'draining' ? 0 : endpoint.weight);
       }
     },

@@ -1,6 +1,7 @@
 // lbx.v1.XdsAdmin: the control plane's view of its clients, for `lbx status` and tests.
 import type { GetXdsStatusResponse, XdsAdminServer } from '../wire/gen/lbx/v1/xds_admin.js';
 import type { XdsStatus } from './xds-control-plane.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 export function toStatusResponse(status: XdsStatus): GetXdsStatusResponse {
   return {
@@ -26,7 +27,7 @@ export function toStatusResponse(status: XdsStatus): GetXdsStatusResponse {
     lbPolicy: status.plan?.mapping.lbPolicy ?? '',
     weighting: status.plan?.mapping.weighting ?? '',
     endpoints: (status.plan?.endpoints ?? []).map((endpoint) => ({
-      address: endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`,
+      address: formatHostPort(endpoint.host, endpoint.port),
       weight: endpoint.weight,
       health: endpoint.health,
     })),

@@ -9,6 +9,7 @@ import { Router } from '../wire/gen/envoy/extensions/filters/http/router/v3/rout
 import { HttpConnectionManager } from '../wire/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_subset.js';
 import { PickFirst } from '../wire/gen/envoy/extensions/load_balancing_policies/pick_first/v3/pick_first_subset.js';
 import type { Any } from '../wire/gen/google/protobuf/any.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 /** The name clients use: target `xds:///lbx-backend`; the Listener, route, Cluster and EDS service all carry it. */
 export const XDS_SERVICE_NAME = 'lbx-backend';
@@ -78,7 +79,7 @@ function lbEndpoint(endpoint: XdsEndpoint): LbEndpoint {
   };
 }
 
-const zoneOf = (endpoint: XdsEndpoint): string => (endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`);
+const zoneOf = (endpoint: XdsEndpoint): string => formatHostPort(endpoint.host, endpoint.port);
 
 /**
  * Equal weights: one locality holding every endpoint, so a round_robin client cycles through them in turn.
