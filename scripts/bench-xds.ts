@@ -6,7 +6,9 @@
 //   3. push latency to 100 ADS streams (raw xDS clients that ACK like stock ones): policy switches rr ↔ ch, from
 //      the SetPolicy call to each stream receiving the new Cluster; p50/p99 over 5 switches × 100 streams;
 //   4. LB RSS before and with the 100 streams;
-//   5. throughput: a stock client (8 calls in flight) vs lbx send (look-aside picks), SIMPLE tasks, A B A B.
+//   5. LB RSS with 1,000 idle ADS streams (10 connections from this process, each stream asks for the Listener once and
+//      never reads again): before, with them, per stream, and after they are all closed (the LB must count 0 again);
+//   6. throughput: a stock client (8 calls in flight) vs lbx send (look-aside picks), SIMPLE tasks, A B A B.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,12 +29,20 @@ const { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, XDS_SERVICE_NAME } = await i
 const { freeBasePort } = await import('../test/helpers/free-base-port.js');
 const { ClusterLoadAssignment } = await import('../src/runtime/wire/gen/envoy/config/endpoint/v3/endpoint_subset.js');
 const { HealthStatus } = await import('../src/runtime/wire/gen/envoy/config/core/v3/core_subset.js');
+const { fetchXdsStatus } = await import('../src/runtime/xds/xds-admin-client.js');
+const { MAX_ADS_STREAMS } = await import('../src/runtime/xds/xds-control-plane.js');
 
 const lbxBin = path.join(root, 'bin/lbx.js');
 const STOCK_CLIENT = path.join(root, 'test/helpers/stock-xds-client.ts');
 const env = { ...process.env, LBX_HOME: home, CI: '1' };
 const STREAMS = Number(process.env.LBX_BENCH_XDS_STREAMS ?? 100);
 const SWITCHES = 5;
+/** Calls a stock client makes before a kill or rm, so the killed backend has had some. */
+const CALLS_BEFORE_CHANGE = 100;
+const IDLE_STREAMS = Number(process.env.LBX_BENCH_XDS_IDLE_STREAMS ?? 1_000);
+/** Connections the idle streams share: each client gets its own (a local subchannel pool), 100 streams on each. */
+const IDLE_CONNECTIONS = 10;
+const ADMIN_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const loadAverage = (): string =>
@@ -55,6 +65,17 @@ interface Call {
   readonly backend: string;
 }
 
+/** Resolves once the child has printed `count` lines (one per call). */
+function linesPrinted(child: ReturnType<typeof execa>, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    let lines = 0;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      lines += chunk.toString().split('\n').length - 1;
+      if (lines >= count) resolve();
+    });
+  });
+}
+
 /** A stock client process (grpc-js-xds) calling until `calls` are done; resolves its calls. */
 async function stockCalls(bootstrap: string, plan: Record<string, unknown>, during?: () => Promise<void>): Promise<{ calls: Call[]; ms: number }> {
   const startedAt = performance.now();
@@ -66,7 +87,8 @@ async function stockCalls(bootstrap: string, plan: Record<string, unknown>, duri
     stdin: 'ignore',
   });
   if (during) {
-    await sleep(1_500);
+    // The change comes once the client is calling (its start takes seconds on a loaded machine), so it has a before.
+    await Promise.race([linesPrinted(child, CALLS_BEFORE_CHANGE), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
     await during();
   }
   const result = await child;
@@ -79,8 +101,10 @@ async function stockCalls(bootstrap: string, plan: Record<string, unknown>, duri
 }
 
 async function killAndRemove(control: InstanceType<typeof ControlClient>, bootstrap: string, ports: number[], xdsAddress: string): Promise<void> {
-  const lastCallAfter = (calls: readonly Call[], address: string, t0: number): number =>
-    Math.max(...calls.filter((call) => call.backend === address).map((call) => call.atUnixMs)) - t0;
+  const lastCallAfter = (calls: readonly Call[], address: string, t0: number): string => {
+    const times = calls.filter((call) => call.backend === address).map((call) => call.atUnixMs);
+    return times.length === 0 ? 'never (no call reached it)' : `${Math.max(...times) - t0} ms`;
+  };
   for (const port of ports.slice(0, 3)) {
     let t0 = 0;
     const { calls } = await stockCalls(bootstrap, { calls: 700, intervalMs: 5 }, async () => {
@@ -88,7 +112,7 @@ async function killAndRemove(control: InstanceType<typeof ControlClient>, bootst
       await control.killBackend(port, 'SIGKILL');
     });
     console.log(
-      `  kill ${port}: last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after the kill call; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
+      `  kill ${port}: last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} after the kill call; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
     );
     await control.startBackend(port, 30_000);
   }
@@ -118,7 +142,7 @@ async function killAndRemove(control: InstanceType<typeof ControlClient>, bootst
   });
   watcher.close();
   console.log(
-    `  rm ${port}: DRAINING received ${drainingAt > 0 ? `${(drainingAt - t0Perf).toFixed(1)} ms` : 'never'} after the rm call; last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} ms after; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
+    `  rm ${port}: DRAINING received ${drainingAt > 0 ? `${(drainingAt - t0Perf).toFixed(1)} ms` : 'never'} after the rm call; last call to it ${lastCallAfter(calls, `127.0.0.1:${port}`, t0)} after; failed calls ${calls.filter((call) => !call.ok).length}/${calls.length}`,
   );
   await control.startBackend(port, 30_000);
 }
@@ -189,6 +213,59 @@ async function pushLatency(control: InstanceType<typeof ControlClient>, xdsAddre
   console.log(`  LB RSS: ${rssBefore.toFixed(1)} MB before, ${rssWith.toFixed(1)} MB with ${streams.ready()} ADS streams connected`);
 }
 
+/** IDLE_STREAMS ADS streams that each ask for the Listener once; with no 'data' listener nothing is ever read from them. */
+function openIdleStreams(xdsAddress: string): { close(): void } {
+  const clients = Array.from(
+    { length: IDLE_CONNECTIONS },
+    () => new AggregatedDiscoveryServiceClient(xdsAddress, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+  );
+  const streams = Array.from({ length: IDLE_STREAMS }, (_, index) => {
+    const stream = clients[index % IDLE_CONNECTIONS]!.streamAggregatedResources();
+    const node = { id: `idle-${index}`, cluster: '', locality: { region: '', zone: 'bench', subZone: '' }, userAgentName: 'bench-idle', clientFeatures: [] };
+    stream.on('error', () => undefined); // CANCELLED when closed below
+    stream.write({ versionInfo: '', node, resourceNames: [], typeUrl: LISTENER_TYPE, responseNonce: '', errorDetail: undefined });
+    return stream;
+  });
+  return {
+    close: () => {
+      for (const stream of streams) stream.cancel();
+      for (const client of clients) client.close();
+    },
+  };
+}
+
+/** Polls the LB's xDS clients until `isDone(count)` or `timeoutMs`; returns the last count. */
+async function waitForXdsClients(xdsAddress: string, isDone: (count: number) => boolean, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const count = (await fetchXdsStatus(xdsAddress, ADMIN_TIMEOUT_MS)).clients.length;
+    if (isDone(count) || performance.now() > deadline) return count;
+    await sleep(200);
+  }
+}
+
+async function idleStreamMemory(xdsAddress: string, lbPid: number): Promise<void> {
+  // The push-latency streams are cancelled just before: measured from none connected.
+  await waitForXdsClients(xdsAddress, (count) => count === 0, 10_000);
+  const rssBefore = rssMb(lbPid);
+  const idle = openIdleStreams(xdsAddress);
+  let connected = 0;
+  let rssWith = NaN;
+  try {
+    connected = await waitForXdsClients(xdsAddress, (count) => count >= IDLE_STREAMS, 30_000);
+    await sleep(1_000); // what the LB allocated for them is in place, not still arriving
+    rssWith = rssMb(lbPid);
+  } finally {
+    idle.close();
+  }
+  const left = await waitForXdsClients(xdsAddress, (count) => count === 0, 10_000);
+  const rssAfter = rssMb(lbPid);
+  console.log(
+    `  LB RSS with ${IDLE_STREAMS} idle ADS streams (${IDLE_CONNECTIONS} connections, one Listener request each, never read; cap MAX_ADS_STREAMS ${MAX_ADS_STREAMS}): ${rssBefore.toFixed(1)} MB before, ${rssWith.toFixed(1)} MB with ${connected} connected, ${(((rssWith - rssBefore) * 1024) / Math.max(1, connected)).toFixed(1)} KB per stream; ${rssAfter.toFixed(1)} MB after closing them (${left} left open)`,
+  );
+  if (connected < IDLE_STREAMS || left !== 0) throw new Error(`idle streams: ${connected} of ${IDLE_STREAMS} connected, ${left} still open after closing`);
+}
+
 async function throughput(bootstrap: string): Promise<void> {
   const rates: Record<string, number[]> = { stock: [], lbx: [] };
   for (let round = 0; round < 2; round += 1) {
@@ -219,6 +296,8 @@ async function main(): Promise<void> {
     console.log(`push latency and memory (load average ${loadAverage()}):`);
     await pushLatency(control, `127.0.0.1:${basePort + 107}`, lbPid);
     await control.setPolicy({ policy: 'rr', config: undefined });
+    console.log(`idle streams (load average ${loadAverage()}):`);
+    await idleStreamMemory(`127.0.0.1:${basePort + 107}`, lbPid);
     console.log(`throughput (load average ${loadAverage()}):`);
     await throughput(bootstrap);
   } finally {

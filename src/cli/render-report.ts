@@ -1,7 +1,9 @@
-// Tables for `lbx report`: per-backend distribution as the backends, the LB and the clients each saw it; then the runs.
+// Tables for `lbx report`: per-backend distribution as the backends, the LB and the clients each saw it; the runs; then
+// the xDS plan pushed to stock clients.
 import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 import { renderReconciliation } from './render-reconciliation.js';
 import { fitNotes, renderBackendTable, renderPolicyAssignments, renderReportHeader, renderRunsTable } from './render-report-tables.js';
+import { renderXdsReport } from './render-report-xds.js';
 
 /**
  * `color` tints the share bars (callers pass shouldColor(process.stdout, process.env)); without `wide` every
@@ -31,5 +33,6 @@ export function renderReport(report: ClusterReport, options: { color?: boolean; 
   } else {
     sections.push('no send runs yet: lbx send --simple 1000');
   }
+  sections.push(renderXdsReport(report.xds, tableOptions));
   return sections.join('\n\n');
 }

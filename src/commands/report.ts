@@ -15,7 +15,7 @@ export default class Report extends LbxCommand {
 
   static override description = `SERVED is what each backend says it served (asked live); LB ASSIGNED is what the LB handed out; CLIENT OK is what saved \`lbx send\` runs got back.
 
-The reconciliation line says whether client and backend counts agree.`;
+The reconciliation line says whether client and backend counts agree. The xDS section is the plan the LB last pushed to stock gRPC clients (version, why, what the policy became, each endpoint's weight and health) and how many are connected; it says "unavailable" when the LB does not answer.`;
 
   static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --wide', '<%= config.bin %> report --json', '<%= config.bin %> report --html report.html'];
 

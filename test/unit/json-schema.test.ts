@@ -77,6 +77,21 @@ const report: ClusterReport & { schema: 'lbx.report/v1' } = {
   runs: [run],
   inProgress: [],
   isDiskFull: false,
+  xds: {
+    address: '127.0.0.1:7107',
+    isAvailable: true,
+    version: '4',
+    versions: { Listener: '1', Cluster: '1', ClusterLoadAssignment: '3' },
+    pushedAtUnixMs: 1_700_000_000_100,
+    pushReason: 'membership',
+    pushedToClients: 1,
+    policy: 'weighted_round_robin',
+    lbPolicy: 'round_robin',
+    weighting: 'backend-weights',
+    note: 'weighted_target over one locality per backend, locality weight = backend weight',
+    endpoints: [{ address: '127.0.0.1:7001', weight: 2, health: 'HEALTHY' }],
+    clients: 1,
+  },
 };
 
 const bench: BenchResult = {
@@ -113,6 +128,8 @@ schema('send, report and bench documents carry every documented field with its t
 schema('optional fields may be absent', () => {
   const { thresholds: _thresholds, ...plain } = send;
   assert.equal(checkDocument('lbx.send/v1', plain), []);
+  const xdsDown = { address: '127.0.0.1:7107', isAvailable: false, unavailableReason: '14 UNAVAILABLE: No connection established' } as const;
+  assert.equal(checkDocument('lbx.report/v1', { ...report, xds: xdsDown }), [], 'an LB that is down: the xDS section says why, nothing else');
   const { loadSeries: _series, ...policy } = bench.policies[0]!;
   assert.equal(checkDocument('lbx.bench/v1', { ...bench, policies: [policy], cluster: { ...bench.cluster, speeds: undefined } }), []);
 });

@@ -7,6 +7,7 @@ import { REPORT_WIDTH } from '../../src/cli/render-report-tables.js';
 import { visibleWidth } from '../../src/cli/table.js';
 import { RunLedger } from '../../src/core/stats/run-ledger.js';
 import type { BackendReport, ClusterReport } from '../../src/runtime/cluster/collect-report.js';
+import type { XdsReport } from '../../src/runtime/xds/collect-xds-status.js';
 import type { SavedRun } from '../../src/runtime/cluster/run-store.js';
 
 const START_MS = 1_764_920_000_000;
@@ -92,7 +93,35 @@ function busyReport(): ClusterReport {
     unverified: ['127.0.0.1:27002'],
     runs: Array.from({ length: 10 }, (_, index) => run(index, ports)),
     inProgress: [],
+    xds: XDS_DOWN,
   } as unknown as ClusterReport;
+}
+
+const XDS_DOWN: XdsReport = { address: '127.0.0.1:27107', isAvailable: false, unavailableReason: '14 UNAVAILABLE: No connection established' };
+
+/** What a `wrr` cluster with weights 1,2,5 pushed, one of them draining (so its share goes to the others). */
+function wrrXds(overrides: Partial<Extract<XdsReport, { isAvailable: true }>> = {}): XdsReport {
+  return {
+    address: '127.0.0.1:27107',
+    isAvailable: true,
+    version: '7',
+    versions: { Listener: '1', Cluster: '2', ClusterLoadAssignment: '5' },
+    pushedAtUnixMs: START_MS + 1_234,
+    pushReason: 'membership',
+    pushedToClients: 2,
+    policy: 'weighted_round_robin',
+    lbPolicy: 'round_robin',
+    weighting: 'backend-weights',
+    note: 'weighted_target over one locality per backend, locality weight = backend weight',
+    endpoints: [
+      { address: '127.0.0.1:27001', weight: 1, health: 'HEALTHY' },
+      { address: '127.0.0.1:27002', weight: 2, health: 'HEALTHY' },
+      { address: '127.0.0.1:27003', weight: 5, health: 'HEALTHY' },
+      { address: '127.0.0.1:27004', weight: 8, health: 'DRAINING' },
+    ],
+    clients: 3,
+    ...overrides,
+  };
 }
 
 const widest = (text: string): number => Math.max(...text.split('\n').map(visibleWidth));
@@ -133,3 +162,41 @@ report('a small, plain cluster keeps its figures in the fitted form', () => {
 });
 
 report.run();
+
+const xds = suite('report xDS section');
+
+xds('the pushed plan: version, why, to whom, what the policy became, and each endpoint with weight, share and health', () => {
+  const text = renderReport({ ...busyReport(), xds: wrrXds() });
+  assert.ok(widest(text) <= REPORT_WIDTH, `widest line ${widest(text)}`);
+  assert.match(text, /^xDS 127\.0\.0\.1:27107 \(xds:\/\/\/lbx-backend\): 3 stock clients connected$/m);
+  assert.match(text, /^last push: plan v7 at 07:33:21\.234 \(membership\), sent to 2 clients$/m);
+  assert.match(text, /^for stock clients: weighted_round_robin → round_robin, backend-weights weights \(weighted_target/m);
+  assert.match(text, /^ENDPOINT\s+PUSHED WEIGHT\s+SHARE\s+HEALTH$/m);
+  assert.match(text, /^127\.0\.0\.1:27001\s+1\s+12\.5%\s+HEALTHY$/m);
+  assert.match(text, /^127\.0\.0\.1:27002\s+2\s+25\.0%\s+HEALTHY$/m);
+  assert.match(text, /^127\.0\.0\.1:27003\s+5\s+62\.5%\s+HEALTHY$/m);
+  assert.match(text, /^127\.0\.0\.1:27004\s+8\s+0\.0%\s+DRAINING$/m, 'a draining endpoint gets no new calls');
+  assert.ok(text.indexOf('xDS 127.0.0.1:27107') > text.indexOf('send run'), 'after the runs');
+});
+
+xds('ring_hash and pick_first weights split no calls: no shares; one client is singular', () => {
+  const text = renderReport({ ...busyReport(), xds: wrrXds({ policy: 'consistent_hash', lbPolicy: 'ring_hash', weighting: 'equal', clients: 1, pushedToClients: 1 }) });
+  assert.match(text, /: 1 stock client connected$/m);
+  assert.match(text, /, sent to 1 client$/m);
+  assert.match(text, /^127\.0\.0\.1:27001\s+1\s+-\s+HEALTHY$/m);
+});
+
+xds('an LB that is down: the section says xDS is unavailable and why, the rest of the report is as before', () => {
+  const text = renderReport(busyReport());
+  assert.match(text, /^xDS: unavailable \(the LB's control plane at 127\.0\.0\.1:27107 did not answer: 14 UNAVAILABLE/m);
+  assert.not.match(text, /PUSHED WEIGHT/);
+  assert.match(text, /\bCLIENT OK\b/);
+});
+
+xds('before any push, and with no backend serving', () => {
+  const text = renderReport({ ...busyReport(), xds: wrrXds({ version: '', endpoints: [] }) });
+  assert.match(text, /^last push: no plan pushed yet$/m);
+  assert.match(text, /^no endpoints pushed \(no backend is serving\)$/m);
+});
+
+xds.run();

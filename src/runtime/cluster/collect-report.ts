@@ -1,4 +1,5 @@
-// Gathers what `lbx report` shows: each backend's own counters, the LB's view, and the saved send runs, reconciled.
+// Gathers what `lbx report` shows: each backend's own counters, the LB's view, the saved send runs, reconciled, and
+// the xDS plan the LB last pushed to stock clients.
 import { promises as fs } from 'node:fs';
 
 import { credentials } from '@grpc/grpc-js';
@@ -16,6 +17,7 @@ import { ControlClient } from './control-client.js';
 import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from './run-store.js';
 import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
 import { probeGrpcHealth } from './probe-health.js';
+import { collectXdsReport, type XdsReport } from '../xds/collect-xds-status.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
@@ -77,6 +79,8 @@ export interface ClusterReport {
   readonly inProgress: readonly RunInProgress[];
   /** The disk holding the cluster's state has no room left: runs sent meanwhile could not be saved. */
   readonly isDiskFull: boolean;
+  /** The xDS plan the LB last pushed to stock clients (base+107), or why it is unavailable (the LB is down). */
+  readonly xds: XdsReport;
 }
 
 /** What the saved runs say, per backend address: ok answers, failed attempts, and attempts that hit the deadline. */
@@ -90,12 +94,13 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
   const control = new ControlClient(cluster);
   const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
   try {
-    const [status, lbStats, runs, inProgress, isDiskFull] = await Promise.all([
+    const [status, lbStats, runs, inProgress, isDiskFull, xds] = await Promise.all([
       control.status(),
       callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS).catch(() => undefined),
       listRuns(paths),
       listRunsInProgress(paths),
       isFull(paths.dir),
+      collectXdsReport(cluster.lbAddress),
     ]);
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
     const totals: RunTotals = { clientOk: sumPerBackend(runs, 'ok'), failedAttempts: sumPerBackend(runs, 'errors'), timeouts: sumPerBackend(runs, 'timeouts') };
@@ -118,6 +123,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       runs,
       inProgress,
       isDiskFull,
+      xds,
     };
   } finally {
     control.close();

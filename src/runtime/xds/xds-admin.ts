@@ -32,6 +32,11 @@ export function toStatusResponse(status: XdsStatus): GetXdsStatusResponse {
       health: endpoint.health,
     })),
     versions: Object.fromEntries(Object.entries(status.versions).map(([typeUrl, version]) => [typeUrl.split('.').pop() ?? typeUrl, version])),
+    planVersion: status.lastPush?.version ?? '',
+    pushedAtUnixMs: status.lastPush?.atUnixMs ?? 0,
+    pushReason: status.lastPush?.reason ?? '',
+    pushedToClients: status.lastPush?.clients ?? 0,
+    note: status.plan?.mapping.note ?? '',
   };
 }
 

@@ -3,9 +3,11 @@
 // Every change the LB sees (a backend joins, leaves, is ejected, a policy switch) calls publish(); under a
 // load-aware policy a timer publishes too, so weights follow load reports. A publish that changes nothing
 // material sends nothing. Versions count per type and move only when that type's bytes change, so a client
-// is sent what changed and nothing else.
+// is sent what changed and nothing else. Each push has a plan version too (1, 2, …: the pushes so far), which
+// the LB's log line, `lbx status` and `lbx report` name, with why it was pushed.
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { isMaterialChange, type XdsPlan } from '../../core/xds/xds-plan.js';
+import { pushReasons } from '../../core/xds/push-reason.js';
 import {
   AggregatedDiscoveryServiceService,
   type AggregatedDiscoveryServiceServer,
@@ -13,7 +15,7 @@ import {
   type DiscoveryResponse,
 } from '../wire/gen/envoy/service/discovery/v3/discovery_subset.js';
 import { AdsStream, newAdsCounters, type AdsClientView, type AdsCounters, type AdsStreamEvent, type VersionedResources } from './ads-stream.js';
-import { buildResources, SERVED_TYPES, type ResourceSet, type ServedType } from './xds-resources.js';
+import { buildResources, isServedType, SERVED_TYPES, type ResourceSet, type ServedType } from './xds-resources.js';
 
 /** Streams served at once: 1,000 idle clients fit; beyond the cap a new stream is refused, not queued. */
 export const MAX_ADS_STREAMS = 2_000;
@@ -22,7 +24,20 @@ export const LOAD_WEIGHT_REFRESH_MS = 500;
 
 export type XdsEvent =
   | AdsStreamEvent
-  | { readonly type: 'xds-push'; readonly versions: string; readonly clients: number; readonly policy: string; readonly weights: string }
+  | {
+      readonly type: 'xds-push';
+      /** The plan version: this push's number. */
+      readonly version: string;
+      /** What changed: initial, or policy, membership and weights joined by "+" (core/xds/push-reason.ts). */
+      readonly reason: string;
+      /** Clients sent a response by this push (those subscribed to a type it changed); `connected` counts every stream. */
+      readonly clients: number;
+      readonly connected: number;
+      /** Per type: the version clients are sent, e.g. "Listener=1 Cluster=2 ClusterLoadAssignment=5". */
+      readonly versions: string;
+      readonly policy: string;
+      readonly weights: string;
+    }
   | { readonly type: 'xds-refused'; readonly peer: string; readonly message: string };
 
 export interface XdsControlPlaneOptions {
@@ -31,9 +46,18 @@ export interface XdsControlPlaneOptions {
   readonly onEvent: (event: XdsEvent) => void;
 }
 
+/** The last push: its plan version, when, why, and to how many clients. */
+export interface XdsPush {
+  readonly version: string;
+  readonly atUnixMs: number;
+  readonly reason: string;
+  readonly clients: number;
+}
+
 export interface XdsStatus {
   readonly versions: Readonly<Record<string, string>>;
   readonly plan: XdsPlan | undefined;
+  readonly lastPush: XdsPush | undefined;
   readonly clients: readonly AdsClientView[];
   /** Publishes that changed what clients are sent. */
   readonly pushes: number;
@@ -46,6 +70,7 @@ export class XdsControlPlane {
   private readonly versions = new Map<ServedType, string>();
   private readonly encoded = new Map<ServedType, string>();
   private lastPlan: XdsPlan | undefined;
+  private lastPush: XdsPush | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pushes = 0;
   private readonly counters = newAdsCounters();
@@ -76,6 +101,7 @@ export class XdsControlPlane {
       return; // a policy with no mapping keeps the last good plan; the LB reports the policy change itself
     }
     if (!isMaterialChange(this.lastPlan, plan)) return;
+    const reason = pushReasons(this.lastPlan, plan).join('+');
     this.lastPlan = plan;
     this.resources = buildResources(plan);
     for (const typeUrl of SERVED_TYPES) {
@@ -85,11 +111,16 @@ export class XdsControlPlane {
       this.versions.set(typeUrl, String(Number(this.versions.get(typeUrl) ?? '0') + 1));
     }
     this.pushes += 1;
+    const clients = this.countDue();
     for (const stream of this.streams.keys()) stream.push();
+    this.lastPush = { version: String(this.pushes), atUnixMs: Date.now(), reason, clients };
     this.options.onEvent({
       type: 'xds-push',
+      version: this.lastPush.version,
+      reason,
+      clients,
+      connected: this.streams.size,
       versions: SERVED_TYPES.map((typeUrl) => `${typeUrl.split('.').pop()}=${this.versions.get(typeUrl)}`).join(' '),
-      clients: this.streams.size,
       policy: plan.policy,
       weights: plan.endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}=${endpoint.weight}${endpoint.health === 'draining' ? '(draining)' : ''}`).join(' '),
     });
@@ -99,6 +130,7 @@ export class XdsControlPlane {
     return {
       versions: Object.fromEntries(this.versions),
       plan: this.lastPlan,
+      lastPush: this.lastPush,
       clients: [...this.streams].map(([stream, peer]) => stream.view(peer)),
       pushes: this.pushes,
       counters: this.counters,
@@ -111,6 +143,16 @@ export class XdsControlPlane {
     this.timer = undefined;
     for (const stream of this.streams.keys()) stream.end();
     this.streams.clear();
+  }
+
+  /** Streams subscribed to a type whose version moved past what they were sent: those a push now answers. */
+  private countDue(): number {
+    let due = 0;
+    for (const [stream, peer] of this.streams) {
+      const types = Object.entries(stream.view(peer).types);
+      if (types.some(([typeUrl, state]) => isServedType(typeUrl) && this.versions.get(typeUrl) !== state.sentVersion)) due += 1;
+    }
+    return due;
   }
 
   private current = (): VersionedResources => ({ resources: this.resources, versions: this.versions });

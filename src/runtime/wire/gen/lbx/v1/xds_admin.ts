@@ -71,6 +71,16 @@ export interface GetXdsStatusResponse {
   endpoints: XdsEndpointWeight[];
   /** Per served type (short name, e.g. ClusterLoadAssignment): the current version. */
   versions: { [key: string]: string };
+  /**
+   * The plan last pushed: its version (the push's number, as `lbx logs lb` names it; "" before the first), when,
+   * why ("initial", or "policy", "membership" and "weights" joined by "+") and how many clients it was sent to.
+   */
+  planVersion: string;
+  pushedAtUnixMs: number;
+  pushReason: string;
+  pushedToClients: number;
+  /** How close stock clients come to the lbx policy, in words (e.g. "weights pushed from load reports"). */
+  note: string;
 }
 
 export interface GetXdsStatusResponse_VersionsEntry {
@@ -524,7 +534,19 @@ export const XdsEndpointWeight: MessageFns<XdsEndpointWeight> = {
 };
 
 function createBaseGetXdsStatusResponse(): GetXdsStatusResponse {
-  return { clients: [], policy: "", lbPolicy: "", weighting: "", endpoints: [], versions: {} };
+  return {
+    clients: [],
+    policy: "",
+    lbPolicy: "",
+    weighting: "",
+    endpoints: [],
+    versions: {},
+    planVersion: "",
+    pushedAtUnixMs: 0,
+    pushReason: "",
+    pushedToClients: 0,
+    note: "",
+  };
 }
 
 export const GetXdsStatusResponse: MessageFns<GetXdsStatusResponse> = {
@@ -547,6 +569,21 @@ export const GetXdsStatusResponse: MessageFns<GetXdsStatusResponse> = {
     globalThis.Object.entries(message.versions).forEach(([key, value]: [string, string]) => {
       GetXdsStatusResponse_VersionsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
+    if (message.planVersion !== "") {
+      writer.uint32(58).string(message.planVersion);
+    }
+    if (message.pushedAtUnixMs !== 0) {
+      writer.uint32(64).uint64(message.pushedAtUnixMs);
+    }
+    if (message.pushReason !== "") {
+      writer.uint32(74).string(message.pushReason);
+    }
+    if (message.pushedToClients !== 0) {
+      writer.uint32(80).uint32(message.pushedToClients);
+    }
+    if (message.note !== "") {
+      writer.uint32(90).string(message.note);
+    }
     return writer;
   },
 
@@ -614,6 +651,46 @@ export const GetXdsStatusResponse: MessageFns<GetXdsStatusResponse> = {
             }
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.planVersion = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pushedAtUnixMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pushReason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.pushedToClients = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -645,6 +722,11 @@ export const GetXdsStatusResponse: MessageFns<GetXdsStatusResponse> = {
       },
       {},
     );
+    message.planVersion = object.planVersion ?? "";
+    message.pushedAtUnixMs = object.pushedAtUnixMs ?? 0;
+    message.pushReason = object.pushReason ?? "";
+    message.pushedToClients = object.pushedToClients ?? 0;
+    message.note = object.note ?? "";
     return message;
   },
 };
