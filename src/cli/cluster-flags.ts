@@ -23,6 +23,7 @@ import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lis
 import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
 import { LB_MODES, type LbMode } from '../runtime/lb/lb-mode.js';
+import { XDS_LOAD_WEIGHTS, type XdsLoadWeights } from '../core/xds/xds-plan.js';
 
 export const clusterFlags = {
   backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
@@ -65,6 +66,12 @@ export const clusterFlags = {
     maxMs: 600_000,
     defaultMs: 0,
   }),
+  'xds-load-weights': Flags.option({
+    description:
+      "Where stock xDS clients get a load-aware policy's (ll, lc, p2c, ewma) weights: lb = computed by the LB from load reports and pushed in EDS; orca = each client's weighted_round_robin weighs the backends' ORCA reports.",
+    options: XDS_LOAD_WEIGHTS,
+    default: 'lb' as const,
+  })(),
   respawn: Flags.boolean({
     description: 'Start a crashed backend again on its port, backing off when it keeps crashing. The LB and the registry are always restarted.',
     default: false,
@@ -84,6 +91,7 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly timeout?: number;
   readonly respawn: boolean;
   readonly 'slow-start': number;
+  readonly 'xds-load-weights'?: XdsLoadWeights;
 }
 
 /** A spec to start, checked before anything runs: every bad value is a usage error naming the flag. */
@@ -123,6 +131,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     readyTimeoutMs: flags.timeout ?? defaultUpTimeoutMs(flags.backends),
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
+    ...(flags['xds-load-weights'] === 'orca' ? { xdsLoadWeights: 'orca' as const } : {}),
   };
   return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
 }

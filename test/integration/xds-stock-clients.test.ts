@@ -14,6 +14,7 @@ import { defineCluster, withCluster } from '../helpers/cluster-kit.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
 import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
 import { slackMs } from '../helpers/load-slack.js';
+import { readOrca } from '../helpers/orca-reader.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const STOCK_CLIENT = path.join(root, 'test/helpers/stock-xds-client.ts');
@@ -238,6 +239,52 @@ stock('a load-aware policy (ll) becomes pushed weights: with speeds 1,1,1,0.25 u
     console.log(`  ll via xDS weights, speeds 1,1,1,0.25: ${sent.summary.backends.map((backend) => `${backend.address} ${backend.ok}`).join(', ')}`);
   });
 });
+
+stock(
+  'ORCA: a stock weighted_round_robin client weighs backends by their reports (speeds 1, 0.5, 0.25: utilisation 0.2/0.4/0.8 at equal load); shares within 10% of qps/utilisation',
+  async () => {
+    const cluster = defineCluster(sandbox, 'orca', await freeBasePort());
+    await withCluster(sandbox, cluster, ['--backends', '3', '--policy', 'll', '--speeds', '1,0.5,0.25', '--xds-load-weights', 'orca'], 120_000, async () => {
+      const refused = readOrca(cluster.backend(0).address, -1_000);
+      const refusal = await refused.ended;
+      assert.is(refusal.code, 3, `a negative report_interval is INVALID_ARGUMENT: ${JSON.stringify(refusal)}`);
+      assert.match(refusal.details, /report_interval -1000 ms/);
+
+      // The test reads each backend's reports as the client does, so it knows the weights the client should use.
+      const readers = [0, 1, 2].map((index) => readOrca(cluster.backend(index).address, 1_000));
+      const bootstrap = (await cluster.run(['xds', 'bootstrap'])).stdout;
+      // Short tasks, so many picks: grpc-js rebuilds its picker every second with random phases, which gives each
+      // backend about half a pick more per rebuild than its weight (+4 % for the lightest here, +8 % at half the rate).
+      const run = stockClient(bootstrap, { calls: 1_500, intervalMs: 0, concurrency: 12, workUnits: 20 }, { GRPC_EXPERIMENTAL_XDS_WRR_LB: 'true' });
+      const calls = await run.done;
+      for (const reader of readers) reader.close();
+      assert.is(calls.filter((call) => call.ok).length, 1_500, 'every call answered');
+
+      // Weights settle after the first reports and a blackout of 2 s: compare the last 1,000 calls.
+      const from = calls[500]!.atUnixMs;
+      const shares = sharesOf(calls.slice(500));
+      const weights = readers.map((reader) => {
+        const window = reader.reports.filter(({ atUnixMs, report }) => atUnixMs >= from && report.rpsFractional > 0 && report.applicationUtilization > 0);
+        assert.ok(window.length >= 3, `at least 3 reports in the window, got ${window.length}`);
+        // Calls per CPU-second over the window: the client's weight, averaged as its share averages it.
+        return window.reduce((sum, { report }) => sum + report.rpsFractional, 0) / window.reduce((sum, { report }) => sum + report.applicationUtilization, 0);
+      });
+      const weightSum = weights.reduce((sum, weight) => sum + weight, 0);
+      const lines = weights.map((weight, index) => {
+        const expected = weight / weightSum;
+        const share = (shares.get(cluster.backend(index).address) ?? 0) / 1_000;
+        return { index, expected, share };
+      });
+      console.log(
+        `  ORCA shares (expected from qps/utilisation): ${lines.map(({ share, expected }) => `${(share * 100).toFixed(1)} % (${(expected * 100).toFixed(1)} %)`).join(', ')}`,
+      );
+      for (const { index, expected, share } of lines) {
+        assert.ok(Math.abs(share - expected) <= 0.1 * expected, `backend ${index + 1}: share ${share.toFixed(3)}, expected ${expected.toFixed(3)} from its ORCA reports`);
+      }
+      assert.ok(lines[0]!.share > lines[1]!.share && lines[1]!.share > lines[2]!.share, 'the faster the backend, the larger its share');
+    });
+  },
+);
 
 stock('xds bootstrap on a stopped cluster exits 3; bad flags exit 2 naming the value', async () => {
   const stopped = await sandbox.run(['xds', 'bootstrap', '--name', 'nothing-here']);

@@ -49,6 +49,22 @@ plan('load-driven weights fall with in flight; a backend without a report gets t
   assert.ok(loadDrivenWeights([1_000_000])[0]! >= 1, 'never zero: a zero weight would remove the backend');
 });
 
+plan('with ORCA load weights, load-aware policies become weighted_round_robin with equal EDS weights; others keep their mapping', () => {
+  for (const name of ['least_load', 'least_connections', 'power_of_two', 'peak_ewma']) {
+    const orca = planXds(name, [backend(1, { inFlight: 0 }), backend(2, { inFlight: 9 })], 'orca');
+    assert.is(orca.mapping.lbPolicy, 'weighted_round_robin', name);
+    assert.equal(
+      orca.endpoints.map((endpoint) => endpoint.weight),
+      [1, 1],
+    );
+    assert.is(orca.weighted, false, 'one locality: the client weighs, not the control plane');
+  }
+  assert.equal(mapPolicyForXds('weighted_round_robin', 'orca'), mapPolicyForXds('weighted_round_robin'));
+  assert.equal(mapPolicyForXds('consistent_hash', 'orca'), mapPolicyForXds('consistent_hash'));
+  const pushed = planXds('least_load', [backend(1, { inFlight: 0 })]);
+  assert.ok(isMaterialChange(pushed, planXds('least_load', [backend(1, { inFlight: 0 })], 'orca')), 'a change of where weights come from is pushed');
+});
+
 plan('a material change: membership, health, policy, any wrr weight; load weights only beyond 20 %', () => {
   const base = planXds('least_load', [backend(7001, { inFlight: 0 }), backend(7002, { inFlight: 1 })]);
   assert.ok(isMaterialChange(undefined, base));

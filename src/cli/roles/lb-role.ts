@@ -5,6 +5,7 @@ import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
 import { LB_MODES } from '../../runtime/lb/lb-mode.js';
+import { XDS_LOAD_WEIGHTS } from '../../core/xds/xds-plan.js';
 
 export const lbRoleFlags = {
   host: hostFlag,
@@ -25,6 +26,12 @@ export const lbRoleFlags = {
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
   'slow-start': durationFlag({ description: "Ramp a joining backend's share of new work over this window (0 = off; up to 10m).", minMs: 0, maxMs: 600_000, defaultMs: 0 }),
   'xds-port': Flags.integer({ description: 'Serve xDS (ADS, v3) to stock gRPC clients on this port (0 = off; lbx up uses base+107).', min: 0, max: 65_535, default: 0 }),
+  'xds-load-weights': Flags.option({
+    description:
+      "Where stock xDS clients get a load-aware policy's (ll, lc, p2c, ewma) weights: lb = computed by the LB from load reports and pushed in EDS; orca = each client's weighted_round_robin weighs the backends' ORCA reports.",
+    options: XDS_LOAD_WEIGHTS,
+    default: 'lb' as const,
+  })(),
   'token-file': tokenFileFlag,
   'cluster-dir': clusterDirFlag,
 };
@@ -47,6 +54,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     ...(flags['metrics-port'] > 0 ? { metricsPort: flags['metrics-port'] } : {}),
     ...(flags['xds-port'] > 0 ? { xdsPort: flags['xds-port'] } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
+    xdsLoadWeights: flags['xds-load-weights'],
     onEvent: (event) => logEvent(event),
   });
   // Listening for SIGTERM before start-up ends, so an LB stopped while it registers deregisters too.

@@ -4,14 +4,16 @@
 // and weighted_target over localities. lbx gives every backend its own locality, so a locality weight is a backend
 // weight: that is how `wrr` and the load-aware policies reach a client that has no such policy of its own. The
 // load-aware policies (least_load, least_connections, power_of_two, peak_ewma) become weights the control plane
-// computes from each backend's load reports and pushes when they change materially (see loadDrivenWeights).
+// computes from each backend's load reports and pushes when they change materially (see loadDrivenWeights),
+// or, with load weights from ORCA, gRPC's weighted_round_robin: each client weighs the backends by the load
+// reports they stream to it (core/load/orca-load.ts), and the control plane pushes no weights at all.
 
 /** The header whose value stock clients hash under `ch` (ring_hash): `lbx send --client xds --key` sets it. */
 export const XDS_HASH_HEADER = 'x-lbx-key';
 /** Locality (and so backend) weights are whole numbers; a load-driven weight lies in 1..MAX_LOAD_WEIGHT. */
 export const MAX_LOAD_WEIGHT = 100;
 
-export type XdsLbPolicy = 'round_robin' | 'ring_hash' | 'pick_first';
+export type XdsLbPolicy = 'round_robin' | 'ring_hash' | 'pick_first' | 'weighted_round_robin';
 /** How the weights a client sees are made. */
 export type XdsWeighting = 'equal' | 'backend-weights' | 'load-reports';
 
@@ -41,16 +43,30 @@ const MAPPINGS: Readonly<Record<string, XdsPolicyMapping>> = {
   random: { lbPolicy: 'round_robin', weighting: 'equal', note: 'round_robin: stock clients have no random policy; the shares are the same on average' },
 };
 
+/**
+ * Where stock clients get the weights of a load-aware policy from: `lb`, the LB's load reports, pushed in EDS
+ * (any client that weighs localities follows them); `orca`, the backends' own ORCA streams, weighed by each
+ * client's weighted_round_robin (grpc-js-xds only with GRPC_EXPERIMENTAL_XDS_WRR_LB=true; others NACK it).
+ */
+export const XDS_LOAD_WEIGHTS = ['lb', 'orca'] as const;
+export type XdsLoadWeights = (typeof XDS_LOAD_WEIGHTS)[number];
+
+const ORCA_MAPPING: XdsPolicyMapping = {
+  lbPolicy: 'weighted_round_robin',
+  weighting: 'equal',
+  note: 'weighted_round_robin: each client weighs backends by their ORCA reports (requests per second / utilisation)',
+};
+
 /** What a stock client does for an lbx policy (by its long name); an unknown name is an error, never a silent default. */
-export function mapPolicyForXds(policyName: string): XdsPolicyMapping {
+export function mapPolicyForXds(policyName: string, loadWeights: XdsLoadWeights = 'lb'): XdsPolicyMapping {
   const mapping = MAPPINGS[policyName];
   if (mapping === undefined) throw new Error(`no xDS mapping for policy "${policyName}"; expected one of ${Object.keys(MAPPINGS).join(', ')}`);
-  return mapping;
+  return loadWeights === 'orca' && mapping.weighting === 'load-reports' ? ORCA_MAPPING : mapping;
 }
 
-/** Every lbx policy with what stock clients are told: the table the README shows. */
-export function xdsPolicyTable(): readonly { readonly policy: string; readonly mapping: XdsPolicyMapping }[] {
-  return Object.entries(MAPPINGS).map(([policy, mapping]) => ({ policy, mapping }));
+/** Every lbx policy with what stock clients are told (with load weights from the LB, and from ORCA): the table the README shows. */
+export function xdsPolicyTable(): readonly { readonly policy: string; readonly mapping: XdsPolicyMapping; readonly withOrca: XdsPolicyMapping }[] {
+  return Object.entries(MAPPINGS).map(([policy, mapping]) => ({ policy, mapping, withOrca: mapPolicyForXds(policy, 'orca') }));
 }
 
 export type XdsHealth = 'healthy' | 'draining';
@@ -77,6 +93,7 @@ export interface XdsEndpoint {
 
 export interface XdsPlan {
   readonly policy: string;
+  readonly loadWeights: XdsLoadWeights;
   readonly mapping: XdsPolicyMapping;
   /** Sorted by host and port, so the same membership always encodes to the same bytes. */
   readonly endpoints: readonly XdsEndpoint[];
@@ -100,18 +117,18 @@ export function loadDrivenWeights(inFlight: readonly (number | undefined)[]): nu
 }
 
 /** The plan for a policy and membership. */
-export function planXds(policyName: string, backends: readonly XdsBackendInput[]): XdsPlan {
-  const mapping = mapPolicyForXds(policyName);
+export function planXds(policyName: string, backends: readonly XdsBackendInput[], loadWeights: XdsLoadWeights = 'lb'): XdsPlan {
+  const mapping = mapPolicyForXds(policyName, loadWeights);
   const sorted = [...backends].sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
-  const loadWeights = mapping.weighting === 'load-reports' ? loadDrivenWeights(sorted.map((backend) => backend.inFlight)) : [];
+  const reportWeights = mapping.weighting === 'load-reports' ? loadDrivenWeights(sorted.map((backend) => backend.inFlight)) : [];
   // Slow start scales weights, which ring_hash (affinity) and pick_first (one backend) do not use to spread load.
   const isRamping = mapping.lbPolicy === 'round_robin' && sorted.some((backend) => (backend.slowStartFactor ?? 1) < 1);
   const endpoints = sorted.map((backend, index) => {
-    const base = mapping.weighting === 'backend-weights' ? Math.max(1, Math.round(backend.weight)) : mapping.weighting === 'load-reports' ? loadWeights[index]! : 1;
+    const base = mapping.weighting === 'backend-weights' ? Math.max(1, Math.round(backend.weight)) : mapping.weighting === 'load-reports' ? reportWeights[index]! : 1;
     const weight = isRamping ? Math.max(1, Math.round(base * RAMP_SCALE * Math.min(1, backend.slowStartFactor ?? 1))) : base;
     return { host: backend.host, port: backend.port, weight, health: backend.health };
   });
-  return { policy: policyName, mapping, endpoints, weighted: mapping.weighting !== 'equal' || isRamping };
+  return { policy: policyName, loadWeights, mapping, endpoints, weighted: mapping.weighting !== 'equal' || isRamping };
 }
 
 /**
@@ -120,7 +137,7 @@ export function planXds(policyName: string, backends: readonly XdsBackendInput[]
  * clients are not re-configured on every report.
  */
 export function isMaterialChange(previous: XdsPlan | undefined, next: XdsPlan, tolerance = 0.2): boolean {
-  if (previous === undefined || previous.policy !== next.policy || previous.endpoints.length !== next.endpoints.length) return true;
+  if (previous === undefined || previous.policy !== next.policy || previous.loadWeights !== next.loadWeights || previous.endpoints.length !== next.endpoints.length) return true;
   return next.endpoints.some((endpoint, index) => {
     const before = previous.endpoints[index]!;
     if (before.host !== endpoint.host || before.port !== endpoint.port || before.health !== endpoint.health) return true;

@@ -14,6 +14,7 @@ import type { BackendOptions } from './backend-options.js';
 import { LoadReporter } from './load-reporter.js';
 import { LoadSampler } from './load-sampler.js';
 import { TaskExecutor } from './task-executor.js';
+import { OrcaService } from './orca-service.js';
 import { DurableServedCounts } from './durable-served-counts.js';
 import { BackendMetrics } from '../metrics/backend-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
@@ -48,12 +49,15 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const identity = { id: options.id, address: load.address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
   const metrics = options.metricsPort === undefined ? undefined : new BackendMetrics(() => executor.counters, { includeProcessMetrics: true });
   const backendService = createBackendService(identity, executor, () => load.peek()) as BackendServer;
+  // ORCA out-of-band load reports, for stock gRPC clients running weighted_round_robin (xDS ClientSideWeightedRoundRobin).
+  const orca = new OrcaService(executor);
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.Backend',
       definition: BackendService,
       implementation: metrics ? metrics.instrument(backendService) : backendService,
     },
+    orca.binding,
   ]);
   const address = server.address;
   load.address = address;
@@ -96,6 +100,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
+      orca.close();
       if (reason === 'supervisor-gone') {
         // An orphan: the LB and the registry went with the supervisor, so there is nobody to
         // leave and nobody to drain for; calls to them would only time out.

@@ -2,6 +2,12 @@
 
 /** Iterations in one work unit: about 0.55 ms on the 2-core development machines (2026-11). */
 export const ITERATIONS_PER_WORK_UNIT = 100_000;
+/**
+ * What one unit is taken to cost when a backend reports its utilisation (ORCA): the calibration above. Measured
+ * CPU per unit varies 2–3× between processes running the same loop (V8 optimises it differently: 0.2–0.6 ms
+ * seen on one machine), which would make `--speeds` mean different things on different backends.
+ */
+export const NOMINAL_MS_PER_WORK_UNIT = 0.55;
 /** Default CPU_HEAVY size: about 30 ms here, inside the 20–50 ms the lab is tuned for. */
 export const DEFAULT_HEAVY_WORK_UNITS = 55;
 /** Upper bound on one task (about 5.5 s), so no request can pin a backend for long. */

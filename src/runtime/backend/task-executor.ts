@@ -50,6 +50,7 @@ export class TaskExecutor {
   private readonly queue: QueuedTask[] = [];
   private running = false;
   private inFlightCount = 0;
+  private unitsRun = 0;
   /** Service time of tasks finished since the last takeRecentLatency(), for load reports. */
   private recentServiceMs = 0;
   private recentFinished = 0;
@@ -88,6 +89,11 @@ export class TaskExecutor {
     };
   }
 
+  /** Work units run since start, slow-backend multiples included: what ORCA's application utilisation counts. */
+  get workUnitsRun(): number {
+    return this.unitsRun;
+  }
+
   /** Mean service time (ms) of the tasks finished since the previous call, then resets it. */
   takeRecentLatencyMs(): number {
     const mean = this.recentFinished === 0 ? 0 : this.recentServiceMs / this.recentFinished;
@@ -120,6 +126,7 @@ export class TaskExecutor {
   private runInSlices(task: QueuedTask, startedAt: number, remaining: number, checksum: number): void {
     const units = Math.min(remaining, WORK_SLICE_UNITS);
     const sum = (checksum + runWorkUnits(units)) >>> 0;
+    this.unitsRun += units;
     const left = remaining - units;
     if (left > 0 && !task.isAbandoned()) {
       setImmediate(() => this.runInSlices(task, startedAt, left, sum));

@@ -32,6 +32,9 @@ async function registerXds(): Promise<void> {
       'run it from the npm package (npx lbx send --client xds); the binary still serves xDS to any stock client',
     ]);
   }
+  // grpc-js-xds reads its feature flags once, when loaded: weighted_round_robin (what `up --xds-load-weights orca`
+  // pushes) is behind this one in 1.14; without it the client NACKs such a Cluster. A user's own setting wins.
+  process.env['GRPC_EXPERIMENTAL_XDS_WRR_LB'] ??= 'true';
   try {
     const xds = (await import('@grpc/grpc-js-xds')) as { register(): void };
     xds.register();

@@ -1,6 +1,7 @@
 // What `up` asks for: the input the supervisor builds a cluster from.
 import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 import type { LbMode } from '../lb/lb-mode.js';
+import type { XdsLoadWeights } from '../../core/xds/xds-plan.js';
 
 /** `auto` prefers a consul binary on PATH, then the embedded registry; etcd runs only when asked for. */
 export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded', 'etcd'] as const;
@@ -48,4 +49,6 @@ export interface ClusterSpec {
   readonly respawn?: boolean;
   /** Slow start window (`up --slow-start`): a backend that joins ramps its share of new work over it; absent = off. */
   readonly slowStartMs?: number;
+  /** `up --xds-load-weights orca`: stock clients weigh load-aware policies by the backends' ORCA reports; absent = pushed by the LB. */
+  readonly xdsLoadWeights?: XdsLoadWeights;
 }

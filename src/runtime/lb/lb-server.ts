@@ -25,6 +25,7 @@ import { startMetricsServer, type RunningMetricsServer } from '../metrics/metric
 import { startXdsServer, type RunningXdsServer } from '../xds/xds-server.js';
 import { registerXdsMetrics } from '../metrics/xds-metrics.js';
 import type { XdsEvent } from '../xds/xds-control-plane.js';
+import type { XdsLoadWeights } from '../../core/xds/xds-plan.js';
 
 /**
  * Who may change the LB's state: with a token file, only callers that hold the token (the
@@ -55,6 +56,8 @@ export interface LbOptions {
   readonly xdsPort?: number;
   /** Slow start window for joining backends; off when absent. */
   readonly slowStartMs?: number;
+  /** Where stock xDS clients get a load-aware policy's weights: pushed by the LB (default), or the backends' ORCA reports. */
+  readonly xdsLoadWeights?: XdsLoadWeights;
   readonly onEvent: (event: LbEvent) => void;
 }
 
@@ -106,7 +109,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   options.onEvent({ type: 'listening', address: server.address });
   if (options.xdsPort !== undefined) {
     const xdsPort = options.xdsPort;
-    const running = await listeners.add(() => startXdsServer({ host: options.host, port: xdsPort, balancer, onEvent: options.onEvent }));
+    const running = await listeners.add(() => startXdsServer({ host: options.host, port: xdsPort, balancer, loadWeights: options.xdsLoadWeights, onEvent: options.onEvent }));
     xds = running;
     options.onEvent({ type: 'xds-listening', address: running.address });
     if (metrics) registerXdsMetrics(metrics.registry, () => running.status());

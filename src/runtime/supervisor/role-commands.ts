@@ -127,6 +127,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     String(spec.checkIntervalMs),
     ...policyConfigArgs(spec.policyConfig),
     ...(spec.slowStartMs === undefined ? [] : ['--slow-start', `${spec.slowStartMs}ms`]),
+    ...(spec.xdsLoadWeights === undefined ? [] : ['--xds-load-weights', spec.xdsLoadWeights]),
     '--metrics-port',
     String(ports.lbMetrics),
     '--xds-port',

@@ -8,6 +8,7 @@ import { Listener } from '../wire/gen/envoy/config/listener/v3/listener_subset.j
 import { Router } from '../wire/gen/envoy/extensions/filters/http/router/v3/router_subset.js';
 import { HttpConnectionManager } from '../wire/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_subset.js';
 import { PickFirst } from '../wire/gen/envoy/extensions/load_balancing_policies/pick_first/v3/pick_first_subset.js';
+import { ClientSideWeightedRoundRobin } from '../wire/gen/envoy/extensions/load_balancing_policies/client_side_weighted_round_robin/v3/client_side_weighted_round_robin_subset.js';
 import type { Any } from '../wire/gen/google/protobuf/any.js';
 import { formatHostPort } from '../../core/host-port.js';
 
@@ -24,6 +25,24 @@ export const ENDPOINT_TYPE = `${TYPE_PREFIX}envoy.config.endpoint.v3.ClusterLoad
 const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
 const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router`;
 const PICK_FIRST_TYPE = `${TYPE_PREFIX}envoy.extensions.load_balancing_policies.pick_first.v3.PickFirst`;
+const WRR_TYPE = `${TYPE_PREFIX}envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin`;
+
+const seconds = (value: number): { seconds: number; nanos: number } => ({ seconds: Math.floor(value), nanos: Math.round((value % 1) * 1e9) });
+
+/**
+ * weighted_round_robin as lbx asks for it: out-of-band ORCA reports every second (per-call reports cost grpc-js
+ * a proto parse per call), weights recomputed every second, a new endpoint's weight used after 2 s of reports
+ * (gRPC's default 10 s would make a lab wait), and dropped after 10 s without one (a silent backend falls back
+ * to the mean weight rather than keeping an old one for gRPC's default 3 minutes).
+ */
+const CLIENT_SIDE_WRR: ClientSideWeightedRoundRobin = {
+  enableOobLoadReport: true,
+  oobReportingPeriod: seconds(1),
+  blackoutPeriod: seconds(2),
+  weightExpirationPeriod: seconds(10),
+  weightUpdatePeriod: seconds(1),
+  errorUtilizationPenalty: 1,
+};
 
 /** The resource types lbx serves, in the order a change is pushed (go-control-plane's: listeners before clusters before endpoints). */
 export const SERVED_TYPES = [LISTENER_TYPE, CLUSTER_TYPE, ENDPOINT_TYPE] as const;
@@ -48,26 +67,35 @@ function listener(plan: XdsPlan): Any {
   return pack(LISTENER_TYPE, Listener.encode({ name: XDS_SERVICE_NAME, apiListener: { apiListener: pack(HCM_TYPE, manager) } }).finish());
 }
 
+/** A Cluster whose policy is an xDS LoadBalancingPolicy extension (gRFC A52): clients that lack it NACK the Cluster. */
+const policyExtension = (name: string, typeUrl: string, config: Uint8Array): Pick<Cluster, 'lbPolicy' | 'loadBalancingPolicy'> => ({
+  lbPolicy: Cluster_LbPolicy.LOAD_BALANCING_POLICY_CONFIG,
+  loadBalancingPolicy: { policies: [{ typedExtensionConfig: { name, typedConfig: pack(typeUrl, config) } }] },
+});
+
+type ClusterPolicy = Pick<Cluster, 'lbPolicy'> & Partial<Pick<Cluster, 'loadBalancingPolicy' | 'ringHashLbConfig'>>;
+
+function clusterPolicy(plan: XdsPlan): ClusterPolicy {
+  switch (plan.mapping.lbPolicy) {
+    case 'ring_hash':
+      return { lbPolicy: Cluster_LbPolicy.RING_HASH, ringHashLbConfig: { minimumRingSize: 1024, hashFunction: 0, maximumRingSize: 8_388_608 } };
+    case 'pick_first':
+      return policyExtension('pick_first', PICK_FIRST_TYPE, PickFirst.encode({ shuffleAddressList: false }).finish());
+    case 'weighted_round_robin':
+      return policyExtension('envoy.load_balancing_policies.client_side_weighted_round_robin', WRR_TYPE, ClientSideWeightedRoundRobin.encode(CLIENT_SIDE_WRR).finish());
+    case 'round_robin':
+      return { lbPolicy: Cluster_LbPolicy.ROUND_ROBIN };
+  }
+}
+
 function cluster(plan: XdsPlan): Any {
-  const base = {
+  const message: Cluster = {
     name: XDS_SERVICE_NAME,
     type: Cluster_DiscoveryType.EDS,
     edsClusterConfig: { edsConfig: { ads: {}, resourceApiVersion: ApiVersion.V3 }, serviceName: XDS_SERVICE_NAME },
     loadBalancingPolicy: undefined,
-    ringHashLbConfig: undefined,
+    ...clusterPolicy(plan),
   };
-  const message: Cluster =
-    plan.mapping.lbPolicy === 'ring_hash'
-      ? { ...base, lbPolicy: Cluster_LbPolicy.RING_HASH, ringHashLbConfig: { minimumRingSize: 1024, hashFunction: 0, maximumRingSize: 8_388_608 } }
-      : plan.mapping.lbPolicy === 'pick_first'
-        ? {
-            ...base,
-            lbPolicy: Cluster_LbPolicy.LOAD_BALANCING_POLICY_CONFIG,
-            loadBalancingPolicy: {
-              policies: [{ typedExtensionConfig: { name: 'pick_first', typedConfig: pack(PICK_FIRST_TYPE, PickFirst.encode({ shuffleAddressList: false }).finish()) } }],
-            },
-          }
-        : { ...base, lbPolicy: Cluster_LbPolicy.ROUND_ROBIN };
   return pack(CLUSTER_TYPE, Cluster.encode(message).finish());
 }
 

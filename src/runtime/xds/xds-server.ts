@@ -2,7 +2,7 @@
 import type { Balancer, BalancerStats } from '../../core/balancer.js';
 import { hostOf } from '../../core/host-port.js';
 import { DEFAULT_STALE_AFTER_MS } from '../../core/load/backend-load.js';
-import { planXds, type XdsBackendInput, type XdsPlan } from '../../core/xds/xds-plan.js';
+import { planXds, type XdsBackendInput, type XdsLoadWeights, type XdsPlan } from '../../core/xds/xds-plan.js';
 import { startGrpcServer } from '../grpc/grpc-server.js';
 import { XdsAdminService } from '../wire/gen/lbx/v1/xds_admin.js';
 import { createXdsAdmin } from './xds-admin.js';
@@ -12,6 +12,8 @@ export interface XdsServerOptions {
   readonly host: string;
   readonly port: number;
   readonly balancer: Balancer;
+  /** Where stock clients get a load-aware policy's weights (default `lb`: pushed in EDS). */
+  readonly loadWeights?: XdsLoadWeights;
   readonly onEvent: (event: XdsEvent) => void;
 }
 
@@ -52,13 +54,13 @@ export function backendsForXds(stats: BalancerStats, nowUnixMs = Date.now()): Xd
     });
 }
 
-export const planFromBalancer = (balancer: Balancer): XdsPlan => {
+export const planFromBalancer = (balancer: Balancer, loadWeights: XdsLoadWeights = 'lb'): XdsPlan => {
   const stats = balancer.stats();
-  return planXds(stats.policy, backendsForXds(stats));
+  return planXds(stats.policy, backendsForXds(stats), loadWeights);
 };
 
 export async function startXdsServer(options: XdsServerOptions): Promise<RunningXdsServer> {
-  const controlPlane = new XdsControlPlane({ plan: () => planFromBalancer(options.balancer), onEvent: options.onEvent });
+  const controlPlane = new XdsControlPlane({ plan: () => planFromBalancer(options.balancer, options.loadWeights), onEvent: options.onEvent });
   let server;
   try {
     server = await startGrpcServer(options.host, options.port, [
