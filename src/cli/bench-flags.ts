@@ -4,8 +4,9 @@ import { Flags } from '@oclif/core';
 import { LbxError } from '../core/lbx-error.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import type { PolicyFactory } from '../core/policies/policy.js';
-import type { BenchResult } from '../runtime/bench/bench-result.js';
+import type { BenchClient, BenchResult } from '../runtime/bench/bench-result.js';
 import { clusterFlags } from './cluster-flags.js';
+import { CLIENT_KINDS } from './send-client.js';
 import { thresholdFlags } from './threshold-flags.js';
 import { workloadFlags } from './workload-flags.js';
 
@@ -21,7 +22,12 @@ export const benchFlags = {
     description: `Policies to compare, comma-separated, in order: ${POLICIES.map((policy) => policy.shortName).join(', ')} (or long names).`,
     default: DEFAULT_POLICIES,
   }),
-  ...workloadFlags(' per policy'),
+  client: Flags.string({
+    description: `Who balances each policy's tasks, comma-separated: ${CLIENT_KINDS.join(', ')}. lbx = its look-aside picks (or the proxy); xds = a stock gRPC client (@grpc/grpc-js-xds) following the LB's xDS control plane. With two, each policy runs once per client, one after the other, and CLIENT is a column.`,
+    default: 'lbx',
+    helpValue: '<lbx,xds>',
+  }),
+  ...workloadFlags(' per policy and client'),
   keys: Flags.integer({
     description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.',
     min: 1,
@@ -42,6 +48,28 @@ export function parsePolicyList(text: string): PolicyFactory[] {
   const policies = names.map((name) => resolvePolicy(name));
   return policies.filter((policy, index) => policies.findIndex((other) => other.name === policy.name) === index);
 }
+
+/** "lbx,xds" → the clients, in order, each once; an unknown name is a usage error naming it and the choices. */
+export function parseClientList(text: string): BenchClient[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  const choices = CLIENT_KINDS.join(', ');
+  if (names.length === 0) throw new LbxError('usage', `--client "${text}": expected client names (${choices}) separated by commas, e.g. lbx,xds`);
+  const unknown = names.find((name) => !isClientKind(name));
+  if (unknown !== undefined) throw new LbxError('usage', `--client "${text}": unknown client "${unknown}"; expected one of: ${choices} (comma-separated, e.g. lbx,xds)`);
+  return [...new Set(names.filter(isClientKind))];
+}
+
+/** --client parsed, and refused up front (before any cluster starts) where an arm cannot run: xds from the single binary. */
+export async function benchClientsFromFlag(text: string): Promise<BenchClient[]> {
+  const clients = parseClientList(text);
+  if (clients.includes('xds')) (await import('../runtime/bench/xds-arm.js')).checkXdsArmCanRun();
+  return clients;
+}
+
+const isClientKind = (name: string): name is BenchClient => (CLIENT_KINDS as readonly string[]).includes(name);
 
 /** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. `raw` is what oclif parsed, as given. */
 export function refuseShapingFlags(name: string, raw: ReadonlyArray<{ readonly type: string; readonly flag?: string }>): void {

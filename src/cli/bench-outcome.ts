@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Thresholds } from '../core/thresholds.js';
 import type { BenchResult } from '../runtime/bench/bench-result.js';
 import { shouldColor } from './bars.js';
-import { renderBenchResult } from './render-bench.js';
+import { comparesClients, renderBenchResult } from './render-bench.js';
 import type { CommandOutput } from './send-outcome.js';
 import type { Progress } from './spinner.js';
 import { concludeRun } from './workload-flags.js';
@@ -25,13 +25,17 @@ export interface BenchEnding {
 export async function concludeBench(measured: BenchResult, ending: BenchEnding): Promise<BenchResult> {
   const { workload } = measured;
   const failedTasks = measured.policies.reduce((sum, entry) => sum + entry.summary.failed, 0);
-  const line = `${measured.policies.length} policies × ${workload.simple + workload.heavy} tasks, seed ${workload.seed}${failedTasks > 0 ? `, ${failedTasks} tasks failed` : ''}`;
+  const withClients = comparesClients(measured);
+  const count = measured.policies.length;
+  const runs = withClients ? `${count} run${count === 1 ? '' : 's'} (policy × client)` : `${count} policies`;
+  const line = `${runs} × ${workload.simple + workload.heavy} tasks, seed ${workload.seed}${failedTasks > 0 ? `, ${failedTasks} tasks failed` : ''}`;
   if (measured.interrupted) ending.progress.fail(`bench interrupted: ${line}`);
   else ending.progress.succeed(`bench done: ${line}`);
 
   const { outcome, verdict } = concludeRun(
     ending.thresholds,
-    measured.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance })),
+    // The client names a check only when clients were compared: a plain bench's verdicts read as they always have.
+    measured.policies.map(({ policy, client, summary, imbalance }) => ({ policy, summary, imbalance, ...(withClients ? { client } : {}) })),
     failedTasks,
   );
   const result: BenchResult = { ...measured, ...(outcome ? { thresholds: outcome } : {}) };

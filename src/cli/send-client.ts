@@ -4,6 +4,9 @@ import type { SendClient } from '../runtime/client/recorded-send.js';
 import { xdsAddressOf } from '../runtime/cluster/ports.js';
 import { HOST_PORT_PATTERN } from './flags.js';
 
+/** Who balances the tasks of `send --client` and each arm of `bench --client`: lbx's own picks, or a stock xDS client. */
+export const CLIENT_KINDS = ['lbx', 'xds'] as const satisfies ReadonlyArray<SendClient['kind']>;
+
 /**
  * The stock xDS client keeps its ADS stream open for the life of the process (grpc-js-xds has no way to close it),
  * which would keep `lbx send` from exiting: once the command is done, end the process shortly after, with its exit

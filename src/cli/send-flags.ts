@@ -8,6 +8,7 @@ import { DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runt
 import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
 import type { RegistryConnection, RegistryKind } from '../runtime/registry/create-registry.js';
 import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags } from './flags.js';
+import { CLIENT_KINDS } from './send-client.js';
 import { thresholdFlags, thresholdsFromFlags } from './threshold-flags.js';
 import { workloadFlags, workloadFromFlags, type TaskWorkload } from './workload-flags.js';
 import { LB_MODES } from '../runtime/lb/lb-mode.js';
@@ -37,7 +38,7 @@ export const sendFlags = {
   client: Flags.option({
     description:
       "Who picks the backends: lbx (its look-aside picks, or the proxy) or xds (a stock gRPC client, @grpc/grpc-js-xds, following the LB's xDS control plane; no lbx pick code).",
-    options: ['lbx', 'xds'] as const,
+    options: CLIENT_KINDS,
     default: 'lbx',
   })(),
   'xds-addr': Flags.string({ description: "With --client xds: the LB's xDS address (default: the LB's host and base+107, as lbx up lays it out).", helpValue: '<host:port>' }),

@@ -26,12 +26,13 @@ export function trackTaskProgress(progress: Progress, prefix: string): (done: nu
   };
 }
 
-/** Bench events as progress: one line per policy ("[2/7] least_load: …"), and a warning when a policy's run could not be saved. */
-export function showBenchProgress(progress: Progress, out: { logToStderr(line: string): void }): (event: BenchEvent) => void {
+/** Bench events as progress: one line per arm ("[2/7] least_load: …", "[2/4] round_robin via xds: …" when clients are compared), and a warning when an arm's run could not be saved. */
+export function showBenchProgress(progress: Progress, out: { logToStderr(line: string): void }, options: { withClients?: boolean } = {}): (event: BenchEvent) => void {
+  const name = (event: { policy: string; client: string }): string => (options.withClients ? `${event.policy} via ${event.client}` : event.policy);
   let track = trackTaskProgress(progress, '');
   return (event) => {
-    if (event.type === 'save-failed') out.logToStderr(`warning: the ${event.policy} run could not be saved for lbx report: ${event.error}`);
-    if (event.type === 'policy-start') track = trackTaskProgress(progress, `[${event.index + 1}/${event.count}] ${event.policy}`);
+    if (event.type === 'save-failed') out.logToStderr(`warning: the ${name(event)} run could not be saved for lbx report: ${event.error}`);
+    if (event.type === 'policy-start') track = trackTaskProgress(progress, `[${event.index + 1}/${event.count}] ${name(event)}`);
     if (event.type === 'progress') track(event.done, event.total, event.failed);
   };
 }

@@ -24,6 +24,8 @@ export interface ThresholdCheck {
   readonly passed: boolean;
   /** The policy the run used (bench only). */
   readonly policy?: string;
+  /** Who balanced the run, when a bench compared clients (`bench --client lbx,xds`). */
+  readonly client?: string;
 }
 
 export interface ThresholdOutcome {
@@ -36,6 +38,7 @@ export interface MeasuredRun {
   readonly summary: RunSummary;
   readonly imbalance: number;
   readonly policy?: string;
+  readonly client?: string;
 }
 
 const NUMBER = /^(\d+(?:\.\d+)?|\.\d+)$/;
@@ -87,29 +90,29 @@ export const hasThresholds = (thresholds: Thresholds): boolean => Object.values(
 export function evaluateThresholds(thresholds: Thresholds, runs: readonly MeasuredRun[]): ThresholdOutcome {
   const checks: ThresholdCheck[] = [];
   for (const run of runs) {
-    const policy = run.policy === undefined ? {} : { policy: run.policy };
+    const labels = { ...(run.policy === undefined ? {} : { policy: run.policy }), ...(run.client === undefined ? {} : { client: run.client }) };
     const { summary } = run;
     if (thresholds.maxP99Ms !== undefined) {
       const measured = summary.latencyMs.p99;
-      checks.push({ name: 'max-p99', unit: 'ms', limit: thresholds.maxP99Ms, measured, passed: measured <= thresholds.maxP99Ms, ...policy });
+      checks.push({ name: 'max-p99', unit: 'ms', limit: thresholds.maxP99Ms, measured, passed: measured <= thresholds.maxP99Ms, ...labels });
     }
     if (thresholds.maxErrorRate !== undefined) {
       const measured = summary.sent === 0 ? 0 : summary.failed / summary.sent;
-      checks.push({ name: 'max-error-rate', unit: 'fraction', limit: thresholds.maxErrorRate, measured, passed: measured <= thresholds.maxErrorRate, ...policy });
+      checks.push({ name: 'max-error-rate', unit: 'fraction', limit: thresholds.maxErrorRate, measured, passed: measured <= thresholds.maxErrorRate, ...labels });
     }
     if (thresholds.minThroughputPerSec !== undefined) {
       const measured = summary.throughputPerSec;
-      checks.push({ name: 'min-throughput', unit: 'tasks/s', limit: thresholds.minThroughputPerSec, measured, passed: measured >= thresholds.minThroughputPerSec, ...policy });
+      checks.push({ name: 'min-throughput', unit: 'tasks/s', limit: thresholds.minThroughputPerSec, measured, passed: measured >= thresholds.minThroughputPerSec, ...labels });
     }
     if (thresholds.maxImbalance !== undefined) {
       const measured = run.imbalance;
-      checks.push({ name: 'max-imbalance', unit: 'ratio', limit: thresholds.maxImbalance, measured, passed: measured <= thresholds.maxImbalance, ...policy });
+      checks.push({ name: 'max-imbalance', unit: 'ratio', limit: thresholds.maxImbalance, measured, passed: measured <= thresholds.maxImbalance, ...labels });
     }
   }
   return { passed: checks.every((check) => check.passed), checks };
 }
 
-/** "max-p99 (policy ll): measured 212.40 ms, limit 200 ms" for a failed (or passed) check. */
+/** "max-p99 (policy ll): measured 212.40 ms, limit 200 ms" ("(policy ll, client xds)" when clients were compared) for a failed (or passed) check. */
 export function describeCheck(check: ThresholdCheck): string {
   const show = (value: number): string => {
     switch (check.unit) {
@@ -123,7 +126,8 @@ export function describeCheck(check: ThresholdCheck): string {
         return round(value);
     }
   };
-  return `${check.name}${check.policy === undefined ? '' : ` (policy ${check.policy})`}: measured ${show(check.measured)}, limit ${show(check.limit)}`;
+  const which = [check.policy === undefined ? '' : `policy ${check.policy}`, check.client === undefined ? '' : `client ${check.client}`].filter(Boolean).join(', ');
+  return `${check.name}${which === '' ? '' : ` (${which})`}: measured ${show(check.measured)}, limit ${show(check.limit)}`;
 }
 
 const round = (value: number): string => String(Math.round(value * 1_000) / 1_000);

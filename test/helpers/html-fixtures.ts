@@ -28,6 +28,7 @@ function policy(name: string, okPerBackend: readonly number[], p50: number, thro
   const mean = okPerBackend.reduce((sum, count) => sum + count, 0) / okPerBackend.length;
   return {
     policy: name,
+    client: 'lbx',
     summary: summary(okPerBackend, p50, throughputPerSec),
     imbalance: Math.max(...okPerBackend) / mean,
     loadSeries: ADDRESSES.map((address, backend) => ({

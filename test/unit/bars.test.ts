@@ -74,8 +74,8 @@ const bench: BenchResult = {
   workload: { simple: 4, heavy: 0, concurrency: 1, seed: 7 },
   startedAtUnixMs: 0,
   policies: [
-    { policy: 'round_robin', summary: summaryOf({ '127.0.0.1:7001': 2, '127.0.0.1:7002': 2 }, 1, 1_000), imbalance: 1 },
-    { policy: 'pick_first', summary: summaryOf({ '127.0.0.1:7001': 4 }, 3, 2_000), imbalance: 1 },
+    { policy: 'round_robin', client: 'lbx', summary: summaryOf({ '127.0.0.1:7001': 2, '127.0.0.1:7002': 2 }, 1, 1_000), imbalance: 1 },
+    { policy: 'pick_first', client: 'lbx', summary: summaryOf({ '127.0.0.1:7001': 4 }, 3, 2_000), imbalance: 1 },
   ],
 };
 
@@ -103,7 +103,9 @@ tables("bench's distribution: bars per policy, the policy named once", () => {
 });
 
 tables('threshold verdicts name the check, the policy, the measured value and the limit', () => {
-  const outcome = evaluateThresholds({ maxP99Ms: 2, minThroughputPerSec: 3 }, bench.policies);
+  // As a plain bench checks them: by policy, without the client.
+  const runs = bench.policies.map(({ policy, summary, imbalance }) => ({ policy, summary, imbalance }));
+  const outcome = evaluateThresholds({ maxP99Ms: 2, minThroughputPerSec: 3 }, runs);
   assert.is(
     renderThresholds(outcome),
     [
@@ -111,7 +113,39 @@ tables('threshold verdicts name the check, the policy, the measured value and th
       'threshold failed: min-throughput (policy pick_first): measured 2 tasks/s, limit 3 tasks/s',
     ].join('\n'),
   );
-  assert.is(renderThresholds(evaluateThresholds({ maxP99Ms: 10 }, bench.policies)), 'thresholds: all 2 checks passed');
+  assert.is(renderThresholds(evaluateThresholds({ maxP99Ms: 10 }, runs)), 'thresholds: all 2 checks passed');
+});
+
+// bench --client lbx,xds: two arms of one policy, told apart by their client.
+const armsBench: BenchResult = {
+  ...bench,
+  policies: [
+    { policy: 'round_robin', client: 'lbx', summary: summaryOf({ '127.0.0.1:7001': 2, '127.0.0.1:7002': 2 }, 1, 1_000), imbalance: 1 },
+    { policy: 'round_robin', client: 'xds', summary: summaryOf({ '127.0.0.1:7001': 3, '127.0.0.1:7002': 1 }, 2, 2_000), imbalance: 1.5 },
+  ],
+};
+
+tables("bench --client: CLIENT is a column of the comparison and of the distribution, named on each arm's first row", () => {
+  assert.fixture(
+    renderBenchComparison(armsBench),
+    [
+      'POLICY       CLIENT  THROUGHPUT  P50 MS  P90 MS  P99 MS  MAX MS  IMBALANCE  FAILED  SPLIT',
+      'round_robin  lbx            4/s    1.00    1.00    1.00    1.00       1.00       0  7001:50% 7002:50%',
+      'round_robin  xds            2/s    2.00    2.00    2.00    2.00       1.50       0  7001:75% 7002:25%',
+    ].join('\n'),
+  );
+  assert.fixture(
+    renderBenchDistribution(armsBench),
+    [
+      'POLICY       CLIENT  BACKEND         REQUESTS  SHARE',
+      'round_robin  lbx     127.0.0.1:7001         2  50.0%  ██████████',
+      '                     127.0.0.1:7002         2  50.0%  ██████████',
+      'round_robin  xds     127.0.0.1:7001         3  75.0%  ███████████████',
+      '                     127.0.0.1:7002         1  25.0%  █████',
+    ].join('\n'),
+  );
+  const outcome = evaluateThresholds({ maxImbalance: 1.2 }, armsBench.policies);
+  assert.is(renderThresholds(outcome), 'threshold failed: max-imbalance (policy round_robin, client xds): measured 1.5, limit 1.2');
 });
 
 tables.run();

@@ -102,6 +102,7 @@ const bench: BenchResult = {
   policies: [
     {
       policy: 'round_robin',
+      client: 'lbx',
       summary,
       imbalance: 1,
       loadSeries: [{ address: '127.0.0.1:7001', points: [{ atMs: 0, inFlight: 1, cpuPercent: 12.5 }] }],

@@ -1,27 +1,37 @@
-// `lbx bench --html`: policies side by side: requests per backend, latency percentiles, throughput, and each backend's utilisation per interval over time.
+// `lbx bench --html`: policies (and, with --client lbx,xds, clients) side by side: requests per backend, latency percentiles, throughput, and each backend's utilisation per interval over time.
 import type { BenchPolicyResult, BenchResult } from '../../runtime/bench/bench-result.js';
 import { compareAddresses } from '../../core/address-order.js';
+import { comparesClients } from '../render-bench.js';
 import { escapeHtml } from './escape-html.js';
 import { renderHtmlPage, renderHtmlTable } from './html-page.js';
 import { renderLoadCharts } from './load-charts.js';
 import { formatFigure, renderBarChart } from './svg-charts.js';
+
+/** The page's title (its policies, and its clients when compared) and the line on the cluster and workload. */
+function renderHeading(result: BenchResult, withClients: boolean): string {
+  const { cluster, workload, policies } = result;
+  const distinct = (values: readonly string[]): string => [...new Set(values)].join(', ');
+  const clients = withClients ? ` (clients ${distinct(policies.map((entry) => entry.client))})` : '';
+  const traits = [cluster.speeds ? `speeds ${cluster.speeds.join(',')}` : '', cluster.weights ? `weights ${cluster.weights.join(',')}` : ''].filter(Boolean).join(' · ');
+  return `<h1>lbx bench: ${escapeHtml(`${distinct(policies.map((entry) => entry.policy)) || 'no policies'}${clients}`)}</h1><p class="meta">${escapeHtml(
+    `cluster ${cluster.name} · ${cluster.backends} backends · ${cluster.mode} mode · ${cluster.registry} registry${traits ? ` · ${traits}` : ''} · workload ${workload.simple} simple + ${workload.heavy} heavy, concurrency ${workload.concurrency}, seed ${workload.seed}${workload.keys ? `, ${workload.keys} keys` : ''} · started ${new Date(result.startedAtUnixMs).toISOString()}`,
+  )}</p>`;
+}
 
 /** What the page draws: a whole bench result (schema lbx.bench/v1); thresholds are the terminal's business. */
 export type BenchHtmlInput = BenchResult;
 export type BenchHtmlPolicy = BenchPolicyResult;
 
 export function renderBenchHtml(result: BenchResult): string {
-  const { cluster, workload, policies } = result;
+  const { cluster, policies } = result;
   const addresses = [...new Set(policies.flatMap((entry) => entry.summary.backends.map((backend) => backend.address)))].sort(compareAddresses);
   const okAt = (entry: BenchHtmlPolicy, address: string): number => entry.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
+  // Each arm's label: its policy, and its client when clients were compared ("round_robin · xds").
+  const withClients = comparesClients(result);
+  const labelOf = (entry: BenchHtmlPolicy): string => (withClients ? `${entry.policy} · ${entry.client}` : entry.policy);
   const sections: string[] = [];
 
-  const traits = [cluster.speeds ? `speeds ${cluster.speeds.join(',')}` : '', cluster.weights ? `weights ${cluster.weights.join(',')}` : ''].filter(Boolean).join(' · ');
-  sections.push(
-    `<h1>lbx bench: ${escapeHtml(policies.map((entry) => entry.policy).join(', ') || 'no policies')}</h1><p class="meta">${escapeHtml(
-      `cluster ${cluster.name} · ${cluster.backends} backends · ${cluster.mode} mode · ${cluster.registry} registry${traits ? ` · ${traits}` : ''} · workload ${workload.simple} simple + ${workload.heavy} heavy, concurrency ${workload.concurrency}, seed ${workload.seed}${workload.keys ? `, ${workload.keys} keys` : ''} · started ${new Date(result.startedAtUnixMs).toISOString()}`,
-    )}</p>`,
-  );
+  sections.push(renderHeading(result, withClients));
 
   if (policies.length === 0) return renderHtmlPage('lbx bench', `${sections.join('\n')}<p class="empty">No policy was run.</p>`);
 
@@ -29,35 +39,36 @@ export function renderBenchHtml(result: BenchResult): string {
     '<h2>Requests per backend</h2>',
     renderBarChart({
       chart: 'requests-per-backend',
-      title: 'Requests served ok per backend, per policy',
+      title: `Requests served ok per backend, per policy${withClients ? ' and client' : ''}`,
       series: addresses,
-      groups: policies.map((entry) => ({ label: entry.policy, values: addresses.map((address) => okAt(entry, address)) })),
+      groups: policies.map((entry) => ({ label: labelOf(entry), values: addresses.map((address) => okAt(entry, address)) })),
       unit: 'requests',
       integer: true,
     }),
     '<h2>Latency and throughput</h2>',
     renderBarChart({
       chart: 'latency-percentiles',
-      title: 'Latency percentiles per policy',
+      title: `Latency percentiles per policy${withClients ? ' and client' : ''}`,
       series: ['p50', 'p90', 'p99', 'max'],
       groups: policies.map((entry) => ({
-        label: entry.policy,
+        label: labelOf(entry),
         values: [entry.summary.latencyMs.p50, entry.summary.latencyMs.p90, entry.summary.latencyMs.p99, entry.summary.latencyMs.max],
       })),
       unit: 'ms',
     }),
     renderBarChart({
       chart: 'throughput',
-      title: 'Throughput per policy',
+      title: `Throughput per policy${withClients ? ' and client' : ''}`,
       series: ['requests/s'],
-      groups: policies.map((entry) => ({ label: entry.policy, values: [entry.summary.throughputPerSec] })),
+      groups: policies.map((entry) => ({ label: labelOf(entry), values: [entry.summary.throughputPerSec] })),
       unit: 'requests/s',
       height: 190,
     }),
     renderHtmlTable({
-      headers: ['policy', 'requests/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'imbalance', 'failed', ...addresses],
+      headers: ['policy', ...(withClients ? ['client'] : []), 'requests/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'imbalance', 'failed', ...addresses],
       rows: policies.map((entry) => [
         entry.policy,
+        ...(withClients ? [entry.client] : []),
         formatFigure(entry.summary.throughputPerSec),
         formatFigure(entry.summary.latencyMs.p50),
         formatFigure(entry.summary.latencyMs.p90),
@@ -80,7 +91,15 @@ export function renderBenchHtml(result: BenchResult): string {
     const series = [...(entry.loadSeries ?? [])].filter((line) => line.points.length > 0).sort((a, b) => compareAddresses(a.address, b.address));
     const backends = series.map((line) => ({ address: line.address, samples: line.points }));
     sections.push(
-      ...renderLoadCharts(backends, [{ figure: 'utilisation', chart: 'load-over-time', titlePrefix: entry.policy, height: 220, attributes: { policy: entry.policy } }]).html,
+      ...renderLoadCharts(backends, [
+        {
+          figure: 'utilisation',
+          chart: 'load-over-time',
+          titlePrefix: labelOf(entry),
+          height: 220,
+          attributes: { policy: entry.policy, ...(withClients ? { client: entry.client } : {}) },
+        },
+      ]).html,
     );
   }
 

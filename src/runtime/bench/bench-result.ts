@@ -1,6 +1,7 @@
 // What `lbx bench` measured: the document `--json` prints (schema lbx.bench/v1, docs/json-schema.md) and the HTML report draws.
 import type { RunSummary } from '../../core/stats/run-ledger.js';
 import type { ThresholdOutcome } from '../../core/thresholds.js';
+import type { SendClient } from '../client/recorded-send.js';
 import type { LbMode } from '../lb/lb-mode.js';
 
 export const BENCH_SCHEMA = 'lbx.bench/v1';
@@ -11,9 +12,14 @@ export interface LoadSeries {
   readonly points: ReadonlyArray<{ readonly atMs: number; readonly inFlight: number; readonly cpuPercent: number }>;
 }
 
+/** Who balanced one arm of a bench: lbx's own picks (look-aside, or its proxy), or a stock grpc-js-xds client following the LB's xDS. */
+export type BenchClient = SendClient['kind'];
+
+/** One policy under one client: a row of the bench. */
 export interface BenchPolicyResult {
   /** The policy's long name as the LB reports it (round_robin, least_load, …). */
   readonly policy: string;
+  readonly client: BenchClient;
   readonly summary: RunSummary;
   /** max/mean of per-backend ok counts over the backends that served any; 1 = even. */
   readonly imbalance: number;
