@@ -6,6 +6,7 @@ import AddCommand from '../commands/add.js';
 import BenchCommand from '../commands/bench.js';
 import ChaosCommand from '../commands/chaos.js';
 import DownCommand from '../commands/down.js';
+import FaultCommand from '../commands/fault.js';
 import HelpCommand from '../commands/help.js';
 import KillCommand from '../commands/kill.js';
 import LogsCommand from '../commands/logs.js';
@@ -33,6 +34,7 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   chaos: ChaosCommand,
   down: DownCommand,
   help: HelpCommand,
+  fault: FaultCommand,
   kill: KillCommand,
   logs: LogsCommand,
   policy: PolicyCommand,

@@ -3,6 +3,7 @@ import { clusterNameFlag } from '../cli/flags.js';
 import { formatDuration } from '../cli/format.js';
 import { renderComponents } from '../cli/render-components.js';
 import { renderXdsStatus } from '../cli/render-xds-status.js';
+import { renderFaultsInForce } from '../cli/render-fault.js';
 import type { StatusResult } from '../runtime/cluster/collect-status.js';
 
 export type { StatusResult };
@@ -32,6 +33,8 @@ export default class Status extends LbxCommand {
       this.log(renderComponents(status.components, Date.now()));
       this.log('');
       this.log(renderXdsStatus(status.xds));
+      const faults = renderFaultsInForce(status.faults);
+      if (faults !== '') this.log(`\n${faults}`);
     }
     return status;
   }

@@ -1,6 +1,7 @@
 // CI thresholds in the manner of k6 (--max-p99 200ms, --max-error-rate 1%, --min-throughput 1000, --max-imbalance 1.2): parsing and evaluation.
 import { parseDurationMs } from './duration.js';
 import { LbxError } from './lbx-error.js';
+import { parseFraction } from './fraction.js';
 import type { RunSummary } from './stats/run-ledger.js';
 
 /** The thresholds lbx knows, each a limit on one measured figure. */
@@ -42,7 +43,6 @@ export interface MeasuredRun {
 }
 
 const NUMBER = /^(\d+(?:\.\d+)?|\.\d+)$/;
-const PERCENT = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
 
 /** A latency limit in ms: "200ms", "0.5s", or a bare number of ms (lbx's one duration parser). */
 export function parseMaxP99Ms(text: string): number {
@@ -53,10 +53,8 @@ export function parseMaxP99Ms(text: string): number {
 
 /** An error-rate limit as a fraction: "0", "0.01", or a percentage "1%"; within 0–1. */
 export function parseMaxErrorRate(text: string): number {
-  const trimmed = text.trim();
-  const percent = PERCENT.exec(trimmed);
-  const value = percent ? Number(percent[1]) / 100 : NUMBER.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!(value >= 0 && value <= 1)) throw usage('--max-error-rate', text, 'a fraction from 0 to 1 (e.g. 0.01) or a percentage (e.g. 1%)');
+  const value = parseFraction(text);
+  if (value === undefined) throw usage('--max-error-rate', text, 'a fraction from 0 to 1 (e.g. 0.01) or a percentage (e.g. 1%)');
   return value;
 }
 

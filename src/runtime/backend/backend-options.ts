@@ -32,4 +32,6 @@ export type BackendEvent =
   | { readonly type: 'metrics'; readonly url: string }
   | { readonly type: 'registered'; readonly where: 'registry' | 'lb'; readonly target: string }
   | { readonly type: 'draining'; readonly reason: string }
+  /** `lbx fault` set or cleared this backend's fault ("none" when cleared). */
+  | { readonly type: 'fault'; readonly fault: string }
   | { readonly type: 'warning'; readonly message: string };

@@ -15,6 +15,8 @@ import { LoadReporter } from './load-reporter.js';
 import { LoadSampler } from './load-sampler.js';
 import { TaskExecutor } from './task-executor.js';
 import { OrcaService } from './orca-service.js';
+import { FaultInjector } from './fault-injector.js';
+import { backendAdminBinding } from './backend-admin-service.js';
 import { DurableServedCounts } from './durable-served-counts.js';
 import { BackendMetrics } from '../metrics/backend-metrics.js';
 import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-http.js';
@@ -48,9 +50,10 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
 
   const identity = { id: options.id, address: load.address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
   const metrics = options.metricsPort === undefined ? undefined : new BackendMetrics(() => executor.counters, { includeProcessMetrics: true });
-  const backendService = createBackendService(identity, executor, () => load.peek()) as BackendServer;
+  const faults = new FaultInjector((fault) => options.onEvent({ type: 'fault', fault }));
+  const backendService = createBackendService(identity, executor, () => load.peek(), faults) as BackendServer;
   // ORCA out-of-band load reports, for stock gRPC clients running weighted_round_robin (xDS ClientSideWeightedRoundRobin).
-  const orca = new OrcaService(executor);
+  const orca = new OrcaService(executor, () => faults.erroredTotal);
   const server = await startGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.Backend',
@@ -58,6 +61,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
       implementation: metrics ? metrics.instrument(backendService) : backendService,
     },
     orca.binding,
+    backendAdminBinding(faults, () => load.address, options.tokenFile),
   ]);
   const address = server.address;
   load.address = address;
@@ -101,6 +105,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
       options.onEvent({ type: 'draining', reason });
       reporter.stop();
       orca.close();
+      faults.close();
       if (reason === 'supervisor-gone') {
         // An orphan: the LB and the registry went with the supervisor, so there is nobody to
         // leave and nobody to drain for; calls to them would only time out.

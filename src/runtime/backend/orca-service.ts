@@ -31,6 +31,7 @@ interface Mark {
   readonly cpu: NodeJS.CpuUsage;
   readonly workUnits: number;
   readonly answered: number;
+  readonly errors: number;
 }
 
 const durationMs = (duration: OrcaLoadReportRequest['reportInterval']): number | undefined =>
@@ -40,7 +41,11 @@ export class OrcaService {
   private readonly streams = new Set<OrcaCall>();
   private readonly timers = new Map<OrcaCall, NodeJS.Timeout>();
 
-  constructor(private readonly executor: TaskExecutor) {}
+  constructor(
+    private readonly executor: TaskExecutor,
+    /** Calls answered with an error since start (injected faults): ORCA's eps. */
+    private readonly errorsSoFar: () => number = () => 0,
+  ) {}
 
   get binding(): ServiceBinding {
     return { name: 'xds.service.orca.v3.OpenRcaService', definition: OpenRcaServiceService, implementation: { streamCoreMetrics: (call: OrcaCall) => this.open(call) } };
@@ -93,7 +98,13 @@ export class OrcaService {
 
   private mark(): Mark {
     const counters = this.executor.counters;
-    return { atMs: performance.now(), cpu: process.cpuUsage(), workUnits: this.executor.workUnitsRun, answered: counters.servedSimple + counters.servedHeavy };
+    return {
+      atMs: performance.now(),
+      cpu: process.cpuUsage(),
+      workUnits: this.executor.workUnitsRun,
+      answered: counters.servedSimple + counters.servedHeavy,
+      errors: this.errorsSoFar(),
+    };
   }
 
   private report(from: Mark, to: Mark): OrcaLoadReport {
@@ -103,7 +114,7 @@ export class OrcaService {
       cpuMicros: to.cpu.user - from.cpu.user + (to.cpu.system - from.cpu.system),
       workMs: (to.workUnits - from.workUnits) * NOMINAL_MS_PER_WORK_UNIT,
       answered: to.answered - from.answered,
-      errors: 0,
+      errors: to.errors - from.errors,
       cores: availableParallelism(),
       rssBytes: process.memoryUsage.rss(),
       totalMemoryBytes: totalmem(),

@@ -1,0 +1,127 @@
+// Gray failures injected with `lbx fault` while traffic runs: each kind shows in the figure it should change
+// (latency in p50, errors in retries or failures, hangs in deadline-exceeded), faults clear on --clear and on
+// their duration, a fault needs the cluster token, and every injected error or hang reconciles in report.
+import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
+import { BackendAdminClient } from '../../src/runtime/wire/gen/lbx/v1/backend_admin.js';
+import { defineCluster, withCluster } from '../helpers/cluster-kit.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
+import { createSandbox, eventually, killLeftovers } from '../helpers/lbx-cli.js';
+
+interface BackendRow {
+  readonly address: string;
+  readonly ok: number;
+  readonly errors: number;
+  readonly timeouts?: number;
+  readonly latencyMs: { p50: number; p99: number };
+}
+interface Sent {
+  readonly summary: { ok: number; failed: number; retried: number; backends: BackendRow[] };
+}
+interface Listed {
+  readonly faults: { port: number; summary: string; delayed: number; errored: number; hung: number }[];
+}
+
+const sandbox = createSandbox('gray');
+const gray = suite('gray failures (lbx fault)');
+
+gray.after(() => {
+  const leftovers = killLeftovers(sandbox);
+  sandbox.dispose();
+  if (leftovers.length > 0) throw new Error(`processes left behind: ${leftovers.join(', ')}`);
+});
+
+gray('latency, errors and hangs show where they should, clear on --clear and on --for, and reconcile in report', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'faults', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3'], 150_000, async () => {
+    const [slow, erroring, hanging] = [0, 1, 2].map((index) => cluster.backend(index));
+    assert.match((await cluster.run(['fault', String(slow!.port), '--latency', '150ms'])).stdout, /latency 150ms/);
+    await cluster.json(['fault', String(erroring!.port), '--errors', '30%', '--error-code', 'internal']);
+    await cluster.json(['fault', String(hanging!.port), '--hang', '10%']);
+
+    // No retries: every injected error and hang is a failed task, so each shows in the count it should.
+    const sent = await cluster.send(['--simple', '900', '--retries', '0', '--timeout', '1s', '--concurrency', '16']);
+    const row = (address: string): BackendRow => sent.summary.backends.find((backend) => backend.address === address)!;
+    assert.ok(row(slow!.address).latencyMs.p50 >= 150, `the slow backend's p50: ${row(slow!.address).latencyMs.p50} ms`);
+    assert.ok(row(hanging!.address).latencyMs.p50 < 150, `a healthy call's p50 stays low: ${row(hanging!.address).latencyMs.p50} ms`);
+    const erroredShare = row(erroring!.address).errors / (row(erroring!.address).ok + row(erroring!.address).errors);
+    assert.ok(erroredShare > 0.18 && erroredShare < 0.42, `the erroring backend failed ${(erroredShare * 100).toFixed(1)} % of its calls (30 % injected)`);
+    assert.ok((row(hanging!.address).timeouts ?? 0) > 0, `hung calls end at the deadline: ${JSON.stringify(row(hanging!.address))}`);
+    assert.is(sent.summary.ok + sent.summary.failed, 900, 'every task ends once');
+
+    const listed = await cluster.json<Listed>(['fault', '--list']);
+    const byPort = new Map(listed.faults.map((fault) => [fault.port, fault]));
+    assert.is(byPort.get(slow!.port)?.delayed, row(slow!.address).ok, 'every call to the slow backend was delayed');
+    assert.is(byPort.get(erroring!.port)?.errored, row(erroring!.address).errors, 'the backend counts the errors the client saw');
+    assert.ok((byPort.get(hanging!.port)?.hung ?? 0) >= (row(hanging!.address).timeouts ?? 0), 'the backend counts its hangs');
+
+    const status = await cluster.json<{ faults: { address: string; summary: string }[] }>(['status']);
+    assert.equal(
+      status.faults.map((fault) => fault.summary),
+      ['latency 150ms', '30% INTERNAL', '10% hang'],
+      'status lists the faults in force',
+    );
+
+    const report = await cluster.report();
+    assert.ok((report as { reconciliation: { matches: boolean } }).reconciliation.matches, 'injected errors and hangs are not counted as served');
+
+    // Retries cure UNAVAILABLE: the default code.
+    await cluster.json(['fault', String(erroring!.port), '--errors', '30%']);
+    const retried = await cluster.send(['--simple', '300', '--timeout', '1s']);
+    assert.equal([retried.summary.ok, retried.summary.failed], [300, 0]);
+    assert.ok(retried.summary.retried > 0, 'UNAVAILABLE is retried on another backend');
+
+    await cluster.json(['fault', String(slow!.port), '--clear']);
+    await cluster.json(['fault', String(hanging!.port), '--hang', '5%', '--for', '1s']);
+    let latest: Listed | undefined;
+    const cleared = await eventually(async () => {
+      latest = await cluster.json<Listed>(['fault', '--list']);
+      return latest.faults.find((fault) => fault.port === hanging!.port)?.summary === 'none';
+    }, 10_000);
+    assert.ok(cleared, `a --for fault clears itself: ${JSON.stringify(latest)}`);
+    assert.is(latest!.faults.find((fault) => fault.port === slow!.port)?.summary, 'none');
+    await cluster.json(['fault', '--clear-all']);
+    const none = await cluster.json<Listed>(['fault', '--list']);
+    assert.ok(none.faults.every((fault) => fault.summary === 'none'));
+  });
+});
+
+gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
+  const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {
+    const unknown = await cluster.run(['fault', '1', '--latency', '10ms']);
+    assert.is(unknown.exitCode, 2, unknown.stderr);
+    assert.match(unknown.stderr, /no running backend on port 1/);
+    const badRate = await cluster.run(['fault', String(cluster.backend(0).port), '--errors', '150%']);
+    assert.is(badRate.exitCode, 2);
+    assert.match(badRate.stderr, /--errors "150%": expected a share of calls from 0 to 1/);
+    const nothing = await cluster.run(['fault', String(cluster.backend(0).port)]);
+    assert.is(nothing.exitCode, 2);
+    assert.match(nothing.stderr, /nothing to inject/);
+
+    // Straight to the backend without the cluster token: refused, and the backend keeps serving.
+    const client = new BackendAdminClient(cluster.backend(0).address, credentials.createInsecure());
+    try {
+      const refusal = await callUnary(
+        client.setFault.bind(client),
+        { fault: { latencyMs: 0, jitterMs: 0, latencyP99Ms: 0, errorRate: 1, errorCode: 14, hangRate: 0, slowdown: 1, durationMs: 0 } },
+        3_000,
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(isServiceError(refusal) && refusal.code === GrpcStatus.UNAUTHENTICATED, `without the token: ${String(refusal)}`);
+    } finally {
+      client.close();
+    }
+    const sent = await cluster.send(['--simple', '50']);
+    assert.is((sent as Sent).summary.ok, 50);
+  });
+  const stopped = await cluster.run(['fault', '--list']);
+  assert.is(stopped.exitCode, 3, stopped.stderr);
+});
+
+gray.run();
