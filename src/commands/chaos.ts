@@ -5,6 +5,8 @@ import { clusterNameFlag, durationFlag, killSignalFlag, randomSeed, seedFlag } f
 import { LbxCommand } from '../cli/lbx-command.js';
 import { describeChaosAction, describeChaosEnd, describeChaosPlan } from '../cli/render-chaos.js';
 import { CHAOS_TARGETS } from '../runtime/chaos/chaos-types.js';
+import { CHAOS_KINDS, parseChaosKinds, type ChaosKind } from '../core/faults/chaos-faults.js';
+import { LbxError } from '../core/lbx-error.js';
 import type { ChaosResult } from '../runtime/chaos/cluster-chaos.js';
 
 export type { ChaosResult } from '../runtime/chaos/cluster-chaos.js';
@@ -19,6 +21,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
   static override examples = [
     '<%= config.bin %> chaos --duration 20s --interval 1s',
     '<%= config.bin %> chaos --target backend --target lb --seed 7',
+    '<%= config.bin %> chaos --kinds kill,latency,errors,hang,slow --interval 2s   # gray failures too',
     '<%= config.bin %> send --simple 50000 & <%= config.bin %> chaos --duration 10s',
   ];
 
@@ -33,6 +36,16 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
       multiple: true,
       default: ['backend' as const],
     })(),
+    kinds: Flags.custom<readonly ChaosKind[]>({
+      description: `What a tick may do, one drawn per tick: ${CHAOS_KINDS.join(', ')} (a gray failure on a random backend, clearing itself after two ticks; all cleared at the end).`,
+      helpValue: '<kind,…>',
+      default: ['kill'],
+      parse: async (input) => {
+        const parsed = parseChaosKinds(input);
+        if (!parsed.ok) throw new LbxError('usage', parsed.message);
+        return parsed.kinds;
+      },
+    })(),
     signal: killSignalFlag,
     seed: seedFlag('Seed of the random choices; default: random, printed.'),
   };
@@ -42,7 +55,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { runClusterChaos } = await import('../runtime/chaos/cluster-chaos.js');
     const cluster = await requireRunningCluster(flags.name);
-    const plan = { targets: [...new Set(flags.target)], intervalMs: flags.interval, durationMs: flags.duration, seed: flags.seed ?? randomSeed() };
+    const plan = { targets: [...new Set(flags.target)], kinds: flags.kinds, intervalMs: flags.interval, durationMs: flags.duration, seed: flags.seed ?? randomSeed() };
     if (!flags.json) this.log(describeChaosPlan(cluster.name, plan));
     const result = await runClusterChaos(cluster, {
       ...plan,

@@ -89,6 +89,46 @@ gray('latency, errors and hangs show where they should, clear on --clear and on 
   });
 });
 
+gray('chaos --kinds draws gray failures with kills, prints each, clears them at the end; nothing is lost', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'graychaos', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '4'], 150_000, async () => {
+    const sending = cluster.send(['--simple', '3000', '--heavy', '60', '--timeout', '2s', '--concurrency', '8']);
+    const chaos = await cluster.json<{ faulted: number; killed: number; actions: { kind: string; detail: string }[] }>([
+      'chaos',
+      '--kinds',
+      'kill,latency,errors,hang,slow',
+      '--interval',
+      '400ms',
+      '--duration',
+      '4s',
+      '--seed',
+      '3',
+    ]);
+    const sent = await sending;
+    assert.ok(chaos.faulted >= 3, `gray failures drawn: ${JSON.stringify(chaos.actions)}`);
+    const details = chaos.actions.filter((action) => action.kind === 'faulted').map((action) => action.detail);
+    assert.ok(
+      details.every((detail) => /latency 200ms|10% UNAVAILABLE|2% hang|slowdown ×4/.test(detail)),
+      details.join(' | '),
+    );
+    assert.ok(
+      chaos.actions.some((action) => action.kind === 'cleared'),
+      'chaos clears its faults at the end',
+    );
+    const listed = await cluster.json<Listed>(['fault', '--list']);
+    assert.ok(
+      listed.faults.every((fault) => fault.summary === 'none'),
+      `no fault left: ${JSON.stringify(listed.faults)}`,
+    );
+    assert.is(sent.summary.ok + sent.summary.failed, 3_060, 'every task ends once, ok or failed');
+    const report = (await cluster.report()) as { reconciliation: { matches: boolean } };
+    assert.ok(report.reconciliation.matches, 'the run reconciles');
+  });
+  const badKinds = await sandbox.run(['chaos', '--kinds', 'kill,partition', '--name', 'graychaos']);
+  assert.is(badKinds.exitCode, 2);
+  assert.match(badKinds.stderr, /partition needs backends in their own network namespaces/);
+});
+
 gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
   const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {

@@ -3,6 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { faultActionFromFlags, type FaultFlagValues } from '../../src/cli/fault-flags.js';
+import { chaosFault, parseChaosKinds } from '../../src/core/faults/chaos-faults.js';
 import { checkFault, decideFault, describeFault, NO_FAULT, sampleLatencyMs, type FaultSpec } from '../../src/core/faults/fault.js';
 import { seededRandom } from '../../src/core/random/seeded-random.js';
 
@@ -82,6 +83,21 @@ faults('flags: a fault to set, --clear, --list, --clear-all; mixing them or forg
       `${port} ${JSON.stringify(fields)}`,
     );
   }
+});
+
+faults('chaos kinds: a comma list of known kinds; partition and unknown names are refused by name; presets clear after two ticks', () => {
+  assert.equal(parseChaosKinds('kill, latency,latency'), { ok: true, kinds: ['kill', 'latency'] });
+  const partition = parseChaosKinds('kill,partition');
+  assert.ok(!partition.ok && /network namespaces/.test(partition.message));
+  const unknown = parseChaosKinds('kill,flood');
+  assert.ok(!unknown.ok && /unknown kind "flood"/.test(unknown.message));
+  assert.is(parseChaosKinds(' , ').ok, false);
+  for (const kind of ['latency', 'errors', 'hang', 'slow'] as const) {
+    const preset = chaosFault(kind, 400);
+    assert.ok(checkFault(preset).ok, kind);
+    assert.is(preset.durationMs, 1_000, 'at least a second');
+  }
+  assert.is(chaosFault('latency', 5_000).durationMs, 10_000);
 });
 
 faults.run();

@@ -11,13 +11,18 @@
 // when a slow start held the loop and the late rounds then fired together) are a different
 // fault from the one asked for: they took out a retry's second backend in the same burst.
 import type { ClusterStatus } from '../wire/gen/lbx/v1/supervisor.js';
-import type { ChaosAction, ChaosControl, ChaosTarget } from './chaos-types.js';
+import type { ChaosKind } from '../../core/faults/chaos-faults.js';
+import type { ChaosAction, ChaosControl, ChaosFaults, ChaosTarget } from './chaos-types.js';
+import { FaultStrikes } from './fault-strike.js';
 import { VictimReviver } from './victim-reviver.js';
 
 export type { ChaosAction, ChaosControl, ChaosTarget } from './chaos-types.js';
 
 export interface ChaosOptions {
   readonly targets: readonly ChaosTarget[];
+  /** What a tick may do (default: kill): a kill among `targets`, or a gray failure on a backend through `faults`. */
+  readonly kinds?: readonly ChaosKind[];
+  readonly faults?: ChaosFaults;
   readonly intervalMs: number;
   readonly durationMs: number;
   readonly signal: 'SIGKILL' | 'SIGTERM';
@@ -41,6 +46,8 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     options.onAction(action);
   };
   const victims = new VictimReviver(control, { ...options, record });
+  const kinds = options.kinds ?? ['kill'];
+  const grayStrikes = options.faults === undefined ? undefined : new FaultStrikes(options.faults, options.intervalMs, options.random, record);
   /**
    * Every pid chaos signalled. The supervisor may list a victim as ready for a moment after the
    * kill (it has not seen the exit yet), and a round that runs late comes right after the last:
@@ -65,6 +72,9 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
   };
 
   const strike = async (): Promise<void> => {
+    // One kind alone draws nothing, so a kill-only run's seed picks the same victims as before kinds existed.
+    const kind = kinds.length === 1 ? kinds[0]! : kinds[Math.floor(options.random() * kinds.length)]!;
+    if (kind !== 'kill' && grayStrikes !== undefined) return grayStrikes.strike(kind, await control.status());
     const target = options.targets[Math.floor(options.random() * options.targets.length)] ?? 'backend';
     const status = await control.status();
     const candidates = status.components.filter((component) => component.role === target && component.state === 'ready' && !signalled.has(component.pid));
@@ -111,5 +121,6 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
     round = Math.max(round + 1, Math.floor((options.nowMs() - startedAt) / options.intervalMs) + 1);
   }
   await victims.reviveAll();
+  await grayStrikes?.clearAll();
   return actions;
 }

@@ -1,4 +1,5 @@
 // What chaos drives (the slice of the control API it needs) and what it reports, apart from the loop so its helpers can share them.
+import type { FaultSpec } from '../../core/faults/fault.js';
 import type { BackendChange, ClusterStatus, KillBackendResponse } from '../wire/gen/lbx/v1/supervisor.js';
 
 /** What chaos may kill; one is drawn each round. */
@@ -12,10 +13,15 @@ export interface ChaosControl {
   startBackend(port: number, timeoutMs: number): Promise<BackendChange>;
 }
 
+/** How chaos injects and clears gray failures (ClusterFaults has it). */
+export interface ChaosFaults {
+  set(port: number, fault: FaultSpec): Promise<{ readonly summary: string }>;
+}
+
 export interface ChaosAction {
   /** Milliseconds since chaos began. */
   readonly atMs: number;
-  readonly kind: 'killed' | 'started' | 'skipped' | 'failed';
+  readonly kind: 'killed' | 'started' | 'faulted' | 'cleared' | 'skipped' | 'failed';
   readonly component: string;
   readonly detail: string;
 }

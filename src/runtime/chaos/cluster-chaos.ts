@@ -6,6 +6,8 @@ import type { ClusterFile } from '../cluster/cluster-file.js';
 import { ControlClient } from '../cluster/control-client.js';
 import { runChaos } from './chaos-loop.js';
 import type { ChaosAction, ChaosTarget } from './chaos-types.js';
+import type { ChaosKind } from '../../core/faults/chaos-faults.js';
+import { ClusterFaults } from '../cluster/cluster-faults.js';
 
 /** What `chaos --json` prints: counts by kind, and every action in order. */
 export interface ChaosResult {
@@ -15,11 +17,14 @@ export interface ChaosResult {
   readonly started: number;
   readonly skipped: number;
   readonly failed: number;
+  /** Gray failures set (chaos --kinds latency,errors,hang,slow). */
+  readonly faulted: number;
   readonly actions: readonly ChaosAction[];
 }
 
 export interface ClusterChaosOptions {
   readonly targets: readonly ChaosTarget[];
+  readonly kinds: readonly ChaosKind[];
   readonly intervalMs: number;
   readonly durationMs: number;
   readonly signal: 'SIGKILL' | 'SIGTERM';
@@ -40,6 +45,8 @@ export async function runClusterChaos(cluster: ClusterFile, options: ClusterChao
     const status = await control.status();
     const actions = await runChaos(control, {
       targets: options.targets,
+      kinds: options.kinds,
+      ...(options.kinds.some((kind) => kind !== 'kill') ? { faults: new ClusterFaults(cluster) } : {}),
       intervalMs: options.intervalMs,
       durationMs: options.durationMs,
       signal: options.signal,
@@ -52,7 +59,16 @@ export async function runClusterChaos(cluster: ClusterFile, options: ClusterChao
       onAction: options.onAction,
     });
     const count = (kind: ChaosAction['kind']): number => actions.filter((action) => action.kind === kind).length;
-    return { cluster: cluster.name, seed: options.seed, killed: count('killed'), started: count('started'), skipped: count('skipped'), failed: count('failed'), actions };
+    return {
+      cluster: cluster.name,
+      seed: options.seed,
+      killed: count('killed'),
+      started: count('started'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+      faulted: count('faulted'),
+      actions,
+    };
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
