@@ -1,6 +1,7 @@
 // The flags of `lbx send`: where to send (a local cluster, or one found through --registry-addr), what, and how patiently.
 import { Flags, type Interfaces } from '@oclif/core';
 
+import { parseFraction } from '../core/fraction.js';
 import { LbxError } from '../core/lbx-error.js';
 import type { Thresholds } from '../core/thresholds.js';
 import { MAX_LB_WAIT_MS } from '../runtime/client/lb-wait.js';
@@ -45,6 +46,16 @@ export const sendFlags = {
   ...workloadFlags(''),
   timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
   retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),
+  'retry-budget': Flags.custom<number>({
+    description:
+      "Retries in flight at most this share of the tasks in flight, and at least 3 (Envoy's retry budget, e.g. 20%): a sick backend cannot multiply the load. A retry refused ends its task failed, naming the budget. Default: no budget (--retries alone).",
+    helpValue: '<share>',
+    parse: async (input) => {
+      const value = parseFraction(input);
+      if (value === undefined) throw new LbxError('usage', `--retry-budget "${input}": expected a share from 0 to 1 (e.g. 0.2) or a percentage (e.g. 20%)`);
+      return value;
+    },
+  })(),
   key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).', exclusive: ['keys'] }),
   keys: Flags.integer({ description: 'Cycle through this many distinct keys ("key-0", "key-1", …), one per task in turn (for consistent hashing).', min: 1, max: 10_000_000 }),
   'lb-wait': durationFlag({
@@ -59,6 +70,7 @@ export const sendFlags = {
 /** What a send runs: the workload shared with bench, and send's own --lb-wait and --key. */
 export interface SendWorkload extends TaskWorkload {
   readonly lbWaitMs: number;
+  readonly retryBudget?: number;
   readonly key?: string;
 }
 
@@ -68,7 +80,8 @@ export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>
   const thresholds = thresholdsFromFlags(flags);
   checkKey(flags.key);
   const registry = remoteRegistry(flags);
-  return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...(flags.key === undefined ? {} : { key: flags.key }) }, thresholds, ...(registry ? { registry } : {}) };
+  const extras = { ...(flags.key === undefined ? {} : { key: flags.key }), ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }) };
+  return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...extras }, thresholds, ...(registry ? { registry } : {}) };
 }
 
 /** The registry named by --registry-addr (and --registry, --cluster); undefined for a local cluster. */

@@ -129,6 +129,29 @@ gray('chaos --kinds draws gray failures with kills, prints each, clears them at 
   assert.match(badKinds.stderr, /partition needs backends in their own network namespaces/);
 });
 
+gray('a retry budget stops a sick backend from multiplying the load: refused retries fail naming the budget; without it every task is retried to success', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'budget', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3'], 120_000, async () => {
+    // Every call to backend 1 fails (UNAVAILABLE, retryable); retries elsewhere wait 100 ms, so many are in flight at once.
+    await cluster.json(['fault', String(cluster.backend(0).port), '--errors', '100%']);
+    for (const index of [1, 2]) await cluster.json(['fault', String(cluster.backend(index).port), '--latency', '100ms']);
+    const unbudgeted = await cluster.send(['--simple', '300', '--concurrency', '24']);
+    assert.equal([unbudgeted.summary.ok, unbudgeted.summary.failed], [300, 0], 'without a budget, retries cure every task');
+    const budgeted = (await cluster.send(['--simple', '300', '--concurrency', '24', '--retry-budget', '0%'])) as Sent & {
+      summary: { failuresByReason: Record<string, number> };
+    };
+    assert.is(budgeted.summary.ok + budgeted.summary.failed, 300, 'every task ends once');
+    const refused = Object.entries(budgeted.summary.failuresByReason).filter(([reason]) => /retry budget \(3 retries in flight/.test(reason));
+    assert.ok(refused.length > 0 && budgeted.summary.failed > 0, `refused retries name the budget: ${JSON.stringify(budgeted.summary.failuresByReason)}`);
+    assert.ok(budgeted.summary.retried < unbudgeted.summary.retried, `fewer retries: ${budgeted.summary.retried} vs ${unbudgeted.summary.retried}`);
+    const report = (await cluster.report()) as { reconciliation: { matches: boolean } };
+    assert.ok(report.reconciliation.matches);
+  });
+  const bad = await sandbox.run(['send', '--simple', '1', '--retry-budget', '120%', '--name', 'budget']);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /--retry-budget "120%": expected a share from 0 to 1/);
+});
+
 gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
   const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {

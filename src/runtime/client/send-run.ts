@@ -19,6 +19,7 @@ import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
 import { BackendPool } from './backend-pool.js';
+import { RetryBudget } from '../../core/retry-budget.js';
 import { describeLbUnavailable, isProxyUnavailable, mayHaveBeenForwarded, pickFailureAction } from './lb-failure.js';
 import { LbLocator } from './lb-locator.js';
 import { LbOutageClock, LbWait } from './lb-wait.js';
@@ -55,6 +56,8 @@ export interface SendOptions {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
+  /** Retries in flight at most this share of the tasks in flight (at least 3, as Envoy's retry budget); absent = no budget. */
+  readonly retryBudget?: number;
   /** CPU_HEAVY size; 0 = the backends' default. */
   readonly workUnits: number;
   /** Seed of the task order (a shuffle of SIMPLE and CPU_HEAVY); the same seed sends the same order. */
@@ -138,10 +141,14 @@ class SendSession {
   /** Tasks started (the next one to take), ended, and pauses spent waiting for the LB. */
   private next = 0;
   private done = 0;
+  /** Tasks between their first attempt and their end: what the retry budget is a share of. */
+  private active = 0;
+  private readonly retryBudget: RetryBudget | undefined;
   private lbWaits = 0;
 
   constructor(private readonly options: SendOptions) {
     this.plan = planTasks(options.simple, options.heavy, options.seed);
+    this.retryBudget = options.retryBudget === undefined ? undefined : new RetryBudget(options.retryBudget);
     this.random = options.random ?? Math.random;
     this.lbWaitMs = options.lbWaitMs ?? DEFAULT_LB_WAIT_MS;
     this.outage = new LbOutageClock(this.lbWaitMs, () => performance.now());
@@ -213,7 +220,8 @@ class SendSession {
     while (this.next < this.plan.length && !this.isStopping()) {
       const index = this.next;
       this.next += 1;
-      await this.sendOne(index, this.plan[index] as TaskKind);
+      this.active += 1;
+      await this.sendOne(index, this.plan[index] as TaskKind).finally(() => (this.active -= 1));
       this.done += 1;
       this.options.onProgress?.(this.done, this.plan.length, this.ledger.failedCount);
     }
@@ -221,6 +229,16 @@ class SendSession {
 
   /** One request to its end: tries, retries on another backend, waits for the LB; recorded exactly once. */
   private async sendOne(index: number, kind: TaskKind): Promise<void> {
+    const held = { isRetry: false };
+    try {
+      await this.attemptUntilDone(index, kind, held);
+    } finally {
+      // A retry that ended its request without an answer (the LB-wait budget ran out) gives its place back.
+      if (held.isRetry) this.retryBudget?.finish();
+    }
+  }
+
+  private async attemptUntilDone(index: number, kind: TaskKind, held: { isRetry: boolean }): Promise<void> {
     const startedAt = performance.now();
     const exclude: string[] = [];
     const key = this.keyFor(index);
@@ -229,6 +247,10 @@ class SendSession {
     // Bounded: every pass ends the request, uses one of maxAttempts, or pauses within the LB-wait budget.
     for (;;) {
       const outcome = await this.tryOnce(index, kind, key, exclude, lbWait, startedAt);
+      if (held.isRetry && outcome.kind !== 'wait-for-lb') {
+        this.retryBudget?.finish();
+        held.isRetry = false;
+      }
       if (outcome.kind === 'ok') return;
       if (this.isStopping() && outcome.kind !== 'final') {
         this.ledger.recordFailed(`interrupted before a retry: ${outcome.reason}`, elapsedSince(startedAt));
@@ -248,6 +270,14 @@ class SendSession {
       if (outcome.kind === 'final' || attempt >= this.options.maxAttempts) {
         this.ledger.recordFailed(outcome.reason, elapsedSince(startedAt));
         return;
+      }
+      if (this.retryBudget !== undefined) {
+        if (!this.retryBudget.tryStart(this.active)) {
+          const limit = this.retryBudget.limit(this.active);
+          this.ledger.recordFailed(`${outcome.reason}; not retried: the retry budget (${limit} retries in flight with ${this.active} tasks) is spent`, elapsedSince(startedAt));
+          return;
+        }
+        held.isRetry = true;
       }
       attempt += 1;
       this.ledger.recordRetry();
