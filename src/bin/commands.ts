@@ -17,6 +17,7 @@ import RmCommand from '../commands/rm.js';
 import ScaleCommand from '../commands/scale.js';
 import SendCommand from '../commands/send.js';
 import ServeBackendCommand from '../commands/serve/backend.js';
+import ServeDataPlaneCommand from '../commands/serve/dataplane.js';
 import ServeGuardCommand from '../commands/serve/guard.js';
 import ServeLbCommand from '../commands/serve/lb.js';
 import ServeRegistryCommand from '../commands/serve/registry.js';
@@ -44,6 +45,7 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   scale: ScaleCommand,
   send: SendCommand,
   'serve:backend': ServeBackendCommand,
+  'serve:dataplane': ServeDataPlaneCommand,
   'serve:guard': ServeGuardCommand,
   'serve:lb': ServeLbCommand,
   'serve:registry': ServeRegistryCommand,

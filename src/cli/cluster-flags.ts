@@ -24,6 +24,9 @@ import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, typ
 import { startProgress } from './spinner.js';
 import { LB_MODES, type LbMode } from '../runtime/lb/lb-mode.js';
 import { XDS_LOAD_WEIGHTS, type XdsLoadWeights } from '../core/xds/xds-plan.js';
+import type { ProxyKind } from '../core/dataplane/data-plane-kind.js';
+import { findExecutable, findSystemExecutable } from '../runtime/registry/find-executable.js';
+import { planDataPlane } from './data-plane-flags.js';
 
 export const clusterFlags = {
   backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
@@ -92,6 +95,8 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly respawn: boolean;
   readonly 'slow-start': number;
   readonly 'xds-load-weights'?: XdsLoadWeights;
+  /** `up --proxy`: lbx (default) or a stock data plane. */
+  readonly proxy?: ProxyKind;
 }
 
 /** A spec to start, checked before anything runs: every bad value is a usage error naming the flag. */
@@ -112,6 +117,9 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
   const weights =
     flags.weights === 'speeds' ? speeds : flags.weights === undefined ? undefined : parseFactorList('--weights', flags.weights, flags.backends, MAX_WEIGHT, MIN_WEIGHT);
   const { registry, consulBinary, etcdBinary } = chooseRegistry(flags.registry, find);
+  // The injected finder is PATH's (tests swap it); daemons are looked for in sbin as well.
+  const findDaemon = (binary: string): string | undefined => find(binary) ?? (find === findExecutable ? findSystemExecutable(binary) : undefined);
+  const dataPlane = planDataPlane(flags.proxy, flags.mode, policy.name, policyConfig.hashBalance, findDaemon);
   const spec: ClusterSpec = {
     name,
     host: flags.host,
@@ -132,6 +140,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
     ...(flags['xds-load-weights'] === 'orca' ? { xdsLoadWeights: 'orca' as const } : {}),
+    ...(dataPlane ?? {}),
   };
   return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
 }

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterFlags, planCluster, startCluster } from '../cli/cluster-flags.js';
 import { clusterNameFlag } from '../cli/flags.js';
+import { proxyFlag } from '../cli/data-plane-flags.js';
 import { renderUp, upResult, type UpResult } from '../cli/render-up.js';
 import { POLICIES, resolvePolicy } from '../core/policies/index.js';
 import { DEFAULT_BASE_PORT } from '../runtime/cluster/ports.js';
@@ -18,7 +19,9 @@ backends base+1…base+N (7001, 7002, …), LB base+100 (7100), control API base
 
 The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--registry auto), otherwise lbx's embedded, Consul-compatible one.
 
---registry etcd runs a real one-member etcd instead (client URL on base+102, peer URL on base+103, data in the cluster directory).`;
+--registry etcd runs a real one-member etcd instead (client URL on base+102, peer URL on base+103, data in the cluster directory).
+
+--mode proxy --proxy haproxy|nginx runs Debian's HAProxy or NGINX as the data plane on base+108 (7108), its config, pid file and socket in the cluster directory; \`lbx send\` calls it, and kill/add/rm/scale/policy reach it without dropping calls (see docs/data-planes.md).`;
 
   static override examples = [
     '<%= config.bin %> up',
@@ -31,6 +34,8 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --policy wrr --speeds 1,1,1,0.25 --weights speeds',
     '<%= config.bin %> up --respawn',
     '<%= config.bin %> up --mode proxy --policy p2c',
+    '<%= config.bin %> up --mode proxy --proxy haproxy --policy lc   # HAProxy forwards, on base+108',
+    '<%= config.bin %> up --mode proxy --proxy nginx --policy ch     # NGINX, hash $http_x_lbx_key consistent',
     '<%= config.bin %> up --slow-start 10s   # new and restarted backends ramp up',
   ];
 
@@ -42,6 +47,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
       default: 'rr',
     }),
     ...clusterFlags,
+    proxy: proxyFlag,
   };
 
   async run(): Promise<UpResult> {

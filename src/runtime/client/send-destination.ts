@@ -25,11 +25,15 @@ export async function localDestination(name: string): Promise<SendDestination> {
   const cluster = await requireRunningCluster(name);
   const registry: RegistryConnection = { kind: cluster.spec.registry, address: cluster.registryAddress, cluster: cluster.name };
   const warnings: string[] = [];
+  // A stock data plane (up --proxy haproxy|nginx) forwards instead of the LB: send calls it, at its fixed port.
+  const dataPlane = cluster.spec.dataPlane === undefined ? undefined : cluster.components.find((component) => component.role === 'dataplane');
   // An LB that is restarting is not listed as passing: start with the cluster's LB address and wait for it.
-  const lbAddress = await resolveLbAddress(registry).catch((error: unknown) => {
-    warnings.push(`${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
-    return cluster.lbAddress;
-  });
+  const lbAddress =
+    dataPlane?.address ??
+    (await resolveLbAddress(registry).catch((error: unknown) => {
+      warnings.push(`${error instanceof Error ? error.message : String(error)}; trying the cluster's LB at ${cluster.lbAddress} for up to --lb-wait`);
+      return cluster.lbAddress;
+    }));
   const backendAddresses = cluster.components.filter((component) => component.role === 'backend' && component.state === 'ready').map((component) => component.address);
   return { registry, lbAddress, mode: cluster.spec.mode ?? 'lookaside', policy: cluster.spec.policy, paths: clusterPaths(name), backendAddresses, warnings };
 }

@@ -7,7 +7,8 @@ import { writeJsonAtomic } from './atomic-file.js';
 
 export const CLUSTER_SCHEMA_VERSION = 1;
 
-export type ComponentRole = 'registry' | 'lb' | 'backend';
+/** dataplane: a stock proxy (HAProxy, NGINX) run by `lbx serve dataplane` in a proxy-mode cluster. */
+export type ComponentRole = 'registry' | 'lb' | 'backend' | 'dataplane';
 /**
  * starting: spawned, not yet ready · ready: serving · stopping: asked to stop · exited: gone
  * (crashed or killed; `lbx start` or --respawn may bring it back) · removed: taken out by

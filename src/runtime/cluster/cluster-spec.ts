@@ -2,6 +2,7 @@
 import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 import type { LbMode } from '../lb/lb-mode.js';
 import type { XdsLoadWeights } from '../../core/xds/xds-plan.js';
+import type { DataPlaneKind } from '../../core/dataplane/data-plane-kind.js';
 
 /** `auto` prefers a consul binary on PATH, then the embedded registry; etcd runs only when asked for. */
 export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded', 'etcd'] as const;
@@ -51,4 +52,8 @@ export interface ClusterSpec {
   readonly slowStartMs?: number;
   /** `up --xds-load-weights orca`: stock clients weigh load-aware policies by the backends' ORCA reports; absent = pushed by the LB. */
   readonly xdsLoadWeights?: XdsLoadWeights;
+  /** Proxy mode through a stock data plane (`up --proxy haproxy|nginx`) on base+108; absent = the LB forwards (`--proxy lbx`). */
+  readonly dataPlane?: DataPlaneKind;
+  /** Absolute path of the data plane's binary (haproxy, nginx), found when `up` planned the cluster. */
+  readonly dataPlaneBinary?: string;
 }

@@ -24,6 +24,8 @@ const ETCD_PEER_OFFSET = 103;
 const LB_METRICS_OFFSET = 106;
 /** The LB's xDS control plane (ADS over gRPC) for stock gRPC clients: base+107. */
 const LB_XDS_OFFSET = 107;
+/** The listener of a stock data plane (HAProxy, NGINX: `up --mode proxy --proxy haproxy|nginx`): base+108. */
+const DATA_PLANE_OFFSET = 108;
 /**
  * A backend's Prometheus metrics (HTTP) sit this far above its gRPC port: base+111 … base+174.
  * The layout stays under 200 ports wide, so clusters 200 apart never share a port.
@@ -34,6 +36,8 @@ export const BACKEND_METRICS_PORT_OFFSET = 110;
 export const lbMetricsPort = (lbPort: number): number => lbPort - LB_OFFSET + LB_METRICS_OFFSET;
 /** The xDS port of the LB listening on `lbPort` (base+100 → base+107). */
 export const lbXdsPort = (lbPort: number): number => lbPort - LB_OFFSET + LB_XDS_OFFSET;
+/** The data plane's port of the cluster whose LB listens on `lbPort` (base+100 → base+108). */
+export const dataPlanePort = (lbPort: number): number => lbPort - LB_OFFSET + DATA_PLANE_OFFSET;
 /** The metrics port of the backend listening on `backendPort` (base+1 → base+111). */
 export const backendMetricsPort = (backendPort: number): number => backendPort + BACKEND_METRICS_PORT_OFFSET;
 
@@ -58,6 +62,8 @@ export interface PortLayout {
   readonly etcdPeer: number;
   readonly lbMetrics: number;
   readonly lbXds: number;
+  /** A stock data plane's listener (HAProxy, NGINX), when the cluster runs one. */
+  readonly dataPlane: number;
   /** Port of backend number `index` (0-based). */
   backend(index: number): number;
   /** Metrics port of backend number `index` (0-based). */
@@ -76,6 +82,7 @@ export function portLayout(basePort: number): PortLayout {
     etcdPeer: basePort + ETCD_PEER_OFFSET,
     lbMetrics: basePort + LB_METRICS_OFFSET,
     lbXds: basePort + LB_XDS_OFFSET,
+    dataPlane: basePort + DATA_PLANE_OFFSET,
     backend: (index) => basePort + 1 + index,
     backendMetrics: (index) => backendMetricsPort(basePort + 1 + index),
   };
@@ -88,7 +95,7 @@ export function xdsAddressOf(lbAddress: string): string {
 }
 
 /** Every port `up` will bind, in start order, each with the component that binds it. */
-export function portsToBind(layout: PortLayout, backends: number, registry: RegistryKind): Array<{ port: number; component: string }> {
+export function portsToBind(layout: PortLayout, backends: number, registry: RegistryKind, dataPlane?: string): Array<{ port: number; component: string }> {
   const ports = [
     { port: layout.control, component: 'supervisor control API' },
     { port: layout.registryHttp, component: `registry (${registry})` },
@@ -106,6 +113,7 @@ export function portsToBind(layout: PortLayout, backends: number, registry: Regi
     { port: layout.lbMetrics, component: 'load balancer metrics' },
     { port: layout.lbXds, component: 'load balancer xDS' },
   );
+  if (dataPlane !== undefined) ports.push({ port: layout.dataPlane, component: `data plane (${dataPlane})` });
   for (let index = 0; index < backends; index += 1) {
     ports.push({ port: layout.backend(index), component: `backend ${index + 1}` }, { port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
   }

@@ -6,6 +6,7 @@ import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { backendMetricsPort, type PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
 import { tokenFile } from '../cluster/cluster-token.js';
+import { formatHostPort } from '../../core/host-port.js';
 
 export interface RoleCommand {
   readonly file: string;
@@ -183,6 +184,32 @@ export function backendCommand(spec: ClusterSpec, traits: BackendTraits, port: n
     '--metrics-port',
     String(backendMetricsPort(port)),
     ...token(clusterDir),
+    ...marker(clusterDir),
+  ]);
+}
+
+/** The data-plane role (`up --proxy haproxy|nginx`): the proxy on base+108, following the LB's plan on base+107. */
+export function dataPlaneCommand(spec: ClusterSpec, ports: PortLayout, clusterDir: string): RoleCommand | undefined {
+  if (spec.dataPlane === undefined) return undefined;
+  const advertisedHost = WILDCARD_HOSTS.has(spec.host) ? '127.0.0.1' : spec.host;
+  return lbx([
+    'serve',
+    'dataplane',
+    '--kind',
+    spec.dataPlane,
+    ...(spec.dataPlaneBinary === undefined ? [] : ['--binary', spec.dataPlaneBinary]),
+    '--host',
+    spec.host,
+    '--port',
+    String(ports.dataPlane),
+    '--xds-addr',
+    formatHostPort(advertisedHost, ports.lbXds),
+    '--backend-host',
+    advertisedHost,
+    '--base-port',
+    String(ports.basePort),
+    '--timeout',
+    `${spec.readyTimeoutMs}ms`,
     ...marker(clusterDir),
   ]);
 }

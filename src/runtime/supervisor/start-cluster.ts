@@ -44,7 +44,7 @@ export async function startCluster(spec: ClusterSpec, onEvent: (event: StartClus
 /** Every port the cluster will bind must be free now: a clash is a usage error naming the ports and the flag that moves them. */
 async function refuseBusyPorts(spec: ClusterSpec): Promise<void> {
   const layout = portLayout(spec.basePort);
-  const busy = await findPortsInUse(spec.host, portsToBind(layout, spec.backends, spec.registry));
+  const busy = await findPortsInUse(spec.host, portsToBind(layout, spec.backends, spec.registry, spec.dataPlane));
   if (busy.length === 0) return;
   const list = busy.map((entry) => `${entry.port} (${entry.component})`).join(', ');
   const free = await findFreeBasePort(spec);
@@ -60,7 +60,7 @@ async function findFreeBasePort(spec: ClusterSpec): Promise<number | undefined> 
   const STEP = 1_000;
   for (let offset = STEP; offset <= MAX_BASE_PORT - MIN_BASE_PORT; offset += STEP) {
     const candidate = MIN_BASE_PORT + ((spec.basePort - MIN_BASE_PORT + offset) % (MAX_BASE_PORT - MIN_BASE_PORT));
-    const busy = await findPortsInUse(spec.host, portsToBind(portLayout(candidate), spec.backends, spec.registry));
+    const busy = await findPortsInUse(spec.host, portsToBind(portLayout(candidate), spec.backends, spec.registry, spec.dataPlane));
     if (busy.length === 0) return candidate;
   }
   return undefined;

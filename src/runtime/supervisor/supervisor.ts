@@ -26,7 +26,8 @@ import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../proc
 import { describeError, waitFor } from '../process/wait-for.js';
 import type { RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
-import { backendCommand, backendId, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
+import { backendCommand, backendId, dataPlaneCommand, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
+import { refuseUnsupportedDataPlanePolicy } from './data-plane-policy.js';
 import { formatHostPort } from '../../core/host-port.js';
 
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
@@ -37,7 +38,7 @@ const REGISTRY_PROGRAMS = { consul: 'consul agent', etcd: 'etcd' } as const;
  * (≤ 2 s), a 200 ms grace for picks on their way, its drain (≤ 5 s, DEFAULT_DRAIN_GRACE_MS) and
  * a final load report (≤ 2 s): 14 s never cuts a drain short, even with a slow LB or registry.
  */
-const STOP_GRACE_MS = { lb: 2_000, backend: 14_000, registry: 2_000 } as const;
+const STOP_GRACE_MS = { lb: 2_000, backend: 14_000, registry: 2_000, dataplane: 5_000 } as const;
 /** SIGTERM-to-SIGKILL grace for a backend that never became ready. */
 const FAILED_START_GRACE_MS = 1_000;
 
@@ -97,6 +98,8 @@ export interface BackendChange {
 }
 
 const DEFAULT_TRAITS: BackendTraits = { speed: 1, weight: 1 };
+/** Where `status` lists the roles that are not backends (those follow, by port). */
+const ROLE_RANK: Readonly<Record<Exclude<ComponentRole, 'backend'>, number>> = { registry: -3, lb: -2, dataplane: -1 };
 
 export class Supervisor {
   private readonly ports: PortLayout;
@@ -129,6 +132,7 @@ export class Supervisor {
     };
     this.addSlot('registry', 'registry', this.ports.registryHttp);
     this.addSlot('lb', 'lb', this.ports.lb);
+    if (spec.dataPlane !== undefined) this.addSlot(spec.dataPlane, 'dataplane', this.ports.dataPlane);
     for (let index = 0; index < spec.backends; index += 1) {
       const port = this.ports.backend(index);
       this.addSlot(backendId(port), 'backend', port, { speed: spec.speeds?.[index] ?? 1, weight: spec.weights?.[index] ?? 1 });
@@ -154,7 +158,7 @@ export class Supervisor {
       const interceptors = [tokenInterceptor(readTokenFile(tokenFile(this.paths)))];
       this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
       this.registryClient = createRegistry(this.registryConnection(), { requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS, clusterTokenFile: tokenFile(this.paths) });
-      await Promise.all(this.backendSlots().map((slot) => this.startBackendSlot(slot)));
+      await Promise.all([...this.backendSlots().map((slot) => this.startBackendSlot(slot)), ...this.dataPlaneSlots().map((slot) => this.startDataPlane(slot))]);
     } catch (error) {
       await this.shutdown('start failed', { removeState: options.removeStateOnFailure });
       throw error;
@@ -168,6 +172,8 @@ export class Supervisor {
   async setPolicy(request: SetPolicyRequest): Promise<SetPolicyResponse> {
     const lb = this.lbClient;
     if (lb === undefined) throw new LbxError('runtime', `the LB of cluster "${this.spec.name}" is not running`);
+    // A policy HAProxy or NGINX lacks is refused before the LB hears of it: the cluster keeps running as it was.
+    refuseUnsupportedDataPlanePolicy(this.spec.dataPlane, request.policy, request.config?.hashBalance);
     const response = await callUnary(lb.setPolicy.bind(lb), request, LB_NOTIFY_TIMEOUT_MS);
     this.spec = { ...this.spec, policy: response.policy as PolicyName, policyConfig: toPolicyConfig(request.config ?? {}) };
     this.file.spec = this.spec;
@@ -327,6 +333,7 @@ export class Supervisor {
     this.file.state = 'stopping';
     await this.persist().catch(() => undefined);
     await this.stopSlots(this.backendSlots(), STOP_GRACE_MS.backend);
+    await this.stopSlots(this.dataPlaneSlots(), STOP_GRACE_MS.dataplane);
     await this.stopSlots([this.slot('lb')], STOP_GRACE_MS.lb);
     this.lbClient?.close();
     this.registryClient?.close();
@@ -383,6 +390,12 @@ export class Supervisor {
     return this.spawnAndWait(slot, lbCommand(this.spec, this.ports, this.file.registryAddress, this.paths.dir));
   }
 
+  private startDataPlane(slot: Slot): Promise<void> {
+    const command = dataPlaneCommand(this.spec, this.ports, this.paths.dir);
+    if (command === undefined) throw new Error('no data plane in this cluster');
+    return this.spawnAndWait(slot, command);
+  }
+
   private async startBackendSlot(slot: Slot): Promise<void> {
     slot.busy = 'starting';
     try {
@@ -420,6 +433,8 @@ export class Supervisor {
         return this.startLb(slot);
       case 'backend':
         return this.startBackendSlot(slot);
+      case 'dataplane':
+        return this.startDataPlane(slot);
     }
   }
 
@@ -523,7 +538,7 @@ export class Supervisor {
     this.slots.set(name, slot);
     const others = this.file.components.filter((component) => component.name !== name);
     // Registry and LB first, then backends by port: the order `status` lists them in.
-    const rank = (component: ComponentRecord): number => (component.role === 'backend' ? component.port : component.role === 'registry' ? -2 : -1);
+    const rank = (component: ComponentRecord): number => (component.role === 'backend' ? component.port : ROLE_RANK[component.role]);
     this.file.components = [...others, record].sort((a, b) => rank(a) - rank(b));
     return slot;
   }
@@ -582,6 +597,10 @@ export class Supervisor {
     const slot = this.slots.get(name);
     if (slot === undefined) throw new Error(`no component named ${name}`);
     return slot;
+  }
+
+  private dataPlaneSlots(): Slot[] {
+    return [...this.slots.values()].filter((slot) => slot.record.role === 'dataplane');
   }
 
   private backendSlots(): Slot[] {
