@@ -50,6 +50,13 @@ export function renderUp(file: ClusterFile, registryBinary: string, registryChoi
     '',
     `registry: ${describeRegistry(file.spec.registry, registryBinary, registryChoice)} at ${file.registryAddress}`,
     `policy:   ${file.spec.policy} (${file.spec.mode} mode)    LB: ${file.lbAddress}    xDS: ${xdsAddressOf(file.lbAddress)}    supervisor: pid ${file.supervisorPid}`,
+    ...dataPlaneLine(file),
     `next:     lbx send --simple 1000 --heavy 50    lbx status    lbx xds bootstrap    lbx down`,
   ].join('\n');
+}
+
+/** With `--proxy haproxy|nginx`: where `lbx send` goes (the proxy, not the LB). */
+function dataPlaneLine(file: ClusterFile): string[] {
+  const dataPlane = file.components.find((component) => component.role === 'dataplane');
+  return dataPlane === undefined ? [] : [`proxy:    ${dataPlane.name} at ${dataPlane.address} (h2c; lbx send calls it; config in ${file.spec.name}/${dataPlane.name}/)`];
 }
