@@ -17,7 +17,9 @@ export function renderReconciliation(report: Pick<ClusterReport, 'reconciliation
   const late = rows.filter((row) => row.lateAnswers > 0);
   const lost = rows.filter((row) => row.lostAnswers > 0);
   const apart = [
-    late.length === 0 ? '' : `answers served after the client's deadline (it retried them elsewhere): ${late.map((row) => `${row.address} ${row.lateAnswers}`).join(', ')}`,
+    late.length === 0
+      ? ''
+      : `answers served after the client stopped waiting for them (its deadline passed, or a hedge answered first elsewhere): ${late.map((row) => `${row.address} ${row.lateAnswers}`).join(', ')}`,
     lost.length === 0
       ? ''
       : `answers lost in crashes, each matched by a failed attempt the client retried: ${lost.map((row) => `${row.address} ${row.lostAnswers} (of ${row.failedAttempts} failed attempts)`).join(', ')}`,

@@ -46,6 +46,18 @@ export const sendFlags = {
   ...workloadFlags(''),
   timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
   retries: Flags.integer({ description: 'Retries per task after a retryable failure, each on another backend.', min: 0, max: 10, default: DEFAULT_RETRIES }),
+  'max-attempts': Flags.integer({
+    description: 'Attempts per task in all, the first included (the same as --retries N-1; gRPC names it so).',
+    min: 1,
+    max: 11,
+    exclusive: ['retries'],
+  }),
+  hedge: durationFlag({
+    description:
+      "Hedging (gRPC A6): when a task's attempt has not answered within this delay, send another to a different backend (up to --max-attempts in all); the first answer counts, the others are cancelled. lbx client only.",
+    minMs: 1,
+    maxMs: 60_000,
+  }),
   'retry-budget': Flags.custom<number>({
     description:
       "Retries in flight at most this share of the tasks in flight, and at least 3 (Envoy's retry budget, e.g. 20%): a sick backend cannot multiply the load. A retry refused ends its task failed, naming the budget. Default: no budget (--retries alone).",
@@ -71,16 +83,24 @@ export const sendFlags = {
 export interface SendWorkload extends TaskWorkload {
   readonly lbWaitMs: number;
   readonly retryBudget?: number;
+  readonly hedgeDelayMs?: number;
   readonly key?: string;
 }
 
 /** The parsed flags checked, in the order their usage errors are reported: the tasks, the thresholds, --key, the registry. */
 export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>): { workload: SendWorkload; thresholds: Thresholds; registry?: RegistryConnection } {
-  const workload = workloadFromFlags(flags, { timeoutMs: flags.timeout, retries: flags.retries });
+  const retries = flags['max-attempts'] === undefined ? flags.retries : flags['max-attempts'] - 1;
+  const workload = workloadFromFlags(flags, { timeoutMs: flags.timeout, retries });
+  if (flags.hedge !== undefined && flags.client !== 'lbx')
+    throw new LbxError('usage', `--hedge works with --client lbx only (got --client ${flags.client}): a stock client hedges only by its own service config`);
   const thresholds = thresholdsFromFlags(flags);
   checkKey(flags.key);
   const registry = remoteRegistry(flags);
-  const extras = { ...(flags.key === undefined ? {} : { key: flags.key }), ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }) };
+  const extras = {
+    ...(flags.key === undefined ? {} : { key: flags.key }),
+    ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }),
+    ...(flags.hedge === undefined ? {} : { hedgeDelayMs: flags.hedge }),
+  };
   return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...extras }, thresholds, ...(registry ? { registry } : {}) };
 }
 

@@ -152,6 +152,26 @@ gray('a retry budget stops a sick backend from multiplying the load: refused ret
   assert.match(bad.stderr, /--retry-budget "120%": expected a share from 0 to 1/);
 });
 
+gray('hedging: a slow backend stops costing its latency; the first answer counts once, cancelled hedges reconcile', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'hedge', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '3'], 120_000, async () => {
+    await cluster.json(['fault', String(cluster.backend(0).port), '--latency', '400ms']);
+    const plain = (await cluster.send(['--simple', '300', '--concurrency', '8'])) as Sent & { summary: { latencyMs: { p99: number } } };
+    const hedged = (await cluster.send(['--simple', '300', '--concurrency', '8', '--hedge', '40ms', '--max-attempts', '2'])) as Sent & {
+      summary: { latencyMs: { p99: number }; hedged?: number };
+    };
+    assert.equal([hedged.summary.ok, hedged.summary.failed], [300, 0]);
+    assert.ok(plain.summary.latencyMs.p99 >= 400, `without hedging the slow backend sets p99: ${plain.summary.latencyMs.p99} ms`);
+    assert.ok(hedged.summary.latencyMs.p99 < 300, `with hedging p99 ${hedged.summary.latencyMs.p99} ms`);
+    assert.ok((hedged.summary.hedged ?? 0) >= 50, `a hedge for most tasks the slow backend got: ${hedged.summary.hedged}`);
+    const report = (await cluster.report()) as { reconciliation: { matches: boolean; rows: unknown[] } };
+    assert.ok(report.reconciliation.matches, `hedges reconcile: ${JSON.stringify(report.reconciliation.rows)}`);
+  });
+  const bad = await sandbox.run(['send', '--simple', '1', '--hedge', '10ms', '--client', 'xds', '--name', 'hedge']);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /--hedge works with --client lbx only/);
+});
+
 gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
   const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {

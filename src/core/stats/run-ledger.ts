@@ -10,7 +10,7 @@ export interface BackendRunSummary {
   share: number;
   /** Attempts that failed at this backend, whether or not a retry then succeeded. */
   errors: number;
-  /** Of `errors`, attempts the client gave up on at its deadline: the backend may still have served them (absent in older runs). */
+  /** Of `errors`, attempts the client stopped waiting for (its deadline, or a hedge answered first elsewhere): the backend may still have served them (absent in older runs). */
   timeouts?: number;
   latencyMs: { p50: number; p99: number };
 }
@@ -22,6 +22,8 @@ export interface RunSummary {
   failed: number;
   /** Extra attempts made after a failed one. */
   retried: number;
+  /** Extra attempts made because the first had not answered within the hedging delay (send --hedge; absent without). */
+  hedged?: number;
   /** Why requests ended failed, most frequent first. */
   failuresByReason: Record<string, number>;
   /** Why single attempts failed (retried or not), most frequent first. */
@@ -67,6 +69,7 @@ export class RunLedger {
   #ok = 0;
   #failed = 0;
   #retried = 0;
+  #hedged = 0;
   #attemptFailuresWithoutBackend = 0;
   readonly #failuresByReason = new Map<string, number>();
   readonly #attemptFailuresByReason = new Map<string, number>();
@@ -89,18 +92,23 @@ export class RunLedger {
 
   /** One attempt failed at this backend; the request will be retried or recorded failed. */
   /** `backendAddress` is undefined when the client cannot know which backend failed (through a proxy). */
-  /** `isDeadline`: the client stopped waiting (DEADLINE_EXCEEDED), so the backend may still serve it, late. */
-  recordAttemptFailure(backendAddress: string | undefined, reason: string, options: { isDeadline?: boolean } = {}): void {
+  /** `mayBeServed`: the client stopped waiting (its deadline, or a hedge won elsewhere), so the backend may still serve it, late. */
+  recordAttemptFailure(backendAddress: string | undefined, reason: string, options: { mayBeServed?: boolean } = {}): void {
     if (backendAddress !== undefined) {
       const tally = this.#tally(backendAddress);
       tally.errors += 1;
-      if (options.isDeadline) tally.timeouts += 1;
+      if (options.mayBeServed) tally.timeouts += 1;
     } else this.#attemptFailuresWithoutBackend += 1;
     increment(this.#attemptFailuresByReason, reason);
   }
 
   recordRetry(): void {
     this.#retried += 1;
+  }
+
+  /** A hedged attempt started (the task's earlier ones had not answered in time). */
+  recordHedge(): void {
+    this.#hedged += 1;
   }
 
   /** The request ended failed. */
@@ -124,6 +132,7 @@ export class RunLedger {
       ok: this.#ok,
       failed: this.#failed,
       retried: this.#retried,
+      ...(this.#hedged > 0 ? { hedged: this.#hedged } : {}),
       failuresByReason: toRankedRecord(this.#failuresByReason),
       attemptFailuresByReason: toRankedRecord(this.#attemptFailuresByReason),
       attemptFailuresWithoutBackend: this.#attemptFailuresWithoutBackend,

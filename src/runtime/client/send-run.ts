@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { connectivityState, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { connectivityState, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
 import type { TaskKind } from '../../core/policies/policy.js';
@@ -20,10 +20,12 @@ import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
 import { BackendPool } from './backend-pool.js';
 import { RetryBudget } from '../../core/retry-budget.js';
+import { XDS_HASH_HEADER } from '../../core/xds/xds-plan.js';
 import { describeLbUnavailable, isProxyUnavailable, mayHaveBeenForwarded, pickFailureAction } from './lb-failure.js';
 import { LbLocator } from './lb-locator.js';
 import { LbOutageClock, LbWait } from './lb-wait.js';
 import { PickStream } from './pick-stream.js';
+import { runHedged, type HedgeGate } from './hedged-send.js';
 import { DEFAULT_LB_WAIT_MS } from './send-defaults.js';
 
 const GET_SERVER_TIMEOUT_MS = 2_000;
@@ -58,6 +60,8 @@ export interface SendOptions {
   readonly maxAttempts: number;
   /** Retries in flight at most this share of the tasks in flight (at least 3, as Envoy's retry budget); absent = no budget. */
   readonly retryBudget?: number;
+  /** Hedging (gRPC A6): another attempt, on another backend, each time this passes without an answer (maxAttempts in all). */
+  readonly hedgeDelayMs?: number;
   /** CPU_HEAVY size; 0 = the backends' default. */
   readonly workUnits: number;
   /** Seed of the task order (a shuffle of SIMPLE and CPU_HEAVY); the same seed sends the same order. */
@@ -102,6 +106,16 @@ export interface SendResult {
 }
 
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
+
+/** Through a proxy the key travels as the x-lbx-key header too: HAProxy and NGINX hash headers, not messages. */
+function keyMetadata(key: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set(XDS_HASH_HEADER, key);
+  return metadata;
+}
+
+const HEDGE_LOST = 'answered after another hedged attempt had won';
+const HEDGE_CANCELLED = 'CANCELLED: another hedged attempt answered first';
 
 /** Before trying every backend again after all were excluded: time for a crashed one to come back, bounded by the retries. */
 const RETRY_ALL_PAUSE_MS = 200;
@@ -229,6 +243,7 @@ class SendSession {
 
   /** One request to its end: tries, retries on another backend, waits for the LB; recorded exactly once. */
   private async sendOne(index: number, kind: TaskKind): Promise<void> {
+    if (this.options.hedgeDelayMs !== undefined) return this.sendHedged(index, kind, this.options.hedgeDelayMs);
     const held = { isRetry: false };
     try {
       await this.attemptUntilDone(index, kind, held);
@@ -285,6 +300,21 @@ class SendSession {
     }
   }
 
+  /** A hedged task: attempts overlap, the first answer is the one counted, the others are cancelled. */
+  private async sendHedged(index: number, kind: TaskKind, delayMs: number): Promise<void> {
+    const startedAt = performance.now();
+    const exclude: string[] = [];
+    const key = this.keyFor(index);
+    const lbWait = new LbWait(this.outage, this.random);
+    const end = await runHedged((gate) => this.tryOnce(index, kind, key, exclude, lbWait, startedAt, gate), {
+      delayMs,
+      maxAttempts: this.options.maxAttempts,
+      isStopping: () => this.isStopping(),
+      onHedge: () => this.ledger.recordHedge(),
+    });
+    if (end.kind === 'failed') this.ledger.recordFailed(end.reason, elapsedSince(startedAt));
+  }
+
   /** The backend for one attempt: the LB's pick in look-aside mode; direct and proxy targets take every task themselves. */
   private async pickBackend(kind: TaskKind, key: string, exclude: readonly string[]): Promise<Picked> {
     if (this.lb === undefined) return { address: this.targetAddress() };
@@ -301,7 +331,7 @@ class SendSession {
   }
 
   /** One pick and one call; the LB being gone is reported as 'wait-for-lb' and recorded nowhere. */
-  private async tryOnce(index: number, kind: TaskKind, key: string, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> {
+  private async tryOnce(index: number, kind: TaskKind, key: string, exclude: string[], lbWait: LbWait, startedAt: number, gate?: HedgeGate): Promise<TryOutcome> {
     let picked: Picked;
     try {
       picked = await this.pickBackend(kind, key, exclude);
@@ -318,11 +348,22 @@ class SendSession {
       this.outage.answered();
       lbWait.reset();
     }
-    return this.callBackend(index, kind, key, picked, exclude, lbWait, startedAt);
+    // A hedge must go elsewhere: the backends of attempts under way are excluded from the next pick.
+    if (gate !== undefined && !exclude.includes(picked.address)) exclude.push(picked.address);
+    return this.callBackend(index, kind, key, picked, exclude, lbWait, startedAt, gate);
   }
 
   /** ProcessTask on the picked backend; its outcome goes to the ledger and, with the status code, back to the LB. */
-  private async callBackend(index: number, kind: TaskKind, key: string, picked: Picked, exclude: string[], lbWait: LbWait, startedAt: number): Promise<TryOutcome> {
+  private async callBackend(
+    index: number,
+    kind: TaskKind,
+    key: string,
+    picked: Picked,
+    exclude: string[],
+    lbWait: LbWait,
+    startedAt: number,
+    gate?: HedgeGate,
+  ): Promise<TryOutcome> {
     const { address, pickId, stream } = picked;
     const { target } = this.options;
     const attemptStartedAt = performance.now();
@@ -336,8 +377,15 @@ class SendSession {
         backend.processTask.bind(backend),
         { taskId: `${this.clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? this.options.workUnits : 0, clientId: this.clientId, key },
         this.options.timeoutMs,
+        gate?.signal,
+        target.kind === 'proxy' && key !== '' ? keyMetadata(key) : undefined,
       );
       reportDone(true);
+      // A hedge answered after another attempt had won: served, but not this task's answer.
+      if (gate !== undefined && !gate.commit()) {
+        this.ledger.recordAttemptFailure(address, HEDGE_LOST, { mayBeServed: true });
+        return { kind: 'final', reason: HEDGE_LOST };
+      }
       if (target.kind === 'proxy') {
         this.outage.answered();
         lbWait.reset();
@@ -356,10 +404,15 @@ class SendSession {
         return { kind: 'wait-for-lb', reason: describeLbUnavailable(error, address) };
       }
       reportDone(false, isServiceError(error) ? error.code : GrpcStatus.UNKNOWN);
+      if (gate?.signal.aborted === true) {
+        // Cancelled because another attempt won: the backend may have served it before the cancel arrived.
+        this.ledger.recordAttemptFailure(address, HEDGE_CANCELLED, { mayBeServed: true });
+        return { kind: 'final', reason: HEDGE_CANCELLED };
+      }
       const code = statusName(error);
       // Through a proxy the failing backend is the LB's business; the LB's address is no backend.
-      const isDeadline = isServiceError(error) && error.code === GrpcStatus.DEADLINE_EXCEEDED;
-      this.ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { isDeadline });
+      const mayBeServed = isServiceError(error) && error.code === GrpcStatus.DEADLINE_EXCEEDED;
+      this.ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { mayBeServed });
       const reason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
       if (!isServiceError(error) || !RETRYABLE.has(error.code)) return { kind: 'final', reason };
       exclude.push(address);

@@ -84,7 +84,7 @@ export async function runXdsSend(options: XdsSendOptions): Promise<SendResult> {
       } catch (error) {
         const code = (error as ServiceError | null)?.code ?? GrpcStatus.UNKNOWN;
         const reason = `ProcessTask ${GrpcStatus[code] ?? code} via xds:///${XDS_SERVICE_NAME}: ${(error as ServiceError | null)?.details ?? String(error)}`;
-        ledger.recordAttemptFailure(undefined, GrpcStatus[code] ?? String(code), { isDeadline: code === GrpcStatus.DEADLINE_EXCEEDED });
+        ledger.recordAttemptFailure(undefined, GrpcStatus[code] ?? String(code), { mayBeServed: code === GrpcStatus.DEADLINE_EXCEEDED });
         if (!RETRYABLE.has(code) || attempt >= options.maxAttempts || options.stop?.aborted === true) {
           ledger.recordFailed(reason, Math.round((performance.now() - startedAt) * 1_000));
           return;

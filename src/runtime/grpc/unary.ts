@@ -5,13 +5,17 @@ type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial
 
 const EMPTY_METADATA = new Metadata();
 
-/** Calls a generated unary client method, bound to its client, with a deadline `timeoutMs` from now. */
-export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
+/** Calls a generated unary client method, bound to its client, with a deadline `timeoutMs` from now; `signal` cancels it (CANCELLED). */
+export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number, signal?: AbortSignal, metadata: Metadata = EMPTY_METADATA): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method(request, EMPTY_METADATA, { deadline: Date.now() + timeoutMs }, (error, response) => {
+    const call = method(request, metadata, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      signal?.removeEventListener('abort', cancel);
       if (error) reject(error);
       else resolve(response);
     });
+    const cancel = (): void => call.cancel();
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
   });
 }
 
