@@ -130,7 +130,7 @@ export const EXIT_REMOVAL_PREFIX = 'exited';
 const REGISTERED: RegisterResult = { kind: 'registered' };
 
 /** Policies whose picks slow start thins out (Envoy: round robin and least request; lbx: every spreading policy). */
-const RAMPED_POLICIES: ReadonlySet<string> = new Set(['round_robin', 'weighted_round_robin', 'least_load', 'least_connections', 'power_of_two', 'peak_ewma', 'random']);
+const RAMPED_POLICIES: ReadonlySet<string> = new Set(['round_robin', 'weighted_round_robin', 'least_load', 'least_connections', 'power_of_two', 'peak_ewma', 'random', 'prequal']);
 
 export class Balancer {
   private readonly members = new Map<string, Member>();

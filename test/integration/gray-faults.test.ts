@@ -172,6 +172,17 @@ gray('hedging: a slow backend stops costing its latency; the first answer counts
   assert.match(bad.stderr, /--hedge works with --client lbx only/);
 });
 
+gray('prequal steers around a slow backend that round robin keeps feeding', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'prequal', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '4', '--policy', 'pq'], 120_000, async () => {
+    await cluster.json(['fault', String(cluster.backend(0).port), '--latency', '100ms']);
+    const sent = await cluster.send(['--simple', '1200', '--concurrency', '16']);
+    assert.equal([sent.summary.ok, sent.summary.failed], [1_200, 0]);
+    const slow = sent.summary.backends.find((backend) => backend.address === cluster.backend(0).address)?.ok ?? 0;
+    assert.ok(slow / 1_200 < 0.1, `prequal gave the slow backend ${((slow / 1_200) * 100).toFixed(1)} % (round robin: 25 %)`);
+  });
+});
+
 gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
   const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {

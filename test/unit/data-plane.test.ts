@@ -31,7 +31,7 @@ mapping('the five mapped policies, each with its directive on both data planes',
 
 mapping('every other lbx policy is refused with the list of what is supported', () => {
   const unsupported = POLICIES.map((policy) => policy.name).filter((name) => !supportedPolicies('haproxy').includes(name));
-  assert.equal(unsupported.sort(), ['least_load', 'peak_ewma', 'pick_first', 'random']);
+  assert.equal(unsupported.sort(), ['least_load', 'peak_ewma', 'pick_first', 'prequal', 'random']);
   for (const name of unsupported) {
     for (const kind of ['haproxy', 'nginx'] as const) {
       const result = mapPolicyForDataPlane(kind, name);

@@ -19,8 +19,8 @@ test('POLICY_CHOICES lists every short and long name', () => {
   assert.equal(
     [...POLICY_CHOICES],
     [
-      ...['pf', 'rr', 'll', 'lc', 'ch', 'wrr', 'p2c', 'ewma', 'random'],
-      ...['pick_first', 'round_robin', 'least_load', 'least_connections', 'consistent_hash', 'weighted_round_robin', 'power_of_two', 'peak_ewma', 'random'],
+      ...['pf', 'rr', 'll', 'lc', 'ch', 'wrr', 'p2c', 'ewma', 'random', 'pq'],
+      ...['pick_first', 'round_robin', 'least_load', 'least_connections', 'consistent_hash', 'weighted_round_robin', 'power_of_two', 'peak_ewma', 'random', 'prequal'],
     ],
   );
 });
@@ -45,7 +45,7 @@ test('an unknown name is a usage error naming the value and every choice', () =>
   assert.is(
     (caught as LbxError).message,
     'unknown policy "xyz"; expected one of: pf (pick_first), rr (round_robin), ll (least_load), lc (least_connections), ' +
-      'ch (consistent_hash), wrr (weighted_round_robin), p2c (power_of_two), ewma (peak_ewma), random (random)',
+      'ch (consistent_hash), wrr (weighted_round_robin), p2c (power_of_two), ewma (peak_ewma), random (random), pq (prequal)',
   );
 });
 

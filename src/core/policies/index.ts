@@ -8,13 +8,14 @@ import { peakEwma } from './peak-ewma.js';
 import { pickFirst } from './pick-first.js';
 import type { PolicyFactory } from './policy.js';
 import { powerOfTwo } from './power-of-two.js';
+import { prequal } from './prequal.js';
 import { random } from './random.js';
 import { roundRobin } from './round-robin.js';
 import { weightedRoundRobin } from './weighted-round-robin.js';
 
-export { consistentHash, leastConnections, leastLoad, peakEwma, pickFirst, powerOfTwo, random, roundRobin, weightedRoundRobin };
+export { consistentHash, leastConnections, leastLoad, peakEwma, pickFirst, powerOfTwo, prequal, random, roundRobin, weightedRoundRobin };
 
-export const POLICIES: readonly PolicyFactory[] = [pickFirst, roundRobin, leastLoad, leastConnections, consistentHash, weightedRoundRobin, powerOfTwo, peakEwma, random];
+export const POLICIES: readonly PolicyFactory[] = [pickFirst, roundRobin, leastLoad, leastConnections, consistentHash, weightedRoundRobin, powerOfTwo, peakEwma, random, prequal];
 
 /** Every accepted spelling, short names first (for oclif `options`, which match exactly). */
 export const POLICY_CHOICES: readonly string[] = [...POLICIES.map((policy) => policy.shortName), ...POLICIES.map((policy) => policy.name)];

@@ -91,6 +91,7 @@ export const POLICY_NAMES = [
   'power_of_two',
   'peak_ewma',
   'random',
+  'prequal',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 

@@ -40,6 +40,7 @@ const MAPPINGS: Readonly<Record<string, XdsPolicyMapping>> = {
   least_connections: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (no least-request policy in grpc-js-xds)' },
   power_of_two: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (stock clients have no power of two)' },
   peak_ewma: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (stock clients have no peak EWMA)' },
+  prequal: { lbPolicy: 'round_robin', weighting: 'load-reports', note: 'weights pushed from load reports (stock clients have no Prequal)' },
   random: { lbPolicy: 'round_robin', weighting: 'equal', note: 'round_robin: stock clients have no random policy; the shares are the same on average' },
 };
 
