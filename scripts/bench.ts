@@ -1,4 +1,4 @@
-// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds]`: benchmark scripts that print figures (not timed tests).
+// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds|gray]`: benchmark scripts that print figures (not timed tests).
 const suite = process.argv[2] ?? 'foundation';
 const suites: Record<string, () => Promise<unknown>> = {
   foundation: () => import('./bench-foundation.js'),
@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   hardening: () => import('./bench-hardening.js'),
   'lb-stream': () => import('./bench-hardening-lb.js'),
   xds: () => import('./bench-xds.js'),
+  gray: () => import('./bench-gray.js'),
 };
 const run = suites[suite];
 if (run === undefined) {

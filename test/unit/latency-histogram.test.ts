@@ -18,7 +18,7 @@ test('empty: count 0 and every figure 0', () => {
   assert.is(histogram.percentileMs(99), 0);
   assert.is(histogram.maxMs, 0);
   assert.is(histogram.meanMs, 0);
-  assert.equal(histogram.summaryMs(), { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
+  assert.equal(histogram.summaryMs(), { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
 });
 
 test('1..1000 µs: exact percentiles, max and mean in ms', () => {
@@ -29,7 +29,7 @@ test('1..1000 µs: exact percentiles, max and mean in ms', () => {
   assert.is(histogram.percentileMs(100), 1);
   assert.is(histogram.maxMs, 1);
   assert.is(histogram.meanMs, 0.5005);
-  assert.equal(histogram.summaryMs(), { p50: 0.5, p90: 0.9, p99: 0.99, max: 1, mean: 0.501 });
+  assert.equal(histogram.summaryMs(), { p50: 0.5, p90: 0.9, p99: 0.99, p999: 0.999, max: 1, mean: 0.501 });
 });
 
 test('large values keep three significant digits', () => {

@@ -19,7 +19,7 @@ test('an empty run is all zeros', () => {
     attemptFailuresWithoutBackend: 0,
     elapsedMs: 0,
     throughputPerSec: 0,
-    latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
+    latencyMs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
     backends: [],
   });
 });

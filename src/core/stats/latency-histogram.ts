@@ -9,6 +9,8 @@ export interface LatencySummaryMs {
   p50: number;
   p90: number;
   p99: number;
+  /** 99.9th percentile: what a hang or a rare slow call moves (absent in runs saved before it was kept). */
+  p999?: number;
   max: number;
   mean: number;
 }
@@ -57,12 +59,13 @@ export class LatencyHistogram {
 
   /** Headline figures in ms, rounded to 3 decimals (whole µs); all 0 when empty. */
   summaryMs(): LatencySummaryMs {
-    if (this.count === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+    if (this.count === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
     const histogram = this.#histogram;
     return {
       p50: toRoundedMs(histogram.getValueAtPercentile(50)),
       p90: toRoundedMs(histogram.getValueAtPercentile(90)),
       p99: toRoundedMs(histogram.getValueAtPercentile(99)),
+      p999: toRoundedMs(histogram.getValueAtPercentile(99.9)),
       max: toRoundedMs(histogram.maxValue),
       mean: toRoundedMs(histogram.mean),
     };
