@@ -7,6 +7,7 @@
 
 import { compareAddresses } from './address-order.js';
 import { maxEjected, mayEject, OutlierRecord } from './health/outlier-ejection.js';
+import { FAILURE_PERCENTAGE_INTERVAL_MS, failurePercentageOutliers, IntervalTally } from './health/failure-percentage.js';
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
 import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyConfig, PolicyFactory } from './policies/policy.js';
 import { RegistryResyncGrace } from './registry-resync-grace.js';
@@ -52,7 +53,7 @@ export interface BalancerDeps extends PickerDeps {
 }
 
 /** Why a backend was ejected: the LB's own calls (proxy mode), several clients' reports, or a failed probe after one client's. */
-export type EjectionEvidence = 'own-calls' | 'several-clients' | 'probe-failed';
+export type EjectionEvidence = 'own-calls' | 'several-clients' | 'probe-failed' | 'failure-percentage';
 
 export type RegisterResult = { readonly kind: 'registered' } | { readonly kind: 'refused'; readonly reason: string };
 
@@ -66,6 +67,8 @@ interface Member extends PickableBackend {
   /** True once the registry has listed it as passing; its later absence then means it failed there. */
   seenInRegistry: boolean;
   readonly outlier: OutlierRecord;
+  /** Calls in the current failure-percentage interval. */
+  readonly interval: IntervalTally;
   joinedAtUnixMs: number;
   leftAtUnixMs: number;
   lastAssignedAtUnixMs: number;
@@ -146,6 +149,7 @@ export class Balancer {
 
   private config: PolicyConfig = {};
   private slowStartMs = 0;
+  private intervalStartedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private policy: PolicyFactory,
@@ -297,6 +301,8 @@ export class Balancer {
   recordOutcome(address: string, ok: boolean, statusCode: number, reporter?: string): void {
     const member = this.members.get(address);
     if (member === undefined) return;
+    this.judgeIntervalIfDue();
+    member.interval.record(ok, statusCode, reporter);
     const reachedThreshold = member.outlier.record(ok, statusCode, reporter);
     if (!reachedThreshold || member.state !== 'serving') return;
     const probe = this.deps.probeBackend;
@@ -325,6 +331,24 @@ export class Balancer {
       return;
     }
     this.eject(member, 'probe-failed');
+  }
+
+  /**
+   * Failure-percentage detection (core/health/failure-percentage.ts): when an interval has passed, judges it and
+   * starts the next. Judged on the first outcome after the interval ends, not on a timer: without calls there
+   * is nothing to judge.
+   */
+  private judgeIntervalIfDue(): void {
+    const nowMs = this.deps.nowMs();
+    if (nowMs - this.intervalStartedAtMs < FAILURE_PERCENTAGE_INTERVAL_MS) return;
+    const serving = [...this.members.values()].filter((member) => member.state === 'serving' && !member.outlier.isEjected);
+    const outliers = failurePercentageOutliers(new Map(serving.map((member) => [member.address, member.interval])));
+    for (const member of this.members.values()) member.interval.reset();
+    this.intervalStartedAtMs = nowMs;
+    for (const address of outliers) {
+      const member = this.members.get(address);
+      if (member !== undefined) this.eject(member, 'failure-percentage');
+    }
   }
 
   private eject(member: Member, evidence: EjectionEvidence): void {
@@ -424,6 +448,7 @@ export class Balancer {
       removedReason: '',
       seenInRegistry: false,
       outlier: new OutlierRecord(),
+      interval: new IntervalTally(),
       joinedAtUnixMs: this.deps.wallMs(),
       leftAtUnixMs: 0,
       lastAssignedAtUnixMs: 0,
