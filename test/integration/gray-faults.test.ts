@@ -183,6 +183,32 @@ gray('prequal steers around a slow backend that round robin keeps feeding', asyn
   });
 });
 
+gray('outlier ejection: in proxy mode a backend failing half its calls is ejected within two intervals, and returns once healed', async () => {
+  const cluster = defineCluster<unknown, Sent>(sandbox, 'failpct', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '4', '--mode', 'proxy'], 120_000, async () => {
+    const sick = cluster.backend(0);
+    await cluster.json(['fault', String(sick.port), '--errors', '50%']);
+    const started = Date.now();
+    const sent = await cluster.send(['--simple', '2000', '--concurrency', '16']);
+    assert.equal([sent.summary.ok, sent.summary.failed], [2_000, 0], 'the proxy retries a failed forward on another backend');
+    const ejectedLine = cluster
+      .log('lb')
+      .split('\n')
+      .find((line) => / ejected address=/.test(line) && line.includes(sick.address));
+    // Three failures in a row (own-calls) usually come first at 50 %; failure-percentage catches the rest (unit-tested).
+    assert.ok(ejectedLine, `the LB logs an ejection of ${sick.address}`);
+    assert.match(ejectedLine!, /evidence=(own-calls|failure-percentage)/);
+    const ejectedAt = Date.parse(ejectedLine!.slice(0, 24));
+    assert.ok(ejectedAt - started < 2 * 1_000 + 3_000, `within two intervals of the load starting (${ejectedAt - started} ms, with up to 3 s for the send to start)`);
+    await cluster.json(['fault', String(sick.port), '--clear']);
+    const healed = await eventually(async () => {
+      await cluster.send(['--simple', '200']);
+      return cluster.log('lb').includes(`returned address=${sick.address}`);
+    }, 40_000);
+    assert.ok(healed, 'the healed backend returns after its ejection');
+  });
+});
+
 gray('bad input: unknown port and bad values exit 2 naming them; a stopped cluster exits 3; no token, no fault', async () => {
   const cluster = defineCluster(sandbox, 'badfault', await freeBasePort());
   await withCluster(sandbox, cluster, ['--backends', '1'], 90_000, async () => {
