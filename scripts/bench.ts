@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   hardening: () => import('./bench-hardening.js'),
   'lb-stream': () => import('./bench-hardening-lb.js'),
   xds: () => import('./bench-xds.js'),
+  'data-planes': () => import('./bench-data-planes.js'),
   gray: () => import('./bench-gray.js'),
 };
 const run = suites[suite];

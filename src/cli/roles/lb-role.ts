@@ -5,6 +5,7 @@ import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
 import { LB_MODES } from '../../runtime/lb/lb-mode.js';
+import { DEFAULT_PROXY_FORWARDING, PROXY_FORWARDINGS } from '../../runtime/lb/proxy-forwarding.js';
 import { XDS_LOAD_WEIGHTS } from '../../core/xds/xds-plan.js';
 
 export const lbRoleFlags = {
@@ -21,6 +22,13 @@ export const lbRoleFlags = {
     description: 'lookaside: clients call backends themselves; proxy: the LB also serves lbx.v1.Backend and forwards every task.',
     options: LB_MODES,
     default: 'lookaside' as const,
+  })(),
+  'proxy-forwarding': Flags.option({
+    description:
+      "Proxy mode: h2 = pass each task's HTTP/2 stream through to the picked backend (nothing decoded); grpc = decode and re-encode it in grpc-js (the older, slower path, kept to compare). Also LBX_PROXY_FORWARDING.",
+    options: PROXY_FORWARDINGS,
+    default: DEFAULT_PROXY_FORWARDING,
+    env: 'LBX_PROXY_FORWARDING',
   })(),
   ...policyConfigFlags,
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
@@ -46,6 +54,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     id: flags.id ?? `lb-${flags.port}`,
     policy,
     mode: flags.mode,
+    proxyForwarding: flags['proxy-forwarding'],
     policyConfig: policyConfigFromFlags(flags),
     registry: registryConnectionFromFlags(flags),
     reportIntervalMs: flags['report-interval'],
@@ -67,7 +76,9 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     { onStopFailed: logLine },
   );
   const lb = await starting;
-  logLine(`load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode, ${flags.registry} registry at ${flags['registry-addr']})`);
+  logLine(
+    `load balancer ready on ${lb.address} (policy ${policy.name}, ${flags.mode} mode${flags.mode === 'proxy' ? `, ${flags['proxy-forwarding']} forwarding` : ''}, ${flags.registry} registry at ${flags['registry-addr']})`,
+  );
   // Under a supervisor the token guards membership; a hand-started LB has none, and says so.
   if (!flags['token-file']) {
     logLine('warning: no --token-file: RegisterServer, DeregisterServer, ReportLoad and SetPolicy are open to anyone who can reach this LB');

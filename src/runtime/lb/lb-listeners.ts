@@ -1,11 +1,22 @@
-// The LB's listeners: its gRPC server (picks; tasks too in proxy mode) and those started beside it (xDS, metrics).
+// The LB's listeners: its gRPC server (picks; tasks too in proxy mode), the HTTP/2 proxy front on its port, and those started beside it (xDS, metrics).
 import { startGrpcServer, type RunningGrpcServer, type ServiceBinding } from '../grpc/grpc-server.js';
+import { startH2Front, type RunningH2Front } from './h2-proxy-front.js';
+import type { H2TaskForwarder } from './h2-task-forwarder.js';
 import type { ProxyService } from './proxy-service.js';
 
 /** A listener beside the gRPC server, as LbListeners stops it. */
 export interface SideListener {
   stop(): Promise<void>;
 }
+
+/** Proxy mode's parts: the grpc-js Backend service, and with h2 forwarding the forwarder that owns the LB's port. */
+export interface ProxyParts {
+  readonly service: ProxyService;
+  readonly h2?: H2TaskForwarder;
+}
+
+/** Where the grpc-js server listens when the h2 front owns the LB's port: loopback only, on a free port. */
+const INNER_HOST = '127.0.0.1';
 
 /**
  * Side listeners are stopped after the gRPC server and in reverse order of start, on a normal stop
@@ -15,12 +26,31 @@ export class LbListeners {
   private readonly sideListeners: SideListener[] = [];
 
   private constructor(
-    readonly grpc: RunningGrpcServer,
-    private readonly proxy: ProxyService | undefined,
+    private readonly grpc: RunningGrpcServer,
+    private readonly front: RunningH2Front | undefined,
+    private readonly proxy: ProxyParts | undefined,
   ) {}
 
-  static async start(host: string, port: number, services: readonly ServiceBinding[], proxy: ProxyService | undefined): Promise<LbListeners> {
-    return new LbListeners(await startGrpcServer(host, port, services), proxy);
+  /** With h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it; otherwise grpc-js serves the port itself. */
+  static async start(host: string, port: number, services: readonly ServiceBinding[], proxy: ProxyParts | undefined): Promise<LbListeners> {
+    const tasks = proxy?.h2;
+    if (tasks === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
+    const grpc = await startGrpcServer(INNER_HOST, 0, services);
+    try {
+      return new LbListeners(grpc, await startH2Front({ host, port, tasks, innerAddress: grpc.address }), proxy);
+    } catch (error) {
+      await grpc.stop(0);
+      throw error;
+    }
+  }
+
+  /** host:port clients call (the front's in h2 proxy mode). */
+  get address(): string {
+    return this.front?.address ?? this.grpc.address;
+  }
+
+  get port(): number {
+    return this.front?.port ?? this.grpc.port;
   }
 
   /** Starts one more listener; when it fails, every one started so far is stopped and the error rethrown. */
@@ -38,16 +68,21 @@ export class LbListeners {
 
   /** Start-up failed: everything stops at once, with no grace. */
   async abort(): Promise<void> {
-    this.proxy?.close();
+    this.closeProxy();
     await this.stopSideListeners();
-    await this.grpc.stop(0);
+    await Promise.all([this.front?.stop(0), this.grpc.stop(0)]);
   }
 
   async stop(graceMs: number): Promise<void> {
     // Picks are answered synchronously; in proxy mode forwarded tasks get the grace to finish.
-    await this.grpc.stop(graceMs, this.proxy ? undefined : () => true);
-    this.proxy?.close();
+    await Promise.all([this.front?.stop(graceMs), this.grpc.stop(graceMs, this.proxy ? undefined : () => true)]);
+    this.closeProxy();
     await this.stopSideListeners();
+  }
+
+  private closeProxy(): void {
+    this.proxy?.service.close();
+    this.proxy?.h2?.close();
   }
 
   private async stopSideListeners(): Promise<void> {

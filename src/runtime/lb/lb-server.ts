@@ -13,7 +13,9 @@ import type { ServiceBinding } from '../grpc/grpc-server.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
 import { createLbService } from './lb-service.js';
 import { dialOnce, probeBackendHealth } from './admission-probe.js';
-import { LbListeners } from './lb-listeners.js';
+import { LbListeners, type ProxyParts } from './lb-listeners.js';
+import { H2TaskForwarder } from './h2-task-forwarder.js';
+import { DEFAULT_PROXY_FORWARDING, type ProxyForwarding } from './proxy-forwarding.js';
 import { LbRegistryLink } from './lb-registry-link.js';
 import { LB_WIDE_FIELDS } from './validate-lb-request.js';
 import { withTolerantDecoders } from '../grpc/wide-integers.js';
@@ -44,6 +46,8 @@ export interface LbOptions {
   readonly policyConfig: PolicyConfig;
   /** lookaside: clients call backends themselves · proxy: the LB also serves Backend and forwards. */
   readonly mode: LbMode;
+  /** Proxy mode only: h2 (default) passes each task's HTTP/2 stream through; grpc decodes and re-encodes it in grpc-js. */
+  readonly proxyForwarding?: ProxyForwarding;
   /** The registry it watches for backends and registers itself in (Consul API or etcd). */
   readonly registry: RegistryConnection;
   readonly reportIntervalMs: number;
@@ -103,9 +107,9 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
   if (options.slowStartMs !== undefined) balancer.setSlowStart(options.slowStartMs);
-  const proxy = options.mode === 'proxy' ? createProxyService(balancer) : undefined;
-  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy), proxy);
-  const server = listeners.grpc;
+  const proxy = createProxyParts(options, balancer);
+  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy);
+  const server = { address: listeners.address, port: listeners.port };
   options.onEvent({ type: 'listening', address: server.address });
   if (options.xdsPort !== undefined) {
     const xdsPort = options.xdsPort;
@@ -140,6 +144,13 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
       await listeners.stop(graceMs);
     },
   };
+}
+
+/** Proxy mode's forwarding: the grpc-js Backend service always (GetLoad, health), and the HTTP/2 forwarder unless grpc forwarding was asked for. */
+function createProxyParts(options: LbOptions, balancer: Balancer): ProxyParts | undefined {
+  if (options.mode !== 'proxy') return undefined;
+  const service = createProxyService(balancer);
+  return (options.proxyForwarding ?? DEFAULT_PROXY_FORWARDING) === 'h2' ? { service, h2: new H2TaskForwarder(balancer) } : { service };
 }
 
 /** The balancer, probing a backend itself when clients report failures. */
