@@ -4,6 +4,7 @@ import type { ClusterReport } from '../runtime/cluster/collect-report.js';
 import { renderReconciliation } from './render-reconciliation.js';
 import { fitNotes, renderBackendTable, renderPolicyAssignments, renderReportHeader, renderRunsTable } from './render-report-tables.js';
 import { renderXdsReport } from './render-report-xds.js';
+import { renderReportFaults } from './render-fault.js';
 
 /**
  * `color` tints the share bars (callers pass shouldColor(process.stdout, process.env)); without `wide` every
@@ -34,5 +35,7 @@ export function renderReport(report: ClusterReport, options: { color?: boolean; 
     sections.push('no send runs yet: lbx send --simple 1000');
   }
   sections.push(renderXdsReport(report.xds, tableOptions));
+  const faults = renderReportFaults(report);
+  if (faults !== '') sections.push(faults);
   return sections.join('\n\n');
 }

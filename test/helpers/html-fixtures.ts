@@ -112,6 +112,7 @@ export function syntheticReportInput(): ReportHtmlInput {
       runs: [savedRun('run-1', [110, 100, 45], start), savedRun('run-2', [110, 100, 45], start + 5_000)],
       inProgress: [],
       isDiskFull: false,
+      faults: [],
       xds: { address: '127.0.0.1:29607', isAvailable: false, unavailableReason: '14 UNAVAILABLE: No connection established' },
     },
     loadHistory: ADDRESSES.map((address, backend) => ({

@@ -65,8 +65,9 @@ gray('latency, errors and hangs show where they should, clear on --clear and on 
       'status lists the faults in force',
     );
 
-    const report = await cluster.report();
-    assert.ok((report as { reconciliation: { matches: boolean } }).reconciliation.matches, 'injected errors and hangs are not counted as served');
+    const report = (await cluster.report()) as { reconciliation: { matches: boolean }; faults: { address: string; errored: number }[] };
+    assert.ok(report.reconciliation.matches, 'injected errors and hangs are not counted as served');
+    assert.is(report.faults.find((fault) => fault.address === erroring!.address)?.errored, row(erroring!.address).errors, 'report shows the faults in force');
 
     // Retries cure UNAVAILABLE: the default code.
     await cluster.json(['fault', String(erroring!.port), '--errors', '30%']);

@@ -77,6 +77,7 @@ const report: ClusterReport & { schema: 'lbx.report/v1' } = {
   runs: [run],
   inProgress: [],
   isDiskFull: false,
+  faults: [{ address: '127.0.0.1:7002', summary: 'latency 200ms', expiresAtUnixMs: 0, delayed: 12, errored: 0, hung: 0 }],
   xds: {
     address: '127.0.0.1:7107',
     isAvailable: true,

@@ -94,6 +94,7 @@ function busyReport(): ClusterReport {
     runs: Array.from({ length: 10 }, (_, index) => run(index, ports)),
     inProgress: [],
     xds: XDS_DOWN,
+    faults: [],
   } as unknown as ClusterReport;
 }
 
@@ -159,6 +160,13 @@ report('a small, plain cluster keeps its figures in the fitted form', () => {
   const text = renderReport(small);
   assert.not.match(text, /SPEED|WEIGHT|RESTARTS/, 'columns that say the same for every backend are left out');
   assert.match(text, /^127\.0\.0\.1:27001\s+ready\s+serving\s+2,345,678\s+50\.0%/m);
+});
+
+report('faults in force are a section of their own, with the calls each touched; none, no section', () => {
+  const faults = [{ address: '127.0.0.1:27002', summary: '5% UNAVAILABLE', expiresAtUnixMs: 0, delayed: 0, errored: 17, hung: 0 }];
+  assert.match(renderReport({ ...busyReport(), faults }), /^  127\.0\.0\.1:27002: 5% UNAVAILABLE \(delayed 0, errored 17, hung 0\)$/m);
+  assert.not.match(renderReport(busyReport()), /faults injected/);
+  assert.match(renderReport({ ...busyReport(), faultsUnavailable: 'backend-27003 did not answer' }), /faults: could not be read \(backend-27003 did not answer\)/);
 });
 
 report.run();

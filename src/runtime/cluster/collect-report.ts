@@ -18,6 +18,7 @@ import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from 
 import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
 import { probeGrpcHealth } from './probe-health.js';
 import { collectXdsReport, type XdsReport } from '../xds/collect-xds-status.js';
+import { ClusterFaults } from './cluster-faults.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
@@ -81,6 +82,34 @@ export interface ClusterReport {
   readonly isDiskFull: boolean;
   /** The xDS plan the LB last pushed to stock clients (base+107), or why it is unavailable (the LB is down). */
   readonly xds: XdsReport;
+  /** Faults injected into backends now (lbx fault), with the calls each touched. */
+  readonly faults: readonly FaultInForce[];
+  /** Why the faults could not be read (a backend did not answer), when they could not. */
+  readonly faultsUnavailable?: string;
+}
+
+export interface FaultInForce {
+  readonly address: string;
+  readonly summary: string;
+  /** 0 when it does not clear itself. */
+  readonly expiresAtUnixMs: number;
+  readonly delayed: number;
+  readonly errored: number;
+  readonly hung: number;
+}
+
+/** The faults in force, best effort: the report never fails because a backend did not say. */
+async function faultsInForce(cluster: ClusterFile): Promise<Pick<ClusterReport, 'faults' | 'faultsUnavailable'>> {
+  try {
+    const listed = await new ClusterFaults(cluster).list();
+    return {
+      faults: listed
+        .filter((fault) => fault.summary !== 'none')
+        .map(({ address, summary, expiresAtUnixMs, delayed, errored, hung }) => ({ address, summary, expiresAtUnixMs, delayed, errored, hung })),
+    };
+  } catch (error) {
+    return { faults: [], faultsUnavailable: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** What the saved runs say, per backend address: ok answers, failed attempts, and attempts that hit the deadline. */
@@ -94,13 +123,14 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
   const control = new ControlClient(cluster);
   const lb = new LoadBalancerClient(cluster.lbAddress, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
   try {
-    const [status, lbStats, runs, inProgress, isDiskFull, xds] = await Promise.all([
+    const [status, lbStats, runs, inProgress, isDiskFull, xds, faults] = await Promise.all([
       control.status(),
       callUnary(lb.getStats.bind(lb), {}, CALL_TIMEOUT_MS).catch(() => undefined),
       listRuns(paths),
       listRunsInProgress(paths),
       isFull(paths.dir),
       collectXdsReport(cluster.lbAddress),
+      faultsInForce(cluster),
     ]);
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
     const totals: RunTotals = { clientOk: sumPerBackend(runs, 'ok'), failedAttempts: sumPerBackend(runs, 'errors'), timeouts: sumPerBackend(runs, 'timeouts') };
@@ -124,6 +154,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       inProgress,
       isDiskFull,
       xds,
+      ...faults,
     };
   } finally {
     control.close();
