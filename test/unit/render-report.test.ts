@@ -164,7 +164,7 @@ report('a small, plain cluster keeps its figures in the fitted form', () => {
 
 report('faults in force are a section of their own, with the calls each touched; none, no section', () => {
   const faults = [{ address: '127.0.0.1:27002', summary: '5% UNAVAILABLE', expiresAtUnixMs: 0, delayed: 0, errored: 17, hung: 0 }];
-  assert.match(renderReport({ ...busyReport(), faults }), /^  127\.0\.0\.1:27002: 5% UNAVAILABLE \(delayed 0, errored 17, hung 0\)$/m);
+  assert.match(renderReport({ ...busyReport(), faults }), /^ {2}127\.0\.0\.1:27002: 5% UNAVAILABLE \(delayed 0, errored 17, hung 0\)$/m);
   assert.not.match(renderReport(busyReport()), /faults injected/);
   assert.match(renderReport({ ...busyReport(), faultsUnavailable: 'backend-27003 did not answer' }), /faults: could not be read \(backend-27003 did not answer\)/);
 });
