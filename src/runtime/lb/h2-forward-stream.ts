@@ -51,7 +51,7 @@ export function forwardStream(request: ForwardRequest, onEnd: (outcome: ForwardO
     upstream = pooled.session.request(upstreamHeaders(request), { endStream: false });
   } catch (error) {
     // The session closed between the pool's check and this request: nothing was sent.
-    onEnd({ kind: 'not-sent', reason: `${pooled.authority}: ${errorText(error)}` });
+    onEnd({ kind: 'not-sent', reason: `backend ${pooled.authority}: ${errorText(error)}` });
     return;
   }
   new ForwardedCall(request, upstream, onEnd).start();
@@ -93,7 +93,7 @@ class ForwardedCall {
     });
     upstream.on('error', (error) => (this.upstreamError = error));
     upstream.on('close', () => this.onUpstreamClose());
-    front.on('wantTrailers', () => front.sendTrailers(this.trailers ?? statusTrailers(GRPC_STATUS_INTERNAL, 'the upstream ended its response without a gRPC status')));
+    front.once('wantTrailers', this.onWantTrailers);
     front.on('close', this.onFrontClose);
     if (this.request.deadlineUnixMs !== undefined) {
       this.timer = setTimeout(() => this.onDeadline(), Math.max(1, this.request.deadlineUnixMs - Date.now()));
@@ -125,12 +125,17 @@ class ForwardedCall {
     if (!this.hasResponded && (code === NGHTTP2_REFUSED_STREAM || !isConnected)) {
       return this.end({
         kind: 'not-sent',
-        reason: `${authority} ${code === NGHTTP2_REFUSED_STREAM ? 'refused the stream' : `could not be reached (${errorText(this.upstreamError)})`}`,
+        reason: `backend ${authority} ${code === NGHTTP2_REFUSED_STREAM ? 'refused the stream' : `could not be reached (${errorText(this.upstreamError)})`}`,
       });
     }
     const why = this.upstreamError === undefined ? `reset the stream (HTTP/2 code ${code})` : `failed mid-call (${errorText(this.upstreamError)})`;
     this.fail(GRPC_STATUS_UNAVAILABLE, `backend ${authority} ${why}`);
   }
+
+  private readonly onWantTrailers = (): void => {
+    if (!this.request.front.destroyed)
+      this.request.front.sendTrailers(this.trailers ?? statusTrailers(GRPC_STATUS_INTERNAL, 'the upstream ended its response without a gRPC status'));
+  };
 
   /** The client reset or closed its stream: the upstream is reset too, unless it had already answered. */
   private readonly onFrontClose = (): void => {
@@ -164,6 +169,8 @@ class ForwardedCall {
     this.isEnded = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.request.front.off('close', this.onFrontClose);
+    // Nothing went to the client: the next forward of the same call (a retry) answers it.
+    if (outcome.kind === 'not-sent') this.request.front.off('wantTrailers', this.onWantTrailers);
     this.onEnd(outcome);
   }
 }

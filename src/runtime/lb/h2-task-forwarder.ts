@@ -75,9 +75,10 @@ export class H2TaskForwarder {
     this.pool.close();
   }
 
-  private attempt(call: TaskCall, attempt: number): void {
+  /** One forward; `lastFailure` says why the one before reached no backend, so a client left with none learns why. */
+  private attempt(call: TaskCall, attempt: number, lastFailure?: string): void {
     const pick = this.balancer.pick({ taskKind: call.fields.kind, key: call.fields.key, exclude: call.exclude });
-    if (pick.kind === 'unavailable') return answer(call.front, GRPC_STATUS_UNAVAILABLE, pick.reason);
+    if (pick.kind === 'unavailable') return answer(call.front, GRPC_STATUS_UNAVAILABLE, lastFailure === undefined ? pick.reason : `${lastFailure}; then ${pick.reason}`);
     const { backend } = pick;
     const startedAt = this.nowMs();
     backend.load.callStarted();
@@ -88,7 +89,7 @@ export class H2TaskForwarder {
       if (outcome.kind !== 'not-sent') return;
       if (attempt < H2_FORWARD_ATTEMPTS && !call.front.closed && Date.now() < call.deadlineUnixMs) {
         call.exclude.add(backend.address);
-        this.attempt(call, attempt + 1);
+        this.attempt(call, attempt + 1, outcome.reason);
       } else answer(call.front, GRPC_STATUS_UNAVAILABLE, `no backend reached after ${attempt} attempt(s): ${outcome.reason}`);
     });
   }
