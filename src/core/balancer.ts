@@ -211,7 +211,13 @@ export class Balancer {
   /** Takes a backend out; `reason` is kept for reports ("graceful", "exited", …). False when it was not serving. */
   deregister(address: string, reason: string): boolean {
     const member = this.members.get(address);
-    if (member === undefined || member.state === 'removed') return false;
+    if (member === undefined) return false;
+    if (member.state === 'removed') {
+      // The registry's health check may see a crash a few ms before the supervisor's exit notice arrives: the
+      // exit is the better reason (it says what happened, and it is final, so a lagging registry cannot re-admit it).
+      if (reason.startsWith(EXIT_REMOVAL_PREFIX) && member.removedReason === REGISTRY_REMOVAL) member.removedReason = reason;
+      return false;
+    }
     this.remove(member, reason);
     this.rebuildPicker();
     return true;

@@ -76,6 +76,23 @@ test('the registry adds unknown passing instances, and removes members it listed
   assert.equal([...pickMany(balancer, 10).keys()].sort(), [A, B]);
 });
 
+test('an exit notice that arrives after the registry removed the backend gives the exit as the reason, and keeps it out', () => {
+  const balancer = newBalancer();
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  balancer.applyRegistrySnapshot([{ id: 'backend-7001', address: A }]);
+  assert.not.ok(balancer.deregister(B, 'exited (signal SIGKILL)'), 'already removed');
+  assert.is(balancer.stats().backends.find((backend) => backend.address === B)?.removedReason, 'exited (signal SIGKILL)');
+  // A lagging registry listing it again does not bring an exited backend back.
+  balancer.applyRegistrySnapshot([
+    { id: 'backend-7001', address: A },
+    { id: 'backend-7002', address: B },
+  ]);
+  assert.equal([...pickMany(balancer, 10).keys()], [A]);
+});
+
 test('a backend registered by RPC but not yet passing in the registry stays eligible (checks start critical)', () => {
   const balancer = newBalancer();
   balancer.register('backend-7001', A);
