@@ -1,6 +1,7 @@
 // `npm run bench -- data-planes`: proxies side by side on the same backends (issue 14's proxy table).
 //
-// One cluster in a temporary LBX_HOME (4 backends, lc, --mode proxy: its LB forwards at the HTTP/2 level), a second lbx LB
+// One cluster in a temporary LBX_HOME (4 backends, lc, --mode proxy: its LB forwards at the HTTP/2 level; with HAProxy
+// installed, --proxy haproxy, so lbx also runs HAProxy on base+108 over the same backends), a second lbx LB
 // started by hand on the same registry with --proxy-forwarding grpc (the older grpc-js decode + re-encode path), and, when
 // /usr/sbin/nginx is there, a private NGINX (one worker, least_conn, grpc_pass, keepalive 64) in a temporary directory, all
 // forwarding to the same 4 backends. One grpc-js client in this process calls unary ProcessTask (SIMPLE) at concurrency 64
@@ -28,6 +29,7 @@ const { freeBasePort } = await import('../test/helpers/free-base-port.js');
 const lbxBin = path.join(root, 'bin/lbx.js');
 const env = { ...process.env, LBX_HOME: home, CI: '1' };
 const NGINX = '/usr/sbin/nginx';
+const HAPROXY = '/usr/sbin/haproxy';
 const BACKENDS = 4;
 const CALLS = Number(process.env.LBX_BENCH_PLANES_CALLS ?? 10_000);
 const CONCURRENCY = 64;
@@ -41,7 +43,8 @@ const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding
 interface Arm {
   readonly name: string;
   readonly address: string;
-  readonly pid: number;
+  /** The proxy's processes, whose CPU is summed. */
+  readonly pids: readonly number[];
 }
 
 interface Run {
@@ -122,10 +125,11 @@ async function drive(address: string, calls: number, maxMs: number): Promise<{ c
 async function runArm(arm: Arm): Promise<Run> {
   await drive(arm.address, WARMUP_CALLS, MAX_RUN_MS);
   console.log(`  load average ${loadAverage()} before ${arm.name}`);
-  const proxyBefore = processCpuMs(arm.pid);
+  const proxyCpuMs = (): number => arm.pids.reduce((total, pid) => total + processCpuMs(pid), 0);
+  const proxyBefore = proxyCpuMs();
   const clientBefore = clientCpuMs();
   const result = await drive(arm.address, CALLS, MAX_RUN_MS);
-  const run = { arm: arm.name, ...result, proxyCpuMs: processCpuMs(arm.pid) - proxyBefore, clientCpuMs: clientCpuMs() - clientBefore };
+  const run = { arm: arm.name, ...result, proxyCpuMs: proxyCpuMs() - proxyBefore, clientCpuMs: clientCpuMs() - clientBefore };
   console.log(`    ${formatRun(run)}`);
   return run;
 }
@@ -224,6 +228,20 @@ function startNginx(dir: string, port: number, backends: readonly string[]): Res
   return execa(NGINX, ['-p', dir, '-c', conf], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
 }
 
+/** Every haproxy process under the data-plane role (its master and worker): status names the lbx role process that runs them. */
+function haproxyPids(rolePid: number): number[] {
+  const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  const children = (pid: number): number[] => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const found: number[] = [];
+  const visit = (pid: number): void => {
+    if (comm(pid) === 'haproxy') found.push(pid);
+    for (const child of children(pid)) visit(child);
+  };
+  visit(rolePid);
+  if (found.length === 0) throw new Error(`no haproxy process under the data-plane role (pid ${rolePid})`);
+  return found;
+}
+
 interface StatusJson {
   readonly components: ReadonlyArray<{ readonly role: string; readonly address: string; readonly pid: number }>;
 }
@@ -234,21 +252,26 @@ try {
   console.log(
     `data planes: ${BACKENDS} backends (lc), unary ProcessTask SIMPLE, ${CALLS} calls at concurrency ${CONCURRENCY} per run (at most ${MAX_RUN_MS / 1_000} s), ${ROUNDS} rounds`,
   );
-  await lbx(['up', '--mode', 'proxy', '--policy', 'lc', '--backends', String(BACKENDS), '--base-port', String(basePort)]);
+  // With HAProxy installed the cluster runs it too (lbx up --proxy haproxy): the LB still forwards on its own port.
+  const hasHaproxy = existsSync(HAPROXY);
+  await lbx(['up', '--mode', 'proxy', ...(hasHaproxy ? ['--proxy', 'haproxy'] : []), '--policy', 'lc', '--backends', String(BACKENDS), '--base-port', String(basePort)]);
   const status = await lbx<StatusJson>(['status']);
   const lb = status.components.find((component) => component.role === 'lb');
   const backends = status.components.filter((component) => component.role === 'backend').map((component) => component.address);
   if (lb === undefined) throw new Error('the cluster has no LB in lbx status');
-  const arms: Arm[] = [{ name: 'lbx h2', address: lb.address, pid: lb.pid }];
+  const arms: Arm[] = [{ name: 'lbx h2', address: lb.address, pids: [lb.pid] }];
   const grpcPort = await freePort();
   const grpcLb = startGrpcForwardingLb(lb.pid, grpcPort);
   started.push(grpcLb);
-  arms.push({ name: 'lbx grpc', address: `127.0.0.1:${grpcPort}`, pid: grpcLb.pid as number });
+  arms.push({ name: 'lbx grpc', address: `127.0.0.1:${grpcPort}`, pids: [grpcLb.pid as number] });
+  const dataPlane = status.components.find((component) => component.role === 'dataplane');
+  if (dataPlane !== undefined) arms.push({ name: 'haproxy', address: dataPlane.address, pids: haproxyPids(dataPlane.pid) });
+  else console.log(`  (no ${HAPROXY}: the haproxy arm is skipped)`);
   if (existsSync(NGINX)) {
     const nginxPort = await freePort();
     const nginx = startNginx(mkdtempSync(path.join(home, 'nginx-')), nginxPort, backends);
     started.push(nginx);
-    arms.push({ name: 'nginx', address: `127.0.0.1:${nginxPort}`, pid: nginx.pid as number });
+    arms.push({ name: 'nginx', address: `127.0.0.1:${nginxPort}`, pids: [nginx.pid as number] });
   } else console.log(`  (no ${NGINX}: the nginx arm is skipped)`);
   for (const arm of arms) await waitForProxy(arm.name, arm.address);
   const runs: Run[] = [];
