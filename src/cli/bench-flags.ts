@@ -27,6 +27,16 @@ export const benchFlags = {
     default: 'lbx',
     helpValue: '<lbx,xds>',
   }),
+  proxy: Flags.string({
+    description:
+      "Compare data planes, comma-separated: lbx, haproxy, nginx (implies --mode proxy). Each runs the same seeded workload on a private cluster of its own (same ports, backends and seed), one after the other; a policy a data plane lacks is skipped, and said so. PROXY and PROXY CPU/1K (its processes' CPU ms per 1,000 calls, from /proc) become columns.",
+    helpValue: '<lbx,haproxy,nginx>',
+  }),
+  'kill-during': Flags.boolean({
+    description:
+      "SIGKILL one backend (the last by port) when half of each run's tasks have ended, through the control API; it is started again after the run. FAILED then counts the tasks the kill cost.",
+    default: false,
+  }),
   ...workloadFlags(' per policy and client'),
   keys: Flags.integer({
     description: 'Cycle through this many distinct keys, one per task in turn (for consistent hashing); the same keys for every policy.',
@@ -70,6 +80,10 @@ export async function benchClientsFromFlag(text: string): Promise<BenchClient[]>
 }
 
 const isClientKind = (name: string): name is BenchClient => (CLIENT_KINDS as readonly string[]).includes(name);
+
+/** True when the flag was on the command line (not just its default). */
+export const isFlagGiven = (raw: ReadonlyArray<{ readonly type: string; readonly flag?: string }>, flag: string): boolean =>
+  raw.some((token) => token.type === 'flag' && token.flag === flag);
 
 /** Flags that would shape a new cluster cannot apply to a running one: refused, not silently ignored. `raw` is what oclif parsed, as given. */
 export function refuseShapingFlags(name: string, raw: ReadonlyArray<{ readonly type: string; readonly flag?: string }>): void {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Thresholds } from '../core/thresholds.js';
 import type { BenchResult } from '../runtime/bench/bench-result.js';
 import { shouldColor } from './bars.js';
-import { comparesClients, renderBenchResult } from './render-bench.js';
+import { comparesClients, comparesProxies, renderBenchResult } from './render-bench.js';
 import type { CommandOutput } from './send-outcome.js';
 import type { Progress } from './spinner.js';
 import { concludeRun } from './workload-flags.js';
@@ -27,7 +27,8 @@ export async function concludeBench(measured: BenchResult, ending: BenchEnding):
   const failedTasks = measured.policies.reduce((sum, entry) => sum + entry.summary.failed, 0);
   const withClients = comparesClients(measured);
   const count = measured.policies.length;
-  const runs = withClients ? `${count} run${count === 1 ? '' : 's'} (policy × client)` : `${count} policies`;
+  const arms = comparesProxies(measured) ? ' (policy × data plane)' : withClients ? ' (policy × client)' : undefined;
+  const runs = arms === undefined ? `${count} policies` : `${count} run${count === 1 ? '' : 's'}${arms}`;
   const line = `${runs} × ${workload.simple + workload.heavy} tasks, seed ${workload.seed}${failedTasks > 0 ? `, ${failedTasks} tasks failed` : ''}`;
   if (measured.interrupted) ending.progress.fail(`bench interrupted: ${line}`);
   else ending.progress.succeed(`bench done: ${line}`);
@@ -35,7 +36,13 @@ export async function concludeBench(measured: BenchResult, ending: BenchEnding):
   const { outcome, verdict } = concludeRun(
     ending.thresholds,
     // The client names a check only when clients were compared: a plain bench's verdicts read as they always have.
-    measured.policies.map(({ policy, client, summary, imbalance }) => ({ policy, summary, imbalance, ...(withClients ? { client } : {}) })),
+    measured.policies.map(({ policy, client, proxy, summary, imbalance }) => ({
+      policy,
+      summary,
+      imbalance,
+      ...(withClients ? { client } : {}),
+      ...(comparesProxies(measured) && proxy !== undefined ? { proxy } : {}),
+    })),
     failedTasks,
   );
   const result: BenchResult = { ...measured, ...(outcome ? { thresholds: outcome } : {}) };

@@ -152,7 +152,8 @@ export async function startCluster(planned: PlannedCluster, options: { quiet: bo
   const progress = await startProgress(`starting cluster "${spec.name}" (${spec.registry} registry)`, { quiet: options.quiet });
   let ready = 0;
   let launching = false;
-  const total = spec.backends + 2;
+  // Registry, LB, backends, and the stock data plane when there is one.
+  const total = spec.backends + 2 + (spec.dataPlane === undefined ? 0 : 1);
   try {
     const launched = await launch(spec, (event) => {
       if (event.type === 'cleaned-stale' && !options.quiet) options.note(`note: removed a stale cluster "${spec.name}" (${event.reason})`);

@@ -27,6 +27,8 @@ export interface ThresholdCheck {
   readonly policy?: string;
   /** Who balanced the run, when a bench compared clients (`bench --client lbx,xds`). */
   readonly client?: string;
+  /** The data plane that forwarded the run, when a bench compared them (`bench --proxy lbx,haproxy`). */
+  readonly proxy?: string;
 }
 
 export interface ThresholdOutcome {
@@ -40,6 +42,7 @@ export interface MeasuredRun {
   readonly imbalance: number;
   readonly policy?: string;
   readonly client?: string;
+  readonly proxy?: string;
 }
 
 const NUMBER = /^(\d+(?:\.\d+)?|\.\d+)$/;
@@ -88,7 +91,11 @@ export const hasThresholds = (thresholds: Thresholds): boolean => Object.values(
 export function evaluateThresholds(thresholds: Thresholds, runs: readonly MeasuredRun[]): ThresholdOutcome {
   const checks: ThresholdCheck[] = [];
   for (const run of runs) {
-    const labels = { ...(run.policy === undefined ? {} : { policy: run.policy }), ...(run.client === undefined ? {} : { client: run.client }) };
+    const labels = {
+      ...(run.policy === undefined ? {} : { policy: run.policy }),
+      ...(run.client === undefined ? {} : { client: run.client }),
+      ...(run.proxy === undefined ? {} : { proxy: run.proxy }),
+    };
     const { summary } = run;
     if (thresholds.maxP99Ms !== undefined) {
       const measured = summary.latencyMs.p99;
@@ -110,7 +117,7 @@ export function evaluateThresholds(thresholds: Thresholds, runs: readonly Measur
   return { passed: checks.every((check) => check.passed), checks };
 }
 
-/** "max-p99 (policy ll): measured 212.40 ms, limit 200 ms" ("(policy ll, client xds)" when clients were compared) for a failed (or passed) check. */
+/** "max-p99 (policy ll): measured 212.40 ms, limit 200 ms" ("(policy ll, client xds)" or "(policy lc, proxy nginx)" when compared) for a failed (or passed) check. */
 export function describeCheck(check: ThresholdCheck): string {
   const show = (value: number): string => {
     switch (check.unit) {
@@ -124,7 +131,13 @@ export function describeCheck(check: ThresholdCheck): string {
         return round(value);
     }
   };
-  const which = [check.policy === undefined ? '' : `policy ${check.policy}`, check.client === undefined ? '' : `client ${check.client}`].filter(Boolean).join(', ');
+  const which = [
+    check.policy === undefined ? '' : `policy ${check.policy}`,
+    check.client === undefined ? '' : `client ${check.client}`,
+    check.proxy === undefined ? '' : `proxy ${check.proxy}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${check.name}${which === '' ? '' : ` (${which})`}: measured ${show(check.measured)}, limit ${show(check.limit)}`;
 }
 

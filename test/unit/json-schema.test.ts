@@ -107,9 +107,15 @@ const bench: BenchResult = {
       summary,
       imbalance: 1,
       loadSeries: [{ address: '127.0.0.1:7001', points: [{ atMs: 0, inFlight: 1, cpuPercent: 12.5 }] }],
+      proxy: 'haproxy',
+      proxyCpuMsPer1000: 41.5,
+      killedBackend: '127.0.0.1:7002',
+      loadAverage1m: 0.42,
     },
   ],
   thresholds,
+  proxies: ['haproxy', 'nginx'],
+  skipped: [{ policy: 'least_load', proxy: 'nginx', reason: 'the nginx data plane has no policy "least_load"' }],
 };
 
 const schema = suite('json schema (docs/json-schema.md)');
@@ -132,8 +138,9 @@ schema('optional fields may be absent', () => {
   assert.equal(checkDocument('lbx.send/v1', plain), []);
   const xdsDown = { address: '127.0.0.1:7107', isAvailable: false, unavailableReason: '14 UNAVAILABLE: No connection established' } as const;
   assert.equal(checkDocument('lbx.report/v1', { ...report, xds: xdsDown }), [], 'an LB that is down: the xDS section says why, nothing else');
-  const { loadSeries: _series, ...policy } = bench.policies[0]!;
-  assert.equal(checkDocument('lbx.bench/v1', { ...bench, policies: [policy], cluster: { ...bench.cluster, speeds: undefined } }), []);
+  const { loadSeries: _series, proxy: _proxy, proxyCpuMsPer1000: _cpu, killedBackend: _killed, loadAverage1m: _load, ...policy } = bench.policies[0]!;
+  const { proxies: _proxies, skipped: _skipped, ...lookaside } = bench;
+  assert.equal(checkDocument('lbx.bench/v1', { ...lookaside, policies: [policy], cluster: { ...bench.cluster, speeds: undefined } }), []);
 });
 
 schema('the checker catches a missing field, a wrong type, a bad nested element and an undocumented field', () => {

@@ -3,6 +3,7 @@ import type { RunSummary } from '../../core/stats/run-ledger.js';
 import type { ThresholdOutcome } from '../../core/thresholds.js';
 import type { SendClient } from '../client/recorded-send.js';
 import type { LbMode } from '../lb/lb-mode.js';
+import type { ProxyKind } from '../../core/dataplane/data-plane-kind.js';
 
 export const BENCH_SCHEMA = 'lbx.bench/v1';
 
@@ -26,6 +27,21 @@ export interface BenchPolicyResult {
   readonly loadSeries?: readonly LoadSeries[];
   /** Its send was cut short by Ctrl-C or SIGTERM: the figures cover the tasks that started. */
   readonly interrupted?: boolean;
+  /** Proxy mode: the data plane that forwarded the tasks (lbx = the LB itself). */
+  readonly proxy?: ProxyKind;
+  /** Proxy mode: CPU ms the proxy's processes spent per 1,000 calls (attempts), from /proc (the LB; HAProxy's or NGINX's master and workers). */
+  readonly proxyCpuMsPer1000?: number;
+  /** `--kill-during`: the backend SIGKILLed when half the tasks had ended (started again after the arm). */
+  readonly killedBackend?: string;
+  /** The machine's 1-minute load average just before the arm started. */
+  readonly loadAverage1m?: number;
+}
+
+/** `--proxy`: an arm not run because the data plane has no such policy (or setting). */
+export interface SkippedArm {
+  readonly policy: string;
+  readonly proxy: ProxyKind;
+  readonly reason: string;
 }
 
 export interface BenchResult {
@@ -48,6 +64,10 @@ export interface BenchResult {
   readonly startedAtUnixMs: number;
   readonly policies: readonly BenchPolicyResult[];
   readonly thresholds?: ThresholdOutcome;
+  /** `--proxy`: the data planes compared, in order; each ran on a private cluster of its own, one after the other. */
+  readonly proxies?: readonly ProxyKind[];
+  /** `--proxy`: the arms a data plane refused. */
+  readonly skipped?: readonly SkippedArm[];
   /** Stopped early by Ctrl-C or SIGTERM: policies after the interrupted one were not measured. */
   readonly interrupted?: boolean;
 }
