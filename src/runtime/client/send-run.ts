@@ -107,6 +107,14 @@ export interface SendResult {
 
 const TASK_TYPE: Record<TaskKind, TaskType> = { SIMPLE: TaskType.SIMPLE, CPU_HEAVY: TaskType.CPU_HEAVY };
 
+/**
+ * NGINX (and Envoy) reset the client's stream with INTERNAL_ERROR when the backend dies mid-call, where lbx's own
+ * proxy answers UNAVAILABLE: grpc-js reports that as INTERNAL "Received RST_STREAM with code 2". Through a proxy it
+ * means the call was cut, not that the task is bad, so it is retried like UNAVAILABLE (a backend that served it
+ * before dying shows as an attempt failed at no known backend, which reconciliation allows for).
+ */
+const isProxyStreamReset = (code: number, details: string): boolean => code === GrpcStatus.INTERNAL && /Received RST_STREAM/.test(details);
+
 /** Through a proxy the key travels as the x-lbx-key header too: HAProxy and NGINX hash headers, not messages. */
 function keyMetadata(key: string): Metadata {
   const metadata = new Metadata();
@@ -414,7 +422,7 @@ class SendSession {
       const mayBeServed = isServiceError(error) && error.code === GrpcStatus.DEADLINE_EXCEEDED;
       this.ledger.recordAttemptFailure(target.kind === 'proxy' ? undefined : address, code, { mayBeServed });
       const reason = `ProcessTask ${code} at ${address}${isServiceError(error) && error.details ? `: ${error.details}` : ''}`;
-      if (!isServiceError(error) || !RETRYABLE.has(error.code)) return { kind: 'final', reason };
+      if (!isServiceError(error) || !(RETRYABLE.has(error.code) || (target.kind === 'proxy' && isProxyStreamReset(error.code, error.details)))) return { kind: 'final', reason };
       exclude.push(address);
       return { kind: 'retry', reason };
     }
