@@ -62,7 +62,7 @@ Each policy's run (each client's, with --client) is saved in the cluster's runs,
     // Ctrl-C or SIGTERM: the policy being measured winds down and the partial results are shown; a second one ends at once. Either way a private cluster is stopped.
     const interrupts = guardRunInterrupts(this, { stopNote, onAbort: () => bench?.release() });
     const note = (line: string): void => this.logToStderr(line);
-    const ending = { out: this, json: quiet, thresholds, keys: flags.keys, html: flags.html, renderHtml, interruptExitCode: interrupts.exitCode };
+    const ending = { out: this, json: quiet, thresholds, keys: flags.keys, html: flags.html, renderHtml };
     try {
       if (plans) {
         const killDuring = flags['kill-during'];
@@ -81,7 +81,7 @@ Each policy's run (each client's, with --client) is saved in the cluster's runs,
           onCluster: (next: BenchCluster) => (bench = next),
         };
         const measured = await runProxyBench(run);
-        return await concludeBench(measured, { ...ending, progress: await startProgress('bench --proxy', { quiet }) });
+        return await concludeBench(measured, { ...ending, interruptExitCode: interrupts.exitCode, progress: await startProgress('bench --proxy', { quiet }) });
       }
       const cluster = await readyBenchCluster(bench!, policies, policyConfig, clusterFlags, { quiet, note });
       const withClients = clients.some((client) => client !== 'lbx');
@@ -93,7 +93,8 @@ Each policy's run (each client's, with --client) is saved in the cluster's runs,
         progress.fail('bench failed');
         throw error;
       });
-      return await concludeBench(measured, { ...ending, progress });
+      // Read now, not before the run: the exit code exists only once a signal came.
+      return await concludeBench(measured, { ...ending, interruptExitCode: interrupts.exitCode, progress });
     } finally {
       interrupts.dispose();
       await bench?.release();

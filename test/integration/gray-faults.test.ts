@@ -190,8 +190,10 @@ gray('outlier ejection: in proxy mode a backend failing half its calls is ejecte
     const sick = cluster.backend(0);
     await cluster.json(['fault', String(sick.port), '--errors', '50%']);
     const started = Date.now();
-    const sent = await cluster.send(['--simple', '2000', '--concurrency', '16']);
-    assert.equal([sent.summary.ok, sent.summary.failed], [2_000, 0], 'the proxy retries a failed forward on another backend');
+    // The proxy passes the backend's UNAVAILABLE back (the call reached a backend); the client retries through the
+    // proxy, which cannot be told to avoid the sick backend: 4 retries make three failures in a row negligible.
+    const sent = await cluster.send(['--simple', '2000', '--concurrency', '16', '--retries', '4']);
+    assert.equal([sent.summary.ok, sent.summary.failed], [2_000, 0], "every task ends ok through the client's retries");
     const ejectedLine = cluster
       .log('lb')
       .split('\n')
