@@ -1,7 +1,6 @@
 // `lbx fault`'s flags and the fault they describe: every value checked, every mistake a usage error naming it.
 import { Flags } from '@oclif/core';
 
-import { parseFraction } from '../core/fraction.js';
 import {
   checkFault,
   DEFAULT_FAULT_ERROR_CODE,
@@ -13,18 +12,9 @@ import {
   type FaultSpec,
 } from '../core/faults/fault.js';
 import { LbxError } from '../core/lbx-error.js';
-import { durationFlag } from './flags.js';
+import { durationFlag, shareFlag } from './flags.js';
 
-const rateFlag = (description: string) =>
-  Flags.custom<number>({
-    description,
-    helpValue: '<rate>',
-    parse: async (input, _context, flag) => {
-      const value = parseFraction(input);
-      if (value === undefined) throw new LbxError('usage', `--${flag.name} "${input}": expected a share of calls from 0 to 1 (e.g. 0.05) or a percentage (e.g. 5%)`);
-      return value;
-    },
-  })();
+const rateFlag = (description: string) => shareFlag({ description, helpValue: '<rate>', what: 'a share of calls', example: 0.05 });
 
 export const faultFlags = {
   latency: durationFlag({ description: 'Added latency before each call is served (the median, with --latency-p99).', minMs: 0, maxMs: MAX_FAULT_LATENCY_MS }),

@@ -2,6 +2,8 @@
 import { Flags, type Interfaces } from '@oclif/core';
 
 import { formatDurationMs, parseDurationFlag } from '../core/duration.js';
+import { parseFraction } from '../core/fraction.js';
+import { LbxError } from '../core/lbx-error.js';
 import { DEFAULT_CLUSTER_NAME, validateClusterName } from '../runtime/cluster/cluster-paths.js';
 import type { RegistryConnection, RegistryKind } from '../runtime/registry/create-registry.js';
 
@@ -107,3 +109,19 @@ export const killSignalFlag = Flags.option({
 
 /** host:port as a flag value: a name or IPv4 address, or a bracketed IPv6 address, and a port (xds bootstrap --address, send --xds-addr). */
 export const HOST_PORT_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/**
+ * A flag taking a share typed as a fraction or a percentage (--errors 5%, --retry-budget 0.2); a bad value is a usage
+ * error naming the flag, the value and `what` it should be, with `example` as both forms.
+ */
+export const shareFlag = (options: { readonly description: string; readonly helpValue: string; readonly what: string; readonly example: number }) =>
+  Flags.custom<number>({
+    description: options.description,
+    helpValue: options.helpValue,
+    parse: async (input, _context, flag) => {
+      const value = parseFraction(input);
+      const forms = `(e.g. ${options.example}) or a percentage (e.g. ${options.example * 100}%)`;
+      if (value === undefined) throw new LbxError('usage', `--${flag.name} "${input}": expected ${options.what} from 0 to 1 ${forms}`);
+      return value;
+    },
+  })();

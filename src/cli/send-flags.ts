@@ -1,14 +1,13 @@
 // The flags of `lbx send`: where to send (a local cluster, or one found through --registry-addr), what, and how patiently.
 import { Flags, type Interfaces } from '@oclif/core';
 
-import { parseFraction } from '../core/fraction.js';
 import { LbxError } from '../core/lbx-error.js';
 import type { Thresholds } from '../core/thresholds.js';
 import { MAX_LB_WAIT_MS } from '../runtime/client/lb-wait.js';
 import { DEFAULT_LB_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../runtime/client/send-defaults.js';
 import { DEFAULT_CLUSTER_NAME } from '../runtime/cluster/cluster-paths.js';
 import type { RegistryConnection, RegistryKind } from '../runtime/registry/create-registry.js';
-import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags } from './flags.js';
+import { clusterNameFlag, durationFlag, REGISTRY_KINDS, registryConnectionFromFlags, shareFlag } from './flags.js';
 import { CLIENT_KINDS } from './send-client.js';
 import { thresholdFlags, thresholdsFromFlags } from './threshold-flags.js';
 import { workloadFlags, workloadFromFlags, type TaskWorkload } from './workload-flags.js';
@@ -58,16 +57,13 @@ export const sendFlags = {
     minMs: 1,
     maxMs: 60_000,
   }),
-  'retry-budget': Flags.custom<number>({
+  'retry-budget': shareFlag({
     description:
       "Retries in flight at most this share of the tasks in flight, and at least 3 (Envoy's retry budget, e.g. 20%): a sick backend cannot multiply the load. A retry refused ends its task failed, naming the budget. Default: no budget (--retries alone).",
     helpValue: '<share>',
-    parse: async (input) => {
-      const value = parseFraction(input);
-      if (value === undefined) throw new LbxError('usage', `--retry-budget "${input}": expected a share from 0 to 1 (e.g. 0.2) or a percentage (e.g. 20%)`);
-      return value;
-    },
-  })(),
+    what: 'a share',
+    example: 0.2,
+  }),
   key: Flags.string({ description: 'Affinity key sent with every task (for key-based policies).', exclusive: ['keys'] }),
   keys: Flags.integer({ description: 'Cycle through this many distinct keys ("key-0", "key-1", …), one per task in turn (for consistent hashing).', min: 1, max: 10_000_000 }),
   'lb-wait': durationFlag({

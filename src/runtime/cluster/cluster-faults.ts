@@ -95,3 +95,12 @@ export class ClusterFaults {
     }
   }
 }
+
+/** The faults in force (backends with no fault left out), best effort: a status or report never fails because a backend did not say. */
+export async function faultsInForce(cluster: ClusterFile): Promise<{ readonly faults: readonly BackendFault[] } | { readonly error: string }> {
+  try {
+    return { faults: (await new ClusterFaults(cluster).list()).filter((fault) => fault.summary !== 'none') };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -18,7 +18,7 @@ import { listRuns, listRunsInProgress, type RunInProgress, type SavedRun } from 
 import { readPersistedCounts, servedCountsFile } from '../backend/durable-served-counts.js';
 import { probeGrpcHealth } from './probe-health.js';
 import { collectXdsReport, type XdsReport } from '../xds/collect-xds-status.js';
-import { ClusterFaults } from './cluster-faults.js';
+import { faultsInForce } from './cluster-faults.js';
 
 const CALL_TIMEOUT_MS = 2_000;
 
@@ -98,18 +98,11 @@ export interface FaultInForce {
   readonly hung: number;
 }
 
-/** The faults in force, best effort: the report never fails because a backend did not say. */
-async function faultsInForce(cluster: ClusterFile): Promise<Pick<ClusterReport, 'faults' | 'faultsUnavailable'>> {
-  try {
-    const listed = await new ClusterFaults(cluster).list();
-    return {
-      faults: listed
-        .filter((fault) => fault.summary !== 'none')
-        .map(({ address, summary, expiresAtUnixMs, delayed, errored, hung }) => ({ address, summary, expiresAtUnixMs, delayed, errored, hung })),
-    };
-  } catch (error) {
-    return { faults: [], faultsUnavailable: error instanceof Error ? error.message : String(error) };
-  }
+/** The report's form of the faults in force: what a reader needs of each, or why they could not be read. */
+async function reportFaults(cluster: ClusterFile): Promise<Pick<ClusterReport, 'faults' | 'faultsUnavailable'>> {
+  const found = await faultsInForce(cluster);
+  if ('error' in found) return { faults: [], faultsUnavailable: found.error };
+  return { faults: found.faults.map(({ address, summary, expiresAtUnixMs, delayed, errored, hung }) => ({ address, summary, expiresAtUnixMs, delayed, errored, hung })) };
 }
 
 /** What the saved runs say, per backend address: ok answers, failed attempts, and attempts that hit the deadline. */
@@ -130,7 +123,7 @@ export async function collectReport(cluster: ClusterFile, paths: ClusterPaths): 
       listRunsInProgress(paths),
       isFull(paths.dir),
       collectXdsReport(cluster.lbAddress),
-      faultsInForce(cluster),
+      reportFaults(cluster),
     ]);
     const lbByAddress = new Map((lbStats?.backends ?? []).map((entry) => [entry.address, entry]));
     const totals: RunTotals = { clientOk: sumPerBackend(runs, 'ok'), failedAttempts: sumPerBackend(runs, 'errors'), timeouts: sumPerBackend(runs, 'timeouts') };

@@ -2,12 +2,12 @@
 // into backends (lbx fault), and the LB's xDS clients.
 import { ControlClient } from './control-client.js';
 import { requireRunningCluster } from './cluster-lookup.js';
-import type { ClusterFile, ComponentRecord } from './cluster-file.js';
+import type { ComponentRecord } from './cluster-file.js';
 import type { RegistryKind } from './cluster-spec.js';
 import { metricsAddressOf } from './ports.js';
 import { probeHealth } from './probe-health.js';
 import { collectXdsStatus, type XdsStatusSummary } from '../xds/collect-xds-status.js';
-import { ClusterFaults, type BackendFault } from './cluster-faults.js';
+import { faultsInForce, type BackendFault } from './cluster-faults.js';
 
 export interface ComponentStatus extends Pick<ComponentRecord, 'name' | 'role' | 'address' | 'pid' | 'state' | 'startedAtUnixMs' | 'exitReason' | 'restarts'> {
   /** Probed now: grpc.health.v1 for the LB and backends, the registry's own API for the registry. */
@@ -30,15 +30,6 @@ export interface StatusResult {
   readonly xds: XdsStatusSummary;
   /** Backends with an injected fault (lbx fault), or why they could not be asked. */
   readonly faults: readonly BackendFault[] | { readonly error: string };
-}
-
-/** The faults in force: best effort, so a backend that does not answer never hides the rest of the status. */
-async function faultsInForce(cluster: ClusterFile): Promise<StatusResult['faults']> {
-  try {
-    return (await new ClusterFaults(cluster).list()).filter((fault) => fault.summary !== 'none');
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 /** The registry kind a supervisor reports; an older one that says nothing ran Consul's API. */
@@ -83,6 +74,6 @@ export async function collectStatus(name: string): Promise<StatusResult> {
     respawn: status.respawn,
     components,
     xds: await collectXdsStatus(status.lbAddress),
-    faults: await faultsInForce(cluster),
+    faults: await faultsInForce(cluster).then((found) => ('error' in found ? found : found.faults)),
   };
 }
