@@ -26,6 +26,8 @@ export function renderReport(report: ClusterReport, options: { color?: boolean; 
   if (notPersisted.length > 0) notes.push(`counts not persisted (the disk was full when they were written), so not checked: ${notPersisted.join(', ')}`);
   const unverified = report.unverified.filter((address) => !notPersisted.includes(address));
   if (unverified.length > 0) notes.push(`not verified (no longer running): ${unverified.join(', ')}`);
+  const ejections = renderEjections(report);
+  if (ejections !== undefined) notes.push(ejections);
   sections.push(fitNotes(notes, tableOptions));
 
   if (report.runs.length > 0) {
@@ -38,4 +40,12 @@ export function renderReport(report: ClusterReport, options: { color?: boolean; 
   const faults = renderReportFaults(report);
   if (faults !== '') sections.push(faults);
   return sections.join('\n\n');
+}
+
+/** The LB's outlier ejections per backend (any evidence: its log and lbx_lb_ejections_total say which), the ones out now marked; undefined when none. */
+function renderEjections(report: ClusterReport): string | undefined {
+  const ejected = report.backends.filter((backend) => backend.ejections > 0);
+  if (ejected.length === 0) return undefined;
+  const each = ejected.map((backend) => `${backend.address} ×${backend.ejections}${backend.ejected ? ' (ejected now)' : ''}`);
+  return `outlier ejections (lbx logs lb says why: evidence=…): ${each.join(', ')}`;
 }

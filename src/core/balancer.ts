@@ -8,6 +8,7 @@
 import { compareAddresses } from './address-order.js';
 import { maxEjected, mayEject, OutlierRecord } from './health/outlier-ejection.js';
 import { FAILURE_PERCENTAGE_INTERVAL_MS, failurePercentageOutliers, IntervalTally } from './health/failure-percentage.js';
+import { checkSuccessRateConfig, DEFAULT_SUCCESS_RATE, successRateOutliers, type SuccessRateConfig } from './health/success-rate.js';
 import { BackendLoad, type LoadSample } from './load/backend-load.js';
 import type { PickableBackend, Picker, PickerDeps, PickRequest, PickResult, PolicyConfig, PolicyFactory } from './policies/policy.js';
 import { RegistryResyncGrace } from './registry-resync-grace.js';
@@ -53,7 +54,7 @@ export interface BalancerDeps extends PickerDeps {
 }
 
 /** Why a backend was ejected: the LB's own calls (proxy mode), several clients' reports, or a failed probe after one client's. */
-export type EjectionEvidence = 'own-calls' | 'several-clients' | 'probe-failed' | 'failure-percentage';
+export type EjectionEvidence = 'own-calls' | 'several-clients' | 'probe-failed' | 'failure-percentage' | 'success-rate';
 
 export type RegisterResult = { readonly kind: 'registered' } | { readonly kind: 'refused'; readonly reason: string };
 
@@ -150,6 +151,7 @@ export class Balancer {
   private config: PolicyConfig = {};
   private slowStartMs = 0;
   private intervalStartedAtMs = Number.NEGATIVE_INFINITY;
+  private successRate: SuccessRateConfig = DEFAULT_SUCCESS_RATE;
 
   constructor(
     private policy: PolicyFactory,
@@ -340,20 +342,24 @@ export class Balancer {
   }
 
   /**
-   * Failure-percentage detection (core/health/failure-percentage.ts): when an interval has passed, judges it and
-   * starts the next. Judged on the first outcome after the interval ends, not on a timer: without calls there
-   * is nothing to judge.
+   * Failure-percentage and success-rate detection (core/health/failure-percentage.ts, success-rate.ts): when an
+   * interval has passed, judges it with both and starts the next. Judged on the first outcome after the interval
+   * ends, not on a timer: without calls there is nothing to judge. A backend both find is ejected once, as a
+   * failure-percentage outlier (the plainer reason); eject() keeps every ejection within the cap.
    */
   private judgeIntervalIfDue(): void {
     const nowMs = this.deps.nowMs();
     if (nowMs - this.intervalStartedAtMs < FAILURE_PERCENTAGE_INTERVAL_MS) return;
     const serving = [...this.members.values()].filter((member) => member.state === 'serving' && !member.outlier.isEjected);
-    const outliers = failurePercentageOutliers(new Map(serving.map((member) => [member.address, member.interval])));
+    const tallies = new Map(serving.map((member) => [member.address, member.interval]));
+    const byFailurePercentage = failurePercentageOutliers(tallies);
+    const bySuccessRate = successRateOutliers(tallies, this.successRate, this.deps.random).filter((address) => !byFailurePercentage.includes(address));
     for (const member of this.members.values()) member.interval.reset();
     this.intervalStartedAtMs = nowMs;
-    for (const address of outliers) {
+    const outliers = [...byFailurePercentage.map((address) => [address, 'failure-percentage'] as const), ...bySuccessRate.map((address) => [address, 'success-rate'] as const)];
+    for (const [address, evidence] of outliers) {
       const member = this.members.get(address);
-      if (member !== undefined) this.eject(member, 'failure-percentage');
+      if (member !== undefined && !member.outlier.isEjected) this.eject(member, evidence);
     }
   }
 
@@ -366,6 +372,13 @@ export class Balancer {
     const forMs = member.outlier.eject(nowMs);
     this.onEvent({ type: 'ejected', address: member.address, consecutiveFailures, forMs, evidence });
     this.rebuildPicker();
+  }
+
+  /** Success-rate ejection's settings (A50 success_rate_ejection) from the next interval on; bad ones throw, naming them. */
+  setSuccessRate(config: SuccessRateConfig): void {
+    const problems = checkSuccessRateConfig(config);
+    if (problems.length > 0) throw new RangeError(problems.join('; '));
+    this.successRate = config;
   }
 
   /** Slow start over `windowMs` (0 = off) for every backend that joins from now on, and those that joined less than a window ago. */

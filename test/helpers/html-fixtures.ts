@@ -73,6 +73,8 @@ function backendReport(address: string, index: number): BackendReport {
     leftAtUnixMs: 0,
     restarts: 0,
     failedAttempts: 0,
+    ejections: 0,
+    ejected: false,
   };
 }
 

@@ -69,6 +69,8 @@ const report: ClusterReport & { schema: 'lbx.report/v1' } = {
       joinedAtUnixMs: 1_700_000_000_000,
       leftAtUnixMs: 0,
       restarts: 0,
+      ejections: 0,
+      ejected: false,
       failedAttempts: 0,
     },
   ],

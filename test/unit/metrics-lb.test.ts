@@ -95,6 +95,18 @@ test('health, ejection, in flight and the last reported load are read at scrape 
   assert.equal(sumSamples(samples, 'lbx_lb_membership_changes_total', { change: 'removed' }), 1);
 });
 
+test('ejections are counted by backend and evidence, beside the membership change', async () => {
+  const { balancer, metrics } = meteredBalancer();
+  // Needs a second serving backend: the cap never ejects the only one.
+  balancer.register('backend-c', '127.0.0.1:7003');
+  for (let call = 0; call < 3; call += 1) balancer.recordOutcome(A, false, GrpcStatus.UNAVAILABLE);
+  const samples = await scrape(metrics);
+  assert.equal(sumSamples(samples, 'lbx_lb_ejections_total', { backend: A, evidence: 'own-calls' }), 1);
+  assert.equal(sumSamples(samples, 'lbx_lb_ejections_total', { evidence: 'success-rate' }), 0);
+  assert.equal(sumSamples(samples, 'lbx_lb_membership_changes_total', { change: 'ejected' }), 1);
+  assert.equal(sumSamples(samples, 'lbx_lb_backend_ejected', { backend: A }), 1);
+});
+
 test('reported failures are counted by backend and code name; successes are not', async () => {
   const { balancer, metrics } = meteredBalancer();
   balancer.recordOutcome(A, false, GrpcStatus.UNAVAILABLE);
@@ -144,6 +156,7 @@ test('the exposition declares every lbx metric with HELP and TYPE, and no defaul
     ['lbx_lb_errors_total', 'counter'],
     ['lbx_lb_reported_failures_total', 'counter'],
     ['lbx_lb_membership_changes_total', 'counter'],
+    ['lbx_lb_ejections_total', 'counter'],
     ['lbx_lb_backend_in_flight', 'gauge'],
     ['lbx_lb_reported_in_flight', 'gauge'],
     ['lbx_lb_reported_queue_depth', 'gauge'],

@@ -36,6 +36,8 @@ function backend(port: number, overrides: Partial<BackendReport> = {}): BackendR
     leftAtUnixMs: 0,
     restarts: 0,
     failedAttempts: 0,
+    ejections: 0,
+    ejected: false,
     ...overrides,
   };
 }
@@ -167,6 +169,13 @@ report('faults in force are a section of their own, with the calls each touched;
   assert.match(renderReport({ ...busyReport(), faults }), /^ {2}127\.0\.0\.1:27002: 5% UNAVAILABLE \(delayed 0, errored 17, hung 0\)$/m);
   assert.not.match(renderReport(busyReport()), /faults injected/);
   assert.match(renderReport({ ...busyReport(), faultsUnavailable: 'backend-27003 did not answer' }), /faults: could not be read \(backend-27003 did not answer\)/);
+});
+
+report('outlier ejections are a note naming each backend, the one out now marked; none, no note', () => {
+  const backends = [backend(27_001, { ejections: 2, ejected: true }), backend(27_002, { ejections: 1 }), backend(27_003)];
+  const text = renderReport({ ...busyReport(), backends }).replace(/\n {2}/g, ' ');
+  assert.match(text, /outlier ejections \(lbx logs lb says why: evidence=…\): 127\.0\.0\.1:27001 ×2 \(ejected now\), 127\.0\.0\.1:27002 ×1(\n|$)/m);
+  assert.not.match(renderReport(busyReport()), /outlier ejections/);
 });
 
 report.run();

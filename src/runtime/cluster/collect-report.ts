@@ -58,6 +58,9 @@ export interface BackendReport {
   readonly restarts: number;
   /** Attempts the saved runs saw fail at this backend. */
   readonly failedAttempts: number;
+  /** Outlier ejections by the LB so far (any evidence; `lbx logs lb` and lbx_lb_ejections_total name each one's), and whether it is ejected now. */
+  readonly ejections: number;
+  readonly ejected: boolean;
 }
 
 export interface ClusterReport {
@@ -203,6 +206,8 @@ async function reportBackend(component: Component, lbEntry: BackendStats | undef
     leftAtUnixMs: gone ? lbEntry?.leftAtUnixMs || component.exitedAtUnixMs : 0,
     restarts: component.restarts,
     failedAttempts: totals.failedAttempts[component.address] ?? 0,
+    ejections: lbEntry?.ejections ?? 0,
+    ejected: lbEntry?.ejected ?? false,
   };
 }
 

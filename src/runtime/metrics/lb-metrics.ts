@@ -42,6 +42,7 @@ export class LbMetrics implements MetricsSource {
   private readonly errors: ErrorsByCode;
   private readonly reportedFailures: Counter<'backend' | 'code'>;
   private readonly membershipChanges: Counter<'change'>;
+  private readonly ejections: Counter<'backend' | 'evidence'>;
   private readonly inFlight: Gauge<'backend'>;
   private readonly reportedInFlight: Gauge<'backend'>;
   private readonly reportedQueueDepth: Gauge<'backend'>;
@@ -80,6 +81,12 @@ export class LbMetrics implements MetricsSource {
       registers,
     });
     this.membershipChanges = new Counter({ name: 'lbx_lb_membership_changes_total', help: 'Backends joining, leaving, ejected and returned.', labelNames: ['change'], registers });
+    this.ejections = new Counter({
+      name: 'lbx_lb_ejections_total',
+      help: 'Outlier ejections, by backend address and evidence (own-calls, several-clients, probe-failed, failure-percentage, success-rate).',
+      labelNames: ['backend', 'evidence'],
+      registers,
+    });
     this.inFlight = new Gauge({
       name: 'lbx_lb_backend_in_flight',
       help: "In-flight calls per backend, as the balancer's load model counts them (reported plus assigned since).",
@@ -161,6 +168,7 @@ export class LbMetrics implements MetricsSource {
     if (event.type === 'joined' || event.type === 'removed' || event.type === 'ejected' || event.type === 'returned') {
       this.membershipChanges.labels(event.type).inc();
     }
+    if (event.type === 'ejected') this.ejections.labels(event.address, event.evidence).inc();
   }
 
   /** The service with every non-OK answer counted under its method (GetServer, GetServerStream, …). */
