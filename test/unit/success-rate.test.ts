@@ -36,16 +36,16 @@ function lab(backends: number) {
 }
 
 /** One interval of CALLS outcomes per backend at the given success rates (no failure twice in a row: consecutive-failure ejection stays out of it), then the first outcome after it. */
-function runInterval(lab: ReturnType<typeof lab>, rates: readonly number[]): void {
+function runInterval(cluster: ReturnType<typeof lab>, rates: readonly number[]): void {
   for (let call = 0; call < CALLS; call += 1) {
     rates.forEach((rate, index) => {
       const failsEvery = rate === 100 ? 0 : Math.round(100 / (100 - rate));
       const fails = failsEvery > 0 && call % failsEvery === failsEvery - 1;
-      lab.balancer.recordOutcome(addressOf(index), !fails, fails ? UNAVAILABLE : 0);
+      cluster.balancer.recordOutcome(addressOf(index), !fails, fails ? UNAVAILABLE : 0);
     });
   }
-  lab.clock.advance(FAILURE_PERCENTAGE_INTERVAL_MS);
-  lab.balancer.recordOutcome(addressOf(rates.length - 1), true, 0);
+  cluster.clock.advance(FAILURE_PERCENTAGE_INTERVAL_MS);
+  cluster.balancer.recordOutcome(addressOf(rates.length - 1), true, 0);
 }
 
 const ejections = (events: readonly BalancerEvent[]) => events.flatMap((event) => (event.type === 'ejected' ? [event] : []));
