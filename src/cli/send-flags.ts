@@ -41,6 +41,12 @@ export const sendFlags = {
     options: CLIENT_KINDS,
     default: 'lbx',
   })(),
+  'task-transport': Flags.option({
+    description:
+      'How tasks travel to the backends in look-aside mode: stream (one ProcessTasks stream per backend, a message each way per task) or unary (a ProcessTask call per task, as stock clients and proxies do). Through a proxy it is always unary.',
+    options: ['stream', 'unary'] as const,
+    default: 'stream',
+  })(),
   'xds-addr': Flags.string({ description: "With --client xds: the LB's xDS address (default: the LB's host and base+107, as lbx up lays it out).", helpValue: '<host:port>' }),
   ...workloadFlags(''),
   timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
@@ -81,6 +87,7 @@ export interface SendWorkload extends TaskWorkload {
   readonly retryBudget?: number;
   readonly hedgeDelayMs?: number;
   readonly key?: string;
+  readonly taskTransport?: 'stream' | 'unary';
 }
 
 /** The parsed flags checked, in the order their usage errors are reported: the tasks, the thresholds, --key, the registry. */
@@ -96,6 +103,7 @@ export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>
     ...(flags.key === undefined ? {} : { key: flags.key }),
     ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }),
     ...(flags.hedge === undefined ? {} : { hedgeDelayMs: flags.hedge }),
+    ...(flags['task-transport'] === 'unary' ? { taskTransport: 'unary' as const } : {}),
   };
   return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...extras }, thresholds, ...(registry ? { registry } : {}) };
 }

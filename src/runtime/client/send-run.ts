@@ -15,6 +15,7 @@ import { RunLedger, type RunSummary } from '../../core/stats/run-ledger.js';
 import { planTasks } from '../../core/task-plan.js';
 import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
+import type { TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
@@ -71,6 +72,11 @@ export interface SendOptions {
   readonly keys?: number;
   /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
   readonly pickTransport?: 'stream' | 'unary';
+  /**
+   * How tasks reach a backend in look-aside and direct mode: one ProcessTasks stream per backend (default) or a unary
+   * ProcessTask call per task. Proxies always get unary calls: a stream would pin every task to one backend.
+   */
+  readonly taskTransport?: 'stream' | 'unary';
   /** After each task ends: how many have ended, of how many, and how many of those failed. */
   readonly onProgress?: (done: number, total: number, failed: number) => void;
   /** Where to look the LB up again while it is unreachable; without it the target's address is kept. */
@@ -361,6 +367,18 @@ class SendSession {
     return this.callBackend(index, kind, key, picked, exclude, lbWait, startedAt, gate);
   }
 
+  /** One task on `address`: on its task stream where one serves, else (proxies, --task-transport unary) a unary call. */
+  private processTask(address: string, task: TaskRequest, signal: AbortSignal | undefined): Promise<TaskResponse> {
+    const { target, taskTransport } = this.options;
+    if (target.kind !== 'proxy' && taskTransport !== 'unary') {
+      const stream = this.pool.tasks(address);
+      if (!stream.unsupported) return stream.run(task, this.options.timeoutMs, signal);
+    }
+    const backend = this.pool.get(address);
+    const metadata = target.kind === 'proxy' && task.key !== '' ? keyMetadata(task.key) : undefined;
+    return callUnary(backend.processTask.bind(backend), task, this.options.timeoutMs, signal, metadata);
+  }
+
   /** ProcessTask on the picked backend; its outcome goes to the ledger and, with the status code, back to the LB. */
   private async callBackend(
     index: number,
@@ -381,12 +399,10 @@ class SendSession {
     };
     const backend = this.pool.get(address);
     try {
-      const response = await callUnary(
-        backend.processTask.bind(backend),
+      const response = await this.processTask(
+        address,
         { taskId: `${this.clientId}-${index}`, type: TASK_TYPE[kind], workUnits: kind === 'CPU_HEAVY' ? this.options.workUnits : 0, clientId: this.clientId, key },
-        this.options.timeoutMs,
         gate?.signal,
-        target.kind === 'proxy' && key !== '' ? keyMetadata(key) : undefined,
       );
       reportDone(true);
       // A hedge answered after another attempt had won: served, but not this task's answer.

@@ -83,6 +83,8 @@ export function createProxyService(balancer: Balancer): ProxyService {
         void processTask(call, callback).catch((error: unknown) => callback(statusError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error)))),
       getLoad: (_call: ServerUnaryCall<GetLoadRequest, LoadReport>, callback: sendUnaryData<LoadReport>) =>
         callback(statusError(GrpcStatus.UNIMPLEMENTED, 'this is the LB in proxy mode: ask a backend for its load')),
+      // A task stream would pin every task to the one backend picked for the stream: through a proxy, tasks go one per call.
+      processTasks: (call) => call.emit('error', statusError(GrpcStatus.UNIMPLEMENTED, 'this is the LB in proxy mode: send tasks with ProcessTask, one per call')),
     },
     close: () => pool.close(),
   };

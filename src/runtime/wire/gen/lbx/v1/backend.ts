@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -26,6 +28,38 @@ export const protobufPackage = "lbx.v1";
 export const protobufFileName = "lbx/v1/backend.proto";
 
 /** The service every backend serves: it runs tasks. */
+
+export interface TaskStreamRequest {
+  /** The sender's number for this attempt, unique on its stream (not 0). */
+  seq: number;
+  /** The task to run; absent when `cancel` is set. */
+  task:
+    | TaskRequest
+    | undefined;
+  /**
+   * The attempt's deadline, counted from when the backend receives it
+   * (0 = none): past it the task is abandoned as ProcessTask's would be
+   * and answered DEADLINE_EXCEEDED.
+   */
+  timeoutMs: number;
+  /**
+   * The sender gave up on task `seq`: not run if still queued or delayed,
+   * answered CANCELLED if not answered yet. Unknown seqs are ignored (the
+   * answer may already be on its way).
+   */
+  cancel: boolean;
+}
+
+export interface TaskStreamResponse {
+  seq: number;
+  /** The answer when the task was served (status_code 0). */
+  response:
+    | TaskResponse
+    | undefined;
+  /** A gRPC status code (google.rpc.Code) when it was not, with its message. */
+  statusCode: number;
+  statusMessage: string;
+}
 
 export interface GetLoadRequest {
 }
@@ -59,6 +93,192 @@ export interface TaskResponse {
    */
   failedForwards: number;
 }
+
+function createBaseTaskStreamRequest(): TaskStreamRequest {
+  return { seq: 0, task: undefined, timeoutMs: 0, cancel: false };
+}
+
+export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
+  encode(message: TaskStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.task !== undefined) {
+      TaskRequest.encode(message.task, writer.uint32(18).fork()).join();
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(24).uint32(message.timeoutMs);
+    }
+    if (message.cancel !== false) {
+      writer.uint32(32).bool(message.cancel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = TaskRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cancel = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
+    return TaskStreamRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
+    const message = createBaseTaskStreamRequest();
+    message.seq = object.seq ?? 0;
+    message.task = (object.task !== undefined && object.task !== null)
+      ? TaskRequest.fromPartial(object.task)
+      : undefined;
+    message.timeoutMs = object.timeoutMs ?? 0;
+    message.cancel = object.cancel ?? false;
+    return message;
+  },
+};
+
+function createBaseTaskStreamResponse(): TaskStreamResponse {
+  return { seq: 0, response: undefined, statusCode: 0, statusMessage: "" };
+}
+
+export const TaskStreamResponse: MessageFns<TaskStreamResponse> = {
+  encode(message: TaskStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.response !== undefined) {
+      TaskResponse.encode(message.response, writer.uint32(18).fork()).join();
+    }
+    if (message.statusCode !== 0) {
+      writer.uint32(24).uint32(message.statusCode);
+    }
+    if (message.statusMessage !== "") {
+      writer.uint32(34).string(message.statusMessage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.response = TaskResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.statusCode = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.statusMessage = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
+    return TaskStreamResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
+    const message = createBaseTaskStreamResponse();
+    message.seq = object.seq ?? 0;
+    message.response = (object.response !== undefined && object.response !== null)
+      ? TaskResponse.fromPartial(object.response)
+      : undefined;
+    message.statusCode = object.statusCode ?? 0;
+    message.statusMessage = object.statusMessage ?? "";
+    return message;
+  },
+};
 
 function createBaseGetLoadRequest(): GetLoadRequest {
   return {};
@@ -382,6 +602,23 @@ export const BackendService = {
     responseSerialize: (value: LoadReport): Buffer => Buffer.from(LoadReport.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoadReport => LoadReport.decode(value),
   },
+  /**
+   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * starts a task (or cancels one) under the sender's sequence number; each
+   * task is answered exactly once, in completion order, by a response with
+   * the same seq: its TaskResponse or a gRPC status code and message, exactly
+   * as ProcessTask would have answered it. Faults, deadlines and counting are
+   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   */
+  processTasks: {
+    path: "/lbx.v1.Backend/ProcessTasks" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: TaskStreamRequest): Buffer => Buffer.from(TaskStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TaskStreamRequest => TaskStreamRequest.decode(value),
+    responseSerialize: (value: TaskStreamResponse): Buffer => Buffer.from(TaskStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TaskStreamResponse => TaskStreamResponse.decode(value),
+  },
 } as const;
 
 export interface BackendServer extends UntypedServiceImplementation {
@@ -395,6 +632,15 @@ export interface BackendServer extends UntypedServiceImplementation {
    * the LB every interval), so `lbx report` can reconcile exactly.
    */
   getLoad: handleUnaryCall<GetLoadRequest, LoadReport>;
+  /**
+   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * starts a task (or cancels one) under the sender's sequence number; each
+   * task is answered exactly once, in completion order, by a response with
+   * the same seq: its TaskResponse or a gRPC status code and message, exactly
+   * as ProcessTask would have answered it. Faults, deadlines and counting are
+   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   */
+  processTasks: handleBidiStreamingCall<TaskStreamRequest, TaskStreamResponse>;
 }
 
 export interface BackendClient extends Client {
@@ -436,6 +682,20 @@ export interface BackendClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoadReport) => void,
   ): ClientUnaryCall;
+  /**
+   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * starts a task (or cancels one) under the sender's sequence number; each
+   * task is answered exactly once, in completion order, by a response with
+   * the same seq: its TaskResponse or a gRPC status code and message, exactly
+   * as ProcessTask would have answered it. Faults, deadlines and counting are
+   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   */
+  processTasks(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse>;
+  processTasks(options: Partial<CallOptions>): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse>;
+  processTasks(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse>;
 }
 
 export const BackendClient = makeGenericClientConstructor(BackendService, "lbx.v1.Backend") as unknown as {

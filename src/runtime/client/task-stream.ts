@@ -1,0 +1,100 @@
+// The client's side of ProcessTasks: many tasks in flight to one backend on one stream, each settled exactly once by its
+// answer, its deadline, its cancel or the stream failing, with the same errors a unary ProcessTask call would give.
+import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+
+import type { BackendClient, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
+
+interface PendingTask {
+  readonly resolve: (response: TaskResponse) => void;
+  readonly reject: (error: ServiceError) => void;
+  readonly timer: NodeJS.Timeout;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: (() => void) | undefined;
+}
+
+/** An error shaped like grpc-js's, so a streamed task's failure is handled exactly like a unary call's. */
+export const taskError = (code: GrpcStatus, details: string): ServiceError =>
+  Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
+
+/**
+ * The backend's deadline is the client's plus this: the client's own timer decides (DEADLINE_EXCEEDED, maybe served),
+ * and the backend's, counted from arrival, only frees a task whose cancel was lost with its connection.
+ */
+const BACKEND_DEADLINE_SLACK_MS = 1_000;
+
+export class TaskStream {
+  private stream: ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> | undefined;
+  private readonly pending = new Map<number, PendingTask>();
+  // Never reset when the stream is reopened: a late answer can never settle a newer task.
+  private nextSeq = 1;
+  /** The backend does not serve ProcessTasks (UNIMPLEMENTED): callers go back to unary calls. */
+  unsupported = false;
+
+  constructor(private readonly backend: BackendClient) {}
+
+  /** Runs one task with a deadline `timeoutMs` from now; `signal` cancels it (CANCELLED), as callUnary does. */
+  run(task: TaskRequest, timeoutMs: number, signal?: AbortSignal): Promise<TaskResponse> {
+    if (signal?.aborted) return Promise.reject(taskError(GrpcStatus.CANCELLED, 'Cancelled on client'));
+    const stream = this.stream ?? this.open();
+    const seq = this.nextSeq;
+    this.nextSeq += 1;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.giveUp(seq, GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
+      const onAbort = signal === undefined ? undefined : (): void => this.giveUp(seq, GrpcStatus.CANCELLED, 'Cancelled on client');
+      if (onAbort) signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(seq, { resolve, reject, timer, signal, onAbort });
+      stream.write({ seq, task, timeoutMs: timeoutMs + BACKEND_DEADLINE_SLACK_MS, cancel: false });
+    });
+  }
+
+  /** Half-closes the stream: the backend ends it once the tasks in flight are answered. */
+  close(): void {
+    this.fail(taskError(GrpcStatus.CANCELLED, 'task stream closed by the client'), { cancel: false });
+  }
+
+  private open(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> {
+    const stream = this.backend.processTasks();
+    this.stream = stream;
+    stream.on('data', (answer: TaskStreamResponse) => {
+      const pending = this.settle(answer.seq);
+      if (pending === undefined) return; // given up already (deadline, cancel)
+      if (answer.statusCode === GrpcStatus.OK && answer.response) pending.resolve(answer.response);
+      else pending.reject(taskError(answer.statusCode || GrpcStatus.INTERNAL, answer.statusMessage || 'empty answer'));
+    });
+    // The stream broke (backend gone, restarted): what is waiting fails as a unary call on that connection would.
+    stream.on('error', (error: ServiceError) => {
+      if (this.stream !== stream) return;
+      if (error.code === GrpcStatus.UNIMPLEMENTED) this.unsupported = true;
+      this.fail(taskError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message), { cancel: true });
+    });
+    stream.on('end', () => {
+      if (this.stream === stream) this.fail(taskError(GrpcStatus.UNAVAILABLE, 'the backend ended the task stream'), { cancel: true });
+    });
+    return stream;
+  }
+
+  private settle(seq: number): PendingTask | undefined {
+    const pending = this.pending.get(seq);
+    if (pending === undefined) return undefined;
+    this.pending.delete(seq);
+    clearTimeout(pending.timer);
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    return pending;
+  }
+
+  /** The client stops waiting for task `seq`; the backend is told, so a task still queued there is never run. */
+  private giveUp(seq: number, code: GrpcStatus, details: string): void {
+    const pending = this.settle(seq);
+    if (pending === undefined) return;
+    this.stream?.write({ seq, task: undefined, timeoutMs: 0, cancel: true });
+    pending.reject(taskError(code, details));
+  }
+
+  private fail(error: ServiceError, how: { readonly cancel: boolean }): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(error);
+    if (how.cancel) stream?.cancel();
+    else stream?.end();
+  }
+}
