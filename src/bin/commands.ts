@@ -16,6 +16,7 @@ import RingCommand from '../commands/ring.js';
 import RmCommand from '../commands/rm.js';
 import ScaleCommand from '../commands/scale.js';
 import SendCommand from '../commands/send.js';
+import SimCommand from '../commands/sim.js';
 import ServeBackendCommand from '../commands/serve/backend.js';
 import ServeDataPlaneCommand from '../commands/serve/dataplane.js';
 import ServeGuardCommand from '../commands/serve/guard.js';
@@ -44,6 +45,7 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   rm: RmCommand,
   scale: ScaleCommand,
   send: SendCommand,
+  sim: SimCommand,
   'serve:backend': ServeBackendCommand,
   'serve:dataplane': ServeDataPlaneCommand,
   'serve:guard': ServeGuardCommand,

@@ -25,7 +25,7 @@ export function tidyParseMessage(message: string): string {
 }
 
 /** Commands that never touch the state home; and those that create a cluster's state there, so need to write. */
-const STATELESS_COMMANDS = new Set(['help', 'version', 'ring']);
+const STATELESS_COMMANDS = new Set(['help', 'version', 'ring', 'sim']);
 const STATE_WRITING_COMMANDS = new Set(['up', 'bench']);
 
 export abstract class LbxCommand extends Command {
