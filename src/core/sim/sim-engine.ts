@@ -133,6 +133,7 @@ class SimEngine {
       unavailable: this.#unavailable,
       connections,
       path: (this.#choosers[0] as SimChooser).path,
+      slots: this.#slotCount,
     });
   }
 

@@ -30,6 +30,8 @@ export interface SimOutcome {
   readonly connections?: { readonly min: number; readonly mean: number; readonly max: number };
   /** balancer: lbx's Balancer picked; picker: its policy's picker alone (above the Balancer's 1,024 members). */
   readonly path: 'balancer' | 'picker';
+  /** Request slots ever allocated: the most requests alive at once (in flight, or ended and not yet told to the LB). Memory follows this, not the request count. */
+  readonly slots: number;
 }
 
 export interface SimCounters {
@@ -46,6 +48,7 @@ export interface SimCounters {
   readonly unavailable: number;
   readonly connections: Int32Array | undefined;
   readonly path: 'balancer' | 'picker';
+  readonly slots: number;
 }
 
 export function summarizeSim(counters: SimCounters): SimOutcome {
@@ -78,6 +81,7 @@ export function summarizeSim(counters: SimCounters): SimOutcome {
     utilisation: counters.lastEndMs > 0 ? busyMs / (config.backends * counters.lastEndMs) : 0,
     ...(counters.connections ? { connections: spreadOf(counters.connections) } : {}),
     path: counters.path,
+    slots: counters.slots,
   };
 }
 
