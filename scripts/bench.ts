@@ -1,4 +1,4 @@
-// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds|gray]`: benchmark scripts that print figures (not timed tests).
+// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds|data-planes|clients|gray|scale]`: benchmark scripts that print figures (not timed tests).
 const suite = process.argv[2] ?? 'foundation';
 const suites: Record<string, () => Promise<unknown>> = {
   foundation: () => import('./bench-foundation.js'),
@@ -13,7 +13,9 @@ const suites: Record<string, () => Promise<unknown>> = {
   'lb-stream': () => import('./bench-hardening-lb.js'),
   xds: () => import('./bench-xds.js'),
   'data-planes': () => import('./bench-data-planes.js'),
+  clients: () => import('./bench-clients.js'),
   gray: () => import('./bench-gray.js'),
+  scale: () => import('./bench-scale.js'),
 };
 const run = suites[suite];
 if (run === undefined) {

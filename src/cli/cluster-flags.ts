@@ -17,7 +17,7 @@ import {
   type RegistryChoice,
   type RegistryKind,
 } from '../runtime/cluster/cluster-spec.js';
-import { DEFAULT_BASE_PORT, MAX_BACKENDS, MAX_BASE_PORT, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
+import { DEFAULT_BASE_PORT, lastBackendPort, MAX_BACKENDS, MAX_BASE_PORT, MAX_DENSE_BACKENDS, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 import { durationFlag, hostFlag } from './flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
@@ -27,9 +27,24 @@ import { XDS_LOAD_WEIGHTS, type XdsLoadWeights } from '../core/xds/xds-plan.js';
 import type { ProxyKind } from '../core/dataplane/data-plane-kind.js';
 import { findExecutable, findSystemExecutable } from '../runtime/registry/find-executable.js';
 import { planDataPlane } from './data-plane-flags.js';
+import { scaledCheckIntervalMs } from '../core/scale/idle-cost.js';
+
+/** Backend hosts a dense cluster may have. */
+const MAX_BACKEND_PROCESSES = 64;
 
 export const clusterFlags = {
-  backends: Flags.integer({ char: 'b', description: `Number of backends (1–${MAX_BACKENDS}).`, min: 1, max: MAX_BACKENDS, default: DEFAULT_BACKENDS }),
+  backends: Flags.integer({
+    char: 'b',
+    description: `Number of backends (1–${MAX_BACKENDS}; up to ${MAX_DENSE_BACKENDS} with --backend-processes).`,
+    min: 1,
+    max: MAX_DENSE_BACKENDS,
+    default: DEFAULT_BACKENDS,
+  }),
+  'backend-processes': Flags.integer({
+    description: `Dense mode: run the backends as worker threads of this many processes (each backend keeps its own port, event loop, registration and log; 1–${MAX_BACKEND_PROCESSES}). Default: a process per backend.`,
+    min: 1,
+    max: MAX_BACKEND_PROCESSES,
+  }),
   registry: Flags.option({
     description: 'Service registry: auto (consul when a consul binary is on PATH, else embedded), consul, embedded, or etcd (needs the etcd binary).',
     options: REGISTRY_CHOICES,
@@ -83,6 +98,7 @@ export const clusterFlags = {
 
 export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly backends: number;
+  readonly 'backend-processes'?: number;
   readonly registry: RegistryChoice;
   readonly 'base-port': number;
   readonly host: string;
@@ -109,6 +125,7 @@ export interface PlannedCluster {
 /** The spec for a cluster named `name` with `policy` first; the registry's binary is looked up on PATH. */
 export function planCluster(name: string, policy: PolicyFactory, flags: ClusterFlagValues, find: (name: string) => string | undefined): PlannedCluster {
   checkPolicySettingsApply(policy.name, flags);
+  checkDenseMode(flags);
   const policyConfig = policyConfigFromFlags(flags);
   // The policy checks its settings against this many backends (a ring must hold them all).
   checkPolicyFits(policy, policyConfig, flags.backends);
@@ -135,14 +152,32 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     ...(etcdBinary ? { etcdBinary } : {}),
     heavyWorkUnits: flags['heavy-work-units'],
     reportIntervalMs: flags['report-interval'],
-    checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
+    // A big cluster's idle chatter is cut by checking each backend less often (see core/scale/idle-cost.ts).
+    checkIntervalMs: scaledCheckIntervalMs(DEFAULT_CHECK_INTERVAL_MS, flags.backends),
     readyTimeoutMs: flags.timeout ?? defaultUpTimeoutMs(flags.backends),
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
     ...(flags['xds-load-weights'] === 'orca' ? { xdsLoadWeights: 'orca' as const } : {}),
     ...(dataPlane ?? {}),
+    ...(flags['backend-processes'] === undefined ? {} : { backendProcesses: flags['backend-processes'] }),
   };
   return { spec, registryBinary: consulBinary ?? etcdBinary ?? '' };
+}
+
+/** More than 64 backends need the dense mode, a port layout below 32768, and no stock data plane (its server slots stop at 64). */
+function checkDenseMode(flags: ClusterFlagValues): void {
+  const processes = flags['backend-processes'];
+  if (flags.backends > MAX_BACKENDS && processes === undefined) {
+    throw new LbxError('usage', `--backends ${flags.backends} needs --backend-processes K: a process per backend goes up to ${MAX_BACKENDS}`);
+  }
+  if (processes !== undefined && processes > flags.backends) {
+    throw new LbxError('usage', `--backend-processes ${processes} is more than --backends ${flags.backends}: expected 1 to ${flags.backends}`);
+  }
+  if (flags.backends > MAX_BACKENDS && flags.proxy !== undefined && flags.proxy !== 'lbx') {
+    throw new LbxError('usage', `--backends ${flags.backends} with --proxy ${flags.proxy}: a stock data plane has server slots for ${MAX_BACKENDS} backends`);
+  }
+  const lastPort = lastBackendPort(flags['base-port'], flags.backends);
+  if (lastPort > 32_767) throw new LbxError('usage', `--base-port ${flags['base-port']} puts backend ${flags.backends} on port ${lastPort}: every port must stay below 32768`);
 }
 
 /** Starts the planned cluster (refusing a running one or busy ports, cleaning a stale one), with progress on stderr until every component is ready. */

@@ -25,6 +25,10 @@ const ROLES: Readonly<Record<string, () => Promise<Role>>> = {
     const role = await import('./roles/backend-role.js');
     return { flags: role.backendRoleFlags, serve: role.serveBackend };
   },
+  'backend-host': async () => {
+    const role = await import('./roles/backend-host-role.js');
+    return { flags: role.backendHostRoleFlags, serve: role.serveBackendHost };
+  },
   guard: async () => {
     const role = await import('./roles/guard-role.js');
     return { flags: role.guardRoleFlags, serve: role.serveGuard };

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
 import { changeJson, type ChangeJson, changeTimeoutMs, describeChange } from '../cli/backend-change.js';
-import { MAX_BACKENDS } from '../runtime/cluster/ports.js';
+import { MAX_BACKENDS, MAX_DENSE_BACKENDS } from '../runtime/cluster/ports.js';
 
 /** What `scale --json` prints. */
 export interface ScaleResult {
@@ -27,7 +27,13 @@ Shrinking removes the highest running ports first, gracefully (as \`lbx rm\`): n
 
   static override flags = {
     name: clusterNameFlag,
-    backends: Flags.integer({ char: 'b', description: `Number of backends wanted (1–${MAX_BACKENDS}).`, required: true, min: 1, max: MAX_BACKENDS }),
+    backends: Flags.integer({
+      char: 'b',
+      description: `Number of backends wanted (1–${MAX_BACKENDS}; up to ${MAX_DENSE_BACKENDS} in a cluster started with --backend-processes).`,
+      required: true,
+      min: 1,
+      max: MAX_DENSE_BACKENDS,
+    }),
   };
 
   async run(): Promise<ScaleResult> {

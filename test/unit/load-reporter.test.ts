@@ -62,4 +62,37 @@ test('a stopped reporter never registers again', async () => {
   assert.is(reRegistered, 0);
 });
 
+test('with activity figures, an idle backend reports once and then waits for news or its heartbeat', async () => {
+  let reports = 0;
+  const lb = {
+    reportLoad: (_request: LoadReport, _metadata: Metadata, _options: unknown, callback: (error: ServiceError | null, response: object) => void) => {
+      reports += 1;
+      queueMicrotask(() => callback(null, {}));
+      return {};
+    },
+  } as unknown as LoadBalancerClient;
+  let activity = { inFlight: 0, queueDepth: 0, servedSimple: 0, servedHeavy: 0 };
+  const reporter = new LoadReporter({
+    lb: () => lb,
+    intervalMs: 500,
+    heartbeatMs: 60_000,
+    sample: () => ({ ...sample(), ...activity }),
+    activity: () => activity,
+    reRegister: async () => undefined,
+    onError: () => undefined,
+  });
+  await reporter.reportOnce();
+  await reporter.reportOnce();
+  await reporter.reportOnce();
+  assert.is(reports, 1, 'idle: the first report only');
+  activity = { ...activity, inFlight: 2 };
+  await reporter.reportOnce();
+  await reporter.reportOnce();
+  assert.is(reports, 3, 'busy: every tick');
+  activity = { ...activity, inFlight: 0, servedSimple: 2 };
+  await reporter.reportOnce();
+  await reporter.reportOnce();
+  assert.is(reports, 4, 'back to idle: one report saying so, then quiet');
+});
+
 test.run();

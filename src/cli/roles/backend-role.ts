@@ -4,6 +4,7 @@ import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryCl
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../number-lists.js';
 import { DEFAULT_HEAVY_WORK_UNITS, MAX_WORK_UNITS } from '../../runtime/backend/cpu-work.js';
+import type { BackendOptions } from '../../runtime/backend/backend-options.js';
 
 export const backendRoleFlags = {
   host: hostFlag,
@@ -33,12 +34,13 @@ export const backendRoleFlags = {
   'cluster-dir': clusterDirFlag,
 };
 
-export async function serveBackend(flags: Interfaces.InferredFlags<typeof backendRoleFlags>): Promise<void> {
-  const { startBackend } = await import('../../runtime/backend/backend-server.js');
+export type BackendRoleFlags = Interfaces.InferredFlags<typeof backendRoleFlags>;
+
+/** What a backend runs with, from its flags; a process role and a worker thread of a backend host (`up --backend-processes`) share it. */
+export async function backendOptionsFromFlags(flags: BackendRoleFlags, onEvent: BackendOptions['onEvent']): Promise<BackendOptions> {
   const { servedCountsFile } = await import('../../runtime/backend/durable-served-counts.js');
   const id = flags.id ?? `backend-${flags.port}`;
-  const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const starting = startBackend({
+  return {
     host: flags.host,
     port: flags.port,
     id,
@@ -53,8 +55,14 @@ export async function serveBackend(flags: Interfaces.InferredFlags<typeof backen
     ...(flags['token-file'] ? { tokenFile: flags['token-file'] } : {}),
     ...(flags['metrics-port'] > 0 ? { metricsPort: flags['metrics-port'] } : {}),
     ...(flags['cluster-dir'] ? { servedCountsFile: servedCountsFile(flags['cluster-dir'], id) } : {}),
-    onEvent: (event) => logEvent(event),
-  });
+    onEvent,
+  };
+}
+
+export async function serveBackend(flags: BackendRoleFlags): Promise<void> {
+  const { startBackend } = await import('../../runtime/backend/backend-server.js');
+  const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
+  const starting = startBackend(await backendOptionsFromFlags(flags, (event) => logEvent(event)));
   // Listening for SIGTERM before start-up ends: a backend stopped while it registers still
   // finishes registering and then deregisters, instead of dying with its registration left behind.
   stopOnSignalOrOrphan(

@@ -93,6 +93,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     lb: () => membership.lb,
     intervalMs: options.reportIntervalMs,
     sample: () => load.sample(),
+    activity: () => executor.counters,
     reRegister: () => membership.registerWithLbAgain(address),
     onError: (message) => options.onEvent({ type: 'warning', message }),
   });

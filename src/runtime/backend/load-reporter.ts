@@ -1,6 +1,7 @@
-// Sends the backend's load to the LB every interval; a NOT_FOUND answer means "register again".
+// Sends the backend's load to the LB every interval while anything changes, else a heartbeat; a NOT_FOUND answer means "register again".
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
+import { IDLE_HEARTBEAT_MS, isReportDue, type ActivityFigures } from '../../core/scale/idle-cost.js';
 import type { LoadBalancerClient, LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
 
@@ -10,6 +11,10 @@ export interface LoadReporterOptions {
   readonly lb: () => LoadBalancerClient | undefined;
   readonly intervalMs: number;
   readonly sample: () => LoadReport;
+  /** Counters only (no window reset): whether anything happened decides if a tick reports (see isReportDue); absent = every tick. */
+  readonly activity?: () => ActivityFigures;
+  /** An idle backend reports at least this often (default IDLE_HEARTBEAT_MS). */
+  readonly heartbeatMs?: number;
   /** Called when the LB does not know this backend (e.g. the LB restarted). */
   readonly reRegister: () => Promise<void>;
   readonly onError: (message: string) => void;
@@ -22,6 +27,9 @@ export class LoadReporter {
   private stopped = false;
   /** Reports are failing (the LB is down or restarting): warn once per outage, not once per interval. */
   private isFailing = false;
+  /** What the last report that reached the LB said, and when it was sent. */
+  private lastSent: ActivityFigures | undefined;
+  private lastSentAtMs = 0;
 
   constructor(private readonly options: LoadReporterOptions) {}
 
@@ -45,9 +53,17 @@ export class LoadReporter {
     const lb = this.options.lb();
     // A slow LB must not pile up reports: skip a tick rather than queue it.
     if (lb === undefined || this.inFlight || this.stopped) return;
+    const heartbeatMs = Math.max(this.options.heartbeatMs ?? IDLE_HEARTBEAT_MS, this.options.intervalMs);
+    // A failing LB is asked again every tick: it may be back, and a NOT_FOUND must reach us soon.
+    const sinceLastMs = this.isFailing ? Number.POSITIVE_INFINITY : performance.now() - this.lastSentAtMs;
+    const activity = this.options.activity;
+    if (activity !== undefined && !isReportDue(this.lastSent, activity(), sinceLastMs, heartbeatMs)) return;
     this.inFlight = true;
     try {
-      await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS);
+      const report = this.options.sample();
+      await callUnary(lb.reportLoad.bind(lb), report, REPORT_TIMEOUT_MS);
+      this.lastSent = report;
+      this.lastSentAtMs = performance.now();
       this.isFailing = false;
     } catch (error) {
       if (isServiceError(error) && error.code === GrpcStatus.NOT_FOUND) {

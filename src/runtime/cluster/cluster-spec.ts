@@ -56,4 +56,6 @@ export interface ClusterSpec {
   readonly dataPlane?: DataPlaneKind;
   /** Absolute path of the data plane's binary (haproxy, nginx), found when `up` planned the cluster. */
   readonly dataPlaneBinary?: string;
+  /** `up --backend-processes K`: the backends run as worker threads of K processes; absent = a process per backend. */
+  readonly backendProcesses?: number;
 }

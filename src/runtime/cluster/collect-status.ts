@@ -48,7 +48,7 @@ export async function collectStatus(name: string): Promise<StatusResult> {
   const components: ComponentStatus[] = await Promise.all(
     status.components.map(async (component) => {
       const record = { ...component, role: component.role as ComponentStatus['role'], state: component.state as ComponentStatus['state'] };
-      const metricsAddress = metricsAddressOf(record.role, record.address);
+      const metricsAddress = metricsAddressOf(record.role, record.address, cluster.spec.basePort);
       return {
         name: record.name,
         role: record.role,

@@ -6,6 +6,16 @@ import type { RegistryKind } from './cluster-spec.js';
 
 export const DEFAULT_BASE_PORT = 7000;
 export const MAX_BACKENDS = 64;
+/**
+ * Backends a dense cluster (`up --backend-processes K`) may have. Those past the 64th take ports
+ * base+200 … base+391 and serve no metrics listener of their own (base+111 … base+174 are full).
+ */
+export const MAX_DENSE_BACKENDS = 256;
+const EXTRA_BACKENDS_OFFSET = 200;
+/** The last port a dense cluster of `backends` binds, to check it stays below 32768. */
+export const lastBackendPort = (basePort: number, backends: number): number => portLayout(basePort).backend(backends - 1);
+/** Whether the backend on `port` of the cluster at `basePort` has a metrics listener (base+1 … base+64 do). */
+export const hasBackendMetricsPort = (basePort: number, port: number): boolean => port > basePort && port <= basePort + MAX_BACKENDS;
 export const MIN_BASE_PORT = 1024;
 /** The highest base port whose whole layout (up to the last backend's metrics port, base+174) stays below 32768. */
 export const MAX_BASE_PORT = 32_767 - 174;
@@ -42,11 +52,12 @@ export const dataPlanePort = (lbPort: number): number => lbPort - LB_OFFSET + DA
 export const backendMetricsPort = (backendPort: number): number => backendPort + BACKEND_METRICS_PORT_OFFSET;
 
 /** Where a supervised LB or backend serves its metrics (host:port), from its own gRPC address; none for other roles. */
-export function metricsAddressOf(role: string, address: string): string | undefined {
+export function metricsAddressOf(role: string, address: string, basePort?: number): string | undefined {
   const colon = address.lastIndexOf(':');
   const port = Number(address.slice(colon + 1));
   if (colon < 0 || !Number.isInteger(port)) return undefined;
   if (role === 'lb') return `${address.slice(0, colon)}:${lbMetricsPort(port)}`;
+  if (role === 'backend' && basePort !== undefined && !hasBackendMetricsPort(basePort, port)) return undefined;
   if (role === 'backend') return `${address.slice(0, colon)}:${backendMetricsPort(port)}`;
   return undefined;
 }
@@ -83,7 +94,7 @@ export function portLayout(basePort: number): PortLayout {
     lbMetrics: basePort + LB_METRICS_OFFSET,
     lbXds: basePort + LB_XDS_OFFSET,
     dataPlane: basePort + DATA_PLANE_OFFSET,
-    backend: (index) => basePort + 1 + index,
+    backend: (index) => (index < MAX_BACKENDS ? basePort + 1 + index : basePort + EXTRA_BACKENDS_OFFSET + index - MAX_BACKENDS),
     backendMetrics: (index) => backendMetricsPort(basePort + 1 + index),
   };
 }
@@ -115,7 +126,8 @@ export function portsToBind(layout: PortLayout, backends: number, registry: Regi
   );
   if (dataPlane !== undefined) ports.push({ port: layout.dataPlane, component: `data plane (${dataPlane})` });
   for (let index = 0; index < backends; index += 1) {
-    ports.push({ port: layout.backend(index), component: `backend ${index + 1}` }, { port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
+    ports.push({ port: layout.backend(index), component: `backend ${index + 1}` });
+    if (index < MAX_BACKENDS) ports.push({ port: layout.backendMetrics(index), component: `backend ${index + 1} metrics` });
   }
   return ports;
 }

@@ -28,6 +28,17 @@ export interface ChildExit {
 
 export const describeExit = (exit: ChildExit): string => (exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? 'unknown'}`);
 
+/** What the supervisor needs of a child: a process of its own (ManagedChild) or a backend in a backend host's thread (HostedBackend). */
+export interface SupervisedChild {
+  readonly pid: number;
+  readonly isRunning: boolean;
+  waitReady(timeoutMs: number): Promise<string>;
+  signal(signal: NodeJS.Signals): boolean;
+  stop(graceMs?: number): Promise<ChildExit>;
+  whenExited(): Promise<ChildExit>;
+  on(event: 'exit', listener: (exit: ChildExit) => void): unknown;
+}
+
 interface ManagedChildEvents {
   exit: [ChildExit];
   message: [RoleMessage];
@@ -102,6 +113,13 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
         this.on('exit', onExit);
       }
     });
+  }
+
+  /** Sends a message over the IPC channel (a backend host's requests); false when the child is gone. */
+  send(message: Record<string, unknown>): boolean {
+    if (!this.isRunning) return false;
+    void this.subprocess.sendMessage?.(message as never).catch(() => undefined);
+    return true;
   }
 
   /** Sends `signal` to the child's process group; false when it was already gone. */

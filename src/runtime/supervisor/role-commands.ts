@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
-import { backendMetricsPort, type PortLayout } from '../cluster/ports.js';
+import { backendMetricsPort, hasBackendMetricsPort, type PortLayout } from '../cluster/ports.js';
 import { lbxCommandPrefix } from '../process/lbx-entry.js';
 import { tokenFile } from '../cluster/cluster-token.js';
 import { formatHostPort } from '../../core/host-port.js';
@@ -181,12 +181,15 @@ export function backendCommand(spec: ClusterSpec, traits: BackendTraits, port: n
     String(traits.weight),
     '--speed',
     String(traits.speed),
-    '--metrics-port',
-    String(backendMetricsPort(port)),
+    // A dense cluster's backends past the 64th have no metrics port in the layout.
+    ...(hasBackendMetricsPort(spec.basePort, port) ? ['--metrics-port', String(backendMetricsPort(port))] : []),
     ...token(clusterDir),
     ...marker(clusterDir),
   ]);
 }
+
+/** A backend host of a dense cluster (`up --backend-processes K`): the supervisor tells it over IPC which backends to run. */
+export const backendHostCommand = (clusterDir: string): RoleCommand => lbx(['serve', 'backend-host', ...marker(clusterDir)]);
 
 /** The data-plane role (`up --proxy haproxy|nginx`): the proxy on base+108, following the LB's plan on base+107. */
 export function dataPlaneCommand(spec: ClusterSpec, ports: PortLayout, clusterDir: string): RoleCommand | undefined {

@@ -16,17 +16,18 @@ import { toPolicyConfig } from '../../core/policies/policy-config.js';
 import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
-import { MAX_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
+import { MAX_BACKENDS, MAX_DENSE_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
 import { afterCrash, afterInfrastructureCrash } from '../../core/supervision/restart-backoff.js';
 import { tokenInterceptor } from '../grpc/bearer-token.js';
 import { readTokenFile, tokenFile } from '../cluster/cluster-token.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
-import { describeExit, ManagedChild, readLogTail, type ChildExit } from '../process/managed-child.js';
+import { describeExit, ManagedChild, readLogTail, type ChildExit, type SupervisedChild } from '../process/managed-child.js';
+import { BackendHosts } from './backend-hosts.js';
 import { describeError, waitFor } from '../process/wait-for.js';
 import type { RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
-import { backendCommand, backendId, dataPlaneCommand, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
+import { backendCommand, backendHostCommand, backendId, dataPlaneCommand, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
 import { refuseUnsupportedDataPlanePolicy } from './data-plane-policy.js';
 import { formatHostPort } from '../../core/host-port.js';
 
@@ -77,7 +78,7 @@ export type SupervisorEvent =
 
 interface Slot {
   readonly record: ComponentRecord;
-  child?: ManagedChild;
+  child?: SupervisedChild;
   /** Backends only: what it is started with. */
   readonly traits?: BackendTraits;
   /** Unexpected exits in a row, each soon after its start (see afterCrash). */
@@ -110,6 +111,7 @@ export class Supervisor {
   private shutdownPromise: Promise<void> | undefined;
   private writeChain: Promise<void> = Promise.resolve();
   private readonly startedAt = performance.now();
+  private readonly hosts: BackendHosts | undefined;
 
   constructor(
     private readonly paths: ClusterPaths,
@@ -117,6 +119,9 @@ export class Supervisor {
     private readonly onEvent: (event: SupervisorEvent) => void,
   ) {
     this.ports = portLayout(spec.basePort);
+    // `up --backend-processes K`: backends run as worker threads of K backend-host processes (see backend-hosts.ts).
+    this.hosts =
+      spec.backendProcesses === undefined ? undefined : new BackendHosts(spec.backendProcesses, spec.basePort, (index) => this.spawnBackendHost(index), spec.readyTimeoutMs);
     const host = spec.host;
     this.file = {
       schemaVersion: CLUSTER_SCHEMA_VERSION,
@@ -203,7 +208,7 @@ export class Supervisor {
   async addBackend(traits: BackendTraits = DEFAULT_TRAITS): Promise<BackendChange> {
     this.refuseWhileStopping('add a backend');
     const index = this.freeBackendIndex();
-    if (index === undefined) throw new LbxError('usage', `cluster "${this.spec.name}" already has ${MAX_BACKENDS} backends, the most one cluster can have`);
+    if (index === undefined) throw new LbxError('usage', `cluster "${this.spec.name}" already has ${this.maxBackends} backends, the most one cluster can have`);
     const port = this.ports.backend(index);
     // A removed backend on this port may still be telling the LB and registry of its exit: that
     // notice must land before the new process registers, or it would remove the newcomer.
@@ -273,8 +278,8 @@ export class Supervisor {
    */
   async scale(backends: number): Promise<{ added: BackendChange[]; removed: BackendChange[] }> {
     this.refuseWhileStopping('scale');
-    if (!Number.isInteger(backends) || backends < 1 || backends > MAX_BACKENDS) {
-      throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${MAX_BACKENDS}`);
+    if (!Number.isInteger(backends) || backends < 1 || backends > this.maxBackends) {
+      throw new LbxError('usage', `cannot scale to ${backends} backends: expected 1 to ${this.maxBackends}`);
     }
     // Backends on their way out (an `rm` in progress) are neither counted nor chosen again.
     const present = this.backendSlots().filter((slot) => slot.record.state !== 'removed' && slot.busy !== 'removing');
@@ -333,6 +338,7 @@ export class Supervisor {
     this.file.state = 'stopping';
     await this.persist().catch(() => undefined);
     await this.stopSlots(this.backendSlots(), STOP_GRACE_MS.backend);
+    await this.hosts?.stopAll();
     await this.stopSlots(this.dataPlaneSlots(), STOP_GRACE_MS.dataplane);
     await this.stopSlots([this.slot('lb')], STOP_GRACE_MS.lb);
     this.lbClient?.close();
@@ -439,15 +445,19 @@ export class Supervisor {
   }
 
   private async spawnAndWait(slot: Slot, command: RoleCommand): Promise<void> {
+    if (slot.record.role === 'backend') await this.hosts?.ensureHostFor(slot.record.port);
     const child = this.spawn(slot, command);
     const address = await child.waitReady(this.spec.readyTimeoutMs);
     this.markReady(slot, address);
   }
 
-  private spawn(slot: Slot, command: RoleCommand): ManagedChild {
+  private spawn(slot: Slot, command: RoleCommand): SupervisedChild {
     // A shutdown may begin while start() is still going: nothing new may start behind its back.
     if (this.isStopping) throw new LbxError('runtime', `not starting ${slot.record.name}: the cluster is stopping`);
-    const child = ManagedChild.spawn({ name: slot.record.name, file: command.file, args: command.args, logPath: slot.record.logPath });
+    const child =
+      slot.record.role === 'backend' && this.hosts !== undefined
+        ? this.hosts.launch(slot.record.port, slot.record.name, command, slot.record.logPath)
+        : ManagedChild.spawn({ name: slot.record.name, file: command.file, args: command.args, logPath: slot.record.logPath });
     slot.child = child;
     Object.assign(slot.record, { pid: child.pid, state: 'starting', startedAtUnixMs: Date.now() });
     delete slot.record.exitedAtUnixMs;
@@ -464,7 +474,7 @@ export class Supervisor {
     void this.persist();
   }
 
-  private onChildExit(slot: Slot, child: ManagedChild, exit: ChildExit): void {
+  private onChildExit(slot: Slot, child: SupervisedChild, exit: ChildExit): void {
     // A child replaced by a restart may still report its exit late: only the current one counts.
     if (slot.child !== child) return;
     const expected = slot.record.state === 'stopping' || this.isStopping;
@@ -548,8 +558,22 @@ export class Supervisor {
     return slot.record.state === 'exited' && slot.restartTimer === undefined && slot.busy === undefined;
   }
 
+  /** 64, or 256 in a dense cluster (`up --backend-processes`) without a stock data plane (its server slots stop at 64). */
+  private get maxBackends(): number {
+    return this.hosts !== undefined && this.spec.dataPlane === undefined ? MAX_DENSE_BACKENDS : MAX_BACKENDS;
+  }
+
+  /** Backend host number `index` of a dense cluster: a process of its own, logging to backend-host-<index>.log. */
+  private spawnBackendHost(index: number): ManagedChild {
+    if (this.isStopping) throw new LbxError('runtime', `not starting backend host ${index}: the cluster is stopping`);
+    const command = backendHostCommand(this.paths.dir);
+    const child = ManagedChild.spawn({ name: `backend-host-${index}`, file: command.file, args: command.args, logPath: this.paths.logFile(`backend-host-${index}`) });
+    this.onEvent({ type: 'spawned', component: `backend-host-${index}`, pid: child.pid, port: 0 });
+    return child;
+  }
+
   private freeBackendIndex(): number | undefined {
-    for (let index = 0; index < MAX_BACKENDS; index += 1) {
+    for (let index = 0; index < this.maxBackends; index += 1) {
       const slot = this.slots.get(backendId(this.ports.backend(index)));
       if (slot === undefined || (slot.record.state === 'removed' && !slot.busy)) return index;
     }
