@@ -1,4 +1,4 @@
-// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds|data-planes|clients|gray|scale]`: benchmark scripts that print figures (not timed tests).
+// `npm run bench [-- foundation|policies|ring|faults|registries|hardening|lb-stream|xds|data-planes|clients|gray|scale|sim]`: benchmark scripts that print figures (not timed tests).
 const suite = process.argv[2] ?? 'foundation';
 const suites: Record<string, () => Promise<unknown>> = {
   foundation: () => import('./bench-foundation.js'),
@@ -16,6 +16,12 @@ const suites: Record<string, () => Promise<unknown>> = {
   clients: () => import('./bench-clients.js'),
   gray: () => import('./bench-gray.js'),
   scale: () => import('./bench-scale.js'),
+  // LBX_BENCH_SIM_PARTS=speed,supermarket,subsetting,real picks parts; exit 1 when a check fails.
+  sim: async () => {
+    const { runSimBenchmark, SIM_BENCH_PARTS } = await import('./bench-sim.js');
+    const parts = process.env.LBX_BENCH_SIM_PARTS?.split(',').filter((part) => (SIM_BENCH_PARTS as readonly string[]).includes(part)) as typeof SIM_BENCH_PARTS | undefined;
+    if (!(await runSimBenchmark(parts === undefined ? {} : { parts }))) process.exitCode = 1;
+  },
 };
 const run = suites[suite];
 if (run === undefined) {
