@@ -12,6 +12,7 @@ import {
   type FaultSpec,
 } from '../core/faults/fault.js';
 import { LbxError } from '../core/lbx-error.js';
+import { checkNetFault, MAX_NET_DELAY_MS, NO_NET_FAULT, type NetFaultSpec } from '../core/faults/net-fault.js';
 import { durationFlag, shareFlag } from './flags.js';
 
 const rateFlag = (description: string) => shareFlag({ description, helpValue: '<rate>', what: 'a share of calls', example: 0.05 });
@@ -32,6 +33,19 @@ export const faultFlags = {
       return value;
     },
   })(),
+  'net-delay': durationFlag({
+    description: 'Kernel network delay (tc netem) towards the backend; needs a cluster started with lbx up --netns.',
+    minMs: 1,
+    maxMs: MAX_NET_DELAY_MS,
+  }),
+  'net-jitter': durationFlag({ description: 'Uniform jitter around --net-delay (netem), at most the delay.', minMs: 1, maxMs: MAX_NET_DELAY_MS }),
+  'net-loss': shareFlag({
+    description: 'Share of packets towards the backend the kernel drops (netem, e.g. 5%); needs --netns.',
+    helpValue: '<rate>',
+    what: 'a share of packets',
+    example: 0.05,
+  }),
+  partition: Flags.boolean({ description: 'Cut the backend off the network: its namespace’s end of the veth goes down (needs --netns).' }),
   for: durationFlag({ description: 'The fault clears itself after this long (default: until --clear).', minMs: 1_000, maxMs: MAX_FAULT_DURATION_MS }),
   clear: Flags.boolean({ description: 'Clear the fault of the backend on PORT.', default: false }),
   'clear-all': Flags.boolean({ description: 'Clear every backend’s fault.', default: false }),
@@ -46,19 +60,33 @@ export interface FaultFlagValues {
   readonly 'error-code': string;
   readonly hang?: number;
   readonly slowdown?: number;
+  readonly 'net-delay'?: number;
+  readonly 'net-jitter'?: number;
+  readonly 'net-loss'?: number;
+  readonly partition?: boolean;
   readonly for?: number;
   readonly clear: boolean;
   readonly 'clear-all': boolean;
   readonly list: boolean;
 }
 
-const FAULT_SETTINGS = ['latency', 'jitter', 'latency-p99', 'errors', 'hang', 'slowdown', 'for'] as const;
+const BACKEND_SETTINGS = ['latency', 'jitter', 'latency-p99', 'errors', 'hang', 'slowdown'] as const;
+const NET_SETTINGS = ['net-delay', 'net-jitter', 'net-loss', 'partition'] as const;
 
-export type FaultAction = { readonly kind: 'list' } | { readonly kind: 'clear-all' } | { readonly kind: 'set'; readonly port: number; readonly fault: FaultSpec };
+/** Set: the backend's own fault, its network fault (kernel, --netns clusters), or both; undefined = leave it as it is. --clear sets both to none. */
+export type FaultAction =
+  | { readonly kind: 'list' }
+  | { readonly kind: 'clear-all' }
+  | { readonly kind: 'set'; readonly port: number; readonly fault: FaultSpec | undefined; readonly net: NetFaultSpec | undefined; readonly isClear: boolean };
+
+/** The flags that need a --netns cluster, as typed (for the usage error of a cluster without it). */
+export const netFlagsGiven = (flags: FaultFlagValues): string[] => NET_SETTINGS.filter((name) => flags[name] !== undefined && flags[name] !== false).map((name) => `--${name}`);
 
 /** What the flags ask for; a contradiction (a setting with --clear, no port, nothing to set) is a usage error. */
 export function faultActionFromFlags(port: number | undefined, flags: FaultFlagValues): FaultAction {
-  const settings = FAULT_SETTINGS.filter((name) => flags[name] !== undefined);
+  const backendSettings = BACKEND_SETTINGS.filter((name) => flags[name] !== undefined);
+  const netSettings = NET_SETTINGS.filter((name) => flags[name] !== undefined && flags[name] !== false);
+  const settings = [...backendSettings, ...netSettings, ...(flags.for === undefined ? [] : ['for' as const])];
   const modes = (['list', 'clear-all', 'clear'] as const).filter((name) => flags[name]);
   if (modes.length > 1) throw new LbxError('usage', `--${modes.join(' and --')} cannot be combined: give one`);
   const mode = modes[0];
@@ -68,8 +96,29 @@ export function faultActionFromFlags(port: number | undefined, flags: FaultFlagV
     return { kind: mode };
   }
   if (port === undefined) throw new LbxError('usage', 'which backend? give its port (lbx fault 7002 --latency 200ms), or --list / --clear-all');
-  if (mode === 'clear') return { kind: 'set', port, fault: NO_FAULT };
-  if (settings.length === 0) throw new LbxError('usage', `nothing to inject on ${port}: give --latency, --errors, --hang or --slowdown (or --clear)`);
+  if (mode === 'clear') return { kind: 'set', port, fault: NO_FAULT, net: NO_NET_FAULT, isClear: true };
+  if (backendSettings.length === 0 && netSettings.length === 0) {
+    throw new LbxError('usage', `nothing to inject on ${port}: give --latency, --errors, --hang, --slowdown, --net-delay, --net-loss or --partition (or --clear)`);
+  }
+  return { kind: 'set', port, fault: backendSettings.length === 0 ? undefined : backendFault(flags), net: netSettings.length === 0 ? undefined : netFault(flags), isClear: false };
+}
+
+/** The network fault the --net-* flags and --partition describe, checked. */
+function netFault(flags: FaultFlagValues): NetFaultSpec {
+  const fault: NetFaultSpec = {
+    delayMs: flags['net-delay'] ?? 0,
+    jitterMs: flags['net-jitter'] ?? 0,
+    lossRate: flags['net-loss'] ?? 0,
+    partition: flags.partition === true,
+    durationMs: flags.for ?? 0,
+  };
+  if (fault.jitterMs > 0 && fault.delayMs === 0) throw new LbxError('usage', `--net-jitter ${fault.jitterMs}ms needs --net-delay: jitter is spread around a delay`);
+  const problem = checkNetFault(fault);
+  if (problem !== '') throw new LbxError('usage', `network fault refused: ${problem}`);
+  return fault;
+}
+
+function backendFault(flags: FaultFlagValues): FaultSpec {
   const fault: FaultSpec = {
     ...NO_FAULT,
     latencyMs: flags.latency ?? 0,
@@ -83,5 +132,5 @@ export function faultActionFromFlags(port: number | undefined, flags: FaultFlagV
   };
   const checked = checkFault(fault);
   if (!checked.ok) throw new LbxError('usage', `fault refused: ${checked.message}`);
-  return { kind: 'set', port, fault };
+  return fault;
 }

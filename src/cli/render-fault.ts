@@ -5,7 +5,7 @@ import { formatCount } from './format.js';
 import { renderTable } from './table.js';
 
 const until = (fault: BackendFault, nowUnixMs: number): string =>
-  fault.expiresAtUnixMs > 0 ? `${Math.max(0, Math.ceil((fault.expiresAtUnixMs - nowUnixMs) / 1_000))}s left` : fault.summary === 'none' ? '' : 'until cleared';
+  fault.expiresAtUnixMs > 0 ? `${Math.max(0, Math.ceil((fault.expiresAtUnixMs - nowUnixMs) / 1_000))}s left` : fault.setAtUnixMs === 0 ? '' : 'until cleared';
 
 export function renderFaultChange(fault: BackendFault): string {
   return fault.summary === 'none' ? `${fault.name}: fault cleared` : `${fault.name}: ${fault.summary}`;
@@ -21,7 +21,11 @@ export function renderFaultsInForce(faults: readonly BackendFault[] | { readonly
 export function renderReportFaults(report: { readonly faults: readonly FaultInForce[]; readonly faultsUnavailable?: string }): string {
   if (report.faultsUnavailable !== undefined) return `faults: could not be read (${report.faultsUnavailable})`;
   if (report.faults.length === 0) return '';
-  const lines = report.faults.map((fault) => `  ${fault.address}: ${fault.summary} (delayed ${fault.delayed}, errored ${fault.errored}, hung ${fault.hung})`);
+  const lines = report.faults.map((fault) =>
+    fault.isNetwork === true
+      ? `  ${fault.address}: ${fault.summary} (kernel, on its veth)`
+      : `  ${fault.address}: ${fault.summary} (delayed ${fault.delayed}, errored ${fault.errored}, hung ${fault.hung})`,
+  );
   return ['faults injected (lbx fault; errored and hung calls are not served, so they do not upset the reconciliation):', ...lines].join('\n');
 }
 

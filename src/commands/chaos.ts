@@ -22,6 +22,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     '<%= config.bin %> chaos --duration 20s --interval 1s',
     '<%= config.bin %> chaos --target backend --target lb --seed 7',
     '<%= config.bin %> chaos --kinds kill,latency,errors,hang,slow --interval 2s   # gray failures too',
+    '<%= config.bin %> chaos --kinds kill,latency,errors,hang,slow,partition --seed 7   # partition: lbx up --netns clusters',
     '<%= config.bin %> send --simple 50000 & <%= config.bin %> chaos --duration 10s',
   ];
 
@@ -37,7 +38,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
       default: ['backend' as const],
     })(),
     kinds: Flags.custom<readonly ChaosKind[]>({
-      description: `What a tick may do, one drawn per tick: ${CHAOS_KINDS.join(', ')} (a gray failure on a random backend, clearing itself after two ticks; all cleared at the end).`,
+      description: `What a tick may do, one drawn per tick: ${CHAOS_KINDS.join(', ')} (a gray failure, or with partition a cut veth, on a random backend, clearing itself after two ticks; all cleared at the end). partition needs a cluster started with lbx up --netns.`,
       helpValue: '<kind,…>',
       default: ['kill'],
       parse: async (input) => {
@@ -55,6 +56,7 @@ One action per tick, on time: ticks a slow round overran are dropped, never fire
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { runClusterChaos } = await import('../runtime/chaos/cluster-chaos.js');
     const cluster = await requireRunningCluster(flags.name);
+    if (flags.kinds.includes('partition')) (await import('../runtime/netns/cluster-net-faults.js')).requireNetns(cluster, ['--kinds partition']);
     const plan = { targets: [...new Set(flags.target)], kinds: flags.kinds, intervalMs: flags.interval, durationMs: flags.duration, seed: flags.seed ?? randomSeed() };
     if (!flags.json) this.log(describeChaosPlan(cluster.name, plan));
     const result = await runClusterChaos(cluster, {

@@ -2,18 +2,23 @@ import { Args } from '@oclif/core';
 
 import { LbxCommand } from '../cli/lbx-command.js';
 import { clusterNameFlag } from '../cli/flags.js';
-import { faultActionFromFlags, faultFlags } from '../cli/fault-flags.js';
+import { faultActionFromFlags, faultFlags, netFlagsGiven } from '../cli/fault-flags.js';
 import type { BackendFault } from '../runtime/cluster/cluster-faults.js';
+import type { BackendNetFault } from '../runtime/netns/net-fault-wire.js';
 
 export interface FaultResult {
   readonly name: string;
   readonly faults: readonly BackendFault[];
+  /** Network faults (`up --netns` clusters only): the ones changed, or every backend's with --list. */
+  readonly netFaults?: readonly BackendNetFault[];
 }
 
 export default class Fault extends LbxCommand {
   static override summary = 'Inject a gray failure into one backend: latency, errors, hangs, a slowdown; list or clear them.';
 
   static override description = `The fault lives in the backend, so lbx's own clients, stock xDS clients and proxies all meet it. A new fault replaces the backend's previous one; each call draws its fate independently (hang, then error, then latency). Faults end with --clear, --clear-all, their --for duration, a restart of the backend, or lbx down.
+
+With \`lbx up --netns\` (each backend in its own network namespace) the kernel can fault the network too: --net-delay, --net-jitter and --net-loss put tc netem on the backend's veth (traffic towards it), --partition takes the namespace's end of the veth down. The supervisor applies them; they end the same ways, except a backend's restart (the link outlives the process).
 
 Injected errors and hangs are not served: the backend's counts and report reconcile with what clients got back.`;
 
@@ -26,6 +31,8 @@ Injected errors and hangs are not served: the backend's counts and report reconc
     '<%= config.bin %> fault --list',
     '<%= config.bin %> fault 7002 --clear',
     '<%= config.bin %> fault --clear-all',
+    '<%= config.bin %> fault 7002 --net-delay 100ms --net-jitter 20ms --net-loss 5%   # tc netem (lbx up --netns)',
+    '<%= config.bin %> fault 7003 --partition --for 10s   # its veth down: lease expiry, ejection',
   ];
 
   static override args = {
@@ -39,12 +46,30 @@ Injected errors and hangs are not served: the backend's counts and report reconc
     const action = faultActionFromFlags(args.port, flags);
     const { requireRunningCluster } = await import('../runtime/cluster/cluster-lookup.js');
     const { ClusterFaults } = await import('../runtime/cluster/cluster-faults.js');
+    const { ClusterNetFaults, hasNetns, requireNetns } = await import('../runtime/netns/cluster-net-faults.js');
     const { renderFaultChange, renderFaultList } = await import('../cli/render-fault.js');
+    const { renderNetFaultChange, renderNetFaultList } = await import('../cli/render-net-fault.js');
     const cluster = await requireRunningCluster(flags.name);
+    if (action.kind === 'set' && action.net !== undefined && !action.isClear) requireNetns(cluster, netFlagsGiven(flags));
     const faults = new ClusterFaults(cluster);
-    const changed = action.kind === 'list' ? await faults.list() : action.kind === 'clear-all' ? await faults.clearAll() : [await faults.set(action.port, action.fault)];
-    if (!flags.json)
-      this.log(action.kind === 'set' ? renderFaultChange(changed[0]!) : action.kind === 'list' ? renderFaultList(changed) : `cleared the faults of ${changed.length} backends`);
-    return { name: cluster.name, faults: changed };
+    const netFaults = hasNetns(cluster) ? new ClusterNetFaults(cluster) : undefined;
+    const lines: string[] = [];
+    let changed: BackendFault[] = [];
+    let netChanged: BackendNetFault[] | undefined;
+    if (action.kind === 'list') {
+      changed = await faults.list();
+      netChanged = await netFaults?.list();
+      lines.push(renderFaultList(changed), ...(netChanged === undefined ? [] : ['', renderNetFaultList(netChanged)]));
+    } else if (action.kind === 'clear-all') {
+      changed = await faults.clearAll();
+      netChanged = await netFaults?.clearAll();
+      lines.push(`cleared the faults of ${changed.length} backends`, ...(netChanged === undefined ? [] : [`cleared the network faults of ${netChanged.length} backends`]));
+    } else {
+      if (action.fault !== undefined) changed = [await faults.set(action.port, action.fault)];
+      if (action.net !== undefined && netFaults !== undefined) netChanged = [await netFaults.set(action.port, action.net)];
+      lines.push(...changed.map(renderFaultChange), ...(netChanged ?? []).map(renderNetFaultChange));
+    }
+    if (!flags.json) this.log(lines.join('\n'));
+    return { name: cluster.name, faults: changed, ...(netChanged === undefined ? {} : { netFaults: netChanged }) };
   }
 }

@@ -21,6 +21,8 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
 
 --registry etcd runs a real one-member etcd instead (client URL on base+102, peer URL on base+103, data in the cluster directory).
 
+--netns puts each backend in its own network namespace, joined to the root namespace by a veth pair (10.<n>.<i>.1/.2, n picked per cluster among unused 10.n/16s); the registry, the LB and the control API listen on the cluster's hub address 10.<n>.255.1. \`lbx fault --net-delay/--net-loss/--partition\` then faults the kernel's network, and \`lbx down\` deletes every namespace and veth. Needs Linux, root (or CAP_NET_ADMIN) and iproute2's ip.
+
 --mode proxy --proxy haproxy|nginx runs Debian's HAProxy or NGINX as the data plane on base+108 (7108), its config, pid file and socket in the cluster directory; \`lbx send\` calls it, and kill/add/rm/scale/policy reach it without dropping calls (see docs/data-planes.md).`;
 
   static override examples = [
@@ -37,6 +39,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --mode proxy --proxy haproxy --policy lc   # HAProxy forwards, on base+108',
     '<%= config.bin %> up --mode proxy --proxy nginx --policy ch     # NGINX, hash $http_x_lbx_key consistent',
     '<%= config.bin %> up --slow-start 10s   # new and restarted backends ramp up',
+    '<%= config.bin %> up --netns --backends 3   # each backend in its own network namespace (root, iproute2)',
   ];
 
   static override flags = {
@@ -48,6 +51,10 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     }),
     ...clusterFlags,
     proxy: proxyFlag,
+    netns: Flags.boolean({
+      description: 'Each backend in its own network namespace behind a veth pair, for kernel network faults (lbx fault --net-*, --partition). Linux, root, iproute2.',
+      default: false,
+    }),
   };
 
   async run(): Promise<UpResult> {
@@ -56,7 +63,14 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     const { findExecutable } = await import('../runtime/registry/find-executable.js');
     // Every bad value is a usage error here, before anything starts.
     const planned = planCluster(flags.name, policy, flags, findExecutable);
-    const { file, readyMs } = await startCluster(planned, { quiet: flags.json ?? false, note: (line) => this.logToStderr(line) });
+    const netns = flags.netns ? await (await import('../runtime/netns/prepare-netns.js')).prepareNetns(planned.spec, { hostGiven: flags.host !== '127.0.0.1' }) : undefined;
+    const { file, readyMs } = await startCluster(netns === undefined ? planned : { ...planned, spec: netns.spec }, {
+      quiet: flags.json ?? false,
+      note: (line) => this.logToStderr(line),
+    }).catch((error: unknown) => {
+      netns?.undo();
+      throw error;
+    });
 
     if (!flags.json) this.log(renderUp(file, planned.registryBinary, flags.registry));
     return upResult(file, readyMs);

@@ -8,6 +8,8 @@ import { runChaos } from './chaos-loop.js';
 import type { ChaosAction, ChaosTarget } from './chaos-types.js';
 import type { ChaosKind } from '../../core/faults/chaos-faults.js';
 import { ClusterFaults } from '../cluster/cluster-faults.js';
+import { ClusterNetFaults, hasNetns } from '../netns/cluster-net-faults.js';
+import type { ChaosFaults } from './chaos-types.js';
 
 /** What `chaos --json` prints: counts by kind, and every action in order. */
 export interface ChaosResult {
@@ -34,6 +36,16 @@ export interface ClusterChaosOptions {
   readonly onAction: (action: ChaosAction) => void;
 }
 
+/** The backends' own faults, and with --netns the supervisor's network faults (partition). */
+function chaosFaults(cluster: ClusterFile): ChaosFaults {
+  const faults = new ClusterFaults(cluster);
+  const netFaults = hasNetns(cluster) ? new ClusterNetFaults(cluster) : undefined;
+  return {
+    set: (port, fault) => faults.set(port, fault),
+    ...(netFaults === undefined ? {} : { setNet: (port: number, fault: Parameters<ClusterNetFaults['set']>[1]) => netFaults.set(port, fault) }),
+  };
+}
+
 /** Runs chaos on `cluster` until its duration is up or a SIGINT/SIGTERM ends it; killed backends are started again unless the supervisor respawns them. */
 export async function runClusterChaos(cluster: ClusterFile, options: ClusterChaosOptions): Promise<ChaosResult> {
   const control = new ControlClient(cluster);
@@ -46,7 +58,7 @@ export async function runClusterChaos(cluster: ClusterFile, options: ClusterChao
     const actions = await runChaos(control, {
       targets: options.targets,
       kinds: options.kinds,
-      ...(options.kinds.some((kind) => kind !== 'kill') ? { faults: new ClusterFaults(cluster) } : {}),
+      ...(options.kinds.some((kind) => kind !== 'kill') ? { faults: chaosFaults(cluster) } : {}),
       intervalMs: options.intervalMs,
       durationMs: options.durationMs,
       signal: options.signal,

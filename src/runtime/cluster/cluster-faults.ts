@@ -15,6 +15,7 @@ import type { ClusterFile } from './cluster-file.js';
 import { clusterPaths } from './cluster-paths.js';
 import { readControlToken } from './cluster-token.js';
 import { ControlClient } from './control-client.js';
+import { netFaultsInForce } from '../netns/cluster-net-faults.js';
 
 const ADMIN_TIMEOUT_MS = 3_000;
 
@@ -30,6 +31,8 @@ export interface BackendFault {
   readonly delayed: number;
   readonly errored: number;
   readonly hung: number;
+  /** A network fault (`up --netns`), applied by the kernel: no calls are counted for it. */
+  readonly isNetwork?: boolean;
 }
 
 export class ClusterFaults {
@@ -54,10 +57,14 @@ export class ClusterFaults {
     return Promise.all(backends.map((backend) => this.call(backend, (client) => callUnary(client.setFault.bind(client), { fault: faultToWire(NO_FAULT) }, ADMIN_TIMEOUT_MS))));
   }
 
-  /** Every running backend with its fault ("none" included), in port order. */
+  /**
+   * Every running backend with its fault ("none" included), in port order. A backend that does not answer (cut off
+   * by a partition, say) is listed as unreachable rather than failing the whole list.
+   */
   async list(): Promise<BackendFault[]> {
     const backends = await this.runningBackends();
-    return Promise.all(backends.map((backend) => this.call(backend, (client) => callUnary(client.getFault.bind(client), {}, ADMIN_TIMEOUT_MS))));
+    const outcomes = await Promise.allSettled(backends.map((backend) => this.call(backend, (client) => callUnary(client.getFault.bind(client), {}, ADMIN_TIMEOUT_MS))));
+    return outcomes.map((outcome, index) => (outcome.status === 'fulfilled' ? outcome.value : unreachable(backends[index]!, outcome.reason)));
   }
 
   private async runningBackends(): Promise<Component[]> {
@@ -96,10 +103,32 @@ export class ClusterFaults {
   }
 }
 
+/** A backend whose fault could not be read: no fault known, and why in the summary. */
+function unreachable(backend: Component, reason: unknown): BackendFault {
+  const text = reason instanceof Error ? reason.message : String(reason);
+  // grpc-js says "No connection established. Last error: Error: connect EHOSTUNREACH …": the errno is what a reader needs.
+  const message = /\b(E[A-Z]{4,})\b/.exec(text)?.[1] ?? text.split('\n')[0]!.replace(/^backend \S+ \(\S+\) did not take the fault: /, '');
+  return {
+    name: backend.name,
+    port: backend.port,
+    address: backend.address,
+    fault: NO_FAULT,
+    summary: `unreachable (${message})`,
+    setAtUnixMs: 0,
+    expiresAtUnixMs: 0,
+    delayed: 0,
+    errored: 0,
+    hung: 0,
+  };
+}
+
 /** The faults in force (backends with no fault left out), best effort: a status or report never fails because a backend did not say. */
 export async function faultsInForce(cluster: ClusterFile): Promise<{ readonly faults: readonly BackendFault[] } | { readonly error: string }> {
   try {
-    return { faults: (await new ClusterFaults(cluster).list()).filter((fault) => fault.summary !== 'none') };
+    const own = (await new ClusterFaults(cluster).list()).filter((fault) => fault.summary !== 'none');
+    // `up --netns`: the kernel's faults on the backends' links, beside the backends' own (no calls counted: the kernel does not say).
+    const network = (await netFaultsInForce(cluster)).map((net): BackendFault => ({ ...net, fault: NO_FAULT, delayed: 0, errored: 0, hung: 0, isNetwork: true }));
+    return { faults: [...own, ...network] };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }

@@ -3,6 +3,7 @@ import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 import type { LbMode } from '../lb/lb-mode.js';
 import type { XdsLoadWeights } from '../../core/xds/xds-plan.js';
 import type { DataPlaneKind } from '../../core/dataplane/data-plane-kind.js';
+import type { NetnsPlan } from '../../core/netns/netns-plan.js';
 
 /** `auto` prefers a consul binary on PATH, then the embedded registry; etcd runs only when asked for. */
 export const REGISTRY_CHOICES = ['auto', 'consul', 'embedded', 'etcd'] as const;
@@ -58,4 +59,6 @@ export interface ClusterSpec {
   readonly dataPlaneBinary?: string;
   /** `up --backend-processes K`: the backends run as worker threads of K processes; absent = a process per backend. */
   readonly backendProcesses?: number;
+  /** `up --netns`: each backend in its own network namespace behind a veth pair; `host` is then the plan's hub address. */
+  readonly netns?: NetnsPlan;
 }

@@ -99,13 +99,25 @@ export interface FaultInForce {
   readonly delayed: number;
   readonly errored: number;
   readonly hung: number;
+  /** A kernel network fault (`up --netns`): no calls counted. */
+  readonly isNetwork?: boolean;
 }
 
 /** The report's form of the faults in force: what a reader needs of each, or why they could not be read. */
 async function reportFaults(cluster: ClusterFile): Promise<Pick<ClusterReport, 'faults' | 'faultsUnavailable'>> {
   const found = await faultsInForce(cluster);
   if ('error' in found) return { faults: [], faultsUnavailable: found.error };
-  return { faults: found.faults.map(({ address, summary, expiresAtUnixMs, delayed, errored, hung }) => ({ address, summary, expiresAtUnixMs, delayed, errored, hung })) };
+  return {
+    faults: found.faults.map(({ address, summary, expiresAtUnixMs, delayed, errored, hung, isNetwork }) => ({
+      address,
+      summary,
+      expiresAtUnixMs,
+      delayed,
+      errored,
+      hung,
+      ...(isNetwork === true ? { isNetwork } : {}),
+    })),
+  };
 }
 
 /** What the saved runs say, per backend address: ok answers, failed attempts, and attempts that hit the deadline. */

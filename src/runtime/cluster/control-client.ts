@@ -2,7 +2,16 @@
 import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 
 import { LbxError } from '../../core/lbx-error.js';
-import { SupervisorClient, type AddBackendRequest, type BackendChange, type ClusterStatus, type KillBackendResponse, type ScaleResponse } from '../wire/gen/lbx/v1/supervisor.js';
+import {
+  SupervisorClient,
+  type AddBackendRequest,
+  type BackendChange,
+  type ClusterStatus,
+  type KillBackendResponse,
+  type NetFault,
+  type NetFaultState,
+  type ScaleResponse,
+} from '../wire/gen/lbx/v1/supervisor.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError } from '../grpc/unary.js';
@@ -61,6 +70,14 @@ export class ControlClient {
 
   setPolicy(request: SetPolicyRequest): Promise<SetPolicyResponse> {
     return this.call(() => callUnary(this.client.setPolicy.bind(this.client), request, CONTROL_TIMEOUT_MS));
+  }
+
+  setNetFault(port: number, fault: NetFault): Promise<NetFaultState> {
+    return this.call(() => callUnary(this.client.setNetFault.bind(this.client), { port, fault }, CONTROL_TIMEOUT_MS));
+  }
+
+  async listNetFaults(): Promise<NetFaultState[]> {
+    return (await this.call(() => callUnary(this.client.listNetFaults.bind(this.client), {}, CONTROL_TIMEOUT_MS))).faults;
   }
 
   shutdown(): Promise<void> {

@@ -16,6 +16,7 @@ import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/loa
 import type { Supervisor } from './supervisor.js';
 
 import { MAX_SPEED, MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT } from '../../core/trait-bounds.js';
+import { netFaultHandlers } from './net-fault-handlers.js';
 
 const KILL_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
 
@@ -113,6 +114,7 @@ export function createControlService(supervisor: Supervisor, onShutdownRequested
         callback,
       );
     },
+    ...netFaultHandlers(supervisor, answer),
     killComponent: (call, callback) => {
       const signal = call.request.signal || 'SIGKILL';
       if (!KILL_SIGNALS.has(signal)) return callback(invalidArgument(`signal "${signal}" is not supported: expected SIGKILL or SIGTERM`));

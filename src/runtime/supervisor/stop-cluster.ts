@@ -6,6 +6,9 @@ import type { ClusterPaths } from '../cluster/cluster-paths.js';
 import { ControlClient } from '../cluster/control-client.js';
 import { isOurProcess, signalProcess } from '../process/pid-probe.js';
 import { waitFor } from '../process/wait-for.js';
+import { clusterPaths } from '../cluster/cluster-paths.js';
+import { netnsTag } from '../../core/netns/netns-plan.js';
+import { sweepClusterNetwork } from '../netns/cluster-network.js';
 
 /** How long the supervisor may take to stop everything (backends drain) before it is killed. */
 export const SUPERVISOR_EXIT_TIMEOUT_MS = 20_000;
@@ -26,6 +29,14 @@ export interface StopClusterResult {
 
 /** Stops the named cluster and removes its state; finds a live supervisor even when the cluster file is damaged or gone. */
 export async function stopCluster(name: string): Promise<StopClusterResult> {
+  const result = await stopClusterProcesses(name);
+  // `up --netns`: its namespaces and veths go too, by name, also after a crash (two directory reads when there are none).
+  const leftovers = sweepClusterNetwork(netnsTag(clusterPaths(name).dir));
+  if (leftovers.length > 0) throw new LbxError('runtime', `cluster "${name}" stopped, but these network namespaces or links could not be deleted: ${leftovers.join(', ')}`);
+  return result;
+}
+
+async function stopClusterProcesses(name: string): Promise<StopClusterResult> {
   const startedAt = performance.now();
   const finish = (result: Omit<StopClusterResult, 'stoppedMs'>): StopClusterResult => ({ ...result, stoppedMs: Math.round(performance.now() - startedAt) });
   const lookup = await settledLookup(name);

@@ -30,6 +30,9 @@ import { createRegistry, type RegistryConnection } from '../registry/create-regi
 import { backendCommand, backendHostCommand, backendId, dataPlaneCommand, lbCommand, registryCommand, type BackendTraits, type RoleCommand } from './role-commands.js';
 import { refuseUnsupportedDataPlanePolicy } from './data-plane-policy.js';
 import { formatHostPort } from '../../core/host-port.js';
+import { ClusterNetns } from '../netns/cluster-netns.js';
+import type { NetFaultSpec } from '../../core/faults/net-fault.js';
+import type { NetFaultRecord } from '../netns/net-fault-controller.js';
 
 const LB_NOTIFY_TIMEOUT_MS = 1_000;
 /** What runs as the registry when it is not lbx's own, for messages. */
@@ -74,6 +77,7 @@ export type SupervisorEvent =
   | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'policy'; readonly previous: string; readonly policy: string }
   | { readonly type: 'stopping'; readonly reason: string }
+  | { readonly type: 'net-fault'; readonly component: string; readonly summary: string }
   | { readonly type: 'stopped' };
 
 interface Slot {
@@ -112,6 +116,8 @@ export class Supervisor {
   private writeChain: Promise<void> = Promise.resolve();
   private readonly startedAt = performance.now();
   private readonly hosts: BackendHosts | undefined;
+  /** `up --netns`: the backends' namespaces and their network faults. */
+  private readonly netns: ClusterNetns | undefined;
 
   constructor(
     private readonly paths: ClusterPaths,
@@ -123,6 +129,10 @@ export class Supervisor {
     this.hosts =
       spec.backendProcesses === undefined ? undefined : new BackendHosts(spec.backendProcesses, spec.basePort, (index) => this.spawnBackendHost(index), spec.readyTimeoutMs);
     const host = spec.host;
+    this.netns =
+      spec.netns === undefined
+        ? undefined
+        : new ClusterNetns(spec.netns, spec.basePort, (record) => this.onEvent({ type: 'net-fault', component: backendId(record.port), summary: `${record.summary}: expired` }));
     this.file = {
       schemaVersion: CLUSTER_SCHEMA_VERSION,
       name: spec.name,
@@ -202,6 +212,30 @@ export class Supervisor {
       throw new LbxError('usage', `"${name}" is not a component of cluster "${this.spec.name}"; components: ${names}`);
     }
     return this.signalSlot(slot, signal);
+  }
+
+  /** Sets or clears the network fault of the backend on `port` (`lbx fault --net-*`); only in a --netns cluster. */
+  setNetFault(port: number, fault: NetFaultSpec): NetFaultRecord & { readonly name: string; readonly address: string } {
+    const netns = this.requireNetns();
+    const slot = this.backendByPort(port);
+    const record = netns.setFault(port, fault);
+    this.onEvent({ type: 'net-fault', component: slot.record.name, summary: record.summary });
+    return { ...record, name: slot.record.name, address: slot.record.address };
+  }
+
+  /** Every backend's network fault, "none" included, by port. */
+  listNetFaults(): Array<NetFaultRecord & { readonly name: string; readonly address: string }> {
+    const netns = this.requireNetns();
+    return this.backendSlots()
+      .filter((slot) => slot.record.state !== 'removed')
+      .sort((a, b) => a.record.port - b.record.port)
+      .map((slot) => ({ ...netns.faultOf(slot.record.port), name: slot.record.name, address: slot.record.address }));
+  }
+
+  private requireNetns(): ClusterNetns {
+    if (this.netns === undefined)
+      throw new LbxError('usage', `cluster "${this.spec.name}" runs without --netns: network faults need each backend in its own namespace (lbx up --netns)`);
+    return this.netns;
   }
 
   /** Starts one more backend on the lowest free backend port. */
@@ -345,6 +379,8 @@ export class Supervisor {
     this.registryClient?.close();
     await this.stopSlots([this.slot('registry')], STOP_GRACE_MS.registry);
     await this.writeChain.catch(() => undefined);
+    const leftovers = this.netns?.teardown() ?? [];
+    if (leftovers.length > 0) this.onEvent({ type: 'warning', message: `could not delete network namespaces or links: ${leftovers.join(', ')}` });
     if (removeState) await fs.rm(this.paths.dir, { recursive: true, force: true });
     this.onEvent({ type: 'stopped' });
   }
@@ -405,8 +441,11 @@ export class Supervisor {
   private async startBackendSlot(slot: Slot): Promise<void> {
     slot.busy = 'starting';
     try {
-      const command = backendCommand(this.spec, slot.traits ?? DEFAULT_TRAITS, slot.record.port, this.file.registryAddress, this.file.lbAddress, this.paths.dir);
-      await this.spawnAndWait(slot, command);
+      const port = slot.record.port;
+      // With --netns the backend listens on its namespace's address and runs inside it; the rest of the cluster stays on the hub.
+      const spec = this.netns === undefined ? this.spec : { ...this.spec, host: this.netns.hostOf(port) };
+      const command = backendCommand(spec, slot.traits ?? DEFAULT_TRAITS, port, this.file.registryAddress, this.file.lbAddress, this.paths.dir);
+      await this.spawnAndWait(slot, this.netns === undefined ? command : this.netns.enter(port, command));
     } finally {
       delete slot.busy;
     }
@@ -539,7 +578,7 @@ export class Supervisor {
       name,
       role,
       port,
-      address: formatHostPort(this.spec.host, port),
+      address: formatHostPort(role === 'backend' && this.netns !== undefined ? this.netns.hostOf(port) : this.spec.host, port),
       state: 'starting',
       logPath: this.paths.logFile(name),
       ...(traits ? { speed: traits.speed, weight: traits.weight } : {}),

@@ -122,6 +122,45 @@ export interface KillComponentRequest {
   signal: string;
 }
 
+export interface NetFault {
+  delayMs: number;
+  jitterMs: number;
+  /** Share of packets towards the backend dropped, 0-1. */
+  lossRate: number;
+  /** The namespace's end of the veth down: both directions cut. */
+  partition: boolean;
+  /** 0 = until cleared. */
+  durationMs: number;
+}
+
+export interface SetNetFaultRequest {
+  port: number;
+  fault: NetFault | undefined;
+}
+
+export interface NetFaultState {
+  name: string;
+  port: number;
+  address: string;
+  fault:
+    | NetFault
+    | undefined;
+  /** "none" when the backend has no network fault. */
+  summary: string;
+  setAtUnixMs: number;
+  expiresAtUnixMs: number;
+  namespace: string;
+  /** The veth end in the root namespace that carries the netem qdisc. */
+  link: string;
+}
+
+export interface ListNetFaultsRequest {
+}
+
+export interface ListNetFaultsResponse {
+  faults: NetFaultState[];
+}
+
 function createBaseGetStatusRequest(): GetStatusRequest {
   return {};
 }
@@ -1240,6 +1279,439 @@ export const KillComponentRequest: MessageFns<KillComponentRequest> = {
   },
 };
 
+function createBaseNetFault(): NetFault {
+  return { delayMs: 0, jitterMs: 0, lossRate: 0, partition: false, durationMs: 0 };
+}
+
+export const NetFault: MessageFns<NetFault> = {
+  encode(message: NetFault, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delayMs !== 0) {
+      writer.uint32(8).uint32(message.delayMs);
+    }
+    if (message.jitterMs !== 0) {
+      writer.uint32(16).uint32(message.jitterMs);
+    }
+    if (message.lossRate !== 0) {
+      writer.uint32(25).double(message.lossRate);
+    }
+    if (message.partition !== false) {
+      writer.uint32(32).bool(message.partition);
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(40).uint32(message.durationMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetFault {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetFault();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.delayMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.jitterMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.lossRate = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.partition = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.durationMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<NetFault>): NetFault {
+    return NetFault.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NetFault>): NetFault {
+    const message = createBaseNetFault();
+    message.delayMs = object.delayMs ?? 0;
+    message.jitterMs = object.jitterMs ?? 0;
+    message.lossRate = object.lossRate ?? 0;
+    message.partition = object.partition ?? false;
+    message.durationMs = object.durationMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetNetFaultRequest(): SetNetFaultRequest {
+  return { port: 0, fault: undefined };
+}
+
+export const SetNetFaultRequest: MessageFns<SetNetFaultRequest> = {
+  encode(message: SetNetFaultRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.port !== 0) {
+      writer.uint32(8).uint32(message.port);
+    }
+    if (message.fault !== undefined) {
+      NetFault.encode(message.fault, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetNetFaultRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetNetFaultRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fault = NetFault.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<SetNetFaultRequest>): SetNetFaultRequest {
+    return SetNetFaultRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetNetFaultRequest>): SetNetFaultRequest {
+    const message = createBaseSetNetFaultRequest();
+    message.port = object.port ?? 0;
+    message.fault = (object.fault !== undefined && object.fault !== null)
+      ? NetFault.fromPartial(object.fault)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNetFaultState(): NetFaultState {
+  return {
+    name: "",
+    port: 0,
+    address: "",
+    fault: undefined,
+    summary: "",
+    setAtUnixMs: 0,
+    expiresAtUnixMs: 0,
+    namespace: "",
+    link: "",
+  };
+}
+
+export const NetFaultState: MessageFns<NetFaultState> = {
+  encode(message: NetFaultState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.fault !== undefined) {
+      NetFault.encode(message.fault, writer.uint32(34).fork()).join();
+    }
+    if (message.summary !== "") {
+      writer.uint32(42).string(message.summary);
+    }
+    if (message.setAtUnixMs !== 0) {
+      writer.uint32(48).int64(message.setAtUnixMs);
+    }
+    if (message.expiresAtUnixMs !== 0) {
+      writer.uint32(56).int64(message.expiresAtUnixMs);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(66).string(message.namespace);
+    }
+    if (message.link !== "") {
+      writer.uint32(74).string(message.link);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetFaultState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetFaultState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fault = NetFault.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.setAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.expiresAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.link = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<NetFaultState>): NetFaultState {
+    return NetFaultState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NetFaultState>): NetFaultState {
+    const message = createBaseNetFaultState();
+    message.name = object.name ?? "";
+    message.port = object.port ?? 0;
+    message.address = object.address ?? "";
+    message.fault = (object.fault !== undefined && object.fault !== null)
+      ? NetFault.fromPartial(object.fault)
+      : undefined;
+    message.summary = object.summary ?? "";
+    message.setAtUnixMs = object.setAtUnixMs ?? 0;
+    message.expiresAtUnixMs = object.expiresAtUnixMs ?? 0;
+    message.namespace = object.namespace ?? "";
+    message.link = object.link ?? "";
+    return message;
+  },
+};
+
+function createBaseListNetFaultsRequest(): ListNetFaultsRequest {
+  return {};
+}
+
+export const ListNetFaultsRequest: MessageFns<ListNetFaultsRequest> = {
+  encode(_: ListNetFaultsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNetFaultsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNetFaultsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListNetFaultsRequest>): ListNetFaultsRequest {
+    return ListNetFaultsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListNetFaultsRequest>): ListNetFaultsRequest {
+    const message = createBaseListNetFaultsRequest();
+    return message;
+  },
+};
+
+function createBaseListNetFaultsResponse(): ListNetFaultsResponse {
+  return { faults: [] };
+}
+
+export const ListNetFaultsResponse: MessageFns<ListNetFaultsResponse> = {
+  encode(message: ListNetFaultsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.faults) {
+      NetFaultState.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNetFaultsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNetFaultsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.faults.push(NetFaultState.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListNetFaultsResponse>): ListNetFaultsResponse {
+    return ListNetFaultsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListNetFaultsResponse>): ListNetFaultsResponse {
+    const message = createBaseListNetFaultsResponse();
+    message.faults = object.faults?.map((e) => NetFaultState.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type SupervisorService = typeof SupervisorService;
 export const SupervisorService = {
   getStatus: {
@@ -1343,6 +1815,31 @@ export const SupervisorService = {
     responseSerialize: (value: KillBackendResponse): Buffer => Buffer.from(KillBackendResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): KillBackendResponse => KillBackendResponse.decode(value),
   },
+  /**
+   * Sets (or, with an empty fault, clears) the kernel network fault of a
+   * backend in its own namespace (`lbx up --netns`, `lbx fault --net-*`).
+   * FAILED_PRECONDITION when the cluster runs without --netns.
+   */
+  setNetFault: {
+    path: "/lbx.v1.Supervisor/SetNetFault" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetNetFaultRequest): Buffer => Buffer.from(SetNetFaultRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetNetFaultRequest => SetNetFaultRequest.decode(value),
+    responseSerialize: (value: NetFaultState): Buffer => Buffer.from(NetFaultState.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NetFaultState => NetFaultState.decode(value),
+  },
+  /** Every running backend's network fault ("none" included), by port. */
+  listNetFaults: {
+    path: "/lbx.v1.Supervisor/ListNetFaults" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListNetFaultsRequest): Buffer => Buffer.from(ListNetFaultsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListNetFaultsRequest => ListNetFaultsRequest.decode(value),
+    responseSerialize: (value: ListNetFaultsResponse): Buffer =>
+      Buffer.from(ListNetFaultsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListNetFaultsResponse => ListNetFaultsResponse.decode(value),
+  },
 } as const;
 
 export interface SupervisorServer extends UntypedServiceImplementation {
@@ -1375,6 +1872,14 @@ export interface SupervisorServer extends UntypedServiceImplementation {
    * "backend-<port>" (`lbx chaos`).
    */
   killComponent: handleUnaryCall<KillComponentRequest, KillBackendResponse>;
+  /**
+   * Sets (or, with an empty fault, clears) the kernel network fault of a
+   * backend in its own namespace (`lbx up --netns`, `lbx fault --net-*`).
+   * FAILED_PRECONDITION when the cluster runs without --netns.
+   */
+  setNetFault: handleUnaryCall<SetNetFaultRequest, NetFaultState>;
+  /** Every running backend's network fault ("none" included), by port. */
+  listNetFaults: handleUnaryCall<ListNetFaultsRequest, ListNetFaultsResponse>;
 }
 
 export interface SupervisorClient extends Client {
@@ -1532,6 +2037,42 @@ export interface SupervisorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: KillBackendResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sets (or, with an empty fault, clears) the kernel network fault of a
+   * backend in its own namespace (`lbx up --netns`, `lbx fault --net-*`).
+   * FAILED_PRECONDITION when the cluster runs without --netns.
+   */
+  setNetFault(
+    request: SetNetFaultRequest,
+    callback: (error: ServiceError | null, response: NetFaultState) => void,
+  ): ClientUnaryCall;
+  setNetFault(
+    request: SetNetFaultRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: NetFaultState) => void,
+  ): ClientUnaryCall;
+  setNetFault(
+    request: SetNetFaultRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: NetFaultState) => void,
+  ): ClientUnaryCall;
+  /** Every running backend's network fault ("none" included), by port. */
+  listNetFaults(
+    request: ListNetFaultsRequest,
+    callback: (error: ServiceError | null, response: ListNetFaultsResponse) => void,
+  ): ClientUnaryCall;
+  listNetFaults(
+    request: ListNetFaultsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListNetFaultsResponse) => void,
+  ): ClientUnaryCall;
+  listNetFaults(
+    request: ListNetFaultsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListNetFaultsResponse) => void,
   ): ClientUnaryCall;
 }
 
