@@ -68,7 +68,7 @@ export const simFlags = {
   warmup: Flags.custom<number>({
     description: 'Share of the requests served first and left out of the figures (0–0.9).',
     helpValue: '<share>',
-    parse: async (input) => parseFactor('--warmup', input, 0.9, Number.MIN_VALUE),
+    parse: async (input) => parseFactor('--warmup', input, 0.9),
   })(),
   html: Flags.string({ description: 'Also write the results as one self-contained HTML file, as lbx bench --html does.', helpValue: '<file>' }),
   validate: Flags.option({
