@@ -6,12 +6,20 @@
 // keeps a queued task from running. A task the stream's end leaves unanswered is abandoned like a cancelled call.
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 
-import type { TaskRequest, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
+import type { StreamedAnswer, StreamedTask, TaskRequest, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
 import { capDetails } from '../grpc/unary.js';
 import type { TaskAnswer, TaskAnswerer } from './task-answer.js';
 
 /** Tasks open on one stream at most: a sender that never reads its answers cannot grow the backend's memory. */
 export const MAX_OPEN_TASKS_PER_STREAM = 10_000;
+/** Entries (or answers) one message carries at most: a bigger batch is a broken sender, not a busy one. */
+export const MAX_TASKS_PER_MESSAGE = 1_000;
+/**
+ * Answer messages written and not yet taken by HTTP/2, at most. Reading stops as soon as a write is not flushed at
+ * once (HTTP/2 flow control then holds the sender back, as on the LB's pick stream), so only batches already read can
+ * add to these; past the bound the stream is closed with RESOURCE_EXHAUSTED.
+ */
+export const MAX_PENDING_ANSWER_MESSAGES = 256;
 /** The longest per-task deadline accepted (a day); a larger timeout_ms is refused, 0 means none. */
 export const MAX_TASK_TIMEOUT_MS = 86_400_000;
 
@@ -33,8 +41,9 @@ type Answered = Exclude<TaskAnswer, { kind: 'hang' }>;
 
 export function serveTaskStream(call: Call, answer: TaskAnswerer, observer?: TaskStreamObserver): void {
   const session = new TaskStreamSession(call, answer, observer);
-  call.on('data', (request: TaskStreamRequest) => session.receive(request));
+  call.on('data', (request: TaskStreamRequest) => session.receiveBatch(request));
   call.on('end', () => session.halfClose());
+  call.on('drain', () => session.drained());
   // The caller went away (cancelled, connection lost): open tasks are abandoned, queued ones never run.
   call.on('cancelled', () => session.abandonAll());
   call.on('error', () => session.abandonAll());
@@ -44,7 +53,12 @@ export function serveTaskStream(call: Call, answer: TaskAnswerer, observer?: Tas
 class TaskStreamSession {
   private readonly open = new Map<number, OpenTask>();
   private halfClosed = false;
-  private gone = false;
+  /** The caller cancelled or the connection broke (or the stream failed): nothing more is sent. */
+  private callerGone = false;
+  /** Every task is answered after the half-close: the stream ends with the next flush. */
+  private ended = false;
+  /** Answers ready in this turn of the event loop, sent together as one message at its end. */
+  private outbox: StreamedAnswer[] = [];
 
   constructor(
     private readonly call: Call,
@@ -52,7 +66,17 @@ class TaskStreamSession {
     private readonly observer: TaskStreamObserver | undefined,
   ) {}
 
-  receive(request: TaskStreamRequest): void {
+  receiveBatch(batch: TaskStreamRequest): void {
+    if (batch.tasks.length > MAX_TASKS_PER_MESSAGE) {
+      return this.failStream(`a message of ${batch.tasks.length} tasks: expected at most ${MAX_TASKS_PER_MESSAGE} per message`);
+    }
+    for (const entry of batch.tasks) {
+      if (this.callerGone) return;
+      this.receive(entry);
+    }
+  }
+
+  private receive(request: StreamedTask): void {
     const { seq } = request;
     if (request.cancel) return this.cancel(seq);
     if (seq <= 0) return this.failStream(`seq ${seq} is not a task number: expected 1 or more, unique on the stream`);
@@ -67,13 +91,18 @@ class TaskStreamSession {
     this.start(seq, request.task, request.timeoutMs);
   }
 
+  drained(): void {
+    if (!this.callerGone) this.call.resume();
+  }
+
   halfClose(): void {
     this.halfClosed = true;
     this.endIfDone();
   }
 
   abandonAll(): void {
-    this.gone = true;
+    this.callerGone = true;
+    this.outbox = [];
     for (const task of this.open.values()) {
       task.cancelled = true;
       clearTimeout(task.timer);
@@ -90,7 +119,7 @@ class TaskStreamSession {
         this.reply(seq, request.type, { kind: 'status', code: GrpcStatus.DEADLINE_EXCEEDED, message: `no answer within timeout_ms ${timeoutMs}` });
       }, timeoutMs);
     }
-    this.answer(request, () => task.cancelled || this.gone).then(
+    this.answer(request, () => task.cancelled || this.callerGone).then(
       (result) => {
         if (result.kind !== 'hang') this.reply(seq, request.type, result);
       },
@@ -124,18 +153,37 @@ class TaskStreamSession {
 
   /** Answers are small and bounded by the open tasks, so grpc-js's write buffer is their back-pressure limit. */
   private write(seq: number, result: Answered): void {
-    if (this.gone) return;
-    this.call.write(
+    if (this.callerGone) return;
+    this.outbox.push(
       result.kind === 'ok'
         ? { seq, response: result.response, statusCode: 0, statusMessage: '' }
         : { seq, response: undefined, statusCode: result.code, statusMessage: capDetails(result.message) },
     );
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
   }
 
+  private flush(): void {
+    const answers = this.outbox;
+    this.outbox = [];
+    if (this.callerGone) return;
+    let flowing = true;
+    for (let start = 0; start < answers.length; start += MAX_TASKS_PER_MESSAGE)
+      flowing = this.call.write({ answers: answers.slice(start, start + MAX_TASKS_PER_MESSAGE) }) && flowing;
+    if (this.call.writableLength > MAX_PENDING_ANSWER_MESSAGES) {
+      const details = `ProcessTasks closed: ${this.call.writableLength} answer messages are waiting for this client to read them (at most ${MAX_PENDING_ANSWER_MESSAGES})`;
+      this.abandonAll();
+      this.call.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details });
+      return;
+    }
+    if (!flowing && !this.call.isPaused()) this.call.pause();
+    if (this.ended) this.call.end();
+  }
+
+  /** Once the sender has half-closed and every task is answered, the stream ends (after the last answers go out). */
   private endIfDone(): void {
-    if (this.halfClosed && this.open.size === 0 && !this.gone) {
-      this.gone = true;
-      this.call.end();
+    if (this.halfClosed && this.open.size === 0 && !this.ended && !this.callerGone) {
+      this.ended = true;
+      if (this.outbox.length === 0) this.call.end();
     }
   }
 

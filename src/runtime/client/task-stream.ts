@@ -2,7 +2,7 @@
 // answer, its deadline, its cancel or the stream failing, with the same errors a unary ProcessTask call would give.
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
-import type { BackendClient, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
+import type { BackendClient, StreamedTask, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
 
 interface PendingTask {
   readonly resolve: (response: TaskResponse) => void;
@@ -21,12 +21,16 @@ export const taskError = (code: GrpcStatus, details: string): ServiceError =>
  * and the backend's, counted from arrival, only frees a task whose cancel was lost with its connection.
  */
 const BACKEND_DEADLINE_SLACK_MS = 1_000;
+/** What one message carries at most (the backend refuses more: MAX_TASKS_PER_MESSAGE). */
+const MAX_TASKS_PER_MESSAGE = 1_000;
 
 export class TaskStream {
   private stream: ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> | undefined;
   private readonly pending = new Map<number, PendingTask>();
   // Never reset when the stream is reopened: a late answer can never settle a newer task.
   private nextSeq = 1;
+  /** Entries started or cancelled in this turn of the event loop, sent together as one message at its end. */
+  private outbox: StreamedTask[] = [];
   /** The backend does not serve ProcessTasks (UNIMPLEMENTED): callers go back to unary calls. */
   unsupported = false;
 
@@ -35,7 +39,7 @@ export class TaskStream {
   /** Runs one task with a deadline `timeoutMs` from now; `signal` cancels it (CANCELLED), as callUnary does. */
   run(task: TaskRequest, timeoutMs: number, signal?: AbortSignal): Promise<TaskResponse> {
     if (signal?.aborted) return Promise.reject(taskError(GrpcStatus.CANCELLED, 'Cancelled on client'));
-    const stream = this.stream ?? this.open();
+    if (this.stream === undefined) this.open();
     const seq = this.nextSeq;
     this.nextSeq += 1;
     return new Promise((resolve, reject) => {
@@ -43,7 +47,7 @@ export class TaskStream {
       const onAbort = signal === undefined ? undefined : (): void => this.giveUp(seq, GrpcStatus.CANCELLED, 'Cancelled on client');
       if (onAbort) signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(seq, { resolve, reject, timer, signal, onAbort });
-      stream.write({ seq, task, timeoutMs: timeoutMs + BACKEND_DEADLINE_SLACK_MS, cancel: false });
+      this.send({ seq, task, timeoutMs: timeoutMs + BACKEND_DEADLINE_SLACK_MS, cancel: false });
     });
   }
 
@@ -55,11 +59,13 @@ export class TaskStream {
   private open(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> {
     const stream = this.backend.processTasks();
     this.stream = stream;
-    stream.on('data', (answer: TaskStreamResponse) => {
-      const pending = this.settle(answer.seq);
-      if (pending === undefined) return; // given up already (deadline, cancel)
-      if (answer.statusCode === GrpcStatus.OK && answer.response) pending.resolve(answer.response);
-      else pending.reject(taskError(answer.statusCode || GrpcStatus.INTERNAL, answer.statusMessage || 'empty answer'));
+    stream.on('data', (message: TaskStreamResponse) => {
+      for (const answer of message.answers) {
+        const pending = this.settle(answer.seq);
+        if (pending === undefined) continue; // given up already (deadline, cancel)
+        if (answer.statusCode === GrpcStatus.OK && answer.response) pending.resolve(answer.response);
+        else pending.reject(taskError(answer.statusCode || GrpcStatus.INTERNAL, answer.statusMessage || 'empty answer'));
+      }
     });
     // The stream broke (backend gone, restarted): what is waiting fails as a unary call on that connection would.
     stream.on('error', (error: ServiceError) => {
@@ -86,13 +92,29 @@ export class TaskStream {
   private giveUp(seq: number, code: GrpcStatus, details: string): void {
     const pending = this.settle(seq);
     if (pending === undefined) return;
-    this.stream?.write({ seq, task: undefined, timeoutMs: 0, cancel: true });
+    if (this.stream) this.send({ seq, task: undefined, timeoutMs: 0, cancel: true });
     pending.reject(taskError(code, details));
+  }
+
+  /** Queues an entry; the turn's entries go out as one message (a message costs far more than an entry). */
+  private send(entry: StreamedTask): void {
+    this.outbox.push(entry);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  /** The outbox belongs to the current stream: a stream that failed took its entries' tasks with it (fail() empties it). */
+  private flush(): void {
+    const entries = this.outbox;
+    this.outbox = [];
+    const stream = this.stream;
+    if (stream === undefined) return;
+    for (let start = 0; start < entries.length; start += MAX_TASKS_PER_MESSAGE) stream.write({ tasks: entries.slice(start, start + MAX_TASKS_PER_MESSAGE) });
   }
 
   private fail(error: ServiceError, how: { readonly cancel: boolean }): void {
     const stream = this.stream;
     this.stream = undefined;
+    this.outbox = [];
     for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(error);
     if (how.cancel) stream?.cancel();
     else stream?.end();

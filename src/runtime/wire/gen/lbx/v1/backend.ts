@@ -30,6 +30,11 @@ export const protobufFileName = "lbx/v1/backend.proto";
 /** The service every backend serves: it runs tasks. */
 
 export interface TaskStreamRequest {
+  /** At most 1,000 entries per message. */
+  tasks: StreamedTask[];
+}
+
+export interface StreamedTask {
   /** The sender's number for this attempt, unique on its stream (not 0). */
   seq: number;
   /** The task to run; absent when `cancel` is set. */
@@ -51,6 +56,10 @@ export interface TaskStreamRequest {
 }
 
 export interface TaskStreamResponse {
+  answers: StreamedAnswer[];
+}
+
+export interface StreamedAnswer {
   seq: number;
   /** The answer when the task was served (status_code 0). */
   response:
@@ -95,11 +104,66 @@ export interface TaskResponse {
 }
 
 function createBaseTaskStreamRequest(): TaskStreamRequest {
-  return { seq: 0, task: undefined, timeoutMs: 0, cancel: false };
+  return { tasks: [] };
 }
 
 export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
   encode(message: TaskStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tasks) {
+      StreamedTask.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tasks.push(StreamedTask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
+    return TaskStreamRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
+    const message = createBaseTaskStreamRequest();
+    message.tasks = object.tasks?.map((e) => StreamedTask.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStreamedTask(): StreamedTask {
+  return { seq: 0, task: undefined, timeoutMs: 0, cancel: false };
+}
+
+export const StreamedTask: MessageFns<StreamedTask> = {
+  encode(message: StreamedTask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.seq !== 0) {
       writer.uint32(8).uint64(message.seq);
     }
@@ -115,7 +179,7 @@ export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamedTask {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -124,7 +188,7 @@ export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseTaskStreamRequest();
+      const message = createBaseStreamedTask();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -172,11 +236,11 @@ export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
     }
   },
 
-  create(base?: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
-    return TaskStreamRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<StreamedTask>): StreamedTask {
+    return StreamedTask.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<TaskStreamRequest>): TaskStreamRequest {
-    const message = createBaseTaskStreamRequest();
+  fromPartial(object: DeepPartial<StreamedTask>): StreamedTask {
+    const message = createBaseStreamedTask();
     message.seq = object.seq ?? 0;
     message.task = (object.task !== undefined && object.task !== null)
       ? TaskRequest.fromPartial(object.task)
@@ -188,11 +252,66 @@ export const TaskStreamRequest: MessageFns<TaskStreamRequest> = {
 };
 
 function createBaseTaskStreamResponse(): TaskStreamResponse {
-  return { seq: 0, response: undefined, statusCode: 0, statusMessage: "" };
+  return { answers: [] };
 }
 
 export const TaskStreamResponse: MessageFns<TaskStreamResponse> = {
   encode(message: TaskStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.answers) {
+      StreamedAnswer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.answers.push(StreamedAnswer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
+    return TaskStreamResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
+    const message = createBaseTaskStreamResponse();
+    message.answers = object.answers?.map((e) => StreamedAnswer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStreamedAnswer(): StreamedAnswer {
+  return { seq: 0, response: undefined, statusCode: 0, statusMessage: "" };
+}
+
+export const StreamedAnswer: MessageFns<StreamedAnswer> = {
+  encode(message: StreamedAnswer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.seq !== 0) {
       writer.uint32(8).uint64(message.seq);
     }
@@ -208,7 +327,7 @@ export const TaskStreamResponse: MessageFns<TaskStreamResponse> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): TaskStreamResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamedAnswer {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -217,7 +336,7 @@ export const TaskStreamResponse: MessageFns<TaskStreamResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseTaskStreamResponse();
+      const message = createBaseStreamedAnswer();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -265,11 +384,11 @@ export const TaskStreamResponse: MessageFns<TaskStreamResponse> = {
     }
   },
 
-  create(base?: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
-    return TaskStreamResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<StreamedAnswer>): StreamedAnswer {
+    return StreamedAnswer.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<TaskStreamResponse>): TaskStreamResponse {
-    const message = createBaseTaskStreamResponse();
+  fromPartial(object: DeepPartial<StreamedAnswer>): StreamedAnswer {
+    const message = createBaseStreamedAnswer();
     message.seq = object.seq ?? 0;
     message.response = (object.response !== undefined && object.response !== null)
       ? TaskResponse.fromPartial(object.response)
@@ -603,12 +722,14 @@ export const BackendService = {
     responseDeserialize: (value: Buffer): LoadReport => LoadReport.decode(value),
   },
   /**
-   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * Many tasks on one long-lived stream: lbx send's lean path. Each entry
    * starts a task (or cancels one) under the sender's sequence number; each
-   * task is answered exactly once, in completion order, by a response with
+   * task is answered exactly once, in completion order, by an answer with
    * the same seq: its TaskResponse or a gRPC status code and message, exactly
    * as ProcessTask would have answered it. Faults, deadlines and counting are
-   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   * ProcessTask's. Entries and answers travel in batches (what one side has
+   * ready in one turn of its event loop), so a message is paid per batch, not
+   * per task. ProcessTask stays for stock clients and proxies.
    */
   processTasks: {
     path: "/lbx.v1.Backend/ProcessTasks" as const,
@@ -633,12 +754,14 @@ export interface BackendServer extends UntypedServiceImplementation {
    */
   getLoad: handleUnaryCall<GetLoadRequest, LoadReport>;
   /**
-   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * Many tasks on one long-lived stream: lbx send's lean path. Each entry
    * starts a task (or cancels one) under the sender's sequence number; each
-   * task is answered exactly once, in completion order, by a response with
+   * task is answered exactly once, in completion order, by an answer with
    * the same seq: its TaskResponse or a gRPC status code and message, exactly
    * as ProcessTask would have answered it. Faults, deadlines and counting are
-   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   * ProcessTask's. Entries and answers travel in batches (what one side has
+   * ready in one turn of its event loop), so a message is paid per batch, not
+   * per task. ProcessTask stays for stock clients and proxies.
    */
   processTasks: handleBidiStreamingCall<TaskStreamRequest, TaskStreamResponse>;
 }
@@ -683,12 +806,14 @@ export interface BackendClient extends Client {
     callback: (error: ServiceError | null, response: LoadReport) => void,
   ): ClientUnaryCall;
   /**
-   * Many tasks on one long-lived stream: lbx send's lean path. Each request
+   * Many tasks on one long-lived stream: lbx send's lean path. Each entry
    * starts a task (or cancels one) under the sender's sequence number; each
-   * task is answered exactly once, in completion order, by a response with
+   * task is answered exactly once, in completion order, by an answer with
    * the same seq: its TaskResponse or a gRPC status code and message, exactly
    * as ProcessTask would have answered it. Faults, deadlines and counting are
-   * ProcessTask's. ProcessTask stays for stock clients and proxies.
+   * ProcessTask's. Entries and answers travel in batches (what one side has
+   * ready in one turn of its event loop), so a message is paid per batch, not
+   * per task. ProcessTask stays for stock clients and proxies.
    */
   processTasks(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse>;
   processTasks(options: Partial<CallOptions>): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse>;
