@@ -11,6 +11,8 @@ import { thresholdFlags } from './threshold-flags.js';
 import { workloadFlags } from './workload-flags.js';
 
 const DEFAULT_POLICIES = 'rr,pf,ll,lc,p2c,ewma,ch';
+/** `--scenario`: a prepared comparison instead of a plain one (cli/bench-scenario.ts runs it). */
+export const BENCH_SCENARIOS = ['gray'] as const;
 /** Flags that shape a new cluster; with --name of a running one they would be silently ignored, so they are refused. */
 const CLUSTER_SHAPE_FLAGS = ['backends', 'registry', 'base-port', 'host', 'heavy-work-units', 'report-interval', 'mode', 'weights', 'speeds', 'respawn'];
 
@@ -32,6 +34,11 @@ export const benchFlags = {
       "Compare data planes, comma-separated: lbx, haproxy, nginx (implies --mode proxy). Each runs the same seeded workload on a private cluster of its own (same ports, backends and seed), one after the other; a policy a data plane lacks is skipped, and said so. PROXY and PROXY CPU/1K (its processes' CPU ms per 1,000 calls, from /proc) become columns.",
     helpValue: '<lbx,haproxy,nginx>',
   }),
+  scenario: Flags.option({
+    description:
+      'Run a scenario instead of a plain comparison. gray: 6 backends (one +200 ms, one 5% UNAVAILABLE, one 1% hang, three healthy), a no-fault baseline, then each policy (default rr,lc,p2c,ewma,pq) without and with defences (retries in a budget, hedging); default workload 3,000 SIMPLE + 150 CPU_HEAVY, seed 7.',
+    options: BENCH_SCENARIOS,
+  })(),
   'kill-during': Flags.boolean({
     description:
       "SIGKILL one backend (the last by port) when half of each run's tasks have ended, through the control API; it is started again after the run. FAILED then counts the tasks the kill cost.",

@@ -2,6 +2,7 @@ import { readyBenchCluster } from '../cli/bench-cluster-start.js';
 import { benchClientsFromFlag, benchFlags, benchStopNote, isFlagGiven, loadHtmlRenderer, parsePolicyList, refuseShapingFlags } from '../cli/bench-flags.js';
 import { parseProxyList, planProxyArms, runProxyBench } from '../cli/bench-proxies.js';
 import { concludeBench } from '../cli/bench-outcome.js';
+import { runGrayBench } from '../cli/bench-scenario.js';
 import { LbxCommand } from '../cli/lbx-command.js';
 import { policyConfigFromFlags } from '../cli/policy-flags.js';
 import { guardRunInterrupts } from '../cli/run-interrupts.js';
@@ -11,6 +12,7 @@ import { thresholdsFromFlags } from '../cli/threshold-flags.js';
 import { workloadFromFlags } from '../cli/workload-flags.js';
 import type { BenchCluster } from '../runtime/bench/bench-cluster.js';
 import type { BenchResult } from '../runtime/bench/bench-result.js';
+import type { GrayResult } from '../runtime/bench/gray-scenario.js';
 import { findExecutable, findSystemExecutable } from '../runtime/registry/find-executable.js';
 
 export default class Bench extends LbxCommand {
@@ -33,12 +35,17 @@ Each policy's run (each client's, with --client) is saved in the cluster's runs,
     '<%= config.bin %> bench --proxy lbx,haproxy --policies lc --simple 5000 --kill-during --json',
     "<%= config.bin %> bench --client lbx,xds --policies rr,wrr --backends 3 --weights 1,1,2 --simple 2000   # lbx's picks vs a stock xDS client",
     '<%= config.bin %> bench --client xds --policies rr,ch --keys 100 --json',
+    '<%= config.bin %> bench --scenario gray   # gray failures: each policy without and with retries, a budget and hedging, against a no-fault baseline',
+    '<%= config.bin %> bench --scenario gray --policies rr,pq --simple 600 --heavy 0 --json',
   ];
 
   static override flags = benchFlags;
 
-  async run(): Promise<BenchResult> {
+  async run(): Promise<BenchResult | GrayResult> {
     const { flags, raw } = await this.parse(Bench);
+    // --proxy here lists data planes, which a scenario refuses (runGrayBench says so); the cluster it starts is lbx's own.
+    const { proxy: _dataPlanes, ...scenarioFlags } = flags;
+    if (flags.scenario !== undefined) return runGrayBench(this, { ...scenarioFlags, scenario: flags.scenario }, raw, policyConfigFromFlags(flags));
     const workload = workloadFromFlags(flags);
     const thresholds = thresholdsFromFlags(flags);
     const policies = parsePolicyList(flags.policies);

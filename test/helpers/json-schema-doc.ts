@@ -105,7 +105,7 @@ export function findUndocumented(document: unknown, fields: readonly FieldSpec[]
 }
 
 /** A document of one kind checked with the shared tables where it nests them: documented fields present and typed, no undocumented ones. */
-export function checkDocument(kind: 'lbx.send/v1' | 'lbx.report/v1' | 'lbx.bench/v1', document: unknown): string[] {
+export function checkDocument(kind: 'lbx.send/v1' | 'lbx.report/v1' | 'lbx.bench/v1' | 'lbx.bench.gray/v1', document: unknown): string[] {
   const tables = readSchemaTables();
   const table = (name: string): FieldSpec[] => {
     const found = tables.get(name);
@@ -126,6 +126,11 @@ export function checkDocument(kind: 'lbx.send/v1' | 'lbx.report/v1' | 'lbx.bench
       }
       case 'lbx.bench/v1':
         return [...table(kind), ...nested(summary, 'policies[].summary'), ...optionalUnder(document, 'thresholds', nested(thresholds, 'thresholds'))];
+      case 'lbx.bench.gray/v1': {
+        // best.* only when there is a best (a defended arm ran).
+        const isInBest = (field: FieldSpec): boolean => field.path.startsWith('best.');
+        return [...table(kind).filter((field) => !isInBest(field)), ...optionalUnder(document, 'best', table(kind).filter(isInBest))];
+      }
     }
   };
   const fields = fieldsOf();

@@ -30,6 +30,9 @@ export interface BenchWorkload {
   readonly maxAttempts: number;
   /** CPU_HEAVY size; 0 = the backends' default. */
   readonly workUnits: number;
+  /** lbx's client only (the gray scenario's defences): retries in flight at most this share of tasks in flight, and a hedge after this long. */
+  readonly retryBudget?: number;
+  readonly hedgeDelayMs?: number;
 }
 
 export interface BenchOptions {
@@ -220,6 +223,8 @@ function sendArm(options: BenchOptions, client: BenchClient, address: string, on
   if (client === 'xds') return runXdsArm({ ...common, xdsAddress: xdsAddressOf(cluster.lbAddress) });
   return runSend({
     ...common,
+    ...(workload.retryBudget === undefined ? {} : { retryBudget: workload.retryBudget }),
+    ...(workload.hedgeDelayMs === undefined ? {} : { hedgeDelayMs: workload.hedgeDelayMs }),
     target: { kind: cluster.spec.mode === 'proxy' ? 'proxy' : 'lb', address },
     registry: { kind: cluster.spec.registry, address: cluster.registryAddress, cluster: cluster.name },
   });
