@@ -128,15 +128,24 @@ function cpuNs(pid: number): number {
 }
 
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readText(`/proc/${pid}/status`) ?? '')?.[1] ?? 0);
+/** Proportional set size: pages shared by many processes (node's own code) counted once over all of them, what the machine really spends. */
+const pssKb = (pid: number): number => Number(/^Pss:\s+(\d+) kB/m.exec(readText(`/proc/${pid}/smaps_rollup`) ?? '')?.[1] ?? 0);
 
-/** Cores the cluster's processes used over `windowMs` of idleness. */
-async function idleCores(pids: readonly number[], windowMs: number): Promise<number> {
+/** The role a cluster process runs, from its argv ("serve backend-host" → backend-host). */
+const roleOf = (pid: number): string => /\0serve\0([a-z-]+)\0/.exec(readText(`/proc/${pid}/cmdline`) ?? '')?.[1] ?? 'other';
+
+/** Cores the cluster's processes used over `windowMs` of idleness, in all and by role. */
+async function idleCores(pids: readonly number[], windowMs: number): Promise<{ total: number; byRole: Record<string, number> }> {
   const before = pids.map(cpuNs);
   const startedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, windowMs));
   const elapsedNs = (performance.now() - startedAt) * 1e6;
-  const spentNs = pids.reduce((sum, pid, index) => sum + Math.max(0, cpuNs(pid) - (before[index] ?? 0)), 0);
-  return spentNs / elapsedNs;
+  const byRole: Record<string, number> = {};
+  pids.forEach((pid, index) => {
+    const role = roleOf(pid);
+    byRole[role] = (byRole[role] ?? 0) + Math.max(0, cpuNs(pid) - (before[index] ?? 0)) / elapsedNs;
+  });
+  return { total: Object.values(byRole).reduce((sum, cores) => sum + cores, 0), byRole };
 }
 
 export interface ScaleFigures {
@@ -144,8 +153,10 @@ export interface ScaleFigures {
   readonly backendProcesses?: number;
   readonly readyMs: number;
   readonly idleCores: number;
+  readonly idleCoresByRole: Record<string, number>;
   readonly processes: number;
   readonly rssPerBackendMb: number;
+  readonly pssPerBackendMb: number;
   readonly totalRssMb: number;
   readonly send?: { ok: number; failed: number; retried: number; seconds: number; reconciles: boolean };
 }
@@ -166,18 +177,21 @@ export async function measureScale(backends: number, backendProcesses: number | 
   try {
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const pids = clusterPids(name);
-    const cores = await idleCores(pids, IDLE_WINDOW_MS);
+    const idle = await idleCores(pids, IDLE_WINDOW_MS);
     const status = await lbx<StatusJson>(name, ['status']);
     const backendPids = [...new Set(status.components.filter((component) => component.role === 'backend' && component.pid !== undefined).map((component) => component.pid!))];
     const backendRssMb = backendPids.reduce((sum, pid) => sum + rssKb(pid), 0) / 1024;
+    const backendPssMb = backendPids.reduce((sum, pid) => sum + pssKb(pid), 0) / 1024;
     const totalRssMb = pids.reduce((sum, pid) => sum + rssKb(pid), 0) / 1024;
     const figures = {
       backends,
       ...(backendProcesses === undefined ? {} : { backendProcesses }),
       readyMs,
-      idleCores: cores,
+      idleCores: idle.total,
+      idleCoresByRole: idle.byRole,
       processes: pids.length,
       rssPerBackendMb: backendRssMb / backends,
+      pssPerBackendMb: backendPssMb / backends,
       totalRssMb,
     };
     if (skipSend) return figures;
@@ -196,9 +210,12 @@ export function describeScale(figures: ScaleFigures): string {
   const send = figures.send
     ? `; send ${SEND.join(' ')}: ${figures.send.ok} ok, ${figures.send.failed} failed, ${figures.send.retried} retried in ${figures.send.seconds.toFixed(1)} s, ${figures.send.reconciles ? 'reconciles' : 'DOES NOT reconcile'}`
     : '';
+  const byRole = Object.entries(figures.idleCoresByRole)
+    .map(([role, cores]) => `${role} ${cores.toFixed(3)}`)
+    .join(', ');
   return (
-    `${figures.backends} backends (${mode}): ready in ${(figures.readyMs / 1_000).toFixed(1)} s; idle ${figures.idleCores.toFixed(3)} cores over ${IDLE_WINDOW_MS / 1_000} s (${figures.processes} processes); ` +
-    `RSS ${figures.rssPerBackendMb.toFixed(1)} MB per backend, ${figures.totalRssMb.toFixed(0)} MB in all${send}`
+    `${figures.backends} backends (${mode}): ready in ${(figures.readyMs / 1_000).toFixed(1)} s; idle ${figures.idleCores.toFixed(3)} cores over ${IDLE_WINDOW_MS / 1_000} s (${figures.processes} processes: ${byRole}); ` +
+    `RSS ${figures.rssPerBackendMb.toFixed(1)} MB per backend (PSS ${figures.pssPerBackendMb.toFixed(1)} MB), ${figures.totalRssMb.toFixed(0)} MB in all${send}`
   );
 }
 

@@ -98,6 +98,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
     onError: (message) => options.onEvent({ type: 'warning', message }),
   });
   reporter.start();
+  executor.onActivity = () => reporter.wake();
 
   return {
     address,

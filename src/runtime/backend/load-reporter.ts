@@ -22,6 +22,8 @@ export interface LoadReporterOptions {
 
 export class LoadReporter {
   private timer: NodeJS.Timeout | undefined;
+  /** Idle: no tick until the heartbeat is due or wake() is called, so an idle backend's event loop sleeps. */
+  private isResting = false;
   private inFlight = false;
   /** Set by stop(): a draining backend must never register itself again. */
   private stopped = false;
@@ -34,16 +36,48 @@ export class LoadReporter {
   constructor(private readonly options: LoadReporterOptions) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.reportOnce(), this.options.intervalMs);
+    if (this.timer === undefined && !this.stopped) this.schedule(this.options.intervalMs);
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  /** Work arrived: an idle reporter goes back to reporting every interval. Cheap, as it runs for every task. */
+  wake(): void {
+    if (!this.isResting || this.stopped) return;
+    this.isResting = false;
+    clearTimeout(this.timer);
+    this.schedule(this.options.intervalMs);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      void this.reportOnce().finally(() => {
+        if (!this.stopped && !this.isResting) this.schedule(this.options.intervalMs);
+      });
+    }, delayMs);
+  }
+
   /** One last report after a drain, so the LB keeps this backend's final served totals. */
+  /** Nothing to say until `untilHeartbeatMs` has passed or wake() is called (only with a start()ed timer). */
+  private rest(untilHeartbeatMs: number): void {
+    if (this.timer === undefined || this.stopped) return;
+    this.isResting = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.isResting = false;
+        void this.reportOnce().finally(() => {
+          if (!this.stopped && !this.isResting) this.schedule(this.options.intervalMs);
+        });
+      },
+      Math.max(0, untilHeartbeatMs),
+    );
+  }
+
   async finalReport(): Promise<void> {
     const lb = this.options.lb();
     if (lb !== undefined) await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS).catch(() => undefined);
@@ -57,7 +91,10 @@ export class LoadReporter {
     // A failing LB is asked again every tick: it may be back, and a NOT_FOUND must reach us soon.
     const sinceLastMs = this.isFailing ? Number.POSITIVE_INFINITY : performance.now() - this.lastSentAtMs;
     const activity = this.options.activity;
-    if (activity !== undefined && !isReportDue(this.lastSent, activity(), sinceLastMs, heartbeatMs)) return;
+    if (activity !== undefined && !isReportDue(this.lastSent, activity(), sinceLastMs, heartbeatMs)) {
+      this.rest(heartbeatMs - sinceLastMs);
+      return;
+    }
     this.inFlight = true;
     try {
       const report = this.options.sample();

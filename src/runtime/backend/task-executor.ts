@@ -58,12 +58,16 @@ export class TaskExecutor {
   /** `served` is told of each task before its answer is returned, so a durable counter never trails what callers saw. */
   constructor(private readonly served: ServedCounter = new InMemoryServedCounter()) {}
 
+  /** Told of every task as it arrives: an idle load reporter wakes up (see load-reporter.ts). */
+  onActivity: (() => void) | undefined;
+
   /**
    * Runs a task. `isAbandoned` is asked when a queued task's turn comes: a caller that has
    * given up gets no work done and no count, so the client's retry elsewhere is the only
    * one served and counted.
    */
   run(kind: TaskKind, units: number, isAbandoned: () => boolean): Promise<TaskOutcome> {
+    this.onActivity?.();
     if (kind === 'SIMPLE') {
       this.served.served('SIMPLE');
       this.recentFinished += 1;
