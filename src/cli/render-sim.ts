@@ -35,7 +35,7 @@ export function describeModel(result: SimResult): string {
     model.concurrency !== undefined
       ? `${model.arrival}, ${model.concurrency} in flight`
       : `${model.arrival} at ${formatRate(model.ratePerSec ?? 0)} (load ${(model.load ?? 0).toFixed(3)})`;
-  const speeds = model.speeds ? `, speeds ${model.speeds.join(',')}` : '';
+  const speeds = `${model.speeds ? `, speeds ${model.speeds.join(',')}` : ''}${model.cores === undefined ? '' : ` sharing ${model.cores} core${model.cores === 1 ? '' : 's'}`}`;
   const subset = model.mode === 'client' ? `, subset ${model.subset}, updates every ${model.updateIntervalMs} ms` : '';
   const simple = model.simpleShare > 0 ? `, ${formatPercent(model.simpleShare)} SIMPLE` : '';
   return `simulated: ${formatCount(model.backends)} backends${speeds}, ${formatCount(model.clients)} client${model.clients === 1 ? '' : 's'}, ${model.mode} mode${subset}    workload: ${formatCount(model.requests)} requests, ${arrival}, service ${model.service} (mean ${formatMs(model.serviceMeanMs)} ms)${simple}, seed ${model.seed}${model.warmupRequests > 0 ? `, first ${formatCount(model.warmupRequests)} left out` : ''}`;

@@ -50,6 +50,11 @@ export const simFlags = {
     description: `Per backend, comma-separated (${MIN_SPEED}–${MAX_SPEED}): a task takes its service time / speed there, as lbx up --speeds.`,
     helpValue: '<1,1,1,0.25>',
   }),
+  cores: numberFlag(
+    'Cores the backends share, as processes on one machine (default: a core each): while more backends are busy than cores, each runs at cores / busy of its speed.',
+    '<n>',
+    1_000_000,
+  ),
   policies: Flags.string({ description: 'Policies to compare, comma-separated, as lbx bench takes them.', default: 'rr,lc,p2c,ewma' }),
   mode: Flags.option({
     description:
@@ -88,6 +93,7 @@ type SimFlagValues = {
   load?: number;
   service: string;
   speeds?: string;
+  cores?: number;
   policies: string;
   mode: SimMode;
   subset: string;
@@ -134,6 +140,7 @@ export function simPlanFromFlags(flags: SimFlagValues): SimPlan {
     simpleShare: replayed?.simpleShare ?? 0,
     service,
     speeds,
+    ...(flags.cores === undefined ? {} : { cores: flags.cores }),
     mode: flags.mode,
     subset,
     updateIntervalMs: flags['update-interval'],
@@ -151,6 +158,7 @@ export function simPlanFromFlags(flags: SimFlagValues): SimPlan {
     serviceMeanMs: meanMs,
     simpleShare: base.simpleShare,
     ...(flags.speeds === undefined ? {} : { speeds }),
+    ...(flags.cores === undefined ? {} : { cores: flags.cores }),
     subset: flags.subset,
     updateIntervalMs: flags['update-interval'],
     requests,

@@ -63,6 +63,25 @@ engine('a backend of speed 0.25 takes four times as long per task', () => {
   assert.is(outcome.simulatedMs, 40);
 });
 
+engine('backends sharing cores: 4 busy on 2 cores take twice as long; on 4 cores as long as alone', () => {
+  const shape = {
+    backends: 4,
+    speeds: [1, 1, 1, 1],
+    arrival: { kind: 'closed' as const, concurrency: 4 },
+    requests: 400,
+    service: constantService(2),
+    policy: resolvePolicy('rr'),
+  };
+  const shared = runSimulation(config({ ...shape, cores: 2 }));
+  assert.ok(Math.abs(shared.meanLatencyMs - 4) < 1e-9, String(shared.meanLatencyMs));
+  assert.ok(Math.abs(shared.summary.throughputPerSec - 1_000) < 1e-6, String(shared.summary.throughputPerSec));
+  const own = runSimulation(config({ ...shape, cores: 4 }));
+  assert.ok(Math.abs(own.meanLatencyMs - 2) < 1e-9, String(own.meanLatencyMs));
+  // One busy backend of two on one core runs at full speed; the second's arrival halves both.
+  const one = runSimulation(config({ ...shape, backends: 2, speeds: [1, 1], arrival: { kind: 'closed', concurrency: 1 }, requests: 10, cores: 1 }));
+  assert.ok(Math.abs(one.meanLatencyMs - 2) < 1e-9, String(one.meanLatencyMs));
+});
+
 engine('round robin over equal backends splits requests evenly; p2c over 3 fast and 1 slow sends the slow one less', () => {
   const rr = runSimulation(config({ policy: resolvePolicy('rr'), arrival: { kind: 'closed', concurrency: 8 }, requests: 4_000 }));
   assert.equal(

@@ -27,6 +27,8 @@ export interface SimRunConfig {
   readonly service: ServiceSpec;
   /** One per backend: a task takes its service time / speed there. */
   readonly speeds: readonly number[];
+  /** Cores the backends share (absent: a core each): while more are busy, each runs at cores / busy of its speed. */
+  readonly cores?: number;
   readonly mode: SimMode;
   readonly subset: SubsetSpec;
   /** Client mode: how often each client hears every backend's in-flight count; other modes: the backends' report interval to the LB. */

@@ -1,12 +1,18 @@
 // The discrete-event simulator: modelled clients and FIFO backends in simulated time, lbx's Balancer and policies picking.
 //
 // Backends are one-core FIFO servers, as lbx's are for CPU_HEAVY work (runtime/backend/task-executor.ts:
-// one task at a time from a queue; SIMPLE ones answered at once). Events live in lbx's IndexedMinHeap keyed
-// by time, one id per source of events, so the heap never holds more than backends + clients + 2 entries:
-// id b < backends is backend b's next completion; then one per client (its next load update, client mode);
-// then the LB's report round (other modes); then the next open-loop arrival. Requests in flight live in
-// typed-array slots reused through a free list, so memory follows what is in flight, never the request count;
+// one task at a time from a queue; SIMPLE ones answered at once). Events live in two of lbx's IndexedMinHeaps,
+// one id per source of events, so they never hold more than backends + clients + 2 entries: one keyed by time
+// (id c < clients is client c's next load update, client mode; then the LB's report round, other modes; then the
+// next open-loop arrival) and one keyed by progress time for each busy backend's next completion. Requests in
+// flight live in typed-array slots reused through a free list, so memory follows what is in flight, never the request count;
 // latencies go into streaming histograms.
+//
+// Cores: with config.cores, the backends share that many cores, as processes on one machine do: while k backends
+// are busy and k > cores, each runs at cores/k of its speed (processor sharing between backends; each still
+// serves its own queue in FIFO order). Completions are then kept in "progress" time V, dV/dt = min(1, cores/k),
+// which every busy backend shares: the order of completions in V is their order in time, and a change of k
+// only changes how fast V runs, so no completion needs rescheduling. Without cores, V is simply the clock.
 //
 // Everything random comes from one seeded PRNG, and the clock is the event time: the same config and seed
 // give the same run, pick for pick.
@@ -35,7 +41,14 @@ class SimEngine {
   readonly #config: SimRunConfig;
   readonly #random: () => number;
   readonly #sample: ServiceSampler;
+  /** Events at a time: client updates, the LB's report round, the next arrival. */
   readonly #heap: IndexedMinHeap;
+  /** Each busy backend's next completion, keyed in progress time (see the header). */
+  readonly #completions: IndexedMinHeap;
+  #progress = 0;
+  #busyCount = 0;
+  #busyIntegralMs = 0;
+  readonly #cores: number;
   readonly #subsets: Int32Array[];
   readonly #choosers: SimChooser[];
   /** Look-aside and proxy: the LB's load figures per backend; client mode: unused. */
@@ -48,7 +61,6 @@ class SimEngine {
   readonly #queueTail: Int32Array;
   readonly #inSystem: Int32Array;
   readonly #served: Float64Array;
-  readonly #busyMs: Float64Array;
   readonly #backendLatency: LogHistogram[];
 
   // Request slots (grown by doubling).
@@ -82,15 +94,16 @@ class SimEngine {
     const { backends, clients } = config;
     this.#random = seededRandom(config.seed);
     this.#sample = serviceSampler(config.service);
-    this.#reportRoundId = backends + clients;
-    this.#arrivalId = backends + clients + 1;
-    this.#heap = new IndexedMinHeap(backends + clients + 2);
+    this.#reportRoundId = clients;
+    this.#arrivalId = clients + 1;
+    this.#heap = new IndexedMinHeap(clients + 2);
+    this.#completions = new IndexedMinHeap(backends);
+    this.#cores = config.cores ?? Infinity;
     this.#speeds = Float64Array.from(config.speeds);
     this.#queueHead = new Int32Array(backends).fill(NONE);
     this.#queueTail = new Int32Array(backends).fill(NONE);
     this.#inSystem = new Int32Array(backends);
     this.#served = new Float64Array(backends);
-    this.#busyMs = new Float64Array(backends);
     this.#backendLatency = Array.from({ length: backends }, () => new LogHistogram());
     this.#pendingEnds = new Int32Array(clients).fill(NONE);
     const deps = { random: this.#random, nowMs: () => this.#now };
@@ -106,14 +119,22 @@ class SimEngine {
   run(): SimOutcome {
     this.#start();
     const heap = this.#heap;
+    const completions = this.#completions;
     const backends = this.#config.backends;
-    const clientIdsEnd = backends + this.#config.clients;
-    while (heap.size > 0) {
-      this.#now = heap.peekKey();
+    const clients = this.#config.clients;
+    while (heap.size > 0 || completions.size > 0) {
+      const rate = this.#progressRate();
+      const completionAt = completions.size > 0 ? this.#now + (completions.peekKey() - this.#progress) / rate : Infinity;
+      const eventAt = heap.size > 0 ? heap.peekKey() : Infinity;
+      if (completionAt <= eventAt) {
+        this.#advanceTo(completionAt, rate);
+        this.#complete(completions.pop());
+        continue;
+      }
+      this.#advanceTo(eventAt, rate);
       const id = heap.pop();
-      if (id < backends) this.#complete(id);
-      else if (id < clientIdsEnd) {
-        this.#updateClient(id - backends);
+      if (id < clients) {
+        this.#updateClient(id);
         this.#scheduleUpdate(id);
       } else if (id === this.#reportRoundId) this.#reportToLb();
       else this.#openArrival();
@@ -128,7 +149,7 @@ class SimEngine {
       firstMeasuredAtMs: this.#firstMeasuredAtMs,
       lastEndMs: this.#lastEndMs,
       served: this.#served,
-      busyMs: this.#busyMs,
+      busyMs: this.#busyIntegralMs,
       backendLatency: this.#backendLatency,
       unavailable: this.#unavailable,
       connections,
@@ -144,7 +165,7 @@ class SimEngine {
       // Staggered, so clients do not all refresh at the same instant; each hears once before its first pick.
       for (let client = 0; client < config.clients; client += 1) {
         this.#updateClient(client);
-        this.#heap.set(config.backends + client, ((client + 1) / config.clients) * config.updateIntervalMs);
+        this.#heap.set(client, ((client + 1) / config.clients) * config.updateIntervalMs);
       }
     } else {
       this.#heap.set(this.#reportRoundId, config.updateIntervalMs);
@@ -224,13 +245,26 @@ class SimEngine {
       return;
     }
     this.#queueHead[backend] = slot;
+    this.#busyCount += 1;
     this.#beginService(backend);
   }
 
+  /** The next task's work, in ms of a core of its own: its completion in progress time. */
   #beginService(backend: number): void {
     const serviceMs = this.#sample(this.#random) / (this.#speeds[backend] as number);
-    this.#busyMs[backend] = (this.#busyMs[backend] as number) + serviceMs;
-    this.#heap.set(backend, this.#now + serviceMs);
+    this.#completions.set(backend, this.#progress + serviceMs);
+  }
+
+  /** How fast progress time runs now: 1, or cores / busy backends when they outnumber the cores. */
+  #progressRate(): number {
+    return this.#busyCount > this.#cores ? this.#cores / this.#busyCount : 1;
+  }
+
+  #advanceTo(timeMs: number, rate: number): void {
+    const elapsedMs = timeMs - this.#now;
+    this.#progress += elapsedMs * rate;
+    this.#busyIntegralMs += elapsedMs * this.#busyCount;
+    this.#now = timeMs;
   }
 
   /** The task at the head of `backend`'s queue is done; the next one starts. */
@@ -239,8 +273,10 @@ class SimEngine {
     const next = this.#slotNext[slot] as number;
     this.#queueHead[backend] = next;
     this.#inSystem[backend] = (this.#inSystem[backend] as number) - 1;
-    if (next === NONE) this.#queueTail[backend] = NONE;
-    else this.#beginService(backend);
+    if (next === NONE) {
+      this.#queueTail[backend] = NONE;
+      this.#busyCount -= 1;
+    } else this.#beginService(backend);
     this.#finish(slot, backend);
   }
 

@@ -43,7 +43,8 @@ export interface SimCounters {
   readonly firstMeasuredAtMs: number;
   readonly lastEndMs: number;
   readonly served: Float64Array;
-  readonly busyMs: Float64Array;
+  /** Backend-busy time summed over backends (a backend with a task counts whether or not it has a core). */
+  readonly busyMs: number;
   readonly backendLatency: readonly LogHistogram[];
   readonly unavailable: number;
   readonly connections: Int32Array | undefined;
@@ -68,8 +69,7 @@ export function summarizeSim(counters: SimCounters): SimOutcome {
     latencyMs: counters.latency.summaryMs(),
     backends: config.backends <= MAX_LISTED_BACKENDS ? listBackends(counters) : [],
   };
-  let busyMs = 0;
-  for (const value of counters.busyMs) busyMs += value;
+  const busyMs = counters.busyMs;
   return {
     summary,
     imbalance: imbalanceOf(served),

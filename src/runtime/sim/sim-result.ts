@@ -21,6 +21,8 @@ export interface SimModel {
   readonly serviceMeanMs: number;
   readonly simpleShare: number;
   readonly speeds?: readonly number[];
+  /** Cores the backends share, when --cores was given. */
+  readonly cores?: number;
   readonly subset: string;
   readonly updateIntervalMs: number;
   readonly requests: number;
