@@ -19,6 +19,7 @@ import {
 } from '../runtime/cluster/cluster-spec.js';
 import { DEFAULT_BASE_PORT, lastBackendPort, MAX_BACKENDS, MAX_BASE_PORT, MAX_DENSE_BACKENDS, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 import { durationFlag, hostFlag } from './flags.js';
+import { successRateFlags, successRateFromFlags, withSuccessRate } from './outlier-flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
@@ -84,6 +85,7 @@ export const clusterFlags = {
     maxMs: 600_000,
     defaultMs: 0,
   }),
+  ...successRateFlags,
   'xds-load-weights': Flags.option({
     description:
       "Where stock xDS clients get a load-aware policy's (ll, lc, p2c, ewma) weights: lb = computed by the LB from load reports and pushed in EDS; orca = each client's weighted_round_robin weighs the backends' ORCA reports.",
@@ -110,6 +112,10 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly timeout?: number;
   readonly respawn: boolean;
   readonly 'slow-start': number;
+  readonly 'success-rate-stdev-factor': number;
+  readonly 'success-rate-enforcement': number;
+  readonly 'success-rate-minimum-hosts': number;
+  readonly 'success-rate-request-volume': number;
   readonly 'xds-load-weights'?: XdsLoadWeights;
   /** `up --proxy`: lbx (default) or a stock data plane. */
   readonly proxy?: ProxyKind;
@@ -157,6 +163,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     readyTimeoutMs: flags.timeout ?? defaultUpTimeoutMs(flags.backends),
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
+    ...withSuccessRate(successRateFromFlags(flags)),
     ...(flags['xds-load-weights'] === 'orca' ? { xdsLoadWeights: 'orca' as const } : {}),
     ...(dataPlane ?? {}),
     ...(flags['backend-processes'] === undefined ? {} : { backendProcesses: flags['backend-processes'] }),

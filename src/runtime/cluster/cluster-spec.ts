@@ -1,6 +1,7 @@
 // What `up` asks for: the input the supervisor builds a cluster from.
 import type { PolicyConfig, PolicyName } from '../../core/policies/policy.js';
 import type { LbMode } from '../lb/lb-mode.js';
+import type { SuccessRateConfig } from '../../core/health/success-rate.js';
 import type { XdsLoadWeights } from '../../core/xds/xds-plan.js';
 import type { DataPlaneKind } from '../../core/dataplane/data-plane-kind.js';
 import type { NetnsPlan } from '../../core/netns/netns-plan.js';
@@ -51,6 +52,8 @@ export interface ClusterSpec {
   readonly respawn?: boolean;
   /** Slow start window (`up --slow-start`): a backend that joins ramps its share of new work over it; absent = off. */
   readonly slowStartMs?: number;
+  /** Success-rate ejection's settings (`up --success-rate-…`) when not A50's defaults; absent = the defaults. */
+  readonly successRate?: SuccessRateConfig;
   /** `up --xds-load-weights orca`: stock clients weigh load-aware policies by the backends' ORCA reports; absent = pushed by the LB. */
   readonly xdsLoadWeights?: XdsLoadWeights;
   /** Proxy mode through a stock data plane (`up --proxy haproxy|nginx`) on base+108; absent = the LB forwards (`--proxy lbx`). */

@@ -4,6 +4,7 @@
 // restarted registry comes back empty), the watch starts over, and the LB registers itself
 // again once the registry has lost it. Backends' traits come from their registry meta, so an
 // LB that restarts weighs them right before any has registered with it again.
+import type { SuccessRateConfig } from '../../core/health/success-rate.js';
 import type { PolicyConfig, PolicyFactory } from '../../core/policies/policy.js';
 import { Balancer, type BalancerEvent } from '../../core/balancer.js';
 import { LoadBalancerService } from '../wire/gen/lbx/v1/load_balancer.js';
@@ -60,6 +61,8 @@ export interface LbOptions {
   readonly xdsPort?: number;
   /** Slow start window for joining backends; off when absent. */
   readonly slowStartMs?: number;
+  /** Success-rate ejection's settings; A50's defaults when absent. */
+  readonly successRate?: SuccessRateConfig;
   /** Where stock xDS clients get a load-aware policy's weights: pushed by the LB (default), or the backends' ORCA reports. */
   readonly xdsLoadWeights?: XdsLoadWeights;
   readonly onEvent: (event: LbEvent) => void;
@@ -107,6 +110,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   // Validates the settings before anything listens: a bad one fails start-up with its message.
   balancer.setPolicy(options.policy, options.policyConfig);
   if (options.slowStartMs !== undefined) balancer.setSlowStart(options.slowStartMs);
+  if (options.successRate !== undefined) balancer.setSuccessRate(options.successRate);
   const proxy = createProxyParts(options, balancer);
   const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy);
   const server = { address: listeners.address, port: listeners.port };

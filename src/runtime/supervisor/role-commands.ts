@@ -1,6 +1,7 @@
 // The command line for each child role: `lbx serve <role> …` for lbx's own, `lbx serve guard -- consul|etcd …` for a real registry.
 import path from 'node:path';
 
+import type { SuccessRateConfig } from '../../core/health/success-rate.js';
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { backendMetricsPort, hasBackendMetricsPort, type PortLayout } from '../cluster/ports.js';
@@ -128,6 +129,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     String(spec.checkIntervalMs),
     ...policyConfigArgs(spec.policyConfig),
     ...(spec.slowStartMs === undefined ? [] : ['--slow-start', `${spec.slowStartMs}ms`]),
+    ...successRateArgs(spec.successRate),
     ...(spec.xdsLoadWeights === undefined ? [] : ['--xds-load-weights', spec.xdsLoadWeights]),
     '--metrics-port',
     String(ports.lbMetrics),
@@ -215,4 +217,16 @@ export function dataPlaneCommand(spec: ClusterSpec, ports: PortLayout, clusterDi
     `${spec.readyTimeoutMs}ms`,
     ...marker(clusterDir),
   ]);
+}
+
+/** `serve lb`'s success-rate flags (cli/outlier-flags.ts) for settings that are not the defaults. */
+function successRateArgs(config: SuccessRateConfig | undefined): string[] {
+  if (config === undefined) return [];
+  const { stdevFactor, enforcementPercent, minimumHosts, requestVolume } = config;
+  return [
+    ['--success-rate-stdev-factor', stdevFactor],
+    ['--success-rate-enforcement', enforcementPercent],
+    ['--success-rate-minimum-hosts', minimumHosts],
+    ['--success-rate-request-volume', requestVolume],
+  ].flatMap(([flag, value]) => [String(flag), String(value)]);
 }
