@@ -57,16 +57,18 @@ Injected errors and hangs are not served: the backend's counts and report reconc
     let changed: BackendFault[] = [];
     let netChanged: BackendNetFault[] | undefined;
     if (action.kind === 'list') {
-      changed = await faults.list();
-      netChanged = await netFaults?.list();
+      // Side by side: a partitioned backend keeps its own list waiting up to the admin deadline.
+      [changed, netChanged] = await Promise.all([faults.list(), netFaults?.list()]);
       lines.push(renderFaultList(changed), ...(netChanged === undefined ? [] : ['', renderNetFaultList(netChanged)]));
     } else if (action.kind === 'clear-all') {
-      changed = await faults.clearAll();
+      // The network first: a partitioned backend cannot hear that its own fault is cleared.
       netChanged = await netFaults?.clearAll();
+      changed = await faults.clearAll();
       lines.push(`cleared the faults of ${changed.length} backends`, ...(netChanged === undefined ? [] : [`cleared the network faults of ${netChanged.length} backends`]));
     } else {
-      if (action.fault !== undefined) changed = [await faults.set(action.port, action.fault)];
+      // The network first: a partitioned backend cannot hear of its own fault until its link is back.
       if (action.net !== undefined && netFaults !== undefined) netChanged = [await netFaults.set(action.port, action.net)];
+      if (action.fault !== undefined) changed = [await faults.set(action.port, action.fault)];
       lines.push(...changed.map(renderFaultChange), ...(netChanged ?? []).map(renderNetFaultChange));
     }
     if (!flags.json) this.log(lines.join('\n'));
