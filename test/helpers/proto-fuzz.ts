@@ -307,6 +307,16 @@ const SET_POLICY: MessageShape = [
 ];
 const SIGNAL = { kind: 'string', hints: ['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGHUP', 'sigkill', '9', 'KILL'] } as const;
 
+const PROCESS_TASK: MessageShape = [
+  { no: 1, kind: 'string' },
+  { no: 2, kind: 'enum' },
+  // Work units: the valid small ones (0 = default, ~30 ms) and out-of-range ones; never the
+  // valid maximum (10,000 units, ~5 s of CPU), which only slows the run down.
+  { no: 3, kind: 'varint' },
+  { no: 4, kind: 'string' },
+  { no: 5, kind: 'string' },
+];
+
 /** The request shape of every RPC lbx serves, by method path. */
 export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
   '/lbx.v1.LoadBalancer/GetServer': GET_SERVER,
@@ -326,14 +336,18 @@ export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
   // since_unix_ms: int64, any value (negative, huge, in the future) must be answered.
   '/lbx.v1.LoadBalancer/GetLoadHistory': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.LoadBalancer/SetPolicy': SET_POLICY,
-  '/lbx.v1.Backend/ProcessTask': [
-    { no: 1, kind: 'string' },
-    { no: 2, kind: 'enum' },
-    // Work units: the valid small ones (0 = default, ~30 ms) and out-of-range ones; never the
-    // valid maximum (10,000 units, ~5 s of CPU), which only slows the run down.
-    { no: 3, kind: 'varint' },
-    { no: 4, kind: 'string' },
-    { no: 5, kind: 'string' },
+  '/lbx.v1.Backend/ProcessTask': PROCESS_TASK,
+  // A batch of streamed tasks: seq (0, repeats and huge ones included), the task, its timeout_ms, cancel.
+  '/lbx.v1.Backend/ProcessTasks': [
+    {
+      no: 1,
+      kind: [
+        { no: 1, kind: 'varint' },
+        { no: 2, kind: PROCESS_TASK },
+        { no: 3, kind: 'varint' },
+        { no: 4, kind: 'bool' },
+      ],
+    },
   ],
   '/lbx.v1.Backend/GetLoad': [],
   '/grpc.health.v1.Health/Check': [{ no: 1, kind: 'string', hints: ['', 'lbx.v1.Backend', 'lbx.v1.LoadBalancer', 'lbx.v1.Supervisor'] }],
@@ -350,6 +364,20 @@ export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
     { no: 2, kind: 'double' },
   ],
   '/lbx.v1.Supervisor/RemoveBackend': [{ no: 1, kind: 'varint' }],
+  '/lbx.v1.Supervisor/SetNetFault': [
+    { no: 1, kind: 'varint' },
+    {
+      no: 2,
+      kind: [
+        { no: 1, kind: 'varint' },
+        { no: 2, kind: 'varint' },
+        { no: 3, kind: 'double' },
+        { no: 4, kind: 'bool' },
+        { no: 5, kind: 'varint' },
+      ],
+    },
+  ],
+  '/lbx.v1.Supervisor/ListNetFaults': [],
   '/lbx.v1.Supervisor/StartBackend': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.Supervisor/Scale': [{ no: 1, kind: 'varint' }],
   '/lbx.v1.Supervisor/KillComponent': [
