@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { faultActionFromFlags, netFlagsGiven, type FaultFlagValues } from '../../src/cli/fault-flags.js';
 import { chaosPartition } from '../../src/core/faults/chaos-faults.js';
 import { checkNetFault, clearQdiscArgs, describeNetFault, linkStateArgs, netemArgs, NO_NET_FAULT, type NetFaultSpec } from '../../src/core/faults/net-fault.js';
+import { seededRandom } from '../../src/core/random/seeded-random.js';
+import { runChaos } from '../../src/runtime/chaos/chaos-loop.js';
+import type { ClusterStatus } from '../../src/runtime/wire/gen/lbx/v1/supervisor.js';
 import { backendNetwork, hubNetwork, isLinkOf, isNamespaceOf, MAX_LINK_NAME_LENGTH, netnsTag, pickOctet } from '../../src/core/netns/netns-plan.js';
 
 const netns = suite('netns: names, addresses, network faults');
@@ -102,6 +105,67 @@ netns('flags: --net-* and --partition make a network fault beside (or without) t
       JSON.stringify(fields),
     );
   }
+});
+
+netns('chaos --kinds partition: cuts a random ready backend through the network faults, spares the last one, and clears what it cut', async () => {
+  const backends = [7001, 7002, 7003].map((port) => ({ name: `backend-${port}`, role: 'backend', port, state: 'ready', pid: port }));
+  const status = async (): Promise<ClusterStatus> => ({ components: backends }) as unknown as ClusterStatus;
+  const calls: string[] = [];
+  let now = 0;
+  const actions = await runChaos(
+    { status, killComponent: async () => Promise.reject(new Error('no kills')), startBackend: async () => Promise.reject(new Error('no starts')) },
+    {
+      targets: ['backend'],
+      kinds: ['partition'],
+      faults: {
+        set: async (port, fault) => (calls.push(`own ${port} ${fault.latencyMs}`), { summary: 'none' }),
+        setNet: async (port, fault) => (calls.push(`net ${port} ${fault.partition ? 'cut' : 'clear'} ${fault.durationMs}`), { summary: fault.partition ? 'partitioned' : 'none' }),
+      },
+      intervalMs: 500,
+      durationMs: 2_000,
+      signal: 'SIGKILL',
+      revive: false,
+      startTimeoutMs: 1_000,
+      random: seededRandom(7),
+      nowMs: () => now,
+      sleep: async (ms) => void (now += ms),
+      abort: new AbortController().signal,
+      onAction: () => undefined,
+    },
+  );
+  const cuts = calls.filter((call) => call.includes(' cut '));
+  assert.is(cuts.length, 4, `one cut per tick: ${calls.join('; ')}`);
+  assert.ok(
+    cuts.every((call) => call.endsWith(' 1000')),
+    'each for two ticks (at least a second)',
+  );
+  const cutPorts = new Set(cuts.map((call) => call.split(' ')[1]));
+  assert.equal(
+    calls.filter((call) => call.includes(' clear ')).map((call) => call.split(' ')[1]),
+    [...cutPorts],
+    'each cut backend cleared once at the end',
+  );
+  assert.is(actions.filter((action) => action.kind === 'faulted').length, 4);
+  backends.splice(1);
+  const spared = await runChaos(
+    { status, killComponent: async () => Promise.reject(new Error('no kills')), startBackend: async () => Promise.reject(new Error('no starts')) },
+    {
+      targets: ['backend'],
+      kinds: ['partition'],
+      faults: { set: async () => ({ summary: 'none' }), setNet: async () => ({ summary: 'partitioned' }) },
+      intervalMs: 500,
+      durationMs: 500,
+      signal: 'SIGKILL',
+      revive: false,
+      startTimeoutMs: 1_000,
+      random: seededRandom(7),
+      nowMs: () => now,
+      sleep: async (ms) => void (now += ms),
+      abort: new AbortController().signal,
+      onAction: () => undefined,
+    },
+  );
+  assert.match(spared[0]?.detail ?? '', /the last one is not partitioned/);
 });
 
 netns.run();
