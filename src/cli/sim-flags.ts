@@ -16,6 +16,8 @@ import { MAX_SPEED, MIN_SPEED, parseFactor, parseFactorList } from './number-lis
 export const MAX_SIM_BACKENDS = 100_000;
 export const MAX_SIM_CLIENTS = 100_000;
 const DEFAULT_BACKENDS = 4;
+/** Client mode keeps a balancer per client over its subset: memory grows with clients × subset size, so that product is bounded. */
+const MAX_CLIENT_MEMBERS = 5_000_000;
 const DEFAULT_LOAD = 0.9;
 export const VALIDATIONS = ['supermarket', 'subsetting'] as const;
 
@@ -109,6 +111,13 @@ export function simPlanFromFlags(flags: SimFlagValues): SimPlan {
   const arrivalSpec = parseArrivalSpec(flags.arrival);
   const subset = parseSubsetSpec(flags.subset);
   if (subset.kind !== 'none' && flags.mode !== 'client') throw new LbxError('usage', `--subset ${flags.subset} applies to client-side balancing only; add --mode client`);
+  const perClient = subset.kind === 'none' ? backends : Math.min(subset.size, backends);
+  if (flags.mode === 'client' && clients * perClient > MAX_CLIENT_MEMBERS) {
+    throw new LbxError(
+      'usage',
+      `--mode client with ${clients} clients × ${perClient} backends each would keep ${(clients * perClient).toLocaleString('en-US')} load records (one per client and backend it uses), more than ${MAX_CLIENT_MEMBERS.toLocaleString('en-US')}; give each client a subset (--subset deterministic:K or random:K)`,
+    );
+  }
   if (!isOpenArrival(arrivalSpec) && (flags.rate !== undefined || flags.load !== undefined)) {
     throw new LbxError(
       'usage',
