@@ -137,15 +137,17 @@ whenSupported('backends in namespaces serve; net delay shows in p50; a partition
         }
 
         // A partition: the registry stops passing it and the LB drops it; sends go on the others; --clear brings it back.
-        const cutAt = performance.now();
         const cut = await json<FaultJson>(['fault', String(third.port), '--partition']);
+        const cutAt = performance.now();
         assert.match(cut.netFaults?.[0]?.summary ?? '', /partitioned/);
-        const listed = await json<FaultJson>(['fault', '--list']);
-        assert.match(listed.netFaults?.find((fault) => fault.port === third.port)?.summary ?? '', /partitioned/, 'fault --list shows it');
         const others = addresses.filter((address) => address !== third.address);
         assert.ok(await eventually(async () => (await passing(up.registryAddress)).join() === others.join(), slackMs(REMOVAL_TIMEOUT_MS)), 'the registry stops passing it');
         assert.ok(await eventually(async () => (await serving(up.lbAddress)).join() === others.join(), slackMs(REMOVAL_TIMEOUT_MS)), 'the LB removes it');
         console.log(`  netns-faults: partitioned backend out of the registry and the LB ${Math.round(performance.now() - cutAt)} ms after the cut`);
+        const removed = (await lbStats(up.lbAddress)).backends.find((backend) => backend.address === third.address);
+        assert.match(removed?.removedReason ?? '', /registry/, `the LB says why: ${removed?.state} (${removed?.removedReason})`);
+        const listed = await json<FaultJson>(['fault', '--list']);
+        assert.match(listed.netFaults?.find((fault) => fault.port === third.port)?.summary ?? '', /partitioned/, 'fault --list shows it');
         const during = await send(['--simple', '300']);
         assert.equal([during.summary.ok, during.summary.failed], [300, 0], 'sends succeed on the others');
         assert.not.ok(
