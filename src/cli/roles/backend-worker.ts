@@ -1,12 +1,9 @@
-// One backend in a worker thread of a backend host (`up --backend-processes K`): parses the same flags as
-// `lbx serve backend`, logs to the backend's own log file, and stops when the host asks (see runtime/backend/backend-host.ts).
+// One backend in a worker thread of a backend host (`up --backend-processes K`): started with the options its host parsed,
+// logging to the backend's own log file, stopped when the host asks (see runtime/backend/backend-host.ts).
 import { appendFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { parse } from '@oclif/core/parser';
-
 import type { WorkerReport, WorkerRequest, WorkerStart } from '../../runtime/backend/backend-host.js';
-import { backendOptionsFromFlags, backendRoleFlags, type BackendRoleFlags } from './backend-role.js';
 
 /** An orphan's drain, as for a process backend (backend-role.ts). */
 const ORPHAN_GRACE_MS = 500;
@@ -22,6 +19,7 @@ function logLine(message: string): void {
   }
 }
 
+/** As role-log.ts's logEvent: the type, then key=value (strings bare unless they hold spaces). */
 function renderEvent(event: { readonly type: string } & Record<string, unknown>): string {
   const fields = Object.entries(event)
     .filter(([key]) => key !== 'type')
@@ -33,10 +31,8 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('backend-worker runs only as a worker thread of a backend host');
   const { startBackend } = await import('../../runtime/backend/backend-server.js');
-  const parsed = await parse([...start.argv], { flags: backendRoleFlags, args: {}, strict: true });
-  const options = await backendOptionsFromFlags(parsed.flags as BackendRoleFlags, (event) => logLine(renderEvent(event)));
   // The supervisor's start-up deadline decides, as for a supervised process (a worker has no IPC channel of its own).
-  const starting = startBackend({ ...options, startTimeoutMs: Number.POSITIVE_INFINITY });
+  const starting = startBackend({ ...start.options, startTimeoutMs: Number.POSITIVE_INFINITY, onEvent: (event) => logLine(renderEvent(event)) });
   let isStopping = false;
   port.on('message', (request: WorkerRequest) => {
     if (request.type !== 'stop' || isStopping) return;

@@ -1,0 +1,102 @@
+// Dense mode (`up --backend-processes K`): 8 backends in 2 processes, one worker thread each. A send reconciles,
+// `kill` ends one backend and leaves the others of its process serving, `down` leaves no process.
+import { readFileSync } from 'node:fs';
+
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
+import { defineCluster, withCluster } from '../helpers/cluster-kit.js';
+import { freeBasePort } from '../helpers/free-base-port.js';
+
+const TEST_TIMEOUT_MS = 60_000;
+const BACKENDS = 8;
+
+interface Component {
+  name: string;
+  role: string;
+  address: string;
+  pid: number;
+  state: string;
+  exitReason?: string;
+}
+interface StatusJson {
+  components: Component[];
+}
+interface RunJson {
+  summary: { sent: number; ok: number; failed: number; failuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> };
+}
+interface ReportJson {
+  reconciliation: { matches: boolean; rows: unknown[] };
+}
+
+const sandbox = createSandbox('dense');
+const dense = suite('dense mode: backends as worker threads of a few processes');
+
+dense.after(() => {
+  const leftovers = killLeftovers(sandbox);
+  sandbox.dispose();
+  if (leftovers.length > 0) throw new Error(`teardown had to kill leftover pids ${leftovers.join(', ')}`);
+});
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const argvOf = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+
+const assertAllOk = (run: RunJson, what: string): void => {
+  assert.is(run.summary.failed, 0, `${what}: ${JSON.stringify(run.summary.failuresByReason)}`);
+  assert.is(run.summary.ok, run.summary.sent, `${what}: every task ok`);
+};
+
+dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, down leaves nothing', async () => {
+  const cluster = defineCluster<StatusJson, RunJson, ReportJson>(sandbox, 'dense', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', String(BACKENDS), '--backend-processes', '2', '--registry', 'embedded'], TEST_TIMEOUT_MS, async () => {
+    const backends = (await cluster.status()).components.filter((component) => component.role === 'backend');
+    assert.is(backends.length, BACKENDS);
+    const hostPids = [...new Set(backends.map((backend) => backend.pid))];
+    assert.is(hostPids.length, 2, `two processes serve the backends: ${JSON.stringify(backends.map((backend) => [backend.name, backend.pid]))}`);
+    for (const pid of hostPids) assert.match(argvOf(pid), /serve backend-host/);
+
+    const first = await cluster.send(['--simple', '2000', '--heavy', '40', '--concurrency', '16']);
+    assertAllOk(first, 'first send');
+    assert.is(first.summary.backends.filter((backend) => backend.ok > 0).length, BACKENDS, 'every backend served');
+    const report = await cluster.report();
+    assert.ok(report.reconciliation.matches, `reconciliation: ${JSON.stringify(report.reconciliation.rows)}`);
+
+    const victim = cluster.backend(0);
+    const victimPid = backends.find((backend) => backend.address === victim.address)?.pid ?? -1;
+    const killed = await cluster.json<{ pid: number }>(['kill', String(victim.port)]);
+    assert.is(killed.pid, victimPid);
+    const after = (await cluster.status()).components.filter((component) => component.role === 'backend');
+    const victimAfter = after.find((backend) => backend.address === victim.address);
+    assert.is(victimAfter?.state, 'exited', 'the killed backend exited');
+    assert.ok(isAlive(victimPid), 'its process lives on');
+    const neighbours = after.filter((backend) => backend.pid === victimPid && backend.address !== victim.address);
+    assert.is(neighbours.length, BACKENDS / 2 - 1, 'the other backends of its process are still there');
+    for (const neighbour of neighbours) assert.is(neighbour.state, 'ready', `${neighbour.name} still ready`);
+
+    const second = await cluster.send(['--simple', '1000', '--concurrency', '16']);
+    assertAllOk(second, 'send after the kill');
+    const servedBy = (address: string): number => second.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
+    assert.is(servedBy(victim.address), 0, 'the killed backend served nothing');
+    for (const neighbour of neighbours) assert.ok(servedBy(neighbour.address) > 0, `${neighbour.name}, in the killed backend's process, served`);
+
+    const started = await cluster.json<{ started: { pid: number } }>(['start', String(victim.port)]);
+    assert.is(started.started.pid, victimPid, 'started again in the same process');
+  });
+});
+
+dense('more than 64 backends without --backend-processes is a usage error naming the flag', async () => {
+  const result = await sandbox.run(['up', '--backends', '65', '--name', 'too-many']);
+  assert.is(result.exitCode, 2, result.stderr);
+  assert.match(result.stderr, /--backends 65 needs --backend-processes/);
+});
+
+dense.run();
