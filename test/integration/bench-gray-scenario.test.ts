@@ -11,8 +11,11 @@ import { createSandbox, findPidsMentioning, killLeftovers } from '../helpers/lbx
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const BASE_PORT = await freeBasePort();
-/** Enough for the 5 % UNAVAILABLE backend to fail some of undefended rr's calls (≈ 400 / 6 × 5 % ≈ 3). */
-const TASKS = 400;
+/**
+ * Enough for the faults to fail some of undefended rr's calls: a sixth of them meet 5 % UNAVAILABLE and another sixth
+ * a 1 % hang, ≈ 6 failures expected (the backends draw with Math.random: none at all has a chance of e^-6 ≈ 0.25 %).
+ */
+const TASKS = 600;
 const TEST_TIMEOUT_MS = 90_000;
 
 const box = createSandbox('bench-gray');
