@@ -23,6 +23,12 @@ export async function prepareNetns(spec: ClusterSpec, options: { readonly hostGi
   if (spec.dataPlane !== undefined) {
     throw new LbxError('usage', `--netns with --proxy ${spec.dataPlane}: the stock data planes reach backends on one host only; use --proxy lbx (or no --proxy)`);
   }
+  if (spec.backendProcesses !== undefined) {
+    throw new LbxError(
+      'usage',
+      `--netns with --backend-processes ${spec.backendProcesses}: a namespace holds a whole process, and dense mode puts many backends in one; drop one of them`,
+    );
+  }
   const support = checkNetnsSupport();
   if (!support.ok) throw new LbxError('usage', support.message);
   const paths = clusterPaths(spec.name);
