@@ -51,7 +51,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const identity = { id: options.id, address: load.address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
   const metrics = options.metricsPort === undefined ? undefined : new BackendMetrics(() => executor.counters, { includeProcessMetrics: true });
   const faults = new FaultInjector((fault) => options.onEvent({ type: 'fault', fault }));
-  const backendService = createBackendService(identity, executor, () => load.peek(), faults) as BackendServer;
+  const backendService = createBackendService(identity, executor, () => load.peek(), faults, metrics) as BackendServer;
   // ORCA out-of-band load reports, for stock gRPC clients running weighted_round_robin (xDS ClientSideWeightedRoundRobin).
   const orca = new OrcaService(executor, () => faults.erroredTotal);
   const server = await startGrpcServer(options.host, options.port, [
