@@ -181,7 +181,9 @@ async function againstLbx(heavy: number, log: (line: string) => void): Promise<b
     let after: MeasuredService;
     try {
       before = measureService(lbx, basePort);
-      real = JSON.parse(lbx(['bench', '--name', 'v3', '--policies', policies, '--simple', '0', '--heavy', String(heavy), '--concurrency', '16', '--seed', '7', '--json'])) as BenchJson;
+      real = JSON.parse(
+        lbx(['bench', '--name', 'v3', '--policies', policies, '--simple', '0', '--heavy', String(heavy), '--concurrency', '16', '--seed', '7', '--json']),
+      ) as BenchJson;
       after = measureService(lbx, basePort);
     } finally {
       lbx(['down', '--name', 'v3']);
@@ -193,7 +195,24 @@ async function againstLbx(heavy: number, log: (line: string) => void): Promise<b
     log(`load average after the real run: ${loadAverage()}`);
     const simulate = (extra: string[]): SimJson =>
       JSON.parse(
-        lbx(['sim', ...shape, '--policies', policies, '--arrival', 'closed:16', '--requests', String(heavy), '--service', `lognormal:${service.p50.toFixed(3)},${service.p99.toFixed(3)}`, '--mode', 'lookaside', '--seed', '7', ...extra, '--json']),
+        lbx([
+          'sim',
+          ...shape,
+          '--policies',
+          policies,
+          '--arrival',
+          'closed:16',
+          '--requests',
+          String(heavy),
+          '--service',
+          `lognormal:${service.p50.toFixed(3)},${service.p99.toFixed(3)}`,
+          '--mode',
+          'lookaside',
+          '--seed',
+          '7',
+          ...extra,
+          '--json',
+        ]),
       ) as SimJson;
     // The simulator gives each backend a core unless told otherwise; the real backends share this machine's cores.
     const cores = os.availableParallelism();
