@@ -110,6 +110,8 @@ const fakeSupervisor: SupervisorServer = {
   startBackend: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'fake')),
   scale: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'fake')),
   killComponent: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'fake')),
+  setNetFault: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'fake')),
+  listNetFaults: (_call, callback) => callback(statusError(GrpcStatus.UNIMPLEMENTED, 'fake')),
 };
 
 guard.before(async () => {
