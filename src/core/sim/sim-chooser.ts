@@ -5,7 +5,8 @@
 // BackendLoad the Balancer made for each member, so the engine can feed it exactly as the LB's
 // pick tracker and proxy do (callStarted / callEnded / recordReport); the policy reads it live.
 // It learns those loads by wrapping the policy factory: the Balancer calls createPicker with its
-// members whenever membership changes, and the wrapper notes their loads before delegating.
+// members whenever membership changes, and the wrapper notes their loads before delegating. Members join as the
+// registry's passing set (applyRegistrySnapshot), the way the LB learns most of its backends.
 //
 // The Balancer holds at most MAX_MEMBERS (1,024) backends, a guard against hostile registries;
 // above that the chooser builds the same policy's picker over the same BackendLoads itself and
@@ -58,11 +59,11 @@ class BalancerChooser implements SimChooser {
     const deps = { ...options.deps, wallMs: options.deps.nowMs };
     this.#balancer = new Balancer(watched, deps, undefined, options.staleAfterMs);
     this.#balancer.setPolicy(watched, options.policyConfig);
-    for (const backend of options.members) {
-      const address = simAddress(backend);
-      this.#indexOf.set(address, backend);
-      this.#balancer.register(`backend-${backend + 1}`, address);
-    }
+    // All at once, as the LB learns a registry's passing set: one picker rebuild, where a register() per member
+    // would rebuild (and sort) the members once per member.
+    const instances = Array.from(options.members, (backend) => ({ id: `backend-${backend + 1}`, address: simAddress(backend) }));
+    for (const [index, instance] of instances.entries()) this.#indexOf.set(instance.address, options.members[index] as number);
+    this.#balancer.applyRegistrySnapshot(instances);
   }
 
   pick(): number {
