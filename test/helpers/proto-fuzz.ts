@@ -321,6 +321,7 @@ const PROCESS_TASK: MessageShape = [
 export const REQUEST_SHAPES: Readonly<Record<string, MessageShape>> = {
   '/lbx.v1.LoadBalancer/GetServer': GET_SERVER,
   '/lbx.v1.LoadBalancer/GetServerStream': GET_SERVER,
+  '/lbx.v1.LoadBalancer/GetServerBatchStream': [{ no: 1, kind: GET_SERVER }],
   '/lbx.v1.LoadBalancer/RegisterServer': [
     { no: 1, kind: 'string', hints: ['backend-1', 'x'] },
     { no: 2, kind: 'string', hints: ADDRESSES },

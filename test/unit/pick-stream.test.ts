@@ -5,14 +5,14 @@ import * as assert from 'uvu/assert';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
 import { PickStream } from '../../src/runtime/client/pick-stream.js';
-import type { GetServerRequest, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerBatch, GetServerRequest, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 /** A stand-in for grpc-js's duplex call: records writes and cancels, answers only when told. */
 class FakeStream extends EventEmitter {
-  readonly written: GetServerRequest[] = [];
+  readonly written: Array<GetServerRequest & GetServerBatch> = [];
   cancelled = 0;
-  write(request: GetServerRequest): boolean {
+  write(request: GetServerRequest & GetServerBatch): boolean {
     this.written.push(request);
     return true;
   }
@@ -26,6 +26,11 @@ function fakeLb(): { client: LoadBalancerClient; streams: FakeStream[] } {
   const streams: FakeStream[] = [];
   const client = {
     getServerStream: () => {
+      const stream = new FakeStream();
+      streams.push(stream);
+      return stream;
+    },
+    getServerBatchStream: () => {
       const stream = new FakeStream();
       streams.push(stream);
       return stream;
@@ -48,7 +53,7 @@ const test = suite('PickStream without an LB');
 
 test('a stream that never answers (it never connected) fails its picks at the deadline and is abandoned; the next pick opens a new one', async () => {
   const { client, streams } = fakeLb();
-  const picks = new PickStream(client, 20);
+  const picks = new PickStream(client, 20, 'single');
   try {
     const [first, second] = await withTimeout(Promise.all([rejectionOf(picks.pick(request)), rejectionOf(picks.pick(request))]), 2_000, 'the pick deadline');
     assert.equal([first.code, second.code], [GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.DEADLINE_EXCEEDED]);
@@ -73,7 +78,7 @@ test('a stream that never answers (it never connected) fails its picks at the de
 
 test('a stream that breaks fails what waits on it; the next pick reopens; a late reply on the old stream is ignored', async () => {
   const { client, streams } = fakeLb();
-  const picks = new PickStream(client, 5_000);
+  const picks = new PickStream(client, 5_000, 'single');
   try {
     const waiting = rejectionOf(picks.pick(request));
     const old = streams[0];
@@ -98,11 +103,40 @@ test('a stream that breaks fails what waits on it; the next pick reopens; a late
 
 test('after close() a pick fails at once and opens nothing', async () => {
   const { client, streams } = fakeLb();
-  const picks = new PickStream(client, 5_000);
+  const picks = new PickStream(client, 5_000, 'single');
   picks.close();
   const error = await rejectionOf(picks.pick(request));
   assert.is(error.code, GrpcStatus.CANCELLED);
   assert.is(streams.length, 0);
+});
+
+test('batch framing: the picks of one turn go as one message, and one reply batch settles each pick by its request_id', async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 5_000);
+  try {
+    const pending = [picks.pick(request), picks.pick(request), picks.pick(request)];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.is(streams.length, 1);
+    const batches = streams[0]?.written ?? [];
+    assert.is(batches.length, 1, 'one message for the three picks');
+    const ids = batches[0]?.requests.map((sent) => sent.requestId) ?? [];
+    assert.equal(ids, [1, 2, 3]);
+    const server = (address: string) => ({ address, backendId: address, policy: 'rr' });
+    // Out of order, and one failed in-band: each pick gets its own reply.
+    streams[0]?.emit('data', {
+      replies: [
+        { requestId: 3, server: server('c'), statusCode: 0, statusMessage: '' },
+        { requestId: 1, server: server('a'), statusCode: 0, statusMessage: '' },
+        { requestId: 2, server: undefined, statusCode: GrpcStatus.UNAVAILABLE, statusMessage: 'no backends' },
+      ],
+    });
+    const [first, second, third] = await withTimeout(Promise.allSettled(pending), 2_000, 'the replies');
+    assert.is(first.status === 'fulfilled' && first.value.server.address, 'a');
+    assert.is(second.status === 'rejected' && (second.reason as ServiceError).code, GrpcStatus.UNAVAILABLE);
+    assert.is(third.status === 'fulfilled' && third.value.server.address, 'c');
+  } finally {
+    picks.close();
+  }
 });
 
 test.run();

@@ -1,7 +1,8 @@
-// The client's side of GetServerStream: many picks in flight on one stream, each settled once by its reply, a deadline, or the stream failing.
+// The client's side of GetServerBatchStream (or GetServerStream): many picks in flight on one stream, each settled once by
+// its reply, a deadline, or the stream failing.
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
-import type { GetServerReply, GetServerRequest, GetServerResponse, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, GetServerResponse, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
 
 export interface StreamedPick {
   readonly server: GetServerResponse;
@@ -19,8 +20,21 @@ interface PendingPick {
 const pickError = (code: GrpcStatus, details: string): ServiceError =>
   Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
+/**
+ * How picks are framed: `batch` (GetServerBatchStream: the picks of one event-loop turn in one message, each way) or
+ * `single` (GetServerStream: a message per pick, for an LB that predates batches).
+ */
+export type PickFraming = 'batch' | 'single';
+
+/** Picks one batch carries at most (the LB refuses more: MAX_PICKS_PER_BATCH). */
+const MAX_PICKS_PER_BATCH = 1_000;
+
+type PickCall = ClientDuplexStream<GetServerRequest, GetServerReply> | ClientDuplexStream<GetServerBatch, GetServerReplyBatch>;
+
 export class PickStream {
-  private stream: ClientDuplexStream<GetServerRequest, GetServerReply> | undefined;
+  private stream: PickCall | undefined;
+  /** Batch framing: requests of this turn of the event loop, sent as one message at its end. */
+  private outbox: GetServerRequest[] = [];
   private readonly pending = new Map<number, PendingPick>();
   /** Ends of earlier picks, sent with the next request (they need no message of their own). */
   private doneReports: PickDone[] = [];
@@ -31,6 +45,7 @@ export class PickStream {
   constructor(
     private readonly lb: LoadBalancerClient,
     private readonly timeoutMs: number,
+    private readonly framing: PickFraming = 'batch',
   ) {}
 
   pick(request: Omit<GetServerRequest, 'requestId' | 'done'>): Promise<StreamedPick> {
@@ -47,7 +62,7 @@ export class PickStream {
         if (this.stream === stream) this.fail(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.pending.set(requestId, { resolve, reject, timer });
-      stream.write({ ...request, requestId, done });
+      this.send(stream, { ...request, requestId, done });
     });
   }
 
@@ -61,21 +76,32 @@ export class PickStream {
     this.fail(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
   }
 
-  private open(): ClientDuplexStream<GetServerRequest, GetServerReply> {
-    const stream = this.lb.getServerStream();
+  private send(stream: PickCall, request: GetServerRequest): void {
+    if (this.framing === 'single') {
+      (stream as ClientDuplexStream<GetServerRequest, GetServerReply>).write(request);
+      return;
+    }
+    this.outbox.push(request);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  /** The outbox belongs to the current stream: one that failed took its picks with it (fail() empties it). */
+  private flush(): void {
+    const requests = this.outbox;
+    this.outbox = [];
+    const stream = this.stream as ClientDuplexStream<GetServerBatch, GetServerReplyBatch> | undefined;
+    if (stream === undefined) return;
+    for (let start = 0; start < requests.length; start += MAX_PICKS_PER_BATCH) stream.write({ requests: requests.slice(start, start + MAX_PICKS_PER_BATCH) });
+  }
+
+  private open(): PickCall {
+    const stream: PickCall = this.framing === 'batch' ? this.lb.getServerBatchStream() : this.lb.getServerStream();
     this.stream = stream;
-    stream.on('data', (reply: GetServerReply) => {
+    stream.on('data', (message: GetServerReply | GetServerReplyBatch) => {
       // A stream given up on settles nothing: its picks have all been failed already.
       if (this.stream !== stream) return;
-      const pending = this.pending.get(reply.requestId);
-      if (pending === undefined) return; // already timed out
-      this.pending.delete(reply.requestId);
-      clearTimeout(pending.timer);
-      if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
-      else {
-        const error = pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply');
-        pending.reject(error);
-      }
+      if ('replies' in message) for (const reply of message.replies) this.settle(reply);
+      else this.settle(message);
     });
     // The stream broke (LB gone, restarted): fail what is waiting; the next pick opens a new stream.
     stream.on('error', (error: ServiceError) => {
@@ -87,9 +113,19 @@ export class PickStream {
     return stream;
   }
 
+  private settle(reply: GetServerReply): void {
+    const pending = this.pending.get(reply.requestId);
+    if (pending === undefined) return; // already timed out
+    this.pending.delete(reply.requestId);
+    clearTimeout(pending.timer);
+    if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
+    else pending.reject(pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
+  }
+
   private fail(error: ServiceError): void {
     const stream = this.stream;
     this.stream = undefined;
+    this.outbox = [];
     // The LB ends a closed stream's outstanding picks itself; these reports have nowhere to go.
     this.doneReports = [];
     for (const pending of this.pending.values()) {

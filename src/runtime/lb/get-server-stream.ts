@@ -1,4 +1,4 @@
-// The GetServerStream handler: one pick per request, answered in order, within HTTP/2 flow control.
+// The GetServerStream and GetServerBatchStream handlers: picks answered in order, within HTTP/2 flow control.
 //
 // A client that writes picks and never reads the replies must not make the LB buffer them
 // without bound (measured before this: 71 → 201 MB over 836k picks). grpc-js hands a
@@ -10,7 +10,7 @@
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 
 import type { PickableBackend } from '../../core/policies/policy.js';
-import type { GetServerReply, GetServerRequest, GetServerResponse } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, GetServerResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isUndecodable } from '../grpc/wide-integers.js';
 import { PickTracker, type OutcomeSink } from './pick-tracker.js';
 
@@ -23,6 +23,8 @@ export type Decision = { ok: true; server: GetServerResponse; backend: PickableB
  * add to these: a few dozen. lbx's own client keeps at most its concurrency in flight.
  */
 export const MAX_PENDING_REPLIES_PER_STREAM = 1_024;
+/** Picks one GetServerBatch may carry: more is a broken client, not a busy one. */
+export const MAX_PICKS_PER_BATCH = 1_000;
 
 export interface PickStreamOptions {
   readonly decide: (request: GetServerRequest) => Decision;
@@ -33,65 +35,93 @@ export interface PickStreamOptions {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-export function serveGetServerStream(call: ServerDuplexStream<GetServerRequest, GetServerReply>, options: PickStreamOptions): void {
-  const maxPending = options.maxPendingReplies ?? MAX_PENDING_REPLIES_PER_STREAM;
-  // Each connection is one reporter: PickDone failures from one alone are a hint (see Balancer.recordOutcome).
-  const tracker = new PickTracker(options.outcomes, options.nowMs, call.getPeer());
-  let isClosed = false;
+/** One pick stream's state, whichever the framing: the picks it tracks and its flow-controlled replies. */
+class PickStreamState<In, Out> {
+  private readonly tracker: PickTracker;
+  private readonly maxPending: number;
+  isClosed = false;
 
-  const close = (): void => {
-    if (isClosed) return;
-    isClosed = true;
-    tracker.releaseAll();
-  };
-  const refuse = (): void => {
-    close();
-    const details = `GetServerStream closed: ${call.writableLength} replies are waiting for this client to read them (at most ${maxPending}); read the replies, or open fewer picks at once`;
-    call.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details, message: details });
-  };
-  const reply = (message: GetServerReply): void => {
-    const isFlowing = call.write(message);
-    // writableLength: replies the stream holds that HTTP/2 has not taken yet.
-    if (call.writableLength > maxPending) refuse();
-    else if (!isFlowing && !call.isPaused()) call.pause();
-  };
-  call.on('drain', () => {
-    if (!isClosed) call.resume();
-  });
+  constructor(
+    private readonly call: ServerDuplexStream<In, Out>,
+    private readonly options: PickStreamOptions,
+    private readonly method: string,
+  ) {
+    this.maxPending = options.maxPendingReplies ?? MAX_PENDING_REPLIES_PER_STREAM;
+    // Each connection is one reporter: PickDone failures from one alone are a hint (see Balancer.recordOutcome).
+    this.tracker = new PickTracker(options.outcomes, options.nowMs, call.getPeer());
+    call.on('drain', () => {
+      if (!this.isClosed) call.resume();
+    });
+    call.on('end', () => {
+      this.close();
+      call.end();
+    });
+    // A client that went away (or was cancelled) needs nothing more from this stream.
+    call.on('error', () => this.close());
+    call.on('cancelled', () => this.close());
+  }
 
-  const answer = (request: GetServerRequest): void => {
-    if (isUndecodable(request)) {
-      reply({ requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INVALID_ARGUMENT, statusMessage: request.reason });
-      return;
-    }
-    tracker.ended(request.done);
-    const decision = options.decide(request);
-    if (decision.ok) tracker.started(request.requestId, decision.backend);
-    reply(
-      decision.ok
-        ? { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' }
-        : { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message },
-    );
-  };
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.tracker.releaseAll();
+  }
 
-  call.on('data', (request: GetServerRequest) => {
-    if (isClosed) return;
+  /** One pick answered: a backend, or the status the pick fails with; a throw here fails this pick, not the LB. */
+  answer(request: GetServerRequest): GetServerReply {
     try {
-      answer(request);
+      if (isUndecodable(request)) return { requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INVALID_ARGUMENT, statusMessage: request.reason };
+      this.tracker.ended(request.done);
+      const decision = this.options.decide(request);
+      if (!decision.ok) return { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message };
+      this.tracker.started(request.requestId, decision.backend);
+      return { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' };
     } catch (error) {
-      // A throw here would escape into grpc-js and take the LB down: fail this pick instead.
-      try {
-        reply({ requestId: Number(request.requestId) || 0, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) });
-      } catch {
-        // The stream itself is gone; its 'error' or 'cancelled' handler releases the picks.
-      }
+      return { requestId: Number(request.requestId) || 0, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) };
     }
+  }
+
+  reply(message: Out): void {
+    try {
+      const isFlowing = this.call.write(message);
+      // writableLength: replies the stream holds that HTTP/2 has not taken yet.
+      if (this.call.writableLength > this.maxPending) this.refuse();
+      else if (!isFlowing && !this.call.isPaused()) this.call.pause();
+    } catch {
+      // The stream itself is gone; its 'error' or 'cancelled' handler releases the picks.
+    }
+  }
+
+  /** Ends the stream with `code`: the client broke the protocol, or never reads its replies. */
+  fail(code: GrpcStatus, details: string): void {
+    this.close();
+    this.call.emit('error', { code, details, message: details });
+  }
+
+  private refuse(): void {
+    this.fail(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `${this.method} closed: ${this.call.writableLength} replies are waiting for this client to read them (at most ${this.maxPending}); read the replies, or open fewer picks at once`,
+    );
+  }
+}
+
+export function serveGetServerStream(call: ServerDuplexStream<GetServerRequest, GetServerReply>, options: PickStreamOptions): void {
+  const state = new PickStreamState(call, options, 'GetServerStream');
+  call.on('data', (request: GetServerRequest) => {
+    if (!state.isClosed) state.reply(state.answer(request));
   });
-  call.on('end', () => {
-    close();
-    call.end();
+}
+
+export function serveGetServerBatchStream(call: ServerDuplexStream<GetServerBatch, GetServerReplyBatch>, options: PickStreamOptions): void {
+  const state = new PickStreamState(call, options, 'GetServerBatchStream');
+  call.on('data', (batch: GetServerBatch) => {
+    if (state.isClosed) return;
+    // One pick's bad field cannot be answered in-band here: the batch, ids and all, did not decode.
+    if (isUndecodable(batch)) return state.fail(GrpcStatus.INVALID_ARGUMENT, batch.reason);
+    if (batch.requests.length > MAX_PICKS_PER_BATCH) {
+      return state.fail(GrpcStatus.INVALID_ARGUMENT, `a batch of ${batch.requests.length} picks: expected at most ${MAX_PICKS_PER_BATCH} per message`);
+    }
+    state.reply({ replies: batch.requests.map((request) => state.answer(request)) });
   });
-  // A client that went away (or was cancelled) needs nothing more from this stream.
-  call.on('error', close);
-  call.on('cancelled', close);
 }

@@ -5,7 +5,9 @@ import type { Balancer, BalancerStats } from '../../core/balancer.js';
 import type {
   DeregisterServerRequest,
   DeregisterServerResponse,
+  GetServerBatch,
   GetServerReply,
+  GetServerReplyBatch,
   GetServerRequest,
   GetServerResponse,
   GetLoadHistoryRequest,
@@ -21,7 +23,7 @@ import type {
   SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isLbxError } from '../../core/lbx-error.js';
-import { serveGetServerStream, type Decision } from './get-server-stream.js';
+import { serveGetServerBatchStream, serveGetServerStream, type Decision, type PickStreamOptions } from './get-server-stream.js';
 import { isUndecodable } from '../grpc/wide-integers.js';
 import { LoadHistory } from './load-history.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
@@ -142,8 +144,9 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
     else callback(statusError(decision.code, decision.message));
   };
 
-  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void =>
-    serveGetServerStream(call, { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) });
+  const streamOptions: PickStreamOptions = { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) };
+  const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => serveGetServerStream(call, streamOptions);
+  const getServerBatchStream = (call: ServerDuplexStream<GetServerBatch, GetServerReplyBatch>): void => serveGetServerBatchStream(call, streamOptions);
 
   const deregisterServer: Unary<DeregisterServerRequest, DeregisterServerResponse> = (call, callback) => {
     const address = checkAddress('address', call.request.address);
@@ -190,6 +193,7 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
   return {
     getServer: guarded(getServer),
     getServerStream,
+    getServerBatchStream,
     registerServer: guarded(registerServerHandler(balancer, reportIntervalMs, verifyAddress)),
     deregisterServer: guarded(deregisterServer),
     reportLoad: guarded(reportLoad),

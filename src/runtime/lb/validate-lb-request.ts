@@ -75,6 +75,7 @@ const PICK_REQUEST_WIDE_FIELDS: WideFieldSchema = {
 export const LB_WIDE_FIELDS: { readonly [method in keyof LoadBalancerService]: WideFieldSchema } = {
   getServer: PICK_REQUEST_WIDE_FIELDS,
   getServerStream: PICK_REQUEST_WIDE_FIELDS,
+  getServerBatchStream: { 1: { name: 'requests', kind: 'message', fields: PICK_REQUEST_WIDE_FIELDS } },
   registerServer: {},
   deregisterServer: {},
   reportLoad: { 5: { name: 'served_simple', kind: 'uint64' }, 6: { name: 'served_heavy', kind: 'uint64' }, 8: { name: 'rss_bytes', kind: 'uint64' } },

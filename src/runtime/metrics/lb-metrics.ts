@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Balancer, BalancerEvent } from '../../core/balancer.js';
 import type { BackendLoad } from '../../core/load/backend-load.js';
 import type { PickRequest, PickResult } from '../../core/policies/policy.js';
-import type { GetServerReply, GetServerRequest, LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, LoadBalancerServer } from '../wire/gen/lbx/v1/load_balancer.js';
 import { grpcCodeName } from './grpc-code-names.js';
 import { ErrorsByCode } from './errors-by-code.js';
 import { BucketHistogram, CountCell, type HistogramCell } from './hot-path.js';
@@ -185,6 +185,15 @@ export class LbMetrics implements MetricsSource {
             return write(reply);
           };
           (handler as (call: ServerDuplexStream<GetServerRequest, GetServerReply>) => void)(call);
+        };
+      } else if (key === 'getServerBatchStream') {
+        wrapped[key] = (call: ServerDuplexStream<GetServerBatch, GetServerReplyBatch>) => {
+          const write = call.write.bind(call) as (batch: GetServerReplyBatch) => boolean;
+          (call as { write: (batch: GetServerReplyBatch) => boolean }).write = (batch) => {
+            for (const reply of batch.replies) if (reply.statusCode !== GrpcStatus.OK) this.failed(method, reply.statusCode);
+            return write(batch);
+          };
+          (handler as (call: ServerDuplexStream<GetServerBatch, GetServerReplyBatch>) => void)(call);
         };
       } else {
         wrapped[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {

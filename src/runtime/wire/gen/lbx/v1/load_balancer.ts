@@ -44,6 +44,14 @@ export interface GetServerRequest {
   done: PickDone[];
 }
 
+export interface GetServerBatch {
+  requests: GetServerRequest[];
+}
+
+export interface GetServerReplyBatch {
+  replies: GetServerReply[];
+}
+
 /** The end of a task the LB picked a backend for on this stream. */
 export interface PickDone {
   /** The request_id of the pick. */
@@ -329,6 +337,116 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
     message.exclude = object.exclude?.map((e) => e) || [];
     message.requestId = object.requestId ?? 0;
     message.done = object.done?.map((e) => PickDone.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetServerBatch(): GetServerBatch {
+  return { requests: [] };
+}
+
+export const GetServerBatch: MessageFns<GetServerBatch> = {
+  encode(message: GetServerBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      GetServerRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServerBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServerBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requests.push(GetServerRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetServerBatch>): GetServerBatch {
+    return GetServerBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetServerBatch>): GetServerBatch {
+    const message = createBaseGetServerBatch();
+    message.requests = object.requests?.map((e) => GetServerRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetServerReplyBatch(): GetServerReplyBatch {
+  return { replies: [] };
+}
+
+export const GetServerReplyBatch: MessageFns<GetServerReplyBatch> = {
+  encode(message: GetServerReplyBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.replies) {
+      GetServerReply.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServerReplyBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServerReplyBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replies.push(GetServerReply.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetServerReplyBatch>): GetServerReplyBatch {
+    return GetServerReplyBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetServerReplyBatch>): GetServerReplyBatch {
+    const message = createBaseGetServerReplyBatch();
+    message.replies = object.replies?.map((e) => GetServerReply.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2108,6 +2226,23 @@ export const LoadBalancerService = {
     responseSerialize: (value: GetServerReply): Buffer => Buffer.from(GetServerReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetServerReply => GetServerReply.decode(value),
   },
+  /**
+   * GetServerStream in batches: the picks a client has ready in one turn of
+   * its event loop travel as one message, and their replies as one, since a
+   * message costs far more than a pick. Each pick and reply is exactly as on
+   * GetServerStream (request_id, done reports, in-band status). lbx send's
+   * default. A batch that cannot be decoded (a 64-bit field beyond 2^53 − 1)
+   * or holds more than 1,000 picks ends the stream with INVALID_ARGUMENT.
+   */
+  getServerBatchStream: {
+    path: "/lbx.v1.LoadBalancer/GetServerBatchStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetServerBatch): Buffer => Buffer.from(GetServerBatch.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetServerBatch => GetServerBatch.decode(value),
+    responseSerialize: (value: GetServerReplyBatch): Buffer => Buffer.from(GetServerReplyBatch.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetServerReplyBatch => GetServerReplyBatch.decode(value),
+  },
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer: {
     path: "/lbx.v1.LoadBalancer/RegisterServer" as const,
@@ -2192,6 +2327,15 @@ export interface LoadBalancerServer extends UntypedServiceImplementation {
    * carries the request_id of the request it answers.
    */
   getServerStream: handleBidiStreamingCall<GetServerRequest, GetServerReply>;
+  /**
+   * GetServerStream in batches: the picks a client has ready in one turn of
+   * its event loop travel as one message, and their replies as one, since a
+   * message costs far more than a pick. Each pick and reply is exactly as on
+   * GetServerStream (request_id, done reports, in-band status). lbx send's
+   * default. A batch that cannot be decoded (a 64-bit field beyond 2^53 − 1)
+   * or holds more than 1,000 picks ends the stream with INVALID_ARGUMENT.
+   */
+  getServerBatchStream: handleBidiStreamingCall<GetServerBatch, GetServerReplyBatch>;
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer: handleUnaryCall<RegisterServerRequest, RegisterServerResponse>;
   /** A backend leaves (graceful stop) or the supervisor reports its exit. */
@@ -2241,6 +2385,20 @@ export interface LoadBalancerClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<GetServerRequest, GetServerReply>;
+  /**
+   * GetServerStream in batches: the picks a client has ready in one turn of
+   * its event loop travel as one message, and their replies as one, since a
+   * message costs far more than a pick. Each pick and reply is exactly as on
+   * GetServerStream (request_id, done reports, in-band status). lbx send's
+   * default. A batch that cannot be decoded (a 64-bit field beyond 2^53 − 1)
+   * or holds more than 1,000 picks ends the stream with INVALID_ARGUMENT.
+   */
+  getServerBatchStream(): ClientDuplexStream<GetServerBatch, GetServerReplyBatch>;
+  getServerBatchStream(options: Partial<CallOptions>): ClientDuplexStream<GetServerBatch, GetServerReplyBatch>;
+  getServerBatchStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<GetServerBatch, GetServerReplyBatch>;
   /** A backend announces itself (after it listens). Idempotent. */
   registerServer(
     request: RegisterServerRequest,
