@@ -111,6 +111,7 @@ netns('chaos --kinds partition: cuts a random ready backend through the network 
   const backends = [7001, 7002, 7003].map((port) => ({ name: `backend-${port}`, role: 'backend', port, state: 'ready', pid: port }));
   const status = async (): Promise<ClusterStatus> => ({ components: backends }) as unknown as ClusterStatus;
   const calls: string[] = [];
+  const cutTimes: { port: number; fromMs: number; toMs: number }[] = [];
   let now = 0;
   const actions = await runChaos(
     { status, killComponent: async () => Promise.reject(new Error('no kills')), startBackend: async () => Promise.reject(new Error('no starts')) },
@@ -119,7 +120,11 @@ netns('chaos --kinds partition: cuts a random ready backend through the network 
       kinds: ['partition'],
       faults: {
         set: async (port, fault) => (calls.push(`own ${port} ${fault.latencyMs}`), { summary: 'none' }),
-        setNet: async (port, fault) => (calls.push(`net ${port} ${fault.partition ? 'cut' : 'clear'} ${fault.durationMs}`), { summary: fault.partition ? 'partitioned' : 'none' }),
+        setNet: async (port, fault) => {
+          calls.push(`net ${port} ${fault.partition ? 'cut' : 'clear'} ${fault.durationMs}`);
+          if (fault.partition) cutTimes.push({ port, fromMs: now, toMs: now + fault.durationMs });
+          return { summary: fault.partition ? 'partitioned' : 'none' };
+        },
       },
       intervalMs: 500,
       durationMs: 2_000,
@@ -146,6 +151,14 @@ netns('chaos --kinds partition: cuts a random ready backend through the network 
     'each cut backend cleared once at the end',
   );
   assert.is(actions.filter((action) => action.kind === 'faulted').length, 4);
+  for (const cut of cutTimes) {
+    const cutAtOnce = cutTimes.filter((other) => other.fromMs <= cut.fromMs && cut.fromMs < other.toMs).length;
+    assert.ok(cutAtOnce <= 2, `at most 2 of 3 cut at once (a cut backend stays "ready" to the supervisor): ${JSON.stringify(cutTimes)}`);
+    assert.not.ok(
+      cutTimes.some((other) => other !== cut && other.port === cut.port && other.fromMs < cut.fromMs && cut.fromMs < other.toMs),
+      'a cut backend is not cut again',
+    );
+  }
   backends.splice(1);
   const spared = await runChaos(
     { status, killComponent: async () => Promise.reject(new Error('no kills')), startBackend: async () => Promise.reject(new Error('no starts')) },

@@ -47,7 +47,7 @@ export async function runChaos(control: ChaosControl, options: ChaosOptions): Pr
   };
   const victims = new VictimReviver(control, { ...options, record });
   const kinds = options.kinds ?? ['kill'];
-  const grayStrikes = options.faults === undefined ? undefined : new FaultStrikes(options.faults, options.intervalMs, options.random, record);
+  const grayStrikes = options.faults === undefined ? undefined : new FaultStrikes(options.faults, options.intervalMs, options.random, record, options.nowMs);
   /**
    * Every pid chaos signalled. The supervisor may list a victim as ready for a moment after the
    * kill (it has not seen the exit yet), and a round that runs late comes right after the last:
