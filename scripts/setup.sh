@@ -12,7 +12,7 @@ TOOLS=(
   "chromium|chromium|the HTML report test (headless browser)"
   "haproxy|haproxy|the tests that run haproxy"
   "nginx|nginx|the tests that run nginx"
-  "ip|iproute2|the multi-host test (network namespaces)"
+  "ip|iproute2|the multi-host and netns-faults tests (network namespaces; tc for lbx fault --net-*)"
   "script|bsdutils|the live view test (a pseudo-terminal)"
 )
 # Debian installs daemons under /usr/sbin, which is not on every user's PATH. (The setup test sets LBX_SETUP_SBIN to a directory of stubs.)
