@@ -1,4 +1,4 @@
-// `npm run bench -- scale [64,256] [--backend-processes K] [--skip-send]`: what a big cluster costs on this machine (issue 16).
+// `npm run bench -- scale [64,256] [--backend-processes K] [--skip-send] [--skip-sim]`: what a big cluster costs on this machine (issue 16).
 //
 // For each size: `lbx up --backends N` on a free base port in a private LBX_HOME (sizes above 64
 // run dense, `--backend-processes` K, default ⌈N/32⌉), the time until `up` returns, the idle CPU
@@ -37,7 +37,8 @@ interface Options {
   readonly sizes: number[];
   readonly backendProcesses?: number;
   readonly skipSend: boolean;
-  /** Process per backend even above 64 (fails: the flag's limit), for comparison. */
+  readonly skipSim: boolean;
+  /** Sizes from this one up run dense (a process per backend stops at 64). */
   readonly denseFrom: number;
 }
 
@@ -49,6 +50,7 @@ function parseOptions(argv: readonly string[]): Options {
     sizes: (sizes ?? '64,256').split(',').map(Number),
     ...(backendProcesses === undefined ? {} : { backendProcesses }),
     skipSend: argv.includes('--skip-send'),
+    skipSim: argv.includes('--skip-sim'),
     denseFrom: 65,
   };
 }
@@ -152,6 +154,8 @@ export interface ScaleFigures {
   readonly backends: number;
   readonly backendProcesses?: number;
   readonly readyMs: number;
+  /** CPU the cluster's processes spent from their start to ready: what start-up costs whatever else loads the machine. */
+  readonly startCpuS: number;
   readonly idleCores: number;
   readonly idleCoresByRole: Record<string, number>;
   readonly processes: number;
@@ -174,6 +178,7 @@ export async function measureScale(backends: number, backendProcesses: number | 
   const startedAt = performance.now();
   await lbx(name, ['up', '--backends', String(backends), ...dense, '--timeout', UP_TIMEOUT, '--base-port', String(basePort), '--registry', 'embedded']);
   const readyMs = performance.now() - startedAt;
+  const startCpuS = clusterPids(name).reduce((sum, pid) => sum + cpuNs(pid), 0) / 1e9;
   try {
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const pids = clusterPids(name);
@@ -187,6 +192,7 @@ export async function measureScale(backends: number, backendProcesses: number | 
       backends,
       ...(backendProcesses === undefined ? {} : { backendProcesses }),
       readyMs,
+      startCpuS,
       idleCores: idle.total,
       idleCoresByRole: idle.byRole,
       processes: pids.length,
@@ -214,7 +220,7 @@ export function describeScale(figures: ScaleFigures): string {
     .map(([role, cores]) => `${role} ${cores.toFixed(3)}`)
     .join(', ');
   return (
-    `${figures.backends} backends (${mode}): ready in ${(figures.readyMs / 1_000).toFixed(1)} s; idle ${figures.idleCores.toFixed(3)} cores over ${IDLE_WINDOW_MS / 1_000} s (${figures.processes} processes: ${byRole}); ` +
+    `${figures.backends} backends (${mode}): ready in ${(figures.readyMs / 1_000).toFixed(1)} s (${figures.startCpuS.toFixed(1)} CPU-s to get there); idle ${figures.idleCores.toFixed(3)} cores over ${IDLE_WINDOW_MS / 1_000} s (${figures.processes} processes: ${byRole}); ` +
     `RSS ${figures.rssPerBackendMb.toFixed(1)} MB per backend (PSS ${figures.pssPerBackendMb.toFixed(1)} MB), ${figures.totalRssMb.toFixed(0)} MB in all${send}`
   );
 }
@@ -244,7 +250,12 @@ async function main(): Promise<void> {
       console.log(describeScale(figures));
       for (const line of verdicts(figures)) console.log(line);
     }
-    // HOOK (issue 16, simulator half): when scripts/bench-sim.ts exports its run function, call it here.
+    // The simulator's half of issue 16: the same policies at 10,000 modelled backends (scripts/bench-sim.ts).
+    if (!options.skipSim) {
+      console.log('\nsimulated: npm run bench -- sim, speed part');
+      const { runSimBenchmark } = await import('./bench-sim.js');
+      if (!(await runSimBenchmark({ parts: ['speed'] }))) process.exitCode = 1;
+    }
     console.log(`\nload average at the end: ${loadAverage()}`);
   } finally {
     rmSync(home, { recursive: true, force: true });
