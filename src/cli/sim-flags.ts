@@ -36,7 +36,7 @@ export const simFlags = {
     min: 1,
     max: MAX_SIM_CLIENTS,
   }),
-  requests: Flags.integer({ char: 'n', description: 'Requests per policy (default 100,000; with --validate supermarket, per case).', min: 1, max: 2_000_000_000 }),
+  requests: Flags.integer({ description: 'Requests per policy (default 100,000; with --validate supermarket, per case).', min: 1, max: 2_000_000_000 }),
   duration: durationFlag({ description: 'Simulated time after which no request starts (those in flight still end).', minMs: 1, maxMs: 365 * 86_400_000 }),
   arrival: Flags.string({
     description: `How requests arrive: ${ARRIVAL_FORMS}. closed:C keeps C in flight like lbx send --concurrency; replay takes a saved send run's task count, SIMPLE share and concurrency.`,
