@@ -64,7 +64,7 @@ dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, 
     assert.is(hostPids.length, 2, `two processes serve the backends: ${JSON.stringify(backends.map((backend) => [backend.name, backend.pid]))}`);
     for (const pid of hostPids) assert.match(argvOf(pid), /serve backend-host/);
 
-    const first = await cluster.send(['--simple', '2000', '--heavy', '40', '--concurrency', '16']);
+    const first = await cluster.send(['--simple', '1000', '--heavy', '24', '--concurrency', '16']);
     assertAllOk(first, 'first send');
     assert.is(first.summary.backends.filter((backend) => backend.ok > 0).length, BACKENDS, 'every backend served');
     const report = await cluster.report();
@@ -82,7 +82,7 @@ dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, 
     assert.is(neighbours.length, BACKENDS / 2 - 1, 'the other backends of its process are still there');
     for (const neighbour of neighbours) assert.is(neighbour.state, 'ready', `${neighbour.name} still ready`);
 
-    const second = await cluster.send(['--simple', '1000', '--concurrency', '16']);
+    const second = await cluster.send(['--simple', '600', '--concurrency', '16']);
     assertAllOk(second, 'send after the kill');
     const servedBy = (address: string): number => second.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
     assert.is(servedBy(victim.address), 0, 'the killed backend served nothing');
