@@ -47,6 +47,13 @@ export const sendFlags = {
     options: ['stream', 'unary'] as const,
     default: 'stream',
   })(),
+  workers: Flags.integer({
+    description:
+      "Worker threads that share the tasks, each with its own connections and its share of --concurrency (where a core is idle, lbx send's own CPU stops being the limit). The plan and the accounting are the same as with one.",
+    min: 1,
+    max: 16,
+    default: 1,
+  }),
   'xds-addr': Flags.string({ description: "With --client xds: the LB's xDS address (default: the LB's host and base+107, as lbx up lays it out).", helpValue: '<host:port>' }),
   ...workloadFlags(''),
   timeout: durationFlag({ description: 'Deadline of each call to a backend (500ms, 5s; a bare number is ms).', minMs: 1, maxMs: 600_000, defaultMs: DEFAULT_TIMEOUT_MS }),
@@ -88,6 +95,7 @@ export interface SendWorkload extends TaskWorkload {
   readonly hedgeDelayMs?: number;
   readonly key?: string;
   readonly taskTransport?: 'stream' | 'unary';
+  readonly workers?: number;
 }
 
 /** The parsed flags checked, in the order their usage errors are reported: the tasks, the thresholds, --key, the registry. */
@@ -96,6 +104,13 @@ export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>
   const workload = workloadFromFlags(flags, { timeoutMs: flags.timeout, retries });
   if (flags.hedge !== undefined && flags.client !== 'lbx')
     throw new LbxError('usage', `--hedge works with --client lbx only (got --client ${flags.client}): a stock client hedges only by its own service config`);
+  if (flags.workers > 1 && flags.client !== 'lbx')
+    throw new LbxError('usage', `--workers works with --client lbx only (got --client ${flags.client}): the stock client runs in one thread`);
+  if (flags.workers > workload.concurrency) {
+    throw new LbxError('usage', `--workers ${flags.workers} is more than --concurrency ${workload.concurrency}: each worker needs at least one task in flight`, [
+      `use --workers ${Math.max(1, Math.min(16, workload.concurrency))} or raise --concurrency`,
+    ]);
+  }
   const thresholds = thresholdsFromFlags(flags);
   checkKey(flags.key);
   const registry = remoteRegistry(flags);
@@ -104,6 +119,7 @@ export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>
     ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }),
     ...(flags.hedge === undefined ? {} : { hedgeDelayMs: flags.hedge }),
     ...(flags['task-transport'] === 'unary' ? { taskTransport: 'unary' as const } : {}),
+    ...(flags.workers > 1 ? { workers: flags.workers } : {}),
   };
   return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...extras }, thresholds, ...(registry ? { registry } : {}) };
 }

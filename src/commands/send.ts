@@ -29,6 +29,7 @@ With --registry-addr it drives a cluster that has no local state, such as roles 
     '<%= config.bin %> send --simple 2000 --heavy 50',
     '<%= config.bin %> send --heavy 500 --concurrency 32',
     '<%= config.bin %> send --simple 10000 --concurrency 64 --json',
+    '<%= config.bin %> send --simple 100000 --concurrency 128 --workers 2   # two threads drive the load',
     '<%= config.bin %> send --simple 10000 --keys 1000   # for consistent hashing',
     '<%= config.bin %> send --simple 5000 --max-p99 200ms --max-error-rate 0   # a CI gate: exit 5 when not met',
     '<%= config.bin %> send --simple 5000 --lb-wait 30s   # ride out a slow LB restart',

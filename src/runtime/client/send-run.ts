@@ -91,6 +91,10 @@ export interface SendOptions {
    * deadline. The result then has `interrupted` set and counts only the tasks that started.
    */
   readonly stop?: AbortSignal;
+  /** Worker threads that share the tasks (send --workers; 1 = this thread alone). Each has its own connections. */
+  readonly workers?: number;
+  /** In a send worker: its share of the plan, the tasks whose index is `index` modulo `count` (send-workers.ts). */
+  readonly workerSlice?: { readonly index: number; readonly count: number };
 }
 
 export interface SendResult {
@@ -138,8 +142,13 @@ const RETRY_ALL_PAUSE_MS = 200;
 type TryOutcome =
   { readonly kind: 'ok' } | { readonly kind: 'retry' | 'final'; readonly reason: string; readonly pauseMs?: number } | { readonly kind: 'wait-for-lb'; readonly reason: string };
 
-export async function runSend(options: SendOptions): Promise<SendResult> {
-  return new SendSession(options).run();
+/** Sends the run's tasks; with `workers` > 1 they are shared by worker threads, and `ledger` is where this thread records. */
+export async function runSend(options: SendOptions, ledger: RunLedger = new RunLedger()): Promise<SendResult> {
+  if ((options.workers ?? 1) > 1) {
+    const { runSendInWorkers } = await import('./send-workers.js');
+    return runSendInWorkers(options);
+  }
+  return new SendSession(options, ledger).run();
 }
 
 /** The picked backend of one attempt, and the stream (with its id of the pick) its end is reported to. */
@@ -155,8 +164,9 @@ interface Picked {
  */
 class SendSession {
   private readonly plan: TaskKind[];
+  /** A worker's share of the plan (indices into it); undefined: every task. */
+  private readonly slice: number[] | undefined;
   private readonly clientId = `lbx-send-${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly ledger = new RunLedger();
   private readonly pool = new BackendPool();
   private readonly random: () => number;
   private readonly lbWaitMs: number;
@@ -174,8 +184,13 @@ class SendSession {
   private readonly retryBudget: RetryBudget | undefined;
   private lbWaits = 0;
 
-  constructor(private readonly options: SendOptions) {
+  constructor(
+    private readonly options: SendOptions,
+    private readonly ledger: RunLedger,
+  ) {
     this.plan = planTasks(options.simple, options.heavy, options.seed);
+    const share = options.workerSlice;
+    this.slice = share === undefined ? undefined : this.plan.map((_, index) => index).filter((index) => index % share.count === share.index);
     this.retryBudget = options.retryBudget === undefined ? undefined : new RetryBudget(options.retryBudget);
     this.random = options.random ?? Math.random;
     this.lbWaitMs = options.lbWaitMs ?? DEFAULT_LB_WAIT_MS;
@@ -199,7 +214,7 @@ class SendSession {
     const startedAtUnixMs = Date.now();
     const startedAt = performance.now();
     try {
-      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, Math.max(this.plan.length, 1)) }, () => this.worker()));
+      await Promise.all(Array.from({ length: Math.min(this.options.concurrency, Math.max(this.taskCount, 1)) }, () => this.worker()));
     } finally {
       this.locator?.close();
       this.picks?.close();
@@ -211,7 +226,7 @@ class SendSession {
     if (summary.sent !== this.next) {
       throw new LbxError('runtime', `accounting error: ${this.next} tasks started but ${summary.sent} recorded`);
     }
-    const interrupted = this.next < this.plan.length;
+    const interrupted = this.next < this.taskCount;
     return {
       id: `${startedAtUnixMs}-${this.clientId.slice(-8)}`,
       clientId: this.clientId,
@@ -222,7 +237,7 @@ class SendSession {
       finishedAtUnixMs: Date.now(),
       summary,
       lbWaits: this.lbWaits,
-      planned: this.plan.length,
+      planned: this.taskCount,
       ...(interrupted ? { interrupted } : {}),
     };
   }
@@ -244,14 +259,19 @@ class SendSession {
     return this.options.keys ? `key-${index % this.options.keys}` : (this.options.key ?? '');
   }
 
+  /** Tasks this session sends: the whole plan, or a worker's share. */
+  private get taskCount(): number {
+    return this.slice?.length ?? this.plan.length;
+  }
+
   private async worker(): Promise<void> {
-    while (this.next < this.plan.length && !this.isStopping()) {
-      const index = this.next;
+    while (this.next < this.taskCount && !this.isStopping()) {
+      const index = this.slice === undefined ? this.next : (this.slice[this.next] as number);
       this.next += 1;
       this.active += 1;
       await this.sendOne(index, this.plan[index] as TaskKind).finally(() => (this.active -= 1));
       this.done += 1;
-      this.options.onProgress?.(this.done, this.plan.length, this.ledger.failedCount);
+      this.options.onProgress?.(this.done, this.taskCount, this.ledger.failedCount);
     }
   }
 
