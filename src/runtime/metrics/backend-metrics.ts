@@ -33,6 +33,8 @@ export class BackendMetrics implements MetricsSource {
   private readonly errors: ErrorsByCode;
   private readonly inFlight: Gauge;
   private readonly queueDepth: Gauge;
+  /** Default process metrics asked for and not yet started (see exposition()). */
+  private wantsProcessMetrics: boolean;
 
   constructor(counters: () => BackendCounters, options: { readonly includeProcessMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -61,9 +63,7 @@ export class BackendMetrics implements MetricsSource {
       registers,
       collect: () => this.queueDepth.set(counters().queueDepth),
     });
-    // prom-client samples event-loop lag with a 10 ms timer by default: 100 wake-ups a second in every idle
-    // backend, a third of a core for 64 of them. Once a second still shows a stall; a scrape reads the histogram.
-    if (options.includeProcessMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS });
+    this.wantsProcessMetrics = options.includeProcessMetrics === true;
   }
 
   /** One task answered OK after `serviceUs` of work. */
@@ -94,6 +94,13 @@ export class BackendMetrics implements MetricsSource {
   }
 
   async exposition(): Promise<string> {
+    // Process metrics start with the first scrape: prom-client's event-loop lag monitor is a timer (every 10 ms by
+    // default: 100 wake-ups a second in every idle backend, a third of a core for 64 of them), and most backends
+    // are never scraped. Once a second still shows a stall.
+    if (this.wantsProcessMetrics) {
+      this.wantsProcessMetrics = false;
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS });
+    }
     return this.registry.metrics();
   }
 }
