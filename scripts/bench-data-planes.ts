@@ -1,4 +1,5 @@
-// `npm run bench -- data-planes`: proxies side by side on the same backends (issue 14's proxy table).
+// `npm run bench -- data-planes`: proxies side by side on the same backends (issue 14's proxy table), then the client
+// table of scripts/bench-clients.ts.
 //
 // One cluster in a temporary LBX_HOME (4 backends, lc, --mode proxy: its LB forwards at the HTTP/2 level; with HAProxy
 // installed, --proxy haproxy, so lbx also runs HAProxy on base+108 over the same backends), a second lbx LB
@@ -303,3 +304,7 @@ function printSummary(arms: readonly Arm[], runs: readonly Run[]): void {
     );
   }
 }
+
+// The issue's client table: direct unary, look-aside send and proxy send, on clusters of their own.
+const { benchClients } = await import('./bench-clients.js');
+await benchClients();
