@@ -100,4 +100,7 @@ function removeFault(network: BackendNetwork): void {
   tryNetTool('tc', clearQdiscArgs(network.hostLink));
   runNetTool('ip', linkStateArgs(network.namespace, network.nsLink, true));
   restoreDefaultRoute(network);
+  // A cut left each end's neighbour entry FAILED: the first connections after the cut would meet EHOSTUNREACH.
+  tryNetTool('ip', ['neigh', 'flush', 'dev', network.hostLink]);
+  tryNetTool('ip', ['-n', network.namespace, 'neigh', 'flush', 'dev', network.nsLink]);
 }
