@@ -24,7 +24,7 @@ export interface SimBenchOptions {
   readonly parts?: readonly SimBenchPart[];
   /** Speed test size (default the 10M / 10,000 / 1,000). */
   readonly speed?: { readonly requests: number; readonly backends: number; readonly clients: number };
-  /** Requests per supermarket case at λ 0.9 and 0.99 (defaults 4M and 20M). */
+  /** Requests per supermarket case at λ 0.9 and 0.99 (defaults 2M and 10M). */
   readonly supermarketRequests?: { readonly at09: number; readonly at099: number };
   /** CPU_HEAVY tasks per policy in the real run (default 1,200). */
   readonly realHeavy?: number;
@@ -56,7 +56,7 @@ export async function runSimBenchmark(options: SimBenchOptions = {}): Promise<bo
   const parts = options.parts ?? SIM_BENCH_PARTS;
   let passed = true;
   if (parts.includes('speed')) speedTest(options.speed ?? { requests: 10_000_000, backends: 10_000, clients: 1_000 }, log);
-  if (parts.includes('supermarket')) passed = supermarket(options.supermarketRequests ?? { at09: 4_000_000, at099: 20_000_000 }, log) && passed;
+  if (parts.includes('supermarket')) passed = supermarket(options.supermarketRequests ?? { at09: 2_000_000, at099: 10_000_000 }, log) && passed;
   if (parts.includes('subsetting')) passed = subsetting(log) && passed;
   if (parts.includes('real')) passed = (await againstLbx(options.realHeavy ?? 1_200, log)) && passed;
   return passed;
