@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { LbxError } from '../../core/lbx-error.js';
 import { RunLedger } from '../../core/stats/run-ledger.js';
 import { applyLedgerEvent, type LedgerEvent } from './ledger-events.js';
-import type { SendOptions, SendResult } from './send-run.js';
+import type { SendOptions, SendResult } from './send-options.js';
 
 /** What a worker is started with: the run's options that survive a structured clone, and its share. */
 export type SendWorkerStart = Omit<SendOptions, 'onProgress' | 'stop' | 'random'>;
