@@ -18,6 +18,7 @@ import ScaleCommand from '../commands/scale.js';
 import SendCommand from '../commands/send.js';
 import SimCommand from '../commands/sim.js';
 import ServeBackendCommand from '../commands/serve/backend.js';
+import ServeBackendHostCommand from '../commands/serve/backend-host.js';
 import ServeDataPlaneCommand from '../commands/serve/dataplane.js';
 import ServeGuardCommand from '../commands/serve/guard.js';
 import ServeLbCommand from '../commands/serve/lb.js';
@@ -47,6 +48,7 @@ export const COMMANDS: Readonly<Record<string, Command.Class>> = {
   send: SendCommand,
   sim: SimCommand,
   'serve:backend': ServeBackendCommand,
+  'serve:backend-host': ServeBackendHostCommand,
   'serve:dataplane': ServeDataPlaneCommand,
   'serve:guard': ServeGuardCommand,
   'serve:lb': ServeLbCommand,
