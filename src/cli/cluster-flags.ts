@@ -19,7 +19,7 @@ import {
 } from '../runtime/cluster/cluster-spec.js';
 import { DEFAULT_BASE_PORT, lastBackendPort, MAX_BACKENDS, MAX_BASE_PORT, MAX_DENSE_BACKENDS, MIN_BASE_PORT } from '../runtime/cluster/ports.js';
 import { durationFlag, hostFlag } from './flags.js';
-import { successRateFlags, successRateFromFlags, withSuccessRate } from './outlier-flags.js';
+import { outlierDetectionFlag, successRateFlags, successRateFromFlags, withOutlierDetection, withSuccessRate, type OutlierDetectionChoice } from './outlier-flags.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactorList } from './number-lists.js';
 import { checkPolicySettingsApply, policyConfigFlags, policyConfigFromFlags, type PolicyConfigFlagValues } from './policy-flags.js';
 import { startProgress } from './spinner.js';
@@ -86,6 +86,7 @@ export const clusterFlags = {
     defaultMs: 0,
   }),
   ...successRateFlags,
+  ...outlierDetectionFlag,
   'xds-load-weights': Flags.option({
     description:
       "Where stock xDS clients get a load-aware policy's (ll, lc, p2c, ewma) weights: lb = computed by the LB from load reports and pushed in EDS; orca = each client's weighted_round_robin weighs the backends' ORCA reports.",
@@ -116,6 +117,7 @@ export interface ClusterFlagValues extends PolicyConfigFlagValues {
   readonly 'success-rate-enforcement': number;
   readonly 'success-rate-minimum-hosts': number;
   readonly 'success-rate-request-volume': number;
+  readonly 'outlier-detection'?: OutlierDetectionChoice;
   readonly 'xds-load-weights'?: XdsLoadWeights;
   /** `up --proxy`: lbx (default) or a stock data plane. */
   readonly proxy?: ProxyKind;
@@ -164,6 +166,7 @@ export function planCluster(name: string, policy: PolicyFactory, flags: ClusterF
     ...(flags.respawn ? { respawn: true } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
     ...withSuccessRate(successRateFromFlags(flags)),
+    ...withOutlierDetection(flags['outlier-detection']),
     ...(flags['xds-load-weights'] === 'orca' ? { xdsLoadWeights: 'orca' as const } : {}),
     ...(dataPlane ?? {}),
     ...(flags['backend-processes'] === undefined ? {} : { backendProcesses: flags['backend-processes'] }),

@@ -1,7 +1,23 @@
-// Success-rate outlier ejection's flags (gRPC A50 success_rate_ejection), shared by `up`, `bench` and `serve lb`, and the settings they make.
+// Outlier detection's flags, shared by `up`, `bench` and `serve lb`, and the settings they make: the on/off switch, and
+// success-rate ejection's settings (gRPC A50 success_rate_ejection).
 import { Flags } from '@oclif/core';
 
 import { DEFAULT_SUCCESS_RATE, SUCCESS_RATE_BOUNDS, type SuccessRateConfig } from '../core/health/success-rate.js';
+
+export const OUTLIER_DETECTION_CHOICES = ['on', 'off'] as const;
+export type OutlierDetectionChoice = (typeof OUTLIER_DETECTION_CHOICES)[number];
+
+export const outlierDetectionFlag = {
+  'outlier-detection': Flags.option({
+    description:
+      'Outlier ejection of every kind (consecutive failures, failure percentage, success rate): off = the LB never ejects a backend for its calls (health checks and the registry still remove dead ones). `bench --scenario gray` switches it per arm itself.',
+    options: OUTLIER_DETECTION_CHOICES,
+    default: 'on' as const,
+  })(),
+};
+
+/** `{ outlierDetection: false }` when switched off, else nothing (on is the default, left out of specs). */
+export const withOutlierDetection = (choice: OutlierDetectionChoice | undefined): { outlierDetection?: false } => (choice === 'off' ? { outlierDetection: false } : {});
 
 export const successRateFlags = {
   'success-rate-stdev-factor': Flags.integer({

@@ -22,11 +22,13 @@ export function renderGrayTable(result: GrayResult): string {
     formatMs(row.latencyMs.p99),
     formatMs(row.latencyMs.p999),
     row.defences === 'baseline' ? '1.00' : row.p99OverBaseline.toFixed(2),
+    row.outlierDetection ? `on, ${formatCount(row.ejections)} ejected` : 'off',
     `${formatCount(row.ok)}+${formatCount(row.failed)}=${formatCount(row.sent)}${row.reconciled ? ' yes' : ' NO'}`,
   ]);
-  return renderTable(['POLICY', 'DEFENCES', 'GOODPUT', 'ERRORS', 'P50 MS', 'P99 MS', 'P99.9 MS', 'P99 ÷ BASELINE', 'OK+FAILED=SENT RECONCILED'], rows, [
+  return renderTable(['POLICY', 'DEFENCES', 'GOODPUT', 'ERRORS', 'P50 MS', 'P99 MS', 'P99.9 MS', 'P99 ÷ BASELINE', 'OUTLIER DETECTION', 'OK+FAILED=SENT RECONCILED'], rows, [
     'left',
     'left',
+    'right',
     'right',
     'right',
     'right',
@@ -42,7 +44,7 @@ export function renderGrayNotes(result: GrayResult): string[] {
   const { targets, best } = result;
   const lines = [
     `faults: ${result.faults.map((fault) => `${fault.address} ${fault.fault}`).join(', ')}; healthy: ${result.healthy.join(', ')}`,
-    `defences: none = ${result.defences.none}; defended = ${result.defences.defended}; outlier ejection is on in every arm`,
+    `defences: none = ${result.defences.none}; defended = ${result.defences.defended}; every arm sends with ${result.workload.workers} send worker(s), so the LB hears several reporters`,
     `baseline: ${result.baseline.policy} on the same ${result.cluster.backends} backends before any fault, no defences (p99 ${formatMs(result.baseline.latencyMs.p99)} ms)`,
   ];
   if (best !== undefined) {

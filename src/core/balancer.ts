@@ -152,6 +152,8 @@ export class Balancer {
   private slowStartMs = 0;
   private intervalStartedAtMs = Number.NEGATIVE_INFINITY;
   private successRate: SuccessRateConfig = DEFAULT_SUCCESS_RATE;
+  /** Outlier detection (every kind of ejection); off = calls are still counted for stats, but nobody is ejected. */
+  private outlierDetection = true;
 
   constructor(
     private policy: PolicyFactory,
@@ -312,7 +314,7 @@ export class Balancer {
     this.judgeIntervalIfDue();
     member.interval.record(ok, statusCode, reporter);
     const reachedThreshold = member.outlier.record(ok, statusCode, reporter);
-    if (!reachedThreshold || member.state !== 'serving') return;
+    if (!reachedThreshold || member.state !== 'serving' || !this.outlierDetection) return;
     const probe = this.deps.probeBackend;
     if (reporter !== undefined && probe !== undefined && !member.outlier.hasSeveralReporters) {
       if (member.outlier.isProbing) return;
@@ -332,7 +334,7 @@ export class Balancer {
     const member = this.members.get(address);
     if (member === undefined || !member.outlier.isProbing) return;
     member.outlier.isProbing = false;
-    if (member.state !== 'serving' || member.outlier.isEjected) return;
+    if (member.state !== 'serving' || member.outlier.isEjected || !this.outlierDetection) return;
     if (isHealthy) {
       this.onEvent({ type: 'probe-passed', address, consecutiveFailures: member.outlier.consecutiveFailures });
       member.outlier.resetRun();
@@ -364,6 +366,7 @@ export class Balancer {
   }
 
   private eject(member: Member, evidence: EjectionEvidence): void {
+    if (!this.outlierDetection) return;
     const nowMs = this.deps.nowMs();
     this.returnDueMembers(nowMs);
     const serving = [...this.members.values()].filter((candidate) => candidate.state === 'serving');
@@ -379,6 +382,35 @@ export class Balancer {
     const problems = checkSuccessRateConfig(config);
     if (problems.length > 0) throw new RangeError(problems.join('; '));
     this.successRate = config;
+  }
+
+  /**
+   * Outlier detection on or off from now on (`--outlier-detection`, SetPolicy's outlier_detection). Off: no ejection
+   * of any kind (consecutive failures, failure percentage, success rate), and the backends ejected now return at once,
+   * so an arm measured without it starts with every backend in picks. Turned back on, it judges only later calls.
+   */
+  setOutlierDetection(enabled: boolean): void {
+    if (enabled === this.outlierDetection) return;
+    this.outlierDetection = enabled;
+    for (const member of this.members.values()) {
+      member.outlier.resetRun();
+      member.interval.reset();
+    }
+    if (enabled) return;
+    let returned = false;
+    for (const member of this.members.values()) {
+      member.outlier.isProbing = false;
+      if (!member.outlier.isEjected) continue;
+      member.outlier.release();
+      if (member.state === 'serving') this.onEvent({ type: 'returned', address: member.address });
+      returned = true;
+    }
+    this.nextReturnMs = Infinity;
+    if (returned) this.rebuildPicker();
+  }
+
+  get isOutlierDetectionOn(): boolean {
+    return this.outlierDetection;
   }
 
   /** Slow start over `windowMs` (0 = off) for every backend that joins from now on, and those that joined less than a window ago. */

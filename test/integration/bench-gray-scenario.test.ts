@@ -1,5 +1,6 @@
 // lbx bench --scenario gray on a small workload: the baseline and rr, pq without and with defences, every row
-// reconciling; the faults do damage to undefended round robin that defended prequal avoids; nothing is left running.
+// reconciling; the faults do damage to undefended round robin that defended prequal avoids; the LB's outlier detection
+// off in the baseline and undefended arms and on in the defended ones, every arm with 2 send workers; nothing is left running.
 // A bad --scenario is a usage error naming the value.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -49,7 +50,10 @@ gray('rr and pq, without and with defences, plus the baseline: every row reconci
     assert.is(row.sent, TASKS, arm);
     assert.is(row.ok + row.failed, row.sent, arm);
     assert.ok(row.reconciled, `${arm} does not reconcile`);
+    assert.is(row.outlierDetection, row.defences === 'defended', `${arm}: outlier detection on only in defended arms`);
+    if (!row.outlierDetection) assert.is(row.ejections, 0, `${arm}: no ejection with outlier detection off`);
   }
+  assert.is(document.workload.workers, 2, 'several reporters, so the LB acts on failure reports');
   assert.is(document.baseline.failed, 0, 'no fault, no failure');
   const rrNone = document.rows.find((row) => row.policy === 'round_robin' && row.defences === 'none')!;
   const pqDefended = document.rows.find((row) => row.policy === 'prequal' && row.defences === 'defended')!;

@@ -23,6 +23,8 @@ function row(policy: string, defences: GrayRow['defences'], figures: { p99: numb
     healthyBackendsP99Ms: 79,
     retried: defences === 'defended' ? 40 : 0,
     hedged: defences === 'defended' ? 90 : 0,
+    outlierDetection: defences === 'defended',
+    ejections: defences === 'defended' ? 2 : 0,
     reconciled: figures.reconciled ?? true,
     loadAverage1m: 1.25,
   };
@@ -33,7 +35,7 @@ function result(rows: readonly GrayRow[]): GrayResult {
     schema: GRAY_SCHEMA,
     scenario: 'gray',
     cluster: { name: 'bench-1', backends: 6, mode: 'lookaside', registry: 'embedded' },
-    workload: { simple: 1_000, heavy: 0, concurrency: 16, seed: 7, timeoutMs: 1_000 },
+    workload: { simple: 1_000, heavy: 0, concurrency: 16, seed: 7, timeoutMs: 1_000, workers: 2 },
     faults: [
       { address: '127.0.0.1:7001', fault: '+200 ms latency' },
       { address: '127.0.0.1:7002', fault: '5% UNAVAILABLE' },
@@ -85,10 +87,11 @@ test('the document matches docs/json-schema.md (and without its optional parts)'
 
 test('the table: the baseline first, one row per policy and defences, the best marked, figures and reconciliation per row', () => {
   const lines = renderGrayTable(result(ROWS)).split('\n');
-  assert.match(lines[0]!, /^POLICY\s+DEFENCES\s+GOODPUT\s+ERRORS\s+P50 MS\s+P99 MS\s+P99\.9 MS\s+P99 ÷ BASELINE\s+OK\+FAILED=SENT RECONCILED$/);
+  assert.match(lines[0]!, /^POLICY\s+DEFENCES\s+GOODPUT\s+ERRORS\s+P50 MS\s+P99 MS\s+P99\.9 MS\s+P99 ÷ BASELINE\s+OUTLIER DETECTION\s+OK\+FAILED=SENT RECONCILED$/);
   assert.is(lines.length, 6);
-  assert.match(lines[1]!, /^round_robin\s+baseline, no faults\s+513\/s\s+0\.00%\s+8\.20\s+80\.0\s+160\s+1\.00\s+1,000\+0=1,000 yes$/);
-  assert.match(lines[2]!, /^round_robin\s+none\s+.*1\.30%\s+8\.20\s+240\s+480\s+3\.00\s+987\+13=1,000 yes$/);
+  assert.match(lines[1]!, /^round_robin\s+baseline, no faults\s+513\/s\s+0\.00%\s+8\.20\s+80\.0\s+160\s+1\.00\s+off\s+1,000\+0=1,000 yes$/);
+  assert.match(lines[2]!, /^round_robin\s+none\s+.*1\.30%\s+8\.20\s+240\s+480\s+3\.00\s+off\s+987\+13=1,000 yes$/);
+  assert.match(lines[5]!, /\s+on, 2 ejected\s+/);
   assert.match(lines[5]!, /^\* prequal\s+defended\s/);
   assert.is(lines.filter((line) => line.startsWith('* ')).length, 1);
 });

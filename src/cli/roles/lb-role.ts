@@ -4,7 +4,7 @@ import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryCl
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';
 import { policyConfigFlags, policyConfigFromFlags } from '../policy-flags.js';
-import { successRateFlags, successRateFromFlags, withSuccessRate } from '../outlier-flags.js';
+import { outlierDetectionFlag, successRateFlags, successRateFromFlags, withOutlierDetection, withSuccessRate } from '../outlier-flags.js';
 import { LB_MODES } from '../../runtime/lb/lb-mode.js';
 import { DEFAULT_PROXY_FORWARDING, PROXY_FORWARDINGS } from '../../runtime/lb/proxy-forwarding.js';
 import { XDS_LOAD_WEIGHTS } from '../../core/xds/xds-plan.js';
@@ -35,6 +35,7 @@ export const lbRoleFlags = {
   'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics at http://HOST:PORT/metrics (0 = off; lbx up uses base+106).', min: 0, max: 65_535, default: 0 }),
   'slow-start': durationFlag({ description: "Ramp a joining backend's share of new work over this window (0 = off; up to 10m).", minMs: 0, maxMs: 600_000, defaultMs: 0 }),
   ...successRateFlags,
+  ...outlierDetectionFlag,
   'xds-port': Flags.integer({ description: 'Serve xDS (ADS, v3) to stock gRPC clients on this port (0 = off; lbx up uses base+107).', min: 0, max: 65_535, default: 0 }),
   'xds-load-weights': Flags.option({
     description:
@@ -66,6 +67,7 @@ export async function serveLb(flags: Interfaces.InferredFlags<typeof lbRoleFlags
     ...(flags['xds-port'] > 0 ? { xdsPort: flags['xds-port'] } : {}),
     ...(flags['slow-start'] > 0 ? { slowStartMs: flags['slow-start'] } : {}),
     ...withSuccessRate(successRateFromFlags(flags)),
+    ...withOutlierDetection(flags['outlier-detection']),
     xdsLoadWeights: flags['xds-load-weights'],
     onEvent: (event) => logEvent(event),
   });

@@ -6,7 +6,12 @@
 // faults are set and each policy runs both arms, alternating, so a policy's two arms share the same minute of
 // machine noise. Each arm is one runBench (its run saved for `lbx report`); after it, the cluster's report must
 // reconcile (what clients got = what backends served). The faults are cleared at the end, also on failure.
-// Outlier ejection (consecutive failures, failure percentage, success rate) is on in every arm: the LB always runs it.
+// Outlier detection (the LB's ejection by consecutive failures, failure percentage and success rate) is a defence too:
+// switched off for the baseline and the undefended arms and on for the defended ones, live with each arm's SetPolicy
+// (no LB restart: a restart would cost seconds per arm and drop the LB's load view and connections).
+// Every arm sends with GRAY_SEND_WORKERS worker threads (send --workers), each its own client connection: in look-aside
+// mode the LB takes one connection's failure reports as hints (probe before ejecting; failure percentage and success
+// rate need several reporters), so outlier detection could not act on a single sender's reports.
 import { NO_FAULT, type FaultSpec } from '../../core/faults/fault.js';
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { RunSummary } from '../../core/stats/run-ledger.js';
@@ -38,12 +43,24 @@ export const GRAY_FAULTS: ReadonlyArray<{ readonly index: number; readonly label
 export type GrayDefences = 'none' | 'defended';
 export const GRAY_DEFENCES: readonly GrayDefences[] = ['none', 'defended'];
 
-/** What each arm's client does about failures: none = one attempt; defended = 2 retries within a 20 % retry budget, a hedge after 60 ms. */
-export const GRAY_DEFENCE_SETTINGS: Record<GrayDefences, { readonly maxAttempts: number; readonly retryBudget?: number; readonly hedgeDelayMs?: number; readonly label: string }> =
-  {
-    none: { maxAttempts: 1, label: 'no retries, no hedging' },
-    defended: { maxAttempts: 3, retryBudget: 0.2, hedgeDelayMs: 60, label: '2 retries within a 20% retry budget, a hedge after 60 ms' },
-  };
+/**
+ * What each arm does about failures: none = one attempt, the LB's outlier detection off; defended = outlier detection
+ * on, 2 retries within a 20 % retry budget, a hedge after 60 ms.
+ */
+export const GRAY_DEFENCE_SETTINGS: Record<
+  GrayDefences,
+  { readonly maxAttempts: number; readonly retryBudget?: number; readonly hedgeDelayMs?: number; readonly outlierDetection: boolean; readonly label: string }
+> = {
+  none: { maxAttempts: 1, outlierDetection: false, label: 'no outlier detection, no retries, no hedging' },
+  defended: { maxAttempts: 3, retryBudget: 0.2, hedgeDelayMs: 60, outlierDetection: true, label: 'outlier detection, 2 retries within a 20% retry budget, a hedge after 60 ms' },
+};
+
+/**
+ * Send threads in every arm (capped by the concurrency). The defended arms need more than one so the LB trusts the
+ * failure reports (see the top); the undefended arms and the baseline use as many, because on a 2-core machine a
+ * second send thread changes the client's CPU cost and so the latencies: the arms must differ only in their defences.
+ */
+export const GRAY_SEND_WORKERS = 2;
 
 /** One arm: the baseline (no faults) or a policy without or with defences. */
 export interface GrayRow {
@@ -64,6 +81,10 @@ export interface GrayRow {
   readonly healthyBackendsP99Ms: number;
   readonly retried: number;
   readonly hedged: number;
+  /** Whether the LB's outlier detection was on during the arm (on only in defended arms). */
+  readonly outlierDetection: boolean;
+  /** Outlier ejections the LB made during the arm (any evidence; `lbx logs lb` names each one's). */
+  readonly ejections: number;
   /** Every task planned ended once (ok or failed) and the cluster's report reconciled after the arm. */
   readonly reconciled: boolean;
   /** The machine's 1-minute load average just before the arm. */
@@ -75,7 +96,15 @@ export interface GrayResult {
   readonly schema: typeof GRAY_SCHEMA;
   readonly scenario: 'gray';
   readonly cluster: { readonly name: string; readonly backends: number; readonly mode: string; readonly registry: string };
-  readonly workload: { readonly simple: number; readonly heavy: number; readonly concurrency: number; readonly seed: number; readonly timeoutMs: number };
+  readonly workload: {
+    readonly simple: number;
+    readonly heavy: number;
+    readonly concurrency: number;
+    readonly seed: number;
+    readonly timeoutMs: number;
+    /** Send threads in every arm (send --workers). */
+    readonly workers: number;
+  };
   readonly faults: ReadonlyArray<{ readonly address: string; readonly fault: string }>;
   readonly healthy: readonly string[];
   readonly defences: Readonly<Record<GrayDefences, string>>;
@@ -116,6 +145,7 @@ export async function runGrayScenario(options: GrayOptions): Promise<GrayResult>
   const arms = planGrayArms(options.policies);
   const rows: Array<GrayRow & { readonly summary: RunSummary }> = [];
   const healthy = backends.filter((_, index) => !GRAY_FAULTS.some((fault) => fault.index === index));
+  let ejectionsSoFar = 0;
   try {
     // A fresh cluster's first calls pay for connections and JIT: a short warm-up (saved, so report still reconciles) keeps that out of the baseline.
     await measureGrayArm(options, { policy: GRAY_BASELINE_POLICY, defences: 'baseline' }, { index: -1, count: arms.length, label: 'warm-up', share: WARM_UP_SHARE });
@@ -123,8 +153,9 @@ export async function runGrayScenario(options: GrayOptions): Promise<GrayResult>
       if (options.stop?.aborted) break;
       if (index === 1) for (const { index: at, fault } of GRAY_FAULTS) await faults.set(portOf(backends[at]!), fault);
       const measured = await measureGrayArm(options, arm, { index, count: arms.length });
-      const reconciled = await reconciles(options, measured);
-      rows.push(grayRow(arm, measured, { healthy, reconciled, baselineP99: rows[0]?.latencyMs.p99 }));
+      const { reconciled, ejections } = await reconciles(options, measured);
+      rows.push(grayRow(arm, measured, { healthy, reconciled, ejections: ejections - ejectionsSoFar, baselineP99: rows[0]?.latencyMs.p99 }));
+      ejectionsSoFar = ejections;
     }
   } finally {
     await faults.clearAll().catch(() => undefined);
@@ -138,12 +169,13 @@ async function measureGrayArm(
   arm: { policy: string; defences: GrayRow['defences'] },
   at: { index: number; count: number; label?: string; share?: number },
 ): Promise<BenchPolicyResult> {
-  const { maxAttempts, retryBudget, hedgeDelayMs } = GRAY_DEFENCE_SETTINGS[arm.defences === 'defended' ? 'defended' : 'none'];
+  const { maxAttempts, retryBudget, hedgeDelayMs, outlierDetection } = GRAY_DEFENCE_SETTINGS[arm.defences === 'defended' ? 'defended' : 'none'];
   const scaled = at.share === undefined ? {} : scaleTasks(options.workload, at.share);
   const workload: BenchWorkload = {
     ...options.workload,
     ...scaled,
     maxAttempts,
+    workers: grayWorkers(options.workload.concurrency),
     ...(retryBudget === undefined ? {} : { retryBudget }),
     ...(hedgeDelayMs === undefined ? {} : { hedgeDelayMs }),
   };
@@ -154,6 +186,7 @@ async function measureGrayArm(
     cluster: options.cluster,
     policies: [arm.policy],
     policyConfig: options.policyConfig,
+    outlierDetection,
     workload,
     paths: options.paths,
     onEvent,
@@ -164,19 +197,20 @@ async function measureGrayArm(
   return measured;
 }
 
-/** Every planned task ended once, and what clients got matches what the backends say they served. */
-async function reconciles(options: GrayOptions, measured: BenchPolicyResult): Promise<boolean> {
+/** Every planned task ended once, and what clients got matches what the backends say they served; the LB's ejections so far. */
+async function reconciles(options: GrayOptions, measured: BenchPolicyResult): Promise<{ reconciled: boolean; ejections: number }> {
   const planned = options.workload.simple + options.workload.heavy;
   const { summary } = measured;
   const endedOnce = summary.sent === summary.ok + summary.failed && (summary.sent === planned || measured.interrupted === true);
   const report = await collectReport(options.cluster, options.paths);
-  return endedOnce && report.reconciliation.matches;
+  const ejections = report.backends.reduce((sum, backend) => sum + backend.ejections, 0);
+  return { reconciled: endedOnce && report.reconciliation.matches, ejections };
 }
 
 function grayRow(
   arm: { policy: string; defences: GrayRow['defences'] },
   measured: BenchPolicyResult,
-  context: { healthy: readonly string[]; reconciled: boolean; baselineP99: number | undefined },
+  context: { healthy: readonly string[]; reconciled: boolean; ejections: number; baselineP99: number | undefined },
 ): GrayRow & { readonly summary: RunSummary } {
   const { summary } = measured;
   const { p50, p99 } = summary.latencyMs;
@@ -194,6 +228,8 @@ function grayRow(
     healthyBackendsP99Ms: Math.max(0, ...summary.backends.filter((backend) => context.healthy.includes(backend.address)).map((backend) => backend.latencyMs.p99)),
     retried: summary.retried,
     hedged: summary.hedged ?? 0,
+    outlierDetection: GRAY_DEFENCE_SETTINGS[arm.defences === 'defended' ? 'defended' : 'none'].outlierDetection,
+    ejections: Math.max(0, context.ejections),
     reconciled: context.reconciled,
     loadAverage1m: measured.loadAverage1m ?? 0,
     ...(measured.interrupted ? { interrupted: true } : {}),
@@ -222,7 +258,14 @@ function grayResult(
     schema: GRAY_SCHEMA,
     scenario: 'gray',
     cluster: { name: cluster.name, backends: run.backends.length, mode: cluster.spec.mode ?? 'lookaside', registry: cluster.spec.registry },
-    workload: { simple: workload.simple, heavy: workload.heavy, concurrency: workload.concurrency, seed: workload.seed, timeoutMs: workload.timeoutMs },
+    workload: {
+      simple: workload.simple,
+      heavy: workload.heavy,
+      concurrency: workload.concurrency,
+      seed: workload.seed,
+      timeoutMs: workload.timeoutMs,
+      workers: grayWorkers(workload.concurrency),
+    },
     faults: GRAY_FAULTS.map(({ index, label }) => ({ address: run.backends[index]!, fault: label })),
     healthy: run.healthy,
     defences: { none: GRAY_DEFENCE_SETTINGS.none.label, defended: GRAY_DEFENCE_SETTINGS.defended.label },
@@ -251,6 +294,8 @@ function emptyBaseline(): GrayRow {
     healthyBackendsP99Ms: 0,
     retried: 0,
     hedged: 0,
+    outlierDetection: false,
+    ejections: 0,
     reconciled: true,
     loadAverage1m: 0,
   };
@@ -265,5 +310,7 @@ function scaleTasks(workload: { simple: number; heavy: number }, share: number):
   return simple + heavy > 0 ? { simple, heavy } : { simple: 1, heavy: 0 };
 }
 
+/** send --workers allows at most one worker per task in flight. */
+const grayWorkers = (concurrency: number): number => Math.max(1, Math.min(GRAY_SEND_WORKERS, concurrency));
 const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
 const round2 = (value: number): number => Math.round(value * 100) / 100;

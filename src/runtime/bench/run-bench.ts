@@ -33,6 +33,8 @@ export interface BenchWorkload {
   /** lbx's client only (the gray scenario's defences): retries in flight at most this share of tasks in flight, and a hedge after this long. */
   readonly retryBudget?: number;
   readonly hedgeDelayMs?: number;
+  /** lbx's client only: send threads (send --workers), each with its own connections, so the LB hears several reporters. */
+  readonly workers?: number;
 }
 
 export interface BenchOptions {
@@ -43,6 +45,8 @@ export interface BenchOptions {
   readonly clients?: readonly BenchClient[];
   /** Settings for policies that take them (the ring's), over the cluster's saved ones. */
   readonly policyConfig: PolicyConfig;
+  /** Switch the LB's outlier detection on or off with each policy (SetPolicy, live); absent = leave it as it is. */
+  readonly outlierDetection?: boolean;
   readonly workload: BenchWorkload;
   readonly sampleIntervalMs?: number;
   readonly onEvent?: (event: BenchEvent) => void;
@@ -102,6 +106,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const switched = await control.setPolicy({
         policy: name,
         config: { ringSlots: config.ringSlots ?? 0, virtualNodes: config.virtualNodes ?? 0, ringHash: config.ringHash ?? '', hashBalance: config.hashBalance ?? 0 },
+        ...(options.outlierDetection === undefined ? {} : { outlierDetection: options.outlierDetection }),
       });
       for (const [clientIndex, client] of clients.entries()) {
         // A policy switched to is measured (cut short if a stop came meanwhile); a stop skips the arms after that one.
@@ -225,6 +230,7 @@ function sendArm(options: BenchOptions, client: BenchClient, address: string, on
     ...common,
     ...(workload.retryBudget === undefined ? {} : { retryBudget: workload.retryBudget }),
     ...(workload.hedgeDelayMs === undefined ? {} : { hedgeDelayMs: workload.hedgeDelayMs }),
+    ...(workload.workers === undefined ? {} : { workers: workload.workers }),
     target: { kind: cluster.spec.mode === 'proxy' ? 'proxy' : 'lb', address },
     registry: { kind: cluster.spec.registry, address: cluster.registryAddress, cluster: cluster.name },
   });

@@ -54,6 +54,8 @@ export interface ClusterSpec {
   readonly slowStartMs?: number;
   /** Success-rate ejection's settings (`up --success-rate-…`) when not A50's defaults; absent = the defaults. */
   readonly successRate?: SuccessRateConfig;
+  /** `up --outlier-detection off`: the LB ejects no backend for its calls; absent = on. */
+  readonly outlierDetection?: boolean;
   /** `up --xds-load-weights orca`: stock clients weigh load-aware policies by the backends' ORCA reports; absent = pushed by the LB. */
   readonly xdsLoadWeights?: XdsLoadWeights;
   /** Proxy mode through a stock data plane (`up --proxy haproxy|nginx`) on base+108; absent = the LB forwards (`--proxy lbx`). */

@@ -63,6 +63,8 @@ export interface LbOptions {
   readonly slowStartMs?: number;
   /** Success-rate ejection's settings; A50's defaults when absent. */
   readonly successRate?: SuccessRateConfig;
+  /** Outlier detection (every kind of ejection); on when absent. SetPolicy's outlier_detection switches it later. */
+  readonly outlierDetection?: boolean;
   /** Where stock xDS clients get a load-aware policy's weights: pushed by the LB (default), or the backends' ORCA reports. */
   readonly xdsLoadWeights?: XdsLoadWeights;
   readonly onEvent: (event: LbEvent) => void;
@@ -111,6 +113,7 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   balancer.setPolicy(options.policy, options.policyConfig);
   if (options.slowStartMs !== undefined) balancer.setSlowStart(options.slowStartMs);
   if (options.successRate !== undefined) balancer.setSuccessRate(options.successRate);
+  if (options.outlierDetection === false) balancer.setOutlierDetection(false);
   const proxy = createProxyParts(options, balancer);
   const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy);
   const server = { address: listeners.address, port: listeners.port };

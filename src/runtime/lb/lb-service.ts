@@ -182,6 +182,8 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
     try {
       const policy = resolvePolicy(call.request.policy);
       balancer.setPolicy(policy, toPolicyConfig(call.request.config ?? {}));
+      // Absent leaves it as it is: `lbx policy` never touches it; `bench --scenario gray` switches it per arm.
+      if (call.request.outlierDetection !== undefined) balancer.setOutlierDetection(call.request.outlierDetection);
       callback(null, { previous, policy: policy.name });
     } catch (error) {
       // A bad name or setting is the caller's mistake, and the old policy stays active.

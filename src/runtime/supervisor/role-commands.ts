@@ -130,6 +130,7 @@ export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress:
     ...policyConfigArgs(spec.policyConfig),
     ...(spec.slowStartMs === undefined ? [] : ['--slow-start', `${spec.slowStartMs}ms`]),
     ...successRateArgs(spec.successRate),
+    ...(spec.outlierDetection === false ? ['--outlier-detection', 'off'] : []),
     ...(spec.xdsLoadWeights === undefined ? [] : ['--xds-load-weights', spec.xdsLoadWeights]),
     '--metrics-port',
     String(ports.lbMetrics),

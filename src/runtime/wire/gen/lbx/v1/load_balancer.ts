@@ -191,7 +191,11 @@ export interface PolicyConfig {
 export interface SetPolicyRequest {
   /** Short or long name: "rr", "least_load", ... */
   policy: string;
-  config: PolicyConfig | undefined;
+  config:
+    | PolicyConfig
+    | undefined;
+  /** Outlier detection (every kind of ejection) on or off from now on; absent = unchanged. */
+  outlierDetection?: boolean | undefined;
 }
 
 export interface SetPolicyResponse {
@@ -1781,7 +1785,7 @@ export const PolicyConfig: MessageFns<PolicyConfig> = {
 };
 
 function createBaseSetPolicyRequest(): SetPolicyRequest {
-  return { policy: "", config: undefined };
+  return { policy: "", config: undefined, outlierDetection: undefined };
 }
 
 export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
@@ -1791,6 +1795,9 @@ export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
     }
     if (message.config !== undefined) {
       PolicyConfig.encode(message.config, writer.uint32(18).fork()).join();
+    }
+    if (message.outlierDetection !== undefined) {
+      writer.uint32(24).bool(message.outlierDetection);
     }
     return writer;
   },
@@ -1824,6 +1831,14 @@ export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
             message.config = PolicyConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outlierDetection = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1845,6 +1860,7 @@ export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? PolicyConfig.fromPartial(object.config)
       : undefined;
+    message.outlierDetection = object.outlierDetection ?? undefined;
     return message;
   },
 };
