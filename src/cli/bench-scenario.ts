@@ -50,7 +50,7 @@ type RawFlags = ReadonlyArray<{ readonly type: string; readonly flag?: string }>
 export async function planGrayScenario(flags: ScenarioFlags, raw: RawFlags) {
   const refused = REFUSED_WITH_SCENARIO.find(({ flag }) => isFlagGiven(raw, flag));
   if (refused !== undefined) throw new LbxError('usage', `--${refused.flag} cannot be used with --scenario ${flags.scenario}: ${refused.why}`, [`drop --${refused.flag}`]);
-  const { GRAY_BACKENDS, GRAY_DEFAULT_WORKLOAD } = await import('../runtime/bench/gray-scenario.js');
+  const { GRAY_BACKENDS, GRAY_DEFAULT_WORKLOAD, GRAY_SUCCESS_RATE_REQUEST_VOLUME } = await import('../runtime/bench/gray-scenario.js');
   if (isFlagGiven(raw, 'backends') && flags.backends !== GRAY_BACKENDS) {
     throw new LbxError('usage', `--backends ${flags.backends}: --scenario gray runs on ${GRAY_BACKENDS} backends (3 faulty, 3 healthy)`, ['leave --backends out']);
   }
@@ -65,7 +65,9 @@ export async function planGrayScenario(flags: ScenarioFlags, raw: RawFlags) {
     timeoutMs: GRAY_DEFAULT_WORKLOAD.timeoutMs,
     workUnits: flags['work-units'],
   };
-  return { policies, workload, clusterFlags: { ...flags, backends: GRAY_BACKENDS } };
+  // Success-rate ejection judges the defended arms' backends at the scenario's call rate unless the flag says otherwise.
+  const requestVolume = isFlagGiven(raw, 'success-rate-request-volume') ? {} : { 'success-rate-request-volume': GRAY_SUCCESS_RATE_REQUEST_VOLUME };
+  return { policies, workload, clusterFlags: { ...flags, ...requestVolume, backends: GRAY_BACKENDS } };
 }
 
 /** Runs `bench --scenario gray` end to end on a private cluster, stopped at the end, also on failure or Ctrl-C. */

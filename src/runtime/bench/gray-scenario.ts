@@ -62,6 +62,15 @@ export const GRAY_DEFENCE_SETTINGS: Record<
  */
 export const GRAY_SEND_WORKERS = 2;
 
+/**
+ * Success-rate ejection's request volume on the scenario's cluster (A50's default is 100 calls a backend in a 1 s
+ * interval). The scenario's 16 tasks in flight over 6 backends make ≈ 30–130 calls a backend a second, so at 100 no
+ * interval is judged and the defended arms' outlier detection never acts; the failure-percentage detector (50 %) and 5
+ * failures in a row do not fit a 5 % or 1 % fault either. At 20 (the failure-percentage detector's own minimum) the
+ * 5 %-UNAVAILABLE and hanging backends stand out from healthy peers that fail nothing. `bench --success-rate-request-volume` overrides it.
+ */
+export const GRAY_SUCCESS_RATE_REQUEST_VOLUME = 20;
+
 /** One arm: the baseline (no faults) or a policy without or with defences. */
 export interface GrayRow {
   /** The policy's long name (round_robin, prequal, …). */
