@@ -51,9 +51,12 @@ export class TaskStream {
     });
   }
 
-  /** Half-closes the stream: the backend ends it once the tasks in flight are answered. */
+  /**
+   * Cancels the stream (failing any task still in flight). Cancel, not half-close: a backend cut off from the network
+   * would never answer a half-close, and the open stream would keep the client's process alive.
+   */
   close(): void {
-    this.fail(taskError(GrpcStatus.CANCELLED, 'task stream closed by the client'), { cancel: false });
+    this.fail(taskError(GrpcStatus.CANCELLED, 'task stream closed by the client'));
   }
 
   private open(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> {
@@ -71,10 +74,10 @@ export class TaskStream {
     stream.on('error', (error: ServiceError) => {
       if (this.stream !== stream) return;
       if (error.code === GrpcStatus.UNIMPLEMENTED) this.unsupported = true;
-      this.fail(taskError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message), { cancel: true });
+      this.fail(taskError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message));
     });
     stream.on('end', () => {
-      if (this.stream === stream) this.fail(taskError(GrpcStatus.UNAVAILABLE, 'the backend ended the task stream'), { cancel: true });
+      if (this.stream === stream) this.fail(taskError(GrpcStatus.UNAVAILABLE, 'the backend ended the task stream'));
     });
     return stream;
   }
@@ -111,12 +114,11 @@ export class TaskStream {
     for (let start = 0; start < entries.length; start += MAX_TASKS_PER_MESSAGE) stream.write({ tasks: entries.slice(start, start + MAX_TASKS_PER_MESSAGE) });
   }
 
-  private fail(error: ServiceError, how: { readonly cancel: boolean }): void {
+  private fail(error: ServiceError): void {
     const stream = this.stream;
     this.stream = undefined;
     this.outbox = [];
     for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(error);
-    if (how.cancel) stream?.cancel();
-    else stream?.end();
+    stream?.cancel();
   }
 }
