@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { execa } from 'execa';
 
+import { parseProcStat } from '../src/core/stats/proc-stat.js';
 import { freeBasePort } from '../test/helpers/free-base-port.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -62,10 +63,11 @@ const loadAverage = (): string =>
     .map((value) => value.toFixed(2))
     .join(' ');
 
+/** utime + stime of a process, in ms, through lbx's own /proc parser. */
 function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_S;
+  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (stat === undefined) throw new Error(`/proc/${pid}/stat does not parse`);
+  return (stat.ownTicks * 1_000) / CLOCK_TICKS_PER_S;
 }
 const cpuOf = (pids: readonly number[]): number => pids.reduce((total, pid) => total + processCpuMs(pid), 0);
 
