@@ -13,6 +13,7 @@ TOOLS=(
   "haproxy|haproxy|the tests that run haproxy"
   "nginx|nginx|the tests that run nginx"
   "ip|iproute2|the multi-host and netns-faults tests (network namespaces; tc for lbx fault --net-*)"
+  "nft|nftables|the netns-faults test's --net-loss on a kernel without netem"
   "script|bsdutils|the live view test (a pseudo-terminal)"
 )
 # Debian installs daemons under /usr/sbin, which is not on every user's PATH. (The setup test sets LBX_SETUP_SBIN to a directory of stubs.)

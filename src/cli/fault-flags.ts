@@ -40,7 +40,7 @@ export const faultFlags = {
   }),
   'net-jitter': durationFlag({ description: 'Uniform jitter around --net-delay (netem), at most the delay.', minMs: 1, maxMs: MAX_NET_DELAY_MS }),
   'net-loss': shareFlag({
-    description: 'Share of packets towards the backend the kernel drops (netem, e.g. 5%); needs --netns.',
+    description: 'Share of packets towards the backend the kernel drops (netem, or an nftables rule where the kernel lacks netem; e.g. 5%); needs --netns.',
     helpValue: '<rate>',
     what: 'a share of packets',
     example: 0.05,

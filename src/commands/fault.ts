@@ -18,7 +18,7 @@ export default class Fault extends LbxCommand {
 
   static override description = `The fault lives in the backend, so lbx's own clients, stock xDS clients and proxies all meet it. A new fault replaces the backend's previous one; each call draws its fate independently (hang, then error, then latency). Faults end with --clear, --clear-all, their --for duration, a restart of the backend, or lbx down.
 
-With \`lbx up --netns\` (each backend in its own network namespace) the kernel can fault the network too: --net-delay, --net-jitter and --net-loss put tc netem on the backend's veth (traffic towards it), --partition takes the namespace's end of the veth down. The supervisor applies them; they end the same ways, except a backend's restart (the link outlives the process).
+With \`lbx up --netns\` (each backend in its own network namespace) the kernel can fault the network too: --net-delay, --net-jitter and --net-loss put tc netem on the backend's veth (traffic towards it; where the kernel has no netem, --net-loss is an nftables drop rule in the backend's namespace and delay is refused), --partition takes the namespace's end of the veth down. The supervisor applies them; they end the same ways, except a backend's restart (the link outlives the process).
 
 Injected errors and hangs are not served: the backend's counts and report reconcile with what clients got back.`;
 

@@ -13,6 +13,7 @@ import { clusterPaths } from '../../src/runtime/cluster/cluster-paths.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
 import { callUnary } from '../../src/runtime/grpc/unary.js';
 import { clusterNetworkLeftovers } from '../../src/runtime/netns/cluster-network.js';
+import { findNetTool, tryNetTool, tryNftIn } from '../../src/runtime/netns/ip-command.js';
 import { probeNetem } from '../../src/runtime/netns/netns-support.js';
 import { BACKEND_SERVICE } from '../../src/runtime/registry/service-names.js';
 import { LoadBalancerClient, type GetStatsResponse } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
@@ -95,6 +96,18 @@ const serving = async (lbAddress: string): Promise<string[]> =>
     .map((backend) => backend.address)
     .sort();
 
+/** Packets the kernel dropped for a loss fault: netem's qdisc counter, or the nftables rule's where the kernel has no netem. */
+function droppedPackets(fault: NetFaultJson): number {
+  const counted = netem.ok ? tryNetTool('tc', ['-s', 'qdisc', 'show', 'dev', fault.link]) : tryNftIn(fault.namespace, ['list', 'table', 'inet', 'lbx_net_fault']);
+  const match = (netem.ok ? /dropped (\d+)/ : /counter packets (\d+)/).exec(counted.stdout);
+  if (!counted.ok || match === null) throw new Error(`no drop counter for ${fault.namespace}: ${counted.stderr || counted.stdout}`);
+  return Number(match[1]);
+}
+/** Whether lbx's loss is still on the link: a netem qdisc, or lbx's nftables table in the namespace. */
+const lossInPlace = (fault: NetFaultJson): boolean =>
+  netem.ok ? /netem/.test(tryNetTool('tc', ['qdisc', 'show', 'dev', fault.link]).stdout) : tryNftIn(fault.namespace, ['list', 'table', 'inet', 'lbx_net_fault']).ok;
+const canLose = netem.ok || findNetTool('nft') !== undefined;
+
 const whenSupported = support.ok ? netns : netns.skip;
 if (!support.ok) console.log(`netns-faults: SKIPPED — ${support.reason}`);
 
@@ -134,6 +147,23 @@ whenSupported('backends in namespaces serve; net delay shows in p50; a partition
           const refused = await lbx(['fault', String(second.port), '--net-delay', '100ms']);
           assert.is(refused.exitCode, 2, 'a kernel without netem is a usage error');
           assert.match(refused.stderr, /no netem qdisc/);
+        }
+
+        // Loss on the second backend's link, in the kernel (netem, or nftables without it): TCP resends, so every task
+        // still ends once, and the kernel's own counter says it dropped packets; --clear removes the rule.
+        if (canLose) {
+          const lossy = await json<FaultJson>(['fault', String(second.port), '--net-loss', '10%']);
+          const lossFault = lossy.netFaults?.find((fault) => fault.port === second.port);
+          assert.match(lossFault?.summary ?? '', /10% net loss/);
+          const underLoss = await send(['--simple', '200', '--concurrency', '8']);
+          assert.is(underLoss.summary.ok + underLoss.summary.failed, 200, 'every task ends once under loss');
+          const dropped = droppedPackets(lossFault as NetFaultJson);
+          assert.ok(dropped > 0, `the kernel dropped ${dropped} packets towards ${second.address}`);
+          console.log(`  netns-faults: 10% loss dropped ${dropped} packets towards one backend (${lossFault?.summary}); ${underLoss.summary.ok} ok`);
+          await json(['fault', String(second.port), '--clear']);
+          assert.not.ok(lossInPlace(lossFault as NetFaultJson), '--clear removed the loss');
+        } else {
+          console.log('  netns-faults: net loss part SKIPPED — no netem and no nft (apt-get install nftables)');
         }
 
         // A partition: the registry stops passing it and the LB drops it; sends go on the others; --clear brings it back.

@@ -4,7 +4,17 @@ import * as assert from 'uvu/assert';
 
 import { faultActionFromFlags, netFlagsGiven, type FaultFlagValues } from '../../src/cli/fault-flags.js';
 import { chaosPartition } from '../../src/core/faults/chaos-faults.js';
-import { checkNetFault, clearQdiscArgs, describeNetFault, linkStateArgs, netemArgs, NO_NET_FAULT, type NetFaultSpec } from '../../src/core/faults/net-fault.js';
+import {
+  checkNetFault,
+  clearQdiscArgs,
+  describeNetFault,
+  linkStateArgs,
+  netemArgs,
+  nftClearArgs,
+  nftLossArgs,
+  NO_NET_FAULT,
+  type NetFaultSpec,
+} from '../../src/core/faults/net-fault.js';
 import { seededRandom } from '../../src/core/random/seeded-random.js';
 import { runChaos } from '../../src/runtime/chaos/chaos-loop.js';
 import type { ClusterStatus } from '../../src/runtime/wire/gen/lbx/v1/supervisor.js';
@@ -67,6 +77,13 @@ netns('tc and ip arguments: netem with delay, jitter, loss; none for a partition
   assert.equal(netemArgs('l', net({ delayMs: 7 })), ['qdisc', 'replace', 'dev', 'l', 'root', 'netem', 'delay', '7ms']);
   assert.is(netemArgs('l', net({ partition: true })), undefined);
   assert.equal(clearQdiscArgs('l'), ['qdisc', 'del', 'dev', 'l', 'root']);
+  // Without netem, loss is an nftables rule on the namespace's end: 5% is 50,000 in a million, the link matched by name.
+  const nft = nftLossArgs('lbxa1b2n7002', 0.05).join(' ');
+  assert.match(nft, /add table inet lbx_net_fault; flush table inet lbx_net_fault;/, 'replaces an earlier rule');
+  assert.match(nft, /hook input priority 0/);
+  assert.match(nft, /iifname "lbxa1b2n7002" numgen random mod 1000000 lt 50000 counter drop$/);
+  assert.match(nftLossArgs('l', 0.00001).join(' '), /lt 10 counter/, 'a thousandth of a percent is kept');
+  assert.equal(nftClearArgs(), ['delete', 'table', 'inet', 'lbx_net_fault']);
   assert.equal(linkStateArgs('lbx-a1b2-7002', 'lbxa1b2n7002', false), ['-n', 'lbx-a1b2-7002', 'link', 'set', 'dev', 'lbxa1b2n7002', 'down']);
   assert.is(describeNetFault(net({ delayMs: 100, jitterMs: 20, lossRate: 0.05, durationMs: 30_000 })), 'net delay 100ms ± 20ms, 5% net loss, for 30s');
   assert.is(describeNetFault(net({ partition: true })), 'partitioned (link down)');

@@ -2,7 +2,9 @@
 // checked, described, and the `tc` / `ip` arguments that apply and clear it.
 //
 // Delay, jitter and loss are one netem qdisc on the veth end in the root namespace: traffic towards the backend
-// (requests, health checks) waits or is dropped, so a round trip grows by the delay once. A partition takes the
+// (requests, health checks) waits or is dropped, so a round trip grows by the delay once. Kernels built without
+// netem (CONFIG_NET_SCH_NETEM) can still lose packets: an nftables rule in the backend's namespace drops the same
+// share of what arrives on its veth end (numgen random), still in the kernel, still towards the backend only. A partition takes the
 // namespace's end of the veth down: both directions are cut, nothing refuses the packets (they are dropped), the
 // backend's keepalives stop and its registry lease or health check lapses, as when a real cable is pulled.
 
@@ -59,6 +61,28 @@ export function netemArgs(link: string, fault: NetFaultSpec): string[] | undefin
   const loss = fault.lossRate > 0 ? ['loss', percent(fault.lossRate)] : [];
   return ['qdisc', 'replace', 'dev', link, 'root', 'netem', ...delay, ...loss];
 }
+
+/** The nftables table lbx owns in a backend's namespace (only for loss on a kernel without netem). */
+export const NFT_LOSS_TABLE = 'lbx_net_fault';
+/** numgen's range: loss is kept to a millionth, finer than --net-loss's three decimals of a percent. */
+const NFT_LOSS_SCALE = 1_000_000;
+
+/**
+ * One `nft` command line (nft reads `;`-separated commands from its arguments) that drops `lossRate` of the packets
+ * arriving on `nsLink` inside the backend's namespace, with a counter the kernel keeps; it replaces any earlier rule.
+ */
+export function nftLossArgs(nsLink: string, lossRate: number): string[] {
+  const threshold = Math.round(lossRate * NFT_LOSS_SCALE);
+  const chain = `inet ${NFT_LOSS_TABLE} towards_backend`;
+  return [
+    `add table inet ${NFT_LOSS_TABLE}; flush table inet ${NFT_LOSS_TABLE};`,
+    `add chain ${chain} { type filter hook input priority 0; policy accept; };`,
+    `add rule ${chain} iifname "${nsLink}" numgen random mod ${NFT_LOSS_SCALE} lt ${threshold} counter drop`,
+  ];
+}
+
+/** `nft` arguments that remove lbx's loss table (an error when there is none, which a caller ignores). */
+export const nftClearArgs = (): string[] => ['delete', 'table', 'inet', NFT_LOSS_TABLE];
 
 /** `tc` arguments that remove whatever root qdisc `link` has (an error when it has none, which a caller ignores). */
 export const clearQdiscArgs = (link: string): string[] => ['qdisc', 'del', 'dev', link, 'root'];
