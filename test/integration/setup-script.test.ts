@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const SETUP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/setup.sh');
-const ALL_TOOLS = ['etcd', 'chromium', 'haproxy', 'nginx', 'ip', 'script'] as const;
+const ALL_TOOLS = ['etcd', 'chromium', 'haproxy', 'nginx', 'ip', 'nft', 'script'] as const;
 /** Real programs the script itself runs (bash builtins aside). */
 const REAL = ['bash', 'env'] as const;
 const whereIs = (program: string): string => spawnSync('bash', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
@@ -41,7 +41,7 @@ function machine(options: { tools: readonly string[]; uid: number; sudo: boolean
   stub('rm', `echo "rm $*" >> ${log}`);
   if (options.sudo) stub('sudo', `echo "sudo $*" >> ${log}\nexec "$@"`);
   if (options.apt) {
-    const commandOf = 'case "$p" in etcd-server) c=etcd;; chromium|chromium-browser) c=chromium;; iproute2) c=ip;; bsdutils) c=script;; *) c="$p";; esac';
+    const commandOf = 'case "$p" in etcd-server) c=etcd;; chromium|chromium-browser) c=chromium;; iproute2) c=ip;; nftables) c=nft;; bsdutils) c=script;; *) c="$p";; esac';
     stub(
       'apt-get',
       `echo "apt-get $*" >> ${log}\nif [ "$1" = install ]; then for p in "$@"; do ${commandOf}; case "$p" in -*|install) ;; *) printf '#!/bin/sh\\nexit 0\\n' > ${bin}/$c; /bin/chmod 755 ${bin}/$c;; esac; done; fi`,
@@ -70,7 +70,7 @@ test('with every tool present it installs nothing', () => {
 });
 
 test('as root it apt-installs exactly the missing packages, without sudo', () => {
-  const result = machine({ tools: ['haproxy', 'nginx', 'ip', 'script'], uid: 0, sudo: true, apt: true }).run();
+  const result = machine({ tools: ['haproxy', 'nginx', 'ip', 'nft', 'script'], uid: 0, sudo: true, apt: true }).run();
   assert.is(result.status, 0, result.stderr);
   const apt = result.calls.filter((call) => call.startsWith('apt-get'));
   assert.equal(apt, ['apt-get update -qq', 'apt-get install -y -qq etcd-server chromium']);
@@ -82,7 +82,7 @@ test('as root it apt-installs exactly the missing packages, without sudo', () =>
 });
 
 test('not root: through sudo; the daemons are kept from starting (policy-rc.d) while apt runs', () => {
-  const result = machine({ tools: ['etcd', 'chromium', 'ip', 'script'], uid: 1000, sudo: true, apt: true }).run();
+  const result = machine({ tools: ['etcd', 'chromium', 'ip', 'nft', 'script'], uid: 1000, sudo: true, apt: true }).run();
   assert.is(result.status, 0, result.stderr);
   const viaSudo = result.calls.filter((call) => call.startsWith('sudo') && call.includes('apt-get'));
   assert.equal(viaSudo, ['sudo apt-get update -qq', 'sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx']);
@@ -95,7 +95,7 @@ test('not root: through sudo; the daemons are kept from starting (policy-rc.d) w
 });
 
 test('Ubuntu: chromium-browser when apt has no chromium package', () => {
-  const result = machine({ tools: ['etcd', 'haproxy', 'nginx', 'ip', 'script'], uid: 0, sudo: false, apt: true, aptHasChromium: false }).run();
+  const result = machine({ tools: ['etcd', 'haproxy', 'nginx', 'ip', 'nft', 'script'], uid: 0, sudo: false, apt: true, aptHasChromium: false }).run();
   assert.is(result.status, 0, result.stderr);
   assert.ok(result.calls.includes('apt-get install -y -qq chromium-browser'), result.calls.join('\n'));
 });
@@ -103,8 +103,8 @@ test('Ubuntu: chromium-browser when apt has no chromium package', () => {
 test('without apt-get, or without root and sudo, it says what to install and exits 0 (the tests then skip, loudly)', () => {
   const noApt = machine({ tools: ['etcd'], uid: 0, sudo: false, apt: false }).run();
   assert.is(noApt.status, 0);
-  assert.match(noApt.stderr, /no apt-get here; install chromium haproxy nginx iproute2 bsdutils/);
-  const noSudo = machine({ tools: ['etcd', 'chromium', 'haproxy', 'nginx', 'ip'], uid: 1000, sudo: false, apt: true }).run();
+  assert.match(noApt.stderr, /no apt-get here; install chromium haproxy nginx iproute2 nftables bsdutils/);
+  const noSudo = machine({ tools: ['etcd', 'chromium', 'haproxy', 'nginx', 'ip', 'nft'], uid: 1000, sudo: false, apt: true }).run();
   assert.is(noSudo.status, 0);
   assert.match(noSudo.stderr, /not root and no sudo; as root run: apt-get install -y bsdutils/);
   assert.not.ok(
@@ -114,7 +114,7 @@ test('without apt-get, or without root and sudo, it says what to install and exi
 });
 
 test('an install that leaves a tool missing fails', () => {
-  const m = machine({ tools: ['etcd', 'chromium', 'haproxy', 'ip', 'script'], uid: 0, sudo: false, apt: true });
+  const m = machine({ tools: ['etcd', 'chromium', 'haproxy', 'ip', 'nft', 'script'], uid: 0, sudo: false, apt: true });
   // apt-get "succeeds" without installing anything.
   writeFileSync(path.join(m.bin, 'apt-get'), `#!${BASH}\necho "apt-get $*" >> ${m.log}\n`);
   const result = m.run();
