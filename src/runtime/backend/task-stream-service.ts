@@ -7,6 +7,7 @@
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 
 import type { StreamedAnswer, StreamedTask, TaskRequest, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
+import { TurnBatcher } from '../grpc/turn-batcher.js';
 import { capDetails } from '../grpc/unary.js';
 import type { TaskAnswer, TaskAnswerer } from './task-answer.js';
 
@@ -57,8 +58,8 @@ class TaskStreamSession {
   private callerGone = false;
   /** Every task is answered after the half-close: the stream ends with the next flush. */
   private ended = false;
-  /** Answers ready in this turn of the event loop, sent together as one message at its end. */
-  private outbox: StreamedAnswer[] = [];
+  /** Answers ready in this turn of the event loop, sent together at its end. */
+  private readonly outbox = new TurnBatcher<StreamedAnswer>(MAX_TASKS_PER_MESSAGE, (chunks) => this.flush(chunks));
 
   constructor(
     private readonly call: Call,
@@ -102,7 +103,7 @@ class TaskStreamSession {
 
   abandonAll(): void {
     this.callerGone = true;
-    this.outbox = [];
+    this.outbox.discard();
     for (const task of this.open.values()) {
       task.cancelled = true;
       clearTimeout(task.timer);
@@ -159,16 +160,12 @@ class TaskStreamSession {
         ? { seq, response: result.response, statusCode: 0, statusMessage: '' }
         : { seq, response: undefined, statusCode: result.code, statusMessage: capDetails(result.message) },
     );
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
   }
 
-  private flush(): void {
-    const answers = this.outbox;
-    this.outbox = [];
+  private flush(chunks: StreamedAnswer[][]): void {
     if (this.callerGone) return;
     let flowing = true;
-    for (let start = 0; start < answers.length; start += MAX_TASKS_PER_MESSAGE)
-      flowing = this.call.write({ answers: answers.slice(start, start + MAX_TASKS_PER_MESSAGE) }) && flowing;
+    for (const answers of chunks) flowing = this.call.write({ answers }) && flowing;
     if (this.call.writableLength > MAX_PENDING_ANSWER_MESSAGES) {
       const details = `ProcessTasks closed: ${this.call.writableLength} answer messages are waiting for this client to read them (at most ${MAX_PENDING_ANSWER_MESSAGES})`;
       this.abandonAll();
@@ -183,7 +180,7 @@ class TaskStreamSession {
   private endIfDone(): void {
     if (this.halfClosed && this.open.size === 0 && !this.ended && !this.callerGone) {
       this.ended = true;
-      if (this.outbox.length === 0) this.call.end();
+      if (this.outbox.size === 0) this.call.end();
     }
   }
 

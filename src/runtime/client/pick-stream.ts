@@ -3,6 +3,7 @@
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, GetServerResponse, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
+import { TurnBatcher } from '../grpc/turn-batcher.js';
 
 export interface StreamedPick {
   readonly server: GetServerResponse;
@@ -33,8 +34,11 @@ type PickCall = ClientDuplexStream<GetServerRequest, GetServerReply> | ClientDup
 
 export class PickStream {
   private stream: PickCall | undefined;
-  /** Batch framing: requests of this turn of the event loop, sent as one message at its end. */
-  private outbox: GetServerRequest[] = [];
+  /** Batch framing: requests of this turn of the event loop, sent together at its end (a stream that failed took them with it). */
+  private readonly outbox = new TurnBatcher<GetServerRequest>(MAX_PICKS_PER_BATCH, (chunks) => {
+    const stream = this.stream as ClientDuplexStream<GetServerBatch, GetServerReplyBatch> | undefined;
+    for (const requests of chunks) stream?.write({ requests });
+  });
   private readonly pending = new Map<number, PendingPick>();
   /** Ends of earlier picks, sent with the next request (they need no message of their own). */
   private doneReports: PickDone[] = [];
@@ -82,16 +86,6 @@ export class PickStream {
       return;
     }
     this.outbox.push(request);
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
-  }
-
-  /** The outbox belongs to the current stream: one that failed took its picks with it (fail() empties it). */
-  private flush(): void {
-    const requests = this.outbox;
-    this.outbox = [];
-    const stream = this.stream as ClientDuplexStream<GetServerBatch, GetServerReplyBatch> | undefined;
-    if (stream === undefined) return;
-    for (let start = 0; start < requests.length; start += MAX_PICKS_PER_BATCH) stream.write({ requests: requests.slice(start, start + MAX_PICKS_PER_BATCH) });
   }
 
   private open(): PickCall {
@@ -125,7 +119,7 @@ export class PickStream {
   private fail(error: ServiceError): void {
     const stream = this.stream;
     this.stream = undefined;
-    this.outbox = [];
+    this.outbox.discard();
     // The LB ends a closed stream's outstanding picks itself; these reports have nowhere to go.
     this.doneReports = [];
     for (const pending of this.pending.values()) {

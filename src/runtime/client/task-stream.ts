@@ -3,6 +3,7 @@
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { BackendClient, StreamedTask, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
+import { TurnBatcher } from '../grpc/turn-batcher.js';
 
 interface PendingTask {
   readonly resolve: (response: TaskResponse) => void;
@@ -29,8 +30,10 @@ export class TaskStream {
   private readonly pending = new Map<number, PendingTask>();
   // Never reset when the stream is reopened: a late answer can never settle a newer task.
   private nextSeq = 1;
-  /** Entries started or cancelled in this turn of the event loop, sent together as one message at its end. */
-  private outbox: StreamedTask[] = [];
+  /** Entries started or cancelled in this turn of the event loop, sent together at its end (a stream that failed took them with it). */
+  private readonly outbox = new TurnBatcher<StreamedTask>(MAX_TASKS_PER_MESSAGE, (chunks) => {
+    for (const tasks of chunks) this.stream?.write({ tasks });
+  });
   /** The backend does not serve ProcessTasks (UNIMPLEMENTED): callers go back to unary calls. */
   unsupported = false;
 
@@ -99,25 +102,14 @@ export class TaskStream {
     pending.reject(taskError(code, details));
   }
 
-  /** Queues an entry; the turn's entries go out as one message (a message costs far more than an entry). */
   private send(entry: StreamedTask): void {
     this.outbox.push(entry);
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
-  }
-
-  /** The outbox belongs to the current stream: a stream that failed took its entries' tasks with it (fail() empties it). */
-  private flush(): void {
-    const entries = this.outbox;
-    this.outbox = [];
-    const stream = this.stream;
-    if (stream === undefined) return;
-    for (let start = 0; start < entries.length; start += MAX_TASKS_PER_MESSAGE) stream.write({ tasks: entries.slice(start, start + MAX_TASKS_PER_MESSAGE) });
   }
 
   private fail(error: ServiceError): void {
     const stream = this.stream;
     this.stream = undefined;
-    this.outbox = [];
+    this.outbox.discard();
     for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(error);
     stream?.cancel();
   }
