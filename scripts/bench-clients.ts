@@ -10,14 +10,14 @@
 //   proxy              lbx send through lbx's h2 proxy (tasks are unary there)
 // SIMPLE tasks at concurrency 64. Per run: load average, throughput, p50/p99, and CPU per task of the client, the LB and
 // the backends (from /proc: utime + stime before and after). Then per arm over its runs, and the targets' ratios.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { execa } from 'execa';
 
-import { parseProcStat } from '../src/core/stats/proc-stat.js';
+import { processCpuMs } from '../src/runtime/bench/proxy-cpu.js';
 import { freeBasePort } from '../test/helpers/free-base-port.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -27,7 +27,6 @@ const TASKS = Number(process.env.LBX_BENCH_CLIENT_TASKS ?? 20_000);
 const ROUNDS = Number(process.env.LBX_BENCH_CLIENT_ROUNDS ?? 2);
 const CONCURRENCY = 64;
 const WARMUP_TASKS = 1_000;
-const CLOCK_TICKS_PER_S = 100;
 
 interface Cluster {
   readonly lb: { readonly address: string; readonly pid: number };
@@ -63,12 +62,6 @@ const loadAverage = (): string =>
     .map((value) => value.toFixed(2))
     .join(' ');
 
-/** utime + stime of a process, in ms, through lbx's own /proc parser. */
-function processCpuMs(pid: number): number {
-  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  if (stat === undefined) throw new Error(`/proc/${pid}/stat does not parse`);
-  return (stat.ownTicks * 1_000) / CLOCK_TICKS_PER_S;
-}
 const cpuOf = (pids: readonly number[]): number => pids.reduce((total, pid) => total + processCpuMs(pid), 0);
 
 async function lbx<T>(home: string, args: string[]): Promise<T> {

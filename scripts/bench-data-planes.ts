@@ -9,7 +9,6 @@
 // through each in turn, arms alternated A B C A B C; each run is CALLS calls or MAX_RUN_MS, whichever ends first. Printed per
 // run: load average, throughput, p50/p99, the proxy process's CPU per call (/proc/<pid>/stat utime+stime) and the client's
 // (process.cpuUsage), failures; then per arm over its runs, with ratios to NGINX against the issue's targets.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,6 +25,7 @@ const { BackendClient } = await import('../src/runtime/wire/gen/lbx/v1/backend.j
 const { TaskType } = await import('../src/runtime/wire/gen/lbx/v1/task.js');
 const { callUnary } = await import('../src/runtime/grpc/unary.js');
 const { freeBasePort } = await import('../test/helpers/free-base-port.js');
+const { processCpuMs } = await import('../src/runtime/bench/proxy-cpu.js');
 
 const lbxBin = path.join(root, 'bin/lbx.js');
 const env = { ...process.env, LBX_HOME: home, CI: '1' };
@@ -39,7 +39,6 @@ const MAX_RUN_MS = 15_000;
 const WARMUP_CALLS = 500;
 const CALL_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 20_000;
-const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 interface Arm {
   readonly name: string;
@@ -65,14 +64,6 @@ const loadAverage = (): string =>
     .join(' ');
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** utime + stime of a process, in ms. */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command (which may hold spaces) start after its closing parenthesis; utime and stime are the 14th and 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_S;
-}
 
 const clientCpuMs = (): number => {
   const usage = process.cpuUsage();

@@ -48,6 +48,13 @@ export function sampleProxyCpuMs(root: ProxyProcessRoot): number {
   return treeCpuMs(precise, root.pid, { countRoot: root.countRoot, ticksPerSecond: readClockTicksPerSecond() });
 }
 
+/** One process's own user + system time in ms (utime + stime, not its children's); the benchmarks sample it around an arm. */
+export function processCpuMs(pid: number): number {
+  const stat = parseProcStat(readText(`/proc/${pid}/stat`) ?? '');
+  if (stat === undefined) throw new Error(`/proc/${pid}/stat cannot be read or does not parse (is process ${pid} gone?)`);
+  return (stat.ownTicks * 1_000) / readClockTicksPerSecond();
+}
+
 function readAllProcStats(): ProcStat[] {
   let entries: string[];
   try {
