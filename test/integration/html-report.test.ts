@@ -18,6 +18,8 @@ const BASE_PORT = await freeBasePort();
 const MAX_HTML_BYTES = 200_000;
 // Six reports (about 3 s) span several 1 s intervals, so each backend draws a line rather than lone dots even when a report is late.
 const MIN_REPORTS_PER_BACKEND = 3;
+/** Longer than the busy reports of the run: the history reaches an idle heartbeat (IDLE_HEARTBEAT_MS after the last change). */
+const MIN_HISTORY_SPAN_MS = 4_000;
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 /** Where the lead finds one screenshot to look at. */
 const SHARED_SCREENSHOT = '/tmp/lbx-report-screenshot.png';
@@ -80,7 +82,10 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         const lbAddress = `127.0.0.1:${BASE_PORT + 100}`;
         const historyReady = async (): Promise<boolean> => {
           const fetched = await fetchLoadHistory(lbAddress);
-          return 'backends' in fetched && fetched.backends.length === 3 && fetched.backends.every((backend) => backend.points.length >= MIN_REPORTS_PER_BACKEND);
+          if (!('backends' in fetched) || fetched.backends.length !== 3) return false;
+          // …and a heartbeat after the run, so each line crosses an idle silence that the held reports bridge.
+          const spanMs = (points: readonly { atUnixMs: number }[]): number => (points.at(-1)?.atUnixMs ?? 0) - (points[0]?.atUnixMs ?? 0);
+          return fetched.backends.every((backend) => backend.points.length >= MIN_REPORTS_PER_BACKEND && spanMs(backend.points) >= MIN_HISTORY_SPAN_MS);
         };
         assert.ok(await eventually(historyReady, 30_000), `each backend has ${MIN_REPORTS_PER_BACKEND} load reports in the LB's history`);
 
@@ -107,9 +112,8 @@ browserTest('lbx report --html of a live cluster: per-backend bars, run latency 
         assert.ok((charts.find((entry) => entry.chart === 'load-utilisation')?.points ?? 0) >= 3 * MIN_REPORTS_PER_BACKEND, JSON.stringify(charts));
         // Drawn as paths on nice axes: a time axis from 0 s, whole task counts.
         const dom = (await dumpDom(browser!, file)).stdout;
-        // Lines are drawn. Since idle backends report on change (every 5 s), a load series can have gaps, drawn as
-        // separate points ("M…Z"), so this checks drawn lines, not joined segments (a known gap: see the closing note).
-        assert.match(dom, /<path class="line" d="M[\d.-]+,[\d.-]+/);
+        // Lines join their points: idle backends report on change (every 5 s) and a report stands until the next.
+        assert.match(dom, /<path class="line" d="M[\d.-]+,[\d.-]+L/);
         assert.match(dom, />0 s<\/text>/);
         const html = readFileSync(file, 'utf8');
         for (const port of [BASE_PORT + 1, BASE_PORT + 2, BASE_PORT + 3]) assert.ok(html.includes(`127.0.0.1:${port}`), `backend ${port} named in the page`);

@@ -39,6 +39,33 @@ test('an interval without a sample is a gap (undefined), not zero load', () => {
   );
 });
 
+test('with a hold time, a report stands across a shorter silence (on-change reports); a longer one stays a gap', () => {
+  // Busy until 1 s, then idle reports every 5 s (the heartbeat); then silent for 9 s (down), then back.
+  const samples = [sample(0, 2, 40), sample(500, 2, 40), sample(1_000, 0, 5), sample(6_000, 0, 5), sample(15_000, 1, 20)];
+  const intervals = summariseIntervals(samples, 1_000, 18, 7_500);
+  assert.equal(
+    intervals.map((interval) => interval.meanInFlight),
+    [2, 0, 0, 0, 0, 0, 0, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 1, 1, 1],
+    'held from 1 s to 6 s; 6 s to 15 s is longer than the hold: a gap; the newest report holds to the end of the grid',
+  );
+  assert.equal(
+    intervals.slice(0, 3).map((interval) => [interval.samples, interval.held === true]),
+    [
+      [2, false],
+      [1, false],
+      [0, true],
+    ],
+  );
+  assert.is(intervals[2]?.meanCpuPercent, 5, 'the held figures are the last report');
+  assert.is(intervals[2]?.utilisation, 0);
+  assert.equal(
+    summariseIntervals([sample(0, 1)], 1_000, 10, 2_500).map((interval) => interval.meanInFlight),
+    [1, 1, 1, undefined, undefined, undefined, undefined, undefined, undefined, undefined],
+    'a newest report older than the hold no longer stands',
+  );
+  assert.is(summariseIntervals(samples, 1_000, 18)[2]?.meanInFlight, undefined, 'without a hold time a silent interval is a gap');
+});
+
 test('samples outside the grid and non-finite loads are ignored', () => {
   const intervals = summariseIntervals([sample(-1, 1), sample(100, Number.NaN), sample(5_000, 1)], 1_000, 2);
   assert.equal(
@@ -72,6 +99,19 @@ test('interval lengths: nice, about four samples each, at most 60 intervals, abo
     const intervalMs = chooseIntervalMs(spanMs, 500);
     assert.ok(intervalCount(spanMs, intervalMs) <= 61, `${spanMs} ms in ${intervalMs} ms intervals`);
   }
+});
+
+test('summariseLoad with a hold time: the busy cadence sets the interval, not the idle heartbeat', () => {
+  // A busy second of reports every 500 ms, then idle heartbeats every 5 s for 15 s (the LB history of a short run).
+  const reports = [0, 500, 1_000, 1_500, 6_500, 11_500, 16_500].map((atMs) => sample(atMs, atMs < 1_000 ? 1 : 0));
+  assert.is(summariseLoad([reports]).intervalMs, 10_000, 'the median step is the heartbeat: coarse intervals');
+  const held = summariseLoad([reports], 7_500);
+  assert.is(held.intervalMs, 2_000);
+  assert.equal(
+    held.intervals[0]!.map((interval) => interval.meanInFlight),
+    [0.5, 0, 0, 0, 0, 0, 0, 0, 0],
+    'every interval drawn: the heartbeats are held across their silences',
+  );
 });
 
 test('summariseLoad puts every series on one grid that covers the last sample', () => {

@@ -1,4 +1,5 @@
 // Load-over-time charts for the report and bench pages: each backend's samples summarised per interval (utilisation, mean in flight, CPU, throughput), with gaps where it was down.
+import { REPORT_HOLD_MS } from '../../core/scale/idle-cost.js';
 import { summariseLoad, type LoadInterval, type LoadSample } from '../../core/stats/load-intervals.js';
 import { renderLineChart } from './svg-charts.js';
 
@@ -42,9 +43,15 @@ export function formatIntervalLength(intervalMs: number): string {
   return `${intervalMs / 60_000} min`;
 }
 
-/** One line chart per spec, all on the same grid of intervals; a gap wherever a backend sent no sample for a whole interval. */
+/**
+ * One line chart per spec, all on the same grid of intervals. Backends report on change, so a report holds until the
+ * next (REPORT_HOLD_MS at most): a gap only where a backend was silent for longer, i.e. down.
+ */
 export function renderLoadCharts(backends: readonly BackendSamples[], specs: readonly LoadChartSpec[]): { intervalMs: number; html: string[] } {
-  const grid = summariseLoad(backends.map((backend) => backend.samples));
+  const grid = summariseLoad(
+    backends.map((backend) => backend.samples),
+    REPORT_HOLD_MS,
+  );
   const samples = backends.reduce((sum, backend) => sum + backend.samples.length, 0);
   const per = `per ${formatIntervalLength(grid.intervalMs)}`;
   const html = specs.map((spec) => {

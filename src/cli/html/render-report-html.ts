@@ -3,6 +3,7 @@ import type { ClusterReport } from '../../runtime/cluster/collect-report.js';
 import type { BackendLoadHistory } from '../../runtime/lb/load-history.js';
 import { escapeHtml } from './escape-html.js';
 import { renderHtmlPage, renderHtmlTable } from './html-page.js';
+import { IDLE_HEARTBEAT_MS, REPORT_HOLD_MS } from '../../core/scale/idle-cost.js';
 import { formatIntervalLength, renderLoadCharts } from './load-charts.js';
 import { formatFigure, renderBarChart } from './svg-charts.js';
 
@@ -158,7 +159,7 @@ function renderLoadSection(report: ClusterReport, loadHistory: readonly BackendL
   return [
     heading,
     `<p class="meta">${escapeHtml(
-      `From ${new Date(startUnixMs).toISOString()}, from each backend's load reports to the LB, summarised per ${formatIntervalLength(charts.intervalMs)}. A break in a line: no report for a whole interval (the backend was down).`,
+      `From ${new Date(startUnixMs).toISOString()}, from each backend's load reports to the LB, summarised per ${formatIntervalLength(charts.intervalMs)}. Backends report on change (an idle one every ${IDLE_HEARTBEAT_MS / 1_000} s), so a report stands until the next; a break in a line: no report for over ${REPORT_HOLD_MS / 1_000} s (the backend was down).`,
     )}</p>`,
     ...charts.html,
   ];

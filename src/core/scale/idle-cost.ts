@@ -13,6 +13,8 @@ export const CHECKS_AT_BASE_INTERVAL_UP_TO = 8;
 export const MAX_SCALED_CHECK_INTERVAL_MS = 10_000;
 /** An idle backend's load report goes out at least this often: the LB's NOT_FOUND answer still reaches it (a restarted LB). */
 export const IDLE_HEARTBEAT_MS = 5_000;
+/** A load report stands for the backend's load until the next one; silent for longer than this, the backend was down (a heartbeat and a half). */
+export const REPORT_HOLD_MS = (IDLE_HEARTBEAT_MS * 3) / 2;
 
 /**
  * The registry check (and keep-registered) interval for a cluster of `backends`: `baseMs` up to 8

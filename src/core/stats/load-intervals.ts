@@ -6,7 +6,9 @@
 // `inFlight` is its mean queue length (Little's L). `cpuPercent` is already CPU since the previous report,
 // so its mean is the interval's CPU. Where samples carry the backend's cumulative served count, its rise
 // over time is the interval's throughput. An interval with no sample at all is a gap: the backend was down
-// or not answering, which a chart must show as a break rather than as zero load.
+// or not answering, which a chart must show as a break rather than as zero load. Backends report on change (an
+// idle one every few seconds), so given a hold time a report stands for the load until the next one: a silence
+// shorter than the hold is "unchanged", filled from the report before it, and only a longer one is a gap.
 
 export interface LoadSample {
   /** Milliseconds from the chart's origin (the first sample of any backend). */
@@ -20,8 +22,10 @@ export interface LoadSample {
 export interface LoadInterval {
   /** Start of the interval, milliseconds from the origin. */
   readonly startMs: number;
-  /** Samples that fell in it; 0 means a gap. */
+  /** Samples that fell in it; 0 means a gap, or a silence filled from the report before it (`held`). */
   readonly samples: number;
+  /** True when it had no sample and its figures are the last report's, which still stood (see the hold time). */
+  readonly held?: boolean;
   /** 0–1: the share of its samples that saw a task in flight; undefined for a gap. */
   readonly utilisation: number | undefined;
   /** Mean tasks in flight (queued + running); undefined for a gap. */
@@ -41,16 +45,23 @@ export const PREFERRED_SAMPLES_PER_INTERVAL = 4;
 export const MAX_INTERVALS = 60;
 /** A short run still gets about this many intervals, even with fewer samples in each. */
 export const MIN_INTERVALS = 8;
+/** Timers run late by a few percent: a wanted length this much over a nice one still takes it. */
+const CADENCE_SLACK = 0.95;
+/** With a hold time: the step quantile taken as the sampling cadence (the busy one; idle heartbeats are the long steps). */
+const BUSY_STEP_QUANTILE = 0.1;
 /** Fewest samples per interval even on a short run: one sample per interval would be the raw 0/1 line again. */
 const MIN_SAMPLES_PER_INTERVAL = 2;
 
-/** The typical time between a backend's consecutive samples: the median over every series (0 when no series has two samples). */
-export function typicalSampleIntervalMs(series: readonly (readonly LoadSample[])[]): number {
+/**
+ * The typical time between a backend's consecutive samples: the median step over every series, or another quantile
+ * of the steps (0 when no series has two samples).
+ */
+export function typicalSampleIntervalMs(series: readonly (readonly LoadSample[])[], quantile = 0.5): number {
   const steps = series
     .flatMap((samples) => samples.slice(1).map((sample, index) => sample.atMs - samples[index]!.atMs))
     .filter((step) => step > 0)
     .sort((a, b) => a - b);
-  return steps.length === 0 ? 0 : steps[Math.floor(steps.length / 2)]!;
+  return steps.length === 0 ? 0 : steps[Math.min(steps.length - 1, Math.floor(steps.length * quantile))]!;
 }
 
 /**
@@ -61,7 +72,8 @@ export function chooseIntervalMs(spanMs: number, sampleIntervalMs: number): numb
   const sampleMs = sampleIntervalMs > 0 ? sampleIntervalMs : NICE_INTERVALS_MS[0];
   const span = Math.max(0, spanMs);
   const wanted = Math.min(Math.max(sampleMs * PREFERRED_SAMPLES_PER_INTERVAL, span / MAX_INTERVALS), Math.max(sampleMs * MIN_SAMPLES_PER_INTERVAL, span / MIN_INTERVALS));
-  return NICE_INTERVALS_MS.find((length) => length >= wanted) ?? LONGEST_INTERVAL_MS;
+  // A little slack: reports every 500 ms arrive every 504 ms or so, and two of them should still fit one second.
+  return NICE_INTERVALS_MS.find((length) => length >= wanted * CADENCE_SLACK) ?? LONGEST_INTERVAL_MS;
 }
 
 /** How many intervals of `intervalMs` cover samples from 0 to `spanMs` (at least one). */
@@ -69,8 +81,11 @@ export function intervalCount(spanMs: number, intervalMs: number): number {
   return Math.max(1, Math.floor(Math.max(0, spanMs) / intervalMs) + 1);
 }
 
-/** One backend's samples summarised into `count` intervals of `intervalMs` from the origin; samples outside them are ignored. */
-export function summariseIntervals(samples: readonly LoadSample[], intervalMs: number, count: number): LoadInterval[] {
+/**
+ * One backend's samples (in time order) summarised into `count` intervals of `intervalMs` from the origin; samples
+ * outside them are ignored. With `holdMs`, an empty interval takes the last report's figures while it still stood.
+ */
+export function summariseIntervals(samples: readonly LoadSample[], intervalMs: number, count: number, holdMs = 0): LoadInterval[] {
   const sums = Array.from({ length: count }, () => ({ samples: 0, busy: 0, inFlight: 0, cpuPercent: 0, servedRise: 0, servedMs: 0 }));
   let previous: LoadSample | undefined;
   for (const sample of samples) {
@@ -91,7 +106,7 @@ export function summariseIntervals(samples: readonly LoadSample[], intervalMs: n
       sum.servedMs += stepMs;
     }
   }
-  return sums.map((sum, index) => ({
+  const intervals = sums.map((sum, index) => ({
     startMs: index * intervalMs,
     samples: sum.samples,
     utilisation: sum.samples === 0 ? undefined : sum.busy / sum.samples,
@@ -99,6 +114,35 @@ export function summariseIntervals(samples: readonly LoadSample[], intervalMs: n
     meanCpuPercent: sum.samples === 0 ? undefined : sum.cpuPercent / sum.samples,
     throughputPerSec: sum.servedMs === 0 ? undefined : (sum.servedRise * 1_000) / sum.servedMs,
   }));
+  return holdMs > 0 ? holdAcrossSilences(intervals, samples, holdMs) : intervals;
+}
+
+/**
+ * Fills each empty interval from the report before it when that report still stood: the next report came at most
+ * `holdMs` after it (the load had not changed meanwhile), or there is no next one yet and the interval starts within
+ * `holdMs` of it (the newest report of a live backend). A longer silence stays a gap. A backend killed just after a
+ * report is therefore drawn for up to `holdMs` longer than it lived.
+ */
+function holdAcrossSilences(intervals: readonly LoadInterval[], samples: readonly LoadSample[], holdMs: number): LoadInterval[] {
+  const reports = samples.filter((sample) => Number.isFinite(sample.inFlight));
+  let nextAt = 0;
+  return intervals.map((interval) => {
+    while (nextAt < reports.length && reports[nextAt]!.atMs < interval.startMs) nextAt += 1;
+    const previous = reports[nextAt - 1];
+    if (interval.samples > 0 || previous === undefined) return interval;
+    const next = reports[nextAt];
+    const stood = next === undefined ? interval.startMs < previous.atMs + holdMs : next.atMs <= previous.atMs + holdMs;
+    if (!stood) return interval;
+    const served = next?.served !== undefined && previous.served !== undefined && next.served >= previous.served && next.atMs > previous.atMs;
+    return {
+      ...interval,
+      held: true,
+      utilisation: previous.inFlight > 0 ? 1 : 0,
+      meanInFlight: previous.inFlight,
+      meanCpuPercent: Number.isFinite(previous.cpuPercent) ? previous.cpuPercent : 0,
+      throughputPerSec: interval.throughputPerSec ?? (served ? ((next.served! - previous.served!) * 1_000) / (next.atMs - previous.atMs) : undefined),
+    };
+  });
 }
 
 export interface LoadIntervalGrid {
@@ -107,12 +151,14 @@ export interface LoadIntervalGrid {
   readonly intervals: LoadInterval[][];
 }
 
-/** Every series summarised on one shared grid of intervals, its length chosen from the samples themselves. */
-export function summariseLoad(series: readonly (readonly LoadSample[])[]): LoadIntervalGrid {
+/** Every series summarised on one shared grid of intervals, its length chosen from the samples themselves; `holdMs` as summariseIntervals. */
+export function summariseLoad(series: readonly (readonly LoadSample[])[], holdMs = 0): LoadIntervalGrid {
   // A loop, not Math.max(...): a long history has more samples than a call takes arguments.
   let spanMs = 0;
   for (const samples of series) for (const sample of samples) if (sample.atMs > spanMs) spanMs = sample.atMs;
-  const intervalMs = chooseIntervalMs(spanMs, typicalSampleIntervalMs(series));
+  // On-change reports come fast while busy and at the heartbeat while idle; the median step would be the heartbeat
+  // and the chart a few coarse intervals. Held reports fill the silences, so the busy cadence sets the interval.
+  const intervalMs = chooseIntervalMs(spanMs, typicalSampleIntervalMs(series, holdMs > 0 ? BUSY_STEP_QUANTILE : 0.5));
   const count = intervalCount(spanMs, intervalMs);
-  return { intervalMs, intervals: series.map((samples) => summariseIntervals(samples, intervalMs, count)) };
+  return { intervalMs, intervals: series.map((samples) => summariseIntervals(samples, intervalMs, count, holdMs)) };
 }
