@@ -1,5 +1,7 @@
 // Flags shared by several commands.
-import { Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+// The flags module alone: a role process loads neither oclif's config nor the rest of its index (see role-entry.ts).
+import * as Flags from '@oclif/core/flags';
 
 import { formatDurationMs, parseDurationFlag } from '../core/duration.js';
 import { parseFraction } from '../core/fraction.js';

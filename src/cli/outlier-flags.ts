@@ -1,6 +1,6 @@
 // Outlier detection's flags, shared by `up`, `bench` and `serve lb`, and the settings they make: the on/off switch, and
 // success-rate ejection's settings (gRPC A50 success_rate_ejection).
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 
 import { DEFAULT_SUCCESS_RATE, SUCCESS_RATE_BOUNDS, type SuccessRateConfig } from '../core/health/success-rate.js';
 

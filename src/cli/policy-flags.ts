@@ -1,5 +1,5 @@
 // The consistent-hash settings flags shared by `up`, `policy` and the LB role, and their PolicyConfig.
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 
 import type { PolicyConfig } from '../core/policies/policy.js';
 import { LbxError } from '../core/lbx-error.js';

@@ -1,5 +1,7 @@
 // The backend role: serve tasks until stopped, draining on SIGTERM.
-import { Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+// The flags module alone: a role process loads neither oclif's config nor the rest of its index (see role-entry.ts).
+import * as Flags from '@oclif/core/flags';
 import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { MAX_WEIGHT, MIN_SPEED, MIN_WEIGHT, parseFactor } from '../number-lists.js';

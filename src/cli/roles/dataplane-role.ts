@@ -1,5 +1,7 @@
 // The data-plane role: run HAProxy or NGINX for a proxy-mode cluster and keep it in step with the LB's plan.
-import { Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+// The flags module alone: a role process loads neither oclif's config nor the rest of its index (see role-entry.ts).
+import * as Flags from '@oclif/core/flags';
 
 import { durationFlag, hostFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';

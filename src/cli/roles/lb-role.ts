@@ -1,5 +1,7 @@
 // The load-balancer role: serve picks until stopped.
-import { Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+// The flags module alone: a role process loads neither oclif's config nor the rest of its index (see role-entry.ts).
+import * as Flags from '@oclif/core/flags';
 import { clusterDirFlag, durationFlag, hostFlag, registryAddressFlag, registryClusterFlag, registryConnectionFromFlags, registryKindFlag, tokenFileFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 import { POLICY_CHOICES, resolvePolicy } from '../../core/policies/index.js';

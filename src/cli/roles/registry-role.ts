@@ -1,5 +1,7 @@
 // The embedded-registry role: serve the Consul API subset until stopped.
-import { Flags, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
+// The flags module alone: a role process loads neither oclif's config nor the rest of its index (see role-entry.ts).
+import * as Flags from '@oclif/core/flags';
 import { clusterDirFlag, hostFlag } from '../flags.js';
 import { logEvent, logLine, runForever } from '../role-log.js';
 
