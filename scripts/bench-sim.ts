@@ -143,23 +143,33 @@ interface BenchJson {
   policies: Array<{ policy: string; summary: { throughputPerSec: number; latencyMs: { p50: number; p90: number; p99: number } } }>;
 }
 
-/** Full-speed service time as measured: each task alone on its backend (concurrency 1), so its latency is its service time plus one call's overhead. */
+/** Full-speed service time as measured: each task alone on its backend (concurrency 1), less one call's overhead. */
 interface MeasuredService {
   readonly p50: number;
   readonly p99: number;
+  /** What a SIMPLE task (no work) took at concurrency 1: the pick and the call, which the backend's core does not pay. */
+  readonly overhead: number;
 }
 
-/** rr at concurrency 1 over the running cluster; the speed-1 backends' p50 and p99 (averaged), the slow one left out. */
 /** CPU_HEAVY tasks sent before the service time is measured, so every backend's code is warm. */
 const WARMUP_HEAVY_TASKS = 1_000;
 
+/**
+ * rr at concurrency 1 over the running cluster: the speed-1 backends' CPU_HEAVY p50 and p99 (averaged, the slow one
+ * left out), each less the p50 of a SIMPLE task, which is all overhead (about 1–2 ms here: a sixth of a heavy task).
+ */
 function measureService(lbx: (args: string[]) => string, basePort: number): MeasuredService {
-  const run = JSON.parse(lbx(['send', '--name', 'v3', '--heavy', '200', '--concurrency', '1', '--seed', '7', '--json'])) as {
-    summary: { backends: Array<{ address: string; latencyMs: { p50: number; p99: number } }> };
+  const fullSpeedLatency = (work: string[]): { p50: number; p99: number } => {
+    const run = JSON.parse(lbx(['send', '--name', 'v3', ...work, '--concurrency', '1', '--seed', '7', '--json'])) as {
+      summary: { backends: Array<{ address: string; latencyMs: { p50: number; p99: number } }> };
+    };
+    const fullSpeed = run.summary.backends.filter((backend) => !backend.address.endsWith(`:${basePort + 4}`));
+    const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+    return { p50: mean(fullSpeed.map((backend) => backend.latencyMs.p50)), p99: mean(fullSpeed.map((backend) => backend.latencyMs.p99)) };
   };
-  const fullSpeed = run.summary.backends.filter((backend) => !backend.address.endsWith(`:${basePort + 4}`));
-  const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
-  return { p50: mean(fullSpeed.map((backend) => backend.latencyMs.p50)), p99: mean(fullSpeed.map((backend) => backend.latencyMs.p99)) };
+  const overhead = fullSpeedLatency(['--simple', '400']).p50;
+  const heavy = fullSpeedLatency(['--heavy', '200']);
+  return { p50: heavy.p50 - overhead, p99: heavy.p99 - overhead, overhead };
 }
 
 /**
@@ -196,7 +206,7 @@ async function againstLbx(heavy: number, log: (line: string) => void): Promise<b
     }
     const service = { p50: (before.p50 + after.p50) / 2, p99: Math.max((before.p99 + after.p99) / 2, (before.p50 + after.p50) / 2) };
     log(
-      `service time at speed 1 (concurrency 1): before the bench p50 ${before.p50.toFixed(1)} ms p99 ${before.p99.toFixed(1)}; after p50 ${after.p50.toFixed(1)} p99 ${after.p99.toFixed(1)}; simulated as lognormal:${service.p50.toFixed(1)},${service.p99.toFixed(1)}`,
+      `service time at speed 1 (concurrency 1, less a SIMPLE task's ${before.overhead.toFixed(1)} / ${after.overhead.toFixed(1)} ms): before the bench p50 ${before.p50.toFixed(1)} ms p99 ${before.p99.toFixed(1)}; after p50 ${after.p50.toFixed(1)} p99 ${after.p99.toFixed(1)}; simulated as lognormal:${service.p50.toFixed(1)},${service.p99.toFixed(1)}`,
     );
     log(`load average after the real run: ${loadAverage()}`);
     const simulate = (extra: string[]): SimJson =>
