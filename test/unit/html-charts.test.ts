@@ -206,9 +206,10 @@ test('the report page charts backends, runs and load history', () => {
 test('the report draws load per interval: utilisation between 0 and 100 %, and a break where a backend sent no report', () => {
   const input = syntheticReportInput();
   const start = input.loadHistory[0]!.points[0]!.atUnixMs;
-  // Backend 2 reports every 500 ms for 20 s but is dead from 6 s to 12 s; it is busy on every other report.
+  // Backend 2 reports every 500 ms for 20 s but is dead from 4 s to 14 s, longer than a report stands (REPORT_HOLD_MS:
+  // a shorter silence is an idle backend's, bridged); it is busy on every other report.
   const points = Array.from({ length: 40 }, (_, step) => ({ atUnixMs: start + step * 500, inFlight: step % 2, queueDepth: 0, cpuPercent: 50 })).filter(
-    (point) => point.atUnixMs - start < 6_000 || point.atUnixMs - start >= 12_000,
+    (point) => point.atUnixMs - start < 4_000 || point.atUnixMs - start >= 14_000,
   );
   const steady = Array.from({ length: 40 }, (_, step) => ({ atUnixMs: start + step * 500, inFlight: 1, queueDepth: 0, cpuPercent: 90 }));
   const html = renderReportHtml({
