@@ -1,6 +1,9 @@
 // Dense mode (`up --backend-processes K`): 8 backends in 2 processes, one worker thread each. A send reconciles,
-// `kill` ends one backend and leaves the others of its process serving, `down` leaves no process.
-import { readFileSync } from 'node:fs';
+// `kill` ends one backend and leaves the others of its process serving, `down` leaves no process. And the default, a
+// process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.mjs).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -90,6 +93,33 @@ dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, 
 
     const started = await cluster.json<{ started: { pid: number } }>(['start', String(victim.port)]);
     assert.is(started.started.pid, victimPid, 'started again in the same process');
+  });
+});
+
+const BUNDLED_BACKEND = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../build/backend-role.mjs');
+
+dense('a process per backend runs the bundled entry; a SIGKILLed backend comes back from it and the cluster reconciles', async () => {
+  // npm test builds first, and esbuild is a dev dependency: a missing bundle is a broken build step, not a skip.
+  assert.ok(existsSync(BUNDLED_BACKEND), `npm run build made ${BUNDLED_BACKEND}`);
+  const cluster = defineCluster<StatusJson, RunJson, ReportJson>(sandbox, 'bundled', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '2', '--registry', 'embedded'], TEST_TIMEOUT_MS, async () => {
+    const backendPids = async (): Promise<number[]> =>
+      (await cluster.status()).components.filter((component) => component.role === 'backend' && component.state === 'ready').map((component) => component.pid);
+    const pids = await backendPids();
+    assert.is(pids.length, 2);
+    for (const pid of pids) assert.match(argvOf(pid), /build\/backend-role\.mjs serve backend --id backend-/);
+
+    const victim = cluster.backend(0);
+    await cluster.json(['kill', String(victim.port), '--signal', 'SIGKILL']);
+    await cluster.json(['start', String(victim.port)]);
+    const restarted = await backendPids();
+    assert.is(restarted.length, 2, 'both backends ready again');
+    for (const pid of restarted) assert.match(argvOf(pid), /build\/backend-role\.mjs serve backend/);
+
+    const run = await cluster.send(['--simple', '400', '--concurrency', '16']);
+    assertAllOk(run, 'send after the restart');
+    const report = await cluster.report();
+    assert.ok(report.reconciliation.matches, `reconciliation: ${JSON.stringify(report.reconciliation.rows)}`);
   });
 });
 

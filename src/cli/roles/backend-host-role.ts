@@ -1,8 +1,7 @@
 // The backend-host role (`up --backend-processes K`): serves the backends the supervisor starts in it, one worker thread each.
-import { statSync } from 'node:fs';
-
 import { clusterDirFlag } from '../flags.js';
 import { logLine, runForever } from '../role-log.js';
+import { bundleUrl, freshBundleOr } from '../../runtime/process/role-bundle.js';
 import type { BackendOptions } from '../../runtime/backend/backend-options.js';
 import type { BackendRoleFlags } from './backend-role.js';
 
@@ -15,15 +14,7 @@ const HOST_STOP_DEADLINE_MS = 13_000;
  * The worker's code: the bundle `npm run build` makes (build/backend-worker.mjs; a worker loads it in about half
  * the CPU of 150 modules), unless it is missing or older than the build, else the worker's own module.
  */
-function workerUrl(): URL {
-  const own = new URL('./backend-worker.js', import.meta.url);
-  const bundle = new URL('../../../build/backend-worker.mjs', import.meta.url);
-  try {
-    return statSync(bundle).mtimeMs >= statSync(own).mtimeMs ? bundle : own;
-  } catch {
-    return own;
-  }
-}
+const workerUrl = (): URL => freshBundleOr(bundleUrl('backend-worker.mjs'), new URL('./backend-worker.js', import.meta.url));
 
 export async function serveBackendHost(): Promise<void> {
   const { BackendHost } = await import('../../runtime/backend/backend-host.js');

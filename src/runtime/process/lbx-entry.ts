@@ -2,6 +2,8 @@
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
+import { bundleUrl, freshBundleOr } from './role-bundle.js';
+
 /**
  * V8 heap sizing for long-running roles. Under a request storm grpc-js's short-lived call
  * objects get promoted and V8's default heuristics let old space grow: a backend reached
@@ -21,4 +23,15 @@ export function lbxCommandPrefix(): { file: string; args: string[] } {
   if (isSea()) return { file: process.execPath, args: [] };
   const entry = fileURLToPath(new URL('../../../bin/lbx.js', import.meta.url));
   return { file: process.execPath, args: [...ROLE_NODE_FLAGS, entry] };
+}
+
+/**
+ * argv prefix that runs a supervised backend; the caller appends "serve backend …". Its own entry (one bundled file
+ * when the build made it: it starts in about two thirds of the CPU, see src/cli/roles/backend-entry.ts) rather than
+ * bin/lbx.js; a single executable runs itself as for every role.
+ */
+export function backendCommandPrefix(): { file: string; args: string[] } {
+  if (isSea()) return lbxCommandPrefix();
+  const entry = freshBundleOr(bundleUrl('backend-role.mjs'), new URL('../../cli/roles/backend-entry.js', import.meta.url));
+  return { file: process.execPath, args: [...ROLE_NODE_FLAGS, fileURLToPath(entry)] };
 }

@@ -5,7 +5,7 @@ import type { SuccessRateConfig } from '../../core/health/success-rate.js';
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { backendMetricsPort, hasBackendMetricsPort, type PortLayout } from '../cluster/ports.js';
-import { lbxCommandPrefix } from '../process/lbx-entry.js';
+import { backendCommandPrefix, lbxCommandPrefix } from '../process/lbx-entry.js';
 import { tokenFile } from '../cluster/cluster-token.js';
 import { formatHostPort } from '../../core/host-port.js';
 
@@ -14,10 +14,8 @@ export interface RoleCommand {
   readonly args: string[];
 }
 
-const lbx = (args: string[]): RoleCommand => {
-  const prefix = lbxCommandPrefix();
-  return { file: prefix.file, args: [...prefix.args, ...args] };
-};
+const withPrefix = (prefix: { file: string; args: string[] }, args: string[]): RoleCommand => ({ file: prefix.file, args: [...prefix.args, ...args] });
+const lbx = (args: string[]): RoleCommand => withPrefix(lbxCommandPrefix(), args);
 
 /** `--cluster-dir` marks every child's argv, so a stale cluster's pids can be verified before they are signalled. */
 const marker = (clusterDir: string): string[] => ['--cluster-dir', clusterDir];
@@ -160,7 +158,7 @@ export interface BackendTraits {
 }
 
 export function backendCommand(spec: ClusterSpec, traits: BackendTraits, port: number, registryAddress: string, lbAddress: string, clusterDir: string): RoleCommand {
-  return lbx([
+  return withPrefix(backendCommandPrefix(), [
     'serve',
     'backend',
     '--id',
