@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Part of `npm run build`: bundles a dense cluster's backend worker (dist/cli/roles/backend-worker.js) into one file,
 // build/backend-worker.mjs, and a supervised backend process's entry (dist/cli/roles/backend-entry.js) into
-// build/backend-role.mjs, minified with names kept for stack traces (measured on 2 cores: 0.42-0.50 CPU-s to ready and 57 MB RSS, against 0.60-0.72
-// CPU-s and 62.5 MB from the modules; unminified 0.42-0.54 and 61.8 MB). A worker thread loads its code afresh: 150 ES modules cost each of 256 workers about
-// 320 ms of CPU here, one bundled file about 180 ms. Without esbuild (an installed package) it does nothing, and
-// backend hosts load the unbundled worker.
+// build/backend-role.mjs, minified with names kept for stack traces. A worker thread loads its code afresh: 150 ES
+// modules cost each of 256 workers about 320 ms of CPU here, one bundled file about 180 ms. A backend process from
+// its bundle took 0.46-0.50 CPU-s to ready at 57 MB RSS, from its modules 0.60-0.72 CPU-s at 62.5 MB (unminified:
+// 0.42-0.54 CPU-s, 61.8 MB). Without esbuild (an installed package) it does nothing, and both load their modules.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -14,7 +14,8 @@ export interface RoleCommand {
   readonly args: string[];
 }
 
-const withPrefix = (prefix: { file: string; args: string[] }, args: string[]): RoleCommand => ({ file: prefix.file, args: [...prefix.args, ...args] });
+/** A command prefix (node, its flags, an entry script) with the role's own argv after it. */
+const withPrefix = (prefix: RoleCommand, args: string[]): RoleCommand => ({ file: prefix.file, args: [...prefix.args, ...args] });
 const lbx = (args: string[]): RoleCommand => withPrefix(lbxCommandPrefix(), args);
 
 /** `--cluster-dir` marks every child's argv, so a stale cluster's pids can be verified before they are signalled. */
