@@ -1,6 +1,6 @@
 // Dense mode (`up --backend-processes K`): 8 backends in 2 processes, one worker thread each. A send reconciles,
 // `kill` ends one backend and leaves the others of its process serving, `down` leaves no process. And the default, a
-// process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.mjs).
+// process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.cjs, run with its V8 code cache).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +96,7 @@ dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, 
   });
 });
 
-const BUNDLED_BACKEND = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../build/backend-role.mjs');
+const BUNDLED_BACKEND = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../build/backend-role.cjs');
 
 dense('a process per backend runs the bundled entry; a SIGKILLed backend comes back from it and the cluster reconciles', async () => {
   // npm test builds first, and esbuild is a dev dependency: a missing bundle is a broken build step, not a skip.
@@ -107,14 +107,16 @@ dense('a process per backend runs the bundled entry; a SIGKILLed backend comes b
       (await cluster.status()).components.filter((component) => component.role === 'backend' && component.state === 'ready').map((component) => component.pid);
     const pids = await backendPids();
     assert.is(pids.length, 2);
-    for (const pid of pids) assert.match(argvOf(pid), /build\/backend-role\.mjs serve backend --id backend-/);
+    for (const pid of pids) assert.match(argvOf(pid), /run-bundle\.js \S+\/build\/backend-role\.cjs serve backend --id backend-/);
 
     const victim = cluster.backend(0);
     await cluster.json(['kill', String(victim.port), '--signal', 'SIGKILL']);
     await cluster.json(['start', String(victim.port)]);
     const restarted = await backendPids();
     assert.is(restarted.length, 2, 'both backends ready again');
-    for (const pid of restarted) assert.match(argvOf(pid), /build\/backend-role\.mjs serve backend/);
+    for (const pid of restarted) assert.match(argvOf(pid), /run-bundle\.js \S+\/build\/backend-role\.cjs serve backend/);
+    // The first backend to compile the bundle left its code cache for the others (runtime/process/code-cached-bundle.ts).
+    assert.ok(existsSync(`${BUNDLED_BACKEND}.v8cache`), 'the bundle has its code cache');
 
     const run = await cluster.send(['--simple', '400', '--concurrency', '16']);
     assertAllOk(run, 'send after the restart');

@@ -53,7 +53,8 @@ export class BackendHost {
   private readonly workers = new Map<number, HostedWorker>();
 
   constructor(
-    private readonly workerUrl: URL,
+    /** The worker's script and the argv it is given (a bundle runner and its bundle, or the worker's own module). */
+    private readonly workerEntry: readonly [string, ...string[]],
     private readonly parseArgv: ParseBackendArgv,
     private readonly report: (report: HostReport) => void,
     private readonly log: (line: string) => void,
@@ -95,7 +96,8 @@ export class BackendHost {
       this.report({ type: 'backend-exit', port, code: 1, signal: null });
       return;
     }
-    const worker = new Worker(this.workerUrl, { workerData: start, resourceLimits: WORKER_RESOURCE_LIMITS, stdout: false, stderr: false });
+    const [workerFile, ...workerArgv] = this.workerEntry;
+    const worker = new Worker(workerFile, { argv: workerArgv, workerData: start, resourceLimits: WORKER_RESOURCE_LIMITS, stdout: false, stderr: false });
     const hosted: HostedWorker = { worker, isKilled: false };
     this.workers.set(port, hosted);
     worker.on('message', (message: WorkerReport) => {

@@ -2,7 +2,7 @@
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
-import { bundleUrl, freshBundleOr } from './role-bundle.js';
+import { bundledEntryArgs } from './role-bundle.js';
 
 /**
  * V8 heap sizing for long-running roles. Under a request storm grpc-js's short-lived call
@@ -26,12 +26,12 @@ export function lbxCommandPrefix(): { file: string; args: string[] } {
 }
 
 /**
- * argv prefix that runs a supervised backend; the caller appends "serve backend …". Its own entry (one bundled file
- * when the build made it: it starts in about two thirds of the CPU, see src/cli/roles/backend-entry.ts) rather than
- * bin/lbx.js; a single executable runs itself as for every role.
+ * argv prefix that runs a supervised backend; the caller appends "serve backend …". Its own entry rather than
+ * bin/lbx.js: one bundled file with a V8 code cache when the build made it (run-bundle.js; it starts in about two
+ * thirds of the CPU, see src/cli/roles/backend-entry.ts), else its compiled module; a single executable runs itself
+ * as for every role.
  */
 export function backendCommandPrefix(): { file: string; args: string[] } {
   if (isSea()) return lbxCommandPrefix();
-  const entry = freshBundleOr(bundleUrl('backend-role.mjs'), new URL('../../cli/roles/backend-entry.js', import.meta.url));
-  return { file: process.execPath, args: [...ROLE_NODE_FLAGS, fileURLToPath(entry)] };
+  return { file: process.execPath, args: [...ROLE_NODE_FLAGS, ...bundledEntryArgs('backend-role.cjs', new URL('../../cli/roles/backend-entry.js', import.meta.url))] };
 }

@@ -1,0 +1,63 @@
+// A bundle run with its V8 code cache: the cache is written when missing, read back after, made again for a bundle
+// that changed (even to one of the same length, which V8's own check lets through), and its absence never stops a run.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { codeCachePath, runCodeCachedBundle } from '../../src/runtime/process/code-cached-bundle.js';
+
+interface Seen {
+  readonly value: number;
+  readonly file: string;
+  readonly dirname: string;
+  readonly base: string;
+}
+const seen = (): Seen => (globalThis as unknown as { lbxCodeCacheTest: Seen }).lbxCodeCacheTest;
+
+/** A bundle that says what it saw: its CommonJS globals work, and `value` tells which source ran. */
+const bundleSource = (value: number): string =>
+  `globalThis.lbxCodeCacheTest = { value: ${value}, file: __filename, dirname: __dirname, base: require('node:path').basename(__filename) };\n` +
+  `module.exports.double = (x) => x * ${value};\n`;
+
+const test = suite('code-cached bundle');
+let dir = '';
+test.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lbx-code-cache-'));
+});
+test.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the first run writes the cache, the next reads it back, and both run the bundle as a CommonJS module', () => {
+  const bundle = path.join(dir, 'role.cjs');
+  writeFileSync(bundle, bundleSource(1));
+  assert.is(runCodeCachedBundle(bundle), 'written');
+  assert.ok(readFileSync(codeCachePath(bundle)).length > 32);
+  assert.equal(seen(), { value: 1, file: bundle, dirname: dir, base: 'role.cjs' });
+  assert.is(runCodeCachedBundle(bundle), 'used');
+  assert.is(seen().value, 1);
+});
+
+test('a bundle rebuilt to the same length runs its new code and gets a new cache', () => {
+  const bundle = path.join(dir, 'role.cjs');
+  writeFileSync(bundle, bundleSource(1));
+  runCodeCachedBundle(bundle);
+  writeFileSync(bundle, bundleSource(2));
+  assert.is(runCodeCachedBundle(bundle), 'written');
+  assert.is(seen().value, 2);
+  assert.is(runCodeCachedBundle(bundle), 'used');
+});
+
+test('a cache that cannot be written, or is garbage, leaves the bundle running', () => {
+  const bundle = path.join(dir, 'role.cjs');
+  writeFileSync(bundle, bundleSource(3));
+  mkdirSync(codeCachePath(bundle));
+  assert.is(runCodeCachedBundle(bundle), 'unwritable');
+  assert.is(seen().value, 3);
+  rmSync(codeCachePath(bundle), { recursive: true });
+  writeFileSync(codeCachePath(bundle), 'not a cache');
+  assert.is(runCodeCachedBundle(bundle), 'written');
+  assert.is(runCodeCachedBundle(bundle), 'used');
+});
+
+test.run();
