@@ -3,11 +3,15 @@
 import http from 'node:http';
 import os from 'node:os';
 import { LbxError } from '../../../core/lbx-error.js';
+import { MAX_SCALED_CHECK_INTERVAL_MS } from '../../../core/scale/idle-cost.js';
 import { CatalogState } from './catalog-state.js';
 import { createHttpApi } from './http-api.js';
 import { DEFAULT_CATALOG_LIMITS, LocalAgent, type CatalogLimits } from './local-agent.js';
 import type { RegistryEvent } from './registry-events.js';
 import { formatHostPort } from './tcp-probe.js';
+
+/** Longer than the slowest check interval, so a keep-registered ask finds its connection still open. */
+const REGISTRY_KEEP_ALIVE_MS = MAX_SCALED_CHECK_INTERVAL_MS + 5_000;
 
 export type { RegistryEvent, DeregisterReason } from './registry-events.js';
 export { REGISTRY_IDENTITY, REGISTRY_IDENTITY_HEADER } from './http-api.js';
@@ -59,6 +63,10 @@ export async function startEmbeddedRegistry(options: EmbeddedRegistryOptions): P
   const agent = new LocalAgent(state, emit, Date.now, options.limits ?? DEFAULT_CATALOG_LIMITS);
   const acl = { token: options.token, tokenSource: options.tokenSource ?? 'the cluster token file (control.token in the cluster directory)' };
   const server = http.createServer(createHttpApi({ state, agent, acl, self: () => ({ host: advertisedHost, port: boundPort }) }));
+  // Each backend asks whether it is still registered once a check interval (up to 10 s in a big cluster). Node's 5 s
+  // keep-alive closed its connection in between, so every ask dialled anew; kept longer, the ask reuses it
+  // (an idle backend of a 64-backend cluster: 2.12-2.37 ms/s of CPU against 2.39-2.54, runs alternated).
+  server.keepAliveTimeout = REGISTRY_KEEP_ALIVE_MS;
 
   try {
     await new Promise<void>((resolve, reject) => {
