@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Part of `npm run build`: bundles a dense cluster's backend worker (dist/cli/roles/backend-worker.js) into one file,
 // build/backend-worker.cjs, and a supervised backend process's entry (dist/cli/roles/backend-entry.js) into
-// build/backend-role.cjs, minified with names kept for stack traces. Both run through dist/cli/roles/run-bundle.js,
-// which keeps a V8 code cache beside each bundle (runtime/process/code-cached-bundle.ts): CommonJS, because Node 20
-// has a code cache only for classic scripts. A worker thread loads its code afresh: 150 ES modules cost each of 256
-// workers about 320 ms of CPU here, one bundled ES module about 180 ms. A backend process from its ES module bundle
-// took 0.46-0.50 CPU-s to ready at 57 MB RSS, from its modules 0.60-0.72 CPU-s at 62.5 MB; loading the bundle (node's
-// own start included) 0.21 CPU-s as an ES module, 0.14 as CommonJS from its code cache. Without esbuild (an installed
-// package) it does nothing, and both load their modules.
+// build/backend-role.cjs, minified with names kept for stack traces. Both run through the bundle runner
+// (dist/cli/roles/run-bundle.js, itself bundled as build/run-bundle.cjs), which keeps a V8 code cache beside each
+// bundle (runtime/process/code-cached-bundle.ts): CommonJS, because Node 20 has a code cache only for classic
+// scripts. A worker thread loads its code afresh: 150 ES modules cost each of 256 workers about 320 ms of CPU here,
+// one bundled ES module about 180 ms. A backend process from its ES module bundle took 0.46-0.50 CPU-s to ready at
+// 57 MB RSS, from its modules 0.60-0.72 CPU-s at 62.5 MB; loading the bundle (node's own start included) takes 0.21
+// CPU-s as an ES module, 0.15 as CommonJS from its code cache. Without esbuild (an installed package) it does
+// nothing, and both load their modules.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const entry = path.join(root, 'dist/cli/roles/backend-worker.js');
 const backendEntry = path.join(root, 'dist/cli/roles/backend-entry.js');
+const runBundleEntry = path.join(root, 'dist/cli/roles/run-bundle.js');
 
 let build;
 try {
@@ -22,7 +24,7 @@ try {
 } catch {
   process.exit(0);
 }
-if (!existsSync(entry) || !existsSync(backendEntry)) process.exit(0);
+if (![entry, backendEntry, runBundleEntry].every((file) => existsSync(file))) process.exit(0);
 const common = {
   bundle: true,
   platform: 'node',
@@ -37,3 +39,6 @@ const common = {
 };
 await build({ ...common, entryPoints: [entry], outfile: path.join(root, 'build/backend-worker.cjs'), minify: true, keepNames: true });
 await build({ ...common, entryPoints: [backendEntry], outfile: path.join(root, 'build/backend-role.cjs'), minify: true, keepNames: true });
+// The runner as CommonJS too: started as an ES module it costs each backend Node's ES module loader, 0.20 against
+// 0.15 CPU-s to load the backend (a process or a worker thread never needs that loader otherwise).
+await build({ ...common, entryPoints: [runBundleEntry], outfile: path.join(root, 'build/run-bundle.cjs') });

@@ -107,14 +107,14 @@ dense('a process per backend runs the bundled entry; a SIGKILLed backend comes b
       (await cluster.status()).components.filter((component) => component.role === 'backend' && component.state === 'ready').map((component) => component.pid);
     const pids = await backendPids();
     assert.is(pids.length, 2);
-    for (const pid of pids) assert.match(argvOf(pid), /run-bundle\.js \S+\/build\/backend-role\.cjs serve backend --id backend-/);
+    for (const pid of pids) assert.match(argvOf(pid), /build\/run-bundle\.cjs \S+\/build\/backend-role\.cjs serve backend --id backend-/);
 
     const victim = cluster.backend(0);
     await cluster.json(['kill', String(victim.port), '--signal', 'SIGKILL']);
     await cluster.json(['start', String(victim.port)]);
     const restarted = await backendPids();
     assert.is(restarted.length, 2, 'both backends ready again');
-    for (const pid of restarted) assert.match(argvOf(pid), /run-bundle\.js \S+\/build\/backend-role\.cjs serve backend/);
+    for (const pid of restarted) assert.match(argvOf(pid), /build\/run-bundle\.cjs \S+\/build\/backend-role\.cjs serve backend/);
     // The first backend to compile the bundle left its code cache for the others (runtime/process/code-cached-bundle.ts).
     assert.ok(existsSync(`${BUNDLED_BACKEND}.v8cache`), 'the bundle has its code cache');
 

@@ -1,5 +1,6 @@
-// Process and worker entry for a bundled role: `node <flags> run-bundle.js <bundle.cjs> serve backend …` (or a worker
-// thread started with the bundle as its argv). The bundle then sees the argv it would have seen run directly.
+// Process and worker entry for a bundled role: `node <flags> build/run-bundle.cjs <bundle.cjs> serve backend …` (or a
+// worker thread started with the bundle as its argv). The bundle then sees the argv it would have seen run directly.
+// `npm run build` bundles this file too, as CommonJS: so no backend pays for Node's ES module loader.
 import path from 'node:path';
 
 import { runCodeCachedBundle } from '../../runtime/process/code-cached-bundle.js';

@@ -27,9 +27,9 @@ export function lbxCommandPrefix(): { file: string; args: string[] } {
 
 /**
  * argv prefix that runs a supervised backend; the caller appends "serve backend …". Its own entry rather than
- * bin/lbx.js: one bundled file with a V8 code cache when the build made it (run-bundle.js; it starts in about two
- * thirds of the CPU, see src/cli/roles/backend-entry.ts), else its compiled module; a single executable runs itself
- * as for every role.
+ * bin/lbx.js: one bundled file with a V8 code cache when the build made it (run by build/run-bundle.cjs; it starts
+ * in about two thirds of the CPU, see src/cli/roles/backend-entry.ts), else its compiled module; a single
+ * executable runs itself as for every role.
  */
 export function backendCommandPrefix(): { file: string; args: string[] } {
   if (isSea()) return lbxCommandPrefix();

@@ -18,11 +18,14 @@ export function freshBundleOr(bundle: URL, own: URL): URL {
   }
 }
 
-/** Where bundles are run from: the entry that compiles them with their code cache (cli/roles/run-bundle.ts). */
-export const runBundleUrl = (): URL => new URL('../../cli/roles/run-bundle.js', import.meta.url);
+/**
+ * Where bundles are run from: the entry that compiles them with their code cache (cli/roles/run-bundle.ts), itself
+ * bundled as CommonJS when the build made it (an ES module entry costs each backend Node's ES module loader).
+ */
+export const runBundleUrl = (): URL => freshBundleOr(bundleUrl('run-bundle.cjs'), new URL('../../cli/roles/run-bundle.js', import.meta.url));
 
 /**
- * The script argv that runs a role's code: run-bundle.js and build/<bundleName> when that bundle is fresh (see
+ * The script argv that runs a role's code: the bundle runner and build/<bundleName> when that bundle is fresh (see
  * freshBundleOr), else the compiled module `own`. A worker thread takes the first as its file and the rest as argv.
  */
 export function bundledEntryArgs(bundleName: string, own: URL): [string, ...string[]] {
