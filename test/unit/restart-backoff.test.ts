@@ -64,4 +64,16 @@ test('infrastructure that crash-loops within a second of starting backs off, nev
   assert.equal(afterInfrastructureCrash(9, INFRASTRUCTURE_QUICK_CRASH_MS), { crashes: 1, delayMs: 0 });
 });
 
+test('infrastructure killed after it became ready is restarted at once, however soon after its start', () => {
+  // Chaos at every other 1 s tick after a 1 s wait: each run ends just under a second, after the LB was ready.
+  let crashes = 3;
+  for (let kill = 0; kill < 10; kill += 1) {
+    const streak = afterInfrastructureCrash(crashes, INFRASTRUCTURE_QUICK_CRASH_MS - 10, true);
+    assert.equal(streak, { crashes: 1, delayMs: 0 }, `kill ${kill}`);
+    crashes = streak.crashes;
+  }
+  // Not ready when it crashed: the crash loop's backoff as before.
+  assert.equal(afterInfrastructureCrash(1, INFRASTRUCTURE_QUICK_CRASH_MS - 10, false), { crashes: 2, delayMs: FIRST_BACKOFF_MS });
+});
+
 test.run();

@@ -519,18 +519,19 @@ export class Supervisor {
     const expected = slot.record.state === 'stopping' || this.isStopping;
     const reason = describeExit(exit);
     const ranForMs = exit.atUnixMs - (slot.record.startedAtUnixMs ?? exit.atUnixMs);
+    const wasReady = slot.record.state === 'ready';
     Object.assign(slot.record, { state: 'exited', exitedAtUnixMs: exit.atUnixMs, exitReason: reason });
     this.onEvent({ type: 'exited', component: slot.record.name, reason, expected });
     if (slot.record.role === 'backend' && !this.isStopping) slot.exitNotice = this.notifyExit(slot, reason);
     // Failures during `up` itself are fatal (up reports them); restarts begin once the cluster is ready.
     const restartable = slot.record.role !== 'backend' || this.spec.respawn === true;
-    if (!expected && restartable && this.file.state === 'ready') this.scheduleRestart(slot, ranForMs);
+    if (!expected && restartable && this.file.state === 'ready') this.scheduleRestart(slot, ranForMs, wasReady);
     void this.persist();
   }
 
   /** Starts a crashed component again, at once or after a backoff when it keeps crashing. */
-  private scheduleRestart(slot: Slot, ranForMs: number): void {
-    const streak = slot.record.role === 'backend' ? afterCrash(slot.crashes, ranForMs) : afterInfrastructureCrash(slot.crashes, ranForMs);
+  private scheduleRestart(slot: Slot, ranForMs: number, wasReady: boolean): void {
+    const streak = slot.record.role === 'backend' ? afterCrash(slot.crashes, ranForMs) : afterInfrastructureCrash(slot.crashes, ranForMs, wasReady);
     slot.crashes = streak.crashes;
     this.onEvent({ type: 'restarting', component: slot.record.name, crashesInARow: streak.crashes, delayMs: streak.delayMs });
     clearTimeout(slot.restartTimer);
