@@ -1,9 +1,10 @@
 // `npm run bench -- data-planes`: proxies side by side on the same backends (issue 14's proxy table), then the client
 // table of scripts/bench-clients.ts.
 //
-// One cluster in a temporary LBX_HOME (4 backends, lc, --mode proxy: its LB forwards at the HTTP/2 level; with HAProxy
-// installed, --proxy haproxy, so lbx also runs HAProxy on base+108 over the same backends), a second lbx LB
-// started by hand on the same registry with --proxy-forwarding grpc (the older grpc-js decode + re-encode path), and, when
+// One cluster in a temporary LBX_HOME (4 backends, lc, --mode proxy: its LB relays HTTP/2 frames; with HAProxy
+// installed, --proxy haproxy, so lbx also runs HAProxy on base+108 over the same backends), two more lbx LBs
+// started by hand on the same registry with --proxy-forwarding h2 (node:http2 streams) and grpc (the older grpc-js
+// decode + re-encode path), and, when
 // /usr/sbin/nginx is there, a private NGINX (one worker, least_conn, grpc_pass, keepalive 64) in a temporary directory, all
 // forwarding to the same 4 backends. One grpc-js client in this process calls unary ProcessTask (SIMPLE) at concurrency 64
 // through each in turn, arms alternated A B C A B C; each run is CALLS calls or MAX_RUN_MS, whichever ends first. Printed per
@@ -173,8 +174,8 @@ async function waitForProxy(name: string, address: string): Promise<void> {
   throw new Error(`${name} at ${address} did not reach ${BACKENDS} backends in ${READY_TIMEOUT_MS} ms (reached ${seen.size}; last error: ${lastError})`);
 }
 
-/** A second lbx LB on the cluster's registry, forwarding with grpc-js: the same backends, the older forwarding; run like the cluster's LB. */
-function startGrpcForwardingLb(clusterLbPid: number, port: number): ResultPromise {
+/** One more lbx LB on the cluster's registry with an older forwarding: the same backends; run like the cluster's LB. */
+function startLbWithForwarding(clusterLbPid: number, port: number, forwarding: 'h2' | 'grpc'): ResultPromise {
   const argv = readFileSync(`/proc/${clusterLbPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   const serveAt = argv.indexOf('serve');
   const nodeFlags = argv.slice(1, argv.indexOf(lbxBin));
@@ -187,13 +188,17 @@ function startGrpcForwardingLb(clusterLbPid: number, port: number): ResultPromis
     if (dropped.has(flag)) index += 1;
     else kept.push(flag);
   }
-  return execa(process.execPath, [...nodeFlags, lbxBin, 'serve', 'lb', ...kept, '--port', String(port), '--id', `bench-grpc-lb-${port}`, '--proxy-forwarding', 'grpc'], {
-    env,
-    reject: false,
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'ignore',
-  });
+  return execa(
+    process.execPath,
+    [...nodeFlags, lbxBin, 'serve', 'lb', ...kept, '--port', String(port), '--id', `bench-${forwarding}-lb-${port}`, '--proxy-forwarding', forwarding],
+    {
+      env,
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+    },
+  );
 }
 
 /** A private NGINX (one worker, no master, everything in `dir`) proxying gRPC to the backends with least_conn. */
@@ -251,11 +256,13 @@ try {
   const lb = status.components.find((component) => component.role === 'lb');
   const backends = status.components.filter((component) => component.role === 'backend').map((component) => component.address);
   if (lb === undefined) throw new Error('the cluster has no LB in lbx status');
-  const arms: Arm[] = [{ name: 'lbx h2', address: lb.address, pids: [lb.pid] }];
-  const grpcPort = await freePort();
-  const grpcLb = startGrpcForwardingLb(lb.pid, grpcPort);
-  started.push(grpcLb);
-  arms.push({ name: 'lbx grpc', address: `127.0.0.1:${grpcPort}`, pids: [grpcLb.pid as number] });
+  const arms: Arm[] = [{ name: 'lbx relay', address: lb.address, pids: [lb.pid] }];
+  for (const forwarding of ['h2', 'grpc'] as const) {
+    const port = await freePort();
+    const olderLb = startLbWithForwarding(lb.pid, port, forwarding);
+    started.push(olderLb);
+    arms.push({ name: `lbx ${forwarding}`, address: `127.0.0.1:${port}`, pids: [olderLb.pid as number] });
+  }
   const dataPlane = status.components.find((component) => component.role === 'dataplane');
   if (dataPlane !== undefined) arms.push({ name: 'haproxy', address: dataPlane.address, pids: haproxyPids(dataPlane.pid) });
   else console.log(`  (no ${HAPROXY}: the haproxy arm is skipped)`);
@@ -297,5 +304,8 @@ function printSummary(arms: readonly Arm[], runs: readonly Run[]): void {
 }
 
 // The issue's client table: direct unary, look-aside send and proxy send, on clusters of their own.
-const { benchClients } = await import('./bench-clients.js');
-await benchClients();
+// LBX_BENCH_PLANES_PARTS=proxies skips it.
+if (process.env.LBX_BENCH_PLANES_PARTS !== 'proxies') {
+  const { benchClients } = await import('./bench-clients.js');
+  await benchClients();
+}

@@ -28,7 +28,7 @@ export const lbRoleFlags = {
   })(),
   'proxy-forwarding': Flags.option({
     description:
-      "Proxy mode: h2 = pass each task's HTTP/2 stream through to the picked backend (nothing decoded); grpc = decode and re-encode it in grpc-js (the older, slower path, kept to compare). Also LBX_PROXY_FORWARDING.",
+      "Proxy mode: relay = pass each task's HTTP/2 frames through to the picked backend with lbx's own framing (only headers decoded); h2 = the same with node:http2 streams; grpc = decode and re-encode it in grpc-js. h2 and grpc are the older, slower paths, kept to compare. Also LBX_PROXY_FORWARDING.",
     options: PROXY_FORWARDINGS,
     default: DEFAULT_PROXY_FORWARDING,
     env: 'LBX_PROXY_FORWARDING',

@@ -12,16 +12,9 @@ import type { Balancer } from '../../core/balancer.js';
 import type { PickResult } from '../../core/policies/policy.js';
 import { XDS_HASH_HEADER } from '../../core/xds/xds-plan.js';
 import { H2SessionPool } from './h2-session-pool.js';
-import {
-  forwardStream,
-  GRPC_STATUS_CANCELLED,
-  GRPC_STATUS_OK,
-  GRPC_STATUS_RESOURCE_EXHAUSTED,
-  GRPC_STATUS_UNAVAILABLE,
-  statusTrailers,
-  type ForwardOutcome,
-} from './h2-forward-stream.js';
+import { forwardStream, GRPC_STATUS_RESOURCE_EXHAUSTED, GRPC_STATUS_UNAVAILABLE, statusTrailers, type ForwardOutcome } from './h2-forward-stream.js';
 import { GRPC_PREFIX_BYTES, readTaskFields, type TaskFields } from './proxy-task-fields.js';
+import { accountForward, outcomeStatus } from './forward-accounting.js';
 
 export const PROCESS_TASK_PATH = '/lbx.v1.Backend/ProcessTask';
 /** Backends tried for one call whose forwards never reached a backend (each tried one is excluded). */
@@ -96,25 +89,7 @@ export class H2TaskForwarder {
 
   /** One forward's end on its backend: in-flight down, latency, and the outcome for the policy and outlier ejection. */
   private account(pick: Extract<PickResult, { kind: 'backend' }>, outcome: ForwardOutcome, startedAt: number): void {
-    const endedAt = this.nowMs();
-    const latencyMs = endedAt - startedAt;
-    pick.backend.load.callEnded(latencyMs, endedAt);
-    const status = outcomeStatus(outcome);
-    const ok = status === GRPC_STATUS_OK;
-    pick.onDone({ ok, latencyMs });
-    this.balancer.recordOutcome(pick.backend.address, ok, status);
-  }
-}
-
-function outcomeStatus(outcome: ForwardOutcome): number {
-  switch (outcome.kind) {
-    case 'answered':
-    case 'failed':
-      return outcome.grpcStatus;
-    case 'not-sent':
-      return GRPC_STATUS_UNAVAILABLE;
-    case 'cancelled':
-      return GRPC_STATUS_CANCELLED;
+    accountForward(this.balancer, pick, outcomeStatus(outcome), startedAt, this.nowMs());
   }
 }
 

@@ -2,6 +2,8 @@
 import { startGrpcServer, type RunningGrpcServer, type ServiceBinding } from '../grpc/grpc-server.js';
 import { startH2Front, type RunningH2Front } from './h2-proxy-front.js';
 import type { H2TaskForwarder } from './h2-task-forwarder.js';
+import { startRelayFront } from './relay/relay-front.js';
+import type { RelayTaskForwarder } from './relay/relay-task-forwarder.js';
 import type { ProxyService } from './proxy-service.js';
 
 /** A listener beside the gRPC server, as LbListeners stops it. */
@@ -9,10 +11,11 @@ export interface SideListener {
   stop(): Promise<void>;
 }
 
-/** Proxy mode's parts: the grpc-js Backend service, and with h2 forwarding the forwarder that owns the LB's port. */
+/** Proxy mode's parts: the grpc-js Backend service, and with relay or h2 forwarding the forwarder whose front owns the LB's port. */
 export interface ProxyParts {
   readonly service: ProxyService;
   readonly h2?: H2TaskForwarder;
+  readonly relay?: RelayTaskForwarder;
 }
 
 /** Where the grpc-js server listens when the h2 front owns the LB's port: loopback only, on a free port. */
@@ -31,13 +34,17 @@ export class LbListeners {
     private readonly proxy: ProxyParts | undefined,
   ) {}
 
-  /** With h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it; otherwise grpc-js serves the port itself. */
+  /** With relay or h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it; otherwise grpc-js serves the port itself. */
   static async start(host: string, port: number, services: readonly ServiceBinding[], proxy: ProxyParts | undefined): Promise<LbListeners> {
-    const tasks = proxy?.h2;
-    if (tasks === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
+    if (proxy?.h2 === undefined && proxy?.relay === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
     const grpc = await startGrpcServer(INNER_HOST, 0, services);
     try {
-      return new LbListeners(grpc, await startH2Front({ host, port, tasks, innerAddress: grpc.address }), proxy);
+      const innerAddress = grpc.address;
+      const front =
+        proxy.relay !== undefined
+          ? await startRelayFront({ host, port, tasks: proxy.relay, innerAddress })
+          : await startH2Front({ host, port, tasks: proxy.h2 as H2TaskForwarder, innerAddress });
+      return new LbListeners(grpc, front, proxy);
     } catch (error) {
       await grpc.stop(0);
       throw error;
@@ -83,6 +90,7 @@ export class LbListeners {
   private closeProxy(): void {
     this.proxy?.service.close();
     this.proxy?.h2?.close();
+    this.proxy?.relay?.close();
   }
 
   private async stopSideListeners(): Promise<void> {

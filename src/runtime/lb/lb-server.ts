@@ -16,6 +16,7 @@ import { createLbService } from './lb-service.js';
 import { dialOnce, probeBackendHealth } from './admission-probe.js';
 import { LbListeners, type ProxyParts } from './lb-listeners.js';
 import { H2TaskForwarder } from './h2-task-forwarder.js';
+import { RelayTaskForwarder } from './relay/relay-task-forwarder.js';
 import { DEFAULT_PROXY_FORWARDING, type ProxyForwarding } from './proxy-forwarding.js';
 import { LbRegistryLink } from './lb-registry-link.js';
 import { LB_WIDE_FIELDS } from './validate-lb-request.js';
@@ -153,11 +154,18 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   };
 }
 
-/** Proxy mode's forwarding: the grpc-js Backend service always (GetLoad, health), and the HTTP/2 forwarder unless grpc forwarding was asked for. */
+/** Proxy mode's forwarding: the grpc-js Backend service always (GetLoad, health), and the frame relay or the node:http2 forwarder unless grpc forwarding was asked for. */
 function createProxyParts(options: LbOptions, balancer: Balancer): ProxyParts | undefined {
   if (options.mode !== 'proxy') return undefined;
   const service = createProxyService(balancer);
-  return (options.proxyForwarding ?? DEFAULT_PROXY_FORWARDING) === 'h2' ? { service, h2: new H2TaskForwarder(balancer) } : { service };
+  switch (options.proxyForwarding ?? DEFAULT_PROXY_FORWARDING) {
+    case 'relay':
+      return { service, relay: new RelayTaskForwarder(balancer) };
+    case 'h2':
+      return { service, h2: new H2TaskForwarder(balancer) };
+    case 'grpc':
+      return { service };
+  }
 }
 
 /** The balancer, probing a backend itself when clients report failures. */

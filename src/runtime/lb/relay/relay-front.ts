@@ -1,0 +1,136 @@
+// The proxy-mode LB port as an HTTP/2 frame relay: ProcessTask streams go to the picked backend, every other stream to the LB's own grpc-js server.
+//
+// As h2-proxy-front.ts, but without node:http2: each client connection is read frame by frame
+// (h2/h2-connection.ts) and its streams are bound to streams on pooled upstream connections.
+// lbx.v1.LoadBalancer, health and GetLoad go through a tunnel connection per client to the
+// grpc-js server on loopback, so that server still sees one peer per client.
+import net from 'node:net';
+
+import { LbxError } from '../../../core/lbx-error.js';
+import { formatHostPort } from '../../../core/host-port.js';
+import { ErrorCode } from '../../h2/h2-frames.js';
+import { H2Connection, type H2ConnectionEvents } from '../../h2/h2-connection.js';
+import type { HeaderList } from '../../h2/hpack.js';
+import { GRPC_STATUS_UNAVAILABLE } from '../h2-forward-stream.js';
+import type { RunningH2Front } from '../h2-proxy-front.js';
+import { PROCESS_TASK_PATH } from '../h2-task-forwarder.js';
+import { RelayCall, type DownstreamHandler } from './relay-call.js';
+import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
+import { relaySettings } from './relay-settings.js';
+import type { RelayTaskForwarder } from './relay-task-forwarder.js';
+import { RelayUpstreams } from './relay-upstreams.js';
+
+export interface RelayFrontOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tasks: RelayTaskForwarder;
+  /** host:port of the LB's own grpc-js server (loopback), where every other stream goes. */
+  readonly innerAddress: string;
+}
+
+export async function startRelayFront(options: RelayFrontOptions): Promise<RunningH2Front> {
+  const clients = new Set<RelayClient>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const client = new RelayClient(socket, options, () => clients.delete(client));
+    clients.add(client);
+  });
+  const port = await listen(server, options.host, options.port);
+  return { address: formatHostPort(options.host, port), port, stop: (graceMs) => stopFront(server, clients, graceMs) };
+}
+
+/** One client connection: its streams, each held by a relayed call or a task being read. */
+class RelayClient implements H2ConnectionEvents {
+  readonly connection: H2Connection;
+  private readonly handlers = new Map<number, DownstreamHandler>();
+  private readonly tunnel = new RelayUpstreams();
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    socket: net.Socket,
+    private readonly options: RelayFrontOptions,
+    private readonly onClosed: () => void,
+  ) {
+    this.connection = new H2Connection(socket, relaySettings('server'), this);
+  }
+
+  /** Resolves once no stream is open (after a GOAWAY, none will be). */
+  whenIdle(): Promise<void> {
+    if (this.handlers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onIdle = resolve));
+  }
+
+  onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean): void {
+    const handler = this.handlers.get(streamId);
+    if (handler !== undefined) return handler.onDownHeaders(headers, isEndStream);
+    const down = { connection: this.connection, streamId };
+    const release = (): void => this.release(streamId);
+    if (headerValue(headers, ':path') === PROCESS_TASK_PATH) {
+      const task = this.options.tasks.handle(down, headers, release);
+      this.handlers.set(streamId, task);
+      if (isEndStream) task.onDownHeaders(headers, true);
+      return;
+    }
+    const link = this.tunnel.get(this.options.innerAddress);
+    const call = new RelayCall({ down, link, headers: upstreamRequestHeaders(headers, link.authority, undefined), isRequestEnded: isEndStream }, (outcome) => {
+      if (outcome.kind === 'not-sent') {
+        this.connection.sendHeaders(streamId, statusHeaders(GRPC_STATUS_UNAVAILABLE, `the LB's own server is unreachable: ${outcome.reason}`, true), true);
+      }
+      release();
+    });
+    this.handlers.set(streamId, call);
+    call.start();
+  }
+
+  onData(streamId: number, data: Buffer, isEndStream: boolean): void {
+    const handler = this.handlers.get(streamId);
+    if (handler === undefined) this.connection.credit(streamId, data.length);
+    else handler.onDownData(data, isEndStream);
+  }
+
+  onReset(streamId: number): void {
+    this.handlers.get(streamId)?.onDownGone();
+  }
+
+  onGoaway(): void {
+    // The client opens no more streams; those under way finish.
+  }
+
+  onClose(): void {
+    for (const handler of [...this.handlers.values()]) handler.onDownGone();
+    this.handlers.clear();
+    this.tunnel.close();
+    this.onIdle?.();
+    this.onClosed();
+  }
+
+  private release(streamId: number): void {
+    this.handlers.delete(streamId);
+    if (this.handlers.size === 0) this.onIdle?.();
+  }
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const inUse = error.code === 'EADDRINUSE';
+      reject(new LbxError(inUse ? 'usage' : 'runtime', inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`));
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** GOAWAY to every client, up to `graceMs` for the streams under way to finish, then every connection is cut. */
+async function stopFront(server: net.Server, clients: Set<RelayClient>, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const client of clients) client.connection.goaway(ErrorCode.NO_ERROR, 'the LB is stopping');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([Promise.all([...clients].map((client) => client.whenIdle())), graceOver]);
+  clearTimeout(timer);
+  for (const client of [...clients]) client.connection.destroy();
+  await closed;
+}

@@ -1,0 +1,47 @@
+// Header lists as the relay passes them on: lookups, the hop-by-hop ones dropped, and the proxy's own gRPC status answers.
+import type { HeaderList } from '../../h2/hpack.js';
+import { GRPC_STATUS_UNAVAILABLE, statusTrailers } from '../h2-forward-stream.js';
+
+/** Connection-specific headers HTTP/2 forbids or that name the hop, never copied across (as h2-forward-stream.ts). */
+const HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', ':authority']);
+
+/** The first value of `name`, or undefined. */
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
+
+/** A client's request headers for an upstream: its :authority, no hop headers, and grpc-timeout set to what is left of the deadline. */
+export function upstreamRequestHeaders(headers: HeaderList, authority: string, deadlineUnixMs: number | undefined): HeaderList {
+  const out: HeaderList = [':authority', authority];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (HOP_HEADERS.has(name) || (deadlineUnixMs !== undefined && name === 'grpc-timeout')) continue;
+    out.push(name, headers[i + 1] as string);
+  }
+  if (deadlineUnixMs !== undefined) out.push('grpc-timeout', `${Math.max(1, Math.ceil(deadlineUnixMs - Date.now()))}m`);
+  return out;
+}
+
+/** Response headers or trailers minus hop headers (usually none: then the list itself is returned). */
+export function withoutHopHeaders(headers: HeaderList): HeaderList {
+  let hasHop = false;
+  for (let i = 0; i < headers.length && !hasHop; i += 2) hasHop = HOP_HEADERS.has(headers[i] as string);
+  if (!hasHop) return headers;
+  const out: HeaderList = [];
+  for (let i = 0; i < headers.length; i += 2) if (!HOP_HEADERS.has(headers[i] as string)) out.push(headers[i] as string, headers[i + 1] as string);
+  return out;
+}
+
+/** grpc-status of trailers (or a trailers-only response); UNAVAILABLE when absent or not a number. */
+export function grpcStatusOf(headers: HeaderList): number {
+  const value = Number(headerValue(headers, 'grpc-status'));
+  return Number.isInteger(value) ? value : GRPC_STATUS_UNAVAILABLE;
+}
+
+/** The proxy's own answer as trailers: after response headers (`isTrailersOnly` false) or as the whole response. */
+export function statusHeaders(grpcStatus: number, message: string, isTrailersOnly: boolean): HeaderList {
+  const trailers = statusTrailers(grpcStatus, message);
+  const status = [`grpc-status`, String(trailers['grpc-status']), 'grpc-message', String(trailers['grpc-message'])];
+  return isTrailersOnly ? [':status', '200', 'content-type', 'application/grpc', ...status] : status;
+}
