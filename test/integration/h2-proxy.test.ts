@@ -1,4 +1,4 @@
-// The proxy's HTTP/2 forwarding in one process: real grpc-js backends and client on free ports, the h2 front and a Balancer between them.
+// The proxy's HTTP/2 forwarding in one process, for both forwarders (the frame relay and node:http2 streams): real grpc-js backends and client on free ports, the front and a Balancer between them.
 import { credentials, Metadata, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,8 @@ import { startGrpcServer, type RunningGrpcServer } from '../../src/runtime/grpc/
 import { probeGrpcHealth } from '../../src/runtime/cluster/probe-health.js';
 import { startH2Front, type RunningH2Front } from '../../src/runtime/lb/h2-proxy-front.js';
 import { H2TaskForwarder } from '../../src/runtime/lb/h2-task-forwarder.js';
+import { startRelayFront } from '../../src/runtime/lb/relay/relay-front.js';
+import { RelayTaskForwarder } from '../../src/runtime/lb/relay/relay-task-forwarder.js';
 import { BackendClient, BackendService, type TaskRequest, type TaskResponse } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { withTimeout } from '../helpers/with-timeout.js';
@@ -98,20 +100,29 @@ const failureOf = async (promise: Promise<unknown>): Promise<ServiceError> => {
   throw new Error('the call succeeded: expected a failure');
 };
 
+/** relay: lbx's own HTTP/2 framing (the default); h2: node:http2 streams. */
+type Forwarding = 'relay' | 'h2';
+
 interface Rig {
   readonly balancer: Balancer;
-  readonly forwarder: H2TaskForwarder;
+  readonly forwarder: { readonly callsInFlight: number; close(): void };
   readonly front: RunningH2Front;
   readonly inner: RunningGrpcServer;
   readonly client: InstanceType<typeof BackendClient>;
 }
 
-async function startRig(backendAddresses: readonly string[]): Promise<Rig> {
+async function startRig(backendAddresses: readonly string[], forwarding: Forwarding): Promise<Rig> {
   const balancer = new Balancer(resolvePolicy('lc'), { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
   backendAddresses.forEach((address, index) => balancer.register(`b${index}`, address));
-  const forwarder = new H2TaskForwarder(balancer);
   const inner = await startGrpcServer('127.0.0.1', 0, []);
-  const front = await startH2Front({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address });
+  const at = { host: '127.0.0.1', port: 0, innerAddress: inner.address };
+  if (forwarding === 'relay') {
+    const forwarder = new RelayTaskForwarder(balancer);
+    const front = await startRelayFront({ ...at, tasks: forwarder });
+    return { balancer, forwarder, front, inner, client: new BackendClient(front.address, credentials.createInsecure()) };
+  }
+  const forwarder = new H2TaskForwarder(balancer);
+  const front = await startH2Front({ ...at, tasks: forwarder });
   return { balancer, forwarder, front, inner, client: new BackendClient(front.address, credentials.createInsecure()) };
 }
 
@@ -132,147 +143,156 @@ function inFlightOf(rig: Rig): number[] {
   });
 }
 
-const forward = suite('h2 forwarding');
-const backends: FakeBackend[] = [];
-let rig: Rig | undefined;
+/** The same contract for each forwarder: every call answered once, statuses and metadata unchanged, in-flight back to 0. */
+function forwardingSuites(forwarding: Forwarding): void {
+  const forward = suite(`${forwarding} forwarding`);
+  const backends: FakeBackend[] = [];
+  let rig: Rig | undefined;
 
-forward.before(async () => {
-  for (let index = 0; index < 3; index += 1) backends.push(await startFakeBackend());
-  rig = await startRig(backends.map((backend) => backend.server.address));
-});
+  forward.before(async () => {
+    for (let index = 0; index < 3; index += 1) backends.push(await startFakeBackend());
+    rig = await startRig(
+      backends.map((backend) => backend.server.address),
+      forwarding,
+    );
+  });
 
-forward.after(async () => {
-  await stopRig(rig);
-  for (const backend of backends) await backend.server.stop(0);
-});
+  forward.after(async () => {
+    await stopRig(rig);
+    for (const backend of backends) await backend.server.stop(0);
+  });
 
-forward('300 calls at concurrency 30: every one answered by a real backend, all three used, in-flight back to 0', async () => {
-  const current = rig as Rig;
-  const served = new Map<string, number>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < 300) {
-      const response = await call(current.client, task(`slow-${next++}`));
-      served.set(response.backendAddress, (served.get(response.backendAddress) ?? 0) + 1);
+  forward('300 calls at concurrency 30: every one answered by a real backend, all three used, in-flight back to 0', async () => {
+    const current = rig as Rig;
+    const served = new Map<string, number>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 300) {
+        const response = await call(current.client, task(`slow-${next++}`));
+        served.set(response.backendAddress, (served.get(response.backendAddress) ?? 0) + 1);
+      }
+    };
+    await withTimeout(Promise.all(Array.from({ length: 30 }, worker)), 30_000, '300 forwarded calls');
+    assert.equal(
+      [...served.values()].reduce((sum, count) => sum + count, 0),
+      300,
+    );
+    assert.equal([...served.keys()].sort(), backends.map((backend) => backend.server.address).sort());
+    assert.equal(current.forwarder.callsInFlight, 0);
+    assert.equal(inFlightOf(current), [0, 0, 0]);
+  });
+
+  forward('request metadata reaches the backend (x-lbx-key, custom headers, grpc-timeout)', async () => {
+    const current = rig as Rig;
+    const metadata = new Metadata();
+    metadata.set('x-lbx-key', 'user-7');
+    metadata.set('x-custom', 'kept');
+    const before = backends.map((backend) => backend.seenMetadata.length);
+    await withTimeout(call(current.client, task('meta'), metadata, 4_000), 10_000, 'a call with metadata');
+    const seen = backends.flatMap((backend, index) => backend.seenMetadata.slice(before[index]));
+    assert.equal(seen.length, 1);
+    assert.equal([seen[0]?.get('x-lbx-key'), seen[0]?.get('x-custom')], [['user-7'], ['kept']]);
+    const timeout = String(seen[0]?.get('grpc-timeout')[0] ?? '');
+    assert.ok(timeout === '' || /^\d+[mu]$/.test(timeout), `grpc-timeout ${timeout}`);
+  });
+
+  forward("a backend's status, message and trailers come back unchanged", async () => {
+    const error = await withTimeout(failureOf(call((rig as Rig).client, task('fail-1'))), 10_000, 'a failing call');
+    assert.equal([error.code, error.details], [GrpcStatus.NOT_FOUND, 'no such thing: ü 100%']);
+    assert.equal(error.metadata.get('x-why'), ['asked to']);
+  });
+
+  forward('an invalid task type is refused by the proxy with INVALID_ARGUMENT, never forwarded', async () => {
+    const before = backends.reduce((sum, backend) => sum + backend.seenMetadata.length, 0);
+    const error = await withTimeout(failureOf(call((rig as Rig).client, { ...task('bad'), type: 7 as TaskType })), 10_000, 'an invalid call');
+    assert.equal(error.code, GrpcStatus.INVALID_ARGUMENT);
+    assert.match(error.details, /unknown type 7/);
+    assert.equal(
+      backends.reduce((sum, backend) => sum + backend.seenMetadata.length, 0),
+      before,
+    );
+  });
+
+  forward("a client's cancel reaches the backend as a reset; in-flight returns to 0", async () => {
+    const current = rig as Rig;
+    const cancelledBefore = backends.reduce((sum, backend) => sum + backend.cancelled, 0);
+    const error = await withTimeout(failureOf(call(current.client, task('hang-1'), new Metadata(), 300)), 10_000, 'a call past its deadline');
+    assert.equal(error.code, GrpcStatus.DEADLINE_EXCEEDED);
+    await withTimeout(
+      (async () => {
+        while (backends.reduce((sum, backend) => sum + backend.cancelled, 0) === cancelledBefore || current.forwarder.callsInFlight > 0) await sleep(20);
+      })(),
+      5_000,
+      'the backend seeing the cancel',
+    );
+    assert.equal(inFlightOf(current), [0, 0, 0]);
+  });
+
+  forward("health and other services on the same port go to the LB's grpc-js server", async () => {
+    assert.equal(await withTimeout(probeGrpcHealth((rig as Rig).front.address), 10_000, 'health through the front'), 'serving');
+  });
+
+  forward.run();
+
+  const down = suite(`${forwarding} forwarding to backends that are down`);
+  let downRig: Rig | undefined;
+  let live: FakeBackend | undefined;
+  const DEAD = '127.0.0.1:1';
+
+  down.after(async () => {
+    await stopRig(downRig);
+    await live?.server.stop(0);
+  });
+
+  down('an unreachable backend alone: UNAVAILABLE naming it; in-flight 0', async () => {
+    const only = await startRig([DEAD], forwarding);
+    try {
+      const error = await withTimeout(failureOf(call(only.client, task('x'))), 10_000, 'a call to a dead backend');
+      assert.equal(error.code, GrpcStatus.UNAVAILABLE);
+      assert.match(error.details, /127\.0\.0\.1:1/);
+      assert.match(error.details, /connection refused/);
+      assert.equal(only.forwarder.callsInFlight, 0);
+      assert.equal(inFlightOf(only), [0]);
+    } finally {
+      await stopRig(only);
     }
-  };
-  await withTimeout(Promise.all(Array.from({ length: 30 }, worker)), 30_000, '300 forwarded calls');
-  assert.equal(
-    [...served.values()].reduce((sum, count) => sum + count, 0),
-    300,
-  );
-  assert.equal([...served.keys()].sort(), backends.map((backend) => backend.server.address).sort());
-  assert.equal(current.forwarder.callsInFlight, 0);
-  assert.equal(inFlightOf(current), [0, 0, 0]);
-});
+  });
 
-forward('request metadata reaches the backend (x-lbx-key, custom headers, grpc-timeout)', async () => {
-  const current = rig as Rig;
-  const metadata = new Metadata();
-  metadata.set('x-lbx-key', 'user-7');
-  metadata.set('x-custom', 'kept');
-  const before = backends.map((backend) => backend.seenMetadata.length);
-  await withTimeout(call(current.client, task('meta'), metadata, 4_000), 10_000, 'a call with metadata');
-  const seen = backends.flatMap((backend, index) => backend.seenMetadata.slice(before[index]));
-  assert.equal(seen.length, 1);
-  assert.equal([seen[0]?.get('x-lbx-key'), seen[0]?.get('x-custom')], [['user-7'], ['kept']]);
-  const timeout = String(seen[0]?.get('grpc-timeout')[0] ?? '');
-  assert.ok(timeout === '' || /^\d+[mu]$/.test(timeout), `grpc-timeout ${timeout}`);
-});
+  down('one dead backend beside a live one: every call succeeds (retried where it never reached a backend)', async () => {
+    live = await startFakeBackend();
+    downRig = await startRig([DEAD, live.server.address], forwarding);
+    const current = downRig;
+    const responses = await withTimeout(Promise.all(Array.from({ length: 40 }, (_, index) => call(current.client, task(`r-${index}`)))), 20_000, '40 calls');
+    assert.equal(responses.filter((response) => response.backendAddress === live?.server.address).length, 40);
+    assert.equal(current.forwarder.callsInFlight, 0);
+  });
 
-forward("a backend's status, message and trailers come back unchanged", async () => {
-  const error = await withTimeout(failureOf(call((rig as Rig).client, task('fail-1'))), 10_000, 'a failing call');
-  assert.equal([error.code, error.details], [GrpcStatus.NOT_FOUND, 'no such thing: ü 100%']);
-  assert.equal(error.metadata.get('x-why'), ['asked to']);
-});
+  down('a backend SIGKILLed mid-call: UNAVAILABLE naming it (for the client to retry), never a hang; in-flight 0', async () => {
+    const victim = execa(process.execPath, ['--import', 'tsx', HANGING_BACKEND], { stdin: 'pipe', reject: false });
+    const address = await withTimeout(firstLine(victim), 20_000, 'the hanging backend starting');
+    const cut = await startRig([address], forwarding);
+    try {
+      const pending = failureOf(call(cut.client, task('hang-cut'), new Metadata(), 10_000));
+      await sleep(300);
+      process.kill(victim.pid as number, 'SIGKILL');
+      const error = await withTimeout(pending, 8_000, 'a call whose backend was killed');
+      assert.equal(error.code, GrpcStatus.UNAVAILABLE);
+      assert.ok(error.details.includes(address), error.details);
+      assert.equal(cut.forwarder.callsInFlight, 0);
+      assert.equal(inFlightOf(cut), [0]);
+    } finally {
+      await stopRig(cut);
+      await victim;
+    }
+  });
 
-forward('an invalid task type is refused by the proxy with INVALID_ARGUMENT, never forwarded', async () => {
-  const before = backends.reduce((sum, backend) => sum + backend.seenMetadata.length, 0);
-  const error = await withTimeout(failureOf(call((rig as Rig).client, { ...task('bad'), type: 7 as TaskType })), 10_000, 'an invalid call');
-  assert.equal(error.code, GrpcStatus.INVALID_ARGUMENT);
-  assert.match(error.details, /unknown type 7/);
-  assert.equal(
-    backends.reduce((sum, backend) => sum + backend.seenMetadata.length, 0),
-    before,
-  );
-});
+  down.run();
+}
 
-forward("a client's cancel reaches the backend as a reset; in-flight returns to 0", async () => {
-  const current = rig as Rig;
-  const cancelledBefore = backends.reduce((sum, backend) => sum + backend.cancelled, 0);
-  const error = await withTimeout(failureOf(call(current.client, task('hang-1'), new Metadata(), 300)), 10_000, 'a call past its deadline');
-  assert.equal(error.code, GrpcStatus.DEADLINE_EXCEEDED);
-  await withTimeout(
-    (async () => {
-      while (backends.reduce((sum, backend) => sum + backend.cancelled, 0) === cancelledBefore || current.forwarder.callsInFlight > 0) await sleep(20);
-    })(),
-    5_000,
-    'the backend seeing the cancel',
-  );
-  assert.equal(inFlightOf(current), [0, 0, 0]);
-});
+forwardingSuites('relay');
+forwardingSuites('h2');
 
-forward("health and other services on the same port go to the LB's grpc-js server", async () => {
-  assert.equal(await withTimeout(probeGrpcHealth((rig as Rig).front.address), 10_000, 'health through the front'), 'serving');
-});
-
-forward.run();
-
-const down = suite('h2 forwarding to backends that are down');
-let downRig: Rig | undefined;
-let live: FakeBackend | undefined;
-const DEAD = '127.0.0.1:1';
-
-down.after(async () => {
-  await stopRig(downRig);
-  await live?.server.stop(0);
-});
-
-down('an unreachable backend alone: UNAVAILABLE naming it; in-flight 0', async () => {
-  const only = await startRig([DEAD]);
-  try {
-    const error = await withTimeout(failureOf(call(only.client, task('x'))), 10_000, 'a call to a dead backend');
-    assert.equal(error.code, GrpcStatus.UNAVAILABLE);
-    assert.match(error.details, /127\.0\.0\.1:1/);
-    assert.match(error.details, /connection refused/);
-    assert.equal(only.forwarder.callsInFlight, 0);
-    assert.equal(inFlightOf(only), [0]);
-  } finally {
-    await stopRig(only);
-  }
-});
-
-down('one dead backend beside a live one: every call succeeds (retried where it never reached a backend)', async () => {
-  live = await startFakeBackend();
-  downRig = await startRig([DEAD, live.server.address]);
-  const current = downRig;
-  const responses = await withTimeout(Promise.all(Array.from({ length: 40 }, (_, index) => call(current.client, task(`r-${index}`)))), 20_000, '40 calls');
-  assert.equal(responses.filter((response) => response.backendAddress === live?.server.address).length, 40);
-  assert.equal(current.forwarder.callsInFlight, 0);
-});
-
-down('a backend SIGKILLed mid-call: UNAVAILABLE naming it (for the client to retry), never a hang; in-flight 0', async () => {
-  const victim = execa(process.execPath, ['--import', 'tsx', HANGING_BACKEND], { stdin: 'pipe', reject: false });
-  const address = await withTimeout(firstLine(victim), 20_000, 'the hanging backend starting');
-  const cut = await startRig([address]);
-  try {
-    const pending = failureOf(call(cut.client, task('hang-cut'), new Metadata(), 10_000));
-    await sleep(300);
-    process.kill(victim.pid as number, 'SIGKILL');
-    const error = await withTimeout(pending, 8_000, 'a call whose backend was killed');
-    assert.equal(error.code, GrpcStatus.UNAVAILABLE);
-    assert.ok(error.details.includes(address), error.details);
-    assert.equal(cut.forwarder.callsInFlight, 0);
-    assert.equal(inFlightOf(cut), [0]);
-  } finally {
-    await stopRig(cut);
-    await victim;
-  }
-});
-
-down.run();
-
-const cli = suite('lbx up --mode proxy (h2 forwarding): a backend SIGKILLed under load');
+const cli = suite('lbx up --mode proxy (relay forwarding, the default): a backend SIGKILLed under load');
 const sandbox = createSandbox('h2proxy');
 const BASE_PORT = await freeBasePort();
 
@@ -308,7 +328,7 @@ cli('0 failed of 6,000 tasks across the kill; every answer credited to a backend
   );
   const report = await sandbox.json<{ reconciliation: { matches: boolean } }>(['report']);
   assert.ok(report.reconciliation.matches, `report reconciles\n${lbLog().slice(-3_000)}`);
-  assert.match(sandbox.logs(), /h2 forwarding/);
+  assert.match(sandbox.logs(), /relay forwarding/);
 });
 
 cli.run();

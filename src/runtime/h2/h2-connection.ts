@@ -24,6 +24,7 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from './h2-frames.js';
+import { errorText } from './error-text.js';
 import { encodeHeaderBlock, HpackDecoder, HpackError, type HeaderList } from './hpack.js';
 
 export type H2Role = 'server' | 'client';
@@ -126,7 +127,7 @@ export class H2Connection {
     this.queueBytes(settingsFrame(settings));
     this.queueBytes(windowUpdateFrame(0, options.connectionWindowBytes - DEFAULT_WINDOW_BYTES));
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
-    socket.on('error', (error) => this.close(error.message));
+    socket.on('error', (error) => this.close(errorText(error)));
     socket.on('close', () => this.close(undefined));
   }
 

@@ -7,6 +7,7 @@
 // the stream was refused) is handed back untouched, so the caller may try another backend.
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 
+import { errorText } from '../h2/error-text.js';
 import type { PooledSession } from './h2-session-pool.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
@@ -226,20 +227,3 @@ function encodeGrpcMessage(message: string): string {
   }
   return encoded;
 }
-
-/** Transport error codes in words: the client reads ECONNRESET or EPIPE in a status as "the LB itself is down" (lb-failure.ts). */
-const ERROR_WORDS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EPIPE: 'connection broken',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-};
-
-const errorText = (error: unknown): string => {
-  if (error === undefined) return 'no error given';
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (!(cause instanceof Error)) return String(cause);
-  const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
-  return code === undefined ? cause.message : (ERROR_WORDS[code] ?? code);
-};
