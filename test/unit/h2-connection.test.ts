@@ -1,0 +1,165 @@
+// The relay's HTTP/2 connection against node:http2 (nghttp2) as the peer, over loopback in this process: headers with
+// Huffman strings and CONTINUATION frames, bodies far beyond every flow-control window both ways, PING, resets, and a
+// peer that does not speak HTTP/2.
+import http2 from 'node:http2';
+import net from 'node:net';
+
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { H2Connection, type H2ConnectionEvents } from '../../src/runtime/h2/h2-connection.js';
+import { ErrorCode } from '../../src/runtime/h2/h2-frames.js';
+import type { HeaderList } from '../../src/runtime/h2/hpack.js';
+import { withTimeout } from '../helpers/with-timeout.js';
+
+const OPTIONS = { role: 'server' as const, streamWindowBytes: 256 * 1024, connectionWindowBytes: 1024 * 1024, maxConcurrentStreams: 100, maxHeaderListBytes: 64 * 1024 };
+
+/** An echo server on H2Connection: each request's headers come back as one x-echo header, its body as the response body, passed on with the windows. */
+interface EchoServer {
+  readonly url: string;
+  readonly resets: number[];
+  readonly closed: string[];
+  close(): Promise<void>;
+}
+
+async function startEchoServer(): Promise<EchoServer> {
+  const resets: number[] = [];
+  const closed: string[] = [];
+  const server = net.createServer((socket) => {
+    const hanging = new Set<number>();
+    const events: H2ConnectionEvents = {
+      onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean) {
+        if (headers[0] === 'grpc-status') return;
+        const path = headers[headers.indexOf(':path') + 1];
+        if (path === '/reset') return connection.sendReset(streamId, ErrorCode.ENHANCE_YOUR_CALM);
+        if (path === '/hang') hanging.add(streamId);
+        connection.sendHeaders(streamId, [':status', '200', 'x-echo', JSON.stringify(headers)], false);
+        if (isEndStream) connection.sendHeaders(streamId, ['grpc-status', '0'], true);
+      },
+      onData(streamId: number, data: Buffer, isEndStream: boolean) {
+        // The echo's own DATA is credited back to the client only as it leaves: back-pressure end to end.
+        connection.sendData(streamId, data, false, connection, streamId);
+        if (isEndStream && !hanging.has(streamId)) connection.sendHeaders(streamId, ['grpc-status', '0'], true);
+      },
+      onReset: (_streamId, errorCode) => resets.push(errorCode),
+      onGoaway: () => undefined,
+      onClose: (reason) => closed.push(reason ?? 'closed'),
+    };
+    const connection: H2Connection = new H2Connection(socket, OPTIONS, events);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, resets, closed, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+interface Answer {
+  readonly headers: http2.IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly trailers: http2.IncomingHttpHeaders;
+}
+
+function request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ...headers });
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (received) => (responseHeaders = received));
+    stream.on('trailers', (received) => (trailers = received));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve({ headers: responseHeaders, body: Buffer.concat(chunks), trailers }));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
+
+const echoedHeaders = (answer: Answer): Map<string, string> => {
+  const list = JSON.parse(String(answer.headers['x-echo'])) as string[];
+  return new Map(list.flatMap((text, index) => (index % 2 === 0 ? [[text, list[index + 1] as string] as const] : [])));
+};
+
+const connection = suite('H2Connection against node:http2');
+let echo: EchoServer;
+let session: http2.ClientHttp2Session;
+
+connection.before(async () => {
+  echo = await startEchoServer();
+  session = http2.connect(echo.url);
+});
+
+connection.after(async () => {
+  session.destroy();
+  await echo.close();
+});
+
+connection('headers arrive as sent: Huffman-coded values (every printable octet), and a block split over CONTINUATION frames', async () => {
+  const printable = Array.from({ length: 95 }, (_, index) => String.fromCharCode(32 + index))
+    .join('')
+    .trim();
+  const long = 'x'.repeat(20_000);
+  const answer = await withTimeout(
+    request(session, { ':path': '/lbx.v1.Backend/ProcessTask', 'x-printable': printable, 'x-long': long, 'x-word': 'wwwexamplecom'.repeat(3) }, Buffer.alloc(0)),
+    10_000,
+    'a request',
+  );
+  const echoed = echoedHeaders(answer);
+  assert.is(echoed.get(':path'), '/lbx.v1.Backend/ProcessTask');
+  assert.is(echoed.get('x-printable'), printable);
+  assert.is(echoed.get('x-long'), long);
+  assert.is(echoed.get('x-word'), 'wwwexamplecom'.repeat(3));
+  assert.is(answer.trailers['grpc-status'], '0');
+});
+
+connection('a 3 MB body goes up and comes back intact, beyond the 256 KB stream and 1 MB connection windows, on 3 streams at once', async () => {
+  const bodies = [1, 2, 3].map((seed) => Buffer.alloc(3 * 1024 * 1024, seed));
+  const answers = await withTimeout(Promise.all(bodies.map((body) => request(session, { ':path': '/echo' }, body))), 30_000, 'three 3 MB echoes');
+  answers.forEach((answer, index) => assert.ok(answer.body.equals(bodies[index] as Buffer), `echo ${index} intact (${answer.body.length} bytes)`));
+});
+
+connection('PING is answered', async () => {
+  const ok = await withTimeout(new Promise<boolean>((resolve) => session.ping((error) => resolve(error === null))), 5_000, 'a PING');
+  assert.ok(ok);
+});
+
+connection("a stream reset by either side: the client's CANCEL reaches the connection, the server's code reaches the client", async () => {
+  const stream = session.request({ ':method': 'POST', ':path': '/hang' });
+  await new Promise<void>((resolve) => stream.once('response', () => resolve()));
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+  await withTimeout(
+    (async () => {
+      while (!echo.resets.includes(ErrorCode.CANCEL)) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    5_000,
+    'the reset reaching the server',
+  );
+  const reset = session.request({ ':method': 'POST', ':path': '/reset' });
+  reset.on('error', () => undefined);
+  reset.end();
+  const code = await withTimeout(new Promise<number>((resolve) => reset.on('close', () => resolve(reset.rstCode as number))), 5_000, 'a reset stream');
+  assert.is(code, ErrorCode.ENHANCE_YOUR_CALM);
+});
+
+connection.run();
+
+const hostile = suite('H2Connection: a peer that does not speak HTTP/2');
+
+hostile('an HTTP/1.1 request instead of the preface: GOAWAY (PROTOCOL_ERROR) and the connection ends', async () => {
+  const server = await startEchoServer();
+  try {
+    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.write('GET / HTTP/1.1\r\nHost: example\r\n\r\n');
+    await withTimeout(new Promise((resolve) => socket.on('close', resolve)), 5_000, 'the connection ending');
+    const bytes = Buffer.concat(received);
+    // Our SETTINGS, WINDOW_UPDATE, then GOAWAY (type 7) with PROTOCOL_ERROR (1).
+    const goawayAt = bytes.indexOf(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x00]), 0);
+    assert.ok(goawayAt > 0, `a GOAWAY frame in ${bytes.toString('hex')}`);
+    assert.is(bytes.readUInt32BE(goawayAt + 10), ErrorCode.PROTOCOL_ERROR);
+    assert.match(server.closed.join(' '), /connection preface/);
+  } finally {
+    await server.close();
+  }
+});
+
+hostile.run();
