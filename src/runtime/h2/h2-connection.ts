@@ -498,10 +498,15 @@ export class H2Connection {
     this.out.push(bytes);
     if (this.isFlushScheduled) return;
     this.isFlushScheduled = true;
-    process.nextTick(() => this.flush());
+    setImmediate(this.flushNow);
   }
 
-  /** Everything queued in this tick goes out in one write. */
+  private readonly flushNow = (): void => this.flush();
+
+  /**
+   * Everything queued in this turn of the event loop goes out in one write, after every socket read
+   * of the turn, so responses from several backends read in one turn share one write to their client.
+   */
   private flush(): void {
     this.isFlushScheduled = false;
     if (this.out.length === 0 || this.isClosed || this.socket.destroyed) return;

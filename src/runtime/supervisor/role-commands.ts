@@ -5,7 +5,7 @@ import type { SuccessRateConfig } from '../../core/health/success-rate.js';
 import type { PolicyConfig } from '../../core/policies/policy.js';
 import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { backendMetricsPort, hasBackendMetricsPort, type PortLayout } from '../cluster/ports.js';
-import { backendCommandPrefix, lbxCommandPrefix } from '../process/lbx-entry.js';
+import { backendCommandPrefix, lbCommandPrefix, lbxCommandPrefix } from '../process/lbx-entry.js';
 import { tokenFile } from '../cluster/cluster-token.js';
 import { formatHostPort } from '../../core/host-port.js';
 
@@ -108,7 +108,7 @@ function etcdArgs(spec: ClusterSpec, ports: PortLayout, clusterDir: string): str
 }
 
 export function lbCommand(spec: ClusterSpec, ports: PortLayout, registryAddress: string, clusterDir: string): RoleCommand {
-  return lbx([
+  return withPrefix(lbCommandPrefix(), [
     'serve',
     'lb',
     '--host',
