@@ -292,6 +292,44 @@ function forwardingSuites(forwarding: Forwarding): void {
 forwardingSuites('relay');
 forwardingSuites('h2');
 
+const relayLimits = suite('relay forwarding: what one client connection may make the LB hold');
+
+relayLimits("requests buffered past the connection's budget are refused with RESOURCE_EXHAUSTED; the rest go on", async () => {
+  const backend = await startFakeBackend();
+  const balancer = new Balancer(resolvePolicy('lc'), { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
+  balancer.register('b0', backend.server.address);
+  const forwarder = new RelayTaskForwarder(balancer);
+  const inner = await startGrpcServer('127.0.0.1', 0, []);
+  const front = await startRelayFront({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address, maxBufferedBytesPerConnection: 1024 * 1024 });
+  const client = new BackendClient(front.address, credentials.createInsecure());
+  try {
+    // A hanging call holds its 700 KB request (kept for a replay) while it is under way.
+    const held = failureOf(call(client, task('hang-held', 'k'.repeat(700 * 1024)), new Metadata(), 3_000));
+    await withTimeout(
+      (async () => {
+        while (forwarder.callsInFlight === 0) await sleep(10);
+      })(),
+      10_000,
+      'the first call reaching its backend',
+    );
+    const refused = await withTimeout(failureOf(call(client, task('second', 'k'.repeat(700 * 1024)))), 10_000, 'a second large call');
+    assert.equal(refused.code, GrpcStatus.RESOURCE_EXHAUSTED);
+    assert.match(refused.details, /more than 1048576 bytes/);
+    assert.equal((await withTimeout(held, 10_000, 'the held call ending')).code, GrpcStatus.DEADLINE_EXCEEDED);
+    // Its bytes are given back: the same large request now goes through.
+    const answered = await withTimeout(call(client, task('third', 'k'.repeat(700 * 1024))), 10_000, 'a third large call');
+    assert.is(answered.backendAddress, backend.server.address);
+  } finally {
+    client.close();
+    await front.stop(0);
+    forwarder.close();
+    await inner.stop(0);
+    await backend.server.stop(0);
+  }
+});
+
+relayLimits.run();
+
 const cli = suite('lbx up --mode proxy (relay forwarding, the default): a backend SIGKILLed under load');
 const sandbox = createSandbox('h2proxy');
 const BASE_PORT = await freeBasePort();

@@ -11,10 +11,17 @@ import { GRPC_STATUS_DEADLINE_EXCEEDED, GRPC_STATUS_INTERNAL, GRPC_STATUS_UNAVAI
 import { grpcStatusOf, statusHeaders, withoutHopHeaders } from './relay-headers.js';
 import type { UpstreamCall, UpstreamLink } from './relay-upstreams.js';
 
+/** Request bytes the relay holds for one client connection (unary requests are buffered whole, for a replay). */
+export interface BufferBudget {
+  usedBytes: number;
+  readonly limitBytes: number;
+}
+
 /** The client's side of a call: its connection and stream. */
 export interface Downstream {
   readonly connection: H2Connection;
   readonly streamId: number;
+  readonly budget: BufferBudget;
 }
 
 /** What the client's stream reports to whoever holds it (a relayed call, or a task still being read). */

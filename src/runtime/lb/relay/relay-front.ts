@@ -14,7 +14,7 @@ import type { HeaderList } from '../../h2/hpack.js';
 import { GRPC_STATUS_UNAVAILABLE } from '../h2-forward-stream.js';
 import type { RunningH2Front } from '../h2-proxy-front.js';
 import { PROCESS_TASK_PATH } from '../h2-task-forwarder.js';
-import { RelayCall, type DownstreamHandler } from './relay-call.js';
+import { RelayCall, type BufferBudget, type DownstreamHandler } from './relay-call.js';
 import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
 import { relaySettings } from './relay-settings.js';
 import type { RelayTaskForwarder } from './relay-task-forwarder.js';
@@ -26,7 +26,16 @@ export interface RelayFrontOptions {
   readonly tasks: RelayTaskForwarder;
   /** host:port of the LB's own grpc-js server (loopback), where every other stream goes. */
   readonly innerAddress: string;
+  /** Request bytes one client connection may have buffered at once (default MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION). */
+  readonly maxBufferedBytesPerConnection?: number;
 }
+
+/**
+ * Request bytes one client connection may have buffered at once. Each stream's request is capped at
+ * 4 MiB and its bytes are credited back as they are buffered, so without this a client with 1,000
+ * streams could make the LB hold 4 GB (node:http2's front had nghttp2's 64 MB session memory cap).
+ */
+const MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION = 64 * 1024 * 1024;
 
 export async function startRelayFront(options: RelayFrontOptions): Promise<RunningH2Front> {
   const clients = new Set<RelayClient>();
@@ -44,6 +53,7 @@ class RelayClient implements H2ConnectionEvents {
   readonly connection: H2Connection;
   private readonly handlers = new Map<number, DownstreamHandler>();
   private readonly tunnel = new RelayUpstreams();
+  private readonly budget: BufferBudget;
   private onIdle: (() => void) | undefined;
 
   constructor(
@@ -51,6 +61,7 @@ class RelayClient implements H2ConnectionEvents {
     private readonly options: RelayFrontOptions,
     private readonly onClosed: () => void,
   ) {
+    this.budget = { usedBytes: 0, limitBytes: options.maxBufferedBytesPerConnection ?? MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION };
     this.connection = new H2Connection(socket, relaySettings('server'), this);
   }
 
@@ -63,7 +74,7 @@ class RelayClient implements H2ConnectionEvents {
   onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean): void {
     const handler = this.handlers.get(streamId);
     if (handler !== undefined) return handler.onDownHeaders(headers, isEndStream);
-    const down = { connection: this.connection, streamId };
+    const down = { connection: this.connection, streamId, budget: this.budget };
     const release = (): void => this.release(streamId);
     if (headerValue(headers, ':path') === PROCESS_TASK_PATH) {
       const task = this.options.tasks.handle(down, headers, release);

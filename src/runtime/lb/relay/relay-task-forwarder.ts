@@ -20,6 +20,7 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
 /** The largest request buffered for replay: the LB's receive limit (grpc-server.ts) plus the gRPC prefix. */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + GRPC_PREFIX_BYTES;
 const GRPC_STATUS_INVALID_ARGUMENT = 3;
+const EMPTY = Buffer.alloc(0);
 
 export class RelayTaskForwarder {
   readonly upstreams = new RelayUpstreams();
@@ -72,7 +73,7 @@ export class RelayTaskForwarder {
 class RelayedTask implements DownstreamHandler {
   readonly exclude = new Set<string>();
   readonly deadlineUnixMs: number;
-  body: Buffer = Buffer.alloc(0);
+  body: Buffer = EMPTY;
   current: RelayCall | undefined;
   isGone = false;
   private chunks: Buffer[] = [];
@@ -97,11 +98,15 @@ class RelayedTask implements DownstreamHandler {
     // Buffered, so the client's window reopens now: the buffer is bounded by MAX_REQUEST_BYTES.
     this.down.connection.credit(this.down.streamId, data.length);
     if (this.isDone) return;
-    this.size += data.length;
-    if (this.size > MAX_REQUEST_BYTES) {
-      this.chunks = [];
+    const { budget } = this.down;
+    if (this.size + data.length > MAX_REQUEST_BYTES) {
       return this.answer(GRPC_STATUS_RESOURCE_EXHAUSTED, `request larger than ${MAX_REQUEST_BYTES} bytes: the proxy buffers at most that for a retry`);
     }
+    if (budget.usedBytes + data.length > budget.limitBytes) {
+      return this.answer(GRPC_STATUS_RESOURCE_EXHAUSTED, `this connection's requests under way hold more than ${budget.limitBytes} bytes in the proxy`);
+    }
+    this.size += data.length;
+    budget.usedBytes += data.length;
     this.chunks.push(data);
     if (isEndStream) this.onRequestEnd();
   }
@@ -122,6 +127,9 @@ class RelayedTask implements DownstreamHandler {
   release(): void {
     if (this.isDone) return;
     this.isDone = true;
+    this.down.budget.usedBytes -= this.size;
+    this.chunks = [];
+    this.body = EMPTY;
     this.onRelease();
   }
 
