@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { H2Connection, type H2ConnectionEvents } from '../../src/runtime/h2/h2-connection.js';
-import { ErrorCode } from '../../src/runtime/h2/h2-frames.js';
+import { CONNECTION_PREFACE, ErrorCode, frame, FrameType, settingsFrame } from '../../src/runtime/h2/h2-frames.js';
 import type { HeaderList } from '../../src/runtime/h2/hpack.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
@@ -162,4 +162,64 @@ hostile('an HTTP/1.1 request instead of the preface: GOAWAY (PROTOCOL_ERROR) and
   }
 });
 
+hostile('a header block in endless empty CONTINUATION frames: GOAWAY (ENHANCE_YOUR_CALM) after 32', async () => {
+  const server = await startEchoServer();
+  try {
+    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const headers = frame(FrameType.HEADERS, 0, 1, Buffer.from([0x83]));
+    const continuations = Array.from({ length: 1_000 }, () => frame(FrameType.CONTINUATION, 0, 1, undefined));
+    socket.write(Buffer.concat([CONNECTION_PREFACE, settingsFrame([]), headers, ...continuations]));
+    await withTimeout(new Promise((resolve) => socket.on('close', resolve)), 5_000, 'the connection ending');
+    assert.match(server.closed.join(' '), /more than 32 frames/);
+  } finally {
+    await server.close();
+  }
+});
+
 hostile.run();
+
+const credits = suite('H2Connection: windows given back');
+
+credits("DATA queued behind a peer's window is credited to its source when the connection closes", async () => {
+  const credited: number[] = [];
+  const source = { credit: (_streamId: number, bytes: number) => credited.push(bytes) };
+  const server = net.createServer((socket) => {
+    const connection: H2Connection = new H2Connection(socket, OPTIONS, {
+      onHeaders(streamId: number) {
+        connection.sendHeaders(streamId, [':status', '200'], false);
+        // 200,000 bytes against the client's 1,000-byte stream window: most of it waits in the queue.
+        connection.sendData(streamId, Buffer.alloc(200_000, 7), false, source, 1);
+      },
+      onData: () => undefined,
+      onReset: () => undefined,
+      onGoaway: () => undefined,
+      onClose: () => undefined,
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = http2.connect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, { settings: { initialWindowSize: 1_000 } });
+  try {
+    const stream = client.request({ ':method': 'POST', ':path': '/slow' });
+    stream.on('error', () => undefined);
+    await withTimeout(new Promise((resolve) => stream.once('response', resolve)), 5_000, 'the response headers');
+    client.destroy();
+    await withTimeout(
+      (async () => {
+        while (credited.reduce((sum, bytes) => sum + bytes, 0) < 200_000) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      5_000,
+      'every queued byte credited back',
+    );
+    assert.is(
+      credited.reduce((sum, bytes) => sum + bytes, 0),
+      200_000,
+    );
+  } finally {
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+credits.run();

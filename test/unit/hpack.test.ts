@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 
 import { decodeHuffman } from '../../src/runtime/h2/hpack-huffman.js';
 import { encodeHeaderBlock, HpackDecoder, HpackError } from '../../src/runtime/h2/hpack.js';
+import { formatGrpcTimeout } from '../../src/runtime/lb/grpc-timeout.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const LIMIT_BYTES = 64 * 1024;
@@ -124,6 +125,10 @@ hostile('an index past both tables, a table larger than allowed, a truncated str
   throwsHpack(hex('0085 6162'), /past the end/);
   throwsHpack(hex('1f'), /ends inside an integer/);
   throwsHpack(hex('1fff ffff ffff ff'), /too large|ends inside/);
+  // Continuation bytes that add nothing, on and on: refused before 2 ** shift reaches Infinity (NaN would pass every check).
+  throwsHpack(Buffer.concat([hex('3f'), Buffer.alloc(150, 0x80), hex('00')]), /too large/);
+  // A size update after a header field.
+  throwsHpack(hex('8220'), /size update after a header field/);
 });
 
 hostile('a header list above the limit is refused, counted as the RFC counts entries (+32 each)', () => {
@@ -141,3 +146,16 @@ hostile('a dynamic table shrunk by a size update evicts, and an evicted entry ca
 });
 
 hostile.run();
+
+const timeouts = suite('grpc-timeout as the proxies forward it');
+
+timeouts('milliseconds while they fit 8 digits, then the finest unit that does; never 0', () => {
+  assert.is(formatGrpcTimeout(1_500), '1500m');
+  assert.is(formatGrpcTimeout(0.2), '1m');
+  assert.is(formatGrpcTimeout(-5), '1m');
+  assert.is(formatGrpcTimeout(99_999_999), '99999999m');
+  assert.is(formatGrpcTimeout(100_000_000), '100000S');
+  assert.is(formatGrpcTimeout(99_999_999 * 3_600_000), '99999999H');
+});
+
+timeouts.run();

@@ -29,13 +29,21 @@ import { encodeHeaderBlock, HpackDecoder, HpackError, type HeaderList } from './
 
 export type H2Role = 'server' | 'client';
 
-/** How long a connection ended for a protocol error waits for its GOAWAY to be read before the socket is cut. */
+/** Frames one header block may span: a 64 KB block needs 5 of 16 KB. */
+const MAX_CONTINUATION_FRAMES = 32;
+/**
+ * Output the socket may hold before the connection stops reading its peer: DATA is bounded by the
+ * peer's windows, but the answers to its control frames (PING, SETTINGS) and refusals are not.
+ */
+const MAX_UNSENT_OUTPUT_BYTES = 8 * 1024 * 1024;
+
+/** How long a connection that was ended waits for its last frames to be read before the socket is cut. */
 const FAILED_SOCKET_LINGER_MS = 1_000;
 
 /** What the connection reports; stream ids are this connection's own. */
 export interface H2ConnectionEvents {
-  /** A header block: a new stream (the client opened it, server role), response headers, or trailers. */
-  onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean): void;
+  /** A header block: a new stream (`isNewStream`: the client opened it, server role), response headers, or trailers. */
+  onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean, isNewStream: boolean): void;
   /** DATA (padding removed); the receiver calls credit(streamId, data.length) once it has passed the bytes on. */
   onData(streamId: number, data: Buffer, isEndStream: boolean): void;
   onReset(streamId: number, errorCode: number): void;
@@ -85,6 +93,7 @@ interface PartialBlock {
   readonly streamId: number;
   readonly isEndStream: boolean;
   chunks: Buffer[];
+  bytes: number;
 }
 
 export class H2Connection {
@@ -212,6 +221,15 @@ export class H2Connection {
     if (this.isClosed) return;
     this.isGoingAway = true;
     this.queueBytes(goawayFrame(this.lastPeerStreamId, errorCode, debug));
+    this.flush();
+  }
+
+  /** Ends the connection after what is queued has been written (a graceful stop's last step). */
+  end(): void {
+    if (this.isClosed) return;
+    this.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), FAILED_SOCKET_LINGER_MS).unref();
   }
 
   /** Ends the connection now; what is still queued is dropped. */
@@ -295,6 +313,7 @@ export class H2Connection {
     }
     record.recvWindowBytes -= payload.length;
     if (record.recvWindowBytes < 0) {
+      this.credit(0, payload.length);
       this.sendReset(streamId, ErrorCode.FLOW_CONTROL_ERROR);
       return this.events.onReset(streamId, ErrorCode.FLOW_CONTROL_ERROR);
     }
@@ -311,7 +330,7 @@ export class H2Connection {
     if ((flags & Flag.PRIORITY) !== 0) fragment = fragment.subarray(5);
     const isEndStream = (flags & Flag.END_STREAM) !== 0;
     if ((flags & Flag.END_HEADERS) === 0) {
-      this.partial = { streamId, isEndStream, chunks: [Buffer.from(fragment)] };
+      this.partial = { streamId, isEndStream, chunks: [Buffer.from(fragment)], bytes: fragment.length };
       return;
     }
     this.onHeaderBlock(streamId, fragment, isEndStream);
@@ -321,8 +340,10 @@ export class H2Connection {
     const partial = this.partial;
     if (partial === undefined) return this.fail(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without HEADERS');
     partial.chunks.push(Buffer.from(payload));
-    const size = partial.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    if (size > this.options.maxHeaderListBytes) return this.fail(ErrorCode.ENHANCE_YOUR_CALM, `header block above ${this.options.maxHeaderListBytes} bytes`);
+    partial.bytes += payload.length;
+    if (partial.bytes > this.options.maxHeaderListBytes) return this.fail(ErrorCode.ENHANCE_YOUR_CALM, `header block above ${this.options.maxHeaderListBytes} bytes`);
+    // Empty CONTINUATION frames add no bytes: their count is bounded on its own.
+    if (partial.chunks.length > MAX_CONTINUATION_FRAMES) return this.fail(ErrorCode.ENHANCE_YOUR_CALM, `header block in more than ${MAX_CONTINUATION_FRAMES} frames`);
     if ((flags & Flag.END_HEADERS) === 0) return;
     this.partial = undefined;
     this.onHeaderBlock(streamId, Buffer.concat(partial.chunks), partial.isEndStream);
@@ -337,6 +358,7 @@ export class H2Connection {
       return this.fail(ErrorCode.COMPRESSION_ERROR, error.message);
     }
     let record = this.streams.get(streamId);
+    const isNewStream = record === undefined;
     if (record === undefined) {
       if (this.options.role === 'client' || streamId <= this.lastPeerStreamId) return; // ended or reset already: the block only kept HPACK in step
       if (streamId % 2 === 0) return this.fail(ErrorCode.PROTOCOL_ERROR, `client opened even stream ${streamId}`);
@@ -347,9 +369,12 @@ export class H2Connection {
       }
       record = this.newRecord();
       this.streams.set(streamId, record);
-    } else if (record.isRemoteEnded) return this.sendReset(streamId, ErrorCode.STREAM_CLOSED);
+    } else if (record.isRemoteEnded) {
+      this.sendReset(streamId, ErrorCode.STREAM_CLOSED);
+      return this.events.onReset(streamId, ErrorCode.STREAM_CLOSED);
+    }
     if (isEndStream) this.endRemote(streamId, record);
-    this.events.onHeaders(streamId, headers, isEndStream);
+    this.events.onHeaders(streamId, headers, isEndStream, isNewStream);
   }
 
   private onResetFrame(streamId: number, payload: Buffer): void {
@@ -425,8 +450,8 @@ export class H2Connection {
       }
       const data = item.data as Buffer;
       const allowed = Math.min(record.sendWindowBytes, this.sendWindowBytes);
-      if (allowed <= 0 && data.length > 0) return;
-      if (data.length > allowed) {
+      if (data.length > 0 && allowed <= 0) return;
+      if (data.length > 0 && data.length > allowed) {
         this.writeData(streamId, record, data.subarray(0, allowed), false);
         queue[0] = { ...item, data: data.subarray(allowed) };
         item.source?.credit(item.sourceStreamId, allowed);
@@ -513,23 +538,27 @@ export class H2Connection {
     const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out);
     this.out = [];
     this.socket.write(bytes);
+    if (this.socket.writableLength > MAX_UNSENT_OUTPUT_BYTES && !this.socket.isPaused()) {
+      // A peer that does not read what it asked for is not read either, until it catches up.
+      this.socket.pause();
+      this.socket.once('drain', () => this.socket.resume());
+    }
   }
 
   /** A connection error: GOAWAY with the code, then the socket ends. */
   private fail(errorCode: number, reason: string): void {
     if (this.isClosed) return;
     this.queueBytes(goawayFrame(this.lastPeerStreamId, errorCode, reason));
-    this.flush();
-    this.socket.end();
     // A peer that never closes its side is not waited for.
-    setTimeout(() => this.socket.destroy(), FAILED_SOCKET_LINGER_MS).unref();
+    this.end();
     this.close(reason);
   }
 
   private close(reason: string | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.streams.clear();
+    // Queued DATA will never go: its sources (other connections) get their windows back.
+    for (const streamId of [...this.streams.keys()]) this.dropStream(streamId);
     this.blocked.clear();
     this.events.onClose(reason);
   }

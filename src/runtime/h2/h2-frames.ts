@@ -27,7 +27,11 @@ export type FrameHandler = (type: number, flags: number, streamId: number, paylo
 
 /** Cuts incoming bytes into frames, keeping a partial one across chunks; frames above `maxFrameBytes` are refused. */
 export class FrameReader {
-  private pending: Buffer | undefined;
+  /** Bytes of a frame not yet whole, kept as they came: joined once the frame is complete, so a frame sent a byte at a time costs no more than one sent whole. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Size of the frame being waited for (header included); 0 while its header is incomplete. */
+  private neededBytes = 0;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -37,9 +41,20 @@ export class FrameReader {
   /** Feeds bytes; returns an error text when a frame is too large (the connection must end with FRAME_SIZE_ERROR). */
   push(chunk: Buffer): string | undefined {
     let data = chunk;
-    if (this.pending !== undefined) {
-      data = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.neededBytes === 0 && this.pendingBytes >= FRAME_HEADER_BYTES) {
+        const joined = Buffer.concat(this.pending, this.pendingBytes);
+        this.pending = [joined];
+        this.neededBytes = FRAME_HEADER_BYTES + joined.readUIntBE(0, 3);
+        if (this.neededBytes - FRAME_HEADER_BYTES > this.maxFrameBytes) return `frame of ${this.neededBytes - FRAME_HEADER_BYTES} bytes, above the ${this.maxFrameBytes} allowed`;
+      }
+      if (this.neededBytes === 0 || this.pendingBytes < this.neededBytes) return undefined;
+      data = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.neededBytes = 0;
     }
     let pos = 0;
     while (data.length - pos >= FRAME_HEADER_BYTES) {
@@ -53,7 +68,13 @@ export class FrameReader {
       this.onFrame(type, flags, streamId, data.subarray(pos + FRAME_HEADER_BYTES, end));
       pos = end;
     }
-    if (pos < data.length) this.pending = Buffer.from(data.subarray(pos));
+    if (pos < data.length) {
+      const rest = data.subarray(pos);
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+      this.neededBytes = rest.length >= FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES + rest.readUIntBE(0, 3) : 0;
+      if (this.neededBytes - FRAME_HEADER_BYTES > this.maxFrameBytes) return `frame of ${this.neededBytes - FRAME_HEADER_BYTES} bytes, above the ${this.maxFrameBytes} allowed`;
+    }
     return undefined;
   }
 }

@@ -14,6 +14,7 @@ export type HeaderList = string[];
 const ENTRY_OVERHEAD_BYTES = 32;
 /** Integers this large are an attack, not a header (the prefix continuation could run on). */
 const MAX_INTEGER = 2 ** 28;
+const MAX_INTEGER_SHIFT = 28;
 
 export class HpackError extends Error {}
 
@@ -48,6 +49,8 @@ export class HpackDecoder {
       if (first & 0x80) {
         [name, value] = this.entry(this.readInteger(block, 7));
       } else if ((first & 0xe0) === 0x20) {
+        // Size updates belong at the start of a block (RFC 7541, section 4.2).
+        if (list.length > 0) throw new HpackError('dynamic table size update after a header field');
         this.resizeTable(this.readInteger(block, 5));
         continue;
       } else {
@@ -104,6 +107,8 @@ export class HpackDecoder {
       if (value > MAX_INTEGER) throw new HpackError('integer in header block too large');
       if ((byte & 0x80) === 0) return value;
       shift += 7;
+      // Continuation bytes of 0x80 add nothing; past 2^28 they can only be an attack (and 2 ** shift would reach Infinity).
+      if (shift > MAX_INTEGER_SHIFT) throw new HpackError('integer in header block too large');
     }
   }
 

@@ -9,6 +9,7 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingH
 
 import { errorText } from '../h2/error-text.js';
 import type { PooledSession } from './h2-session-pool.js';
+import { formatGrpcTimeout } from './grpc-timeout.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 const END_STREAM_FLAG = http2.constants.NGHTTP2_FLAG_END_STREAM;
@@ -96,7 +97,8 @@ class ForwardedCall {
     upstream.on('close', () => this.onUpstreamClose());
     front.once('wantTrailers', this.onWantTrailers);
     front.on('close', this.onFrontClose);
-    if (this.request.deadlineUnixMs !== undefined) {
+    // setTimeout takes at most 2^31 - 1 ms; a longer deadline is as good as none.
+    if (this.request.deadlineUnixMs !== undefined && this.request.deadlineUnixMs - Date.now() <= 2 ** 31 - 1) {
       this.timer = setTimeout(() => this.onDeadline(), Math.max(1, this.request.deadlineUnixMs - Date.now()));
     }
     if (this.request.body !== undefined) upstream.end(this.request.body);
@@ -195,7 +197,7 @@ function upstreamHeaders(request: ForwardRequest): OutgoingHttpHeaders {
   for (const name of Object.keys(request.headers)) {
     if (!HOP_HEADERS.has(name)) headers[name] = request.headers[name];
   }
-  if (request.deadlineUnixMs !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(request.deadlineUnixMs - Date.now()))}m`;
+  if (request.deadlineUnixMs !== undefined) headers['grpc-timeout'] = formatGrpcTimeout(request.deadlineUnixMs - Date.now());
   return headers;
 }
 

@@ -45,6 +45,8 @@ export interface RelayCallRequest {
   readonly deadlineUnixMs?: number;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class RelayCall implements UpstreamCall, DownstreamHandler {
   private upStreamId = 0;
   private hasResponded = false;
@@ -61,7 +63,8 @@ export class RelayCall implements UpstreamCall, DownstreamHandler {
     const isRequestEnded = body !== undefined || this.request.isRequestEnded === true;
     this.upStreamId = link.open(this, this.request.headers, isRequestEnded && body === undefined);
     if (body !== undefined) link.connection.sendData(this.upStreamId, body, true);
-    if (deadlineUnixMs !== undefined) this.timer = setTimeout(() => this.onDeadline(), Math.max(1, deadlineUnixMs - Date.now()));
+    // setTimeout takes at most 2^31 - 1 ms; a longer grpc-timeout (up to 99,999,999 hours) is as good as none.
+    if (deadlineUnixMs !== undefined && deadlineUnixMs - Date.now() <= MAX_TIMER_MS) this.timer = setTimeout(() => this.onDeadline(), Math.max(1, deadlineUnixMs - Date.now()));
   }
 
   onUpHeaders(headers: HeaderList, isEndStream: boolean): void {
@@ -75,6 +78,8 @@ export class RelayCall implements UpstreamCall, DownstreamHandler {
     // Trailers, or a trailers-only response (an error before any message).
     this.hasResponded = true;
     connection.sendHeaders(streamId, withoutHopHeaders(headers), true);
+    // The upstream answered before the request had all gone up (a streaming call, or a body still queued): stop sending it.
+    this.request.link.connection.sendReset(this.upStreamId, ErrorCode.NO_ERROR);
     this.end({ kind: 'answered', grpcStatus: grpcStatusOf(headers) });
   }
 

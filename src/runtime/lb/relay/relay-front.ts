@@ -65,15 +65,17 @@ class RelayClient implements H2ConnectionEvents {
     this.connection = new H2Connection(socket, relaySettings('server'), this);
   }
 
-  /** Resolves once no stream is open (after a GOAWAY, none will be). */
+  /** Resolves once no call is under way (after a GOAWAY, none will start). */
   whenIdle(): Promise<void> {
     if (this.handlers.size === 0) return Promise.resolve();
     return new Promise((resolve) => (this.onIdle = resolve));
   }
 
-  onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean): void {
+  onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean, isNewStream: boolean): void {
     const handler = this.handlers.get(streamId);
     if (handler !== undefined) return handler.onDownHeaders(headers, isEndStream);
+    // Trailers on a stream already answered (and released): nothing more to do.
+    if (!isNewStream) return;
     const down = { connection: this.connection, streamId, budget: this.budget };
     const release = (): void => this.release(streamId);
     if (headerValue(headers, ':path') === PROCESS_TASK_PATH) {
@@ -142,6 +144,7 @@ async function stopFront(server: net.Server, clients: Set<RelayClient>, graceMs:
   const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
   await Promise.race([Promise.all([...clients].map((client) => client.whenIdle())), graceOver]);
   clearTimeout(timer);
-  for (const client of [...clients]) client.connection.destroy();
+  // Written, then closed: the last calls' trailers are queued, not yet sent, when their calls end.
+  for (const client of [...clients]) client.connection.end();
   await closed;
 }

@@ -1,5 +1,6 @@
 // Header lists as the relay passes them on: lookups, the hop-by-hop ones dropped, and the proxy's own gRPC status answers.
 import type { HeaderList } from '../../h2/hpack.js';
+import { formatGrpcTimeout } from '../grpc-timeout.js';
 import { GRPC_STATUS_UNAVAILABLE, statusTrailers } from '../h2-forward-stream.js';
 
 /** Connection-specific headers HTTP/2 forbids or that name the hop, never copied across (as h2-forward-stream.ts). */
@@ -19,7 +20,7 @@ export function upstreamRequestHeaders(headers: HeaderList, authority: string, d
     if (HOP_HEADERS.has(name) || (deadlineUnixMs !== undefined && name === 'grpc-timeout')) continue;
     out.push(name, headers[i + 1] as string);
   }
-  if (deadlineUnixMs !== undefined) out.push('grpc-timeout', `${Math.max(1, Math.ceil(deadlineUnixMs - Date.now()))}m`);
+  if (deadlineUnixMs !== undefined) out.push('grpc-timeout', formatGrpcTimeout(deadlineUnixMs - Date.now()));
   return out;
 }
 
