@@ -1,5 +1,7 @@
 // The proxy's HTTP/2 forwarding in one process, for both forwarders (the frame relay and node:http2 streams): real grpc-js backends and client on free ports, the front and a Balancer between them.
 import { credentials, Metadata, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { execa, type ResultPromise } from 'execa';
@@ -14,7 +16,7 @@ import { startH2Front, type RunningH2Front } from '../../src/runtime/lb/h2-proxy
 import { H2TaskForwarder } from '../../src/runtime/lb/h2-task-forwarder.js';
 import { startRelayFront } from '../../src/runtime/lb/relay/relay-front.js';
 import { RelayTaskForwarder } from '../../src/runtime/lb/relay/relay-task-forwarder.js';
-import { BackendClient, BackendService, type TaskRequest, type TaskResponse } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
+import { BackendClient, BackendService, TaskResponse, type TaskRequest } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
@@ -40,6 +42,8 @@ interface FakeBackend {
   readonly seenMetadata: Metadata[];
   cancelled: number;
 }
+
+const EMPTY_RESPONSE: TaskResponse = { taskId: '', backendId: 'limited', backendAddress: '', result: 0, workUnits: 0, queuedUs: 0, serviceUs: 0, failedForwards: 0 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -325,6 +329,45 @@ relayLimits("requests buffered past the connection's budget are refused with RES
     forwarder.close();
     await inner.stop(0);
     await backend.server.stop(0);
+  }
+});
+
+relayLimits('a backend that takes 2 streams at once (SETTINGS_MAX_CONCURRENT_STREAMS): 12 concurrent calls all answered, on more connections', async () => {
+  let open = 0;
+  let mostOpen = 0;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const limited = http2.createServer({ settings: { maxConcurrentStreams: 2 } });
+  limited.on('session', (session) => sessions.add(session));
+  limited.on('stream', (stream, headers) => {
+    open += 1;
+    mostOpen = Math.max(mostOpen, open);
+    stream.on('close', () => (open -= 1));
+    stream.resume();
+    stream.on('end', () => {
+      setTimeout(() => {
+        const message = Buffer.from(TaskResponse.encode({ ...EMPTY_RESPONSE, taskId: String(headers['x-task'] ?? ''), backendAddress: 'limited' }).finish());
+        const prefix = Buffer.from([0, 0, 0, 0, 0]);
+        prefix.writeUInt32BE(message.length, 1);
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(Buffer.concat([prefix, message]));
+      }, 30);
+    });
+  });
+  await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));
+  const rig = await startRig([`127.0.0.1:${(limited.address() as AddressInfo).port}`], 'relay');
+  try {
+    const answers = await withTimeout(Promise.all(Array.from({ length: 12 }, (_, index) => call(rig.client, task(`limit-${index}`)))), 20_000, '12 calls');
+    assert.equal(answers.length, 12);
+    assert.ok(answers.every((answer) => answer.backendAddress === 'limited'));
+    // The relay holds the rest until the backend has room (its SETTINGS came, a stream ended), rather than have them refused.
+    assert.is(mostOpen, 2);
+    assert.is(sessions.size, 1);
+    assert.is(rig.forwarder.callsInFlight, 0);
+  } finally {
+    await stopRig(rig);
+    for (const session of sessions) session.destroy();
+    await new Promise((resolve) => limited.close(resolve));
   }
 });
 

@@ -51,6 +51,8 @@ export interface H2ConnectionEvents {
   onGoaway(lastStreamId: number, errorCode: number): void;
   /** The socket is gone; every stream on it is lost. `reason` is set when it ended in an error. */
   onClose(reason: string | undefined): void;
+  /** Client role: the peer may take another stream now (its SETTINGS came, or a stream ended). */
+  onStreamRoom?(): void;
 }
 
 /** Whom to credit once queued DATA has actually been sent: the connection it came from, and its stream there. */
@@ -111,6 +113,9 @@ export class H2Connection {
   private recvUncreditedBytes = 0;
   private peerInitialWindowBytes = DEFAULT_WINDOW_BYTES;
   private peerMaxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  /** Streams the peer takes at once (its SETTINGS_MAX_CONCURRENT_STREAMS; unlimited until it says). */
+  private peerMaxStreams = Number.POSITIVE_INFINITY;
+  private hasPeerSettings = false;
   private lastPeerStreamId = 0;
   private nextStreamId = 1;
   private isClosed = false;
@@ -147,6 +152,11 @@ export class H2Connection {
 
   get isOpen(): boolean {
     return !this.isClosed;
+  }
+
+  /** Whether the peer takes one more stream now (client role): its SETTINGS have come (with its stream limit), and the limit is not reached. */
+  get hasStreamRoom(): boolean {
+    return this.hasPeerSettings && this.streams.size < this.peerMaxStreams;
   }
 
   /** Opens a stream (client role) and sends its headers. */
@@ -393,6 +403,8 @@ export class H2Connection {
         const delta = value - this.peerInitialWindowBytes;
         this.peerInitialWindowBytes = value;
         for (const record of this.streams.values()) record.sendWindowBytes += delta;
+      } else if (id === Setting.MAX_CONCURRENT_STREAMS) {
+        this.peerMaxStreams = value;
       } else if (id === Setting.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME_BYTES || value > 16_777_215) return this.fail(ErrorCode.PROTOCOL_ERROR, `max frame size of ${value} bytes`);
         this.peerMaxFrameBytes = value;
@@ -401,6 +413,8 @@ export class H2Connection {
     }
     this.queueFrame(FrameType.SETTINGS, Flag.ACK, 0, undefined);
     this.flushBlocked();
+    this.hasPeerSettings = true;
+    this.events.onStreamRoom?.();
   }
 
   private onGoawayFrame(payload: Buffer): void {
@@ -507,6 +521,7 @@ export class H2Connection {
     this.blocked.delete(streamId);
     // Queued DATA will never go: its sources get their windows back.
     for (const item of record.queue ?? []) item.source?.credit(item.sourceStreamId, item.data?.length ?? 0);
+    if (!this.isClosed) this.events.onStreamRoom?.();
     return true;
   }
 

@@ -48,7 +48,10 @@ export interface RelayCallRequest {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class RelayCall implements UpstreamCall, DownstreamHandler {
+  /** 0 until the upstream stream is open (a link may hold it until its peer has room). */
   private upStreamId = 0;
+  /** The client's DATA and trailers that came before the upstream stream was open (streaming calls), in order. */
+  private early: { readonly data: Buffer | undefined; readonly headers: HeaderList | undefined; readonly isEndStream: boolean }[] = [];
   private hasResponded = false;
   private isEnded = false;
   private timer: NodeJS.Timeout | undefined;
@@ -61,10 +64,19 @@ export class RelayCall implements UpstreamCall, DownstreamHandler {
   start(): void {
     const { link, body, deadlineUnixMs } = this.request;
     const isRequestEnded = body !== undefined || this.request.isRequestEnded === true;
-    this.upStreamId = link.open(this, this.request.headers, isRequestEnded && body === undefined);
-    if (body !== undefined) link.connection.sendData(this.upStreamId, body, true);
+    link.open(this, this.request.headers, isRequestEnded && body === undefined);
     // setTimeout takes at most 2^31 - 1 ms; a longer grpc-timeout (up to 99,999,999 hours) is as good as none.
     if (deadlineUnixMs !== undefined && deadlineUnixMs - Date.now() <= MAX_TIMER_MS) this.timer = setTimeout(() => this.onDeadline(), Math.max(1, deadlineUnixMs - Date.now()));
+  }
+
+  onUpOpened(streamId: number): void {
+    this.upStreamId = streamId;
+    const { link, body, down } = this.request;
+    if (body !== undefined) link.connection.sendData(streamId, body, true);
+    for (const item of this.early.splice(0)) {
+      if (item.headers !== undefined) link.connection.sendHeaders(streamId, item.headers, true);
+      else link.connection.sendData(streamId, item.data as Buffer, item.isEndStream, down.connection, down.streamId);
+    }
   }
 
   onUpHeaders(headers: HeaderList, isEndStream: boolean): void {
@@ -107,13 +119,17 @@ export class RelayCall implements UpstreamCall, DownstreamHandler {
 
   onDownHeaders(headers: HeaderList, isEndStream: boolean): void {
     // Request trailers (rare in gRPC): passed on, and they end the request.
-    if (!this.isEnded && isEndStream) this.request.link.connection.sendHeaders(this.upStreamId, headers, true);
+    if (this.isEnded || !isEndStream) return;
+    if (this.upStreamId === 0) this.early.push({ data: undefined, headers, isEndStream: true });
+    else this.request.link.connection.sendHeaders(this.upStreamId, headers, true);
   }
 
   onDownData(data: Buffer, isEndStream: boolean): void {
     const { connection, streamId } = this.request.down;
     if (this.isEnded) return connection.credit(streamId, data.length);
-    this.request.link.connection.sendData(this.upStreamId, data, isEndStream, connection, streamId);
+    // Not credited while it waits: the client's window bounds what it holds.
+    if (this.upStreamId === 0) this.early.push({ data, headers: undefined, isEndStream });
+    else this.request.link.connection.sendData(this.upStreamId, data, isEndStream, connection, streamId);
   }
 
   /** The client reset its stream or went: the upstream stream is reset too. */
@@ -141,7 +157,11 @@ export class RelayCall implements UpstreamCall, DownstreamHandler {
     if (this.isEnded) return;
     this.isEnded = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.request.link.forget(this.upStreamId);
+    const { link, down } = this.request;
+    if (this.upStreamId === 0) link.cancelWaiting(this);
+    else link.forget(this.upStreamId);
+    // What the client sent for a stream that never opened is given back.
+    for (const item of this.early.splice(0)) if (item.data !== undefined) down.connection.credit(down.streamId, item.data.length);
     this.onEnd(outcome);
   }
 }

@@ -8,6 +8,8 @@ import { relaySettings } from './relay-settings.js';
 
 /** What one upstream stream reports to the call that opened it. */
 export interface UpstreamCall {
+  /** The stream is open upstream (at once, or once the peer had room for it). */
+  onUpOpened(streamId: number): void;
   onUpHeaders(headers: HeaderList, isEndStream: boolean): void;
   onUpData(data: Buffer, isEndStream: boolean): void;
   onUpReset(errorCode: number): void;
@@ -22,6 +24,8 @@ const MIN_STREAM_IDS_LEFT = 1_000;
 export class UpstreamLink implements H2ConnectionEvents {
   readonly connection: H2Connection;
   private readonly calls = new Map<number, UpstreamCall>();
+  /** Calls waiting for the peer's room (its SETTINGS, or a stream under its limit to end), in order. */
+  private readonly waiting: { readonly call: UpstreamCall; readonly headers: HeaderList; readonly isEndStream: boolean }[] = [];
   /** False until the TCP connection is made: a stream on a link that never connected was never seen. */
   isConnected = false;
   private isRetired = false;
@@ -42,19 +46,47 @@ export class UpstreamLink implements H2ConnectionEvents {
 
   /** Whether new streams may go here. */
   get isUsable(): boolean {
-    return !this.isRetired && this.connection.isOpen && !this.connection.isGoingAway && this.connection.streamIdsLeft > MIN_STREAM_IDS_LEFT;
+    const { connection } = this;
+    return !this.isRetired && connection.isOpen && !connection.isGoingAway && connection.streamIdsLeft > MIN_STREAM_IDS_LEFT;
   }
 
-  /** Opens a stream for `call`; its events go to it until it is forgotten. */
-  open(call: UpstreamCall, headers: HeaderList, isEndStream: boolean): number {
-    const streamId = this.connection.openStream(headers, isEndStream);
-    this.calls.set(streamId, call);
-    return streamId;
+  /**
+   * Opens a stream for `call` (its onUpOpened says which), now or, while the peer has no room, once
+   * it has: before its SETTINGS nobody knows its stream limit, and a stream past it would be
+   * refused. Its events go to the call until it is forgotten.
+   */
+  open(call: UpstreamCall, headers: HeaderList, isEndStream: boolean): void {
+    if (this.waiting.length === 0 && this.connection.hasStreamRoom) return this.openNow(call, headers, isEndStream);
+    this.waiting.push({ call, headers, isEndStream });
+  }
+
+  /** A call that no longer wants its stream (gone or past its deadline while waiting). */
+  cancelWaiting(call: UpstreamCall): void {
+    const at = this.waiting.findIndex((entry) => entry.call === call);
+    if (at >= 0) this.waiting.splice(at, 1);
+  }
+
+  onStreamRoom(): void {
+    while (this.waiting.length > 0 && this.connection.hasStreamRoom && this.connection.isOpen) {
+      const next = this.waiting.shift() as (typeof this.waiting)[number];
+      this.openNow(next.call, next.headers, next.isEndStream);
+    }
   }
 
   forget(streamId: number): void {
     this.calls.delete(streamId);
-    if (this.calls.size === 0 && this.isRetired) this.connection.destroy();
+    if (this.calls.size === 0 && this.waiting.length === 0 && this.isRetired) this.connection.destroy();
+  }
+
+  private openNow(call: UpstreamCall, headers: HeaderList, isEndStream: boolean): void {
+    const streamId = this.connection.openStream(headers, isEndStream);
+    this.calls.set(streamId, call);
+    call.onUpOpened(streamId);
+  }
+
+  /** Calls still waiting never reached the peer. */
+  private loseWaiting(reason: string): void {
+    for (const { call } of this.waiting.splice(0)) call.onUpLost(reason, false);
   }
 
   onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean): void {
@@ -73,6 +105,7 @@ export class UpstreamLink implements H2ConnectionEvents {
 
   onGoaway(lastStreamId: number): void {
     this.retire();
+    this.loseWaiting(`${this.authority} went away before taking the stream`);
     for (const [streamId, call] of [...this.calls]) {
       if (streamId > lastStreamId) call.onUpLost(`${this.authority} went away before taking the stream`, false);
     }
@@ -85,6 +118,7 @@ export class UpstreamLink implements H2ConnectionEvents {
       : `${this.authority} could not be reached (${reason ?? 'closed'})`;
     for (const call of [...this.calls.values()]) call.onUpLost(why, this.isConnected);
     this.calls.clear();
+    this.loseWaiting(why);
   }
 
   /** No new streams here; the connection ends once its last stream does. */
@@ -92,7 +126,7 @@ export class UpstreamLink implements H2ConnectionEvents {
     if (this.isRetired) return;
     this.isRetired = true;
     this.onRetire(this);
-    if (this.calls.size === 0) this.connection.destroy();
+    if (this.calls.size === 0 && this.waiting.length === 0) this.connection.destroy();
   }
 }
 
