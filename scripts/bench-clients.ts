@@ -1,13 +1,13 @@
 // `npm run bench -- clients` (and the end of `-- data-planes`): issue 14's client table.
 //
-// One look-aside cluster and one proxy-mode cluster (lbx's h2 proxy), 4 backends each, in a temporary LBX_HOME. Arms,
+// One look-aside cluster and one proxy-mode cluster (lbx's proxy, the frame relay), 4 backends each, in a temporary LBX_HOME. Arms,
 // each in a fresh process of its own (scripts/client-arm.mjs) so its CPU is its own, alternated A B C … A B C:
 //   bare unary direct  a plain grpc-js unary client calling one backend (the yardstick)
 //   lbx direct         lbx's client straight to the same backend (no LB): its task stream
 //   look-aside stream  lbx send through the LB's picks to 4 backends, tasks on a stream per backend (the default)
 //   look-aside unary   the same with a unary ProcessTask per task (as before)
 //   look-aside ×2      the default with --workers 2, when send has worker threads
-//   proxy              lbx send through lbx's h2 proxy (tasks are unary there)
+//   proxy              lbx send through lbx's proxy (tasks are unary there)
 // SIMPLE tasks at concurrency 64. Per run: load average, throughput, p50/p99, and CPU per task of the client, the LB and
 // the backends (from /proc: utime + stime before and after). Then per arm over its runs, and the targets' ratios.
 import { mkdtempSync, rmSync } from 'node:fs';
