@@ -6,9 +6,9 @@
 // client's going closes its tunnel.
 import http2, { type Http2Session, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 
-import { LbxError } from '../../core/lbx-error.js';
 import { formatHostPort } from '../../core/host-port.js';
 import { H2SessionPool } from './h2-session-pool.js';
+import { listenFront } from './listen-front.js';
 import { forwardStream, GRPC_STATUS_UNAVAILABLE, statusTrailers } from './h2-forward-stream.js';
 import { PROCESS_TASK_PATH, type H2TaskForwarder } from './h2-task-forwarder.js';
 
@@ -57,7 +57,7 @@ export async function startH2Front(options: H2FrontOptions): Promise<RunningH2Fr
     }
     tunnelStream(stream, headers, tunnel, options.innerAddress);
   });
-  const port = await listen(server, options.host, options.port);
+  const port = await listenFront(server, options.host, options.port);
   return { address: formatHostPort(options.host, port), port, stop: (graceMs) => stopFront(server, sessions, graceMs) };
 }
 
@@ -69,19 +69,6 @@ function tunnelStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, t
       { ':status': 200, 'content-type': 'application/grpc', ...statusTrailers(GRPC_STATUS_UNAVAILABLE, `the LB's own server is unreachable: ${outcome.reason}`) },
       { endStream: true },
     );
-  });
-}
-
-function listen(server: Http2Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const inUse = error.code === 'EADDRINUSE';
-      reject(new LbxError(inUse ? 'usage' : 'runtime', inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`));
-    });
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
   });
 }
 

@@ -20,10 +20,10 @@ export const PROCESS_TASK_PATH = '/lbx.v1.Backend/ProcessTask';
 /** Backends tried for one call whose forwards never reached a backend (each tried one is excluded). */
 export const H2_FORWARD_ATTEMPTS = 3;
 /** Deadline for a forwarded call when the client set none (as proxy-service.ts). */
-const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
+export const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
 /** The largest request buffered for replay: the LB's receive limit (grpc-server.ts) plus the gRPC prefix. */
-const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + GRPC_PREFIX_BYTES;
-const GRPC_STATUS_INVALID_ARGUMENT = 3;
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + GRPC_PREFIX_BYTES;
+export const GRPC_STATUS_INVALID_ARGUMENT = 3;
 /** grpc-timeout units (gRPC over HTTP/2) in milliseconds. */
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 };
 

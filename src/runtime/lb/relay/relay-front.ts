@@ -6,7 +6,6 @@
 // grpc-js server on loopback, so that server still sees one peer per client.
 import net from 'node:net';
 
-import { LbxError } from '../../../core/lbx-error.js';
 import { formatHostPort } from '../../../core/host-port.js';
 import { ErrorCode } from '../../h2/h2-frames.js';
 import { H2Connection, type H2ConnectionEvents } from '../../h2/h2-connection.js';
@@ -19,6 +18,7 @@ import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-head
 import { relaySettings } from './relay-settings.js';
 import type { RelayTaskForwarder } from './relay-task-forwarder.js';
 import { RelayUpstreams } from './relay-upstreams.js';
+import { listenFront } from '../listen-front.js';
 
 export interface RelayFrontOptions {
   readonly host: string;
@@ -44,7 +44,7 @@ export async function startRelayFront(options: RelayFrontOptions): Promise<Runni
     const client = new RelayClient(socket, options, () => clients.delete(client));
     clients.add(client);
   });
-  const port = await listen(server, options.host, options.port);
+  const port = await listenFront(server, options.host, options.port);
   return { address: formatHostPort(options.host, port), port, stop: (graceMs) => stopFront(server, clients, graceMs) };
 }
 
@@ -121,19 +121,6 @@ class RelayClient implements H2ConnectionEvents {
     this.handlers.delete(streamId);
     if (this.handlers.size === 0) this.onIdle?.();
   }
-}
-
-function listen(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const inUse = error.code === 'EADDRINUSE';
-      reject(new LbxError(inUse ? 'usage' : 'runtime', inUse ? `port ${port} on ${host} is already in use` : `cannot listen on ${formatHostPort(host, port)}: ${error.message}`));
-    });
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
 }
 
 /** GOAWAY to every client, up to `graceMs` for the streams under way to finish, then every connection is cut. */

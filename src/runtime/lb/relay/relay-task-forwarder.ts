@@ -8,18 +8,13 @@ import type { Balancer } from '../../../core/balancer.js';
 import { XDS_HASH_HEADER } from '../../../core/xds/xds-plan.js';
 import type { HeaderList } from '../../h2/hpack.js';
 import { GRPC_STATUS_RESOURCE_EXHAUSTED, GRPC_STATUS_UNAVAILABLE, type ForwardOutcome } from '../h2-forward-stream.js';
-import { H2_FORWARD_ATTEMPTS, parseGrpcTimeoutMs } from '../h2-task-forwarder.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, GRPC_STATUS_INVALID_ARGUMENT, H2_FORWARD_ATTEMPTS, MAX_REQUEST_BYTES, parseGrpcTimeoutMs } from '../h2-task-forwarder.js';
 import { accountForward, outcomeStatus } from '../forward-accounting.js';
-import { GRPC_PREFIX_BYTES, readTaskFields, type TaskFields } from '../proxy-task-fields.js';
+import { readTaskFields, type TaskFields } from '../proxy-task-fields.js';
 import { RelayCall, type Downstream, type DownstreamHandler } from './relay-call.js';
 import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
 import { RelayUpstreams } from './relay-upstreams.js';
 
-/** Deadline for a forwarded call when the client set none (as proxy-service.ts). */
-const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
-/** The largest request buffered for replay: the LB's receive limit (grpc-server.ts) plus the gRPC prefix. */
-const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + GRPC_PREFIX_BYTES;
-const GRPC_STATUS_INVALID_ARGUMENT = 3;
 const EMPTY = Buffer.alloc(0);
 
 export class RelayTaskForwarder {
