@@ -4,6 +4,7 @@
 // each in a fresh process of its own (scripts/client-arm.mjs) so its CPU is its own, alternated A B C … A B C:
 //   bare unary direct  a plain grpc-js unary client calling one backend (the yardstick)
 //   lbx direct         lbx's client straight to the same backend (no LB): its task stream
+//   lbx direct ×4      the same over all 4 backends, taken in turn (no LB, no policy): the LB path without the LB
 //   look-aside stream  lbx send through the LB's picks to 4 backends, tasks on a stream per backend (the default)
 //   look-aside unary   the same with a unary ProcessTask per task (as before)
 //   look-aside ×2      the default with --workers 2, when send has worker threads
@@ -139,9 +140,13 @@ function printTargets(byArm: ReadonlyMap<string, Run>): void {
     );
   }
   const lookAside = byArm.get('look-aside stream');
-  if (lookAside !== undefined) {
-    const ratio = rate(lookAside) / rate(direct);
-    console.log(`  look-aside stream vs lbx direct: throughput ${ratio.toFixed(2)}× (target ≥ 0.9: ${ratio >= 0.9 ? 'met' : 'missed'})`);
+  if (lookAside === undefined) return;
+  // Against one backend (its batches 4× as large) and against the same 4 backends taken in turn without an LB.
+  for (const name of ['lbx direct', 'lbx direct ×4']) {
+    const yardstick = byArm.get(name);
+    if (yardstick === undefined) continue;
+    const ratio = rate(lookAside) / rate(yardstick);
+    console.log(`  look-aside stream vs ${name}: throughput ${ratio.toFixed(2)}× (target ≥ 0.9: ${ratio >= 0.9 ? 'met' : 'missed'})`);
   }
 }
 
@@ -159,6 +164,13 @@ function arms(lookAside: Cluster, proxy: Cluster, sendOptions: (tasks: number) =
       spec: (tasks) => ({ arm: 'bare', address: first.address, calls: tasks, concurrency: CONCURRENCY }),
     },
     { name: 'lbx direct', cluster: lookAside, usesLb: false, backendPids: [first.pid], spec: (tasks) => send(tasks, { kind: 'direct', address: first.address }) },
+    {
+      name: 'lbx direct ×4',
+      cluster: lookAside,
+      usesLb: false,
+      backendPids: allPids,
+      spec: (tasks) => send(tasks, { kind: 'direct', address: first.address, addresses: lookAside.backends.map((backend) => backend.address) }),
+    },
     { name: 'look-aside stream', cluster: lookAside, usesLb: true, backendPids: allPids, spec: (tasks) => send(tasks, { kind: 'lb', address: lookAside.lb.address }) },
     {
       name: 'look-aside unary',

@@ -7,8 +7,8 @@ export type SendTarget =
   | { readonly kind: 'lb'; readonly address: string }
   /** The LB in proxy mode: tasks go to it, it forwards them; responses name the backend that served them. */
   | { readonly kind: 'proxy'; readonly address: string }
-  /** Straight to one backend, no LB: the ceiling the benchmark compares the LB path with. */
-  | { readonly kind: 'direct'; readonly address: string }
+  /** Straight to backends, no LB: the ceiling the benchmark compares the LB path with. `address`, or round robin over `addresses` when given. */
+  | { readonly kind: 'direct'; readonly address: string; readonly addresses?: readonly string[] }
   /** A stock gRPC client that takes its balancing from the LB's xDS control plane at `address` (xds-send-run.ts). */
   | { readonly kind: 'xds'; readonly address: string };
 

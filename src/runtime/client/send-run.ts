@@ -114,6 +114,7 @@ class SendSession {
   private active = 0;
   private readonly retryBudget: RetryBudget | undefined;
   private lbWaits = 0;
+  private directTurn = -1;
 
   constructor(
     private readonly options: SendOptions,
@@ -180,6 +181,14 @@ class SendSession {
 
   private targetAddress(): string {
     return this.locator?.address ?? this.options.target.address;
+  }
+
+  /** A direct run over several backends takes them in turn (no LB, no policy): undefined for every other target. */
+  private directAddress(): string | undefined {
+    const { target } = this.options;
+    if (target.kind !== 'direct' || target.addresses === undefined || target.addresses.length === 0) return undefined;
+    this.directTurn = (this.directTurn + 1) % target.addresses.length;
+    return target.addresses[this.directTurn];
   }
 
   private isStopping(): boolean {
@@ -282,7 +291,7 @@ class SendSession {
 
   /** The backend for one attempt: the LB's pick in look-aside mode; direct and proxy targets take every task themselves. */
   private async pickBackend(kind: TaskKind, key: string, exclude: readonly string[]): Promise<Picked> {
-    if (this.lb === undefined) return { address: this.targetAddress() };
+    if (this.lb === undefined) return { address: this.directAddress() ?? this.targetAddress() };
     const request = { clientId: this.clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
     if (this.picks) {
       const stream = this.picks;
