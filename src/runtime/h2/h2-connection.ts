@@ -145,11 +145,6 @@ export class H2Connection {
     socket.on('close', () => this.close(undefined));
   }
 
-  /** Streams open now. */
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
   get isOpen(): boolean {
     return !this.isClosed;
   }

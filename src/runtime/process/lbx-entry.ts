@@ -28,18 +28,14 @@ export const LB_NODE_FLAGS = ['--max-semi-space-size=8'];
  * A single executable takes no node options on its command line (every argument is the app's):
  * it applies ROLE_NODE_FLAGS itself when it starts a role (src/bin/sea-main.ts).
  */
-export function lbxCommandPrefix(): { file: string; args: string[] } {
+export function lbxCommandPrefix(nodeFlags: readonly string[] = ROLE_NODE_FLAGS): { file: string; args: string[] } {
   if (isSea()) return { file: process.execPath, args: [] };
   const entry = fileURLToPath(new URL('../../../bin/lbx.js', import.meta.url));
-  return { file: process.execPath, args: [...ROLE_NODE_FLAGS, entry] };
+  return { file: process.execPath, args: [...nodeFlags, entry] };
 }
 
 /** As lbxCommandPrefix, with the LB's heap sizing (a single executable keeps the roles' NODE_OPTIONS: see sea-main.ts). */
-export function lbCommandPrefix(): { file: string; args: string[] } {
-  if (isSea()) return lbxCommandPrefix();
-  const entry = fileURLToPath(new URL('../../../bin/lbx.js', import.meta.url));
-  return { file: process.execPath, args: [...LB_NODE_FLAGS, entry] };
-}
+export const lbCommandPrefix = (): { file: string; args: string[] } => lbxCommandPrefix(LB_NODE_FLAGS);
 
 /**
  * argv prefix that runs a supervised backend; the caller appends "serve backend …". Its own entry rather than

@@ -18,7 +18,7 @@ import { RelayUpstreams } from './relay-upstreams.js';
 const EMPTY = Buffer.alloc(0);
 
 export class RelayTaskForwarder {
-  readonly upstreams = new RelayUpstreams();
+  private readonly upstreams = new RelayUpstreams();
   private inFlight = 0;
 
   constructor(

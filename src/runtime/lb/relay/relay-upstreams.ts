@@ -147,10 +147,6 @@ export class RelayUpstreams {
     return link;
   }
 
-  get size(): number {
-    return this.links.size;
-  }
-
   /** Ends every connection; streams under way are cut (the LB's grace period is over). */
   close(): void {
     this.isClosed = true;
