@@ -1,10 +1,12 @@
 // The client's pick stream when the LB is gone: a stream that never answers is abandoned, a broken one reopened.
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
-import { PickStream } from '../../src/runtime/client/pick-stream.js';
+import { PickStream, type StreamedPick } from '../../src/runtime/client/pick-stream.js';
+import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import type { GetServerBatch, GetServerRequest, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
@@ -39,7 +41,7 @@ function fakeLb(): { client: LoadBalancerClient; streams: FakeStream[] } {
   return { client, streams };
 }
 
-const request = { clientId: 'c', taskType: 0, key: '', exclude: [] };
+const pickSimple = (picks: PickStream): Promise<StreamedPick> => picks.pick(TaskType.SIMPLE, '', []);
 
 const rejectionOf = (promise: Promise<unknown>): Promise<ServiceError> =>
   promise.then(
@@ -55,12 +57,12 @@ test('a stream that never answers (it never connected) fails its picks at the de
   const { client, streams } = fakeLb();
   const picks = new PickStream(client, 20, 'single');
   try {
-    const [first, second] = await withTimeout(Promise.all([rejectionOf(picks.pick(request)), rejectionOf(picks.pick(request))]), 2_000, 'the pick deadline');
+    const [first, second] = await withTimeout(Promise.all([rejectionOf(pickSimple(picks)), rejectionOf(pickSimple(picks))]), 2_000, 'the pick deadline');
     assert.equal([first.code, second.code], [GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.DEADLINE_EXCEEDED]);
     assert.is(streams.length, 1);
     assert.is(streams[0]?.cancelled, 1, 'the silent stream is cancelled once');
 
-    const next = picks.pick(request);
+    const next = pickSimple(picks);
     assert.is(streams.length, 2, 'a new stream for the next pick');
     const written = streams[1]?.written[0];
     streams[1]?.emit('data', {
@@ -80,13 +82,13 @@ test('a stream that breaks fails what waits on it; the next pick reopens; a late
   const { client, streams } = fakeLb();
   const picks = new PickStream(client, 5_000, 'single');
   try {
-    const waiting = rejectionOf(picks.pick(request));
+    const waiting = rejectionOf(pickSimple(picks));
     const old = streams[0];
     old?.emit('error', Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: GrpcStatus.UNAVAILABLE, details: 'Connection dropped' }));
     const error = await withTimeout(waiting, 1_000, 'the failed pick');
     assert.equal([error.code, error.details], [GrpcStatus.UNAVAILABLE, 'Connection dropped']);
 
-    const next = picks.pick(request);
+    const next = pickSimple(picks);
     assert.is(streams.length, 2);
     old?.emit('data', { requestId: streams[1]?.written[0]?.requestId, statusCode: GrpcStatus.OK, statusMessage: '', server: { address: 'stale:1', backendId: 'x', policy: 'p' } });
     streams[1]?.emit('data', {
@@ -101,11 +103,30 @@ test('a stream that breaks fails what waits on it; the next pick reopens; a late
   }
 });
 
+test("the deadline is each pick's own: one answered in time is kept, a later one unanswered fails at its deadline", async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 80, 'single');
+  try {
+    const answered = pickSimple(picks);
+    await sleep(40);
+    const startedAt = performance.now();
+    const unanswered = rejectionOf(pickSimple(picks));
+    streams[0]?.emit('data', { requestId: 1, server: { address: 'a', backendId: 'a', policy: 'rr' }, statusCode: 0, statusMessage: '' });
+    assert.is((await answered).server.address, 'a');
+    const error = await withTimeout(unanswered, 2_000, 'the second deadline');
+    assert.is(error.code, GrpcStatus.DEADLINE_EXCEEDED);
+    assert.ok(performance.now() - startedAt >= 79, `failed ${(performance.now() - startedAt).toFixed(1)} ms after it was made, before its own deadline`);
+    assert.is(streams.length, 1);
+  } finally {
+    picks.close();
+  }
+});
+
 test('after close() a pick fails at once and opens nothing', async () => {
   const { client, streams } = fakeLb();
   const picks = new PickStream(client, 5_000, 'single');
   picks.close();
-  const error = await rejectionOf(picks.pick(request));
+  const error = await rejectionOf(pickSimple(picks));
   assert.is(error.code, GrpcStatus.CANCELLED);
   assert.is(streams.length, 0);
 });
@@ -114,7 +135,7 @@ test('batch framing: the picks of one turn go as one message, and one reply batc
   const { client, streams } = fakeLb();
   const picks = new PickStream(client, 5_000);
   try {
-    const pending = [picks.pick(request), picks.pick(request), picks.pick(request)];
+    const pending = [pickSimple(picks), pickSimple(picks), pickSimple(picks)];
     await new Promise((resolve) => setImmediate(resolve));
     assert.is(streams.length, 1);
     const batches = streams[0]?.written ?? [];

@@ -3,6 +3,7 @@
 import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, GetServerResponse, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { TurnBatcher } from '../grpc/turn-batcher.js';
 
 export interface StreamedPick {
@@ -14,8 +15,12 @@ export interface StreamedPick {
 interface PendingPick {
   readonly resolve: (pick: StreamedPick) => void;
   readonly reject: (error: ServiceError) => void;
-  readonly timer: NodeJS.Timeout;
+  /** performance.now() past which the LB is taken to be gone. */
+  readonly deadlineMs: number;
 }
+
+/** Streamed picks carry no exclusions but a retry's: one empty list serves them all. */
+const NO_EXCLUSIONS: string[] = [];
 
 /** An error shaped like grpc-js's, so callers handle a streamed failure exactly like a unary one. */
 const pickError = (code: GrpcStatus, details: string): ServiceError =>
@@ -39,7 +44,13 @@ export class PickStream {
     const stream = this.stream as ClientDuplexStream<GetServerBatch, GetServerReplyBatch> | undefined;
     for (const requests of chunks) stream?.write({ requests });
   });
+  /** In the order the picks were made (a Map keeps insertion order): the first is the oldest. */
   private readonly pending = new Map<number, PendingPick>();
+  /**
+   * One timer per stream, at the oldest pick's deadline, rather than one per pick: a timer set and cleared for every
+   * pick was a tenth of the client's cost of a pick (issue 14).
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   /** Ends of earlier picks, sent with the next request (they need no message of their own). */
   private doneReports: PickDone[] = [];
   // Never reset, even when the stream is reopened, so a late report can never match a new pick.
@@ -52,21 +63,22 @@ export class PickStream {
     private readonly framing: PickFraming = 'batch',
   ) {}
 
-  pick(request: Omit<GetServerRequest, 'requestId' | 'done'>): Promise<StreamedPick> {
+  /**
+   * A pick for a task of `taskType`. The stream is one client, so its picks carry no client id (it would only repeat),
+   * and `exclude` is read before this returns.
+   */
+  pick(taskType: TaskType, key: string, exclude: readonly string[]): Promise<StreamedPick> {
     if (this.isClosed) return Promise.reject(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
     const stream = this.stream ?? this.open();
     const requestId = this.nextRequestId;
     this.nextRequestId += 1;
     const done = this.doneReports;
     this.doneReports = [];
+    const request: GetServerRequest = { clientId: '', taskType, key, exclude: exclude.length === 0 ? NO_EXCLUSIONS : [...exclude], requestId, done };
     return new Promise((resolve, reject) => {
-      // No reply in time: the stream may never have connected (an LB that accepts nothing), or the LB
-      // is wedged. Either way it is abandoned, so the next pick opens a fresh one.
-      const timer = setTimeout(() => {
-        if (this.stream === stream) this.fail(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(requestId, { resolve, reject, timer });
-      this.send(stream, { ...request, requestId, done });
+      this.pending.set(requestId, { resolve, reject, deadlineMs: performance.now() + this.timeoutMs });
+      this.armDeadline();
+      this.send(stream, request);
     });
   }
 
@@ -111,7 +123,6 @@ export class PickStream {
     const pending = this.pending.get(reply.requestId);
     if (pending === undefined) return; // already timed out
     this.pending.delete(reply.requestId);
-    clearTimeout(pending.timer);
     if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
     else pending.reject(pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
   }
@@ -122,11 +133,31 @@ export class PickStream {
     this.outbox.discard();
     // The LB ends a closed stream's outstanding picks itself; these reports have nowhere to go.
     this.doneReports = [];
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
     stream?.cancel();
+  }
+
+  /** Sets the deadline timer for the oldest pick, unless one is set (it moves on to the next oldest when it fires). */
+  private armDeadline(): void {
+    if (this.deadlineTimer !== undefined) return;
+    const oldest = this.pending.values().next().value as PendingPick | undefined;
+    if (oldest === undefined) return;
+    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, oldest.deadlineMs - performance.now()));
+  }
+
+  /**
+   * No reply in time: the stream may never have connected (an LB that accepts nothing), or the LB is wedged. Either way
+   * it is abandoned with every pick on it, so the next pick opens a fresh one.
+   */
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    const oldest = this.pending.values().next().value as PendingPick | undefined;
+    if (oldest === undefined) return;
+    // A timer may fire a fraction of a millisecond before the deadline it was set for.
+    if (oldest.deadlineMs - performance.now() < 1) this.fail(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
+    else this.armDeadline();
   }
 }

@@ -292,14 +292,14 @@ class SendSession {
   /** The backend for one attempt: the LB's pick in look-aside mode; direct and proxy targets take every task themselves. */
   private async pickBackend(kind: TaskKind, key: string, exclude: readonly string[]): Promise<Picked> {
     if (this.lb === undefined) return { address: this.directAddress() ?? this.targetAddress() };
-    const request = { clientId: this.clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude] };
     if (this.picks) {
       const stream = this.picks;
-      const pick = await stream.pick(request);
+      const pick = await stream.pick(TASK_TYPE[kind], key, exclude);
       this.policy ||= pick.server.policy;
       return { address: pick.server.address, pickId: pick.requestId, stream };
     }
-    const response = await callUnary(this.lb.getServer.bind(this.lb), { ...request, requestId: 0, done: [] }, GET_SERVER_TIMEOUT_MS);
+    const request = { clientId: this.clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude], requestId: 0, done: [] };
+    const response = await callUnary(this.lb.getServer.bind(this.lb), request, GET_SERVER_TIMEOUT_MS);
     this.policy ||= response.policy;
     return { address: response.address };
   }

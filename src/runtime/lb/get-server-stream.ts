@@ -39,6 +39,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 class PickStreamState<In, Out> {
   private readonly tracker: PickTracker;
   private readonly maxPending: number;
+  /** The policy's name as this stream last sent it. */
+  private policySent = '';
   isClosed = false;
 
   constructor(
@@ -75,10 +77,21 @@ class PickStreamState<In, Out> {
       const decision = this.options.decide(request);
       if (!decision.ok) return { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message };
       this.tracker.started(request.requestId, decision.backend);
-      return { requestId: request.requestId, server: decision.server, statusCode: GrpcStatus.OK, statusMessage: '' };
+      return { requestId: request.requestId, server: this.streamed(decision.server), statusCode: GrpcStatus.OK, statusMessage: '' };
     } catch (error) {
       return { requestId: Number(request.requestId) || 0, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) };
     }
+  }
+
+  /**
+   * A pick's server as a stream sends it: the address, and the policy's name only with this stream's first pick and
+   * when it changes. The backend's id is left out: lbx's client reads neither from every pick (each task's answer names
+   * its backend), and two strings fewer per pick are work the LB and every client save on the hot path (issue 14).
+   */
+  private streamed(server: GetServerResponse): GetServerResponse {
+    const policy = server.policy === this.policySent ? '' : server.policy;
+    this.policySent = server.policy;
+    return { address: server.address, backendId: '', policy };
   }
 
   reply(message: Out): void {

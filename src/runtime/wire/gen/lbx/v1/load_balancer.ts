@@ -71,7 +71,11 @@ export interface PickDone {
  */
 export interface GetServerReply {
   requestId: number;
-  /** Set when a backend was picked (status_code 0). */
+  /**
+   * Set when a backend was picked (status_code 0). On a stream it carries
+   * the address; backend_id is empty (the backend's answer names it), and
+   * policy is set on the stream's first pick and when the policy changes.
+   */
   server:
     | GetServerResponse
     | undefined;
