@@ -29,10 +29,33 @@ const ceiling = setTimeout(() => {
 }, ceilingMs);
 
 let output = '';
+// uvu ends a suite's line ("name  • • •   (3 / 3)") when the suite ends: the time between line ends is the suite's, so the
+// slowest can be listed at the end (where CI's minutes go).
+const suiteTimes = [];
+let lineStartedAt = performance.now();
+let partialLine = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  output += chunk.toString();
+  const text = chunk.toString();
+  output += text;
+  const lines = (partialLine + text).split('\n');
+  partialLine = lines.pop() ?? '';
+  for (const line of lines) {
+    const suite = /^\s*(\S.*?)\s+[•✘]/.exec(line);
+    if (suite) suiteTimes.push({ name: suite[1], ms: performance.now() - lineStartedAt });
+    lineStartedAt = performance.now();
+  }
 });
+
+/** The suites that took longest, with their share of the run. */
+function slowestSuites(count) {
+  const total = suiteTimes.reduce((sum, suite) => sum + suite.ms, 0);
+  if (total === 0) return;
+  console.log(`\nslowest suites (of ${suiteTimes.length}, ${(total / 1000).toFixed(0)} s in all):`);
+  for (const suite of [...suiteTimes].sort((a, b) => b.ms - a.ms).slice(0, count)) {
+    console.log(`  ${(suite.ms / 1000).toFixed(1).padStart(6)} s  ${suite.name}`);
+  }
+}
 
 /** The lines where a suite said it skipped something and why; uvu's own "Skipped: N" count is not one. */
 function skipReasons(text) {
@@ -90,6 +113,7 @@ function summarize(code, signal, leaked) {
   // uvu's Total counts the tests that ran; skipped ones (test.skip) are outside it.
   const failed = Math.max(0, total - passed) || (code !== 0 && total === passed ? 1 : 0);
   if (total === 0) console.error('no test ran');
+  slowestSuites(15);
   const reasons = skipReasons(output);
   if (reasons.length > 0 || skipped > 0) {
     // Loud, just above the summary line: a skipped suite is a gap in what this run proves.
