@@ -1,7 +1,7 @@
 // The proxy's HTTP/2 forwarding in one process, for both forwarders (the frame relay and node:http2 streams): real grpc-js backends and client on free ports, the front and a Balancer between them.
 import { credentials, Metadata, status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { execa, type ResultPromise } from 'execa';
@@ -15,6 +15,8 @@ import { probeGrpcHealth } from '../../src/runtime/cluster/probe-health.js';
 import { startH2Front, type RunningH2Front } from '../../src/runtime/lb/h2-proxy-front.js';
 import { H2TaskForwarder } from '../../src/runtime/lb/h2-task-forwarder.js';
 import { startRelayFront } from '../../src/runtime/lb/relay/relay-front.js';
+import { CONNECTION_PREFACE, ErrorCode, frame, FrameType, settingsFrame } from '../../src/runtime/h2/h2-frames.js';
+import { encodeHeaderBlock } from '../../src/runtime/h2/hpack.js';
 import { RelayTaskForwarder } from '../../src/runtime/lb/relay/relay-task-forwarder.js';
 import { BackendClient, BackendService, TaskResponse, type TaskRequest } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
@@ -368,6 +370,58 @@ relayLimits('a backend that takes 2 streams at once (SETTINGS_MAX_CONCURRENT_STR
     await stopRig(rig);
     for (const session of sessions) session.destroy();
     await new Promise((resolve) => limited.close(resolve));
+  }
+});
+
+relayLimits('rapid reset: a client that opens ProcessTask streams and resets them at once is cut off (GOAWAY ENHANCE_YOUR_CALM), and the log says why', async () => {
+  const backend = await startFakeBackend();
+  const balancer = new Balancer(resolvePolicy('lc'), { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
+  balancer.register('b0', backend.server.address);
+  const forwarder = new RelayTaskForwarder(balancer);
+  const inner = await startGrpcServer('127.0.0.1', 0, []);
+  const warnings: string[] = [];
+  const front = await startRelayFront({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address, onClientError: (message) => warnings.push(message) });
+  const client = new BackendClient(front.address, credentials.createInsecure());
+  try {
+    const headers = encodeHeaderBlock([
+      ':method',
+      'POST',
+      ':scheme',
+      'http',
+      ':path',
+      '/lbx.v1.Backend/ProcessTask',
+      ':authority',
+      'lbx',
+      'content-type',
+      'application/grpc',
+      'te',
+      'trailers',
+    ]);
+    const flood = Array.from({ length: 1_000 }, (_, index) => [
+      frame(FrameType.HEADERS, 0x4, 2 * index + 1, headers),
+      frame(FrameType.RST_STREAM, 0, 2 * index + 1, Buffer.from([0, 0, 0, ErrorCode.CANCEL])),
+    ]).flat();
+    const socket = net.connect(Number(front.address.split(':')[1]), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    socket.write(Buffer.concat([CONNECTION_PREFACE, settingsFrame([]), ...flood]));
+    await withTimeout(new Promise((resolve) => socket.on('close', resolve)), 10_000, 'the connection being cut');
+    const bytes = Buffer.concat(received);
+    const goawayAt = bytes.indexOf(Buffer.from([FrameType.GOAWAY, 0x00, 0x00, 0x00, 0x00, 0x00]));
+    assert.ok(goawayAt > 0, 'a GOAWAY frame');
+    assert.is(bytes.readUInt32BE(goawayAt + 10), ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(warnings.join('\n'), /proxy client 127\.0\.0\.1:\d+ disconnected: rapid reset: the client reset 500 of the 500 streams/);
+    // Nothing of the flood is left under way, and other clients are served as before.
+    assert.is(forwarder.callsInFlight, 0);
+    const answered = await withTimeout(call(client, task('after-the-flood')), 10_000, 'a call after the flood');
+    assert.is(answered.backendAddress, backend.server.address);
+  } finally {
+    client.close();
+    await front.stop(0);
+    forwarder.close();
+    await inner.stop(0);
+    await backend.server.stop(0);
   }
 });
 

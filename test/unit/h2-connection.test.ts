@@ -1,6 +1,6 @@
 // The relay's HTTP/2 connection against node:http2 (nghttp2) as the peer, over loopback in this process: headers with
-// Huffman strings and CONTINUATION frames, bodies far beyond every flow-control window both ways, PING, resets, and a
-// peer that does not speak HTTP/2.
+// Huffman strings and CONTINUATION frames, bodies far beyond every flow-control window both ways, PING, resets, a
+// peer that does not speak HTTP/2, and one that resets what it opens (rapid reset).
 import http2 from 'node:http2';
 import net from 'node:net';
 
@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 
 import { H2Connection, type H2ConnectionEvents } from '../../src/runtime/h2/h2-connection.js';
 import { CONNECTION_PREFACE, ErrorCode, frame, FrameType, settingsFrame } from '../../src/runtime/h2/h2-frames.js';
-import type { HeaderList } from '../../src/runtime/h2/hpack.js';
+import { encodeHeaderBlock, type HeaderList } from '../../src/runtime/h2/hpack.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const OPTIONS = { role: 'server' as const, streamWindowBytes: 256 * 1024, connectionWindowBytes: 1024 * 1024, maxConcurrentStreams: 100, maxHeaderListBytes: 64 * 1024 };
@@ -173,6 +173,63 @@ hostile('a header block in endless empty CONTINUATION frames: GOAWAY (ENHANCE_YO
     socket.write(Buffer.concat([CONNECTION_PREFACE, settingsFrame([]), headers, ...continuations]));
     await withTimeout(new Promise((resolve) => socket.on('close', resolve)), 5_000, 'the connection ending');
     assert.match(server.closed.join(' '), /more than 32 frames/);
+  } finally {
+    await server.close();
+  }
+});
+
+/** HEADERS for a new request on `streamId` (one header block, ending the request when `isEndStream`). */
+const requestHeaders = (streamId: number, isEndStream: boolean): Buffer =>
+  frame(FrameType.HEADERS, 0x4 | (isEndStream ? 0x1 : 0), streamId, encodeHeaderBlock([':method', 'POST', ':scheme', 'http', ':path', '/echo', ':authority', 'lbx']));
+const cancel = (streamId: number): Buffer => frame(FrameType.RST_STREAM, 0, streamId, Buffer.from([0, 0, 0, ErrorCode.CANCEL]));
+const PING_PAYLOAD = Buffer.from('lbx-ping');
+
+/** Writes `frames` after the preface and a PING; resolves with what came back once the PING's ACK did, or the socket closed. */
+async function exchange(url: string, frames: Buffer[]): Promise<{ readonly bytes: Buffer; readonly isClosed: boolean }> {
+  const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+  const received: Buffer[] = [];
+  socket.on('error', () => undefined);
+  const pingAck = Buffer.concat([Buffer.from([0, 0, 8, FrameType.PING, 0x1, 0, 0, 0, 0]), PING_PAYLOAD]);
+  const outcome = new Promise<boolean>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      if (Buffer.concat(received).includes(pingAck)) resolve(false);
+    });
+    socket.on('close', () => resolve(true));
+  });
+  socket.write(Buffer.concat([CONNECTION_PREFACE, settingsFrame([]), ...frames, frame(FrameType.PING, 0, 0, PING_PAYLOAD)]));
+  const isClosed = await withTimeout(outcome, 10_000, 'the PING answered or the connection ended');
+  socket.destroy();
+  return { bytes: Buffer.concat(received), isClosed };
+}
+
+hostile('rapid reset: a client resetting most of the streams it opens at once gets GOAWAY (ENHANCE_YOUR_CALM)', async () => {
+  const server = await startEchoServer();
+  try {
+    const frames = Array.from({ length: 600 }, (_, index) => [requestHeaders(2 * index + 1, false), cancel(2 * index + 1)]).flat();
+    const { bytes, isClosed } = await exchange(server.url, frames);
+    assert.ok(isClosed, 'the connection ended');
+    const goawayAt = bytes.indexOf(Buffer.from([FrameType.GOAWAY, 0x00, 0x00, 0x00, 0x00, 0x00]));
+    assert.ok(goawayAt > 0, 'a GOAWAY frame');
+    assert.is(bytes.readUInt32BE(goawayAt + 10), ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(server.closed.join(' '), /rapid reset: the client reset 500 of the 500 streams/);
+  } finally {
+    await server.close();
+  }
+});
+
+hostile('a client that resets half of its streams (the losing attempt of every hedge) keeps its connection', async () => {
+  const server = await startEchoServer();
+  try {
+    const frames = Array.from({ length: 600 }, (_, index) => {
+      const completed = 4 * index + 1;
+      const hedge = 4 * index + 3;
+      return [requestHeaders(completed, true), requestHeaders(hedge, false), cancel(hedge)];
+    }).flat();
+    const { isClosed } = await exchange(server.url, frames);
+    assert.not.ok(isClosed, 'the PING was answered on a connection still open');
+    assert.equal(server.closed, []);
+    assert.is(server.resets.length, 600);
   } finally {
     await server.close();
   }

@@ -37,6 +37,16 @@ const MAX_CONTINUATION_FRAMES = 32;
  */
 const MAX_UNSENT_OUTPUT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * HTTP/2 rapid reset (CVE-2023-44487): a client opens streams and resets them at once, so the server starts work for
+ * each (the relay: a pick and an upstream stream) on calls gone before they begin, without ever exceeding its stream
+ * limit. As Envoy does, once a client has opened RAPID_RESET_MIN_STREAMS streams on a connection, more than half of them
+ * reset by it within RAPID_RESET_WINDOW_MS of opening ends the connection with GOAWAY (ENHANCE_YOUR_CALM). A client that
+ * cancels the losing attempt of every hedge resets half: it stays.
+ */
+const RAPID_RESET_MIN_STREAMS = 500;
+const RAPID_RESET_WINDOW_MS = 1_000;
+
 /** How long a connection that was ended waits for its last frames to be read before the socket is cut. */
 const FAILED_SOCKET_LINGER_MS = 1_000;
 
@@ -88,6 +98,8 @@ interface StreamRecord {
   queue: Queued[] | undefined;
   isLocalEnded: boolean;
   isRemoteEnded: boolean;
+  /** performance.now() when the peer opened it (server role), else 0. */
+  readonly openedAtMs: number;
 }
 
 /** A header block split over HEADERS and CONTINUATION frames, while it is incomplete. */
@@ -117,6 +129,9 @@ export class H2Connection {
   private peerMaxStreams = Number.POSITIVE_INFINITY;
   private hasPeerSettings = false;
   private lastPeerStreamId = 0;
+  /** Streams the peer opened (server role) and, of them, those it reset soon after: see RAPID_RESET_MIN_STREAMS. */
+  private peerStreamsOpened = 0;
+  private peerStreamsResetEarly = 0;
   private nextStreamId = 1;
   private isClosed = false;
   /** Set once either side sent GOAWAY: no new streams. */
@@ -251,6 +266,7 @@ export class H2Connection {
       queue: undefined,
       isLocalEnded: false,
       isRemoteEnded: false,
+      openedAtMs: this.options.role === 'server' ? performance.now() : 0,
     };
   }
 
@@ -374,6 +390,7 @@ export class H2Connection {
       }
       record = this.newRecord();
       this.streams.set(streamId, record);
+      this.peerStreamsOpened += 1;
     } else if (record.isRemoteEnded) {
       this.sendReset(streamId, ErrorCode.STREAM_CLOSED);
       return this.events.onReset(streamId, ErrorCode.STREAM_CLOSED);
@@ -384,7 +401,19 @@ export class H2Connection {
 
   private onResetFrame(streamId: number, payload: Buffer): void {
     if (payload.length !== 4 || streamId === 0) return this.fail(ErrorCode.PROTOCOL_ERROR, 'malformed RST_STREAM');
-    if (this.dropStream(streamId)) this.events.onReset(streamId, payload.readUInt32BE(0));
+    const record = this.streams.get(streamId);
+    if (!this.dropStream(streamId)) return;
+    this.events.onReset(streamId, payload.readUInt32BE(0));
+    if (this.options.role === 'server' && record !== undefined && performance.now() - record.openedAtMs < RAPID_RESET_WINDOW_MS) this.countEarlyReset();
+  }
+
+  private countEarlyReset(): void {
+    this.peerStreamsResetEarly += 1;
+    if (this.peerStreamsOpened < RAPID_RESET_MIN_STREAMS || this.peerStreamsResetEarly * 2 <= this.peerStreamsOpened) return;
+    this.fail(
+      ErrorCode.ENHANCE_YOUR_CALM,
+      `rapid reset: the client reset ${this.peerStreamsResetEarly} of the ${this.peerStreamsOpened} streams it opened within ${RAPID_RESET_WINDOW_MS} ms of opening them`,
+    );
   }
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {

@@ -35,14 +35,20 @@ export class LbListeners {
   ) {}
 
   /** With relay or h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it; otherwise grpc-js serves the port itself. */
-  static async start(host: string, port: number, services: readonly ServiceBinding[], proxy: ProxyParts | undefined): Promise<LbListeners> {
+  static async start(
+    host: string,
+    port: number,
+    services: readonly ServiceBinding[],
+    proxy: ProxyParts | undefined,
+    onWarning: (message: string) => void = () => undefined,
+  ): Promise<LbListeners> {
     if (proxy?.h2 === undefined && proxy?.relay === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
     const grpc = await startGrpcServer(INNER_HOST, 0, services);
     try {
       const innerAddress = grpc.address;
       const front =
         proxy.relay !== undefined
-          ? await startRelayFront({ host, port, tasks: proxy.relay, innerAddress })
+          ? await startRelayFront({ host, port, tasks: proxy.relay, innerAddress, onClientError: onWarning })
           : await startH2Front({ host, port, tasks: proxy.h2 as H2TaskForwarder, innerAddress });
       return new LbListeners(grpc, front, proxy);
     } catch (error) {

@@ -116,7 +116,8 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   if (options.successRate !== undefined) balancer.setSuccessRate(options.successRate);
   if (options.outlierDetection === false) balancer.setOutlierDetection(false);
   const proxy = createProxyParts(options, balancer);
-  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy);
+  const onWarning = (message: string): void => options.onEvent({ type: 'warning', message });
+  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy, onWarning);
   const server = { address: listeners.address, port: listeners.port };
   options.onEvent({ type: 'listening', address: server.address });
   if (options.xdsPort !== undefined) {

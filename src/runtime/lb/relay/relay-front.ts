@@ -28,6 +28,8 @@ export interface RelayFrontOptions {
   readonly innerAddress: string;
   /** Request bytes one client connection may have buffered at once (default MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION). */
   readonly maxBufferedBytesPerConnection?: number;
+  /** A client connection ended in an error: its socket failed, or it broke HTTP/2 (a rapid reset, a bad frame). */
+  readonly onClientError?: (message: string) => void;
 }
 
 /**
@@ -55,12 +57,15 @@ class RelayClient implements H2ConnectionEvents {
   private readonly tunnel = new RelayUpstreams();
   private readonly budget: BufferBudget;
   private onIdle: (() => void) | undefined;
+  /** host:port of the client, for the log. */
+  private readonly peer: string;
 
   constructor(
     socket: net.Socket,
     private readonly options: RelayFrontOptions,
     private readonly onClosed: () => void,
   ) {
+    this.peer = formatHostPort(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0);
     this.budget = { usedBytes: 0, limitBytes: options.maxBufferedBytesPerConnection ?? MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION };
     this.connection = new H2Connection(socket, relaySettings('server'), this);
   }
@@ -109,7 +114,8 @@ class RelayClient implements H2ConnectionEvents {
     // The client opens no more streams; those under way finish.
   }
 
-  onClose(): void {
+  onClose(reason: string | undefined): void {
+    if (reason !== undefined) this.options.onClientError?.(`proxy client ${this.peer} disconnected: ${reason}`);
     for (const handler of [...this.handlers.values()]) handler.onDownGone();
     this.handlers.clear();
     this.tunnel.close();
