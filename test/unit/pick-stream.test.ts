@@ -122,6 +122,17 @@ test("the deadline is each pick's own: one answered in time is kept, a later one
   }
 });
 
+test('no timer is left once every pick is answered (it would keep a finished process alive)', async () => {
+  const { client, streams } = fakeLb();
+  const picks = new PickStream(client, 60_000, 'single');
+  const timersBefore = process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+  const answered = pickSimple(picks);
+  streams[0]?.emit('data', { requestId: 1, server: { address: 'a', backendId: 'a', policy: 'rr' }, statusCode: 0, statusMessage: '' });
+  await answered;
+  assert.is(process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length, timersBefore);
+  picks.close();
+});
+
 test('after close() a pick fails at once and opens nothing', async () => {
   const { client, streams } = fakeLb();
   const picks = new PickStream(client, 5_000, 'single');

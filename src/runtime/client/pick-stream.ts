@@ -123,6 +123,8 @@ export class PickStream {
     const pending = this.pending.get(reply.requestId);
     if (pending === undefined) return; // already timed out
     this.pending.delete(reply.requestId);
+    // Nothing left to time: a timer kept would keep a finished process alive until it fired.
+    if (this.pending.size === 0) this.disarmDeadline();
     if (reply.statusCode === GrpcStatus.OK && reply.server) pending.resolve({ server: reply.server, requestId: reply.requestId });
     else pending.reject(pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
   }
@@ -133,8 +135,7 @@ export class PickStream {
     this.outbox.discard();
     // The LB ends a closed stream's outstanding picks itself; these reports have nowhere to go.
     this.doneReports = [];
-    clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.disarmDeadline();
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
     stream?.cancel();
@@ -146,6 +147,11 @@ export class PickStream {
     const oldest = this.pending.values().next().value as PendingPick | undefined;
     if (oldest === undefined) return;
     this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, oldest.deadlineMs - performance.now()));
+  }
+
+  private disarmDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
   }
 
   /**
