@@ -10,6 +10,7 @@
 // CPU-s as an ES module, 0.15 as CommonJS from its code cache. Without esbuild (an installed package) it does
 // nothing, and both load their modules.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +18,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const entry = path.join(root, 'dist/cli/roles/backend-worker.js');
 const backendEntry = path.join(root, 'dist/cli/roles/backend-entry.js');
 const runBundleEntry = path.join(root, 'dist/cli/roles/run-bundle.js');
+const cliEntry = path.join(root, 'dist/bin/cli-main.js');
 
 let build;
 try {
@@ -24,7 +26,7 @@ try {
 } catch {
   process.exit(0);
 }
-if (![entry, backendEntry, runBundleEntry].every((file) => existsSync(file))) process.exit(0);
+if (![entry, backendEntry, runBundleEntry, cliEntry].every((file) => existsSync(file))) process.exit(0);
 const common = {
   bundle: true,
   platform: 'node',
@@ -39,6 +41,35 @@ const common = {
 };
 await build({ ...common, entryPoints: [entry], outfile: path.join(root, 'build/backend-worker.cjs'), minify: true, keepNames: true });
 await build({ ...common, entryPoints: [backendEntry], outfile: path.join(root, 'build/backend-role.cjs'), minify: true, keepNames: true });
+
+/**
+ * The command line's modules find files beside their compiled selves (bin/lbx.js, build/, ./send-worker.js) from
+ * import.meta.url. In its bundle each dist module's import.meta.url is its own file under dist/, reached from the
+ * bundle's directory, so every path resolves as it does from the modules; packages keep the bundle's URL (`common`).
+ */
+const distModuleUrls = {
+  name: 'dist-module-urls',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const fromBundle = path.relative(path.join(root, 'build'), args.path).split(path.sep).join('/');
+      const ownUrl = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(fromBundle)})).href`;
+      return { contents: source.replaceAll('import.meta.url', `(${ownUrl})`), loader: 'js' };
+    });
+  },
+};
+// The whole command line, for bin/lbx.js (src/bin/cli-main.ts): every command starts from it in about half the CPU.
+// @grpc/grpc-js-xds reads its protos from its package directory, so it is loaded from node_modules as it is.
+await build({
+  ...common,
+  entryPoints: [cliEntry],
+  outfile: path.join(root, 'build/lbx-cli.cjs'),
+  minify: true,
+  keepNames: true,
+  external: [...common.external, '@grpc/grpc-js-xds'],
+  plugins: [distModuleUrls],
+});
 // The runner as CommonJS too: started as an ES module it costs each backend Node's ES module loader, 0.20 against
 // 0.15 CPU-s to load the backend (a process or a worker thread never needs that loader otherwise).
 await build({ ...common, entryPoints: [runBundleEntry], outfile: path.join(root, 'build/run-bundle.cjs') });

@@ -1,5 +1,5 @@
 // oclif's Config for the single executable: the command map seeded into a root Plugin, so nothing is read or required from disk.
-import { Config, Errors, Plugin, type Command, type Hook, type Interfaces } from '@oclif/core';
+import { Config, Errors, execute, handle, Plugin, type Command, type Hook, type Interfaces } from '@oclif/core';
 
 /** What the build embeds from package.json (scripts/build-binary.ts): enough for oclif's Config. */
 export interface EmbeddedPackage {
@@ -66,4 +66,35 @@ function callHooksDirectly(config: Config, plugin: Plugin, hooks: ExplicitHooks)
     }
   };
   config.runHook = runExplicitHook as Config['runHook'];
+}
+
+/**
+ * oclif's execute on an explicit Config. execute loads the Config again from the one given, which drops the hooks given
+ * as functions, so an unknown command would get oclif's bare "command … not found": the command_not_found hook is
+ * run here first (a word that is neither a command nor a topic, like `lbx sned`).
+ */
+export async function executeExplicit(config: Config, argv: string[]): Promise<void> {
+  const unknown = unknownCommand(config, argv);
+  if (unknown !== undefined) {
+    try {
+      await config.runHook('command_not_found', unknown);
+    } catch (error) {
+      await handle(error as Error);
+      return;
+    }
+  }
+  await execute({ args: argv, loadOptions: config });
+}
+
+/** The id argv names when no command or topic has it (topic words joined by ':', as oclif joins them), with what follows. */
+function unknownCommand(config: Config, argv: readonly string[]): { id: string; argv: string[] } | undefined {
+  let topic = '';
+  for (const [index, word] of argv.entries()) {
+    if (word.startsWith('-')) return undefined;
+    const id = topic === '' ? word : `${topic}:${word}`;
+    if (config.findCommand(id) !== undefined) return undefined;
+    if (config.findTopic(id) === undefined) return { id, argv: argv.slice(index + 1) };
+    topic = id;
+  }
+  return undefined;
 }

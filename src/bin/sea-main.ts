@@ -2,13 +2,11 @@
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
-import { execute } from '@oclif/core';
-
 import commandNotFound from '../cli/hooks/command-not-found.js';
 import { isLeanRole, runRole } from '../cli/role-entry.js';
 import { ROLE_NODE_FLAGS } from '../runtime/process/lbx-entry.js';
 import { COMMANDS } from './commands.js';
-import { loadExplicitConfig, type EmbeddedPackage } from './explicit-config.js';
+import { executeExplicit, loadExplicitConfig, type EmbeddedPackage } from './explicit-config.js';
 
 /** package.json's name, version, description and oclif section, put in by esbuild's `define` at build time. */
 declare const LBX_EMBEDDED_PACKAGE: EmbeddedPackage;
@@ -40,7 +38,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = await loadExplicitConfig(LBX_EMBEDDED_PACKAGE, COMMANDS, path.dirname(process.execPath), { command_not_found: commandNotFound });
-  await execute({ args: argv, loadOptions: config });
+  await executeExplicit(config, argv);
 }
 
 void main();

@@ -72,6 +72,10 @@ if (!isSupported) {
     assert.match(version, /^lbx\/0\.1\.0 linux-x64 node-v\d+/);
     const serveHelp = await lbxOk(['serve', 'backend', '--help']);
     assert.match(serveHelp, /--port/);
+    // oclif reloads an explicit Config when it runs it, dropping hooks given as functions: the typo still gets lbx's answer.
+    const typo = await lbx(['sned']);
+    assert.is(typo.exitCode, 2);
+    assert.match(typo.stderr, /"sned" is not an lbx command\n {2}did you mean: lbx send\?/);
   });
 
   binary('up, send, kill, send, report, down: every role from the one file, nothing left behind', async () => {

@@ -70,9 +70,10 @@ function writeCache(file: string, digest: Buffer, data: Buffer, isWarm: boolean)
 /**
  * Compiles the bundle at `bundlePath` (from its cache when V8 takes it, else afresh, and then writes the cache: the
  * top-level code V8 compiles eagerly) and runs it as a CommonJS module. Unless the cache was warm already, it is made
- * again `warmAfterMs` later with everything compiled by then (a timer that keeps no process alive).
+ * again `warmAt` with everything compiled by then: that many ms later (a timer that keeps no process alive), or as the
+ * process exits (a command that is over in a second).
  */
-export function runCodeCachedBundle(bundlePath: string, warmAfterMs = WARM_CACHE_AFTER_MS): CodeCacheOutcome {
+export function runCodeCachedBundle(bundlePath: string, warmAt: number | 'exit' = WARM_CACHE_AFTER_MS): CodeCacheOutcome {
   const cachePath = codeCachePath(bundlePath);
   const source = Module.wrap(readFileSync(bundlePath, 'utf8'));
   const digest = digestOf(source);
@@ -82,7 +83,9 @@ export function runCodeCachedBundle(bundlePath: string, warmAfterMs = WARM_CACHE
   const isAccepted = cached !== undefined && script.cachedDataRejected !== true;
   if (!isAccepted) outcome = writeCache(cachePath, digest, script.createCachedData(), false) ? 'written' : 'unwritable';
   if (outcome !== 'unwritable' && !(isAccepted && cached.isWarm)) {
-    setTimeout(() => writeCache(cachePath, digest, script.createCachedData(), true), warmAfterMs).unref();
+    const writeWarm = (): boolean => writeCache(cachePath, digest, script.createCachedData(), true);
+    if (warmAt === 'exit') process.once('exit', writeWarm);
+    else setTimeout(writeWarm, warmAt).unref();
   }
   const moduleFunction = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   const bundleModule = { exports: {} };
