@@ -14,7 +14,7 @@ import { startGrpcServer, type RunningGrpcServer } from '../../src/runtime/grpc/
 import { probeGrpcHealth } from '../../src/runtime/cluster/probe-health.js';
 import { startH2Front, type RunningH2Front } from '../../src/runtime/lb/h2-proxy-front.js';
 import { H2TaskForwarder } from '../../src/runtime/lb/h2-task-forwarder.js';
-import { startRelayFront } from '../../src/runtime/lb/relay/relay-front.js';
+import { startRelayFront, type RelayFrontOptions } from '../../src/runtime/lb/relay/relay-front.js';
 import { CONNECTION_PREFACE, ErrorCode, frame, FrameType, settingsFrame } from '../../src/runtime/h2/h2-frames.js';
 import { encodeHeaderBlock } from '../../src/runtime/h2/hpack.js';
 import { RelayTaskForwarder } from '../../src/runtime/lb/relay/relay-task-forwarder.js';
@@ -300,15 +300,35 @@ forwardingSuites('h2');
 
 const relayLimits = suite('relay forwarding: what one client connection may make the LB hold');
 
-relayLimits("requests buffered past the connection's budget are refused with RESOURCE_EXHAUSTED; the rest go on", async () => {
+interface RelayFixture {
+  readonly backend: FakeBackend;
+  readonly forwarder: RelayTaskForwarder;
+  readonly front: RunningH2Front;
+  readonly client: InstanceType<typeof BackendClient>;
+}
+
+/** A relay front (least connections) on one fake backend and a grpc-js client to it, all stopped after `body`. */
+async function withRelayFront(frontOptions: Partial<RelayFrontOptions>, body: (fixture: RelayFixture) => Promise<void>): Promise<void> {
   const backend = await startFakeBackend();
   const balancer = new Balancer(resolvePolicy('lc'), { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
   balancer.register('b0', backend.server.address);
   const forwarder = new RelayTaskForwarder(balancer);
   const inner = await startGrpcServer('127.0.0.1', 0, []);
-  const front = await startRelayFront({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address, maxBufferedBytesPerConnection: 1024 * 1024 });
+  const front = await startRelayFront({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address, ...frontOptions });
   const client = new BackendClient(front.address, credentials.createInsecure());
   try {
+    await body({ backend, forwarder, front, client });
+  } finally {
+    client.close();
+    await front.stop(0);
+    forwarder.close();
+    await inner.stop(0);
+    await backend.server.stop(0);
+  }
+}
+
+relayLimits("requests buffered past the connection's budget are refused with RESOURCE_EXHAUSTED; the rest go on", async () => {
+  await withRelayFront({ maxBufferedBytesPerConnection: 1024 * 1024 }, async ({ backend, forwarder, client }) => {
     // A hanging call holds its 700 KB request (kept for a replay) while it is under way.
     const held = failureOf(call(client, task('hang-held', 'k'.repeat(700 * 1024)), new Metadata(), 3_000));
     await withTimeout(
@@ -325,13 +345,7 @@ relayLimits("requests buffered past the connection's budget are refused with RES
     // Its bytes are given back: the same large request now goes through.
     const answered = await withTimeout(call(client, task('third', 'k'.repeat(700 * 1024))), 10_000, 'a third large call');
     assert.is(answered.backendAddress, backend.server.address);
-  } finally {
-    client.close();
-    await front.stop(0);
-    forwarder.close();
-    await inner.stop(0);
-    await backend.server.stop(0);
-  }
+  });
 });
 
 relayLimits('a backend that takes 2 streams at once (SETTINGS_MAX_CONCURRENT_STREAMS): 12 concurrent calls all answered, on more connections', async () => {
@@ -374,15 +388,8 @@ relayLimits('a backend that takes 2 streams at once (SETTINGS_MAX_CONCURRENT_STR
 });
 
 relayLimits('rapid reset: a client that opens ProcessTask streams and resets them at once is cut off (GOAWAY ENHANCE_YOUR_CALM), and the log says why', async () => {
-  const backend = await startFakeBackend();
-  const balancer = new Balancer(resolvePolicy('lc'), { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
-  balancer.register('b0', backend.server.address);
-  const forwarder = new RelayTaskForwarder(balancer);
-  const inner = await startGrpcServer('127.0.0.1', 0, []);
   const warnings: string[] = [];
-  const front = await startRelayFront({ host: '127.0.0.1', port: 0, tasks: forwarder, innerAddress: inner.address, onClientError: (message) => warnings.push(message) });
-  const client = new BackendClient(front.address, credentials.createInsecure());
-  try {
+  await withRelayFront({ onClientError: (message) => warnings.push(message) }, async ({ backend, forwarder, front, client }) => {
     const headers = encodeHeaderBlock([
       ':method',
       'POST',
@@ -416,13 +423,7 @@ relayLimits('rapid reset: a client that opens ProcessTask streams and resets the
     assert.is(forwarder.callsInFlight, 0);
     const answered = await withTimeout(call(client, task('after-the-flood')), 10_000, 'a call after the flood');
     assert.is(answered.backendAddress, backend.server.address);
-  } finally {
-    client.close();
-    await front.stop(0);
-    forwarder.close();
-    await inner.stop(0);
-    await backend.server.stop(0);
-  }
+  });
 });
 
 relayLimits.run();
