@@ -11,7 +11,7 @@ import commandNotFound from '../cli/hooks/command-not-found.js';
 import { COMMANDS } from './commands.js';
 import { executeExplicit, loadExplicitConfig, type EmbeddedPackage } from './explicit-config.js';
 
-// In the bundle, import.meta.url is this module's compiled file (dist/bin/cli-main.js): see scripts/bundle-backend-worker.mjs.
+// In the bundle, import.meta.url is this module's compiled file (dist/bin/cli-main.js): see scripts/bundle.mjs.
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(): Promise<void> {

@@ -1,5 +1,7 @@
-// oclif's Config for the single executable: the command map seeded into a root Plugin, so nothing is read or required from disk.
+// oclif's Config from lbx's command map (the single executable, and the command line's bundle): the map seeded into a root
+// Plugin, so no command is searched for or imported from disk.
 import { Config, Errors, execute, handle, Plugin, type Command, type Hook, type Interfaces } from '@oclif/core';
+import { getHelpFlagAdditions, normalizeArgv } from '@oclif/core/help';
 
 /** What the build embeds from package.json (scripts/build-binary.ts): enough for oclif's Config. */
 export interface EmbeddedPackage {
@@ -86,15 +88,15 @@ export async function executeExplicit(config: Config, argv: string[]): Promise<v
   await execute({ args: argv, loadOptions: config });
 }
 
-/** The id argv names when no command or topic has it (topic words joined by ':', as oclif joins them), with what follows. */
+/**
+ * The command id argv names (its words joined as oclif joins them) when no command or topic has it, with what follows;
+ * undefined when there is none, or when argv asks for help (oclif answers that itself).
+ */
 function unknownCommand(config: Config, argv: readonly string[]): { id: string; argv: string[] } | undefined {
-  let topic = '';
-  for (const [index, word] of argv.entries()) {
-    if (word.startsWith('-')) return undefined;
-    const id = topic === '' ? word : `${topic}:${word}`;
-    if (config.findCommand(id) !== undefined) return undefined;
-    if (config.findTopic(id) === undefined) return { id, argv: argv.slice(index + 1) };
-    topic = id;
-  }
-  return undefined;
+  const helpFlags = getHelpFlagAdditions(config);
+  if (argv.some((arg) => helpFlags.includes(arg))) return undefined;
+  const [id, ...rest] = normalizeArgv(config, [...argv]);
+  if (id === undefined || id.startsWith('-')) return undefined;
+  if (config.findCommand(id) !== undefined || config.findTopic(id) !== undefined) return undefined;
+  return { id, argv: rest };
 }

@@ -1,7 +1,7 @@
 // The command line from its bundle (build/lbx-cli.cjs, which bin/lbx.js runs when the build made it) answers as it
 // does from its modules (LBX_CLI_BUNDLE=0): help, version, usage errors with their exit codes and JSON, a typo'd
 // command, a command under a topic, and a real cluster's up, send, report and down.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,7 @@ test.after(() => {
 
 test('the build made the bundle, and running a command leaves its warm code cache beside it', async () => {
   assert.ok(existsSync(bundle), `${bundle}: npm run build makes it`);
+  rmSync(`${bundle}.v8cache`, { force: true });
   assert.is((await lbx('bundle', ['--version'])).exitCode, 0);
   // Only the bundle's runner writes this file; its byte after the 32-byte digest is 1 once made at exit (warm).
   assert.is(readFileSync(`${bundle}.v8cache`)[32], 1);
@@ -47,7 +48,11 @@ for (const args of [
   ['help', 'send'],
   ['xds', 'bootstrap', '--help'],
   ['sned'],
+  ['sned', 'foo', '--json'],
+  ['sned', '--help'],
   ['serve', 'nothing'],
+  ['send', '--client', 'xds', '--simple', '1', '--name', 'nothing-here'],
+  ['sim', '--backends', '0'],
   ['stauts', '--json'],
   ['send', '--simple', 'many'],
   ['status', '--json', '--name', 'nothing-here'],

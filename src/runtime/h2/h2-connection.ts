@@ -59,8 +59,11 @@ export interface H2ConnectionEvents {
   onReset(streamId: number, errorCode: number): void;
   /** The peer takes no stream above `lastStreamId` (client role: those were never processed). */
   onGoaway(lastStreamId: number, errorCode: number): void;
-  /** The socket is gone; every stream on it is lost. `reason` is set when it ended in an error. */
-  onClose(reason: string | undefined): void;
+  /**
+   * The socket is gone; every stream on it is lost. `reason` is set when it ended in an error; `isPeerFault` when that
+   * error was the peer breaking HTTP/2 (a bad frame, a rapid reset), not the socket failing.
+   */
+  onClose(reason: string | undefined, isPeerFault: boolean): void;
   /** Client role: the peer may take another stream now (its SETTINGS came, or a stream ended). */
   onStreamRoom?(): void;
 }
@@ -156,8 +159,8 @@ export class H2Connection {
     this.queueBytes(settingsFrame(settings));
     this.queueBytes(windowUpdateFrame(0, options.connectionWindowBytes - DEFAULT_WINDOW_BYTES));
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
-    socket.on('error', (error) => this.close(errorText(error)));
-    socket.on('close', () => this.close(undefined));
+    socket.on('error', (error) => this.close(errorText(error), false));
+    socket.on('close', () => this.close(undefined, false));
   }
 
   get isOpen(): boolean {
@@ -255,7 +258,7 @@ export class H2Connection {
   /** Ends the connection now; what is still queued is dropped. */
   destroy(): void {
     this.socket.destroy();
-    this.close(undefined);
+    this.close(undefined, false);
   }
 
   private newRecord(): StreamRecord {
@@ -590,16 +593,16 @@ export class H2Connection {
     this.queueBytes(goawayFrame(this.lastPeerStreamId, errorCode, reason));
     // A peer that never closes its side is not waited for.
     this.end();
-    this.close(reason);
+    this.close(reason, true);
   }
 
-  private close(reason: string | undefined): void {
+  private close(reason: string | undefined, isPeerFault: boolean): void {
     if (this.isClosed) return;
     this.isClosed = true;
     // Queued DATA will never go: its sources (other connections) get their windows back.
     for (const streamId of [...this.streams.keys()]) this.dropStream(streamId);
     this.blocked.clear();
-    this.events.onClose(reason);
+    this.events.onClose(reason, isPeerFault);
   }
 }
 

@@ -3,7 +3,7 @@
 // is read back instead: 0.14 against 0.21 CPU-s to load the bundle, node's own start included (issue 16). Node 20 has
 // no compile cache of its own (module.enableCompileCache came in 22), so this is vm.Script's documented cachedData.
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -47,6 +47,16 @@ function readCache(file: string, digest: Buffer): CachedCode | undefined {
   }
 }
 
+/** A read-only install keeps the cache it came with: making a warm one only to fail writing it would cost every run. */
+function isWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Written whole under a name of this process's own and renamed into place, so a process reading it while 64 others
  * start never sees half a file. A package installed read-only keeps no cache and loads as without one.
@@ -82,7 +92,7 @@ export function runCodeCachedBundle(bundlePath: string, warmAt: number | 'exit' 
   let outcome: CodeCacheOutcome = 'used';
   const isAccepted = cached !== undefined && script.cachedDataRejected !== true;
   if (!isAccepted) outcome = writeCache(cachePath, digest, script.createCachedData(), false) ? 'written' : 'unwritable';
-  if (outcome !== 'unwritable' && !(isAccepted && cached.isWarm)) {
+  if (outcome !== 'unwritable' && !(isAccepted && cached.isWarm) && isWritable(path.dirname(cachePath))) {
     const writeWarm = (): boolean => writeCache(cachePath, digest, script.createCachedData(), true);
     if (warmAt === 'exit') process.once('exit', writeWarm);
     else setTimeout(writeWarm, warmAt).unref();

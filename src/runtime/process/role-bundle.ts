@@ -1,4 +1,4 @@
-// Where a role's bundled code is: `npm run build` bundles the backend's process entry and its worker (scripts/bundle-backend-worker.mjs)
+// Where a role's bundled code is: `npm run build` bundles the backend's process entry and its worker (scripts/bundle.mjs)
 // into build/, because one bundled file starts in far less CPU than ~150 ES modules (64 backends each start once).
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

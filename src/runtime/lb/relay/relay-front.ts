@@ -28,7 +28,7 @@ export interface RelayFrontOptions {
   readonly innerAddress: string;
   /** Request bytes one client connection may have buffered at once (default MAX_BUFFERED_REQUEST_BYTES_PER_CONNECTION). */
   readonly maxBufferedBytesPerConnection?: number;
-  /** A client connection ended in an error: its socket failed, or it broke HTTP/2 (a rapid reset, a bad frame). */
+  /** A client connection was ended because the client broke HTTP/2 (a rapid reset, a bad frame). */
   readonly onClientError?: (message: string) => void;
 }
 
@@ -114,8 +114,9 @@ class RelayClient implements H2ConnectionEvents {
     // The client opens no more streams; those under way finish.
   }
 
-  onClose(reason: string | undefined): void {
-    if (reason !== undefined) this.options.onClientError?.(`proxy client ${this.peer} disconnected: ${reason}`);
+  onClose(reason: string | undefined, isPeerFault: boolean): void {
+    // A client that broke HTTP/2 is worth a line; one whose socket failed (killed, ECONNRESET) is routine, and unbounded.
+    if (reason !== undefined && isPeerFault) this.options.onClientError?.(`proxy client ${this.peer} disconnected: ${reason}`);
     for (const handler of [...this.handlers.values()]) handler.onDownGone();
     this.handlers.clear();
     this.tunnel.close();

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Part of `npm run build`: bundles a dense cluster's backend worker (dist/cli/roles/backend-worker.js) into one file,
-// build/backend-worker.cjs, and a supervised backend process's entry (dist/cli/roles/backend-entry.js) into
-// build/backend-role.cjs, minified with names kept for stack traces. Both run through the bundle runner
-// (dist/cli/roles/run-bundle.js, itself bundled as build/run-bundle.cjs), which keeps a V8 code cache beside each
-// bundle (runtime/process/code-cached-bundle.ts): CommonJS, because Node 20 has a code cache only for classic
-// scripts. A worker thread loads its code afresh: 150 ES modules cost each of 256 workers about 320 ms of CPU here,
-// one bundled ES module about 180 ms. A backend process from its ES module bundle took 0.46-0.50 CPU-s to ready at
-// 57 MB RSS, from its modules 0.60-0.72 CPU-s at 62.5 MB; loading the bundle (node's own start included) takes 0.21
-// CPU-s as an ES module, 0.15 as CommonJS from its code cache. Without esbuild (an installed package) it does
-// nothing, and both load their modules.
+// Part of `npm run build`: esbuild bundles into build/, as CommonJS (Node 20 has a code cache only for classic scripts):
+//   lbx-cli.cjs        the command line (dist/bin/cli-main.js), which bin/lbx.js runs when it is fresh: a command
+//                      started from some 200 ES modules in 0.61 CPU-s, from this bundle and its code cache in 0.30
+//   backend-role.cjs   a supervised backend process's entry (dist/cli/roles/backend-entry.js)
+//   backend-worker.cjs a dense cluster's backend worker thread (dist/cli/roles/backend-worker.js)
+//   run-bundle.cjs     the runner that loads the role bundles with their V8 code cache (runtime/process/code-cached-bundle.ts)
+// Minified, with names kept for stack traces. A worker thread loads its code afresh: 150 ES modules cost each of 256
+// workers about 320 ms of CPU here, one bundled ES module about 180 ms. A backend process from its ES module bundle
+// took 0.46-0.50 CPU-s to ready at 57 MB RSS, from its modules 0.60-0.72 CPU-s at 62.5 MB; loading the bundle (node's
+// own start included) takes 0.21 CPU-s as an ES module, 0.15 as CommonJS from its code cache. Without esbuild (an
+// installed package) it does nothing, and everything loads its modules.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +52,8 @@ const distModuleUrls = {
   name: 'dist-module-urls',
   setup(builder) {
     builder.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async (args) => {
+      // Only lbx's own dist/, not a package's.
+      if (!args.path.startsWith(path.join(root, 'dist') + path.sep)) return undefined;
       const source = await readFile(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
       const fromBundle = path.relative(path.join(root, 'build'), args.path).split(path.sep).join('/');
@@ -60,14 +63,17 @@ const distModuleUrls = {
   },
 };
 // The whole command line, for bin/lbx.js (src/bin/cli-main.ts): every command starts from it in about half the CPU.
-// @grpc/grpc-js-xds reads its protos from its package directory, so it is loaded from node_modules as it is.
+// @grpc/grpc-js-xds reads its protos from its package directory, so it is loaded from node_modules as it is, and so is
+// @grpc/grpc-js: the xds: resolver it registers must be the one lbx's clients use. The code runs in a vm.Script, which
+// has no loader for import(): the dynamic imports of built-ins and of those two packages become require().
 await build({
   ...common,
   entryPoints: [cliEntry],
   outfile: path.join(root, 'build/lbx-cli.cjs'),
   minify: true,
   keepNames: true,
-  external: [...common.external, '@grpc/grpc-js-xds'],
+  external: [...common.external, '@grpc/grpc-js-xds', '@grpc/grpc-js'],
+  supported: { 'dynamic-import': false },
   plugins: [distModuleUrls],
 });
 // The runner as CommonJS too: started as an ES module it costs each backend Node's ES module loader, 0.20 against
