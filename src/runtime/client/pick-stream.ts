@@ -144,9 +144,14 @@ export class PickStream {
   /** Sets the deadline timer for the oldest pick, unless one is set (it moves on to the next oldest when it fires). */
   private armDeadline(): void {
     if (this.deadlineTimer !== undefined) return;
-    const oldest = this.pending.values().next().value as PendingPick | undefined;
+    const oldest = this.oldestPick();
     if (oldest === undefined) return;
     this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, oldest.deadlineMs - performance.now()));
+  }
+
+  /** The pick waiting longest: `pending` keeps the order picks were made in. */
+  private oldestPick(): PendingPick | undefined {
+    return this.pending.values().next().value as PendingPick | undefined;
   }
 
   private disarmDeadline(): void {
@@ -160,7 +165,7 @@ export class PickStream {
    */
   private onDeadline(): void {
     this.deadlineTimer = undefined;
-    const oldest = this.pending.values().next().value as PendingPick | undefined;
+    const oldest = this.oldestPick();
     if (oldest === undefined) return;
     // A timer may fire a fraction of a millisecond before the deadline it was set for.
     if (oldest.deadlineMs - performance.now() < 1) this.fail(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));

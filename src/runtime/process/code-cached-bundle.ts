@@ -92,7 +92,9 @@ export function runCodeCachedBundle(bundlePath: string, warmAt: number | 'exit' 
   let outcome: CodeCacheOutcome = 'used';
   const isAccepted = cached !== undefined && script.cachedDataRejected !== true;
   if (!isAccepted) outcome = writeCache(cachePath, digest, script.createCachedData(), false) ? 'written' : 'unwritable';
-  if (outcome !== 'unwritable' && !(isAccepted && cached.isWarm) && isWritable(path.dirname(cachePath))) {
+  // A warm cache read back is the usual start: nothing more to do. A cache just written proves the directory writable.
+  const needsWarm = !(isAccepted && cached.isWarm) && (outcome === 'written' || (outcome === 'used' && isWritable(path.dirname(cachePath))));
+  if (needsWarm) {
     const writeWarm = (): boolean => writeCache(cachePath, digest, script.createCachedData(), true);
     if (warmAt === 'exit') process.once('exit', writeWarm);
     else setTimeout(writeWarm, warmAt).unref();
