@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials } from '@grpc/grpc-js';
 
 import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { LB_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeError } from '../process/wait-for.js';
 import type { RegistrationKeeper, RegistryClient } from '../registry/registry-contract.js';
@@ -58,7 +58,7 @@ export class BackendMembership {
 
     const lbAddress = options.lbAddress ?? (await retryRegistration('finding the LB in the registry', () => resolveLb(registry), retry));
     const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
-    const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
+    const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...LB_CHANNEL_OPTIONS, interceptors });
     this.lbClient = client;
     await retryRegistration(`registering with the LB at ${lbAddress}`, (tries) => registerWithLb(client, options, address, tryTimeoutMs(LB_CALL_TIMEOUT_MS, tries)), retry);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });

@@ -16,7 +16,7 @@ import { planTasks } from '../../core/task-plan.js';
 import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import type { TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { LB_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
 import { BackendPool } from './backend-pool.js';
 import { RetryBudget } from '../../core/retry-budget.js';
@@ -175,7 +175,7 @@ class SendSession {
   }
 
   private connectLb(address: string): void {
-    this.lb = new LoadBalancerClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    this.lb = new LoadBalancerClient(address, credentials.createInsecure(), LB_CHANNEL_OPTIONS);
     this.picks = this.options.pickTransport !== 'unary' ? new PickStream(this.lb, GET_SERVER_TIMEOUT_MS) : undefined;
   }
 

@@ -20,7 +20,7 @@ import { MAX_BACKENDS, MAX_DENSE_BACKENDS, portLayout, type PortLayout } from '.
 import { afterCrash, afterInfrastructureCrash } from '../../core/supervision/restart-backoff.js';
 import { tokenInterceptor } from '../grpc/bearer-token.js';
 import { readTokenFile, tokenFile } from '../cluster/cluster-token.js';
-import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
+import { LB_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';
 import { describeExit, ManagedChild, readLogTail, type ChildExit, type SupervisedChild } from '../process/managed-child.js';
 import { BackendHosts } from './backend-hosts.js';
@@ -171,7 +171,7 @@ export class Supervisor {
       await this.startLb(lbSlot);
       // DeregisterServer and SetPolicy need the cluster token, like every state-changing LB call.
       const interceptors = [tokenInterceptor(readTokenFile(tokenFile(this.paths)))];
-      this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS, interceptors });
+      this.lbClient = new LoadBalancerClient(this.file.lbAddress, credentials.createInsecure(), { ...LB_CHANNEL_OPTIONS, interceptors });
       this.registryClient = createRegistry(this.registryConnection(), { requestTimeoutMs: LB_NOTIFY_TIMEOUT_MS, clusterTokenFile: tokenFile(this.paths) });
       await Promise.all([...this.backendSlots().map((slot) => this.startBackendSlot(slot)), ...this.dataPlaneSlots().map((slot) => this.startDataPlane(slot))]);
     } catch (error) {

@@ -1,0 +1,91 @@
+// An LB that is up a quarter of every second (what `lbx chaos --target lb` leaves of it on a loaded machine) is found
+// in every window: the channel's connection attempts to the LB may not fall into step with the kills. With attempts up
+// to 1 s apart they did, and a send got no pick for its whole 10 s --lb-wait budget. The LB here is lbx's own service
+// in this process, stopped and started again on the same port; the client is lbx's LB channel with lbx's LB-wait pauses.
+import { credentials } from '@grpc/grpc-js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { Balancer } from '../../src/core/balancer.js';
+import { roundRobin } from '../../src/core/policies/index.js';
+import { LB_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
+import { startGrpcServer, type RunningGrpcServer } from '../../src/runtime/grpc/grpc-server.js';
+import { callUnary } from '../../src/runtime/grpc/unary.js';
+import { lbWaitPauseMs } from '../../src/runtime/client/lb-wait.js';
+import { createLbService } from '../../src/runtime/lb/lb-service.js';
+import { LoadBalancerClient, LoadBalancerService } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { withTimeout } from '../helpers/with-timeout.js';
+
+const PERIOD_MS = 1_000;
+const UP_MS = 250;
+const RUN_MS = 8_000;
+const REQUESTS = 16;
+/** One dead stretch (0.75 s) and a window missed at most once: 2.5 s. At 1 s between attempts, 8 s passed. */
+const MAX_GAP_MS = 2_500;
+
+const test = suite('the LB channel finds a flapping LB in every window');
+
+async function startLb(port: number): Promise<RunningGrpcServer> {
+  const balancer = new Balancer(roundRobin, { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
+  balancer.register('backend-1', '127.0.0.1:7001');
+  const implementation = createLbService({ balancer, reportIntervalMs: 500, startedAtUnixMs: Date.now() });
+  return startGrpcServer('127.0.0.1', port, [{ name: 'lbx.v1.LoadBalancer', definition: LoadBalancerService, implementation }]);
+}
+
+/** Up UP_MS of every PERIOD_MS on one port until `endsAtMs`; like a SIGKILL, calls in flight are cut at once. */
+async function flapLb(port: number, endsAtMs: number): Promise<void> {
+  while (performance.now() < endsAtMs) {
+    const cycleEndsAtMs = performance.now() + PERIOD_MS;
+    const server = await startLb(port);
+    await new Promise((resolve) => setTimeout(resolve, UP_MS));
+    await server.stop(0);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cycleEndsAtMs - performance.now())));
+  }
+}
+
+test('an LB up 250 ms of every second is never missed for more than 2.5 s', async () => {
+  await withTimeout(askFlappingLb(), RUN_MS + 10_000, 'asking a flapping LB');
+});
+
+/** Asks an LB flapping for RUN_MS from REQUESTS requests at once; checks the longest stretch without an answer. */
+async function askFlappingLb(): Promise<void> {
+  const first = await startLb(0);
+  const { port } = first;
+  await first.stop(0);
+  const endsAtMs = performance.now() + RUN_MS;
+  const flapping = flapLb(port, endsAtMs);
+  const lb = new LoadBalancerClient(`127.0.0.1:${port}`, credentials.createInsecure(), LB_CHANNEL_OPTIONS);
+  let lastAnswerAtMs = performance.now();
+  let longestGapMs = 0;
+  let answers = 0;
+  const request = { clientId: 'probe', taskType: 1, key: '', exclude: [], requestId: 0, done: [] };
+  // Each request waits out the LB as a send does: pauses of 50 ms doubling to 1 s, jittered, short again after an answer.
+  const ask = async (): Promise<void> => {
+    let retry = 0;
+    while (performance.now() < endsAtMs) {
+      try {
+        await callUnary(lb.getServer.bind(lb), request, 1_000);
+        const nowMs = performance.now();
+        longestGapMs = Math.max(longestGapMs, nowMs - lastAnswerAtMs);
+        lastAnswerAtMs = nowMs;
+        answers += 1;
+        retry = 0;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      } catch {
+        retry += 1;
+        await new Promise((resolve) => setTimeout(resolve, lbWaitPauseMs(retry, Math.random)));
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: REQUESTS }, ask));
+  } finally {
+    lb.close();
+    await flapping;
+  }
+  longestGapMs = Math.max(longestGapMs, endsAtMs - lastAnswerAtMs);
+  assert.ok(answers > 0, 'the LB answered at all');
+  assert.ok(longestGapMs <= MAX_GAP_MS, `the longest stretch without an answer was ${Math.round(longestGapMs)} ms (at most ${MAX_GAP_MS} ms expected)`);
+}
+
+test.run();
