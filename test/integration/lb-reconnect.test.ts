@@ -3,18 +3,17 @@
 // with the kills. With attempts up to 1 s apart they did, and a send got no pick for its whole 10 s --lb-wait budget.
 // The LB here is lbx's own service in this process, stopped and started again on the same port; the client is lbx's LB
 // channel with lbx's LB-wait pauses.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { credentials } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { Balancer } from '../../src/core/balancer.js';
-import { roundRobin } from '../../src/core/policies/index.js';
 import { LB_CHANNEL_OPTIONS } from '../../src/runtime/grpc/channel-options.js';
-import { startGrpcServer, type RunningGrpcServer } from '../../src/runtime/grpc/grpc-server.js';
 import { callUnary } from '../../src/runtime/grpc/unary.js';
 import { lbWaitPauseMs } from '../../src/runtime/client/lb-wait.js';
-import { createLbService } from '../../src/runtime/lb/lb-service.js';
-import { LoadBalancerClient, LoadBalancerService } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import { startInProcessLb } from '../helpers/in-process-lb.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const PERIOD_MS = 1_000;
@@ -29,21 +28,14 @@ const MAX_GAP_MS = 4_500;
 
 const test = suite('the LB channel finds a flapping LB again within a few windows');
 
-async function startLb(port: number): Promise<RunningGrpcServer> {
-  const balancer = new Balancer(roundRobin, { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
-  balancer.register('backend-1', '127.0.0.1:7001');
-  const implementation = createLbService({ balancer, reportIntervalMs: 500, startedAtUnixMs: Date.now() });
-  return startGrpcServer('127.0.0.1', port, [{ name: 'lbx.v1.LoadBalancer', definition: LoadBalancerService, implementation }]);
-}
-
 /** Up UP_MS of every PERIOD_MS on one port until `endsAtMs`; like a SIGKILL, calls in flight are cut at once. */
 async function flapLb(port: number, endsAtMs: number): Promise<void> {
   while (performance.now() < endsAtMs) {
     const cycleEndsAtMs = performance.now() + PERIOD_MS;
-    const server = await startLb(port);
-    await new Promise((resolve) => setTimeout(resolve, UP_MS));
+    const server = (await startInProcessLb({ port })).server;
+    await sleep(UP_MS);
     await server.stop(0);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cycleEndsAtMs - performance.now())));
+    await sleep(Math.max(0, cycleEndsAtMs - performance.now()));
   }
 }
 
@@ -53,7 +45,7 @@ test('an LB up 250 ms of every second is never missed for more than 4.5 s in a r
 
 /** Asks an LB flapping for RUN_MS from REQUESTS requests at once; checks the longest stretch without an answer. */
 async function askFlappingLb(): Promise<void> {
-  const first = await startLb(0);
+  const first = (await startInProcessLb()).server;
   const { port } = first;
   await first.stop(0);
   const endsAtMs = performance.now() + RUN_MS;
@@ -74,10 +66,10 @@ async function askFlappingLb(): Promise<void> {
         lastAnswerAtMs = nowMs;
         answers += 1;
         retry = 0;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await sleep(10);
       } catch {
         retry += 1;
-        await new Promise((resolve) => setTimeout(resolve, lbWaitPauseMs(retry, Math.random)));
+        await sleep(lbWaitPauseMs(retry, Math.random));
       }
     }
   };

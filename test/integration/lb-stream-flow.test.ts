@@ -5,13 +5,11 @@ import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { Balancer } from '../../src/core/balancer.js';
-import { roundRobin } from '../../src/core/policies/index.js';
-import { startGrpcServer, type RunningGrpcServer } from '../../src/runtime/grpc/grpc-server.js';
 import { callUnary } from '../../src/runtime/grpc/unary.js';
-import { createLbService } from '../../src/runtime/lb/lb-service.js';
-import { LoadBalancerClient, LoadBalancerService } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import type { Balancer } from '../../src/core/balancer.js';
+import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { eventually } from '../helpers/lbx-cli.js';
+import { startInProcessLb, type InProcessLb } from '../helpers/in-process-lb.js';
 import { floodPickStream, type RawPickStream } from '../helpers/raw-pick-stream.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
@@ -19,20 +17,6 @@ const PICKS_WRITTEN = 100_000;
 /** Replies that fit HTTP/2's windows and buffers before the LB stops reading: a few thousand at most. */
 const MAX_PICKS_READ_UNREAD = 20_000;
 const TEST_TIMEOUT_MS = 60_000;
-
-interface Lab {
-  readonly balancer: Balancer;
-  readonly server: RunningGrpcServer;
-}
-
-async function startLab(maxPendingReplies?: number): Promise<Lab> {
-  const balancer = new Balancer(roundRobin, { random: Math.random, nowMs: () => performance.now(), wallMs: Date.now });
-  balancer.register('backend-1', '127.0.0.1:7001');
-  balancer.register('backend-2', '127.0.0.1:7002');
-  const implementation = createLbService({ balancer, reportIntervalMs: 500, startedAtUnixMs: Date.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) });
-  const server = await startGrpcServer('127.0.0.1', 0, [{ name: 'lbx.v1.LoadBalancer', definition: LoadBalancerService, implementation }]);
-  return { balancer, server };
-}
 
 /** Waits until the LB's pick count and the client's writes stop moving (the same for 20 polls in a row), and returns the picks. */
 async function settledPicks(balancer: Balancer, stream: RawPickStream): Promise<number> {
@@ -48,7 +32,7 @@ async function settledPicks(balancer: Balancer, stream: RawPickStream): Promise<
 }
 
 const test = suite('GetServerStream flow control');
-let lab: Lab | undefined;
+let lab: InProcessLb | undefined;
 let stream: RawPickStream | undefined;
 test.after.each(async () => {
   stream?.close();
@@ -60,7 +44,7 @@ test.after.each(async () => {
 test('a client that writes 100,000 picks and reads none gets only a few thousand answered, and the LB keeps serving others', () =>
   withTimeout(
     (async () => {
-      lab = await startLab();
+      lab = await startInProcessLb({ backends: 2 });
       stream = floodPickStream(lab.server.address, PICKS_WRITTEN);
       const picks = await settledPicks(lab.balancer, stream);
       assert.ok(picks > 0, 'the stream was served at first');
@@ -93,7 +77,7 @@ test('a client that writes 100,000 picks and reads none gets only a few thousand
 test('a stream whose unread replies pass the bound is closed with RESOURCE_EXHAUSTED, which the client reads once it reads', () =>
   withTimeout(
     (async () => {
-      lab = await startLab(8);
+      lab = await startInProcessLb({ backends: 2, maxPendingReplies: 8 });
       stream = floodPickStream(lab.server.address, 20_000);
       const picks = await settledPicks(lab.balancer, stream);
       const end = await withTimeout(stream.readAll(), 20_000, 'the stream to end');
