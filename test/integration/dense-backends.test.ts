@@ -1,5 +1,6 @@
 // Dense mode (`up --backend-processes K`): 8 backends in 2 processes, one worker thread each. A send reconciles,
-// `kill` ends one backend and leaves the others of its process serving, `down` leaves no process. And the default, a
+// `kill` ends one backend and leaves the others of its process serving, `down` leaves no process. With
+// `--backends-per-thread 2`, kill ends one backend inside a shared thread and its neighbour serves on. And the default, a
 // process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.cjs, run with its V8 code cache).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -96,6 +97,42 @@ dense('8 backends in 2 processes: send reconciles, kill ends one backend alone, 
   });
 });
 
+dense('--backends-per-thread 2: two backends a thread; kill ends one and its thread-neighbour serves on; start reuses the slot', async () => {
+  const cluster = defineCluster<StatusJson, RunJson, ReportJson>(sandbox, 'shared', await freeBasePort());
+  await withCluster(sandbox, cluster, ['--backends', '4', '--backend-processes', '1', '--backends-per-thread', '2', '--registry', 'embedded'], TEST_TIMEOUT_MS, async () => {
+    const threadsStarted = (): number => cluster.log('backend-host-0').match(/worker thread \d+ started/g)?.length ?? 0;
+    assert.is(threadsStarted(), 2, `4 backends in 2 threads: ${cluster.log('backend-host-0')}`);
+    // Threads are filled in the order backends start: the host's log says which share one.
+    const threadOf = new Map([...cluster.log('backend-host-0').matchAll(/backend (\d+) starts in worker thread (\d+)/g)].map((match) => [Number(match[1]), match[2]]));
+    const victim = cluster.backend(0);
+    const neighbourPort = [...threadOf].find(([port, thread]) => port !== victim.port && thread === threadOf.get(victim.port))?.[0];
+    assert.ok(neighbourPort !== undefined, `backend 0 shares its thread: ${JSON.stringify([...threadOf])}`);
+    const neighbour = { port: neighbourPort, address: `127.0.0.1:${neighbourPort}` };
+
+    const first = await cluster.send(['--simple', '400', '--heavy', '16', '--concurrency', '16']);
+    assertAllOk(first, 'first send');
+    assert.is(first.summary.backends.filter((backend) => backend.ok > 0).length, 4, 'every backend served');
+
+    await cluster.json(['kill', String(victim.port)]);
+    const after = (await cluster.status()).components.filter((component) => component.role === 'backend');
+    assert.is(after.find((backend) => backend.address === victim.address)?.state, 'exited', 'the killed backend exited');
+    assert.is(after.find((backend) => backend.address === neighbour.address)?.state, 'ready', 'its thread-neighbour is still ready');
+    const second = await cluster.send(['--simple', '400', '--concurrency', '16']);
+    assertAllOk(second, 'send after the kill');
+    const servedBy = (address: string): number => second.summary.backends.find((backend) => backend.address === address)?.ok ?? 0;
+    assert.is(servedBy(victim.address), 0, 'the killed backend served nothing');
+    assert.ok(servedBy(neighbour.address) > 0, 'its thread-neighbour served');
+
+    await cluster.json(['start', String(victim.port)]);
+    assert.is(threadsStarted(), 2, 'started again in the free slot of its old thread');
+    const third = await cluster.send(['--simple', '400', '--concurrency', '16']);
+    assertAllOk(third, 'send after the start');
+    assert.ok((third.summary.backends.find((backend) => backend.address === victim.address)?.ok ?? 0) > 0, 'the restarted backend served');
+    const report = await cluster.report();
+    assert.ok(report.reconciliation.matches, `reconciliation: ${JSON.stringify(report.reconciliation.rows)}`);
+  });
+});
+
 const BUNDLED_BACKEND = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../build/backend-role.cjs');
 
 dense('a process per backend runs the bundled entry; a SIGKILLed backend comes back from it and the cluster reconciles', async () => {
@@ -129,6 +166,9 @@ dense('more than 64 backends without --backend-processes is a usage error naming
   const result = await sandbox.run(['up', '--backends', '65', '--name', 'too-many']);
   assert.is(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, /--backends 65 needs --backend-processes/);
+  const perThread = await sandbox.run(['up', '--backends', '4', '--backends-per-thread', '2', '--name', 'no-dense']);
+  assert.is(perThread.exitCode, 2, perThread.stderr);
+  assert.match(perThread.stderr, /--backends-per-thread 2 needs --backend-processes K/);
 });
 
 dense.run();

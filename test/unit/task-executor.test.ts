@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { SHARED_THREAD_SLICE_UNITS } from '../../src/runtime/backend/backend-host.js';
 import { TaskExecutor, WORK_SLICE_UNITS } from '../../src/runtime/backend/task-executor.js';
 
 const never = (): boolean => false;
@@ -81,6 +82,37 @@ test('a long task yields to I/O between slices, and stops early once its caller 
   assert.ok(asked <= 4, `stopped at once (${asked} checks)`);
   assert.equal(executor.counters.servedHeavy, 1);
   assert.equal(executor.counters.inFlight, 0);
+});
+
+test('backends sharing a thread: small slices let a neighbour answer within a few ms of a long CPU_HEAVY task', async () => {
+  const busy = new TaskExecutor(undefined, SHARED_THREAD_SLICE_UNITS);
+  const neighbour = new TaskExecutor(undefined, SHARED_THREAD_SLICE_UNITS);
+  const startedAt = performance.now();
+  let isBusyDone = false;
+  // 300 units: 60-180 ms of work on these machines, in 150 slices.
+  const long = busy.run('CPU_HEAVY', 300, never).then((outcome) => {
+    isBusyDone = true;
+    return outcome;
+  });
+  // The neighbour's answer, as an I/O callback would get it: a timer due at once.
+  const answeredAfterMs = await new Promise<number>((resolve) => setTimeout(() => void neighbour.run('CPU_HEAVY', 1, never).then(() => resolve(performance.now() - startedAt)), 0));
+  assert.not.ok(isBusyDone, 'the neighbour answered while the long task still ran');
+  assert.ok(answeredAfterMs < 30, `the neighbour answered after ${answeredAfterMs.toFixed(1)} ms`);
+  assert.equal((await long).kind, 'done');
+});
+
+test('halt (a killed backend): queued tasks end abandoned, the running one stops at its next slice, none is served', async () => {
+  const executor = new TaskExecutor(undefined, 1);
+  const running = executor.run('CPU_HEAVY', 2_000, never);
+  const queued = executor.run('CPU_HEAVY', 10, never);
+  const startedAt = performance.now();
+  await new Promise((resolve) => setImmediate(resolve));
+  executor.halt();
+  assert.equal((await queued).kind, 'abandoned');
+  assert.equal((await running).kind, 'abandoned');
+  // 2,000 units (about 1.1 s here) were stopped after a slice or two.
+  assert.ok(performance.now() - startedAt < 300, 'the running task stopped at once');
+  assert.equal(executor.counters.servedHeavy, 0);
 });
 
 test.run();

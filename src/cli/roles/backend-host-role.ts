@@ -1,11 +1,17 @@
 // The backend-host role (`up --backend-processes K`): serves the backends the supervisor starts in it, one worker thread each.
+import type { Interfaces } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
+
 import { clusterDirFlag } from '../flags.js';
 import { logLine, runForever } from '../role-log.js';
 import { bundledEntryArgs } from '../../runtime/process/role-bundle.js';
 import type { BackendOptions } from '../../runtime/backend/backend-options.js';
 import type { BackendRoleFlags } from './backend-role.js';
 
-export const backendHostRoleFlags = { 'cluster-dir': clusterDirFlag };
+export const backendHostRoleFlags = {
+  'cluster-dir': clusterDirFlag,
+  'backends-per-thread': Flags.integer({ description: 'Backends each worker thread serves (see runtime/backend/backend-host.ts).', min: 1, default: 1 }),
+};
 
 /** Longer than a backend's whole drain (leave LB and registry, 200 ms, 5 s of in-flight work, final report): see STOP_GRACE_MS. */
 const HOST_STOP_DEADLINE_MS = 13_000;
@@ -16,7 +22,8 @@ const HOST_STOP_DEADLINE_MS = 13_000;
  */
 const workerEntry = (): [string, ...string[]] => bundledEntryArgs('backend-worker.cjs', new URL('./backend-worker.js', import.meta.url));
 
-export async function serveBackendHost(): Promise<void> {
+export async function serveBackendHost(flags: Interfaces.InferredFlags<typeof backendHostRoleFlags>): Promise<void> {
+  const backendsPerThread = flags['backends-per-thread'];
   const { BackendHost } = await import('../../runtime/backend/backend-host.js');
   const { announceReady, isSupervised, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
   if (!isSupervised()) throw new Error('serve backend-host runs only under a supervisor (lbx up --backend-processes K)');
@@ -28,7 +35,7 @@ export async function serveBackendHost(): Promise<void> {
     const { onEvent: _onEvent, ...options } = await backendOptionsFromFlags(parsed.flags as BackendRoleFlags, () => undefined);
     return options;
   };
-  const host = new BackendHost(workerEntry(), parseArgv, (report) => process.send?.(report), logLine);
+  const host = new BackendHost(workerEntry(), parseArgv, (report) => process.send?.(report), logLine, backendsPerThread);
   process.on('message', (request) => host.handle(request as Parameters<typeof host.handle>[0]));
   stopOnSignalOrOrphan(
     async (reason) => {

@@ -3,13 +3,13 @@ import { backendHostRoleFlags, serveBackendHost } from '../../cli/roles/backend-
 
 export default class ServeBackendHost extends LbxCommand {
   static override description =
-    'Serve several backends in one process, each in its own worker thread with its own port and event loop (started by `lbx up --backend-processes K`; the supervisor tells it which).';
+    'Serve several backends in one process, in worker threads of one or a few backends each, every backend with its own port (started by `lbx up --backend-processes K`; the supervisor tells it which).';
   static override hidden = true;
 
   static override flags = backendHostRoleFlags;
 
   async run(): Promise<void> {
-    await this.parse(ServeBackendHost);
-    await serveBackendHost();
+    const { flags } = await this.parse(ServeBackendHost);
+    await serveBackendHost(flags);
   }
 }

@@ -110,7 +110,7 @@ function startRetryOptions(options: BackendOptions): RetryOptions {
   return {
     deadlineMs: nowMs() + timeoutMs,
     nowMs,
-    sleep: (ms) => sleep(ms),
+    sleep: (ms) => sleep(ms, undefined, options.signal === undefined ? undefined : { signal: options.signal }),
     random: Math.random,
     onFirstFailure: (message) => options.onEvent({ type: 'warning', message }),
   };

@@ -24,6 +24,13 @@ export interface BackendOptions {
   readonly metricsPort?: number;
   /** How long registering may take, tries and backoff included (default: see DEFAULT_START_TIMEOUT_MS). */
   readonly startTimeoutMs?: number;
+  /** Ends start-up's registration tries (a backend killed while it starts); none when absent. */
+  readonly signal?: AbortSignal;
+  /**
+   * CPU_HEAVY work units run between two yields to I/O (default WORK_SLICE_UNITS, about 55 ms). A backend sharing its
+   * thread with others runs small slices, so their answers wait at most a slice or so (see backend-host.ts).
+   */
+  readonly workSliceUnits?: number;
   readonly onEvent: (event: BackendEvent) => void;
 }
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BackendService, type BackendServer } from '../wire/gen/lbx/v1/backend.js';
-import { startGrpcServer } from '../grpc/grpc-server.js';
+import { startGrpcServer, type RunningGrpcServer } from '../grpc/grpc-server.js';
 import { createBackendService } from './backend-service.js';
 import { BackendMembership } from './backend-membership.js';
 import type { BackendOptions } from './backend-options.js';
@@ -41,11 +41,18 @@ export interface RunningBackend {
   /** host:port of the metrics listener, when it serves metrics. */
   readonly metricsAddress?: string;
   stop(reason: string, graceMs?: number): Promise<void>;
+  /**
+   * Ends this backend at once, as a SIGKILL ends a process: no leaving the LB or the registry, no drain; its connections
+   * are cut, its timers stopped and queued work dropped. For a backend sharing a thread with others (a dense cluster's
+   * `--backends-per-thread`), which cannot be ended by ending its thread.
+   */
+  kill(): Promise<void>;
 }
 
 export async function startBackend(options: BackendOptions): Promise<RunningBackend> {
   const onPersistFailed = (message: string): void => options.onEvent({ type: 'warning', message });
-  const executor = new TaskExecutor(options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile, onPersistFailed) : undefined);
+  const served = options.servedCountsFile ? DurableServedCounts.open(options.servedCountsFile, onPersistFailed) : undefined;
+  const executor = new TaskExecutor(served, options.workSliceUnits);
   const load = new LoadSampler(executor, formatHostPort(options.host, options.port));
 
   const identity = { id: options.id, address: load.address, defaultHeavyUnits: options.defaultHeavyUnits, speed: options.speed };
@@ -100,6 +107,24 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   reporter.start();
   executor.onActivity = () => reporter.wake();
 
+  return runningBackend({ options, address, metricsServer, server, membership, reporter, orca, faults, executor });
+}
+
+/** What a started backend is made of, for its stop and kill. */
+interface BackendParts {
+  readonly options: BackendOptions;
+  readonly address: string;
+  readonly metricsServer: RunningMetricsServer | undefined;
+  readonly server: RunningGrpcServer;
+  readonly membership: BackendMembership;
+  readonly reporter: LoadReporter;
+  readonly orca: OrcaService;
+  readonly faults: FaultInjector;
+  readonly executor: TaskExecutor;
+}
+
+function runningBackend(parts: BackendParts): RunningBackend {
+  const { options, address, metricsServer, server, membership, reporter, orca, faults, executor } = parts;
   return {
     address,
     ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
@@ -124,6 +149,16 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
       await reporter.finalReport();
       membership.close();
       await metricsServer?.stop();
+    },
+    kill: async () => {
+      options.onEvent({ type: 'draining', reason: 'killed' });
+      reporter.stop();
+      orca.close();
+      faults.close();
+      executor.halt();
+      void membership.stopKeeping();
+      membership.close();
+      await Promise.all([server.stop(0), metricsServer?.stop()]);
     },
   };
 }

@@ -55,8 +55,14 @@ export class TaskExecutor {
   private recentServiceMs = 0;
   private recentFinished = 0;
 
+  /** Set by halt(): the backend was killed, and nothing more is run. */
+  private isHalted = false;
+
   /** `served` is told of each task before its answer is returned, so a durable counter never trails what callers saw. */
-  constructor(private readonly served: ServedCounter = new InMemoryServedCounter()) {}
+  constructor(
+    private readonly served: ServedCounter = new InMemoryServedCounter(),
+    private readonly sliceUnits: number = WORK_SLICE_UNITS,
+  ) {}
 
   /** Told of every task as it arrives: an idle load reporter wakes up (see load-reporter.ts). */
   onActivity: (() => void) | undefined;
@@ -106,7 +112,14 @@ export class TaskExecutor {
     return mean;
   }
 
+  /** The backend was killed: queued tasks end abandoned (their calls are cut) and the running one stops at its next slice. */
+  halt(): void {
+    this.isHalted = true;
+    for (const task of this.queue.splice(0)) task.resolve({ kind: 'abandoned' });
+  }
+
   private drainOne(): void {
+    if (this.isHalted) return;
     const task = this.queue.shift();
     if (task === undefined) {
       this.running = false;
@@ -128,7 +141,11 @@ export class TaskExecutor {
    * a 5 s task otherwise). A caller that gave up meanwhile stops the work at the next slice.
    */
   private runInSlices(task: QueuedTask, startedAt: number, remaining: number, checksum: number): void {
-    const units = Math.min(remaining, WORK_SLICE_UNITS);
+    if (this.isHalted) {
+      task.resolve({ kind: 'abandoned' });
+      return;
+    }
+    const units = Math.min(remaining, this.sliceUnits);
     const sum = (checksum + runWorkUnits(units)) >>> 0;
     this.unitsRun += units;
     const left = remaining - units;

@@ -64,6 +64,8 @@ export interface ClusterSpec {
   readonly dataPlaneBinary?: string;
   /** `up --backend-processes K`: the backends run as worker threads of K processes; absent = a process per backend. */
   readonly backendProcesses?: number;
+  /** `up --backends-per-thread G` in a dense cluster: each worker thread serves up to G backends; absent = one. */
+  readonly backendsPerThread?: number;
   /** `up --netns`: each backend in its own network namespace behind a veth pair; `host` is then the plan's hub address. */
   readonly netns?: NetnsPlan;
 }

@@ -191,7 +191,8 @@ export function backendCommand(spec: ClusterSpec, traits: BackendTraits, port: n
 }
 
 /** A backend host of a dense cluster (`up --backend-processes K`): the supervisor tells it over IPC which backends to run. */
-export const backendHostCommand = (clusterDir: string): RoleCommand => lbx(['serve', 'backend-host', ...marker(clusterDir)]);
+export const backendHostCommand = (clusterDir: string, backendsPerThread: number): RoleCommand =>
+  lbx(['serve', 'backend-host', '--backends-per-thread', String(backendsPerThread), ...marker(clusterDir)]);
 
 /** The data-plane role (`up --proxy haproxy|nginx`): the proxy on base+108, following the LB's plan on base+107. */
 export function dataPlaneCommand(spec: ClusterSpec, ports: PortLayout, clusterDir: string): RoleCommand | undefined {

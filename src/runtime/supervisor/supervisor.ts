@@ -606,7 +606,7 @@ export class Supervisor {
   /** Backend host number `index` of a dense cluster: a process of its own, logging to backend-host-<index>.log. */
   private spawnBackendHost(index: number): ManagedChild {
     if (this.isStopping) throw new LbxError('runtime', `not starting backend host ${index}: the cluster is stopping`);
-    const command = backendHostCommand(this.paths.dir);
+    const command = backendHostCommand(this.paths.dir, this.spec.backendsPerThread ?? 1);
     const child = ManagedChild.spawn({ name: `backend-host-${index}`, file: command.file, args: command.args, logPath: this.paths.logFile(`backend-host-${index}`) });
     this.onEvent({ type: 'spawned', component: `backend-host-${index}`, pid: child.pid, port: 0 });
     return child;
