@@ -1,7 +1,7 @@
-// `npm run bench -- scale [64,256] [--backend-processes K] [--skip-send] [--skip-sim]`: what a big cluster costs on this machine (issue 16).
+// `npm run bench -- scale [64,256] [--backend-processes K] [--backends-per-thread G] [--skip-send] [--skip-sim]`: what a big cluster costs on this machine (issue 16).
 //
 // For each size: `lbx up --backends N` on a free base port in a private LBX_HOME (sizes above 64
-// run dense, `--backend-processes` K, default ⌈N/32⌉), the time until `up` returns, the idle CPU
+// run dense, `--backend-processes` K, default ⌈N/32⌉, and `--backends-per-thread` G, default lbx's own), the time until `up` returns, the idle CPU
 // of every process of the cluster over 10 s (supervisor, registry, LB, backends: /proc, each
 // thread's schedstat), RSS per backend (the backend processes' RSS over N) and in all, then a
 // 20,000-task `lbx send --json` that must end 20,000 ok and reconcile in `lbx report`, then
@@ -36,6 +36,8 @@ const UP_TIMEOUT = '300s';
 interface Options {
   readonly sizes: number[];
   readonly backendProcesses?: number;
+  /** Dense mode's backends per worker thread; lbx's default (core/scale/backends-per-thread.ts) when not given. */
+  readonly backendsPerThread?: number;
   readonly skipSend: boolean;
   readonly skipSim: boolean;
   /** Sizes from this one up run dense (a process per backend stops at 64). */
@@ -46,7 +48,10 @@ function parseOptions(argv: readonly string[]): Options {
   const sizes = argv.find((arg) => /^\d+(,\d+)*$/.test(arg));
   const processesAt = argv.indexOf('--backend-processes');
   const backendProcesses = processesAt >= 0 ? Number(argv[processesAt + 1]) : undefined;
+  const perThreadAt = argv.indexOf('--backends-per-thread');
+  const backendsPerThread = perThreadAt >= 0 ? Number(argv[perThreadAt + 1]) : undefined;
   return {
+    ...(backendsPerThread === undefined ? {} : { backendsPerThread }),
     sizes: (sizes ?? '64,256').split(',').map(Number),
     ...(backendProcesses === undefined ? {} : { backendProcesses }),
     skipSend: argv.includes('--skip-send'),
@@ -153,6 +158,7 @@ async function idleCores(pids: readonly number[], windowMs: number): Promise<{ t
 export interface ScaleFigures {
   readonly backends: number;
   readonly backendProcesses?: number;
+  readonly backendsPerThread?: number;
   readonly readyMs: number;
   /** CPU the cluster's processes spent from their start to ready: what start-up costs whatever else loads the machine. */
   readonly startCpuS: number;
@@ -171,9 +177,10 @@ function backendProcessesFor(backends: number, options: Options): number | undef
   return backends >= options.denseFrom ? Math.ceil(backends / DENSE_BACKENDS_PER_PROCESS) : undefined;
 }
 
-export async function measureScale(backends: number, backendProcesses: number | undefined, skipSend: boolean): Promise<ScaleFigures> {
+export async function measureScale(backends: number, backendProcesses: number | undefined, skipSend: boolean, backendsPerThread?: number): Promise<ScaleFigures> {
   const name = `scale-${backends}${backendProcesses === undefined ? '' : `-k${backendProcesses}`}`;
-  const dense = backendProcesses === undefined ? [] : ['--backend-processes', String(backendProcesses)];
+  const perThread = backendProcesses === undefined || backendsPerThread === undefined ? [] : ['--backends-per-thread', String(backendsPerThread)];
+  const dense = backendProcesses === undefined ? [] : ['--backend-processes', String(backendProcesses), ...perThread];
   const basePort = await freeBasePort(FIRST_BASE_PORT);
   const startedAt = performance.now();
   await lbx(name, ['up', '--backends', String(backends), ...dense, '--timeout', UP_TIMEOUT, '--base-port', String(basePort), '--registry', 'embedded']);
@@ -191,6 +198,7 @@ export async function measureScale(backends: number, backendProcesses: number | 
     const figures = {
       backends,
       ...(backendProcesses === undefined ? {} : { backendProcesses }),
+      ...(backendProcesses === undefined || backendsPerThread === undefined ? {} : { backendsPerThread }),
       readyMs,
       startCpuS,
       idleCores: idle.total,
@@ -212,7 +220,8 @@ export async function measureScale(backends: number, backendProcesses: number | 
 }
 
 export function describeScale(figures: ScaleFigures): string {
-  const mode = figures.backendProcesses === undefined ? 'a process per backend' : `${figures.backendProcesses} backend processes`;
+  const perThread = figures.backendsPerThread === undefined ? "lbx's default backends per thread" : `${figures.backendsPerThread} backends per thread`;
+  const mode = figures.backendProcesses === undefined ? 'a process per backend' : `${figures.backendProcesses} backend processes, ${perThread}`;
   const send = figures.send
     ? `; send ${SEND.join(' ')}: ${figures.send.ok} ok, ${figures.send.failed} failed, ${figures.send.retried} retried in ${figures.send.seconds.toFixed(1)} s, ${figures.send.reconciles ? 'reconciles' : 'DOES NOT reconcile'}`
     : '';
@@ -246,7 +255,7 @@ async function main(): Promise<void> {
     for (const backends of options.sizes) {
       const processes = backendProcessesFor(backends, options);
       console.log(`load average before ${backends} backends: ${loadAverage()}`);
-      const figures = await measureScale(backends, processes, options.skipSend);
+      const figures = await measureScale(backends, processes, options.skipSend, options.backendsPerThread);
       console.log(describeScale(figures));
       for (const line of verdicts(figures)) console.log(line);
     }
