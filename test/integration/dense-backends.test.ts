@@ -4,6 +4,7 @@
 // process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.cjs, run with its V8 code cache).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { suite } from 'uvu';
@@ -15,6 +16,10 @@ import { freeBasePort } from '../helpers/free-base-port.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 const BACKENDS = 8;
+/** The shared-thread kill happens once the victim has been given this many heavy tasks of a send, polled every POLL_MS. */
+const LOADED_TASKS = 8;
+const LOADED_WITHIN_MS = 20_000;
+const POLL_MS = 25;
 
 interface Component {
   name: string;
@@ -28,7 +33,7 @@ interface StatusJson {
   components: Component[];
 }
 interface RunJson {
-  summary: { sent: number; ok: number; failed: number; failuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> };
+  summary: { sent: number; ok: number; failed: number; retried: number; failuresByReason: Record<string, number>; backends: Array<{ address: string; ok: number }> };
 }
 interface ReportJson {
   reconciliation: { matches: boolean; rows: unknown[] };
@@ -113,7 +118,18 @@ dense('--backends-per-thread 2: two backends a thread; kill ends one and its thr
     assertAllOk(first, 'first send');
     assert.is(first.summary.backends.filter((backend) => backend.ok > 0).length, 4, 'every backend served');
 
+    // Killed with CPU_HEAVY tasks on it: each ends exactly once (retried elsewhere), and the counts still reconcile below.
+    const assignedTo = async (address: string): Promise<number> => (await cluster.lbStats()).backends.find((backend) => backend.address === address)?.assigned ?? 0;
+    const assignedBefore = await assignedTo(victim.address);
+    const underLoad = cluster.send(['--simple', '0', '--heavy', '400', '--concurrency', '16']);
+    const loadedBy = Date.now() + LOADED_WITHIN_MS;
+    while ((await assignedTo(victim.address)) < assignedBefore + LOADED_TASKS && Date.now() < loadedBy) await sleep(POLL_MS);
+    assert.ok((await assignedTo(victim.address)) >= assignedBefore + LOADED_TASKS, `the victim got ${LOADED_TASKS} heavy tasks within ${LOADED_WITHIN_MS} ms`);
     await cluster.json(['kill', String(victim.port)]);
+    const throughKill = await underLoad;
+    assertAllOk(throughKill, 'heavy send through the kill');
+    // Tasks the kill cut off were sent again: proof the kill found work in flight, not an idle backend.
+    assert.ok(throughKill.summary.retried > 0, `tasks in flight on the victim were retried: ${JSON.stringify(throughKill.summary)}`);
     const after = (await cluster.status()).components.filter((component) => component.role === 'backend');
     assert.is(after.find((backend) => backend.address === victim.address)?.state, 'exited', 'the killed backend exited');
     assert.is(after.find((backend) => backend.address === neighbour.address)?.state, 'ready', 'its thread-neighbour is still ready');
