@@ -1,7 +1,8 @@
 // Dense mode (`up --backend-processes K`): 8 backends in 2 processes, one worker thread each. A send reconciles,
 // `kill` ends one backend and leaves the others of its process serving, `down` leaves no process. With
-// `--backends-per-thread 2`, kill ends one backend inside a shared thread and its neighbour serves on. And the default, a
-// process per backend, runs each backend from the bundled entry `npm run build` makes (build/backend-role.cjs, run with its V8 code cache).
+// `--backends-per-thread 2`, kill ends one backend inside a shared thread, under a heavy send that loses nothing, and its
+// neighbour serves on. And the default, a process per backend, runs each backend from the bundled entry `npm run build`
+// makes (build/backend-role.cjs, run with its V8 code cache).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
