@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { codeCachePath, runCodeCachedBundle } from '../../src/runtime/process/code-cached-bundle.js';
+import { codeCachePath, runCodeCachedBundle, WARM_FLAG_OFFSET } from '../../src/runtime/process/code-cached-bundle.js';
 
 interface Seen {
   readonly value: number;
@@ -35,7 +35,7 @@ test('the first run writes the cache, the next reads it back, and both run the b
   const bundle = path.join(dir, 'role.cjs');
   writeFileSync(bundle, bundleSource(1));
   assert.is(runCodeCachedBundle(bundle), 'written');
-  assert.ok(readFileSync(codeCachePath(bundle)).length > 32);
+  assert.ok(readFileSync(codeCachePath(bundle)).length > WARM_FLAG_OFFSET + 1);
   assert.equal(seen(), { value: 1, file: bundle, dirname: dir, base: 'role.cjs' });
   assert.is(runCodeCachedBundle(bundle), 'used');
   assert.is(seen().value, 1);
@@ -63,8 +63,8 @@ test('a cache that cannot be written, or is garbage, leaves the bundle running',
   assert.is(runCodeCachedBundle(bundle), 'used');
 });
 
-/** The cache's warm byte (after the 32-byte digest): 1 once it was made after start-up. */
-const warmByte = (bundle: string): number | undefined => readFileSync(codeCachePath(bundle))[32];
+/** The cache's warm byte (after the bundle's length and CRC): 1 once it was made after start-up. */
+const warmByte = (bundle: string): number | undefined => readFileSync(codeCachePath(bundle))[WARM_FLAG_OFFSET];
 
 test('the cache is made again, warm, after start-up with what ran since; a warm cache is left as it is', async () => {
   const bundle = path.join(dir, 'role.cjs');
