@@ -62,7 +62,11 @@ export class BucketHistogram {
 
   /** The cell for one label set; make it once and keep it. */
   cell(labels: Readonly<Record<string, string>> = {}): HistogramCell {
-    const cell = new HistogramCell(labels, this.upperBounds);
+    return this.adopt(new HistogramCell(labels, this.upperBounds));
+  }
+
+  /** A cell made before this histogram (with the same bounds, sorted), rendered with its own from now on. */
+  adopt(cell: HistogramCell): HistogramCell {
     this.cells.push(cell);
     return cell;
   }
