@@ -40,6 +40,7 @@ The registry is a real \`consul agent -dev\` when a consul binary is on PATH (--
     '<%= config.bin %> up --mode proxy --proxy nginx --policy ch     # NGINX, hash $http_x_lbx_key consistent',
     '<%= config.bin %> up --slow-start 10s   # new and restarted backends ramp up',
     '<%= config.bin %> up --netns --backends 3   # each backend in its own network namespace (root, iproute2)',
+    '<%= config.bin %> up --backends 256 --backend-processes 8   # dense: worker threads of 8 processes, 4 backends a thread',
   ];
 
   static override flags = {
