@@ -3,6 +3,7 @@ import type { Interfaces } from '@oclif/core';
 import * as Flags from '@oclif/core/flags';
 
 import { clusterDirFlag } from '../flags.js';
+import { MAX_BACKENDS_PER_THREAD } from '../../core/scale/backends-per-thread.js';
 import { logLine, runForever } from '../role-log.js';
 import { bundledEntryArgs } from '../../runtime/process/role-bundle.js';
 import type { BackendOptions } from '../../runtime/backend/backend-options.js';
@@ -10,7 +11,12 @@ import type { BackendRoleFlags } from './backend-role.js';
 
 export const backendHostRoleFlags = {
   'cluster-dir': clusterDirFlag,
-  'backends-per-thread': Flags.integer({ description: 'Backends each worker thread serves (see runtime/backend/backend-host.ts).', min: 1, default: 1 }),
+  'backends-per-thread': Flags.integer({
+    description: 'Backends each worker thread serves (see runtime/backend/backend-host.ts).',
+    min: 1,
+    max: MAX_BACKENDS_PER_THREAD,
+    default: 1,
+  }),
 };
 
 /** Longer than a backend's whole drain (leave LB and registry, 200 ms, 5 s of in-flight work, final report): see STOP_GRACE_MS. */

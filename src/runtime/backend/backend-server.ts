@@ -125,14 +125,18 @@ interface BackendParts {
 
 function runningBackend(parts: BackendParts): RunningBackend {
   const { options, address, metricsServer, server, membership, reporter, orca, faults, executor } = parts;
+  /** The first steps of every end: say so, and stop the load reports and the streams that would outlive the server. */
+  const quiet = (reason: string): void => {
+    options.onEvent({ type: 'draining', reason });
+    reporter.stop();
+    orca.close();
+    faults.close();
+  };
   return {
     address,
     ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     stop: async (reason, graceMs = DEFAULT_DRAIN_GRACE_MS) => {
-      options.onEvent({ type: 'draining', reason });
-      reporter.stop();
-      orca.close();
-      faults.close();
+      quiet(reason);
       if (reason === 'supervisor-gone') {
         // An orphan: the LB and the registry went with the supervisor, so there is nobody to
         // leave and nobody to drain for; calls to them would only time out.
@@ -151,10 +155,7 @@ function runningBackend(parts: BackendParts): RunningBackend {
       await metricsServer?.stop();
     },
     kill: async () => {
-      options.onEvent({ type: 'draining', reason: 'killed' });
-      reporter.stop();
-      orca.close();
-      faults.close();
+      quiet('killed');
       executor.halt();
       void membership.stopKeeping();
       membership.close();

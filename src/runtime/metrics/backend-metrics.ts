@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 
 import { TaskType } from '../wire/gen/lbx/v1/task.js';
 import type { BackendServer, TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
-import { grpcCodeName } from './grpc-code-names.js';
+import { ErrorsByCode } from './errors-by-code.js';
 import { BucketHistogram, HistogramCell } from './hot-path.js';
 import type { MetricsSource } from './metrics-http.js';
 
@@ -32,18 +32,10 @@ export interface BackendCounters {
 /** A task type as a label value: SIMPLE, CPU_HEAVY, or OTHER for anything a client made up. */
 const typeLabel = (type: TaskType): TypeLabel => (type === TaskType.SIMPLE ? 'SIMPLE' : type === TaskType.CPU_HEAVY ? 'CPU_HEAVY' : 'OTHER');
 
-/** Non-OK answers of one method with one code. */
-interface ErrorCount {
-  readonly method: string;
-  readonly code: string;
-  count: number;
-}
-
 export class BackendMetrics implements MetricsSource {
-  private readonly served = new Map<TypeLabel, number>(TASK_TYPES.map((type) => [type, 0]));
+  private readonly served: Record<TypeLabel, number> = { SIMPLE: 0, CPU_HEAVY: 0, OTHER: 0 };
   private readonly serviceTime = new Map<TypeLabel, HistogramCell>(TASK_TYPES.map((type) => [type, new HistogramCell({ type }, SERVICE_TIME_BOUNDS)]));
-  /** By method and code, as `${method}\0${statusCode}`: one entry per pair ever seen. */
-  private readonly errors = new Map<string, ErrorCount>();
+  private readonly errors = new ErrorsByCode();
   private readonly includeProcessMetrics: boolean;
   private registry: Promise<Registry> | undefined;
 
@@ -57,15 +49,12 @@ export class BackendMetrics implements MetricsSource {
   /** One task answered OK after `serviceUs` of work. */
   servedTask(type: TaskType, serviceUs: number): void {
     const label = typeLabel(type);
-    this.served.set(label, (this.served.get(label) ?? 0) + 1);
+    this.served[label] += 1;
     this.serviceTime.get(label)?.observe(serviceUs / 1_000_000);
   }
 
   failed(method: string, statusCode: number | undefined): void {
-    const key = `${method}\u0000${statusCode}`;
-    const entry = this.errors.get(key);
-    if (entry) entry.count += 1;
-    else this.errors.set(key, { method, code: grpcCodeName(statusCode), count: 1 });
+    this.errors.failed(method, statusCode);
   }
 
   /** The service with ProcessTask's answers counted: OK ones as served, the rest as errors by code. */
@@ -106,7 +95,7 @@ export class BackendMetrics implements MetricsSource {
       registers,
       collect() {
         this.reset();
-        for (const [type, count] of served) this.inc({ type }, count);
+        for (const type of TASK_TYPES) this.inc({ type }, served[type]);
       },
     });
     const serviceSeconds = new BucketHistogram('lbx_backend_task_service_seconds', 'Time a task spent running (not queued), by type.', SERVICE_TIME_BUCKETS_S, registry);
@@ -117,8 +106,7 @@ export class BackendMetrics implements MetricsSource {
       labelNames: ['method', 'code'],
       registers,
       collect() {
-        this.reset();
-        for (const { method, code, count } of errors.values()) this.inc({ method, code }, count);
+        errors.collectInto(this);
       },
     });
     new Gauge({

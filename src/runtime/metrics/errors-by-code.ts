@@ -1,23 +1,30 @@
-// A counter of RPC answers that were not OK, by method and gRPC code, with one cached child per pair.
+// RPC answers that were not OK, counted by method and gRPC code: a plain add per answer, read into a prom-client
+// counter when it is scraped (the counter's `collect` calls collectInto), so a process that is never scraped need not
+// load prom-client at all (see backend-metrics.ts).
 import type { Counter } from 'prom-client';
 
 import { grpcCodeName } from './grpc-code-names.js';
 
-type CounterChild = ReturnType<Counter<'method' | 'code'>['labels']>;
+interface ErrorCount {
+  readonly method: string;
+  readonly code: string;
+  count: number;
+}
 
 export class ErrorsByCode {
-  /** prom-client rebuilds its label key on every labels() call: the children are kept here instead. */
-  private readonly children = new Map<string, CounterChild>();
-
-  constructor(private readonly counter: Counter<'method' | 'code'>) {}
+  /** By `${method}\0${statusCode}`: one entry per pair ever seen (prom-client would rebuild a label key on every call). */
+  private readonly counts = new Map<string, ErrorCount>();
 
   failed(method: string, statusCode: number | undefined): void {
     const key = `${method}\u0000${statusCode}`;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = this.counter.labels(method, grpcCodeName(statusCode));
-      this.children.set(key, child);
-    }
-    child.inc();
+    const entry = this.counts.get(key);
+    if (entry) entry.count += 1;
+    else this.counts.set(key, { method, code: grpcCodeName(statusCode), count: 1 });
+  }
+
+  /** Sets `counter` to these counts: for its `collect`, where nothing can scrape between the reset and the adds. */
+  collectInto(counter: Counter<'method' | 'code'>): void {
+    counter.reset();
+    for (const { method, code, count } of this.counts.values()) counter.inc({ method, code }, count);
   }
 }

@@ -71,9 +71,17 @@ export class LbMetrics implements MetricsSource {
       PICK_DURATION_BUCKETS_S,
       this.registry,
     ).cell();
-    this.errors = new ErrorsByCode(
-      new Counter({ name: 'lbx_lb_errors_total', help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.', labelNames: ['method', 'code'], registers }),
-    );
+    const errors = new ErrorsByCode();
+    this.errors = errors;
+    new Counter({
+      name: 'lbx_lb_errors_total',
+      help: 'LoadBalancer RPC answers that were not OK, by method and gRPC code.',
+      labelNames: ['method', 'code'],
+      registers,
+      collect() {
+        errors.collectInto(this);
+      },
+    });
     this.reportedFailures = new Counter({
       name: 'lbx_lb_reported_failures_total',
       help: 'Failed calls reported back to the LB (PickDone, proxy forwards), by backend address and gRPC code.',
