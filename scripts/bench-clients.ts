@@ -5,7 +5,9 @@
 //   bare unary direct  a plain grpc-js unary client calling one backend (the yardstick)
 //   lbx direct         lbx's client straight to the same backend (no LB): its task stream
 //   lbx direct ×4      the same over all 4 backends, taken in turn (no LB, no policy): the LB path without the LB
-//   look-aside stream  lbx send through the LB's picks to 4 backends, tasks on a stream per backend (the default)
+//   look-aside stream  lbx send through the LB's picks to 4 backends, tasks on a stream per backend (the default;
+//                      picks on the LB's pick socket)
+//   look-aside gRPC picks  the same with picks on GetServerBatchStream (before the pick socket)
 //   look-aside unary   the same with a unary ProcessTask per task (as before)
 //   look-aside ×2      the default with --workers 2, when send has worker threads
 //   proxy              lbx send through lbx's proxy (tasks are unary there)
@@ -102,7 +104,7 @@ const rate = (run: ArmResult): number => (run.calls / run.ms) * 1_000;
 
 function formatRun(run: Run): string {
   return [
-    `${run.arm.padEnd(18)} ${rate(run).toFixed(0).padStart(6)} tasks/s`,
+    `${run.arm.padEnd(22)} ${rate(run).toFixed(0).padStart(6)} tasks/s`,
     `p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`,
     `CPU/task: client ${perTaskUs(run.cpuMs, run.calls)}, LB ${perTaskUs(run.lbCpuMs, run.calls)}, backends ${perTaskUs(run.backendCpuMs, run.calls)}`,
     `failed ${run.failed}`,
@@ -148,6 +150,13 @@ function printTargets(byArm: ReadonlyMap<string, Run>): void {
     const ratio = rate(lookAside) / rate(yardstick);
     console.log(`  look-aside stream vs ${name}: throughput ${ratio.toFixed(2)}× (target ≥ 0.9: ${ratio >= 0.9 ? 'met' : 'missed'})`);
   }
+  const grpcPicks = byArm.get('look-aside gRPC picks');
+  if (grpcPicks !== undefined) {
+    const perPick = (run: Run): number => (run.lbCpuMs * 1_000) / Math.max(1, run.calls);
+    console.log(
+      `  pick socket vs gRPC picks: throughput ${(rate(lookAside) / rate(grpcPicks)).toFixed(2)}×, LB CPU per pick ${perPick(lookAside).toFixed(1)} against ${perPick(grpcPicks).toFixed(1)} µs`,
+    );
+  }
 }
 
 function arms(lookAside: Cluster, proxy: Cluster, sendOptions: (tasks: number) => Record<string, unknown>): Arm[] {
@@ -172,6 +181,13 @@ function arms(lookAside: Cluster, proxy: Cluster, sendOptions: (tasks: number) =
       spec: (tasks) => send(tasks, { kind: 'direct', address: first.address, addresses: lookAside.backends.map((backend) => backend.address) }),
     },
     { name: 'look-aside stream', cluster: lookAside, usesLb: true, backendPids: allPids, spec: (tasks) => send(tasks, { kind: 'lb', address: lookAside.lb.address }) },
+    {
+      name: 'look-aside gRPC picks',
+      cluster: lookAside,
+      usesLb: true,
+      backendPids: allPids,
+      spec: (tasks) => send(tasks, { kind: 'lb', address: lookAside.lb.address }, { pickTransport: 'stream' }),
+    },
     {
       name: 'look-aside unary',
       cluster: lookAside,

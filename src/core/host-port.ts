@@ -11,3 +11,10 @@ export function hostOf(address: string): string {
   // A bare IPv6 address (two colons or more) has no port to cut.
   return colon < 0 || address.indexOf(':') !== colon ? address : address.slice(0, colon);
 }
+
+/** The port of "host:port" or "[v6]:port" (1 to 65535); undefined when it has none. */
+export function portOf(address: string): number | undefined {
+  const match = /^(?:\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
+  const port = match ? Number(match[1]) : NaN;
+  return port >= 1 && port <= 65_535 ? port : undefined;
+}

@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 
-import { serveGetServerBatchStream, type Decision } from '../../src/runtime/lb/get-server-stream.js';
+import { serveGetServerBatchStream } from '../../src/runtime/lb/get-server-stream.js';
+import type { Decision } from '../../src/runtime/lb/pick-answerer.js';
 import type { PickableBackend } from '../../src/core/policies/policy.js';
 import type { GetServerBatch, GetServerReplyBatch, GetServerRequest } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
-import { PickStream, type StreamedPick } from '../../src/runtime/client/pick-stream.js';
+import { PickStream } from '../../src/runtime/client/pick-stream.js';
+import type { StreamedPick } from '../../src/runtime/client/pending-picks.js';
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import type { GetServerBatch, GetServerRequest, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import { withTimeout } from '../helpers/with-timeout.js';

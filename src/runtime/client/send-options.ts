@@ -30,8 +30,11 @@ export interface SendOptions {
   readonly key?: string;
   /** Cycle through this many distinct keys ("key-0" … "key-N-1"), one per task in turn; overrides `key`. */
   readonly keys?: number;
-  /** How picks reach the LB: one GetServerStream (default) or a unary GetServer call per request. */
-  readonly pickTransport?: 'stream' | 'unary';
+  /**
+   * How picks reach the LB: its pick socket (default; a bare TCP exchange on the LB's port, see pick-frames.ts), one
+   * GetServerBatchStream, or a unary GetServer call per request.
+   */
+  readonly pickTransport?: 'socket' | 'stream' | 'unary';
   /**
    * How tasks reach a backend in look-aside and direct mode: one ProcessTasks stream per backend (default) or a unary
    * ProcessTask call per task. Proxies always get unary calls: a stream would pin every task to one backend.

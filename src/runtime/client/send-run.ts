@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { connectivityState, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 
+import { hostOf, portOf } from '../../core/host-port.js';
 import { LbxError } from '../../core/lbx-error.js';
 import type { TaskKind } from '../../core/policies/policy.js';
 import { RunLedger } from '../../core/stats/run-ledger.js';
@@ -25,6 +26,8 @@ import { describeLbUnavailable, isProxyUnavailable, mayHaveBeenForwarded, pickFa
 import { LbLocator } from './lb-locator.js';
 import { LbOutageClock, LbWait } from './lb-wait.js';
 import { PickStream } from './pick-stream.js';
+import type { Picks } from './pending-picks.js';
+import { SocketPickStream } from './socket-pick-stream.js';
 import { runHedged, type HedgeGate } from './hedged-send.js';
 import { DEFAULT_LB_WAIT_MS } from './send-defaults.js';
 
@@ -82,11 +85,22 @@ export async function runSend(options: SendOptions, ledger: RunLedger = new RunL
   return new SendSession(options, ledger).run();
 }
 
+/**
+ * How this run asks the LB for picks: on the pick socket (the default: the LB's port, a bare TCP exchange, falling back
+ * to the gRPC stream against an LB without one), on GetServerBatchStream, or a unary GetServer per pick.
+ */
+function openPicks(lb: LoadBalancerClient, address: string, transport: NonNullable<SendOptions['pickTransport']>): Picks | undefined {
+  if (transport === 'unary') return undefined;
+  const port = portOf(address);
+  if (transport === 'stream' || port === undefined) return new PickStream(lb, GET_SERVER_TIMEOUT_MS);
+  return new SocketPickStream(hostOf(address), port, GET_SERVER_TIMEOUT_MS, () => new PickStream(lb, GET_SERVER_TIMEOUT_MS));
+}
+
 /** The picked backend of one attempt, and the stream (with its id of the pick) its end is reported to. */
 interface Picked {
   readonly address: string;
   readonly pickId?: number;
-  readonly stream?: PickStream;
+  readonly stream?: Picks;
 }
 
 /**
@@ -105,7 +119,7 @@ class SendSession {
   private readonly locator: LbLocator | undefined;
   /** Look-aside only: the LB's client and pick stream. */
   private lb: LoadBalancerClient | undefined;
-  private picks: PickStream | undefined;
+  private picks: Picks | undefined;
   private policy = '';
   /** Tasks started (the next one to take), ended, and pauses spent waiting for the LB. */
   private next = 0;
@@ -176,7 +190,7 @@ class SendSession {
 
   private connectLb(address: string): void {
     this.lb = new LoadBalancerClient(address, credentials.createInsecure(), LB_CHANNEL_OPTIONS);
-    this.picks = this.options.pickTransport !== 'unary' ? new PickStream(this.lb, GET_SERVER_TIMEOUT_MS) : undefined;
+    this.picks = openPicks(this.lb, address, this.options.pickTransport ?? 'socket');
   }
 
   private targetAddress(): string {
@@ -296,7 +310,7 @@ class SendSession {
       const stream = this.picks;
       const pick = await stream.pick(TASK_TYPE[kind], key, exclude);
       this.policy ||= pick.server.policy;
-      return { address: pick.server.address, pickId: pick.requestId, stream };
+      return { address: pick.server.address, pickId: pick.requestId, stream: pick.source };
     }
     const request = { clientId: this.clientId, taskType: TASK_TYPE[kind], key, exclude: [...exclude], requestId: 0, done: [] };
     const response = await callUnary(this.lb.getServer.bind(this.lb), request, GET_SERVER_TIMEOUT_MS);

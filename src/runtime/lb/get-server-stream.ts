@@ -9,13 +9,9 @@
 // with RESOURCE_EXHAUSTED, as grpc-js would refuse an oversized message.
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 
-import type { PickableBackend } from '../../core/policies/policy.js';
-import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, GetServerResponse } from '../wire/gen/lbx/v1/load_balancer.js';
+import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isUndecodable } from '../grpc/wide-integers.js';
-import { PickTracker, type OutcomeSink } from './pick-tracker.js';
-
-/** What one GetServer request comes to: a backend, or the status the pick fails with. */
-export type Decision = { ok: true; server: GetServerResponse; backend: PickableBackend } | { ok: false; code: GrpcStatus; message: string };
+import { PickAnswerer, type PickStreamOptions } from './pick-answerer.js';
 
 /**
  * Replies written on one stream and not yet flushed to HTTP/2, at most. Reading stops as soon
@@ -26,31 +22,20 @@ export const MAX_PENDING_REPLIES_PER_STREAM = 1_024;
 /** Picks one GetServerBatch may carry: more is a broken client, not a busy one. */
 export const MAX_PICKS_PER_BATCH = 1_000;
 
-export interface PickStreamOptions {
-  readonly decide: (request: GetServerRequest) => Decision;
-  readonly outcomes: OutcomeSink;
-  readonly nowMs: () => number;
-  readonly maxPendingReplies?: number;
-}
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** One pick stream's state, whichever the framing: the picks it tracks and its flow-controlled replies. */
 class PickStreamState<In, Out> {
-  private readonly tracker: PickTracker;
+  private readonly answerer: PickAnswerer;
   private readonly maxPending: number;
-  /** The policy's name as this stream last sent it. */
-  private policySent = '';
   isClosed = false;
 
   constructor(
     private readonly call: ServerDuplexStream<In, Out>,
-    private readonly options: PickStreamOptions,
+    options: PickStreamOptions,
     private readonly method: string,
   ) {
     this.maxPending = options.maxPendingReplies ?? MAX_PENDING_REPLIES_PER_STREAM;
     // Each connection is one reporter: PickDone failures from one alone are a hint (see Balancer.recordOutcome).
-    this.tracker = new PickTracker(options.outcomes, options.nowMs, call.getPeer());
+    this.answerer = new PickAnswerer(options, call.getPeer());
     call.on('drain', () => {
       if (!this.isClosed) call.resume();
     });
@@ -66,32 +51,14 @@ class PickStreamState<In, Out> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.tracker.releaseAll();
+    this.answerer.releaseAll();
   }
 
-  /** One pick answered: a backend, or the status the pick fails with; a throw here fails this pick, not the LB. */
+  /** One pick answered after the ends it carries are recorded; a pick that did not decode is refused in-band. */
   answer(request: GetServerRequest): GetServerReply {
-    try {
-      if (isUndecodable(request)) return { requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INVALID_ARGUMENT, statusMessage: request.reason };
-      this.tracker.ended(request.done);
-      const decision = this.options.decide(request);
-      if (!decision.ok) return { requestId: request.requestId, server: undefined, statusCode: decision.code, statusMessage: decision.message };
-      this.tracker.started(request.requestId, decision.backend);
-      return { requestId: request.requestId, server: this.streamed(decision.server), statusCode: GrpcStatus.OK, statusMessage: '' };
-    } catch (error) {
-      return { requestId: Number(request.requestId) || 0, server: undefined, statusCode: GrpcStatus.INTERNAL, statusMessage: messageOf(error) };
-    }
-  }
-
-  /**
-   * A pick's server as a stream sends it: the address, and the policy's name only with this stream's first pick and
-   * when it changes. The backend's id is left out: lbx's client reads neither from every pick (each task's answer names
-   * its backend), and two strings fewer per pick are work the LB and every client save on the hot path (issue 14).
-   */
-  private streamed(server: GetServerResponse): GetServerResponse {
-    const policy = server.policy === this.policySent ? '' : server.policy;
-    this.policySent = server.policy;
-    return { address: server.address, backendId: '', policy };
+    if (isUndecodable(request)) return { requestId: request.requestId, server: undefined, statusCode: GrpcStatus.INVALID_ARGUMENT, statusMessage: request.reason };
+    this.answerer.ended(request.done);
+    return this.answerer.answer(request);
   }
 
   reply(message: Out): void {

@@ -1,6 +1,8 @@
 // The LB's listeners: its gRPC server (picks; tasks too in proxy mode), the HTTP/2 proxy front on its port, and those started beside it (xDS, metrics).
-import { startGrpcServer, type RunningGrpcServer, type ServiceBinding } from '../grpc/grpc-server.js';
+import { startGrpcServer, startGrpcServerBehindFront, type RunningGrpcServer, type ServiceBinding } from '../grpc/grpc-server.js';
 import { startH2Front, type RunningH2Front } from './h2-proxy-front.js';
+import type { PickStreamOptions } from './pick-answerer.js';
+import { startPickSocketFront } from './pick-socket-front.js';
 import type { H2TaskForwarder } from './h2-task-forwarder.js';
 import { startRelayFront } from './relay/relay-front.js';
 import type { RelayTaskForwarder } from './relay/relay-task-forwarder.js';
@@ -18,6 +20,11 @@ export interface ProxyParts {
   readonly relay?: RelayTaskForwarder;
 }
 
+/** The grpc-js server as LbListeners stops it, whether it listens itself or is fed by a front. */
+type GrpcPart = Pick<RunningGrpcServer, 'stop'> & Partial<Pick<RunningGrpcServer, 'address' | 'port'>>;
+/** The listener on the LB's port when grpc-js does not own it. */
+type Front = Pick<RunningH2Front, 'address' | 'port' | 'stop'>;
+
 /** Where the grpc-js server listens when the h2 front owns the LB's port: loopback only, on a free port. */
 const INNER_HOST = '127.0.0.1';
 
@@ -29,19 +36,33 @@ export class LbListeners {
   private readonly sideListeners: SideListener[] = [];
 
   private constructor(
-    private readonly grpc: RunningGrpcServer,
-    private readonly front: RunningH2Front | undefined,
+    private readonly grpc: GrpcPart,
+    private readonly front: Front | undefined,
     private readonly proxy: ProxyParts | undefined,
   ) {}
 
-  /** With relay or h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it; otherwise grpc-js serves the port itself. */
+  /**
+   * With relay or h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it. In
+   * look-aside mode with `picks`, the pick-socket front takes the port and hands grpc-js every other connection;
+   * otherwise grpc-js serves the port itself.
+   */
   static async start(
     host: string,
     port: number,
     services: readonly ServiceBinding[],
     proxy: ProxyParts | undefined,
     onWarning: (message: string) => void = () => undefined,
+    picks?: PickStreamOptions,
   ): Promise<LbListeners> {
+    if (proxy === undefined && picks !== undefined) {
+      const grpc = startGrpcServerBehindFront(services);
+      try {
+        return new LbListeners(grpc, await startPickSocketFront({ host, port, picks, grpc }), proxy);
+      } catch (error) {
+        await grpc.stop(0);
+        throw error;
+      }
+    }
     if (proxy?.h2 === undefined && proxy?.relay === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
     const grpc = await startGrpcServer(INNER_HOST, 0, services);
     try {
@@ -59,11 +80,11 @@ export class LbListeners {
 
   /** host:port clients call (the front's in h2 proxy mode). */
   get address(): string {
-    return this.front?.address ?? this.grpc.address;
+    return this.front?.address ?? this.grpc.address ?? '';
   }
 
   get port(): number {
-    return this.front?.port ?? this.grpc.port;
+    return this.front?.port ?? this.grpc.port ?? 0;
   }
 
   /** Starts one more listener; when it fails, every one started so far is stopped and the error rethrown. */

@@ -12,7 +12,7 @@ import { BackendService } from '../wire/gen/lbx/v1/backend.js';
 import { createProxyService, type ProxyService } from './proxy-service.js';
 import type { ServiceBinding } from '../grpc/grpc-server.js';
 import type { RegistryConnection } from '../registry/create-registry.js';
-import { createLbService } from './lb-service.js';
+import { createLbService, pickDecisions } from './lb-service.js';
 import { dialOnce, probeBackendHealth } from './admission-probe.js';
 import { LbListeners, type ProxyParts } from './lb-listeners.js';
 import { H2TaskForwarder } from './h2-task-forwarder.js';
@@ -117,7 +117,9 @@ export async function startLb(options: LbOptions): Promise<RunningLb> {
   if (options.outlierDetection === false) balancer.setOutlierDetection(false);
   const proxy = createProxyParts(options, balancer);
   const onWarning = (message: string): void => options.onEvent({ type: 'warning', message });
-  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy, onWarning);
+  // Look-aside clients of lbx's own ask for picks on the pick socket, on the same port as every gRPC call.
+  const picks = proxy === undefined ? pickDecisions(balancer, nowMs) : undefined;
+  const listeners = await LbListeners.start(options.host, options.port, lbServiceBindings(options, balancer, metrics, proxy?.service), proxy, onWarning, picks);
   const server = { address: listeners.address, port: listeners.port };
   options.onEvent({ type: 'listening', address: server.address });
   if (options.xdsPort !== undefined) {

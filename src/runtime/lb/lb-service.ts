@@ -23,7 +23,8 @@ import type {
   SetPolicyResponse,
 } from '../wire/gen/lbx/v1/load_balancer.js';
 import { isLbxError } from '../../core/lbx-error.js';
-import { serveGetServerBatchStream, serveGetServerStream, type Decision, type PickStreamOptions } from './get-server-stream.js';
+import { serveGetServerBatchStream, serveGetServerStream } from './get-server-stream.js';
+import type { Decision, PickStreamOptions } from './pick-answerer.js';
 import { isUndecodable } from '../grpc/wide-integers.js';
 import { LoadHistory } from './load-history.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
@@ -134,6 +135,13 @@ function statsReply(stats: BalancerStats, startedAtUnixMs: number): GetStatsResp
   };
 }
 
+/** How picks are decided and their ends recorded, on the gRPC pick streams and the pick socket alike. */
+export const pickDecisions = (balancer: Balancer, nowMs: () => number = () => performance.now()): PickStreamOptions => ({
+  decide: (request) => decideGetServer(balancer, request),
+  outcomes: balancer,
+  nowMs,
+});
+
 export function createLbService(options: LbServiceOptions): LoadBalancerServer {
   const { balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory(), maxPendingReplies } = options;
   const decide = (request: GetServerRequest): Decision => decideGetServer(balancer, request);
@@ -144,7 +152,7 @@ export function createLbService(options: LbServiceOptions): LoadBalancerServer {
     else callback(statusError(decision.code, decision.message));
   };
 
-  const streamOptions: PickStreamOptions = { decide, outcomes: balancer, nowMs: () => performance.now(), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) };
+  const streamOptions: PickStreamOptions = { ...pickDecisions(balancer), ...(maxPendingReplies === undefined ? {} : { maxPendingReplies }) };
   const getServerStream = (call: ServerDuplexStream<GetServerRequest, GetServerReply>): void => serveGetServerStream(call, streamOptions);
   const getServerBatchStream = (call: ServerDuplexStream<GetServerBatch, GetServerReplyBatch>): void => serveGetServerBatchStream(call, streamOptions);
 

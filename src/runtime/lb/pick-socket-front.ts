@@ -1,0 +1,96 @@
+// The look-aside LB's port: one listener for two protocols. A connection that opens with the pick socket's preface is
+// a pick session (pick-socket-session.ts); anything else — an HTTP/2 preface from grpc-js, a stock gRPC client, curl —
+// goes to the LB's gRPC server unchanged, bytes already read put back first. As Envoy's listener filters tell
+// protocols apart on one port, so one address serves lbx's client, stock clients and every admin RPC.
+import net from 'node:net';
+
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+import { formatHostPort } from '../../core/host-port.js';
+import type { GrpcServerBehindFront } from '../grpc/grpc-server.js';
+import { PICK_SOCKET_PREFACE } from '../pick-socket/pick-frames.js';
+import type { PickStreamOptions } from './pick-answerer.js';
+import { PickSocketSession } from './pick-socket-session.js';
+import { listenFront } from './listen-front.js';
+
+export interface RunningPickSocketFront {
+  readonly address: string;
+  readonly port: number;
+  /** Stops accepting and ends every pick session (its client waits for the LB, as when it goes away). */
+  stop(): Promise<void>;
+}
+
+/** A connection that has sent too little to tell its protocol by then is closed (an HTTP/2 client sends 24 bytes at once). */
+const SNIFF_TIMEOUT_MS = 10_000;
+
+type Verdict = 'picks' | 'grpc' | 'undecided';
+
+/** The pick socket's preface, or not: decided at the first byte that differs from it. */
+function classify(seen: Buffer): Verdict {
+  const length = Math.min(seen.length, PICK_SOCKET_PREFACE.length);
+  for (let index = 0; index < length; index += 1) if (seen[index] !== PICK_SOCKET_PREFACE[index]) return 'grpc';
+  return seen.length >= PICK_SOCKET_PREFACE.length ? 'picks' : 'undecided';
+}
+
+export interface PickSocketFrontOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly picks: PickStreamOptions;
+  readonly grpc: GrpcServerBehindFront;
+  /** Reply bytes one session may leave unflushed before it is closed (MAX_PENDING_REPLY_BYTES by default). */
+  readonly maxPendingReplyBytes?: number | undefined;
+}
+
+export async function startPickSocketFront(options: PickSocketFrontOptions): Promise<RunningPickSocketFront> {
+  const sessions = new Set<PickSocketSession>();
+  const undecided = new Set<net.Socket>();
+  const route = (socket: net.Socket, seen: Buffer): void => {
+    if (classify(seen) === 'picks') {
+      const initial = seen.subarray(PICK_SOCKET_PREFACE.length);
+      sessions.add(new PickSocketSession(socket, options.picks, initial, (session) => sessions.delete(session), options.maxPendingReplyBytes));
+      return;
+    }
+    socket.pause();
+    socket.unshift(seen);
+    options.grpc.inject(socket);
+  };
+  const server = net.createServer((socket) => sniff(socket, undecided, route));
+  const port = await listenFront(server, options.host, options.port);
+  return {
+    address: formatHostPort(options.host, port),
+    port,
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of undecided) socket.destroy();
+      for (const session of [...sessions]) session.close(GrpcStatus.UNAVAILABLE, 'the LB is stopping');
+      await closed;
+    },
+  };
+}
+
+/** Reads until the connection's protocol is known, then routes it; a silent or broken one is closed. */
+function sniff(socket: net.Socket, undecided: Set<net.Socket>, route: (socket: net.Socket, seen: Buffer) => void): void {
+  undecided.add(socket);
+  let seen: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+  const settle = (): void => {
+    clearTimeout(timer);
+    undecided.delete(socket);
+    socket.off('data', onData);
+    socket.off('error', onGone);
+    socket.off('end', onGone);
+  };
+  const onData = (chunk: Buffer): void => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    if (classify(seen) === 'undecided') return;
+    settle();
+    route(socket, seen);
+  };
+  const onGone = (): void => {
+    settle();
+    socket.destroy();
+  };
+  socket.on('data', onData);
+  socket.on('error', onGone);
+  socket.on('end', onGone);
+}
