@@ -16,12 +16,21 @@ import { listenFront } from './listen-front.js';
 export interface RunningPickSocketFront {
   readonly address: string;
   readonly port: number;
-  /** Stops accepting and ends every pick session (its client waits for the LB, as when it goes away). */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting and ends every pick session (its client waits for the LB, as when it goes away); a connection
+   * still open `graceMs` later (at least CLOSE_GRACE_MS) is cut.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** A connection that has sent too little to tell its protocol by then is closed (an HTTP/2 client sends 24 bytes at once). */
 const SNIFF_TIMEOUT_MS = 10_000;
+/**
+ * The least time a stopping front waits for its connections to close before it cuts them. A peer out of reach (a
+ * pulled cable) never acknowledges the last bytes sent to it, and Node ends an HTTP/2 session by waiting for its
+ * socket's writes to finish: without a cut, such a connection would hold the LB's stop until its deadline.
+ */
+const CLOSE_GRACE_MS = 100;
 
 type Verdict = 'picks' | 'grpc' | 'undecided';
 
@@ -54,16 +63,29 @@ export async function startPickSocketFront(options: PickSocketFrontOptions): Pro
     socket.unshift(seen);
     options.grpc.inject(socket);
   };
-  const server = net.createServer((socket) => sniff(socket, undecided, route));
+  // Every connection the port accepted, whoever serves it now: net.Server's close waits for them all.
+  const accepted = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
+    sniff(socket, undecided, route);
+  });
   const port = await listenFront(server, options.host, options.port);
   return {
     address: formatHostPort(options.host, port),
     port,
-    stop: async () => {
+    stop: async (graceMs = 0) => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of undecided) socket.destroy();
       for (const session of [...sessions]) session.close(GrpcStatus.UNAVAILABLE, 'the LB is stopping');
+      const cut = setTimeout(
+        () => {
+          for (const socket of accepted) socket.destroy();
+        },
+        Math.max(graceMs, CLOSE_GRACE_MS),
+      );
       await closed;
+      clearTimeout(cut);
     },
   };
 }
