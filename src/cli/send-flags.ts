@@ -47,6 +47,12 @@ export const sendFlags = {
     options: ['stream', 'unary'] as const,
     default: 'stream',
   })(),
+  'pick-transport': Flags.option({
+    description:
+      "How lbx asks the LB for picks in look-aside mode: socket (the LB's pick socket on its own port: a bare TCP exchange, a frame each way per turn of batched picks; the default, falling back to stream against an LB without one), stream (GetServerBatchStream over gRPC) or unary (a GetServer call per task).",
+    options: ['socket', 'stream', 'unary'] as const,
+    default: 'socket',
+  })(),
   workers: Flags.integer({
     description:
       "Worker threads that share the tasks, each with its own connections and its share of --concurrency (where a core is idle, lbx send's own CPU stops being the limit). The plan and the accounting are the same as with one.",
@@ -119,6 +125,7 @@ export function parseSendFlags(flags: Interfaces.InferredFlags<typeof sendFlags>
     ...(flags['retry-budget'] === undefined ? {} : { retryBudget: flags['retry-budget'] }),
     ...(flags.hedge === undefined ? {} : { hedgeDelayMs: flags.hedge }),
     ...(flags['task-transport'] === 'unary' ? { taskTransport: 'unary' as const } : {}),
+    ...(flags['pick-transport'] === 'socket' ? {} : { pickTransport: flags['pick-transport'] }),
     ...(flags.workers > 1 ? { workers: flags.workers } : {}),
   };
   return { workload: { ...workload, lbWaitMs: flags['lb-wait'], ...extras }, thresholds, ...(registry ? { registry } : {}) };

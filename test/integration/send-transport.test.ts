@@ -28,7 +28,7 @@ test.after(() => {
 
 const okCounts = (run: RunJson): number[] => [run.summary.sent, run.summary.ok, run.summary.failed];
 
-test('stream (default), unary and --workers 2 each end every task once and reconcile; a SIGKILL under streamed load fails none', async () => {
+test('task streams (default), unary tasks, gRPC and unary picks and --workers 2 each end every task once and reconcile; a SIGKILL under streamed load fails none', async () => {
   await withCluster(sandbox, cluster, ['--backends', '3', '--policy', 'rr'], TEST_TIMEOUT_MS, async () => {
     const streamed = await cluster.send(['--simple', '1500', '--heavy', '20', '--concurrency', '32']);
     assert.equal(okCounts(streamed), [1520, 1520, 0], JSON.stringify(streamed.summary.failuresByReason));
@@ -36,6 +36,13 @@ test('stream (default), unary and --workers 2 each end every task once and recon
 
     const unary = await cluster.send(['--simple', '600', '--task-transport', 'unary']);
     assert.equal(okCounts(unary), [600, 600, 0]);
+
+    // Picks on the LB's gRPC stream and as unary GetServer calls, beside the pick socket (the default, above).
+    for (const pickTransport of ['stream', 'unary']) {
+      const picked = await cluster.send(['--simple', '600', '--heavy', '5', '--pick-transport', pickTransport]);
+      assert.equal(okCounts(picked), [605, 605, 0], `--pick-transport ${pickTransport}: ${JSON.stringify(picked.summary.failuresByReason)}`);
+      assert.equal(picked.summary.backends.length, 3, `--pick-transport ${pickTransport}: round robin reached every backend`);
+    }
 
     const workers = await cluster.send(['--simple', '1500', '--concurrency', '32', '--workers', '2']);
     assert.equal(okCounts(workers), [1500, 1500, 0], JSON.stringify(workers.summary.failuresByReason));
@@ -67,9 +74,11 @@ test('--workers is checked before anything is sent: more than --concurrency, or 
   const xds = await sandbox.run(['send', '--workers', '2', '--client', 'xds', '--name', 'none-here']);
   assert.equal(xds.exitCode, 2, xds.stderr);
   assert.match(xds.stderr, /--workers works with --client lbx only/);
-  const bad = await sandbox.run(['send', '--task-transport', 'carrier-pigeon']);
-  assert.equal(bad.exitCode, 2, bad.stderr);
-  assert.match(bad.stderr, /carrier-pigeon/);
+  for (const flag of ['--task-transport', '--pick-transport']) {
+    const bad = await sandbox.run(['send', flag, 'carrier-pigeon']);
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.match(bad.stderr, /carrier-pigeon/);
+  }
 });
 
 test.run();
