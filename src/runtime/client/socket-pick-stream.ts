@@ -23,8 +23,11 @@ import {
 } from '../pick-socket/pick-frames.js';
 import { PendingPicks, pickError, type Picks, type StreamedPick } from './pending-picks.js';
 
-/** Replies are small; a frame past this is a broken LB, not a busy one. */
-const MAX_REPLY_FRAME_BYTES = 1 << 20;
+/**
+ * The largest REPLIES frame an LB can send: a full batch, every pick refused with a message as long as its u16 length
+ * allows (a pick's id, status and message length take 7 bytes). Past it the LB is broken, not busy.
+ */
+const MAX_REPLY_FRAME_BYTES = 3 + MAX_PICKS_PER_FRAME * (7 + 0xffff);
 
 /** One TCP connection's state: the LB's address refs and the policy it announced, both per connection. */
 interface Connection {
