@@ -35,6 +35,22 @@ test('picks and ends round-trip: ids, task types, UTF-8 keys, exclusions, latenc
   assert.equal(readPicksFrame(new FrameCursor(body as Buffer)), { dones, picks });
 });
 
+test('a list of exclusions past 255 is cut to 255, and the rest of the frame still reads', () => {
+  const writer = new FrameWriter();
+  const exclude = Array.from({ length: 300 }, (_, index) => `127.0.0.1:${7000 + index}`);
+  writePicksFrame(
+    writer,
+    [],
+    [
+      { requestId: 1, taskType: 1, key: '', exclude },
+      { requestId: 2, taskType: 2, key: 'k', exclude: [] },
+    ],
+  );
+  const [body] = bodies(writer.take()) as [Buffer];
+  const { picks } = readPicksFrame(new FrameCursor(body));
+  assert.equal([picks[0]?.exclude.length, picks[0]?.exclude.at(-1), picks[1]?.requestId, picks[1]?.key], [255, '127.0.0.1:7254', 2, 'k']);
+});
+
 test('a frame split anywhere is read once whole, and several in one chunk each once', () => {
   const writer = new FrameWriter();
   for (let id = 1; id <= 3; id += 1) writePicksFrame(writer, [], [{ requestId: id, taskType: 1, key: 'k', exclude: [] }]);

@@ -251,8 +251,10 @@ export function writePicksFrame(writer: FrameWriter, dones: readonly SocketDone[
       .u8(Math.min(MAX_U8, done.statusCode));
   writer.u16(picks.length);
   for (const pick of picks) {
-    writer.u32(pick.requestId).u8(pick.taskType).string(pick.key).u8(pick.exclude.length);
-    for (const address of pick.exclude) writer.string(address);
+    // Past 255 exclusions (the LB refuses more than 64 in-band anyway) the list is cut, never miscounted.
+    const exclude = pick.exclude.length > MAX_U8 ? pick.exclude.slice(0, MAX_U8) : pick.exclude;
+    writer.u32(pick.requestId).u8(pick.taskType).string(pick.key).u8(exclude.length);
+    for (const address of exclude) writer.string(address);
   }
   writer.endFrame();
 }
