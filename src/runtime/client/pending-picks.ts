@@ -1,7 +1,8 @@
 // The picks a pick connection waits on (the gRPC stream's or the pick socket's): each settled exactly once, by its
 // reply, by the connection failing, or by a deadline.
-import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
+import { callError } from '../grpc/unary.js';
 import type { GetServerResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 
 /** What lbx send asks picks of, whichever connection carries them. */
@@ -27,10 +28,6 @@ interface PendingPick {
   /** performance.now() past which the LB is taken to be gone. */
   readonly deadlineMs: number;
 }
-
-/** An error shaped like grpc-js's, so callers handle a streamed failure exactly like a unary one. */
-export const pickError = (code: GrpcStatus, details: string): ServiceError =>
-  Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
 export class PendingPicks {
   /** In the order the picks were made (a Map keeps insertion order): the first is the oldest. */
@@ -99,7 +96,7 @@ export class PendingPicks {
     const oldest = this.oldestPick();
     if (oldest === undefined) return;
     // A timer may fire a fraction of a millisecond before the deadline it was set for.
-    if (oldest.deadlineMs - performance.now() < 1) this.onExpired(pickError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
+    if (oldest.deadlineMs - performance.now() < 1) this.onExpired(callError(GrpcStatus.DEADLINE_EXCEEDED, `no pick from the LB within ${this.timeoutMs} ms`));
     else this.armDeadline();
   }
 }

@@ -5,7 +5,8 @@ import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from
 import type { GetServerBatch, GetServerReply, GetServerReplyBatch, GetServerRequest, LoadBalancerClient, PickDone } from '../wire/gen/lbx/v1/load_balancer.js';
 import type { TaskType } from '../wire/gen/lbx/v1/task.js';
 import { TurnBatcher } from '../grpc/turn-batcher.js';
-import { PendingPicks, pickError, type Picks, type StreamedPick } from './pending-picks.js';
+import { PendingPicks, type Picks, type StreamedPick } from './pending-picks.js';
+import { callError } from '../grpc/unary.js';
 
 /** Streamed picks carry no exclusions but a retry's: one empty list serves them all. */
 const NO_EXCLUSIONS: string[] = [];
@@ -49,7 +50,7 @@ export class PickStream implements Picks {
    * and `exclude` is read before this returns.
    */
   pick(taskType: TaskType, key: string, exclude: readonly string[]): Promise<StreamedPick> {
-    if (this.isClosed) return Promise.reject(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
+    if (this.isClosed) return Promise.reject(callError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
     const stream = this.stream ?? this.open();
     const requestId = this.nextRequestId;
     this.nextRequestId += 1;
@@ -67,7 +68,7 @@ export class PickStream implements Picks {
 
   close(): void {
     this.isClosed = true;
-    this.fail(pickError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
+    this.fail(callError(GrpcStatus.CANCELLED, 'pick stream closed by the client'));
   }
 
   private send(stream: PickCall, request: GetServerRequest): void {
@@ -89,17 +90,17 @@ export class PickStream implements Picks {
     });
     // The stream broke (LB gone, restarted): fail what is waiting; the next pick opens a new stream.
     stream.on('error', (error: ServiceError) => {
-      if (this.stream === stream) this.fail(pickError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message));
+      if (this.stream === stream) this.fail(callError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message));
     });
     stream.on('end', () => {
-      if (this.stream === stream) this.fail(pickError(GrpcStatus.UNAVAILABLE, 'the LB ended the pick stream'));
+      if (this.stream === stream) this.fail(callError(GrpcStatus.UNAVAILABLE, 'the LB ended the pick stream'));
     });
     return stream;
   }
 
   private settle(reply: GetServerReply): void {
     if (reply.statusCode === GrpcStatus.OK && reply.server) this.pending.settle(reply.requestId, { server: reply.server, requestId: reply.requestId, source: this });
-    else this.pending.settle(reply.requestId, pickError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
+    else this.pending.settle(reply.requestId, callError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
   }
 
   private fail(error: ServiceError): void {

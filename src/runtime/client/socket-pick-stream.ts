@@ -15,13 +15,16 @@ import {
   LbFrameType,
   MAX_PICKS_PER_FRAME,
   MAX_SOCKET_REQUEST_ID,
+  matchPreface,
   PICK_SOCKET_PREFACE,
   readReply,
   writePicksFrame,
   type SocketDone,
   type SocketPick,
+  type SocketReply,
 } from '../pick-socket/pick-frames.js';
-import { PendingPicks, pickError, type Picks, type StreamedPick } from './pending-picks.js';
+import { PendingPicks, type Picks, type StreamedPick } from './pending-picks.js';
+import { callError } from '../grpc/unary.js';
 
 /**
  * The largest REPLIES frame an LB can send: a full batch, every pick refused with a message as long as its u16 length
@@ -65,10 +68,10 @@ export class SocketPickStream implements Picks {
 
   pick(taskType: number, key: string, exclude: readonly string[]): Promise<StreamedPick> {
     if (this.isUnsupported) return this.fallback().pick(taskType, key, exclude);
-    if (this.isClosed) return Promise.reject(pickError(GrpcStatus.CANCELLED, 'pick socket closed by the client'));
+    if (this.isClosed) return Promise.reject(callError(GrpcStatus.CANCELLED, 'pick socket closed by the client'));
     if (this.nextRequestId > MAX_SOCKET_REQUEST_ID) {
       this.nextRequestId = 1;
-      this.fail(pickError(GrpcStatus.UNAVAILABLE, 'pick socket: request ids used up; reconnecting'));
+      this.fail(callError(GrpcStatus.UNAVAILABLE, 'pick socket: request ids used up; reconnecting'));
     }
     const connection = this.connection ?? this.open();
     const pick: SocketPick = { requestId: this.nextRequestId, taskType, key, exclude: exclude.length === 0 ? exclude : [...exclude] };
@@ -85,7 +88,7 @@ export class SocketPickStream implements Picks {
 
   close(): void {
     this.isClosed = true;
-    this.fail(pickError(GrpcStatus.CANCELLED, 'pick socket closed by the client'));
+    this.fail(callError(GrpcStatus.CANCELLED, 'pick socket closed by the client'));
     this.fallbackPicks?.close();
   }
 
@@ -104,10 +107,10 @@ export class SocketPickStream implements Picks {
     });
     // The connection broke (LB gone, restarted): fail what is waiting; the next pick opens a new one.
     socket.on('error', (error) => {
-      if (this.connection === connection) this.fail(pickError(GrpcStatus.UNAVAILABLE, `pick socket to ${this.host}:${this.port}: ${error.message}`));
+      if (this.connection === connection) this.fail(callError(GrpcStatus.UNAVAILABLE, `pick socket to ${this.host}:${this.port}: ${error.message}`));
     });
     socket.on('close', () => {
-      if (this.connection === connection) this.fail(pickError(GrpcStatus.UNAVAILABLE, 'the LB closed the pick socket'));
+      if (this.connection === connection) this.fail(callError(GrpcStatus.UNAVAILABLE, 'the LB closed the pick socket'));
     });
     return connection;
   }
@@ -116,11 +119,12 @@ export class SocketPickStream implements Picks {
     let data = chunk;
     if (connection.greeting !== undefined) {
       const seen = Buffer.concat([connection.greeting, chunk]);
-      if (seen.length < PICK_SOCKET_PREFACE.length && PICK_SOCKET_PREFACE.subarray(0, seen.length).equals(seen)) {
+      const preface = matchPreface(seen);
+      if (preface === 'too short') {
         connection.greeting = seen;
         return;
       }
-      if (!seen.subarray(0, PICK_SOCKET_PREFACE.length).equals(PICK_SOCKET_PREFACE)) return this.unsupported();
+      if (preface === 'no') return this.unsupported();
       connection.greeting = undefined;
       this.releaseHeld();
       data = seen.subarray(PICK_SOCKET_PREFACE.length);
@@ -130,7 +134,7 @@ export class SocketPickStream implements Picks {
         if (this.connection === connection) this.onFrame(connection, new FrameCursor(body));
       });
     } catch (error) {
-      this.fail(pickError(GrpcStatus.INTERNAL, `pick socket: the LB sent ${error instanceof FrameError ? error.message : String(error)}`));
+      this.fail(callError(GrpcStatus.INTERNAL, `pick socket: the LB sent ${error instanceof FrameError ? error.message : String(error)}`));
     }
   }
 
@@ -147,15 +151,15 @@ export class SocketPickStream implements Picks {
         return cursor.end('POLICY');
       case LbFrameType.Close: {
         const code = cursor.u8('a close status code');
-        return this.fail(pickError(code === 0 ? GrpcStatus.UNAVAILABLE : code, cursor.string('a close message')));
+        return this.fail(callError(code === 0 ? GrpcStatus.UNAVAILABLE : code, cursor.string('a close message')));
       }
       default:
         throw new FrameError(`a frame of unknown type ${cursor.type}`);
     }
   }
 
-  private settle(connection: Connection, reply: ReturnType<typeof readReply>): void {
-    if (reply.statusCode !== 0) return this.pending.settle(reply.requestId, pickError(reply.statusCode, reply.message || 'empty reply'));
+  private settle(connection: Connection, reply: SocketReply): void {
+    if (reply.statusCode !== 0) return this.pending.settle(reply.requestId, callError(reply.statusCode, reply.message || 'empty reply'));
     const address = connection.addresses[reply.addressRef];
     if (address === undefined) throw new FrameError(`a reply with address ref ${reply.addressRef}, which it never sent`);
     // The policy's name rides on the first pick after the LB announced it, as on the gRPC stream.

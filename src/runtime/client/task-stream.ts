@@ -1,9 +1,10 @@
 // The client's side of ProcessTasks: many tasks in flight to one backend on one stream, each settled exactly once by its
 // answer, its deadline, its cancel or the stream failing, with the same errors a unary ProcessTask call would give.
-import { Metadata, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
 import type { BackendClient, StreamedTask, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
 import { TurnBatcher } from '../grpc/turn-batcher.js';
+import { callError } from '../grpc/unary.js';
 
 interface PendingTask {
   readonly resolve: (response: TaskResponse) => void;
@@ -12,10 +13,6 @@ interface PendingTask {
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
 }
-
-/** An error shaped like grpc-js's, so a streamed task's failure is handled exactly like a unary call's. */
-export const taskError = (code: GrpcStatus, details: string): ServiceError =>
-  Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
 /**
  * The backend's deadline is the client's plus this: the client's own timer decides (DEADLINE_EXCEEDED, maybe served),
@@ -41,7 +38,7 @@ export class TaskStream {
 
   /** Runs one task with a deadline `timeoutMs` from now; `signal` cancels it (CANCELLED), as callUnary does. */
   run(task: TaskRequest, timeoutMs: number, signal?: AbortSignal): Promise<TaskResponse> {
-    if (signal?.aborted) return Promise.reject(taskError(GrpcStatus.CANCELLED, 'Cancelled on client'));
+    if (signal?.aborted) return Promise.reject(callError(GrpcStatus.CANCELLED, 'Cancelled on client'));
     if (this.stream === undefined) this.open();
     const seq = this.nextSeq;
     this.nextSeq += 1;
@@ -59,7 +56,7 @@ export class TaskStream {
    * would never answer a half-close, and the open stream would keep the client's process alive.
    */
   close(): void {
-    this.fail(taskError(GrpcStatus.CANCELLED, 'task stream closed by the client'));
+    this.fail(callError(GrpcStatus.CANCELLED, 'task stream closed by the client'));
   }
 
   private open(): ClientDuplexStream<TaskStreamRequest, TaskStreamResponse> {
@@ -70,17 +67,17 @@ export class TaskStream {
         const pending = this.settle(answer.seq);
         if (pending === undefined) continue; // given up already (deadline, cancel)
         if (answer.statusCode === GrpcStatus.OK && answer.response) pending.resolve(answer.response);
-        else pending.reject(taskError(answer.statusCode || GrpcStatus.INTERNAL, answer.statusMessage || 'empty answer'));
+        else pending.reject(callError(answer.statusCode || GrpcStatus.INTERNAL, answer.statusMessage || 'empty answer'));
       }
     });
     // The stream broke (backend gone, restarted): what is waiting fails as a unary call on that connection would.
     stream.on('error', (error: ServiceError) => {
       if (this.stream !== stream) return;
       if (error.code === GrpcStatus.UNIMPLEMENTED) this.unsupported = true;
-      this.fail(taskError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message));
+      this.fail(callError(error.code ?? GrpcStatus.UNAVAILABLE, error.details ?? error.message));
     });
     stream.on('end', () => {
-      if (this.stream === stream) this.fail(taskError(GrpcStatus.UNAVAILABLE, 'the backend ended the task stream'));
+      if (this.stream === stream) this.fail(callError(GrpcStatus.UNAVAILABLE, 'the backend ended the task stream'));
     });
     return stream;
   }
@@ -99,7 +96,7 @@ export class TaskStream {
     const pending = this.settle(seq);
     if (pending === undefined) return;
     if (this.stream) this.send({ seq, task: undefined, timeoutMs: 0, cancel: true });
-    pending.reject(taskError(code, details));
+    pending.reject(callError(code, details));
   }
 
   private send(entry: StreamedTask): void {

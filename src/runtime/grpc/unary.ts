@@ -38,6 +38,10 @@ export function capDetails(details: string): string {
   return details.length <= MAX_STATUS_DETAILS ? details : `${details.slice(0, MAX_STATUS_DETAILS)}… (${details.length - MAX_STATUS_DETAILS} more characters)`;
 }
 
+/** An error shaped like grpc-js's own, for a call a client ends itself (a streamed task or pick), so callers handle it as a unary call's. */
+export const callError = (code: GrpcStatus, details: string): ServiceError =>
+  Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
+
 /** A status error to hand to a unary callback; long details are cut (see capDetails). */
 export function statusError(code: GrpcStatus, details: string): Partial<ServiceError> {
   const capped = capDetails(details);

@@ -21,9 +21,11 @@ export interface ProxyParts {
 }
 
 /** The grpc-js server as LbListeners stops it, whether it listens itself or is fed by a front. */
-type GrpcPart = Pick<RunningGrpcServer, 'stop'> & Partial<Pick<RunningGrpcServer, 'address' | 'port'>>;
+type GrpcPart = Pick<RunningGrpcServer, 'stop'>;
 /** The listener on the LB's port when grpc-js does not own it. */
 type Front = Pick<RunningH2Front, 'address' | 'port' | 'stop'>;
+/** What owns the LB's port: a front, or the grpc-js server itself. */
+type Endpoint = Pick<RunningH2Front, 'address' | 'port'>;
 
 /** Where the grpc-js server listens when the h2 front owns the LB's port: loopback only, on a free port. */
 const INNER_HOST = '127.0.0.1';
@@ -35,11 +37,19 @@ const INNER_HOST = '127.0.0.1';
 export class LbListeners {
   private readonly sideListeners: SideListener[] = [];
 
+  /** host:port clients call: the front's when one owns the port. */
+  readonly address: string;
+  readonly port: number;
+
   private constructor(
     private readonly grpc: GrpcPart,
     private readonly front: Front | undefined,
     private readonly proxy: ProxyParts | undefined,
-  ) {}
+    endpoint: Endpoint,
+  ) {
+    this.address = endpoint.address;
+    this.port = endpoint.port;
+  }
 
   /**
    * With relay or h2 forwarding the front takes the port and the grpc-js server moves to loopback behind it. In
@@ -57,13 +67,17 @@ export class LbListeners {
     if (proxy === undefined && picks !== undefined) {
       const grpc = startGrpcServerBehindFront(services);
       try {
-        return new LbListeners(grpc, await startPickSocketFront({ host, port, picks, grpc }), proxy);
+        const front = await startPickSocketFront({ host, port, picks, grpc });
+        return new LbListeners(grpc, front, proxy, front);
       } catch (error) {
         await grpc.stop(0);
         throw error;
       }
     }
-    if (proxy?.h2 === undefined && proxy?.relay === undefined) return new LbListeners(await startGrpcServer(host, port, services), undefined, proxy);
+    if (proxy?.h2 === undefined && proxy?.relay === undefined) {
+      const grpc = await startGrpcServer(host, port, services);
+      return new LbListeners(grpc, undefined, proxy, grpc);
+    }
     const grpc = await startGrpcServer(INNER_HOST, 0, services);
     try {
       const innerAddress = grpc.address;
@@ -71,20 +85,11 @@ export class LbListeners {
         proxy.relay !== undefined
           ? await startRelayFront({ host, port, tasks: proxy.relay, innerAddress, onClientError: onWarning })
           : await startH2Front({ host, port, tasks: proxy.h2 as H2TaskForwarder, innerAddress });
-      return new LbListeners(grpc, front, proxy);
+      return new LbListeners(grpc, front, proxy, front);
     } catch (error) {
       await grpc.stop(0);
       throw error;
     }
-  }
-
-  /** host:port clients call (the front's in h2 proxy mode). */
-  get address(): string {
-    return this.front?.address ?? this.grpc.address ?? '';
-  }
-
-  get port(): number {
-    return this.front?.port ?? this.grpc.port ?? 0;
   }
 
   /** Starts one more listener; when it fails, every one started so far is stopped and the error rethrown. */

@@ -144,10 +144,9 @@ export const pickDecisions = (balancer: Balancer, nowMs: () => number = () => pe
 
 export function createLbService(options: LbServiceOptions): LoadBalancerServer {
   const { balancer, reportIntervalMs, startedAtUnixMs, verifyAddress, loadHistory = new LoadHistory(), maxPendingReplies } = options;
-  const decide = (request: GetServerRequest): Decision => decideGetServer(balancer, request);
 
   const getServer: Unary<GetServerRequest, GetServerResponse> = (call, callback) => {
-    const decision = decide(call.request);
+    const decision = decideGetServer(balancer, call.request);
     if (decision.ok) callback(null, decision.server);
     else callback(statusError(decision.code, decision.message));
   };

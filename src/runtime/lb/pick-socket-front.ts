@@ -8,7 +8,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 import { formatHostPort } from '../../core/host-port.js';
 import type { GrpcServerBehindFront } from '../grpc/grpc-server.js';
-import { PICK_SOCKET_PREFACE } from '../pick-socket/pick-frames.js';
+import { matchPreface, PICK_SOCKET_PREFACE } from '../pick-socket/pick-frames.js';
 import type { PickStreamOptions } from './pick-answerer.js';
 import { PickSocketSession } from './pick-socket-session.js';
 import { listenFront } from './listen-front.js';
@@ -32,31 +32,19 @@ const SNIFF_TIMEOUT_MS = 10_000;
  */
 const CLOSE_GRACE_MS = 100;
 
-type Verdict = 'picks' | 'grpc' | 'undecided';
-
-/** The pick socket's preface, or not: decided at the first byte that differs from it. */
-function classify(seen: Buffer): Verdict {
-  const length = Math.min(seen.length, PICK_SOCKET_PREFACE.length);
-  for (let index = 0; index < length; index += 1) if (seen[index] !== PICK_SOCKET_PREFACE[index]) return 'grpc';
-  return seen.length >= PICK_SOCKET_PREFACE.length ? 'picks' : 'undecided';
-}
-
 export interface PickSocketFrontOptions {
   readonly host: string;
   readonly port: number;
   readonly picks: PickStreamOptions;
   readonly grpc: GrpcServerBehindFront;
-  /** Reply bytes one session may leave unflushed before it is closed (MAX_PENDING_REPLY_BYTES by default). */
-  readonly maxPendingReplyBytes?: number | undefined;
 }
 
 export async function startPickSocketFront(options: PickSocketFrontOptions): Promise<RunningPickSocketFront> {
   const sessions = new Set<PickSocketSession>();
-  const undecided = new Set<net.Socket>();
   const route = (socket: net.Socket, seen: Buffer): void => {
-    if (classify(seen) === 'picks') {
+    if (matchPreface(seen) === 'yes') {
       const initial = seen.subarray(PICK_SOCKET_PREFACE.length);
-      sessions.add(new PickSocketSession(socket, options.picks, initial, (session) => sessions.delete(session), options.maxPendingReplyBytes));
+      sessions.add(new PickSocketSession(socket, options.picks, initial, (session) => sessions.delete(session)));
       return;
     }
     socket.pause();
@@ -68,7 +56,7 @@ export async function startPickSocketFront(options: PickSocketFrontOptions): Pro
   const server = net.createServer((socket) => {
     accepted.add(socket);
     socket.once('close', () => accepted.delete(socket));
-    sniff(socket, undecided, route);
+    sniff(socket, route);
   });
   const port = await listenFront(server, options.host, options.port);
   return {
@@ -76,7 +64,6 @@ export async function startPickSocketFront(options: PickSocketFrontOptions): Pro
     port,
     stop: async (graceMs = 0) => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of undecided) socket.destroy();
       for (const session of [...sessions]) session.close(GrpcStatus.UNAVAILABLE, 'the LB is stopping');
       const cut = setTimeout(
         () => {
@@ -91,20 +78,19 @@ export async function startPickSocketFront(options: PickSocketFrontOptions): Pro
 }
 
 /** Reads until the connection's protocol is known, then routes it; a silent or broken one is closed. */
-function sniff(socket: net.Socket, undecided: Set<net.Socket>, route: (socket: net.Socket, seen: Buffer) => void): void {
-  undecided.add(socket);
+function sniff(socket: net.Socket, route: (socket: net.Socket, seen: Buffer) => void): void {
   let seen: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
   const settle = (): void => {
     clearTimeout(timer);
-    undecided.delete(socket);
     socket.off('data', onData);
     socket.off('error', onGone);
     socket.off('end', onGone);
+    socket.off('close', settle);
   };
   const onData = (chunk: Buffer): void => {
     seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-    if (classify(seen) === 'undecided') return;
+    if (matchPreface(seen) === 'too short') return;
     settle();
     route(socket, seen);
   };
@@ -115,4 +101,6 @@ function sniff(socket: net.Socket, undecided: Set<net.Socket>, route: (socket: n
   socket.on('data', onData);
   socket.on('error', onGone);
   socket.on('end', onGone);
+  // Cut by a stopping front before it told: nothing left to wait for.
+  socket.on('close', settle);
 }

@@ -91,11 +91,11 @@ export class PickSocketSession {
   private onFrame(cursor: FrameCursor): void {
     if (cursor.type !== ClientFrameType.Picks) throw new FrameError(`unknown frame type ${cursor.type}: expected PICKS (${ClientFrameType.Picks})`);
     const { dones, picks } = readPicksFrame(cursor);
-    this.answerer.ended(dones as PickDone[]);
+    this.answerer.ended(dones);
     const replies = picks.map((pick) => this.answerer.answer(toRequest(pick)));
     const policy = replies.find((reply) => reply.server !== undefined && reply.server.policy !== '')?.server?.policy;
     if (policy !== undefined) this.writer.beginFrame(LbFrameType.Policy).string(policy, 1).endFrame();
-    for (const reply of replies) if (reply.server !== undefined) this.refOf(reply.server.address);
+    for (const reply of replies) if (reply.server !== undefined) this.announce(reply.server.address);
     if (this.isClosed) return;
     this.writer.beginFrame(LbFrameType.Replies).u16(replies.length);
     for (const reply of replies) {
@@ -111,8 +111,8 @@ export class PickSocketSession {
     this.flush();
   }
 
-  /** The ref of `address`, sent (an ADDRESS frame ahead of the replies) the first time it is used. */
-  private refOf(address: string): void {
+  /** Gives `address` a ref and sends it (an ADDRESS frame ahead of the replies) the first time a reply uses it. */
+  private announce(address: string): void {
     if (this.addressRefs.has(address)) return;
     const ref = this.addressRefs.size;
     if (ref >= MAX_ADDRESS_REFS) return this.close(GrpcStatus.RESOURCE_EXHAUSTED, `pick socket: ${MAX_ADDRESS_REFS} backend addresses on one connection; open a new one`);

@@ -19,6 +19,13 @@
 // Anything malformed ends the connection with CLOSE INVALID_ARGUMENT naming what was wrong.
 
 export const PICK_SOCKET_PREFACE = Buffer.from('LBXPICK1', 'latin1');
+
+/** Whether `seen` (a connection's first bytes) opens with the preface: decided at the first byte that differs. */
+export function matchPreface(seen: Buffer): 'yes' | 'no' | 'too short' {
+  const length = Math.min(seen.length, PICK_SOCKET_PREFACE.length);
+  for (let index = 0; index < length; index += 1) if (seen[index] !== PICK_SOCKET_PREFACE[index]) return 'no';
+  return seen.length >= PICK_SOCKET_PREFACE.length ? 'yes' : 'too short';
+}
 /** A frame's body may be at most this long (a full batch of 1,000 picks with 256-byte keys fits). */
 export const MAX_PICK_FRAME_BYTES = 1 << 20;
 /** Picks one frame may carry, as on GetServerBatchStream. */
