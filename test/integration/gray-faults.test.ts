@@ -5,7 +5,8 @@ import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
+import { callUnary } from '../../src/runtime/grpc/unary.js';
+import { isServiceError } from '../../src/runtime/grpc/status-errors.js';
 import { BackendAdminClient } from '../../src/runtime/wire/gen/lbx/v1/backend_admin.js';
 import { defineCluster, withCluster } from '../helpers/cluster-kit.js';
 import { freeBasePort } from '../helpers/free-base-port.js';

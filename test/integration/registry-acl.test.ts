@@ -7,7 +7,7 @@ import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { tokenInterceptor } from '../../src/runtime/grpc/token-interceptor.js';
 import { readTokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import { callUnary } from '../../src/runtime/grpc/unary.js';
 import { LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';

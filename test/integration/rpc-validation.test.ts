@@ -6,11 +6,12 @@ import * as assert from 'uvu/assert';
 import { BackendClient } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
 import { GetServerReply, LoadBalancerClient } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
 import type { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
-import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
+import { callUnary } from '../../src/runtime/grpc/unary.js';
+import { isServiceError } from '../../src/runtime/grpc/status-errors.js';
 import { createSandbox, killLeftovers } from '../helpers/lbx-cli.js';
 import { freeBasePort } from '../helpers/free-base-port.js';
 import { encodeStringField, encodeVarintField } from '../helpers/proto-fuzz.js';
-import { tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { tokenInterceptor } from '../../src/runtime/grpc/token-interceptor.js';
 import { readTokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import path from 'node:path';
 

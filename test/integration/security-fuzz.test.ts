@@ -8,7 +8,8 @@ import { Client, credentials, Metadata, status as GrpcStatus, type ServiceDefini
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
+import { callUnary } from '../../src/runtime/grpc/unary.js';
+import { isServiceError } from '../../src/runtime/grpc/status-errors.js';
 import { isProcessAlive } from '../../src/runtime/process/pid-probe.js';
 import { HealthService } from '../../src/runtime/wire/gen/grpc/health/v1/health.js';
 import { BackendService } from '../../src/runtime/wire/gen/lbx/v1/backend.js';

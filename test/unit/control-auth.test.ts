@@ -8,11 +8,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { isLbxError } from '../../src/core/lbx-error.js';
-import { callUnary, isServiceError } from '../../src/runtime/grpc/unary.js';
-import { requireToken, tokenInterceptor } from '../../src/runtime/grpc/bearer-token.js';
+import { callUnary } from '../../src/runtime/grpc/unary.js';
+import { isServiceError } from '../../src/runtime/grpc/status-errors.js';
+import { requireToken } from '../../src/runtime/grpc/bearer-token.js';
+import { tokenInterceptor } from '../../src/runtime/grpc/token-interceptor.js';
 import { createControlToken, readControlToken, tokenFile } from '../../src/runtime/cluster/cluster-token.js';
 import { SupervisorClient, SupervisorService, type SupervisorServer } from '../../src/runtime/wire/gen/lbx/v1/supervisor.js';
-import { statusError } from '../../src/runtime/grpc/unary.js';
+import { statusError } from '../../src/runtime/grpc/status-errors.js';
 import { withTimeout } from '../helpers/with-timeout.js';
 
 const CALL_TIMEOUT_MS = 2_000;

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 
 import { decodeHuffman } from '../../src/runtime/h2/hpack-huffman.js';
 import { encodeHeaderBlock, HpackDecoder, HpackError } from '../../src/runtime/h2/hpack.js';
-import { formatGrpcTimeout } from '../../src/runtime/lb/grpc-timeout.js';
+import { formatGrpcTimeout } from '../../src/runtime/grpc/grpc-timeout.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const LIMIT_BYTES = 64 * 1024;

@@ -4,22 +4,23 @@ import * as assert from 'uvu/assert';
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
 import { LoadReporter } from '../../src/runtime/backend/load-reporter.js';
-import type { LoadBalancerClient, LoadReport } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import type { LoadReport } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
+import type { LoadReportTarget } from '../../src/runtime/backend/load-reporter.js';
 
 const grpcError = (code: GrpcStatus, details: string): ServiceError =>
   Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
 
 /** An LB client whose reportLoad answers with the scripted outcomes in turn (undefined = ok). */
-function scriptedLb(outcomes: Array<ServiceError | undefined>): LoadBalancerClient {
+function scriptedLb(outcomes: Array<ServiceError | undefined>): LoadReportTarget {
   let index = 0;
   return {
-    reportLoad: (_request: LoadReport, _metadata: Metadata, _options: unknown, callback: (error: ServiceError | null, response: object) => void) => {
+    reportLoad: async () => {
       const outcome = outcomes[index];
       index += 1;
-      queueMicrotask(() => callback(outcome ?? null, {}));
+      if (outcome !== undefined) throw outcome;
       return {};
     },
-  } as unknown as LoadBalancerClient;
+  };
 }
 
 const sample = (): LoadReport => ({ address: '127.0.0.1:21001', inFlight: 0, queueDepth: 0, cpuPercent: 0, servedSimple: 0, servedHeavy: 0, recentLatencyMs: 0, rssBytes: 0 });
@@ -64,13 +65,12 @@ test('a stopped reporter never registers again', async () => {
 
 test('with activity figures, an idle backend reports once and then waits for news or its heartbeat', async () => {
   let reports = 0;
-  const lb = {
-    reportLoad: (_request: LoadReport, _metadata: Metadata, _options: unknown, callback: (error: ServiceError | null, response: object) => void) => {
+  const lb: LoadReportTarget = {
+    reportLoad: async () => {
       reports += 1;
-      queueMicrotask(() => callback(null, {}));
       return {};
     },
-  } as unknown as LoadBalancerClient;
+  };
   let activity = { inFlight: 0, queueDepth: 0, servedSimple: 0, servedHeavy: 0 };
   const reporter = new LoadReporter({
     lb: () => lb,

@@ -7,7 +7,7 @@ import { BackendMetrics } from '../../src/runtime/metrics/backend-metrics.js';
 import { parseExposition, sumSamples } from '../../src/runtime/metrics/parse-exposition.js';
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 import type { BackendServer, TaskRequest, TaskResponse } from '../../src/runtime/wire/gen/lbx/v1/backend.js';
-import { invalidArgument } from '../../src/runtime/grpc/unary.js';
+import { invalidArgument } from '../../src/runtime/grpc/status-errors.js';
 
 type ProcessTask = (call: ServerUnaryCall<TaskRequest, TaskResponse>, callback: sendUnaryData<TaskResponse>) => void;
 

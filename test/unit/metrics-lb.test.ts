@@ -9,7 +9,7 @@ import { pickFirst, roundRobin } from '../../src/core/policies/index.js';
 import { LbMetrics } from '../../src/runtime/metrics/lb-metrics.js';
 import { parseExposition, sumSamples, type Sample } from '../../src/runtime/metrics/parse-exposition.js';
 import type { GetServerReply, GetServerRequest, GetServerResponse, LoadBalancerServer } from '../../src/runtime/wire/gen/lbx/v1/load_balancer.js';
-import { statusError } from '../../src/runtime/grpc/unary.js';
+import { statusError } from '../../src/runtime/grpc/status-errors.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { pickRequest } from '../helpers/backends.js';
 import { seededRandom } from '../helpers/seeded-random.js';

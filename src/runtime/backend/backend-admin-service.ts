@@ -1,9 +1,10 @@
 // lbx.v1.BackendAdmin: set, clear and read a backend's fault. Token-guarded like the LB's state changes: a fault
 // is an outage, so only the user who started the cluster may cause one.
-import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import { checkFault, DEFAULT_FAULT_ERROR_CODE, NO_FAULT, type FaultSpec } from '../../core/faults/fault.js';
-import { invalidArgument, statusError } from '../grpc/unary.js';
+import { invalidArgument, statusError } from '../grpc/status-errors.js';
 import { BackendAdminService, type BackendAdminServer, type Fault, type FaultState, type GetFaultRequest, type SetFaultRequest } from '../wire/gen/lbx/v1/backend_admin.js';
 import type { ServiceBinding } from '../grpc/grpc-server.js';
 import { requireToken } from '../grpc/bearer-token.js';

@@ -1,22 +1,20 @@
 // A backend's place in the registry and with the LB: joined at start-up with retries, kept while it runs, left on stop.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { credentials } from '@grpc/grpc-js';
-
-import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
-import { LB_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
-import { callUnary } from '../grpc/unary.js';
+import { LoadBalancerService, type LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { LeanUnaryClient } from '../grpc/lean/lean-unary-client.js';
 import { describeError } from '../process/wait-for.js';
 import type { RegistrationKeeper, RegistryClient } from '../registry/registry-contract.js';
 import { createRegistry } from '../registry/create-registry.js';
 import { BACKEND_SERVICE, LB_SERVICE } from '../registry/service-names.js';
 import { backendMeta } from './backend-meta.js';
 import type { BackendOptions } from './backend-options.js';
-import { tokenInterceptor } from '../grpc/bearer-token.js';
+import { AUTHORIZATION_METADATA_KEY, bearerValue } from '../grpc/bearer-token.js';
 import { readTokenFile } from '../cluster/cluster-token.js';
 import { isSupervised } from '../process/role-lifecycle.js';
 import { retryRegistration, tryTimeoutMs, type RetryOptions } from './retry-registration.js';
 import { formatHostPort } from '../../core/host-port.js';
+import type { LoadReportTarget } from './load-reporter.js';
 
 const LB_CALL_TIMEOUT_MS = 2_000;
 const REGISTRY_CALL_TIMEOUT_MS = 2_000;
@@ -28,8 +26,11 @@ export const DEFAULT_START_TIMEOUT_MS = 30_000;
 
 export class BackendMembership {
   readonly registry: RegistryClient;
-  /** The LB client; undefined until start-up has found the LB (through the registry when no address was given). */
-  private lbClient: LoadBalancerClient | undefined;
+  /**
+   * The LB client; undefined until start-up has found the LB (through the registry when no address was given). Not
+   * grpc-js: a backend's process holds none (see lean-grpc-server.ts).
+   */
+  private lbClient: LeanUnaryClient | undefined;
   /** Re-registers in a registry that lost this backend; from keepRegistered() until stopKeeping(). */
   private keeper: RegistrationKeeper | undefined;
 
@@ -37,8 +38,10 @@ export class BackendMembership {
     this.registry = createRegistry(options.registry, { requestTimeoutMs: REGISTRY_CALL_TIMEOUT_MS, clusterTokenFile: options.tokenFile });
   }
 
-  get lb(): LoadBalancerClient | undefined {
-    return this.lbClient;
+  /** Where load reports go, once the LB is known. */
+  get lb(): LoadReportTarget | undefined {
+    const client = this.lbClient;
+    return client && { reportLoad: (report: LoadReport, timeoutMs: number) => client.call(LoadBalancerService.reportLoad, report, timeoutMs) };
   }
 
   /** Registers in the registry, then finds the LB and registers with it, each tried until the start-up deadline. */
@@ -57,8 +60,7 @@ export class BackendMembership {
     options.onEvent({ type: 'registered', where: 'registry', target: options.registry.address });
 
     const lbAddress = options.lbAddress ?? (await retryRegistration('finding the LB in the registry', () => resolveLb(registry), retry));
-    const interceptors = options.tokenFile ? [tokenInterceptor(readTokenFile(options.tokenFile))] : [];
-    const client = new LoadBalancerClient(lbAddress, credentials.createInsecure(), { ...LB_CHANNEL_OPTIONS, interceptors });
+    const client = new LeanUnaryClient(lbAddress, options.tokenFile ? [AUTHORIZATION_METADATA_KEY, bearerValue(readTokenFile(options.tokenFile))] : []);
     this.lbClient = client;
     await retryRegistration(`registering with the LB at ${lbAddress}`, (tries) => registerWithLb(client, options, address, tryTimeoutMs(LB_CALL_TIMEOUT_MS, tries)), retry);
     options.onEvent({ type: 'registered', where: 'lb', target: lbAddress });
@@ -93,7 +95,7 @@ export class BackendMembership {
   async leave(address: string): Promise<void> {
     const warn = (error: unknown): void => this.options.onEvent({ type: 'warning', message: `deregistration failed: ${describeError(error)}` });
     const lb = this.lbClient;
-    if (lb) await callUnary(lb.deregisterServer.bind(lb), { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS).catch(warn);
+    if (lb) await lb.call(LoadBalancerService.deregisterServer, { address, reason: 'graceful' }, LB_CALL_TIMEOUT_MS).catch(warn);
     await this.registry.deregister(this.options.id).catch(warn);
   }
 
@@ -116,8 +118,8 @@ function startRetryOptions(options: BackendOptions): RetryOptions {
   };
 }
 
-async function registerWithLb(lb: LoadBalancerClient, options: BackendOptions, address: string, timeoutMs = LB_CALL_TIMEOUT_MS): Promise<void> {
-  await callUnary(lb.registerServer.bind(lb), { backendId: options.id, address, weight: options.weight, speed: options.speed }, timeoutMs);
+async function registerWithLb(lb: LeanUnaryClient, options: BackendOptions, address: string, timeoutMs = LB_CALL_TIMEOUT_MS): Promise<void> {
+  await lb.call(LoadBalancerService.registerServer, { backendId: options.id, address, weight: options.weight, speed: options.speed }, timeoutMs);
 }
 
 async function resolveLb(registry: RegistryClient): Promise<string> {

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BackendService, type BackendServer } from '../wire/gen/lbx/v1/backend.js';
-import { startGrpcServer, type RunningGrpcServer } from '../grpc/grpc-server.js';
+import type { RunningGrpcServer } from '../grpc/grpc-server.js';
+import { startLeanGrpcServer } from '../grpc/lean/lean-grpc-server.js';
 import { createBackendService } from './backend-service.js';
 import { BackendMembership } from './backend-membership.js';
 import type { BackendOptions } from './backend-options.js';
@@ -61,7 +62,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const backendService = createBackendService(identity, executor, () => load.peek(), faults, metrics) as BackendServer;
   // ORCA out-of-band load reports, for stock gRPC clients running weighted_round_robin (xDS ClientSideWeightedRoundRobin).
   const orca = new OrcaService(executor, () => faults.erroredTotal);
-  const server = await startGrpcServer(options.host, options.port, [
+  const server = await startLeanGrpcServer(options.host, options.port, [
     {
       name: 'lbx.v1.Backend',
       definition: BackendService,

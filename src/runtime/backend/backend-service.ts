@@ -3,7 +3,7 @@ import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/g
 
 import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
 import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
-import { statusError } from '../grpc/unary.js';
+import { statusError } from '../grpc/status-errors.js';
 import type { TaskExecutor } from './task-executor.js';
 import type { FaultInjector } from './fault-injector.js';
 import { createTaskAnswerer, type BackendIdentity } from './task-answer.js';

@@ -1,14 +1,19 @@
 // Sends the backend's load to the LB every interval while anything changes, else a heartbeat; a NOT_FOUND answer means "register again".
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import { IDLE_HEARTBEAT_MS, isReportDue, type ActivityFigures } from '../../core/scale/idle-cost.js';
-import type { LoadBalancerClient, LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
-import { callUnary, isServiceError } from '../grpc/unary.js';
+import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
+import { isServiceError } from '../grpc/status-errors.js';
 
 const REPORT_TIMEOUT_MS = 1_000;
 
+/** The LB's ReportLoad, as the backend calls it; rejects with a gRPC status error. */
+export interface LoadReportTarget {
+  reportLoad(report: LoadReport, timeoutMs: number): Promise<unknown>;
+}
+
 export interface LoadReporterOptions {
-  readonly lb: () => LoadBalancerClient | undefined;
+  readonly lb: () => LoadReportTarget | undefined;
   readonly intervalMs: number;
   readonly sample: () => LoadReport;
   /** Counters only (no window reset): whether anything happened decides if a tick reports (see isReportDue); absent = every tick. */
@@ -80,7 +85,7 @@ export class LoadReporter {
 
   async finalReport(): Promise<void> {
     const lb = this.options.lb();
-    if (lb !== undefined) await callUnary(lb.reportLoad.bind(lb), this.options.sample(), REPORT_TIMEOUT_MS).catch(() => undefined);
+    if (lb !== undefined) await lb.reportLoad(this.options.sample(), REPORT_TIMEOUT_MS).catch(() => undefined);
   }
 
   async reportOnce(): Promise<void> {
@@ -98,7 +103,7 @@ export class LoadReporter {
     this.inFlight = true;
     try {
       const report = this.options.sample();
-      await callUnary(lb.reportLoad.bind(lb), report, REPORT_TIMEOUT_MS);
+      await lb.reportLoad(report, REPORT_TIMEOUT_MS);
       this.lastSent = report;
       this.lastSentAtMs = performance.now();
       this.isFailing = false;

@@ -5,7 +5,8 @@
 // lbx serves it itself rather than through grpc-js's ServerMetricRecorder: that one loads orca.proto from
 // the grpc-js package directory at run time (no single binary can), and re-parses it for every stream.
 import { availableParallelism, totalmem } from 'node:os';
-import { status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import { orcaFigures, orcaInterval } from '../../core/load/orca-load.js';
 import type { ServiceBinding } from '../grpc/grpc-server.js';

@@ -4,10 +4,10 @@
 // had backends exit on their first RegisterServer timeout, and the cluster never came up.
 // Each call keeps its own deadline (2 s, then 4 s, then 8 s: a wedged peer must not hold a try
 // for long); the attempts go on, 100 ms doubling to 2 s apart with jitter, until the start-up deadline.
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import { LbxError } from '../../core/lbx-error.js';
-import { isServiceError } from '../grpc/unary.js';
+import { isServiceError } from '../grpc/status-errors.js';
 import { describeError } from '../process/wait-for.js';
 
 export const REGISTER_FIRST_PAUSE_MS = 100;

@@ -1,6 +1,6 @@
 // How a backend answers one task, whichever way it arrived (unary ProcessTask or the ProcessTasks stream):
 // validate, let an injected fault decide its fate, run it, and say what the caller gets back.
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import type { TaskRequest, TaskResponse } from '../wire/gen/lbx/v1/backend.js';
 import type { FaultInjector } from './fault-injector.js';

@@ -4,11 +4,12 @@
 // machinery; on one stream a task is one message each way. The semantics stay ProcessTask's: the same answerer
 // (validation, faults, executor, served counting), a deadline per task counted from its arrival, and a cancel that
 // keeps a queued task from running. A task the stream's end leaves unanswered is abandoned like a cancelled call.
-import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from '../grpc/status.js';
 
 import type { StreamedAnswer, StreamedTask, TaskRequest, TaskStreamRequest, TaskStreamResponse } from '../wire/gen/lbx/v1/backend.js';
 import { TurnBatcher } from '../grpc/turn-batcher.js';
-import { capDetails } from '../grpc/unary.js';
+import { capDetails } from '../grpc/status-errors.js';
 import type { TaskAnswer, TaskAnswerer } from './task-answer.js';
 
 /** Tasks open on one stream at most: a sender that never reads its answers cannot grow the backend's memory. */

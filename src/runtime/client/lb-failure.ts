@@ -1,7 +1,7 @@
 // Which failures mean "the LB is down or restarting, wait for it" rather than "this try failed".
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
-import { isServiceError } from '../grpc/unary.js';
+import { isServiceError } from '../grpc/status-errors.js';
 
 /**
  * wait-for-lb: pause and ask again, without using a retry · retry-all: every backend is excluded,

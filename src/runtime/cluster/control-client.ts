@@ -14,8 +14,9 @@ import {
 } from '../wire/gen/lbx/v1/supervisor.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
-import { callUnary, isServiceError } from '../grpc/unary.js';
-import { tokenInterceptor } from '../grpc/bearer-token.js';
+import { callUnary } from '../grpc/unary.js';
+import { isServiceError } from '../grpc/status-errors.js';
+import { tokenInterceptor } from '../grpc/token-interceptor.js';
 import { readControlToken } from './cluster-token.js';
 import type { ClusterFile } from './cluster-file.js';
 import { clusterPaths, type ClusterPaths } from './cluster-paths.js';

@@ -2,7 +2,8 @@
 import { credentials } from '@grpc/grpc-js';
 
 import { HealthCheckResponse_ServingStatus as ServingStatus, HealthClient } from '../wire/gen/grpc/health/v1/health.js';
-import { callUnary, statusName } from '../grpc/unary.js';
+import { callUnary } from '../grpc/unary.js';
+import { statusName } from '../grpc/status-errors.js';
 import { createRegistry, type RegistryConnection } from '../registry/create-registry.js';
 import type { ComponentRecord } from './cluster-file.js';
 

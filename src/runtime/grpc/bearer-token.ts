@@ -1,22 +1,14 @@
 // A cluster's bearer token on calls: required on every call of its control API and on the calls that change the
-// LB's state (the token itself, on disk, is ../cluster/cluster-token.ts).
+// LB's state (the token itself, on disk, is ../cluster/cluster-token.ts; clients add it with ./token-interceptor.ts).
 //
 // Every port is on loopback, but every local user can reach loopback; the token file's mode is
 // what limits Shutdown, KillBackend, and the LB's RegisterServer, DeregisterServer, ReportLoad
 // and SetPolicy to the user who started the cluster (and the processes it started).
-import { timingSafeEqual } from 'node:crypto';
-
 import { LbxError } from '../../core/lbx-error.js';
 
-import {
-  InterceptingCall,
-  type Metadata,
-  status as GrpcStatus,
-  type Interceptor,
-  type ServiceError,
-  type UntypedHandleCall,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { Metadata, ServiceError, UntypedHandleCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+
+import { Status as GrpcStatus } from './status.js';
 
 export const AUTHORIZATION_METADATA_KEY = 'authorization';
 /** A token is 32 random bytes in hex. */
@@ -24,15 +16,27 @@ export const TOKEN_BYTES = 32;
 export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 const BEARER_PATTERN = /^Bearer (\S+)$/;
 
+/** The authorization header's value that carries `token`. */
+export const bearerValue = (token: string): string => `Bearer ${token}`;
+
 /** Whether the call's metadata carries `authorization: Bearer <token>`, compared in constant time. */
-export function hasToken(metadata: Metadata, token: string): boolean {
+export function hasToken(metadata: Pick<Metadata, 'get'>, token: string): boolean {
   const values = metadata.get(AUTHORIZATION_METADATA_KEY);
   if (values.length !== 1 || typeof values[0] !== 'string') return false;
   const presented = BEARER_PATTERN.exec(values[0])?.[1];
   if (presented === undefined) return false;
-  const expected = Buffer.from(token, 'utf8');
-  const given = Buffer.from(presented, 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return isEqualInConstantTime(Buffer.from(presented, 'utf8'), Buffer.from(token, 'utf8'));
+}
+
+/**
+ * Whether two byte strings are equal, in time that depends on their length only (as crypto.timingSafeEqual, which
+ * would load node:crypto into every backend for this one comparison).
+ */
+function isEqualInConstantTime(given: Buffer, expected: Buffer): boolean {
+  if (given.length !== expected.length) return false;
+  let difference = 0;
+  for (let i = 0; i < given.length; i++) difference |= (given[i] as number) ^ (expected[i] as number);
+  return difference === 0;
 }
 
 function unauthenticated(file: string): Partial<ServiceError> {
@@ -59,21 +63,4 @@ export function requireToken<T extends UntypedServiceImplementation>(implementat
     }) as UntypedHandleCall;
   }
   return guarded as T;
-}
-
-/**
- * A client interceptor adding the token to every call. Insecure channels cannot carry call
- * credentials in grpc-js, so this goes in the client's `interceptors` option instead.
- */
-export function tokenInterceptor(token: string): Interceptor {
-  const value = `Bearer ${token}`;
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start: (metadata, listener, next) => {
-        // Callers may share one Metadata object across calls (callUnary does): never add to theirs.
-        const withToken = metadata.clone();
-        withToken.set(AUTHORIZATION_METADATA_KEY, value);
-        next(withToken, listener);
-      },
-    });
 }

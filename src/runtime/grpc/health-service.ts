@@ -1,6 +1,7 @@
 // The standard grpc.health.v1.Health service, served by every lbx gRPC server.
-import { status as GrpcStatus, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { statusError } from './unary.js';
+import type { ServerWritableStream, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { Status as GrpcStatus } from './status.js';
+import { statusError } from './status-errors.js';
 
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,

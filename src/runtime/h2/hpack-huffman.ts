@@ -20,7 +20,12 @@ interface DecodeTable {
   readonly isPaddingState: Uint8Array;
 }
 
-const TABLE = buildDecodeTable();
+/**
+ * Built at the first Huffman string, not at load: the build's loop is hot enough for V8 to compile it with TurboFan,
+ * which touches some 3.5 MB of the node binary's compiler pages in every process that loads this module (an idle
+ * backend's RSS, issue 16) and costs about 20 ms of start-up CPU.
+ */
+let table: DecodeTable | undefined;
 /** Output scratch space: a Huffman string decodes to at most 8/5 of its length. */
 let scratch = Buffer.allocUnsafe(4096);
 
@@ -28,7 +33,7 @@ let scratch = Buffer.allocUnsafe(4096);
 export function decodeHuffman(input: Buffer, start: number, length: number): string | undefined {
   const needed = Math.ceil((length * 8) / 5);
   if (scratch.length < needed) scratch = Buffer.allocUnsafe(needed * 2);
-  const { nextState, symbol, isPaddingState } = TABLE;
+  const { nextState, symbol, isPaddingState } = (table ??= buildDecodeTable());
   let state = 0;
   let written = 0;
   for (let i = start, end = start + length; i < end; i++) {

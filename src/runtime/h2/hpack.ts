@@ -10,6 +10,12 @@ import { STATIC_TABLE } from './hpack-static-table.js';
 /** A header list as [name, value, name, value, …] (latin1 strings: one char per octet, as on the wire). */
 export type HeaderList = string[];
 
+/** The first value of `name`, or undefined. */
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
+
 /** Entry overhead in the table size (section 4.1). */
 const ENTRY_OVERHEAD_BYTES = 32;
 /** Integers this large are an attack, not a header (the prefix continuation could run on). */

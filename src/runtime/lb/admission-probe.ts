@@ -12,7 +12,8 @@ import net from 'node:net';
 import { credentials, type Client } from '@grpc/grpc-js';
 
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
-import { callUnary, statusName } from '../grpc/unary.js';
+import { callUnary } from '../grpc/unary.js';
+import { statusName } from '../grpc/status-errors.js';
 import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from '../wire/gen/grpc/health/v1/health.js';
 import { BackendClient } from '../wire/gen/lbx/v1/backend.js';
 

@@ -9,7 +9,8 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingH
 
 import { errorText } from '../h2/error-text.js';
 import type { PooledSession } from './h2-session-pool.js';
-import { formatGrpcTimeout } from './grpc-timeout.js';
+import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
+import { encodeGrpcMessage } from '../grpc/grpc-message-text.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 const END_STREAM_FLAG = http2.constants.NGHTTP2_FLAG_END_STREAM;
@@ -218,14 +219,4 @@ const grpcStatusOf = (headers: IncomingHttpHeaders): number => {
 /** grpc-status and grpc-message (percent-encoded as the gRPC HTTP/2 spec asks). */
 export function statusTrailers(grpcStatus: number, message: string): OutgoingHttpHeaders {
   return { 'grpc-status': String(grpcStatus), 'grpc-message': encodeGrpcMessage(message) };
-}
-
-/** Percent-encodes every byte outside printable ASCII, and '%' itself. */
-function encodeGrpcMessage(message: string): string {
-  if (/^[\x20-\x24\x26-\x7e]*$/.test(message)) return message;
-  let encoded = '';
-  for (const byte of Buffer.from(message, 'utf8')) {
-    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
 }

@@ -8,7 +8,7 @@ import http2, { type Http2Session, type Http2Server, type IncomingHttpHeaders, t
 
 import { formatHostPort } from '../../core/host-port.js';
 import { H2SessionPool } from './h2-session-pool.js';
-import { listenFront } from './listen-front.js';
+import { listenPort } from '../grpc/listen-port.js';
 import { forwardStream, GRPC_STATUS_UNAVAILABLE, statusTrailers } from './h2-forward-stream.js';
 import { PROCESS_TASK_PATH, type H2TaskForwarder } from './h2-task-forwarder.js';
 
@@ -57,7 +57,7 @@ export async function startH2Front(options: H2FrontOptions): Promise<RunningH2Fr
     }
     tunnelStream(stream, headers, tunnel, options.innerAddress);
   });
-  const port = await listenFront(server, options.host, options.port);
+  const port = await listenPort(server, options.host, options.port);
   return { address: formatHostPort(options.host, port), port, stop: (graceMs) => stopFront(server, sessions, graceMs) };
 }
 

@@ -15,6 +15,7 @@ import { H2SessionPool } from './h2-session-pool.js';
 import { forwardStream, GRPC_STATUS_RESOURCE_EXHAUSTED, GRPC_STATUS_UNAVAILABLE, statusTrailers, type ForwardOutcome } from './h2-forward-stream.js';
 import { GRPC_PREFIX_BYTES, readTaskFields, type TaskFields } from './proxy-task-fields.js';
 import { accountForward, outcomeStatus } from './forward-accounting.js';
+import { parseGrpcTimeoutMs } from '../grpc/grpc-timeout.js';
 
 export const PROCESS_TASK_PATH = '/lbx.v1.Backend/ProcessTask';
 /** Backends tried for one call whose forwards never reached a backend (each tried one is excluded). */
@@ -24,8 +25,6 @@ export const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
 /** The largest request buffered for replay: the LB's receive limit (grpc-server.ts) plus the gRPC prefix. */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + GRPC_PREFIX_BYTES;
 export const GRPC_STATUS_INVALID_ARGUMENT = 3;
-/** grpc-timeout units (gRPC over HTTP/2) in milliseconds. */
-const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 };
 
 /** One call being forwarded: the client's stream, its buffered request, and what a pick needs. */
 interface TaskCall {
@@ -115,12 +114,4 @@ function readRequest(front: ServerHttp2Stream, onRequest: (body: Buffer) => void
 function answer(front: ServerHttp2Stream, grpcStatus: number, message: string): void {
   if (front.destroyed || front.closed || front.headersSent) return;
   front.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusTrailers(grpcStatus, message) }, { endStream: true });
-}
-
-/** A grpc-timeout header ("250m", "5S") in ms; undefined when absent or malformed (the default applies). */
-export function parseGrpcTimeoutMs(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d{1,8})([HMSmun])$/.exec(value);
-  if (match === null) return undefined;
-  return Number(match[1]) * (TIMEOUT_UNIT_MS[match[2] as string] as number);
 }

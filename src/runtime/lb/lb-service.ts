@@ -29,7 +29,7 @@ import { isUndecodable } from '../grpc/wide-integers.js';
 import { LoadHistory } from './load-history.js';
 import { formatPolicyConfig, toPolicyConfig } from '../../core/policies/policy-config.js';
 import { resolvePolicy } from '../../core/policies/index.js';
-import { invalidArgument, statusError } from '../grpc/unary.js';
+import { invalidArgument, statusError } from '../grpc/status-errors.js';
 import { checkAddress } from '../grpc/field-checks.js';
 import { checkBackendId, checkFactor, checkGetServer, checkLoadFigures, checkReason } from './validate-lb-request.js';
 

@@ -2,7 +2,8 @@
 import { credentials } from '@grpc/grpc-js';
 
 import { CLIENT_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
-import { callUnary, isServiceError, statusName } from '../grpc/unary.js';
+import { callUnary } from '../grpc/unary.js';
+import { isServiceError, statusName } from '../grpc/status-errors.js';
 import { LoadBalancerClient } from '../wire/gen/lbx/v1/load_balancer.js';
 import type { BackendLoadHistory } from './load-history.js';
 

@@ -11,7 +11,7 @@ import type { GrpcServerBehindFront } from '../grpc/grpc-server.js';
 import { matchPreface, PICK_SOCKET_PREFACE } from '../pick-socket/pick-frames.js';
 import type { PickStreamOptions } from './pick-answerer.js';
 import { PickSocketSession } from './pick-socket-session.js';
-import { listenFront } from './listen-front.js';
+import { listenPort } from '../grpc/listen-port.js';
 
 export interface RunningPickSocketFront {
   readonly address: string;
@@ -58,7 +58,7 @@ export async function startPickSocketFront(options: PickSocketFrontOptions): Pro
     socket.once('close', () => accepted.delete(socket));
     sniff(socket, route);
   });
-  const port = await listenFront(server, options.host, options.port);
+  const port = await listenPort(server, options.host, options.port);
   return {
     address: formatHostPort(options.host, port),
     port,

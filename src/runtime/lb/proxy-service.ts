@@ -11,7 +11,8 @@ import type { BackendServer, GetLoadRequest, TaskRequest, TaskResponse } from '.
 import type { LoadReport } from '../wire/gen/lbx/v1/load_balancer.js';
 import { BackendPool } from '../client/backend-pool.js';
 import { validateTask } from '../backend/validate-task.js';
-import { callUnary, invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
+import { callUnary } from '../grpc/unary.js';
+import { invalidArgument, isServiceError, statusError } from '../grpc/status-errors.js';
 
 const PROXY_ATTEMPTS = 2;
 /** Deadline for a forwarded call when the client set none. */

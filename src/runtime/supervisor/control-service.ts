@@ -11,7 +11,7 @@ import type {
   ShutdownResponse,
   SupervisorServer,
 } from '../wire/gen/lbx/v1/supervisor.js';
-import { invalidArgument, isServiceError, statusError } from '../grpc/unary.js';
+import { invalidArgument, isServiceError, statusError } from '../grpc/status-errors.js';
 import type { SetPolicyRequest, SetPolicyResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 import type { Supervisor } from './supervisor.js';
 

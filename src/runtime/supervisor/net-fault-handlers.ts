@@ -2,7 +2,7 @@
 import type { sendUnaryData } from '@grpc/grpc-js';
 
 import { checkNetFault } from '../../core/faults/net-fault.js';
-import { invalidArgument } from '../grpc/unary.js';
+import { invalidArgument } from '../grpc/status-errors.js';
 import { netFaultFromWire, netFaultStateToWire } from '../netns/net-fault-wire.js';
 import type { SupervisorServer } from '../wire/gen/lbx/v1/supervisor.js';
 import type { Supervisor } from './supervisor.js';

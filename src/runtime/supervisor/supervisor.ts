@@ -18,7 +18,7 @@ import type { ClusterSpec } from '../cluster/cluster-spec.js';
 import { type ClusterFile, type ComponentRecord, type ComponentRole, CLUSTER_SCHEMA_VERSION, writeClusterFile } from '../cluster/cluster-file.js';
 import { MAX_BACKENDS, MAX_DENSE_BACKENDS, portLayout, type PortLayout } from '../cluster/ports.js';
 import { afterCrash, afterInfrastructureCrash } from '../../core/supervision/restart-backoff.js';
-import { tokenInterceptor } from '../grpc/bearer-token.js';
+import { tokenInterceptor } from '../grpc/token-interceptor.js';
 import { readTokenFile, tokenFile } from '../cluster/cluster-token.js';
 import { LB_CHANNEL_OPTIONS } from '../grpc/channel-options.js';
 import { callUnary } from '../grpc/unary.js';

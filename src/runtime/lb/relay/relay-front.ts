@@ -14,11 +14,12 @@ import { GRPC_STATUS_UNAVAILABLE } from '../h2-forward-stream.js';
 import type { RunningH2Front } from '../h2-proxy-front.js';
 import { PROCESS_TASK_PATH } from '../h2-task-forwarder.js';
 import { RelayCall, type BufferBudget, type DownstreamHandler } from './relay-call.js';
-import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
+import { statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
+import { headerValue } from '../../h2/hpack.js';
 import { relaySettings } from './relay-settings.js';
 import type { RelayTaskForwarder } from './relay-task-forwarder.js';
 import { RelayUpstreams } from './relay-upstreams.js';
-import { listenFront } from '../listen-front.js';
+import { listenPort } from '../../grpc/listen-port.js';
 
 export interface RelayFrontOptions {
   readonly host: string;
@@ -46,7 +47,7 @@ export async function startRelayFront(options: RelayFrontOptions): Promise<Runni
     const client = new RelayClient(socket, options, () => clients.delete(client));
     clients.add(client);
   });
-  const port = await listenFront(server, options.host, options.port);
+  const port = await listenPort(server, options.host, options.port);
   return { address: formatHostPort(options.host, port), port, stop: (graceMs) => stopFront(server, clients, graceMs) };
 }
 

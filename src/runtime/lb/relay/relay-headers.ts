@@ -1,16 +1,10 @@
 // Header lists as the relay passes them on: lookups, the hop-by-hop ones dropped, and the proxy's own gRPC status answers.
-import type { HeaderList } from '../../h2/hpack.js';
-import { formatGrpcTimeout } from '../grpc-timeout.js';
+import { headerValue, type HeaderList } from '../../h2/hpack.js';
+import { formatGrpcTimeout } from '../../grpc/grpc-timeout.js';
 import { GRPC_STATUS_UNAVAILABLE, statusTrailers } from '../h2-forward-stream.js';
 
 /** Connection-specific headers HTTP/2 forbids or that name the hop, never copied across (as h2-forward-stream.ts). */
 const HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', ':authority']);
-
-/** The first value of `name`, or undefined. */
-export function headerValue(headers: HeaderList, name: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
-  return undefined;
-}
 
 /** A client's request headers for an upstream: its :authority, no hop headers, and grpc-timeout set to what is left of the deadline. */
 export function upstreamRequestHeaders(headers: HeaderList, authority: string, deadlineUnixMs: number | undefined): HeaderList {

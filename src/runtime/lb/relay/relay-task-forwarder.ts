@@ -8,11 +8,13 @@ import type { Balancer } from '../../../core/balancer.js';
 import { XDS_HASH_HEADER } from '../../../core/xds/xds-plan.js';
 import type { HeaderList } from '../../h2/hpack.js';
 import { GRPC_STATUS_RESOURCE_EXHAUSTED, GRPC_STATUS_UNAVAILABLE, type ForwardOutcome } from '../h2-forward-stream.js';
-import { DEFAULT_FORWARD_TIMEOUT_MS, GRPC_STATUS_INVALID_ARGUMENT, H2_FORWARD_ATTEMPTS, MAX_REQUEST_BYTES, parseGrpcTimeoutMs } from '../h2-task-forwarder.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS, GRPC_STATUS_INVALID_ARGUMENT, H2_FORWARD_ATTEMPTS, MAX_REQUEST_BYTES } from '../h2-task-forwarder.js';
+import { parseGrpcTimeoutMs } from '../../grpc/grpc-timeout.js';
 import { accountForward, outcomeStatus } from '../forward-accounting.js';
 import { readTaskFields, type TaskFields } from '../proxy-task-fields.js';
 import { RelayCall, type Downstream, type DownstreamHandler } from './relay-call.js';
-import { headerValue, statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
+import { statusHeaders, upstreamRequestHeaders } from './relay-headers.js';
+import { headerValue } from '../../h2/hpack.js';
 import { RelayUpstreams } from './relay-upstreams.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -1,11 +1,11 @@
-// Listening for the proxy front (either kind): a port in use is the user's to fix (a usage error), anything else a runtime one.
+// Listening for a gRPC port served without grpc-js (the proxy fronts, the lean server): a port in use is the user's to fix (a usage error), anything else a runtime one.
 import type net from 'node:net';
 
 import { formatHostPort } from '../../core/host-port.js';
 import { LbxError } from '../../core/lbx-error.js';
 
 /** Listens on host:port (0: a free one) and resolves with the port taken. */
-export function listenFront(server: net.Server, host: string, port: number): Promise<number> {
+export function listenPort(server: net.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const inUse = error.code === 'EADDRINUSE';
