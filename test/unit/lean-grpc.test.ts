@@ -17,6 +17,7 @@ import { GetServerRequest, LoadBalancerClient, LoadBalancerService, LoadReport }
 import { TaskType } from '../../src/runtime/wire/gen/lbx/v1/task.js';
 
 interface Seen {
+  startedUnary: number;
   cancelledUnary: number;
   cancelledStreams: number;
   lastAuthorization: unknown;
@@ -26,6 +27,7 @@ interface Seen {
 function echoBackend(seen: Seen): BackendServer {
   return {
     processTask: (call, callback) => {
+      seen.startedUnary += 1;
       seen.lastAuthorization = call.metadata.get('authorization')[0];
       call.on('cancelled', () => (seen.cancelledUnary += 1));
       if (call.request.taskId === 'hang') return;
@@ -44,6 +46,8 @@ function echoBackend(seen: Seen): BackendServer {
     getLoad: (_call, callback) => callback(null, LoadReport.fromPartial({ address: 'echo' })),
   };
 }
+
+const newSeen = (): Seen => ({ startedUnary: 0, cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined });
 
 async function startEcho(seen: Seen): Promise<RunningGrpcServer> {
   return startLeanGrpcServer('127.0.0.1', 0, [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: echoBackend(seen) }]);
@@ -81,7 +85,7 @@ async function rawCall(address: string, headers: http2.OutgoingHttpHeaders, body
 const test = suite('lean gRPC server with a stock grpc-js client');
 
 test('unary answers, status errors (details percent-encoded and decoded back), metadata reaches the handler', async () => {
-  const seen: Seen = { cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined };
+  const seen: Seen = newSeen();
   const server = await startEcho(seen);
   const client = new BackendClient(server.address, credentials.createInsecure());
   try {
@@ -101,7 +105,7 @@ test('unary answers, status errors (details percent-encoded and decoded back), m
 });
 
 test('health: Check and a Watch stream that sees NOT_SERVING when the server stops', async () => {
-  const server = await startEcho({ cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined });
+  const server = await startEcho(newSeen());
   const health = new HealthClient(server.address, credentials.createInsecure());
   try {
     const checked = await new Promise<number | undefined>((resolve, reject) =>
@@ -125,7 +129,7 @@ test('health: Check and a Watch stream that sees NOT_SERVING when the server sto
 });
 
 test('a bidirectional stream: many messages each way, the half-close ends it OK', async () => {
-  const server = await startEcho({ cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined });
+  const server = await startEcho(newSeen());
   const client = new BackendClient(server.address, credentials.createInsecure());
   try {
     const call = client.processTasks();
@@ -146,7 +150,7 @@ test('a bidirectional stream: many messages each way, the half-close ends it OK'
 });
 
 test('a deadline ends a hung call with DEADLINE_EXCEEDED and tells the handler it was cancelled', async () => {
-  const seen: Seen = { cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined };
+  const seen: Seen = newSeen();
   const server = await startEcho(seen);
   const client = new BackendClient(server.address, credentials.createInsecure());
   try {
@@ -169,7 +173,7 @@ test('a deadline ends a hung call with DEADLINE_EXCEEDED and tells the handler i
 });
 
 test('bad input: unknown method, wrong content-type, compressed, oversized, undecodable, a bad grpc-timeout; the server serves on', async () => {
-  const server = await startEcho({ cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined });
+  const server = await startEcho(newSeen());
   const lb = new LoadBalancerClient(server.address, credentials.createInsecure());
   const path = '/lbx.v1.Backend/ProcessTask';
   const grpcHeaders = { ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
@@ -203,7 +207,7 @@ test('bad input: unknown method, wrong content-type, compressed, oversized, unde
 test('stop: a call under way finishes, new connections are refused, and it ends once idle', async () => {
   let release: (() => void) | undefined;
   const slow: BackendServer = {
-    ...echoBackend({ cancelledUnary: 0, cancelledStreams: 0, lastAuthorization: undefined }),
+    ...echoBackend(newSeen()),
     processTask: (call, callback) => {
       release = () => callback(null, TaskResponse.fromPartial({ taskId: call.request.taskId }));
     },
@@ -223,6 +227,21 @@ test('stop: a call under way finishes, new connections are refused, and it ends 
     release();
     assert.is((await answer).taskId, 'slow');
     await stopped;
+  } finally {
+    client.close();
+  }
+});
+
+test('stop(0), a kill: calls under way fail UNAVAILABLE (a dropped connection, retried elsewhere), never with a status that claims an answer', async () => {
+  const seen: Seen = newSeen();
+  const server = await startEcho(seen);
+  const client = new BackendClient(server.address, credentials.createInsecure());
+  try {
+    const hung = unary(client, task('hang'));
+    while (seen.startedUnary === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await server.stop(0);
+    assert.is((await hung).error?.code, status.UNAVAILABLE);
+    assert.is(seen.cancelledUnary, 1, 'the handler is told');
   } finally {
     client.close();
   }

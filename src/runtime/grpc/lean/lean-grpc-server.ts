@@ -58,29 +58,36 @@ interface ServerParts {
 
 /**
  * grpc-server.ts's stop: no new calls (GOAWAY), then up to `graceMs` for the calls under way; with `isIdle`, as soon as
- * the owner has no work left (a long-lived task stream never ends by itself) and its last answers are flushed.
+ * the owner has no work left (a long-lived task stream never ends by itself) and its last answers are flushed. Calls
+ * still open then are reset CANCEL, as grpc-js's forced shutdown does. `graceMs` 0 is a kill (a dense backend's, which
+ * cannot end its thread): no GOAWAY, which would promise the calls under way an answer, and every connection cut, as a
+ * SIGKILLed process's are, so clients retry them elsewhere as calls on a dropped connection.
  */
 async function stop({ listener, connections, health }: ServerParts, graceMs: number, isIdle?: () => boolean): Promise<void> {
   health.setAllNotServing();
   health.endWatches();
   const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+  if (graceMs <= 0) {
+    for (const connection of [...connections]) connection.connection.destroy();
+    return closed;
+  }
   for (const connection of connections) connection.connection.goaway(ErrorCode.NO_ERROR, 'the server is stopping');
   const timers: NodeJS.Timeout[] = [];
-  const isGraceful = await new Promise<boolean>((resolve) => {
-    timers.push(setTimeout(() => resolve(false), graceMs));
-    void Promise.all([...connections].map((connection) => connection.whenIdle())).then(() => resolve(true));
+  await new Promise<void>((resolve) => {
+    timers.push(setTimeout(resolve, graceMs));
+    void Promise.all([...connections].map((connection) => connection.whenIdle())).then(() => resolve());
     if (isIdle === undefined) return;
     const poll = (): void => {
-      if (isIdle()) timers.push(setTimeout(() => resolve(false), FLUSH_MS));
+      if (isIdle()) timers.push(setTimeout(resolve, FLUSH_MS));
       else timers.push(setTimeout(poll, IDLE_POLL_MS));
     };
     poll();
   });
   for (const timer of timers) clearTimeout(timer);
-  // Written, then closed: the last calls' trailers are queued, not yet sent, when their calls end. Cut otherwise.
+  // Written, then closed: the last calls' trailers (and the resets of those cut short) are queued, not yet sent.
   for (const connection of [...connections]) {
-    if (isGraceful) connection.connection.end();
-    else connection.connection.destroy();
+    connection.cancelAll();
+    connection.connection.end();
   }
   await closed;
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 
 import { formatHostPort } from '../../../core/host-port.js';
 import { H2Connection, type H2ConnectionEvents, type H2ConnectionOptions } from '../../h2/h2-connection.js';
+import { ErrorCode } from '../../h2/h2-frames.js';
 import { headerValue, type HeaderList } from '../../h2/hpack.js';
 import { encodeGrpcMessage } from '../grpc-message-text.js';
 import { parseGrpcTimeoutMs } from '../grpc-timeout.js';
@@ -64,6 +65,14 @@ export class LeanServerConnection implements H2ConnectionEvents {
   whenIdle(): Promise<void> {
     if (this.calls.size === 0) return Promise.resolve();
     return new Promise((resolve) => (this.onIdle = resolve));
+  }
+
+  /** Resets every call still open (CANCEL) and tells its handler: the server stops without waiting for them. */
+  cancelAll(): void {
+    for (const call of [...this.calls.values()]) {
+      this.connection.sendReset(call.streamId, ErrorCode.CANCEL);
+      this.cancel(call);
+    }
   }
 
   onHeaders(streamId: number, headers: HeaderList, isEndStream: boolean, isNewStream: boolean): void {
