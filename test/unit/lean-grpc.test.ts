@@ -204,6 +204,37 @@ test('bad input: unknown method, wrong content-type, compressed, oversized, unde
   }
 });
 
+test("a connection's unfinished requests are bounded: past the bound a call is refused RESOURCE_EXHAUSTED, the others go on", async () => {
+  const server = await startLeanGrpcServer('127.0.0.1', 0, [{ name: 'lbx.v1.Backend', definition: BackendService, implementation: echoBackend(newSeen()) }], {
+    maxBufferedBytesPerConnection: 64 * 1024,
+  });
+  const session = http2.connect(`http://${server.address}`);
+  try {
+    const partial = (): { stream: http2.ClientHttp2Stream; status: Promise<string | undefined> } => {
+      const stream = session.request({ ':method': 'POST', ':path': '/lbx.v1.Backend/ProcessTask', 'content-type': 'application/grpc', te: 'trailers' });
+      const status = new Promise<string | undefined>((resolve) => {
+        stream.on('trailers', (trailers) => resolve(String(trailers['grpc-status'])));
+        stream.on('response', (headers) => headers['grpc-status'] !== undefined && resolve(String(headers['grpc-status'])));
+        stream.on('close', () => resolve(undefined));
+      });
+      stream.on('data', () => undefined);
+      stream.on('error', () => undefined);
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(60_000, 1);
+      stream.write(Buffer.concat([prefix, Buffer.alloc(40_000)]));
+      return { stream, status };
+    };
+    const first = partial();
+    const second = partial();
+    assert.is(await second.status, String(status.RESOURCE_EXHAUSTED));
+    first.stream.end(Buffer.alloc(20_000));
+    assert.is(await first.status, String(status.OK), 'the first goes on and is answered (60,000 zero bytes decode as an empty TaskRequest)');
+  } finally {
+    session.destroy();
+    await server.stop(0);
+  }
+});
+
 test('stop: a call under way finishes, new connections are refused, and it ends once idle', async () => {
   let release: (() => void) | undefined;
   const slow: BackendServer = {

@@ -19,6 +19,8 @@ import { routesOf } from './lean-routes.js';
 
 /** lbx messages are tiny; a 4 MiB cap keeps a hostile client from making the server buffer much (as grpc-server.ts). */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Request bytes one connection's unfinished unary calls may hold at once (as the relay's front: relay-front.ts). */
+const MAX_BUFFERED_BYTES_PER_CONNECTION = 64 * 1024 * 1024;
 /** Time for the last responses to be flushed once the server is idle, before connections are cut (as grpc-server.ts). */
 const FLUSH_MS = 100;
 const IDLE_POLL_MS = 20;
@@ -35,11 +37,17 @@ const SETTINGS: H2ConnectionOptions = {
   maxHeaderListBytes: 16 * 1024,
 };
 
-export async function startLeanGrpcServer(host: string, port: number, services: readonly ServiceBinding[]): Promise<RunningGrpcServer> {
+export interface LeanServerLimits {
+  /** Request bytes one connection's unfinished calls may hold (default MAX_BUFFERED_BYTES_PER_CONNECTION). */
+  readonly maxBufferedBytesPerConnection?: number;
+}
+
+export async function startLeanGrpcServer(host: string, port: number, services: readonly ServiceBinding[], limits: LeanServerLimits = {}): Promise<RunningGrpcServer> {
   const health = new HealthRegistry();
   const routes = routesOf([{ name: 'grpc.health.v1.Health', definition: health.service, implementation: health.implementation }, ...services]);
   const connections = new Set<LeanServerConnection>();
-  const context = { routes, settings: SETTINGS, maxMessageBytes: MAX_MESSAGE_BYTES };
+  const maxBufferedBytes = limits.maxBufferedBytesPerConnection ?? MAX_BUFFERED_BYTES_PER_CONNECTION;
+  const context = { routes, settings: SETTINGS, maxMessageBytes: MAX_MESSAGE_BYTES, maxBufferedBytes };
   const listener = net.createServer({ noDelay: true }, (socket) => {
     const connection = new LeanServerConnection(socket, context, () => connections.delete(connection));
     connections.add(connection);

@@ -20,6 +20,8 @@ export interface LeanConnectionContext {
   readonly routes: ReadonlyMap<string, Route>;
   readonly settings: H2ConnectionOptions;
   readonly maxMessageBytes: number;
+  /** Request bytes one connection may hold in calls not yet whole (see MAX_BUFFERED_BYTES_PER_CONNECTION). */
+  readonly maxBufferedBytes: number;
 }
 
 /** One stream's call, from its request headers to its status. */
@@ -38,6 +40,8 @@ interface OpenCall {
   /** Request bytes not yet credited to the client: a streaming handler that stops reading holds its peer back. */
   heldBytes: number;
   isReaderFull: boolean;
+  /** A unary or server-streaming call's request bytes held until the client ends its side. */
+  bufferedBytes: number;
 }
 
 const RESPONSE_HEADERS: HeaderList = [':status', '200', 'content-type', 'application/grpc', 'grpc-accept-encoding', 'identity'];
@@ -47,6 +51,8 @@ export class LeanServerConnection implements H2ConnectionEvents {
   private readonly calls = new Map<number, OpenCall>();
   private readonly peer: string;
   private onIdle: (() => void) | undefined;
+  /** The sum of the open calls' bufferedBytes. */
+  private bufferedBytes = 0;
 
   constructor(
     socket: Socket,
@@ -55,10 +61,6 @@ export class LeanServerConnection implements H2ConnectionEvents {
   ) {
     this.peer = formatHostPort(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0);
     this.connection = new H2Connection(socket, context.settings, this);
-  }
-
-  get openCalls(): number {
-    return this.calls.size;
   }
 
   /** Resolves once no call is under way (after a GOAWAY, none will start). */
@@ -95,6 +97,7 @@ export class LeanServerConnection implements H2ConnectionEvents {
       return this.fail(call, Status[refusal.code], refusal.message);
     }
     if (!this.calls.has(streamId)) return this.connection.credit(streamId, data.length);
+    if (call.stream === undefined && !this.buffer(call, data.length)) return this.connection.credit(streamId, data.length);
     if (call.isReaderFull) call.heldBytes += data.length;
     else this.connection.credit(streamId, data.length);
     if (isEndStream) this.onRequestEnd(call);
@@ -150,11 +153,26 @@ export class LeanServerConnection implements H2ConnectionEvents {
       timer: undefined,
       heldBytes: 0,
       isReaderFull: false,
+      bufferedBytes: 0,
     };
     this.calls.set(streamId, call);
     if (timeoutMs !== undefined) call.timer = setTimeout(() => this.expire(call), timeoutMs);
     if (route.method.requestStream) this.startStream(call, undefined);
     return call;
+  }
+
+  /**
+   * Counts request bytes a unary call holds until its end. Each is credited back to the client as it is buffered (a
+   * 4 MiB message must get through a 1 MiB window), so the windows bound nothing here: without this, a client with many
+   * streams could make a backend hold gigabytes (node:http2 caps a session's memory the same way).
+   */
+  private buffer(call: OpenCall, bytes: number): boolean {
+    call.bufferedBytes += bytes;
+    this.bufferedBytes += bytes;
+    if (this.bufferedBytes <= this.context.maxBufferedBytes) return true;
+    const held = this.bufferedBytes;
+    this.fail(call, Status.RESOURCE_EXHAUSTED, `this connection's unfinished requests hold ${held} bytes: at most ${this.context.maxBufferedBytes}`);
+    return false;
   }
 
   private onMessage(call: OpenCall, message: Buffer): void {
@@ -170,6 +188,7 @@ export class LeanServerConnection implements H2ConnectionEvents {
 
   private onRequestEnd(call: OpenCall): void {
     if (!this.calls.has(call.streamId)) return;
+    this.unbuffer(call);
     if (call.reader.bufferedBytes > 0) return this.fail(call, Status.INTERNAL, `the request ended inside a message (${call.reader.bufferedBytes} bytes of it came)`);
     if (call.stream !== undefined) {
       call.stream.push(null);
@@ -290,9 +309,15 @@ export class LeanServerConnection implements H2ConnectionEvents {
     call.stream?.cancel();
   }
 
+  private unbuffer(call: OpenCall): void {
+    this.bufferedBytes -= call.bufferedBytes;
+    call.bufferedBytes = 0;
+  }
+
   /** Forgets a call; false when it had ended already. */
   private release(call: OpenCall): boolean {
     if (!this.calls.delete(call.streamId)) return false;
+    this.unbuffer(call);
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.heldBytes > 0) this.connection.credit(call.streamId, call.heldBytes);
     call.heldBytes = 0;
