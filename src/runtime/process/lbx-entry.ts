@@ -16,7 +16,8 @@ import { bundledEntryArgs } from './role-bundle.js';
  * optimisation) keeps start-up code, which runs once, out of TurboFan: an idle backend compiled two start-up functions
  * with it, which touched 3.5 MB of the node binary's compiler pages (RSS 57 against 53.5 MB, 2026-12-07) and cost some
  * 25 ms of CPU. Work that runs long or often (a CPU_HEAVY task's loop, the per-call path under load) still gets
- * optimised within its first milliseconds.
+ * optimised: 55-unit CPU_HEAVY tasks ran in 11 ms from the third on with either budget (27-42 ms before that; one
+ * run each, on a machine busy with CI, 2026-12-07).
  */
 export const ROLE_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10', '--gc-memory-reducer-start-delay-ms=1000', '--interrupt-budget=540672'];
 
