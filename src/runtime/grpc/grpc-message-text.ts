@@ -1,4 +1,10 @@
 // grpc-message, the status details in trailers: percent-encoded UTF-8 (gRPC over HTTP/2, "Responses").
+import type { HeaderList } from '../h2/hpack.js';
+
+/** A status as the trailers (or the end of a trailers-only response) of a call answered over lbx's own HTTP/2. */
+export function statusTrailerList(code: number, message: string): HeaderList {
+  return ['grpc-status', String(code), 'grpc-message', encodeGrpcMessage(message)];
+}
 
 /** Percent-encodes every byte outside printable ASCII, and '%' itself. */
 export function encodeGrpcMessage(message: string): string {

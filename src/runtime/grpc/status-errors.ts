@@ -1,5 +1,5 @@
 // gRPC status errors as handlers return them and callers test them; free of grpc-js values (a backend loads none).
-import type { ServiceError } from '@grpc/grpc-js';
+import type { Metadata, ServiceError } from '@grpc/grpc-js';
 
 import { Status, statusCodeName } from './status.js';
 
@@ -21,6 +21,13 @@ export const MAX_STATUS_DETAILS = 1_024;
 export function capDetails(details: string): string {
   return details.length <= MAX_STATUS_DETAILS ? details : `${details.slice(0, MAX_STATUS_DETAILS)}… (${details.length - MAX_STATUS_DETAILS} more characters)`;
 }
+
+/**
+ * An error shaped like grpc-js's own ("14 UNAVAILABLE: …", with code, details and metadata), for a call a client ends
+ * itself, so callers handle it as a grpc-js call's; `metadata` is grpc-js's or the lean client's (it has none to give).
+ */
+export const callErrorWith = (code: number, details: string, metadata: Pick<Metadata, 'get'>): ServiceError =>
+  Object.assign(new Error(`${code} ${statusCodeName(code) ?? 'UNKNOWN'}: ${details}`), { code, details, metadata }) as unknown as ServiceError;
 
 /** A status error to hand to a unary callback; long details are cut (see capDetails). */
 export function statusError(code: number, details: string): Partial<ServiceError> {

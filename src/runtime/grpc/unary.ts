@@ -1,5 +1,7 @@
 // Promise form of a grpc-js unary call with a deadline, and the error of a call a client ends itself.
-import { Metadata, status as GrpcStatus, type ServiceError, type ClientUnaryCall, type CallOptions } from '@grpc/grpc-js';
+import { Metadata, type status as GrpcStatus, type ServiceError, type ClientUnaryCall, type CallOptions } from '@grpc/grpc-js';
+
+import { callErrorWith } from './status-errors.js';
 
 type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => ClientUnaryCall;
 
@@ -20,5 +22,4 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req,
 }
 
 /** An error shaped like grpc-js's own, for a call a client ends itself (a streamed task or pick), so callers handle it as a unary call's. */
-export const callError = (code: GrpcStatus, details: string): ServiceError =>
-  Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata: new Metadata() });
+export const callError = (code: GrpcStatus, details: string): ServiceError => callErrorWith(code, details, new Metadata());

@@ -6,7 +6,7 @@ import { formatHostPort } from '../../../core/host-port.js';
 import { H2Connection, type H2ConnectionEvents, type H2ConnectionOptions } from '../../h2/h2-connection.js';
 import { ErrorCode } from '../../h2/h2-frames.js';
 import { headerValue, type HeaderList } from '../../h2/hpack.js';
-import { encodeGrpcMessage } from '../grpc-message-text.js';
+import { statusTrailerList } from '../grpc-message-text.js';
 import { parseGrpcTimeoutMs } from '../grpc-timeout.js';
 import { Status } from '../status.js';
 import { capDetails } from '../status-errors.js';
@@ -326,6 +326,5 @@ export class LeanServerConnection implements H2ConnectionEvents {
   }
 }
 
-function statusTrailers(code: number, details: string): HeaderList {
-  return ['grpc-status', String(code), 'grpc-message', encodeGrpcMessage(capDetails(details))];
-}
+/** A status with its details cut to what trailers carry (see capDetails). */
+const statusTrailers = (code: number, details: string): HeaderList => statusTrailerList(code, capDetails(details));

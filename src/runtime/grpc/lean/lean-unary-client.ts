@@ -12,7 +12,8 @@ import { H2Connection, type H2ConnectionEvents } from '../../h2/h2-connection.js
 import { headerValue, type HeaderList } from '../../h2/hpack.js';
 import { decodeGrpcMessage } from '../grpc-message-text.js';
 import { formatGrpcTimeout } from '../grpc-timeout.js';
-import { Status, statusCodeName } from '../status.js';
+import { Status } from '../status.js';
+import { callErrorWith } from '../status-errors.js';
 import { frameMessage, MessageReader } from './grpc-messages.js';
 import { LeanMetadata } from './lean-metadata.js';
 
@@ -22,10 +23,7 @@ const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const SETTINGS = { role: 'client', streamWindowBytes: 1024 * 1024, connectionWindowBytes: 1024 * 1024, maxConcurrentStreams: 2 ** 31 - 1, maxHeaderListBytes: 16 * 1024 } as const;
 
 /** An error shaped like grpc-js's ServiceError. */
-export function leanCallError(code: number, details: string): ServiceError {
-  const error = Object.assign(new Error(`${code} ${statusCodeName(code) ?? 'UNKNOWN'}: ${details}`), { code, details, metadata: new LeanMetadata([]) });
-  return error as unknown as ServiceError;
-}
+export const leanCallError = (code: number, details: string): ServiceError => callErrorWith(code, details, new LeanMetadata([]));
 
 /** gRPC's mapping of an HTTP status that is not 200 (gRPC over HTTP/2: "HTTP to gRPC Status Code Mapping"). */
 function statusOfHttp(httpStatus: string | undefined): number {

@@ -1,7 +1,8 @@
 // Header lists as the relay passes them on: lookups, the hop-by-hop ones dropped, and the proxy's own gRPC status answers.
 import { headerValue, type HeaderList } from '../../h2/hpack.js';
 import { formatGrpcTimeout } from '../../grpc/grpc-timeout.js';
-import { GRPC_STATUS_UNAVAILABLE, statusTrailers } from '../h2-forward-stream.js';
+import { GRPC_STATUS_UNAVAILABLE } from '../h2-forward-stream.js';
+import { statusTrailerList } from '../../grpc/grpc-message-text.js';
 
 /** Connection-specific headers HTTP/2 forbids or that name the hop, never copied across (as h2-forward-stream.ts). */
 const HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', ':authority']);
@@ -36,7 +37,6 @@ export function grpcStatusOf(headers: HeaderList): number {
 
 /** The proxy's own answer as trailers: after response headers (`isTrailersOnly` false) or as the whole response. */
 export function statusHeaders(grpcStatus: number, message: string, isTrailersOnly: boolean): HeaderList {
-  const trailers = statusTrailers(grpcStatus, message);
-  const status = [`grpc-status`, String(trailers['grpc-status']), 'grpc-message', String(trailers['grpc-message'])];
+  const status = statusTrailerList(grpcStatus, message);
   return isTrailersOnly ? [':status', '200', 'content-type', 'application/grpc', ...status] : status;
 }
