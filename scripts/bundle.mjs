@@ -39,6 +39,9 @@ const common = {
   banner: { js: "const lbxBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // oclif's parser can reach a lazy require of TypeScript (for ts-node paths) that a role never takes: left out.
   external: ['typescript'],
+  // A bundle runs in a vm.Script (code-cached-bundle.ts), which has no loader for import(): every dynamic import of a
+  // built-in or an external package becomes require().
+  supported: { 'dynamic-import': false },
 };
 
 /**
@@ -63,40 +66,60 @@ const backendWithoutGrpcJs = {
   },
 };
 /**
- * Requires a backend never takes in practice, made to run on first use in the role bundles. oclif's parser and flags
- * load its help and terminal UI at once (ejs, spinners, string-width and emoji tables, readline) for help output and
- * `Flags.help`, which no supervised role prints; the registry client's consul and papi load node:https (and so tls
- * and crypto) for https: registries, and lbx's are http:. Together 1.9 MB of an idle backend's RSS (issue 16). Each
- * rewrite must match its source exactly; one that no longer does (another version) is reported and left out, which
- * costs memory, not function.
+ * Requires a backend never takes in practice, made to run on first use in the role bundles: each `const x = require(…)`
+ * below becomes an object that loads the module when one of its members is first read. oclif's flags and parser load
+ * its help and terminal UI at once (ejs, spinners, string-width and emoji tables, readline), and its errors, cache,
+ * debug logger and fs helpers, which only a bad flag, `--help` or a file flag reach, and no supervised role takes
+ * those paths; the registry client's consul and papi load node:https (and so tls and crypto) for https: registries,
+ * and lbx's are http:. Measured on an idle backend: 1.9 MB RSS for help, readline and https; 1.3 MB more for the rest
+ * (issue 16). Each rewrite must match its source exactly; one that no longer does (another version) is reported and
+ * left eager, which costs memory, not function.
  */
 const LAZY_REQUIRES = [
-  ['@oclif/core/lib/flags.js', 'const help_1 = require("./help");', 'const help_1 = { loadHelpClass: (config) => require("./help").loadHelpClass(config) };'],
+  ['@oclif/core/lib/flags.js', 'const errors_1 = require("./errors");'],
+  ['@oclif/core/lib/flags.js', 'const help_1 = require("./help");'],
+  ['@oclif/core/lib/flags.js', 'const fs_1 = require("./util/fs");'],
+  ['@oclif/core/lib/parser/parse.js', 'const node_os_1 = require("node:os");'],
+  ['@oclif/core/lib/parser/parse.js', 'const node_readline_1 = require("node:readline");'],
+  ['@oclif/core/lib/parser/parse.js', 'const cache_1 = __importDefault(require("../cache"));'],
+  ['@oclif/core/lib/parser/parse.js', 'const logger_1 = require("../logger");'],
+  ['@oclif/core/lib/parser/parse.js', 'const errors_1 = require("./errors");'],
+  ['@oclif/core/lib/parser/validate.js', 'const errors_1 = require("./errors");'],
+  ['papi/lib/client.js', "const https = require('https');"],
+  ['consul/lib/utils.js', 'const https = require("https");'],
+];
+/** parser/index.js re-exports a member of its help module through a getter of its own: that require moves into the getter. */
+const LAZY_REEXPORTS = [
   [
     '@oclif/core/lib/parser/index.js',
     'var help_1 = require("./help");\nObject.defineProperty(exports, "flagUsages", { enumerable: true, get: function () { return help_1.flagUsages; } });',
     'Object.defineProperty(exports, "flagUsages", { enumerable: true, get: function () { return require("./help").flagUsages; } });',
   ],
-  [
-    '@oclif/core/lib/parser/parse.js',
-    'const node_readline_1 = require("node:readline");',
-    'const node_readline_1 = { get createInterface() { return require("node:readline").createInterface; } };',
-  ],
-  ['papi/lib/client.js', "const https = require('https');", "const https = { get request() { return require('https').request; } };"],
-  ['consul/lib/utils.js', 'const https = require("https");', 'const https = { get Agent() { return require("https").Agent; } };'],
 ];
+// Defined once in each rewritten file. A Proxy, so `new errors_1.CLIError(…)` and `(0, logger_1.makeDebug)(…)` load
+// the module exactly when the code reaches them; esbuild still sees the require and bundles its module.
+const LAZY_MODULE = 'const lbxLazyModule = (load) => { let loaded; return new Proxy({}, { get: (_target, key) => (loaded ??= load())[key] }); };\n';
+/** `const x = <load>;` as `const x = lbxLazyModule(() => <load>);`. */
+function lazyStatement(statement) {
+  const match = /^(const \w+ = )(.*);$/.exec(statement);
+  return `${match[1]}lbxLazyModule(() => ${match[2]});`;
+}
 const lazyRequires = {
   name: 'lazy-requires',
   setup(builder) {
     builder.onLoad({ filter: /[\\/]node_modules[\\/](@oclif[\\/]core|papi|consul)[\\/]lib[\\/].*\.js$/ }, async (args) => {
-      const rewrites = LAZY_REQUIRES.filter(([file]) => args.path.split(path.sep).join('/').endsWith(file));
+      const file = args.path.split(path.sep).join('/');
+      const rewrites = [
+        ...LAZY_REQUIRES.filter(([suffix]) => file.endsWith(suffix)).map(([suffix, statement]) => [suffix, statement, lazyStatement(statement)]),
+        ...LAZY_REEXPORTS.filter(([suffix]) => file.endsWith(suffix)),
+      ];
       if (rewrites.length === 0) return undefined;
       let source = await readFile(args.path, 'utf8');
-      for (const [file, from, to] of rewrites) {
+      for (const [suffix, from, to] of rewrites) {
         if (source.includes(from)) source = source.replace(from, to);
-        else console.warn(`bundle: ${file} no longer reads as expected; its require stays eager (a larger backend, nothing else)`);
+        else console.warn(`bundle: ${suffix} no longer reads as expected; its require stays eager (a larger backend, nothing else)`);
       }
-      return { contents: source, loader: 'js' };
+      return { contents: source.includes('lbxLazyModule(') ? LAZY_MODULE + source : source, loader: 'js' };
     });
   },
 };
@@ -125,8 +148,8 @@ const distModuleUrls = {
 };
 // The whole command line, for bin/lbx.js (src/bin/cli-main.ts): every command starts from it in about half the CPU.
 // @grpc/grpc-js-xds reads its protos from its package directory, so it is loaded from node_modules as it is, and so is
-// @grpc/grpc-js: the xds: resolver it registers must be the one lbx's clients use. The code runs in a vm.Script, which
-// has no loader for import(): the dynamic imports of built-ins and of those two packages become require().
+// @grpc/grpc-js: the xds: resolver it registers must be the one lbx's clients use (their dynamic imports become
+// require(), as every bundle's do: see `common`).
 await build({
   ...common,
   entryPoints: [cliEntry],
@@ -134,7 +157,6 @@ await build({
   minify: true,
   keepNames: true,
   external: [...common.external, '@grpc/grpc-js-xds', '@grpc/grpc-js'],
-  supported: { 'dynamic-import': false },
   plugins: [distModuleUrls],
 });
 // The runner as CommonJS too: started as an ES module it costs each backend Node's ES module loader, 0.20 against

@@ -64,7 +64,7 @@ export async function backendOptionsFromFlags(flags: BackendRoleFlags, onEvent: 
 export async function serveBackend(flags: BackendRoleFlags): Promise<void> {
   const { startBackend } = await import('../../runtime/backend/backend-server.js');
   const { announceReady, stopOnSignalOrOrphan } = await import('../../runtime/process/role-lifecycle.js');
-  const { collectStartupGarbage } = await import('../../runtime/process/startup-garbage.js');
+  const { collectStartupGarbageSoon } = await import('../../runtime/process/startup-garbage.js');
   const starting = startBackend(await backendOptionsFromFlags(flags, (event) => logEvent(event)));
   // Listening for SIGTERM before start-up ends: a backend stopped while it registers still
   // finishes registering and then deregisters, instead of dying with its registration left behind.
@@ -78,6 +78,6 @@ export async function serveBackend(flags: BackendRoleFlags): Promise<void> {
   const backend = await starting;
   logLine(`backend ready on ${backend.address}`);
   announceReady(backend.address);
-  setImmediate(collectStartupGarbage);
+  collectStartupGarbageSoon();
   await runForever();
 }

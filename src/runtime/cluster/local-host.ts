@@ -1,5 +1,4 @@
 // Checks that a --host is an address this machine can bind (os.networkInterfaces()), so a typo is a usage error, not "port in use".
-import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 
@@ -30,6 +29,8 @@ export async function checkLocalHost(flag: string, host: string): Promise<string
   const locals = localAddresses();
   let resolved = [bare];
   if (net.isIP(bare) === 0) {
+    // Loaded for a name only: an address, what every supervised role is given, needs no resolver (and a backend saves its memory).
+    const { lookup } = await import('node:dns/promises');
     try {
       resolved = (await lookup(bare, { all: true })).map((entry) => entry.address);
     } catch (error) {

@@ -22,7 +22,7 @@ import { bundledEntryArgs } from './role-bundle.js';
 export const ROLE_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10', '--gc-memory-reducer-start-delay-ms=1000', '--interrupt-budget=540672'];
 
 /**
- * A backend's: the roles', gc() for the one collection after start-up (startup-garbage.ts), and no memory reducer. The
+ * A backend's: the roles', gc() for the collections after start-up (startup-garbage.ts), and no memory reducer. The
  * reducer's idle collections were half of an idle backend's CPU (80–100 against 40–60 ms per 30 s alone; 64 idle
  * backends 0.138–0.185 against 0.059–0.063 cores) and bought nothing once a backend has settled: 50.0 MB of RSS
  * either way 90 s after start, 55.7–59.8 against 57.4–58.7 MB 45 s after 20,000 tasks (4 backends, 2026-12-07).
