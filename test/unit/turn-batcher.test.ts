@@ -28,6 +28,30 @@ test('one turn: one delivery in chunks of at most the bound; the next turn is a 
   assert.is(batcher.size, 0);
 });
 
+test("two turns: what the next turn queues joins the first turn's delivery; nothing goes out before", async () => {
+  const deliveries: number[][][] = [];
+  const batcher = new TurnBatcher<number>(10, (chunks) => deliveries.push(chunks), 2);
+  batcher.push(1);
+  await nextTurn();
+  assert.is(deliveries.length, 0, 'held over the first turn');
+  batcher.push(2);
+  await nextTurn();
+  assert.equal(deliveries, [[[1, 2]]]);
+  await nextTurn();
+  await nextTurn();
+  assert.is(deliveries.length, 1, 'one delivery');
+});
+
+test('discard and queue again while a delivery is on its way: each entry goes out once, nothing empty', async () => {
+  const deliveries: number[][][] = [];
+  const batcher = new TurnBatcher<number>(10, (chunks) => deliveries.push(chunks), 2);
+  batcher.push(1);
+  batcher.discard();
+  batcher.push(2);
+  for (let turn = 0; turn < 4; turn += 1) await nextTurn();
+  assert.equal(deliveries, [[[2]]]);
+});
+
 test('discard: the queued entries never go out', async () => {
   const delivered: number[] = [];
   const batcher = new TurnBatcher<number>(10, (chunks) => delivered.push(...chunks.flat()));

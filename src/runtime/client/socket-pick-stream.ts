@@ -1,5 +1,5 @@
 // The client's side of the pick socket (src/runtime/pick-socket/pick-frames.ts): lbx send's picks over a bare TCP
-// connection to the LB's port, the picks of one event-loop turn in one frame, each settled once by its reply, the
+// connection to the LB's port, the picks of two event-loop turns in one frame, each settled once by its reply, the
 // connection failing, or a deadline. An LB that does not answer the preface with its own (an lbx LB from before the
 // pick socket) gets this client's picks on its gRPC pick stream instead: `fallback`, for the rest of the run.
 import net from 'node:net';
@@ -31,6 +31,8 @@ import { callError } from '../grpc/unary.js';
  * allows (a pick's id, status and message length take 7 bytes). Past it the LB is broken, not busy.
  */
 const MAX_REPLY_FRAME_BYTES = 3 + MAX_PICKS_PER_FRAME * (7 + 0xffff);
+/** The event-loop turns a pick waits to go out in (see `outbox`). */
+const PICK_FLUSH_TURNS = 2;
 
 /** One TCP connection's state: the LB's address refs and the policy it announced, both per connection. */
 interface Connection {
@@ -45,7 +47,13 @@ export class SocketPickStream implements Picks {
   private connection: Connection | undefined;
   private readonly pending: PendingPicks;
   private readonly writer = new FrameWriter();
-  private readonly outbox = new TurnBatcher<SocketPick>(MAX_PICKS_PER_FRAME, (chunks) => this.flush(chunks));
+  /**
+   * Picks go out a turn after the one that made them: answers from the other backends arrive in between and their
+   * tasks' next picks join the frame, so the client and the LB each make about half the writes and wake-ups per pick.
+   * Look-aside `send` against the same 4 backends, arms alternated (2026-12-07): 28,200–28,600 against 26,200–26,600
+   * tasks/s, LB 3.8–4.8 against 4.5–5.2 µs and client 36–37 against 40 µs of CPU per task.
+   */
+  private readonly outbox = new TurnBatcher<SocketPick>(MAX_PICKS_PER_FRAME, (chunks) => this.flush(chunks), PICK_FLUSH_TURNS);
   /** Picks made while the connection's preface is not yet answered (waited for in `pending` all the same, deadline and all). */
   private held: SocketPick[] = [];
   /** Ends of earlier picks, sent with the next frame. */
