@@ -11,7 +11,7 @@
 //   50.7 against 49.2 MB (two minutes on, 50.4 against 49.8: survivors grow it back slowly).
 // - Both wait until start-up's own chatter is over (the first load reports, the LB's and the registry's first calls):
 //   collected at once, the young generation had grown back within 15 s in one run of two; collected 3 s after ready,
-//   in none of six.
+//   in none of seven (three runs).
 // The price is two pauses of a few milliseconds, once.
 
 /** How long after ready the collections wait. */
