@@ -79,16 +79,16 @@ test('lbx picks over the socket: every backend in turn, the policy named once, e
   const stream = socketPicks(lab);
   picks = stream;
   const first = await Promise.all(Array.from({ length: 100 }, () => stream.pick(TaskType.SIMPLE, '', [])));
-  assert.equal(new Set(first.map((pick) => pick.server.address)).size, 4, 'round robin over 4 backends');
-  assert.equal(first.map((pick) => pick.server.policy).filter(Boolean), ['round_robin'], 'the policy rides on the first pick only');
+  assert.equal(new Set(first.map((pick) => pick.address)).size, 4, 'round robin over 4 backends');
+  assert.equal(first.map((pick) => pick.policy).filter(Boolean), ['round_robin'], 'the policy rides on the first pick only');
   assert.ok(
     first.every((pick) => pick.source === stream),
     'every pick came over the socket',
   );
   assert.is(lab.balancer.stats().picks, 100);
   // Failed ends count against their backend once they reach the LB, with the next frame.
-  const failedOn = first[0]?.server.address;
-  for (const pick of first.filter((each) => each.server.address === failedOn)) stream.reportDone(pick.requestId, 1.5, false, GrpcStatus.UNAVAILABLE);
+  const failedOn = first[0]?.address;
+  for (const pick of first.filter((each) => each.address === failedOn)) stream.reportDone(pick.requestId, 1.5, false, GrpcStatus.UNAVAILABLE);
   await stream.pick(TaskType.SIMPLE, '', []);
   const failures = lab.balancer.stats().backends.find((backend) => backend.address === failedOn)?.failuresReported;
   assert.is(failures, 25, 'the 25 failed ends were counted');
@@ -123,10 +123,10 @@ test('a malformed frame ends its own connection with INVALID_ARGUMENT naming wha
   // A pick whose fields are wrong is refused in-band, on a connection that serves on.
   const stream = socketPicks(lab);
   picks = stream;
-  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).server.address.startsWith('127.0.0.1:700'), 'a new connection is served');
+  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).address.startsWith('127.0.0.1:700'), 'a new connection is served');
   const bad = await stream.pick(7, '', []).catch((error: unknown) => error);
   assert.ok(isServiceError(bad) && bad.code === GrpcStatus.INVALID_ARGUMENT && /unknown task_type 7/.test(bad.details), String(bad));
-  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).server.address.startsWith('127.0.0.1:700'), 'the same connection serves on');
+  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).address.startsWith('127.0.0.1:700'), 'the same connection serves on');
 });
 
 /** A client that writes `frames` frames of 1,000 picks as fast as TCP takes them and reads nothing until resumed. */
@@ -182,7 +182,7 @@ test('a client that floods 200,000 picks and reads late gets every reply, in ord
     flood.socket.on('data', (chunk: Buffer) => received.push(chunk));
     const other = socketPicks(lab);
     picks = other;
-    assert.ok((await other.pick(TaskType.SIMPLE, '', [])).server.address.startsWith('127.0.0.1:700'), 'another client is served at once');
+    assert.ok((await other.pick(TaskType.SIMPLE, '', [])).address.startsWith('127.0.0.1:700'), 'another client is served at once');
     const balancer = lab.balancer;
     await eventually(() => balancer.stats().picks === FRAMES * 1_000 + 1, 60_000);
     flood.socket.resume();
@@ -225,7 +225,7 @@ test('an LB that stops ends its pick sessions: what waits fails UNAVAILABLE, and
   const gone = await stream.pick(TaskType.SIMPLE, '', []).catch((error: unknown) => error);
   assert.ok(isServiceError(gone) && gone.code === GrpcStatus.UNAVAILABLE, String(gone));
   lab = await startInProcessLb({ backends: 2, port });
-  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).server.address.startsWith('127.0.0.1:700'));
+  assert.ok((await stream.pick(TaskType.SIMPLE, '', [])).address.startsWith('127.0.0.1:700'));
 });
 
 test.run();

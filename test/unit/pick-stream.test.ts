@@ -72,7 +72,7 @@ test('a stream that never answers (it never connected) fails its picks at the de
       statusMessage: '',
       server: { address: '127.0.0.1:21001', backendId: 'b', policy: 'round_robin' },
     });
-    assert.is((await next).server.address, '127.0.0.1:21001');
+    assert.is((await next).address, '127.0.0.1:21001');
     assert.ok((written?.requestId ?? 0) > 2, 'request ids are never reused across streams');
   } finally {
     picks.close();
@@ -98,7 +98,7 @@ test('a stream that breaks fails what waits on it; the next pick reopens; a late
       statusMessage: '',
       server: { address: '127.0.0.1:21002', backendId: 'b', policy: 'p' },
     });
-    assert.is((await next).server.address, '127.0.0.1:21002');
+    assert.is((await next).address, '127.0.0.1:21002');
   } finally {
     picks.close();
   }
@@ -113,7 +113,7 @@ test("the deadline is each pick's own: one answered in time is kept, a later one
     const startedAt = performance.now();
     const unanswered = rejectionOf(pickSimple(picks));
     streams[0]?.emit('data', { requestId: 1, server: { address: 'a', backendId: 'a', policy: 'rr' }, statusCode: 0, statusMessage: '' });
-    assert.is((await answered).server.address, 'a');
+    assert.is((await answered).address, 'a');
     const error = await withTimeout(unanswered, 2_000, 'the second deadline');
     assert.is(error.code, GrpcStatus.DEADLINE_EXCEEDED);
     assert.ok(performance.now() - startedAt >= 79, `failed ${(performance.now() - startedAt).toFixed(1)} ms after it was made, before its own deadline`);
@@ -167,7 +167,7 @@ test('batch framing: the picks of one turn go as one message, and one reply batc
     const outcome = (index: number): string | number => {
       const result = settled[index];
       if (result === undefined) return 'missing';
-      return result.status === 'fulfilled' ? result.value.server.address : (result.reason as ServiceError).code;
+      return result.status === 'fulfilled' ? result.value.address : (result.reason as ServiceError).code;
     };
     assert.equal([outcome(0), outcome(1), outcome(2)], ['a', GrpcStatus.UNAVAILABLE, 'c']);
   } finally {

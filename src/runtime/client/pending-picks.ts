@@ -3,7 +3,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
 import { callError } from '../grpc/unary.js';
-import type { GetServerResponse } from '../wire/gen/lbx/v1/load_balancer.js';
 
 /** What lbx send asks picks of, whichever connection carries them. */
 export interface Picks {
@@ -14,8 +13,12 @@ export interface Picks {
   close(): void;
 }
 
+/** One pick, flat: the object a reply settles with is the one the caller keeps for the task (issue 14: objects per pick). */
 export interface StreamedPick {
-  readonly server: GetServerResponse;
+  /** The backend picked. */
+  readonly address: string;
+  /** The policy's name: on the connection's first pick and when it changes, else ''. */
+  readonly policy: string;
   /** Pass to `source.reportDone` when the task ends. */
   readonly requestId: number;
   /** The connection that made the pick, which its end is reported to. */
@@ -63,7 +66,7 @@ export class PendingPicks {
     this.pending.delete(requestId);
     // Nothing left to time: a timer kept would keep a finished process alive until it fired.
     if (this.pending.size === 0) this.disarmDeadline();
-    if ('server' in outcome) pending.resolve(outcome);
+    if ('address' in outcome) pending.resolve(outcome);
     else pending.reject(outcome);
   }
 

@@ -99,8 +99,9 @@ export class PickStream implements Picks {
   }
 
   private settle(reply: GetServerReply): void {
-    if (reply.statusCode === GrpcStatus.OK && reply.server) this.pending.settle(reply.requestId, { server: reply.server, requestId: reply.requestId, source: this });
-    else this.pending.settle(reply.requestId, callError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
+    if (reply.statusCode === GrpcStatus.OK && reply.server) {
+      this.pending.settle(reply.requestId, { address: reply.server.address, policy: reply.server.policy, requestId: reply.requestId, source: this });
+    } else this.pending.settle(reply.requestId, callError(reply.statusCode || GrpcStatus.INTERNAL, reply.statusMessage || 'empty reply'));
   }
 
   private fail(error: ServiceError): void {
