@@ -4,6 +4,8 @@
 // "bare" is the yardstick of issue 14: a plain grpc-js unary client calling one backend, nothing else per call. "send"
 // is lbx's own client (runSend, from dist/). Prints one JSON line: calls, failed, ms, p50/p99 (ms), cpuMs of the run
 // alone (process.cpuUsage around it, so start-up and module loading are not counted).
+// With "seconds" in the spec the arm stops taking new tasks after that long (the calls in flight end, and count): the
+// issue's arms run 5–15 s, long enough that the JIT's warm-up and the first batches do not decide the figure.
 import { credentials } from '@grpc/grpc-js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
@@ -15,7 +17,8 @@ const cpuMs = () => {
   return (usage.user + usage.system) / 1_000;
 };
 
-async function bare({ address, calls, concurrency, timeoutMs = 10_000 }) {
+async function bare({ address, calls, concurrency, timeoutMs = 10_000, seconds }) {
+  const endAt = seconds === undefined ? Infinity : performance.now() + seconds * 1_000;
   const client = new BackendClient(address, credentials.createInsecure());
   const latencies = [];
   let next = 0;
@@ -30,7 +33,7 @@ async function bare({ address, calls, concurrency, timeoutMs = 10_000 }) {
       });
     });
   const worker = async () => {
-    while (next < calls) await call(next++);
+    while (next < calls && performance.now() < endAt) await call(next++);
   };
   const startedAt = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -41,8 +44,9 @@ async function bare({ address, calls, concurrency, timeoutMs = 10_000 }) {
   return { calls: latencies.length + failed, failed, ms, p50: at(0.5), p99: at(0.99) };
 }
 
-async function send({ options }) {
-  const result = await runSend(options);
+async function send({ options, seconds }) {
+  const stop = seconds === undefined ? undefined : AbortSignal.timeout(seconds * 1_000);
+  const result = await runSend({ ...options, ...(stop ? { stop } : {}) });
   const { summary } = result;
   return { calls: summary.sent, failed: summary.failed, ms: summary.elapsedMs, p50: summary.latencyMs.p50, p99: summary.latencyMs.p99 };
 }
