@@ -33,11 +33,14 @@ export class PickTracker {
   }
 
   ended(reports: readonly PickDone[]): void {
+    if (reports.length === 0) return;
+    // One reading of the clock for the batch: its reports arrived together.
+    const nowMs = this.nowMs();
     for (const report of reports) {
       const backend = this.outstanding.get(report.requestId);
       if (backend === undefined) continue; // unknown or already ended: a report counts once
       this.outstanding.delete(report.requestId);
-      backend.load.callEnded(pickDoneLatencyMs(report), this.nowMs());
+      backend.load.callEnded(pickDoneLatencyMs(report), nowMs);
       this.outcomes.recordOutcome(backend.address, report.ok, report.statusCode, this.reporter);
     }
   }
