@@ -22,6 +22,7 @@ import { execa } from 'execa';
 
 import { processCpuMs } from '../src/runtime/bench/proxy-cpu.js';
 import { freeBasePort } from '../test/helpers/free-base-port.js';
+import { median } from './bench-stats.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const lbxBin = path.join(root, 'bin/lbx.js');
@@ -137,12 +138,6 @@ function roundRatios(runs: readonly Run[], arm: string, yardstick: string): numb
     const other = ofYardstick[round];
     return other === undefined ? [] : [rate(run) / rate(other)];
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 function printTargets(byArm: ReadonlyMap<string, Run>, runs: readonly Run[]): void {

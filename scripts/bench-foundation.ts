@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { runSend, type SendResult } from '../src/runtime/client/send-run.js';
+import { median } from './bench-stats.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const lbxBin = path.join(root, 'bin/lbx.js');
@@ -25,11 +26,6 @@ const lbx = (args: string[]): string => execFileSync(process.execPath, [lbxBin, 
 const rssMb = (pid: number): number => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
-};
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
 const row = (label: string, value: string, target = '', ok?: boolean): void => {

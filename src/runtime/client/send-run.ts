@@ -339,7 +339,7 @@ class SendSession {
       exclude.length = 0;
       return { kind: 'retry', reason, pauseMs: RETRY_ALL_PAUSE_MS };
     }
-    if (picked.policy) this.policy ||= picked.policy;
+    this.policy ||= picked.policy ?? '';
     if (this.options.target.kind === 'lb') {
       this.outage.answered();
       lbWait.reset();

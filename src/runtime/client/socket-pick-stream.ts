@@ -17,9 +17,11 @@ import {
   MAX_SOCKET_REQUEST_ID,
   matchPreface,
   PICK_SOCKET_PREFACE,
+  readReply,
   writePicksFrame,
   type SocketDone,
   type SocketPick,
+  type SocketReply,
 } from '../pick-socket/pick-frames.js';
 import { PendingPicks, type Picks, type StreamedPick } from './pending-picks.js';
 import { callError } from '../grpc/unary.js';
@@ -148,7 +150,7 @@ export class SocketPickStream implements Picks {
   private onFrame(connection: Connection, cursor: FrameCursor): void {
     switch (cursor.type) {
       case LbFrameType.Replies:
-        for (let count = cursor.u16('the reply count'); count > 0; count -= 1) this.settleNext(connection, cursor);
+        for (let count = cursor.u16('the reply count'); count > 0; count -= 1) this.settle(connection, readReply(cursor));
         return cursor.end('REPLIES');
       case LbFrameType.Address:
         connection.addresses[cursor.u16('an address ref')] = cursor.string('an address');
@@ -165,18 +167,14 @@ export class SocketPickStream implements Picks {
     }
   }
 
-  /** Settles the pick of the reply at `cursor` (the fields of readReply, read in place: no object per reply). */
-  private settleNext(connection: Connection, cursor: FrameCursor): void {
-    const requestId = cursor.u32('a reply request id');
-    const statusCode = cursor.u8('a reply status code');
-    if (statusCode !== 0) return this.pending.settle(requestId, callError(statusCode, cursor.string('a reply message') || 'empty reply'));
-    const addressRef = cursor.u16('a reply address ref');
-    const address = connection.addresses[addressRef];
-    if (address === undefined) throw new FrameError(`a reply with address ref ${addressRef}, which it never sent`);
+  private settle(connection: Connection, reply: SocketReply): void {
+    if (reply.statusCode !== 0) return this.pending.settle(reply.requestId, callError(reply.statusCode, reply.message || 'empty reply'));
+    const address = connection.addresses[reply.addressRef];
+    if (address === undefined) throw new FrameError(`a reply with address ref ${reply.addressRef}, which it never sent`);
     // The policy's name rides on the first pick after the LB announced it, as on the gRPC stream.
     const policy = connection.policy;
     connection.policy = '';
-    this.pending.settle(requestId, { address, policy, requestId, source: this });
+    this.pending.settle(reply.requestId, { address, policy, requestId: reply.requestId, source: this });
   }
 
   private flush(chunks: SocketPick[][]): void {
