@@ -104,6 +104,19 @@ test('the ends a frame carries end their picks with their latencies, once', () =
   assert.equal([load.started, load.ended, load.latencies], [3, 1, [2.5]]);
 });
 
+test('the frames of one read are answered in one write, each with its own REPLIES frame', () => {
+  const socket = new FakeSocket();
+  new PickSocketSession(socket as unknown as net.Socket, options, Buffer.alloc(0));
+  const writesBefore = socket.written.length;
+  socket.emit('data', Buffer.concat([picksFrame([1, 2]), picksFrame([3]), picksFrame([4, 5, 6])]));
+  assert.is(socket.written.length - writesBefore, 1, 'one write for the three frames');
+  const counts = socket
+    .frames()
+    .filter((frame) => frame.type === 1)
+    .map((frame) => frame.u16('count'));
+  assert.equal(counts, [2, 1, 3]);
+});
+
 test('a socket that takes no more stops the reading until it drains', () => {
   const socket = new FakeSocket();
   new PickSocketSession(socket as unknown as net.Socket, options, Buffer.alloc(0));
