@@ -112,7 +112,7 @@ test('the frames of one read are answered in one write, each with its own REPLIE
   assert.is(socket.written.length - writesBefore, 1, 'one write for the three frames');
   const counts = socket
     .frames()
-    .filter((frame) => frame.type === 1)
+    .filter((frame) => frame.type === 1) // REPLIES
     .map((frame) => frame.u16('count'));
   assert.equal(counts, [2, 1, 3]);
 });
