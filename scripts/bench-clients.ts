@@ -148,8 +148,7 @@ function roundRatios(runs: readonly Run[], arm: string, yardstick: string): numb
 
 function printTargets(byArm: ReadonlyMap<string, Run>, runs: readonly Run[]): void {
   const bare = byArm.get('bare unary direct');
-  const direct = byArm.get('lbx direct');
-  if (bare === undefined || direct === undefined) return;
+  if (bare === undefined) return;
   const clientCpu = (run: Run): number => run.cpuMs / Math.max(1, run.calls);
   const lookAside = byArm.get('look-aside stream');
   if (lookAside === undefined) return;

@@ -372,12 +372,12 @@ class SendSession {
     startedAt: number,
     gate?: HedgeGate,
   ): Promise<TryOutcome> {
-    const { address, requestId: pickId, source: stream } = picked;
+    const { address, requestId, source } = picked;
     const { target } = this.options;
     const attemptStartedAt = performance.now();
     /** The pick's outcome goes back to the LB with the status code, which decides whether it counts towards ejection. */
     const reportDone = (ok: boolean, statusCode = 0): void => {
-      if (pickId !== undefined) stream?.reportDone(pickId, performance.now() - attemptStartedAt, ok, statusCode);
+      if (requestId !== undefined) source?.reportDone(requestId, performance.now() - attemptStartedAt, ok, statusCode);
     };
     const backend = this.pool.get(address);
     try {
